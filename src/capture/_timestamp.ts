@@ -1,0 +1,53 @@
+// Exact conversion of a 64-bit pcapng timestamp (hi, lo words) into seconds and nanoseconds,
+// without BigInt and without losing precision above 2^53.
+
+/** Output of {@link splitTimestamp}: written in place to avoid allocation. */
+export const ts = { sec: 0, nsec: 0 };
+
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/**
+ * Splits `hi * 2^32 + lo` units into `ts.sec` / `ts.nsec`. A unit is 10^-pow10 seconds when
+ * `pow2` is 0, else 2^-pow2 seconds.
+ */
+export function splitTimestamp(hi: number, lo: number, pow10: number, pow2: number): void {
+  if (pow2 > 0) {
+    // Units of 2^-pow2 s; pow2 is at most 63 by construction.
+    const units = hi * 4294967296 + lo; // may round above 2^53; acceptable for binary fractions
+    const div = 2 ** pow2;
+    const sec = Math.floor(units / div);
+    ts.sec = sec;
+    ts.nsec = Math.min(999999999, Math.round(((units - sec * div) / div) * 1e9));
+    return;
+  }
+  if (pow10 > 9) {
+    // Finer than a nanosecond (e.g. picoseconds): divide down to nanoseconds first.
+    const extra = POW10[pow10 - 9];
+    longDiv(hi, lo, extra);
+    const nsHi = Math.floor(q / 4294967296);
+    longDiv(nsHi, q - nsHi * 4294967296, 1e9);
+    ts.sec = q;
+    ts.nsec = r;
+    return;
+  }
+  const d = POW10[pow10];
+  longDiv(hi, lo, d);
+  ts.sec = q;
+  ts.nsec = r * POW10[9 - pow10];
+}
+
+let q = 0;
+let r = 0;
+
+// (hi * 2^32 + lo) / d for d < 2^30, exact: quotient in q, remainder in r.
+function longDiv(hi: number, lo: number, d: number): void {
+  const qh = Math.floor(hi / d);
+  const rh = hi - qh * d;
+  const x = rh * 65536 + (lo >>> 16);
+  const q2 = Math.floor(x / d);
+  const r2 = x - q2 * d;
+  const y = r2 * 65536 + (lo & 0xffff);
+  const q3 = Math.floor(y / d);
+  r = y - q3 * d;
+  q = qh * 4294967296 + q2 * 65536 + q3;
+}

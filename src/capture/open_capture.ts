@@ -1,0 +1,109 @@
+/**
+ * Opening captures: file or stdin → (gunzip if the bytes start with the gzip magic) →
+ * {@link PcapDecoderStream}. Compression is detected from the content, never the file name.
+ *
+ * @example
+ * ```ts
+ * import { openCapture } from "./open_capture.ts";
+ * const cap = await openCapture("testdata/pcap-formats/libtrace/sll.pcap.gz");
+ * let n = 0;
+ * for await (const batch of cap.batches) n += batch.length;
+ * console.assert(cap.compressed && n > 0);
+ * ```
+ * @module
+ */
+
+import { FileSource } from "../io/file_source.ts";
+import { GunzipStream } from "../io/gunzip_stream.ts";
+import type { PacketBatch } from "./packet_batch.ts";
+import { type CaptureInfo, PcapDecoderStream } from "./pcap_decoder_stream.ts";
+
+/** An opened capture. */
+export interface Capture {
+  /** The name used in messages (path or `-`). */
+  readonly name: string;
+  /** True when the input was gzip-compressed. */
+  readonly compressed: boolean;
+  /** The raw file (for its size and bytes read so far). */
+  readonly source: FileSource;
+  /** Container facts learned while reading. */
+  readonly info: CaptureInfo;
+  /** The decoded packets. */
+  readonly batches: ReadableStream<PacketBatch>;
+}
+
+/** Options of {@link openCapture}. */
+export interface OpenCaptureOptions {
+  /** Read size in bytes (default 1 MiB). */
+  chunkSize?: number;
+}
+
+/** Opens one capture file (or `-` for stdin). Throws an `IoError` if it cannot be opened. */
+export async function openCapture(path: string, options: OpenCaptureOptions = {}): Promise<Capture> {
+  const source = await FileSource.open(path, options.chunkSize);
+  const reader = source.readable.getReader();
+  // Peek at the first two bytes (stdin may deliver them in separate reads).
+  const head: Uint8Array[] = [];
+  let headLen = 0;
+  while (headLen < 2) {
+    const r = await reader.read();
+    if (r.done) break;
+    head.push(r.value);
+    headLen += r.value.length;
+  }
+  const first = head.length === 0 ? new Uint8Array(0) : head[0].length >= 2 || head.length === 1
+    ? head[0]
+    : Uint8Array.of(head[0][0], head[1][0]);
+  const compressed = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+  const bytes = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const h of head) c.enqueue(h);
+    },
+    async pull(c) {
+      const r = await reader.read();
+      if (r.done) c.close();
+      else c.enqueue(r.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  const gunzip = compressed ? new GunzipStream({ name: path }) : undefined;
+  const decoder = new PcapDecoderStream({
+    name: path,
+    upstreamError: () => source.error ?? gunzip?.error,
+  });
+  const batches = (gunzip ? bytes.pipeThrough(gunzip) : bytes).pipeThrough(decoder);
+  return { name: path, compressed, source, info: decoder.info, batches };
+}
+
+/**
+ * All packets of several captures, in order, as one stream. Every path is opened (and so
+ * checked) before the first packet is read. `onOpen` is told about each capture as it starts.
+ *
+ * @example
+ * ```ts
+ * import { captureBatches } from "./open_capture.ts";
+ * const dir = "testdata/pcap-formats/libtrace/";
+ * let n = 0;
+ * for await (const b of await captureBatches([dir + "100_packets.pcap", dir + "100_packetsns.pcap"])) {
+ *   n += b.length;
+ * }
+ * console.assert(n === 200);
+ * ```
+ */
+export async function captureBatches(
+  paths: string[],
+  options: OpenCaptureOptions & { onOpen?: (c: Capture) => void } = {},
+): Promise<ReadableStream<PacketBatch>> {
+  // Check every input first (stdin is opened lazily: it can only be read once anyway).
+  for (const p of paths) if (p !== "-") (await FileSource.open(p)).readable.cancel();
+  async function* all(): AsyncGenerator<PacketBatch> {
+    for (const p of paths) {
+      const cap = await openCapture(p, options);
+      options.onOpen?.(cap);
+      yield* cap.batches;
+    }
+  }
+  return ReadableStream.from(all());
+}

@@ -1,0 +1,99 @@
+/**
+ * A pull-based byte source over a file or stdin, reading large chunks into fresh buffers
+ * (the buffers are handed downstream and never reused).
+ *
+ * A read error does not error the stream: the stream closes after the last good chunk and the
+ * error is kept in {@link FileSource.error}, so that later stages can finish with everything
+ * read before it and then report it.
+ *
+ * @example
+ * ```ts
+ * import { FileSource } from "./file_source.ts";
+ * const src = await FileSource.open("testdata/pcap-formats/libtrace/100_packets.pcap");
+ * let n = 0;
+ * for await (const chunk of src.readable) n += chunk.length;
+ * console.assert(n === src.size && src.error === undefined);
+ * ```
+ * @module
+ */
+
+import { type DarknetError, ioError } from "../errors.ts";
+
+/** Default read size: 1 MiB. */
+export const DEFAULT_CHUNK_SIZE = 1 << 20;
+
+interface Readable {
+  read(p: Uint8Array): Promise<number | null>;
+  close?(): void;
+}
+
+/** An open input file (or stdin) exposed as a ReadableStream of byte chunks. */
+export class FileSource {
+  /** The name used in messages: the path, or `-` for stdin. */
+  readonly name: string;
+  /** File size in bytes, or undefined for stdin and pipes. */
+  readonly size: number | undefined;
+  /** The bytes, in chunks of at most `chunkSize`. */
+  readonly readable: ReadableStream<Uint8Array>;
+  #bytesRead = 0;
+  #error: DarknetError | undefined;
+
+  private constructor(name: string, file: Readable, size: number | undefined, chunkSize: number) {
+    this.name = name;
+    this.size = size;
+    let closed = false;
+    const close = () => {
+      if (!closed && file !== Deno.stdin) file.close?.();
+      closed = true;
+    };
+    this.readable = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        const buf = new Uint8Array(chunkSize);
+        let n: number | null;
+        try {
+          n = await file.read(buf);
+        } catch (e) {
+          this.#error = ioError(e, name);
+          close();
+          controller.close();
+          return;
+        }
+        if (n === null) {
+          close();
+          controller.close();
+          return;
+        }
+        this.#bytesRead += n;
+        controller.enqueue(n === chunkSize ? buf : buf.subarray(0, n));
+      },
+      cancel: close,
+    }, { highWaterMark: 0 });
+  }
+
+  /** Opens `path` (`-` is stdin). Throws an `IoError` naming the file if it cannot be read. */
+  static async open(path: string, chunkSize = DEFAULT_CHUNK_SIZE): Promise<FileSource> {
+    if (path === "-") return new FileSource("-", Deno.stdin, undefined, chunkSize);
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+      const st = await file.stat();
+      if (st.isDirectory) {
+        file.close();
+        throw new Deno.errors.IsADirectory();
+      }
+      return new FileSource(path, file, st.isFile ? st.size : undefined, chunkSize);
+    } catch (e) {
+      throw ioError(e, path);
+    }
+  }
+
+  /** Bytes read so far (compressed bytes for a gzip file): for progress reports. */
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  /** The read error that ended the stream early, if any. */
+  get error(): DarknetError | undefined {
+    return this.#error;
+  }
+}
