@@ -140,7 +140,7 @@ export class CaptureParser {
       if (p >= 0) this.#run(chunk, p, n);
     } catch (e) {
       // Packets completed before the error are kept: they travel with the error.
-      if (e instanceof DataError) (e as DataError & { batch?: PacketBatch }).batch = this.#take();
+      if (e instanceof DataError) (e as DataError & { batch?: PacketBatch | null }).batch = this.#take();
       throw e;
     } finally {
       this.#pos += n;

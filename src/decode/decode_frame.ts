@@ -146,8 +146,15 @@ export function decodeFrame(
         return;
       }
       const le = (d[off] | (d[off + 1] << 8) | (d[off + 2] << 16) | (d[off + 3] << 24)) >>> 0;
-      const af = le > 0xffff ? ((d[off] << 24) | (d[off + 1] << 16) | (d[off + 2] << 8) | d[off + 3]) >>> 0 : le;
-      etype = afToEtype(af);
+      const be = ((d[off] << 24) | (d[off + 1] << 16) | (d[off + 2] << 8) | d[off + 3]) >>> 0;
+      if (le <= 0xffff) etype = afToEtype(le);
+      else if (be <= 0xffff) etype = afToEtype(be);
+      else {
+        // Neither order gives an address family: some capturers put an EtherType in the
+        // second half-word (Wireshark reads it the same way).
+        const et = (d[off + 2] << 8) | d[off + 3];
+        etype = et === ETH_IPV4 || et === ETH_IPV6 ? et : NOT_IP;
+      }
       p = off + 4;
       break;
     }

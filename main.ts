@@ -1,0 +1,36 @@
+/**
+ * darknet-events command-line entry: `main.ts parse|count|timeseries [flags]`.
+ * Each command also has its own entry file (`src/cli/*_main.ts`) for `deno compile`.
+ *
+ * @module
+ */
+
+import { runCli } from "./src/cli/_cli.ts";
+import { countMain } from "./src/cli/count_main.ts";
+import { UsageError } from "./src/errors.ts";
+
+const USAGE = `Usage: main.ts COMMAND [flags]
+
+Commands:
+  count       statistics: 'count --pcap CAPTURE...' for packets
+  parse       (not built yet) captures to darknet events
+  timeseries  (not built yet) time series of events
+
+Run 'main.ts COMMAND --help' for a command's flags.`;
+
+async function dispatch(args: string[]): Promise<number> {
+  const [cmd, ...rest] = args;
+  switch (cmd) {
+    case "count":
+      return await countMain(rest);
+    case "-h":
+    case "--help":
+    case "help":
+      console.log(USAGE);
+      return 0;
+    default:
+      throw new UsageError(cmd === undefined ? `no command given\n${USAGE}` : `unknown command "${cmd}" (try --help)`);
+  }
+}
+
+if (import.meta.main) await runCli("darknet-events", dispatch, Deno.args);

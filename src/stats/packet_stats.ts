@@ -1,0 +1,276 @@
+/**
+ * Packet-level statistics of captures, the aggregator behind `count --pcap`: packets and bytes
+ * per traffic type, IP version and link type; unique sources and destinations; first and last
+ * timestamp; top sources and ports; decode problems by kind. Follows the corsaro aggregator
+ * shape: {@link PacketStats.add} per batch, {@link PacketStats.merge} to combine, and
+ * {@link PacketStats.summary} to read out.
+ *
+ * @example
+ * ```ts
+ * import { PacketStats } from "./packet_stats.ts";
+ * import { captureBatches } from "../capture/open_capture.ts";
+ * const stats = new PacketStats();
+ * for await (const b of await captureBatches(["testdata/pcap-formats/libtrace/100_packets.pcap"])) {
+ *   stats.add(b);
+ * }
+ * console.assert(stats.summary(5).packets === 100);
+ * ```
+ * @module
+ */
+
+import type { PacketBatch } from "../capture/packet_batch.ts";
+import { linkTypeName } from "../decode/link_type.ts";
+import { PROBLEM_COUNT, problemName } from "../decode/problem.ts";
+import { TRAFFIC_COUNT, trafficName } from "../decode/traffic.ts";
+import { formatIpv4, formatIpv6Words } from "../util/ip.ts";
+import { growF64, KeyTable } from "../util/key_table.ts";
+
+/** A name with packet and byte counts. */
+export interface CountRow {
+  name: string;
+  packets: number;
+  bytes: number;
+}
+
+/** Result of {@link PacketStats.summary} (also the `--json` output of `count --pcap`). */
+export interface PacketSummary {
+  packets: number;
+  bytes: number;
+  ipPackets: number;
+  first: string | null;
+  last: string | null;
+  uniqueSources: number;
+  uniqueDestinations: number;
+  traffic: CountRow[];
+  ipVersions: CountRow[];
+  linkTypes: CountRow[];
+  problems: { name: string; packets: number }[];
+  unsupportedLinkTypes: { name: string; packets: number }[];
+  topSources: { address: string; packets: number; bytes: number }[];
+  topPorts: { traffic: string; port: number; packets: number; bytes: number }[];
+}
+
+/**
+ * Formats a (sec, nsec) timestamp as RFC 3339 UTC with nanoseconds. Works for any whole
+ * second count (no `Date` range limit), so corrupt timestamps still print.
+ */
+export function formatTime(sec: number, nsec: number): string {
+  const days = Math.floor(sec / 86400);
+  const rem = sec - days * 86400;
+  // Civil date from days since 1970-01-01 (proleptic Gregorian).
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const p2 = (x: number) => String(x).padStart(2, "0");
+  const hh = Math.floor(rem / 3600);
+  const mm = Math.floor((rem % 3600) / 60);
+  const ss = rem % 60;
+  const year = y >= 0 && y <= 9999 ? String(y).padStart(4, "0") : String(y);
+  return `${year}-${p2(m)}-${p2(d)}T${p2(hh)}:${p2(mm)}:${p2(ss)}.${String(nsec).padStart(9, "0")}Z`;
+}
+
+/** Aggregates {@link PacketBatch}es into packet-level statistics. */
+export class PacketStats {
+  packets = 0;
+  bytes = 0;
+  #trafficPk = new Float64Array(TRAFFIC_COUNT);
+  #trafficBy = new Float64Array(TRAFFIC_COUNT);
+  #verPk = new Float64Array(3); // non-IP, IPv4, IPv6
+  #verBy = new Float64Array(3);
+  #linkPk = new Float64Array(65536);
+  #linkBy = new Float64Array(65536);
+  #problems = new Float64Array(PROBLEM_COUNT);
+  #unsupported = new Float64Array(65536);
+  #portPk = new Float64Array(TRAFFIC_COUNT * 65536);
+  #portBy = new Float64Array(TRAFFIC_COUNT * 65536);
+  #src4 = new KeyTable(1);
+  #src4Pk = new Float64Array(1024);
+  #src4By = new Float64Array(1024);
+  #dst4 = new KeyTable(1);
+  #src6 = new KeyTable(4);
+  #src6Pk = new Float64Array(1024);
+  #src6By = new Float64Array(1024);
+  #dst6 = new KeyTable(4);
+  #firstSec = Infinity;
+  #firstNsec = 0;
+  #lastSec = -Infinity;
+  #lastNsec = 0;
+  #w = new Uint32Array(4);
+
+  /** Adds every packet of a batch. */
+  add(b: PacketBatch): void {
+    const n = b.length;
+    for (let i = 0; i < n; i++) {
+      const len = b.capLen[i];
+      const sec = b.tsSec[i];
+      const nsec = b.tsNsec[i];
+      if (sec < this.#firstSec || (sec === this.#firstSec && nsec < this.#firstNsec)) {
+        this.#firstSec = sec;
+        this.#firstNsec = nsec;
+      }
+      if (sec > this.#lastSec || (sec === this.#lastSec && nsec > this.#lastNsec)) {
+        this.#lastSec = sec;
+        this.#lastNsec = nsec;
+      }
+      const lt = b.linkType[i];
+      this.#linkPk[lt]++;
+      this.#linkBy[lt] += len;
+      const pr = b.problem[i];
+      this.#problems[pr]++;
+      if (pr === 2) this.#unsupported[lt]++;
+      const v = b.ipVersion[i];
+      const vi = v === 4 ? 1 : v === 6 ? 2 : 0;
+      this.#verPk[vi]++;
+      this.#verBy[vi] += len;
+      if (vi === 0) continue;
+      const t = b.traffic[i];
+      this.#trafficPk[t]++;
+      this.#trafficBy[t] += len;
+      const pi = t * 65536 + b.port[i];
+      this.#portPk[pi]++;
+      this.#portBy[pi] += len;
+      if (vi === 1) {
+        const e = this.#src4.add1(b.src[i]);
+        if (this.#src4.added && e >= this.#src4Pk.length) {
+          this.#src4Pk = growF64(this.#src4Pk, this.#src4.capacity);
+          this.#src4By = growF64(this.#src4By, this.#src4.capacity);
+        }
+        this.#src4Pk[e]++;
+        this.#src4By[e] += len;
+        this.#dst4.add1(b.dst[i]);
+      } else {
+        const w = this.#w;
+        const o = i << 4;
+        this.#words(b.src6, o, w);
+        const e = this.#src6.add(w);
+        if (this.#src6.added && e >= this.#src6Pk.length) {
+          this.#src6Pk = growF64(this.#src6Pk, this.#src6.capacity);
+          this.#src6By = growF64(this.#src6By, this.#src6.capacity);
+        }
+        this.#src6Pk[e]++;
+        this.#src6By[e] += len;
+        this.#words(b.dst6, o, w);
+        this.#dst6.add(w);
+      }
+    }
+    this.packets += n;
+    for (let i = 0; i < n; i++) this.bytes += b.capLen[i];
+  }
+
+  #words(a: Uint8Array, o: number, w: Uint32Array): void {
+    for (let k = 0; k < 4; k++) {
+      const p = o + k * 4;
+      w[k] = ((a[p] << 24) | (a[p + 1] << 16) | (a[p + 2] << 8) | a[p + 3]) >>> 0;
+    }
+  }
+
+  /** Adds another aggregator's counts into this one (e.g. from a parallel worker). */
+  merge(o: PacketStats): void {
+    this.packets += o.packets;
+    this.bytes += o.bytes;
+    const sum = (a: Float64Array, b: Float64Array) => {
+      for (let i = 0; i < a.length; i++) a[i] += b[i];
+    };
+    sum(this.#trafficPk, o.#trafficPk);
+    sum(this.#trafficBy, o.#trafficBy);
+    sum(this.#verPk, o.#verPk);
+    sum(this.#verBy, o.#verBy);
+    sum(this.#linkPk, o.#linkPk);
+    sum(this.#linkBy, o.#linkBy);
+    sum(this.#problems, o.#problems);
+    sum(this.#unsupported, o.#unsupported);
+    sum(this.#portPk, o.#portPk);
+    sum(this.#portBy, o.#portBy);
+    for (let e = 0; e < o.#src4.size; e++) {
+      const k = this.#src4.add1(o.#src4.keys[e]);
+      this.#src4Pk = growF64(this.#src4Pk, this.#src4.capacity);
+      this.#src4By = growF64(this.#src4By, this.#src4.capacity);
+      this.#src4Pk[k] += o.#src4Pk[e];
+      this.#src4By[k] += o.#src4By[e];
+    }
+    for (let e = 0; e < o.#dst4.size; e++) this.#dst4.add1(o.#dst4.keys[e]);
+    for (let e = 0; e < o.#src6.size; e++) {
+      const k = this.#src6.add(o.#src6.keys, e * 4);
+      this.#src6Pk = growF64(this.#src6Pk, this.#src6.capacity);
+      this.#src6By = growF64(this.#src6By, this.#src6.capacity);
+      this.#src6Pk[k] += o.#src6Pk[e];
+      this.#src6By[k] += o.#src6By[e];
+    }
+    for (let e = 0; e < o.#dst6.size; e++) this.#dst6.add(o.#dst6.keys, e * 4);
+    if (
+      o.#firstSec < this.#firstSec || (o.#firstSec === this.#firstSec && o.#firstNsec < this.#firstNsec)
+    ) {
+      this.#firstSec = o.#firstSec;
+      this.#firstNsec = o.#firstNsec;
+    }
+    if (o.#lastSec > this.#lastSec || (o.#lastSec === this.#lastSec && o.#lastNsec > this.#lastNsec)) {
+      this.#lastSec = o.#lastSec;
+      this.#lastNsec = o.#lastNsec;
+    }
+  }
+
+  /** The statistics, with the `top` largest sources and ports by packets. */
+  summary(top = 10): PacketSummary {
+    const rows = (pk: Float64Array, by: Float64Array, name: (i: number) => string) => {
+      const out: CountRow[] = [];
+      for (let i = 0; i < pk.length; i++) {
+        if (pk[i] > 0) out.push({ name: name(i), packets: pk[i], bytes: by[i] });
+      }
+      return out;
+    };
+    const topSources: PacketSummary["topSources"] = [];
+    for (let e = 0; e < this.#src4.size; e++) {
+      topSources.push({
+        address: formatIpv4(this.#src4.keys[e]),
+        packets: this.#src4Pk[e],
+        bytes: this.#src4By[e],
+      });
+    }
+    for (let e = 0; e < this.#src6.size; e++) {
+      topSources.push({
+        address: formatIpv6Words(this.#src6.keys, e * 4),
+        packets: this.#src6Pk[e],
+        bytes: this.#src6By[e],
+      });
+    }
+    // Ties are broken by address so output is deterministic.
+    topSources.sort((a, b) => b.packets - a.packets || (a.address < b.address ? -1 : 1));
+    const topPorts: PacketSummary["topPorts"] = [];
+    for (let t = 11; t <= 16; t++) {
+      for (let p = 0; p < 65536; p++) {
+        const pk = this.#portPk[t * 65536 + p];
+        if (pk > 0) {
+          topPorts.push({ traffic: trafficName(t), port: p, packets: pk, bytes: this.#portBy[t * 65536 + p] });
+        }
+      }
+    }
+    topPorts.sort((a, b) => b.packets - a.packets || a.port - b.port || (a.traffic < b.traffic ? -1 : 1));
+    const named = (arr: Float64Array, name: (i: number) => string, skip = -1) => {
+      const out: { name: string; packets: number }[] = [];
+      for (let i = 0; i < arr.length; i++) if (arr[i] > 0 && i !== skip) out.push({ name: name(i), packets: arr[i] });
+      return out;
+    };
+    return {
+      packets: this.packets,
+      bytes: this.bytes,
+      ipPackets: this.#verPk[1] + this.#verPk[2],
+      first: this.packets ? formatTime(this.#firstSec, this.#firstNsec) : null,
+      last: this.packets ? formatTime(this.#lastSec, this.#lastNsec) : null,
+      uniqueSources: this.#src4.size + this.#src6.size,
+      uniqueDestinations: this.#dst4.size + this.#dst6.size,
+      traffic: rows(this.#trafficPk, this.#trafficBy, trafficName),
+      ipVersions: rows(this.#verPk, this.#verBy, (i) => ["non-IP", "IPv4", "IPv6"][i]),
+      linkTypes: rows(this.#linkPk, this.#linkBy, (i) => `${linkTypeName(i)} (${i})`),
+      problems: named(this.#problems, problemName, 0),
+      unsupportedLinkTypes: named(this.#unsupported, (i) => `${linkTypeName(i)} (${i})`),
+      topSources: topSources.slice(0, top),
+      topPorts: topPorts.slice(0, top),
+    };
+  }
+}

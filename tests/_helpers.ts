@@ -1,0 +1,117 @@
+// Shared test helpers: feed bytes through the pcap stream in chosen chunk sizes and flatten
+// the batches into plain rows, so tests can compare whole results.
+
+import type { PacketBatch } from "../src/capture/packet_batch.ts";
+import { PcapDecoderStream } from "../src/capture/pcap_decoder_stream.ts";
+
+/** One decoded packet as a plain object. */
+export interface Row {
+  sec: number;
+  nsec: number;
+  capLen: number;
+  origLen: number;
+  linkType: number;
+  ipVersion: number;
+  problem: number;
+  src: number;
+  dst: number;
+  proto: number;
+  traffic: number;
+  port: number;
+  srcPort: number;
+  dstPort: number;
+  ttl: number;
+  ipId: number;
+  tcpSeq: number;
+  tcpFlags: number;
+  tcpWindow: number;
+  tcpOptLen: number;
+  frame: string;
+  src6: string;
+}
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+/** Flattens a batch into rows. */
+export function rows(b: PacketBatch): Row[] {
+  const out: Row[] = [];
+  for (let i = 0; i < b.length; i++) {
+    out.push({
+      sec: b.tsSec[i],
+      nsec: b.tsNsec[i],
+      capLen: b.capLen[i],
+      origLen: b.origLen[i],
+      linkType: b.linkType[i],
+      ipVersion: b.ipVersion[i],
+      problem: b.problem[i],
+      src: b.src[i],
+      dst: b.dst[i],
+      proto: b.proto[i],
+      traffic: b.traffic[i],
+      port: b.port[i],
+      srcPort: b.srcPort[i],
+      dstPort: b.dstPort[i],
+      ttl: b.ttl[i],
+      ipId: b.ipId[i],
+      tcpSeq: b.tcpSeq[i],
+      tcpFlags: b.tcpFlags[i],
+      tcpWindow: b.tcpWindow[i],
+      tcpOptLen: b.tcpOptLen[i],
+      frame: hex(b.frame(i)),
+      src6: b.ipVersion[i] === 6 ? hex(b.src6.subarray(i * 16, i * 16 + 16)) : "",
+    });
+  }
+  return out;
+}
+
+/** Splits `bytes` into chunks of `size` (the last may be shorter). */
+export function chunks(bytes: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < bytes.length; o += size) out.push(bytes.slice(o, o + size));
+  return out;
+}
+
+/** Decodes `bytes` fed in chunks of `size`; returns every row and the error, if any. */
+export async function decode(
+  bytes: Uint8Array,
+  size = bytes.length || 1,
+  name = "test.pcap",
+): Promise<{ rows: Row[]; error?: Error; batches: number }> {
+  const out: Row[] = [];
+  let batches = 0;
+  try {
+    const s = ReadableStream.from(chunks(bytes, size)).pipeThrough(new PcapDecoderStream({ name }));
+    for await (const b of s) {
+      batches++;
+      out.push(...rows(b));
+    }
+  } catch (e) {
+    return { rows: out, error: e as Error, batches };
+  }
+  return { rows: out, batches };
+}
+
+/** Runs a CLI entry point with `deno run` and the given permission flags. */
+export async function runCli(
+  entry: string,
+  args: string[],
+  perms: string[],
+  stdin?: Uint8Array,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...perms, entry, ...args],
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+    stdin: stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const child = cmd.spawn();
+  if (stdin) {
+    const w = child.stdin.getWriter();
+    await w.write(stdin);
+    await w.close();
+  }
+  const r = await child.output();
+  const td = new TextDecoder();
+  return { code: r.code, stdout: td.decode(r.stdout), stderr: td.decode(r.stderr) };
+}
