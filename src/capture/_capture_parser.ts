@@ -4,7 +4,7 @@
 // are stitched into a small buffer of their own; everything else is referenced, not copied.
 
 import { DataError } from "../errors.ts";
-import { decodeFrame } from "../decode/decode_frame.ts";
+import { decodeFrame, decodeRows } from "../decode/decode_frame.ts";
 import { PacketBatch } from "./packet_batch.ts";
 import { splitTimestamp, ts } from "./_timestamp.ts";
 
@@ -131,7 +131,7 @@ export class CaptureParser {
   /** Parses a chunk; returns the batch of packets completed by it (or null if none). */
   push(chunk: Uint8Array): PacketBatch | null {
     const n = chunk.length;
-    this.#batch = new PacketBatch((n >>> 4) + 2);
+    this.#batch = new PacketBatch(this.#capacityFor(chunk));
     this.#batch.source = this.name;
     this.#bufIdx = -1;
     let p = 0;
@@ -147,6 +147,15 @@ export class CaptureParser {
       this.info.bytes = this.#pos;
     }
     return this.#take();
+  }
+
+  // Rows a chunk is expected to complete: a bound from the smallest pcapng block, and for
+  // classic pcap an estimate from typical darknet frames (the batch grows if it is exceeded).
+  // Never sized by a length field.
+  #capacityFor(d: Uint8Array): number {
+    const n = d.length;
+    if (this.#mode !== MODE_PCAP) return (n >>> 5) + 2;
+    return ((n / 64) | 0) + 16;
   }
 
   /** Ends the input: throws if it stopped inside a header or record. */
@@ -209,6 +218,7 @@ export class CaptureParser {
   }
 
   #run(d: Uint8Array, p: number, n: number): void {
+    if (this.#mode === MODE_PCAP && this.#skip === 0) p = this.#pcapRecords(d, p, n);
     while (p < n) {
       if (this.#skip > 0) {
         const s = Math.min(this.#skip, n - p);
@@ -336,6 +346,7 @@ export class CaptureParser {
 
   #row(d: Uint8Array): number {
     const b = this.#batch!;
+    if (b.length === b.capacity) b.grow(b.capacity * 2);
     if (this.#bufIdx < 0 || b.buffers[this.#bufIdx] !== d) {
       b.buffers.push(d);
       this.#bufIdx = b.buffers.length - 1;
@@ -343,6 +354,55 @@ export class CaptureParser {
     b.buf[b.length] = this.#bufIdx;
     this.info.packets++;
     return b.length++;
+  }
+
+  // Tight loop over the complete classic-pcap records of a chunk: fills the frame fields, then
+  // decodes all new rows in one pass. Returns where it stopped (a partial record or an error
+  // for the general path to report).
+  #pcapRecords(d: Uint8Array, p: number, n: number): number {
+    const b = this.#batch!;
+    const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    const le = this.#le;
+    const hdr = this.#recHdr;
+    const nano = this.#nano;
+    const lt = this.#linkType;
+    const first = b.length;
+    let i = first;
+    let cap = b.capacity;
+    while (p + hdr <= n) {
+      if (i === cap) {
+        b.grow(cap * 2);
+        cap = b.capacity;
+      }
+      const caplen = dv.getUint32(p + 8, le);
+      if (caplen > MAX_CAPLEN || p + hdr + caplen > n) break;
+      let sec = dv.getUint32(p, le);
+      let frac = dv.getUint32(p + 4, le);
+      if (!nano) frac *= 1000;
+      if (frac >= 1e9) {
+        sec += Math.floor(frac / 1e9);
+        frac %= 1e9;
+      }
+      b.tsSec[i] = sec;
+      b.tsNsec[i] = frac;
+      b.capLen[i] = caplen;
+      b.origLen[i] = dv.getUint32(p + 12, le);
+      b.offset[i] = p + hdr;
+      b.linkType[i] = lt;
+      i++;
+      p += hdr + caplen;
+    }
+    if (i > first) {
+      if (this.#bufIdx < 0 || b.buffers[this.#bufIdx] !== d) {
+        b.buffers.push(d);
+        this.#bufIdx = b.buffers.length - 1;
+      }
+      b.buf.fill(this.#bufIdx, first, i);
+      b.length = i;
+      this.info.packets += i - first;
+      decodeRows(b, first, i);
+    }
+    return p;
   }
 
   #pcapRecord(d: Uint8Array, p: number, _at: number): void {

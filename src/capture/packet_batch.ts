@@ -25,7 +25,7 @@ export const DEFAULT_BATCH_SIZE = 8192;
 /** Decoded packets, one row per index `0 .. length-1`. */
 export class PacketBatch {
   /** Maximum number of rows. */
-  readonly capacity: number;
+  capacity: number;
   /** Number of valid rows. */
   length = 0;
   /** Name of the input the packets came from (a path or `-`). */
@@ -34,27 +34,27 @@ export class PacketBatch {
   readonly buffers: Uint8Array[] = [];
 
   /** Timestamp, whole seconds since the Unix epoch. */
-  readonly tsSec: Float64Array;
+  tsSec: Float64Array;
   /** Timestamp, nanoseconds within the second (0–999,999,999). */
-  readonly tsNsec: Uint32Array;
+  tsNsec: Uint32Array;
   /** Captured frame length in bytes (link header included). */
-  readonly capLen: Uint32Array;
+  capLen: Uint32Array;
   /** Original length on the wire. */
-  readonly origLen: Uint32Array;
+  origLen: Uint32Array;
   /** Index into {@link buffers} of the buffer holding the frame. */
-  readonly buf: Uint8Array;
+  buf: Uint8Array;
   /** Offset of the frame within its buffer. */
-  readonly offset: Uint32Array;
+  offset: Uint32Array;
   /** Link type (LINKTYPE_* value) of the frame's interface. */
-  readonly linkType: Uint16Array;
+  linkType: Uint16Array;
   /** 4 or 6 for IP packets, 0 when no IP header was decoded. */
-  readonly ipVersion: Uint8Array;
+  ipVersion: Uint8Array;
   /** A {@link Problem} code; 0 for a cleanly decoded packet. */
-  readonly problem: Uint8Array;
+  problem: Uint8Array;
   /** IPv4 source address as an unsigned 32-bit integer (0 for IPv6). */
-  readonly src: Uint32Array;
+  src: Uint32Array;
   /** IPv4 destination address as an unsigned 32-bit integer (0 for IPv6). */
-  readonly dst: Uint32Array;
+  dst: Uint32Array;
   /**
    * IPv6 source addresses, 16 bytes per row (rows of IPv4 packets are untouched). Empty until
    * the batch holds its first IPv6 packet (see {@link allocV6}).
@@ -63,27 +63,27 @@ export class PacketBatch {
   /** IPv6 destination addresses, 16 bytes per row; allocated with {@link src6}. */
   dst6: Uint8Array = EMPTY;
   /** Transport protocol number after IPv6 extension headers (6 TCP, 17 UDP, …). */
-  readonly proto: Uint8Array;
+  proto: Uint8Array;
   /** A {@link Traffic} code. */
-  readonly traffic: Uint8Array;
+  traffic: Uint8Array;
   /** The event port: destination port, or source port for TCPSYNACK and TCPRST, else 0. */
-  readonly port: Uint16Array;
+  port: Uint16Array;
   /** TCP/UDP source port (0 otherwise). */
-  readonly srcPort: Uint16Array;
+  srcPort: Uint16Array;
   /** TCP/UDP destination port (0 otherwise). */
-  readonly dstPort: Uint16Array;
+  dstPort: Uint16Array;
   /** IPv4 TTL or IPv6 hop limit. */
-  readonly ttl: Uint8Array;
+  ttl: Uint8Array;
   /** IPv4 identification, or the IPv6 fragment header's identification (0 if none). */
-  readonly ipId: Uint32Array;
+  ipId: Uint32Array;
   /** TCP sequence number. */
-  readonly tcpSeq: Uint32Array;
+  tcpSeq: Uint32Array;
   /** TCP flags, 9 bits: NS CWR ECE URG ACK PSH RST SYN FIN. */
-  readonly tcpFlags: Uint16Array;
+  tcpFlags: Uint16Array;
   /** TCP window. */
-  readonly tcpWindow: Uint16Array;
+  tcpWindow: Uint16Array;
   /** Bytes of TCP options present in the header. */
-  readonly tcpOptLen: Uint8Array;
+  tcpOptLen: Uint8Array;
 
   /** Allocates a batch with room for `capacity` packets. */
   constructor(capacity: number = DEFAULT_BATCH_SIZE) {
@@ -110,6 +110,43 @@ export class PacketBatch {
     this.tcpFlags = new Uint16Array(capacity);
     this.tcpWindow = new Uint16Array(capacity);
     this.tcpOptLen = new Uint8Array(capacity);
+  }
+
+  /** Grows every array to hold `capacity` rows, keeping the rows already filled. */
+  grow(capacity: number): void {
+    if (capacity <= this.capacity) return;
+    const g = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T, k = 1): T => {
+      const out = new (a.constructor as new (n: number) => T)(capacity * k);
+      out.set(a as never);
+      return out;
+    };
+    this.tsSec = g(this.tsSec);
+    this.tsNsec = g(this.tsNsec);
+    this.capLen = g(this.capLen);
+    this.origLen = g(this.origLen);
+    this.buf = g(this.buf);
+    this.offset = g(this.offset);
+    this.linkType = g(this.linkType);
+    this.ipVersion = g(this.ipVersion);
+    this.problem = g(this.problem);
+    this.src = g(this.src);
+    this.dst = g(this.dst);
+    if (this.src6.length) {
+      this.src6 = g(this.src6, 16);
+      this.dst6 = g(this.dst6, 16);
+    }
+    this.proto = g(this.proto);
+    this.traffic = g(this.traffic);
+    this.port = g(this.port);
+    this.srcPort = g(this.srcPort);
+    this.dstPort = g(this.dstPort);
+    this.ttl = g(this.ttl);
+    this.ipId = g(this.ipId);
+    this.tcpSeq = g(this.tcpSeq);
+    this.tcpFlags = g(this.tcpFlags);
+    this.tcpWindow = g(this.tcpWindow);
+    this.tcpOptLen = g(this.tcpOptLen);
+    this.capacity = capacity;
   }
 
   /** Allocates {@link src6} and {@link dst6}; the decoder calls it on the first IPv6 row. */

@@ -201,6 +201,120 @@ export function decodeFrame(
   else b.problem[i] = Problem.NonIp;
 }
 
+/**
+ * Decodes rows `from .. to-1` of `b`, whose frame fields (`buffers`, `buf`, `offset`,
+ * `capLen`, `linkType`) are already set. The common case — Ethernet (untagged) or raw IPv4
+ * carrying an unfragmented TCP, UDP or ICMP header — is decoded inline with every array held
+ * in a local; everything else goes through {@link decodeFrame}.
+ */
+export function decodeRows(b: PacketBatch, from: number, to: number): void {
+  const buffers = b.buffers;
+  const bufIx = b.buf;
+  const offsets = b.offset;
+  const capLen = b.capLen;
+  const linkType = b.linkType;
+  const ipVersion = b.ipVersion;
+  const problem = b.problem;
+  const srcA = b.src;
+  const dstA = b.dst;
+  const protoA = b.proto;
+  const traffic = b.traffic;
+  const port = b.port;
+  const srcPort = b.srcPort;
+  const dstPort = b.dstPort;
+  const ttl = b.ttl;
+  const ipId = b.ipId;
+  const tcpSeq = b.tcpSeq;
+  const tcpFlags = b.tcpFlags;
+  const tcpWindow = b.tcpWindow;
+  const tcpOptLen = b.tcpOptLen;
+  let d = buffers[0];
+  let cur = 0;
+  for (let i = from; i < to; i++) {
+    if (bufIx[i] !== cur) {
+      cur = bufIx[i];
+      d = buffers[cur];
+    }
+    const off = offsets[i];
+    const len = capLen[i];
+    const lt = linkType[i];
+    let p: number;
+    if (lt === 1 && len >= 34 && d[off + 12] === 0x08 && d[off + 13] === 0x00) p = off + 14;
+    else if ((lt === 101 || lt === 228) && len >= 20) p = off;
+    else {
+      decodeFrame(d, off, len, lt, b, i);
+      continue;
+    }
+    const end = off + len;
+    const vihl = d[p];
+    const ihl = (vihl & 15) << 2;
+    const total = (d[p + 2] << 8) | d[p + 3];
+    const frag = ((d[p + 6] & 0x1f) << 8) | d[p + 7];
+    if (vihl >> 4 !== 4 || ihl < 20 || p + ihl > end || (total !== 0 && total < ihl) || frag !== 0) {
+      decodeFrame(d, off, len, lt, b, i);
+      continue;
+    }
+    const ipEnd = total === 0 || p + total > end ? end : p + total;
+    const proto = d[p + 9];
+    const q = p + ihl;
+    const avail = ipEnd - q;
+    ipVersion[i] = 4;
+    ttl[i] = d[p + 8];
+    ipId[i] = (d[p + 4] << 8) | d[p + 5];
+    protoA[i] = proto;
+    srcA[i] = ((d[p + 12] << 24) | (d[p + 13] << 16) | (d[p + 14] << 8) | d[p + 15]) >>> 0;
+    dstA[i] = ((d[p + 16] << 24) | (d[p + 17] << 16) | (d[p + 18] << 8) | d[p + 19]) >>> 0;
+    if (proto === 6 && avail >= 20 && d[q + 12] >= 0x50) {
+      const sport = (d[q] << 8) | d[q + 1];
+      const dport = (d[q + 2] << 8) | d[q + 3];
+      const doff = (d[q + 12] >> 4) << 2;
+      const flags = ((d[q + 12] & 1) << 8) | d[q + 13];
+      problem[i] = 0;
+      srcPort[i] = sport;
+      dstPort[i] = dport;
+      tcpSeq[i] = ((d[q + 4] << 24) | (d[q + 5] << 16) | (d[q + 6] << 8) | d[q + 7]) >>> 0;
+      tcpFlags[i] = flags;
+      tcpWindow[i] = (d[q + 14] << 8) | d[q + 15];
+      tcpOptLen[i] = (doff < avail ? doff : avail) - 20;
+      let t: number = Traffic.TCPOther;
+      let pt = dport;
+      if (flags === 0x002) t = Traffic.TCPSYN;
+      else if (flags === 0x012) {
+        t = Traffic.TCPSYNACK;
+        pt = sport;
+      } else if (flags === 0x010) t = Traffic.TCPACK;
+      else if (flags === 0x004) {
+        t = Traffic.TCPRST;
+        pt = sport;
+      }
+      traffic[i] = t;
+      port[i] = pt;
+      continue;
+    }
+    problem[i] = 0;
+    tcpSeq[i] = 0;
+    tcpFlags[i] = 0;
+    tcpWindow[i] = 0;
+    tcpOptLen[i] = 0;
+    if (proto === 17 && avail >= 8) {
+      const dport = (d[q + 2] << 8) | d[q + 3];
+      srcPort[i] = (d[q] << 8) | d[q + 1];
+      dstPort[i] = dport;
+      traffic[i] = Traffic.UDP;
+      port[i] = dport;
+      continue;
+    }
+    srcPort[i] = 0;
+    dstPort[i] = 0;
+    port[i] = 0;
+    if (proto === 1 && avail >= 8) {
+      traffic[i] = ICMP4[d[q]];
+      continue;
+    }
+    decodeFrame(d, off, len, lt, b, i);
+  }
+}
+
 function decodeIpv4(d: Uint8Array, p: number, end: number, b: PacketBatch, i: number): void {
   if (end - p < 20) {
     b.problem[i] = Problem.TruncatedIp;

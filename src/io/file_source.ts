@@ -39,6 +39,7 @@ export class FileSource {
   #error: DarknetError | undefined;
 
   private constructor(name: string, file: Readable, size: number | undefined, chunkSize: number) {
+    const sync = size !== undefined;
     this.name = name;
     this.size = size;
     let closed = false;
@@ -51,7 +52,10 @@ export class FileSource {
         const buf = new Uint8Array(chunkSize);
         let n: number | null;
         try {
-          n = await file.read(buf);
+          // Regular files are read synchronously: from the page cache that is ~2x faster than
+          // an async read op, and there is nothing else for the event loop to do meanwhile.
+          // Pipes and stdin are read asynchronously so signals and timers stay responsive.
+          n = sync ? (file as Deno.FsFile).readSync(buf) : await file.read(buf);
         } catch (e) {
           this.#error = ioError(e, name);
           close();
@@ -67,7 +71,7 @@ export class FileSource {
         controller.enqueue(n === chunkSize ? buf : buf.subarray(0, n));
       },
       cancel: close,
-    }, { highWaterMark: 0 });
+    }, { highWaterMark: 2 }); // read ahead while the previous chunk is parsed
   }
 
   /** Opens `path` (`-` is stdin). Throws an `IoError` naming the file if it cannot be read. */

@@ -1,0 +1,68 @@
+// `deno task bench`: throughput of the capture pipeline on a generated 5 M-packet capture.
+// Each figure is the best of `--runs` runs (default 3). Prints a Markdown table.
+
+import { captureBatches } from "../src/capture/open_capture.ts";
+import { FileSource } from "../src/io/file_source.ts";
+import { GunzipStream } from "../src/io/gunzip_stream.ts";
+import { benchCapture } from "./_capture_file.ts";
+
+const args = Deno.args;
+const opt = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const packets = opt("packets", 5_000_000);
+const runs = opt("runs", 3);
+const { pcap, gz } = await benchCapture(packets);
+
+async function best(fn: () => Promise<number>): Promise<{ sec: number; count: number }> {
+  let sec = Infinity;
+  let count = 0;
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    count = await fn();
+    sec = Math.min(sec, (performance.now() - t0) / 1000);
+  }
+  return { sec, count };
+}
+
+async function decodeAll(path: string): Promise<number> {
+  let n = 0;
+  for await (const b of await captureBatches([path])) n += b.length;
+  return n;
+}
+
+async function gunzipOnly(path: string): Promise<number> {
+  const src = await FileSource.open(path);
+  let n = 0;
+  for await (const c of src.readable.pipeThrough(new GunzipStream())) n += c.length;
+  return n;
+}
+
+async function nativeGunzip(path: string): Promise<number> {
+  const src = await FileSource.open(path);
+  let n = 0;
+  for await (const c of src.readable.pipeThrough(new DecompressionStream("gzip"))) n += c.length;
+  return n;
+}
+
+const plainBytes = Deno.statSync(pcap).size;
+const rows: string[] = [];
+const row = (what: string, r: { sec: number }, pk: number, bytes: number) =>
+  rows.push(
+    `| ${what} | ${(pk / r.sec / 1e6).toFixed(2)} M pkt/s | ${(bytes / r.sec / 1e6).toFixed(0)} MB/s | ${r.sec.toFixed(3)} s |`,
+  );
+const a = await best(() => decodeAll(pcap));
+row("read + decode + classify, .pcap", a, a.count, plainBytes);
+const b = await best(() => decodeAll(gz));
+row("read + decode + classify, .pcap.gz", b, b.count, plainBytes);
+const c = await best(() => gunzipOnly(gz));
+row("gunzip alone (node:zlib), .pcap.gz", c, packets, c.count);
+if (args.includes("--native")) {
+  const d = await best(() => nativeGunzip(gz));
+  row("gunzip alone (DecompressionStream), .pcap.gz", d, packets, d.count);
+}
+console.log(`capture: ${packets.toLocaleString("en-US")} packets, ${(plainBytes / 1e6).toFixed(0)} MB plain`);
+console.log("| stage | packets/s | bytes/s (uncompressed) | time |\n|---|---|---|---|");
+console.log(rows.join("\n"));
+console.log(`gz pipeline / gunzip alone: ${(b.sec / c.sec).toFixed(2)}×`);
