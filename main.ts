@@ -29,7 +29,9 @@ async function dispatch(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     default:
-      throw new UsageError(cmd === undefined ? `no command given\n${USAGE}` : `unknown command "${cmd}" (try --help)`);
+      throw new UsageError(
+        cmd === undefined ? `no command given\n${USAGE}` : `unknown command "${cmd}" (try --help)`,
+      );
   }
 }
 

@@ -4,7 +4,10 @@ import { createGzip } from "node:zlib";
 import { generateScenario } from "../src/synth/scenario.ts";
 
 /** Paths of the plain and gzip benchmark captures with `packets` packets (created if missing). */
-export async function benchCapture(packets: number, seed = 1): Promise<{ pcap: string; gz: string }> {
+export async function benchCapture(
+  packets: number,
+  seed = 1,
+): Promise<{ pcap: string; gz: string }> {
   const dir = new URL("./.cache/", import.meta.url).pathname;
   await Deno.mkdir(dir, { recursive: true });
   const pcap = `${dir}scenario-${packets}-${seed}.pcap`;

@@ -42,7 +42,11 @@ async function gunzipOnly(path: string): Promise<number> {
 async function nativeGunzip(path: string): Promise<number> {
   const src = await FileSource.open(path);
   let n = 0;
-  for await (const c of src.readable.pipeThrough(new DecompressionStream("gzip"))) n += c.length;
+  for await (
+    const c of src.readable.pipeThrough(
+      new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+    )
+  ) n += c.length;
   return n;
 }
 
@@ -50,7 +54,9 @@ const plainBytes = Deno.statSync(pcap).size;
 const rows: string[] = [];
 const row = (what: string, r: { sec: number }, pk: number, bytes: number) =>
   rows.push(
-    `| ${what} | ${(pk / r.sec / 1e6).toFixed(2)} M pkt/s | ${(bytes / r.sec / 1e6).toFixed(0)} MB/s | ${r.sec.toFixed(3)} s |`,
+    `| ${what} | ${(pk / r.sec / 1e6).toFixed(2)} M pkt/s | ${
+      (bytes / r.sec / 1e6).toFixed(0)
+    } MB/s | ${r.sec.toFixed(3)} s |`,
   );
 const a = await best(() => decodeAll(pcap));
 row("read + decode + classify, .pcap", a, a.count, plainBytes);
@@ -62,7 +68,9 @@ if (args.includes("--native")) {
   const d = await best(() => nativeGunzip(gz));
   row("gunzip alone (DecompressionStream), .pcap.gz", d, packets, d.count);
 }
-console.log(`capture: ${packets.toLocaleString("en-US")} packets, ${(plainBytes / 1e6).toFixed(0)} MB plain`);
+console.log(
+  `capture: ${packets.toLocaleString("en-US")} packets, ${(plainBytes / 1e6).toFixed(0)} MB plain`,
+);
 console.log("| stage | packets/s | bytes/s (uncompressed) | time |\n|---|---|---|---|");
 console.log(rows.join("\n"));
 console.log(`gz pipeline / gunzip alone: ${(b.sec / c.sec).toFixed(2)}×`);

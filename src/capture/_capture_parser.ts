@@ -59,8 +59,12 @@ export function sniffNonCapture(d: Uint8Array, p: number, n: number): string {
   if (b(0) === 0x28 && b(1) === 0xb5 && b(2) === 0x2f && b(3) === 0xfd) {
     return "zstd-compressed data (decompress it first: zstd -d)";
   }
-  if (b(0) === 0x42 && b(1) === 0x5a && b(2) === 0x68) return "bzip2-compressed data (bunzip2 it first)";
-  if (b(0) === 0xfd && b(1) === 0x37 && b(2) === 0x7a && b(3) === 0x58) return "xz-compressed data (unxz it first)";
+  if (b(0) === 0x42 && b(1) === 0x5a && b(2) === 0x68) {
+    return "bzip2-compressed data (bunzip2 it first)";
+  }
+  if (b(0) === 0xfd && b(1) === 0x37 && b(2) === 0x7a && b(3) === 0x58) {
+    return "xz-compressed data (unxz it first)";
+  }
   if (b(0) === 0x73 && b(1) === 0x6e && b(2) === 0x6f && b(3) === 0x6f && b(4) === 0x70) {
     return "a Solaris snoop capture (convert it with editcap -F pcap)";
   }
@@ -140,7 +144,9 @@ export class CaptureParser {
       if (p >= 0) this.#run(chunk, p, n);
     } catch (e) {
       // Packets completed before the error are kept: they travel with the error.
-      if (e instanceof DataError) (e as DataError & { batch?: PacketBatch | null }).batch = this.#take();
+      if (e instanceof DataError) {
+        (e as DataError & { batch?: PacketBatch | null }).batch = this.#take();
+      }
       throw e;
     } finally {
       this.#pos += n;
@@ -253,7 +259,10 @@ export class CaptureParser {
       if (avail < this.#recHdr) return -1;
       const caplen = u32(d, p + 8, this.#le);
       if (caplen > MAX_CAPLEN) {
-        throw this.#err(`record captured length ${caplen} exceeds ${MAX_CAPLEN} (corrupt record)`, at);
+        throw this.#err(
+          `record captured length ${caplen} exceeds ${MAX_CAPLEN} (corrupt record)`,
+          at,
+        );
       }
       return this.#recHdr + caplen;
     }
@@ -538,7 +547,15 @@ export class CaptureParser {
       throw this.#err(`packet captured length ${caplen} overruns its ${len}-byte block`, at + 20);
     }
     splitTimestamp(u32(d, p + 12, le), u32(d, p + 16, le), this.#ifPow10[ifid], this.#ifPow2[ifid]);
-    this.#packet(d, p + 28, caplen, u32(d, p + 24, le), ifid, ts.sec + this.#ifOffset[ifid], ts.nsec);
+    this.#packet(
+      d,
+      p + 28,
+      caplen,
+      u32(d, p + 24, le),
+      ifid,
+      ts.sec + this.#ifOffset[ifid],
+      ts.nsec,
+    );
   }
 
   #simplePacket(d: Uint8Array, p: number, len: number, at: number): void {

@@ -39,7 +39,10 @@ export interface OpenCaptureOptions {
 }
 
 /** Opens one capture file (or `-` for stdin). Throws an `IoError` if it cannot be opened. */
-export async function openCapture(path: string, options: OpenCaptureOptions = {}): Promise<Capture> {
+export async function openCapture(
+  path: string,
+  options: OpenCaptureOptions = {},
+): Promise<Capture> {
   const source = await FileSource.open(path, options.chunkSize);
   const reader = source.readable.getReader();
   // Peek at the first two bytes (stdin may deliver them in separate reads).
@@ -51,7 +54,9 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
     head.push(r.value);
     headLen += r.value.length;
   }
-  const first = head.length === 0 ? new Uint8Array(0) : head[0].length >= 2 || head.length === 1
+  const first = head.length === 0
+    ? new Uint8Array(0)
+    : head[0].length >= 2 || head.length === 1
     ? head[0]
     : Uint8Array.of(head[0][0], head[1][0]);
   const compressed = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;

@@ -8,7 +8,11 @@ import { DarknetError, UsageError } from "../errors.ts";
 export const EXIT_SOFTWARE = 70;
 
 /** Runs a command's main function and exits with its code; maps errors to one stderr line. */
-export async function runCli(tool: string, main: (args: string[]) => Promise<number>, args: string[]) {
+export async function runCli(
+  tool: string,
+  main: (args: string[]) => Promise<number>,
+  args: string[],
+) {
   let code: number;
   try {
     code = await main(args);
@@ -34,10 +38,16 @@ export function reportError(tool: string, e: unknown): number {
 export function parseFlags<T extends ParseArgsConfig["options"]>(
   args: string[],
   options: T,
-): { values: Record<string, string | boolean | string[] | boolean[] | undefined>; positionals: string[] } {
+): {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+} {
   try {
     const r = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { values: r.values as Record<string, string | boolean | string[] | undefined>, positionals: r.positionals };
+    return {
+      values: r.values as Record<string, string | boolean | string[] | undefined>,
+      positionals: r.positionals,
+    };
   } catch (e) {
     const msg = (e as Error).message.split("\n")[0]
       .replace(/^Unknown option '(.*)'.*$/, "unknown flag $1 (see --help)")

@@ -12,7 +12,7 @@
 
 import { captureBatches } from "../capture/open_capture.ts";
 import { DarknetError } from "../errors.ts";
-import { type PacketSummary, PacketStats } from "../stats/packet_stats.ts";
+import { PacketStats, type PacketSummary } from "../stats/packet_stats.ts";
 import { formatTable } from "./_cli.ts";
 
 /** Result of {@link countPcap}: statistics of everything read, and the error that stopped it. */
@@ -52,16 +52,36 @@ export function formatPacketSummary(s: PacketSummary): string {
     if (rows.length === 0) return;
     out.push(title, formatTable(header, rows), "");
   };
-  section("Traffic", ["traffic", "packets", "bytes"], s.traffic.map((r) => [r.name, n(r.packets), n(r.bytes)]));
-  section("IP version", ["version", "packets", "bytes"], s.ipVersions.map((r) => [r.name, n(r.packets), n(r.bytes)]));
-  section("Link type", ["link type", "packets", "bytes"], s.linkTypes.map((r) => [r.name, n(r.packets), n(r.bytes)]));
-  section("Top sources", ["source", "packets", "bytes"], s.topSources.map((r) => [r.address, n(r.packets), n(r.bytes)]));
+  section(
+    "Traffic",
+    ["traffic", "packets", "bytes"],
+    s.traffic.map((r) => [r.name, n(r.packets), n(r.bytes)]),
+  );
+  section(
+    "IP version",
+    ["version", "packets", "bytes"],
+    s.ipVersions.map((r) => [r.name, n(r.packets), n(r.bytes)]),
+  );
+  section(
+    "Link type",
+    ["link type", "packets", "bytes"],
+    s.linkTypes.map((r) => [r.name, n(r.packets), n(r.bytes)]),
+  );
+  section(
+    "Top sources",
+    ["source", "packets", "bytes"],
+    s.topSources.map((r) => [r.address, n(r.packets), n(r.bytes)]),
+  );
   section(
     "Top ports",
     ["traffic", "port", "packets", "bytes"],
     s.topPorts.map((r) => [r.traffic, r.port, n(r.packets), n(r.bytes)]),
   );
   section("Decode problems", ["problem", "packets"], s.problems.map((r) => [r.name, n(r.packets)]));
-  section("Unsupported link types", ["link type", "packets"], s.unsupportedLinkTypes.map((r) => [r.name, n(r.packets)]));
+  section(
+    "Unsupported link types",
+    ["link type", "packets"],
+    s.unsupportedLinkTypes.map((r) => [r.name, n(r.packets)]),
+  );
   return out.join("\n").trimEnd() + "\n";
 }

@@ -163,7 +163,9 @@ export function decodeFrame(
         b.problem[i] = Problem.TruncatedLink;
         return;
       }
-      etype = afToEtype(((d[off] << 24) | (d[off + 1] << 16) | (d[off + 2] << 8) | d[off + 3]) >>> 0);
+      etype = afToEtype(
+        ((d[off] << 24) | (d[off + 1] << 16) | (d[off + 2] << 8) | d[off + 3]) >>> 0,
+      );
       p = off + 4;
       break;
     case 101:
@@ -250,7 +252,9 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
     const ihl = (vihl & 15) << 2;
     const total = (d[p + 2] << 8) | d[p + 3];
     const frag = ((d[p + 6] & 0x1f) << 8) | d[p + 7];
-    if (vihl >> 4 !== 4 || ihl < 20 || p + ihl > end || (total !== 0 && total < ihl) || frag !== 0) {
+    if (
+      vihl >> 4 !== 4 || ihl < 20 || p + ihl > end || (total !== 0 && total < ihl) || frag !== 0
+    ) {
       decodeFrame(d, off, len, lt, b, i);
       continue;
     }

@@ -61,7 +61,9 @@ export function formatTime(sec: number, nsec: number): string {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
@@ -72,7 +74,9 @@ export function formatTime(sec: number, nsec: number): string {
   const mm = Math.floor((rem % 3600) / 60);
   const ss = rem % 60;
   const year = y >= 0 && y <= 9999 ? String(y).padStart(4, "0") : String(y);
-  return `${year}-${p2(m)}-${p2(d)}T${p2(hh)}:${p2(mm)}:${p2(ss)}.${String(nsec).padStart(9, "0")}Z`;
+  return `${year}-${p2(m)}-${p2(d)}T${p2(hh)}:${p2(mm)}:${p2(ss)}.${
+    String(nsec).padStart(9, "0")
+  }Z`;
 }
 
 /** Aggregates {@link PacketBatch}es into packet-level statistics. */
@@ -204,12 +208,15 @@ export class PacketStats {
     }
     for (let e = 0; e < o.#dst6.size; e++) this.#dst6.add(o.#dst6.keys, e * 4);
     if (
-      o.#firstSec < this.#firstSec || (o.#firstSec === this.#firstSec && o.#firstNsec < this.#firstNsec)
+      o.#firstSec < this.#firstSec ||
+      (o.#firstSec === this.#firstSec && o.#firstNsec < this.#firstNsec)
     ) {
       this.#firstSec = o.#firstSec;
       this.#firstNsec = o.#firstNsec;
     }
-    if (o.#lastSec > this.#lastSec || (o.#lastSec === this.#lastSec && o.#lastNsec > this.#lastNsec)) {
+    if (
+      o.#lastSec > this.#lastSec || (o.#lastSec === this.#lastSec && o.#lastNsec > this.#lastNsec)
+    ) {
       this.#lastSec = o.#lastSec;
       this.#lastNsec = o.#lastNsec;
     }
@@ -246,14 +253,23 @@ export class PacketStats {
       for (let p = 0; p < 65536; p++) {
         const pk = this.#portPk[t * 65536 + p];
         if (pk > 0) {
-          topPorts.push({ traffic: trafficName(t), port: p, packets: pk, bytes: this.#portBy[t * 65536 + p] });
+          topPorts.push({
+            traffic: trafficName(t),
+            port: p,
+            packets: pk,
+            bytes: this.#portBy[t * 65536 + p],
+          });
         }
       }
     }
-    topPorts.sort((a, b) => b.packets - a.packets || a.port - b.port || (a.traffic < b.traffic ? -1 : 1));
+    topPorts.sort((a, b) =>
+      b.packets - a.packets || a.port - b.port || (a.traffic < b.traffic ? -1 : 1)
+    );
     const named = (arr: Float64Array, name: (i: number) => string, skip = -1) => {
       const out: { name: string; packets: number }[] = [];
-      for (let i = 0; i < arr.length; i++) if (arr[i] > 0 && i !== skip) out.push({ name: name(i), packets: arr[i] });
+      for (let i = 0; i < arr.length; i++) {
+        if (arr[i] > 0 && i !== skip) out.push({ name: name(i), packets: arr[i] });
+      }
       return out;
     };
     return {

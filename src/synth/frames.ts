@@ -97,7 +97,11 @@ export function ipv4Packet(s: PacketSpec): Uint8Array {
 
 /** An IPv6 packet; `src`/`dst` are 16-byte addresses, `ext` raw extension headers to insert. */
 export function ipv6Packet(
-  s: Omit<PacketSpec, "src" | "dst"> & { src: Uint8Array; dst: Uint8Array; ext?: { type: number; bytes: number[] }[] },
+  s: Omit<PacketSpec, "src" | "dst"> & {
+    src: Uint8Array;
+    dst: Uint8Array;
+    ext?: { type: number; bytes: number[] }[];
+  },
 ): Uint8Array {
   const t = transport({ ...s, src: 0, dst: 0 }, true);
   const ext = s.ext ?? [];

@@ -40,7 +40,10 @@ export interface ScenarioInfo {
 const REC = 16 + 60; // record header + Ethernet/IPv4/TCP padded to the Ethernet minimum
 
 /** Generates the capture, handing out blocks of bytes to `write` (the block is reused). */
-export function generateScenario(o: ScenarioOptions, write: (block: Uint8Array) => void): ScenarioInfo {
+export function generateScenario(
+  o: ScenarioOptions,
+  write: (block: Uint8Array) => void,
+): ScenarioInfo {
   let s = (o.seed ?? 1) >>> 0 || 1;
   const rnd = () => { // xorshift32
     s ^= s << 13;

@@ -14,7 +14,9 @@ function packets(n: number): WritePacket[] {
     out.push({
       sec: 1600000000 + i,
       nsec: i * 1000 + 7000,
-      data: ethernet(ipv4Packet({ src: A + i, dst: B + i, proto: 6, dport: 23 + i, flags: 0x02, id: i })),
+      data: ethernet(
+        ipv4Packet({ src: A + i, dst: B + i, proto: 6, dport: 23 + i, flags: 0x02, id: i }),
+      ),
     });
   }
   return out;
@@ -45,10 +47,16 @@ Deno.test("classic pcap: all four variants and the modified magic decode identic
 });
 
 Deno.test("nanosecond pcap keeps nanoseconds", async () => {
-  const r = await decode(pcapFile([{ sec: 5, nsec: 123456789, data: ethernet(ipv4Packet({ src: A, dst: B, proto: 17 })) }], {
-    linkType: 1,
-    nanosecond: true,
-  }));
+  const r = await decode(
+    pcapFile([{
+      sec: 5,
+      nsec: 123456789,
+      data: ethernet(ipv4Packet({ src: A, dst: B, proto: 17 })),
+    }], {
+      linkType: 1,
+      nanosecond: true,
+    }),
+  );
   deepEqual([r.rows[0].sec, r.rows[0].nsec], [5, 123456789]);
 });
 
@@ -88,7 +96,10 @@ Deno.test("pcapng: several sections of both byte orders, interfaces with own lin
   const r = await decode(concat([s1, s2]));
   deepEqual(r.error, undefined);
   deepEqual(r.rows.map((x) => x.linkType), [1, 113, 101, 228]);
-  deepEqual(r.rows.map((x) => [x.sec, x.nsec]), [[100, 5000], [101, 123456789], [102, 500000000], [2000, 250000000]]);
+  deepEqual(r.rows.map((x) => [x.sec, x.nsec]), [[100, 5000], [101, 123456789], [102, 500000000], [
+    2000,
+    250000000,
+  ]]);
   ok(r.rows.every((x) => x.traffic === Traffic.UDP && x.port === 53 && x.src === A));
 });
 
@@ -98,7 +109,9 @@ Deno.test("pcapng conformance corpus: packet counts match the block counts, both
   for (const group of ["basic", "advanced", "difficult"]) {
     for (const e of Deno.readDirSync(`${root}/output_le/${group}`)) {
       if (!e.name.endsWith(".pcapng")) continue;
-      const txt = Deno.readTextFileSync(`${root}/output_le/${group}/${e.name.replace(".pcapng", ".txt")}`);
+      const txt = Deno.readTextFileSync(
+        `${root}/output_le/${group}/${e.name.replace(".pcapng", ".txt")}`,
+      );
       let expected = 0;
       for (const m of txt.matchAll(/^\s*(EPB|SPB|PB):\s*(\d+)/gm)) expected += Number(m[2]);
       const le = await decode(Deno.readFileSync(`${root}/output_le/${group}/${e.name}`));
@@ -120,7 +133,10 @@ Deno.test("truncated record: error names file and offset, earlier packets are ke
     deepEqual(r.rows.length, 9);
     ok(r.error instanceof DataError);
     const recStart = 24 + 9 * (16 + 54);
-    deepEqual(r.error!.message, `cut.pcap: byte ${recStart}: truncated record: 60 of 70 bytes present`);
+    deepEqual(
+      r.error!.message,
+      `cut.pcap: byte ${recStart}: truncated record: 60 of 70 bytes present`,
+    );
   }
 });
 
@@ -147,10 +163,16 @@ Deno.test("pcapng errors: packet naming a missing interface, trailing length mis
   const bad = ok.slice();
   // First EPB starts after SHB (28) and IDB (20): its interface id is at +8.
   new DataView(bad.buffer).setUint32(28 + 20 + 8, 5, true);
-  match((await decode(bad)).error!.message, /byte 48: packet block names interface 5, but the section defines 1/);
+  match(
+    (await decode(bad)).error!.message,
+    /byte 48: packet block names interface 5, but the section defines 1/,
+  );
   const bad2 = ok.slice();
   new DataView(bad2.buffer).setUint32(28 + 20 - 4, 99, true);
-  match((await decode(bad2)).error!.message, /byte 28: pcapng block's trailing length does not match/);
+  match(
+    (await decode(bad2)).error!.message,
+    /byte 28: pcapng block's trailing length does not match/,
+  );
 });
 
 Deno.test("IPv6 source addresses are carried as 16 bytes", async () => {
@@ -159,7 +181,11 @@ Deno.test("IPv6 source addresses are carried as 16 bytes", async () => {
   src[15] = 7;
   const dst = new Uint8Array(16);
   dst[0] = 0xfe;
-  const f = pcapFile([{ sec: 1, nsec: 0, data: ethernet(ipv6Packet({ src, dst, proto: 6, dport: 443, flags: 0x02 })) }], {
+  const f = pcapFile([{
+    sec: 1,
+    nsec: 0,
+    data: ethernet(ipv6Packet({ src, dst, proto: 6, dport: 443, flags: 0x02 })),
+  }], {
     linkType: 1,
   });
   const r = await decode(f);

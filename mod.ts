@@ -1,0 +1,56 @@
+/**
+ * darknet-events as a library: the stream stages behind the `parse`, `count` and `timeseries`
+ * tools, for building your own network-telescope pipelines. Nothing runs at import time.
+ *
+ * Data flows one way: bytes → {@link PacketBatch}es → events → annotated events → outputs.
+ *
+ * @example Count SYN packets per destination port of a capture
+ * ```ts
+ * import { captureBatches, Traffic } from "./mod.ts";
+ * const perPort = new Float64Array(65536);
+ * for await (const b of await captureBatches(["testdata/demo/scan.pcap.gz"])) {
+ *   for (let i = 0; i < b.length; i++) if (b.traffic[i] === Traffic.TCPSYN) perPort[b.port[i]]++;
+ * }
+ * console.assert(perPort[23] > 0);
+ * ```
+ * @module
+ */
+
+export {
+  type Capture,
+  captureBatches,
+  openCapture,
+  type OpenCaptureOptions,
+} from "./src/capture/open_capture.ts";
+export { DEFAULT_BATCH_SIZE, PacketBatch } from "./src/capture/packet_batch.ts";
+export {
+  type CaptureInfo,
+  PcapDecoderStream,
+  type PcapDecoderStreamOptions,
+} from "./src/capture/pcap_decoder_stream.ts";
+export { decodeFrame, decodeRows } from "./src/decode/decode_frame.ts";
+export { isSupportedLinkType, LinkType, linkTypeName } from "./src/decode/link_type.ts";
+export { Problem, problemName } from "./src/decode/problem.ts";
+export {
+  isIcmp,
+  isTcp,
+  Traffic,
+  TRAFFIC_NAMES,
+  type TrafficCode,
+  trafficCode,
+  trafficName,
+} from "./src/decode/traffic.ts";
+export {
+  DarknetError,
+  DataError,
+  EXIT_DATA,
+  EXIT_IO,
+  EXIT_USAGE,
+  IoError,
+  UsageError,
+} from "./src/errors.ts";
+export { FileSource } from "./src/io/file_source.ts";
+export { GunzipStream, type GunzipStreamOptions } from "./src/io/gunzip_stream.ts";
+export { formatTime, PacketStats, type PacketSummary } from "./src/stats/packet_stats.ts";
+export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./src/util/ip.ts";
+export { KeyTable } from "./src/util/key_table.ts";

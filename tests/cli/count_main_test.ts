@@ -1,0 +1,68 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { ENTRIES, PERMISSIONS } from "../../src/cli/permissions.ts";
+import { runCli } from "../_helpers.ts";
+
+const count = (args: string[], stdin?: Uint8Array) =>
+  runCli(ENTRIES.count, args, [...PERMISSIONS.count], stdin);
+const DEMO = "testdata/demo/scan.pcap.gz";
+
+Deno.test("count --pcap prints tables, --json is machine-readable and identical across runs", async () => {
+  const t = await count(["--pcap", DEMO, "--top", "3"]);
+  equal(t.code, 0, t.stderr);
+  match(t.stdout, /^packets 20,000 {2}bytes 1,200,000/);
+  match(t.stdout, /TCPSYN +14,963/);
+  const j1 = await count(["--pcap", DEMO, "--json"]);
+  const j2 = await count(["--json", "--pcap", DEMO]);
+  equal(j1.stdout, j2.stdout);
+  const s = JSON.parse(j1.stdout);
+  equal(s.packets, 20000);
+  equal(s.topSources.length, 10);
+  equal(s.topSources[0].address, "198.51.100.1");
+  deepEqual(s.linkTypes, [{ name: "ETHERNET (1)", packets: 20000, bytes: 1200000 }]);
+});
+
+Deno.test("count --pcap: several inputs, space-separated value, stdin", async () => {
+  const f = "testdata/pcap-formats/libtrace/100_packets.pcap";
+  const a = JSON.parse((await count(["--pcap", `${f} ${f}`, "--json"])).stdout);
+  const b = JSON.parse((await count(["--pcap", f, f, "--json"])).stdout);
+  const c = JSON.parse((await count(["--pcap", f, "--pcap", f, "--json"])).stdout);
+  equal(a.packets, 200);
+  deepEqual(a, b);
+  deepEqual(a, c);
+  const d = await count(["--pcap", "-", "--json"], Deno.readFileSync(DEMO));
+  equal(JSON.parse(d.stdout).packets, 20000);
+});
+
+Deno.test("count exit codes: usage 2, data 65 (with the counts before the problem), I/O 74", async () => {
+  const u = await count(["--pcap", DEMO, "--top", "x"]);
+  equal(u.code, 2);
+  equal(u.stderr.trim(), 'count: --top: expected a whole number ≥ 0, got "x"');
+  equal((await count(["--bogus"])).code, 2);
+  const missing = await count(["--pcap", "/nonexistent.pcap"]);
+  equal(missing.code, 74);
+  equal(missing.stderr.trim(), "count: /nonexistent.pcap: no such file");
+  const dir = Deno.makeTempDirSync();
+  const whole = Deno.readFileSync("testdata/pcap-formats/libtrace/100_packets.pcap");
+  Deno.writeFileSync(`${dir}/cut.pcap`, whole.subarray(0, whole.length - 5));
+  const bad = await count(["--pcap", `${dir}/cut.pcap`, "--json"]);
+  equal(bad.code, 65);
+  equal(JSON.parse(bad.stdout).packets, 99);
+  match(
+    bad.stderr,
+    new RegExp(
+      `^count: ${dir}/cut\\.pcap: byte \\d+: truncated record: \\d+ of \\d+ bytes present\\n$`,
+    ),
+  );
+  ok(!bad.stderr.includes("Stack"));
+  const help = await count(["--help"]);
+  equal(help.code, 0);
+  for (const flag of ["--pcap", "--top", "--json", "--help"]) ok(help.stdout.includes(flag), flag);
+});
+
+Deno.test("deno.json run tasks use the permission flags of src/cli/permissions.ts", () => {
+  const tasks = JSON.parse(Deno.readTextFileSync("deno.json")).tasks as Record<string, string>;
+  for (const [name, entry] of Object.entries(ENTRIES) as [keyof typeof ENTRIES, string][]) {
+    if (!tasks[name].includes(entry)) continue;
+    equal(tasks[name], `deno run ${PERMISSIONS[name].join(" ")} ${entry}`, name);
+  }
+});

@@ -1,0 +1,34 @@
+import { deepEqual, equal } from "node:assert/strict";
+import { captureBatches } from "../../src/capture/open_capture.ts";
+import { formatTime, PacketStats } from "../../src/stats/packet_stats.ts";
+
+const files = [
+  "testdata/pcap-formats/libtrace/vlan.pcap",
+  "testdata/pcap-formats/PcapPlusPlus/Pcap++Test__PcapExamples__sll.pcap",
+  "testdata/pcap-formats/PcapPlusPlus/Packet++Test__PacketExamples__ipv6_options.pcap",
+];
+
+Deno.test("merging per-file aggregators equals one aggregator over all files", async () => {
+  const all = new PacketStats();
+  const merged = new PacketStats();
+  for (const f of files) {
+    const one = new PacketStats();
+    for await (const b of await captureBatches([f])) {
+      all.add(b);
+      one.add(b);
+    }
+    merged.merge(one);
+  }
+  deepEqual(merged.summary(20), all.summary(20));
+  const s = all.summary(3);
+  equal(s.packets, 395 + 518 + 6);
+  equal(s.topSources.length, 3);
+  equal(s.traffic.reduce((n, r) => n + r.packets, 0), s.ipPackets);
+});
+
+Deno.test("formatTime: RFC 3339 with nanoseconds, beyond Date's range too", () => {
+  equal(formatTime(1603296000, 123456789), "2020-10-21T16:00:00.123456789Z");
+  equal(formatTime(951782400, 0), "2000-02-29T00:00:00.000000000Z");
+  equal(formatTime(0, 1), "1970-01-01T00:00:00.000000001Z");
+  equal(formatTime(4294967295, 0), "2106-02-07T06:28:15.000000000Z");
+});
