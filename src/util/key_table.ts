@@ -58,6 +58,10 @@ export class KeyTable {
   #hashAt(keys: Uint32Array, off: number): number {
     const w = this.width;
     if (w === 1) return mix(Math.imul(keys[off], GOLDEN));
+    if (w === 2) {
+      const a = keys[off];
+      return mix(Math.imul(a, GOLDEN) ^ Math.imul(keys[off + 1] ^ (a >>> 15), 0x85ebca77));
+    }
     let h = 0x811c9dc5;
     for (let i = 0; i < w; i++) h = Math.imul(h ^ keys[off + i], GOLDEN) ^ (h >>> 15);
     return mix(h);
@@ -99,6 +103,34 @@ export class KeyTable {
     }
     const e = this.size++;
     this.keys[e] = a;
+    slots[s] = e + 1;
+    return e;
+  }
+
+  /** Finds or inserts a two-word key; returns its entry. */
+  add2(a: number, b: number): number {
+    const slots = this.#slots;
+    const mask = this.#mask;
+    const keys = this.keys;
+    let s = mix(Math.imul(a, GOLDEN) ^ Math.imul(b ^ (a >>> 15), 0x85ebca77)) & mask;
+    for (;;) {
+      const e = slots[s];
+      if (e === 0) break;
+      const k = (e - 1) << 1;
+      if (keys[k] === a >>> 0 && keys[k + 1] === b >>> 0) {
+        this.added = false;
+        return e - 1;
+      }
+      s = (s + 1) & mask;
+    }
+    this.added = true;
+    if ((this.size + 1) * 2 > slots.length) {
+      this.#grow();
+      return this.add2(a, b);
+    }
+    const e = this.size++;
+    keys[e << 1] = a;
+    keys[(e << 1) + 1] = b;
     slots[s] = e + 1;
     return e;
   }

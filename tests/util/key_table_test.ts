@@ -42,3 +42,25 @@ Deno.test("KeyTable matches a Map under random add/delete, for 1- and 3-word key
     }
   }
 });
+
+Deno.test("KeyTable add2 agrees with the generic add/find for two-word keys", () => {
+  const t = new KeyTable(2, 4);
+  const k = new Uint32Array(2);
+  for (let i = 0; i < 5000; i++) {
+    const a = (i * 2654435761) >>> 0;
+    const b = (i % 7) << 16 | (i % 1000);
+    const e = t.add2(a, b);
+    ok(t.added);
+    k[0] = a;
+    k[1] = b;
+    equal(t.find(k), e);
+    equal(t.add(k), e);
+    ok(!t.added);
+  }
+  for (let e = 4999; e >= 0; e -= 3) t.delete(e);
+  for (let e = 0; e < t.size; e++) {
+    k[0] = t.keys[2 * e];
+    k[1] = t.keys[2 * e + 1];
+    equal(t.add2(k[0], k[1]), e);
+  }
+});

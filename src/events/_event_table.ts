@@ -1,0 +1,118 @@
+// Open events of one IP version in typed-array columns, keyed by (source, traffic, port).
+// Entries are dense; removing one moves the last entry into its place (columns follow).
+
+import { KeyTable } from "../util/key_table.ts";
+import { DestSets } from "./dest_set.ts";
+
+/** Fingerprint bits in the `fp` column: set while every packet so far matched. */
+export const FP_ZMAP = 1;
+export const FP_MASSCAN = 2;
+export const FP_MIRAI = 4;
+
+export class EventTable {
+  readonly v6: boolean;
+  readonly samplesPer: number;
+  readonly keys: KeyTable;
+  firstSec = new Float64Array(0);
+  firstNsec = new Uint32Array(0);
+  lastSec = new Float64Array(0);
+  lastNsec = new Uint32Array(0);
+  packets = new Float64Array(0);
+  bytes = new Float64Array(0);
+  fp = new Uint8Array(0);
+  rng = new Uint32Array(0);
+  samples: (Uint8Array | undefined)[] = [];
+  readonly dests4 = new DestSets();
+  dests6: (KeyTable | undefined)[] = [];
+  nets6: (KeyTable | undefined)[] = [];
+
+  constructor(v6: boolean, samplesPer: number) {
+    this.v6 = v6;
+    this.samplesPer = samplesPer;
+    this.keys = new KeyTable(v6 ? 5 : 2, 1024);
+    this.ensure();
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** Grows the columns to the key table's capacity. */
+  ensure(): void {
+    const cap = this.keys.capacity;
+    if (this.packets.length >= cap) return;
+    const g = <T extends Float64Array | Uint32Array | Uint8Array>(a: T): T => {
+      const out = new (a.constructor as new (n: number) => T)(cap);
+      out.set(a as never);
+      return out;
+    };
+    this.firstSec = g(this.firstSec);
+    this.firstNsec = g(this.firstNsec);
+    this.lastSec = g(this.lastSec);
+    this.lastNsec = g(this.lastNsec);
+    this.packets = g(this.packets);
+    this.bytes = g(this.bytes);
+    this.fp = g(this.fp);
+    this.rng = g(this.rng);
+  }
+
+  /** Resets entry `e` to an event that starts at (sec, nsec). */
+  start(e: number, sec: number, nsec: number, fp: number, seed: number): void {
+    this.firstSec[e] = sec;
+    this.firstNsec[e] = nsec;
+    this.lastSec[e] = sec;
+    this.lastNsec[e] = nsec;
+    this.packets[e] = 0;
+    this.bytes[e] = 0;
+    this.fp[e] = fp;
+    this.rng[e] = seed || 1;
+    const s = this.samplesPer;
+    for (let j = 0; j < s; j++) this.samples[e * s + j] = undefined;
+    if (this.v6) {
+      this.dests6[e] = undefined;
+      this.nets6[e] = undefined;
+    } else this.dests4.clear(e);
+  }
+
+  /** Removes entry `e`, moving the last entry into its place. */
+  remove(e: number): void {
+    const m = this.keys.delete(e);
+    const s = this.samplesPer;
+    if (m < 0) {
+      for (let j = 0; j < s; j++) this.samples[e * s + j] = undefined;
+      if (this.v6) {
+        this.dests6[e] = undefined;
+        this.nets6[e] = undefined;
+      } else this.dests4.clear(e);
+      return;
+    }
+    this.firstSec[e] = this.firstSec[m];
+    this.firstNsec[e] = this.firstNsec[m];
+    this.lastSec[e] = this.lastSec[m];
+    this.lastNsec[e] = this.lastNsec[m];
+    this.packets[e] = this.packets[m];
+    this.bytes[e] = this.bytes[m];
+    this.fp[e] = this.fp[m];
+    this.rng[e] = this.rng[m];
+    for (let j = 0; j < s; j++) {
+      this.samples[e * s + j] = this.samples[m * s + j];
+      this.samples[m * s + j] = undefined;
+    }
+    if (this.v6) {
+      this.dests6[e] = this.dests6[m];
+      this.nets6[e] = this.nets6[m];
+      this.dests6[m] = undefined;
+      this.nets6[m] = undefined;
+    } else this.dests4.move(m, e);
+  }
+
+  /** Distinct destinations of entry `e`. */
+  uniqueDests(e: number): number {
+    return this.v6 ? this.dests6[e]?.size ?? 0 : this.dests4.count(e);
+  }
+
+  /** Distinct /24s (IPv4) or /64s (IPv6) of entry `e`. */
+  uniqueNets(e: number): number {
+    return this.v6 ? this.nets6[e]?.size ?? 0 : this.dests4.count24(e);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * A finished (or still open) darknet event: all packets of one (source, traffic, port) with no
+ * gap longer than the timeout. Its JSON form has exactly the keys, in the order, of Merit's
+ * darknet-events; enrichment fields start at their zero values.
+ *
+ * @example
+ * ```ts
+ * import { DarknetEvent } from "./darknet_event.ts";
+ * const e = new DarknetEvent();
+ * e.src = 0xc6336401; e.traffic = 11; e.port = 23; e.packets = 1;
+ * const j = e.toJSON();
+ * console.assert(j.SourceIP === "198.51.100.1" && j.TCP === "TCPSYN" && j.RDNS === null);
+ * ```
+ * @module
+ */
+
+import { isIcmp, isTcp, trafficName } from "../decode/traffic.ts";
+import { formatTime } from "../stats/packet_stats.ts";
+import { formatIpv4, formatIpv6 } from "../util/ip.ts";
+
+/** The JSON object written for an event (keys in this order). */
+export interface EventJson {
+  SourceIP: string;
+  Port: number;
+  Traffic: number;
+  First: string;
+  Last: string;
+  Packets: number;
+  Bytes: number;
+  UniqueDests: number;
+  UniqueDest24s: number;
+  Lat: number;
+  Long: number;
+  Country: string;
+  City: string;
+  ASN: number;
+  Org: string;
+  Prefix: string;
+  RDNS: string[] | null;
+  Zmap: boolean;
+  Masscan: boolean;
+  Mirai: boolean;
+  Samples: string[];
+  TCP: string;
+  ICMP: string;
+}
+
+function base64(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** One event. Fields are public and plain so stages can annotate them. */
+export class DarknetEvent {
+  /** 4 or 6. */
+  version = 4;
+  /** IPv4 source as uint32 (0 for IPv6). */
+  src = 0;
+  /** IPv6 source, 16 bytes (empty for IPv4). */
+  src6: Uint8Array = new Uint8Array(0);
+  traffic = 0;
+  port = 0;
+  firstSec = 0;
+  firstNsec = 0;
+  lastSec = 0;
+  lastNsec = 0;
+  packets = 0;
+  bytes = 0;
+  uniqueDests = 0;
+  /** Distinct /24s (IPv4) or /64s (IPv6). */
+  uniqueDest24s = 0;
+  zmap = false;
+  masscan = false;
+  mirai = false;
+  /** Reservoir-sampled captured frames. */
+  samples: Uint8Array[] = [];
+  lat = 0;
+  long = 0;
+  country = "";
+  city = "";
+  asn = 0;
+  org = "";
+  prefix = "";
+  /** Reverse DNS names; null when no lookup was asked for. */
+  rdns: string[] | null = null;
+
+  /** The source address as text. */
+  get sourceIP(): string {
+    return this.version === 6 ? formatIpv6(this.src6) : formatIpv4(this.src);
+  }
+
+  /** Last − First in seconds. */
+  get duration(): number {
+    return (this.lastSec - this.firstSec) + (this.lastNsec - this.firstNsec) / 1e9;
+  }
+
+  /**
+   * Estimated Internet-wide scan rate in packets/s: Packets × (2^32 / telescopeSize) /
+   * duration for IPv4; for IPv6 the observed packets/s (no share of the IPv6 space is
+   * meaningful to extrapolate from). Infinite for a zero duration.
+   */
+  rate(telescopeSize: number): number {
+    const d = this.duration;
+    const scale = this.version === 6 ? 1 : 4294967296 / telescopeSize;
+    return d > 0 ? (this.packets * scale) / d : Infinity;
+  }
+
+  /** The output object, keys in Merit's order. */
+  toJSON(): EventJson {
+    return {
+      SourceIP: this.sourceIP,
+      Port: this.port,
+      Traffic: this.traffic,
+      First: formatTime(this.firstSec, this.firstNsec),
+      Last: formatTime(this.lastSec, this.lastNsec),
+      Packets: this.packets,
+      Bytes: this.bytes,
+      UniqueDests: this.uniqueDests,
+      UniqueDest24s: this.uniqueDest24s,
+      Lat: this.lat,
+      Long: this.long,
+      Country: this.country,
+      City: this.city,
+      ASN: this.asn,
+      Org: this.org,
+      Prefix: this.prefix,
+      RDNS: this.rdns,
+      Zmap: this.zmap,
+      Masscan: this.masscan,
+      Mirai: this.mirai,
+      Samples: this.samples.map(base64),
+      TCP: isTcp(this.traffic) ? trafficName(this.traffic) : "",
+      ICMP: isIcmp(this.traffic) ? trafficName(this.traffic) : "",
+    };
+  }
+}
+
+/**
+ * Orders events by key: IPv4 before IPv6, then source address, traffic, port. Used to break
+ * ties between events that end at the same moment.
+ */
+export function compareEventKeys(a: DarknetEvent, b: DarknetEvent): number {
+  if (a.version !== b.version) return a.version - b.version;
+  if (a.version === 4) {
+    if (a.src !== b.src) return a.src < b.src ? -1 : 1;
+  } else {
+    for (let i = 0; i < 16; i++) if (a.src6[i] !== b.src6[i]) return a.src6[i] - b.src6[i];
+  }
+  return a.traffic - b.traffic || a.port - b.port;
+}
