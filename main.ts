@@ -7,13 +7,14 @@
 
 import { runCli } from "./src/cli/_cli.ts";
 import { countMain } from "./src/cli/count_main.ts";
+import { parseMain } from "./src/cli/parse_main.ts";
 import { UsageError } from "./src/errors.ts";
 
 const USAGE = `Usage: main.ts COMMAND [flags]
 
 Commands:
   count       statistics: 'count --pcap CAPTURE...' for packets
-  parse       (not built yet) captures to darknet events
+  parse       captures to darknet events
   timeseries  (not built yet) time series of events
 
 Run 'main.ts COMMAND --help' for a command's flags.`;
@@ -23,6 +24,8 @@ async function dispatch(args: string[]): Promise<number> {
   switch (cmd) {
     case "count":
       return await countMain(rest);
+    case "parse":
+      return await parseMain(rest);
     case "-h":
     case "--help":
     case "help":

@@ -52,6 +52,14 @@ export interface EventAggregatorOptions {
   rate?: number;
 }
 
+/** The packet-time clock carried in state files. */
+export interface AggregatorClock {
+  latestSec: number;
+  latestNsec: number;
+  sweepSec: number;
+  sweepNsec: number;
+}
+
 /** Run counters. */
 export interface AggregatorStats {
   /** Packets seen (all). */
@@ -88,7 +96,13 @@ export class EventAggregator {
   readonly threshold: number;
   readonly uniques: number;
   readonly minRate: number;
-  readonly stats: AggregatorStats = { packets: 0, ipPackets: 0, outOfOrder: 0, eventsEnded: 0, eventsFiltered: 0 };
+  readonly stats: AggregatorStats = {
+    packets: 0,
+    ipPackets: 0,
+    outOfOrder: 0,
+    eventsEnded: 0,
+    eventsFiltered: 0,
+  };
   readonly #v4: EventTable;
   readonly #v6: EventTable;
   readonly #timeoutNs: number;
@@ -157,12 +171,24 @@ export class EventAggregator {
       let e = keys4.add2(src, k1);
       if (keys4.added) {
         t4.ensure();
-        t4.start(e, sec, nsec, traffic === Traffic.TCPSYN ? 7 : 0, mix(this.seed ^ mix(src ^ mix(k1 ^ sec))));
+        t4.start(
+          e,
+          sec,
+          nsec,
+          traffic === Traffic.TCPSYN ? 7 : 0,
+          mix(this.seed ^ mix(src ^ mix(k1 ^ sec))),
+        );
       } else {
         const gap = (sec - t4.lastSec[e]) * 1e9 + (nsec - t4.lastNsec[e]);
         if (gap > timeoutNs) {
           this.#end(t4, e, out);
-          t4.start(e, sec, nsec, traffic === Traffic.TCPSYN ? 7 : 0, mix(this.seed ^ mix(src ^ mix(k1 ^ sec))));
+          t4.start(
+            e,
+            sec,
+            nsec,
+            traffic === Traffic.TCPSYN ? 7 : 0,
+            mix(this.seed ^ mix(src ^ mix(k1 ^ sec))),
+          );
         } else if (gap < 0) {
           this.stats.outOfOrder++;
           if (sec < t4.firstSec[e] || (sec === t4.firstSec[e] && nsec < t4.firstNsec[e])) {
@@ -354,16 +380,12 @@ export class EventAggregator {
     return out.sort(compareEventKeys);
   }
 
-  /** @internal Tables and clock, for the state file. */
-  get _internals(): {
-    v4: EventTable;
-    v6: EventTable;
-    clock: { latestSec: number; latestNsec: number; sweepSec: number; sweepNsec: number };
-  } {
+  /** @internal Tables and clock (null before the first packet), for the state file. */
+  get _internals(): { v4: EventTable; v6: EventTable; clock: AggregatorClock | null } {
     return {
       v4: this.#v4,
       v6: this.#v6,
-      clock: {
+      clock: this.#latestSec === -Infinity ? null : {
         latestSec: this.#latestSec,
         latestNsec: this.#latestNsec,
         sweepSec: this.#sweepSec,
@@ -373,7 +395,8 @@ export class EventAggregator {
   }
 
   /** @internal Restores the clock from a state file. */
-  _setClock(c: { latestSec: number; latestNsec: number; sweepSec: number; sweepNsec: number }): void {
+  _setClock(c: AggregatorClock | null): void {
+    if (c === null) return;
     this.#latestSec = c.latestSec;
     this.#latestNsec = c.latestNsec;
     this.#sweepSec = c.sweepSec;

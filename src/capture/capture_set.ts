@@ -1,0 +1,92 @@
+/**
+ * Several captures read in order as one stream of packet batches, with progress figures.
+ * Every input is opened (and so checked) before the first packet is read.
+ *
+ * A data or I/O error in an input does not error the stream: the stream ends after the last
+ * good batch and the error is kept in {@link CaptureSet.error}. Stages downstream therefore
+ * finish normally — flushing everything that was already complete — and the caller reports
+ * the error afterwards. (Erroring a Web Stream would drop whatever sits in its queues.)
+ *
+ * @example
+ * ```ts
+ * import { CaptureSet } from "./capture_set.ts";
+ * const set = await CaptureSet.open(["testdata/pcap-formats/libtrace/100_packets.pcap"]);
+ * let n = 0;
+ * for await (const b of set.readable) n += b.length;
+ * console.assert(n === 100 && set.error === undefined);
+ * ```
+ * @module
+ */
+
+import { DarknetError } from "../errors.ts";
+import { FileSource } from "../io/file_source.ts";
+import { type Capture, openCapture, type OpenCaptureOptions } from "./open_capture.ts";
+import type { PacketBatch } from "./packet_batch.ts";
+
+/** Inputs read as one packet stream. */
+export class CaptureSet {
+  /** The input paths, in order. */
+  readonly paths: readonly string[];
+  /** Sum of the input file sizes (undefined if stdin or a pipe is among them). */
+  readonly totalBytes: number | undefined;
+  /** The packets of all inputs. */
+  readonly readable: ReadableStream<PacketBatch>;
+  #error: DarknetError | undefined;
+  #done = 0;
+  #current: Capture | undefined;
+  #index = -1;
+
+  private constructor(paths: string[], total: number | undefined, options: OpenCaptureOptions) {
+    this.paths = paths;
+    this.totalBytes = total;
+    const self = this;
+    async function* all(): AsyncGenerator<PacketBatch> {
+      for (let i = 0; i < paths.length; i++) {
+        self.#index = i;
+        try {
+          const cap = await openCapture(paths[i], options);
+          self.#current = cap;
+          yield* cap.batches;
+          self.#done += cap.source.bytesRead;
+          self.#current = undefined;
+        } catch (e) {
+          if (!(e instanceof DarknetError)) throw e;
+          self.#error = e;
+          return;
+        }
+      }
+    }
+    this.readable = ReadableStream.from(all());
+  }
+
+  /** Opens every path (stdin, `-`, is opened when reached). Throws an `IoError` for a bad path. */
+  static async open(paths: string[], options: OpenCaptureOptions = {}): Promise<CaptureSet> {
+    let total: number | undefined = 0;
+    for (const p of paths) {
+      if (p === "-") {
+        total = undefined;
+        continue;
+      }
+      const src = await FileSource.open(p);
+      await src.readable.cancel();
+      if (src.size === undefined) total = undefined;
+      else if (total !== undefined) total += src.size;
+    }
+    return new CaptureSet(paths, total, options);
+  }
+
+  /** The input error that ended the stream early, if any. */
+  get error(): DarknetError | undefined {
+    return this.#error;
+  }
+
+  /** Bytes read so far over all inputs (compressed bytes for gzip inputs). */
+  get bytesRead(): number {
+    return this.#done + (this.#current?.source.bytesRead ?? 0);
+  }
+
+  /** The input being read (path), if any. */
+  get currentPath(): string | undefined {
+    return this.#index >= 0 ? this.paths[this.#index] : undefined;
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * The `parse` command: captures → darknet events. Entry point of the compiled `parse` binary.
+ *
+ * @module
+ */
+
+import { CaptureSet } from "../capture/capture_set.ts";
+import { DarknetError, ioError, UsageError } from "../errors.ts";
+import {
+  DEFAULT_TELESCOPE_SIZE,
+  DEFAULT_TIMEOUT,
+  EventAggregator,
+} from "../events/event_aggregator.ts";
+import { EventAggregatorStream } from "../events/event_aggregator_stream.ts";
+import { EventSink } from "../events/event_sink.ts";
+import { EventWriter } from "../events/event_writer.ts";
+import { loadState, saveState } from "../events/state_file.ts";
+import { intFlag, numFlag, parseFlags, pathList, runCli } from "./_cli.ts";
+import { CpuProfile, heapSnapshot } from "./_profile.ts";
+import { Progress } from "./_progress.ts";
+import { telescopeSize } from "./_telescope.ts";
+import { parseBatchMode } from "./parse_batch.ts";
+
+/** `parse --help` text. */
+export const PARSE_HELP = `Usage: parse --pcap FILE... --eventout PATH --samples N [flags]
+       parse --from DATE:HOUR --to DATE:HOUR --input PATTERN --outdir DIR --samples N [flags]
+
+Turns captures into darknet events: one per (source address, traffic type, port), ended by an
+inactivity gap longer than --timeout, with packets, bytes, distinct destinations and /24s, an
+Internet-wide scan-rate estimate, sampled packets and ZMap/Masscan/Mirai fingerprints.
+
+Inputs and outputs
+  --pcap PATH...        captures (pcap/pcapng, plain or gzip), read in order; repeat the flag,
+                        list paths after it, or give one space-separated value; '-' is stdin
+  --eventout PATH       event file (a JSON array; with --newdl one object per line)
+  --newdl               newline-delimited JSON
+  --ongoingout PATH     also write the events still open at the end of input here
+  --cachein PATH        continue from a state file written by --cacheout
+  --cacheout PATH       save the open events to this state file instead of writing them to
+                        --eventout (the next run continues them with --cachein)
+
+Events and filters
+  --samples N           packets to sample per event, reservoir sampling over all its packets
+  --timeout SECONDS     inactivity gap that ends an event (default ${DEFAULT_TIMEOUT})
+  --threshold N         write only events with at least N packets (default 0)
+  --uniques N           ... with at least N distinct destinations (default 0)
+  --rate PPS            ... with an estimated global scan rate of at least PPS (default 0)
+  --telescope CIDR,...  the monitored IPv4 prefixes (gives the telescope size)
+  --telescope-size N    telescope size in addresses (default ${DEFAULT_TELESCOPE_SIZE})
+  --seed N              sampling seed (default 1): same input and flags, same output bytes
+
+Batch mode (hourly files, state carried from hour to hour)
+  --from DATE:HOUR      first hour, e.g. 2020-10-21:16
+  --to DATE:HOUR        end hour, not included (as the original run_parse.py)
+  --input PATTERN       path pattern with {date} and {hour}, e.g. 'data/{date}.{hour}.pcap.gz'
+  --outdir DIR          writes results_START_END.json, ongoing_START_END.json and
+                        cache_START_END.state per block
+  --block HOURS         hours per block (default 1)
+
+Diagnostics
+  --cpu PATH            write a V8 CPU profile of the run (.cpuprofile; open in Chrome DevTools)
+  --mem PATH            write a V8 heap snapshot at the end (.heapsnapshot)
+  --quiet               no progress line and no summary on stderr
+  -h, --help            show this help
+
+Enrichment (--asnin, --geoin, --pfx2asin, --dns) is not built yet.
+
+Exit status: 0 ok, 2 bad command line, 65 malformed input, 74 I/O error. A run that fails
+part-way still writes every finished event, closes its files validly and saves its state.
+`;
+
+/** Everything a parse run needs. */
+export interface ParseConfig {
+  pcaps: string[];
+  eventout: string;
+  newdl: boolean;
+  ongoingout?: string;
+  cachein?: string;
+  cacheout?: string;
+  samples: number;
+  timeout: number;
+  threshold: number;
+  uniques: number;
+  rate: number;
+  telescopeSize: number;
+  seed: number;
+  cpu?: string;
+  mem?: string;
+  quiet: boolean;
+}
+
+const FLAGS = {
+  pcap: { type: "string", multiple: true },
+  eventout: { type: "string" },
+  newdl: { type: "boolean" },
+  ongoingout: { type: "string" },
+  cachein: { type: "string" },
+  cacheout: { type: "string" },
+  samples: { type: "string" },
+  timeout: { type: "string" },
+  threshold: { type: "string" },
+  uniques: { type: "string" },
+  rate: { type: "string" },
+  telescope: { type: "string" },
+  "telescope-size": { type: "string" },
+  seed: { type: "string" },
+  cpu: { type: "string" },
+  mem: { type: "string" },
+  quiet: { type: "boolean" },
+  from: { type: "string" },
+  to: { type: "string" },
+  input: { type: "string" },
+  outdir: { type: "string" },
+  block: { type: "string" },
+  asnin: { type: "string" },
+  geoin: { type: "string" },
+  pfx2asin: { type: "string", multiple: true },
+  dns: { type: "string", multiple: true },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Settings shared by single and batch runs, from parsed flag values. */
+export function commonConfig(v: Record<string, unknown>): Omit<ParseConfig, "pcaps" | "eventout"> {
+  for (const f of ["asnin", "geoin", "pfx2asin", "dns"]) {
+    if (v[f] !== undefined) throw new UsageError(`--${f}: enrichment is not built yet`);
+  }
+  if (v.samples === undefined) {
+    throw new UsageError("--samples is required (packets to sample per event; 0 for none)");
+  }
+  if (v.telescope !== undefined && v["telescope-size"] !== undefined) {
+    throw new UsageError("give --telescope or --telescope-size, not both");
+  }
+  const timeout = numFlag("timeout", v.timeout, DEFAULT_TIMEOUT);
+  if (timeout <= 0) throw new UsageError("--timeout: must be greater than 0");
+  const size = v.telescope !== undefined
+    ? telescopeSize(String(v.telescope))
+    : intFlag("telescope-size", v["telescope-size"], DEFAULT_TELESCOPE_SIZE, 1);
+  return {
+    newdl: Boolean(v.newdl),
+    ongoingout: v.ongoingout as string | undefined,
+    cachein: v.cachein as string | undefined,
+    cacheout: v.cacheout as string | undefined,
+    samples: intFlag("samples", v.samples, 0),
+    timeout,
+    threshold: intFlag("threshold", v.threshold, 0),
+    uniques: intFlag("uniques", v.uniques, 0),
+    rate: numFlag("rate", v.rate, 0),
+    telescopeSize: size,
+    seed: intFlag("seed", v.seed, 1),
+    cpu: v.cpu as string | undefined,
+    mem: v.mem as string | undefined,
+    quiet: Boolean(v.quiet),
+  };
+}
+
+/** Result of {@link runParse}. */
+export interface ParseResult {
+  packets: number;
+  eventsWritten: number;
+  eventsFiltered: number;
+  openSaved: number;
+  outOfOrder: number;
+  seconds: number;
+  /** The input or output error that ended the run early, if any. */
+  error?: DarknetError;
+}
+
+// Checks up front that a file can be created in the state file's place.
+async function checkWritable(path: string): Promise<void> {
+  const probe = `${path}.tmp`;
+  try {
+    const f = await Deno.open(probe, { write: true, create: true });
+    f.close();
+    await Deno.remove(probe);
+  } catch (e) {
+    throw ioError(e, path);
+  }
+}
+
+/** Runs one parse over `cfg.pcaps`. Input and output errors are returned, not thrown. */
+export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
+  const t0 = performance.now();
+  const set = await CaptureSet.open(cfg.pcaps);
+  const agg = new EventAggregator(cfg);
+  if (cfg.cachein) await loadState(agg, cfg.cachein);
+  if (cfg.cacheout) await checkWritable(cfg.cacheout);
+  const events = await EventWriter.create(cfg.eventout, { ndjson: cfg.newdl });
+  let ongoing: EventWriter | undefined;
+  try {
+    ongoing = cfg.ongoingout
+      ? await EventWriter.create(cfg.ongoingout, { ndjson: cfg.newdl })
+      : undefined;
+  } catch (e) {
+    events.close();
+    throw e;
+  }
+  const profile = cfg.cpu ? await CpuProfile.start(cfg.cpu) : undefined;
+  const progress = new Progress(!cfg.quiet);
+  const tap = new TransformStream(
+    {
+      transform(batch, controller) {
+        controller.enqueue(batch);
+        progress.update({
+          bytesRead: set.bytesRead,
+          totalBytes: set.totalBytes,
+          packets: agg.stats.packets,
+          openEvents: agg.openCount,
+        });
+      },
+    },
+    { highWaterMark: 1 },
+    { highWaterMark: 0 },
+  );
+  let error: DarknetError | undefined;
+  let openSaved = 0;
+  try {
+    await set.readable
+      .pipeThrough(tap)
+      .pipeThrough(new EventAggregatorStream(agg, { keepOpen: cfg.cacheout !== undefined }))
+      .pipeTo(new EventSink({ events, ongoing, writeOpen: cfg.cacheout === undefined }));
+  } catch (e) {
+    if (!(e instanceof DarknetError)) throw e;
+    error = e;
+    for (const w of [events, ongoing]) {
+      try {
+        w?.close();
+      } catch { /* the file is already failing (disk full?); the error above says why */ }
+    }
+  } finally {
+    progress.done();
+  }
+  error ??= set.error;
+  if (cfg.cacheout) {
+    openSaved = agg.openCount;
+    try {
+      await saveState(agg, cfg.cacheout);
+    } catch (e) {
+      if (!(e instanceof DarknetError)) throw e;
+      error ??= e;
+    }
+  }
+  await profile?.stop();
+  if (cfg.mem) heapSnapshot(cfg.mem);
+  return {
+    packets: agg.stats.packets,
+    eventsWritten: events.count,
+    eventsFiltered: agg.stats.eventsFiltered,
+    openSaved,
+    outOfOrder: agg.stats.outOfOrder,
+    seconds: (performance.now() - t0) / 1000,
+    error,
+  };
+}
+
+/** One-line run summary for stderr. */
+export function formatParseSummary(r: ParseResult): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  let s =
+    `parse: ${n(r.packets)} packets in ${r.seconds.toFixed(2)} s (${
+      (r.packets / r.seconds / 1e6).toFixed(2)
+    } M pkt/s); ` +
+    `${n(r.eventsWritten)} events written, ${n(r.eventsFiltered)} filtered out`;
+  if (r.openSaved) s += `, ${n(r.openSaved)} open events saved`;
+  if (r.outOfOrder) s += `; ${n(r.outOfOrder)} packets older than their event's last packet`;
+  return s;
+}
+
+/** Runs `parse` with command-line arguments; returns the exit code. */
+export async function parseMain(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, FLAGS);
+  if (values.help) {
+    console.log(PARSE_HELP);
+    return 0;
+  }
+  if (
+    values.from !== undefined || values.to !== undefined || values.input !== undefined ||
+    values.outdir !== undefined
+  ) {
+    return await parseBatchMode(values, positionals);
+  }
+  if (values.block !== undefined) {
+    throw new UsageError("--block only applies to batch mode (--from/--to)");
+  }
+  const common = commonConfig(values);
+  if (values.pcap === undefined) throw new UsageError("--pcap is required (captures to read)");
+  const pcaps = pathList(values.pcap, positionals);
+  if (pcaps.length === 0) throw new UsageError("--pcap needs at least one path");
+  if (values.eventout === undefined) {
+    throw new UsageError("--eventout is required (where events are written)");
+  }
+  const cfg: ParseConfig = { ...common, pcaps, eventout: String(values.eventout) };
+  const r = await runParse(cfg);
+  if (!cfg.quiet) console.error(formatParseSummary(r));
+  if (r.error) {
+    console.error(`parse: ${r.error.message}`);
+    return r.error.exitCode;
+  }
+  return 0;
+}
+
+if (import.meta.main) await runCli("parse", parseMain, Deno.args);
