@@ -39,24 +39,23 @@ export class CaptureSet {
   private constructor(paths: string[], total: number | undefined, options: OpenCaptureOptions) {
     this.paths = paths;
     this.totalBytes = total;
-    const self = this;
-    async function* all(): AsyncGenerator<PacketBatch> {
+    const all = async function* (this: CaptureSet): AsyncGenerator<PacketBatch> {
       for (let i = 0; i < paths.length; i++) {
-        self.#index = i;
+        this.#index = i;
         try {
           const cap = await openCapture(paths[i], options);
-          self.#current = cap;
+          this.#current = cap;
           yield* cap.batches;
-          self.#done += cap.source.bytesRead;
-          self.#current = undefined;
+          this.#done += cap.source.bytesRead;
+          this.#current = undefined;
         } catch (e) {
           if (!(e instanceof DarknetError)) throw e;
-          self.#error = e;
+          this.#error = e;
           return;
         }
       }
-    }
-    this.readable = ReadableStream.from(all());
+    };
+    this.readable = ReadableStream.from(all.call(this));
   }
 
   /** Opens every path (stdin, `-`, is opened when reached). Throws an `IoError` for a bad path. */
