@@ -30,7 +30,9 @@ export function reportError(tool: string, e: unknown): number {
   }
   const msg = e instanceof Error ? e.message : String(e);
   console.error(`${tool}: internal error: ${msg.split("\n")[0]}`);
-  if (Deno.env.get("DARKNET_DEBUG")) console.error(e);
+  // The stack only on request, and only where the binary may read the environment.
+  const env = Deno.permissions.querySync({ name: "env", variable: "DARKNET_DEBUG" }).state;
+  if (env === "granted" && Deno.env.get("DARKNET_DEBUG")) console.error(e);
   return EXIT_SOFTWARE;
 }
 
@@ -51,7 +53,11 @@ export function parseFlags<T extends ParseArgsConfig["options"]>(
   } catch (e) {
     const msg = (e as Error).message.split("\n")[0]
       .replace(/^Unknown option '(.*)'.*$/, "unknown flag $1 (see --help)")
-      .replace(/^Option '(.*?)' argument missing$/, "$1 needs a value");
+      .replace(/^Option '(.*?)' argument missing$/, "$1 needs a value")
+      .replace(
+        /^Option '(.*?)' argument is ambiguous.*$/,
+        "$1 needs a value (to give one that starts with '-', write $1=VALUE)",
+      );
     throw new UsageError(msg);
   }
 }

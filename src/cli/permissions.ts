@@ -21,8 +21,9 @@ export const ENTRIES = {
 
 /** Permission flags per command. */
 export const PERMISSIONS: Record<keyof typeof ENTRIES, readonly string[]> = {
-  // Reads captures and databases; writes event, state and profile files; net for DNS only.
-  parse: ["--allow-read", "--allow-write", "--allow-net"],
+  // Reads captures and databases; writes event, state and profile files; net for DNS only;
+  // sys for --cpu profiles (node:inspector; Deno has no narrower grant for it).
+  parse: ["--allow-read", "--allow-write", "--allow-net", "--allow-sys"],
   // Reads captures or event files; writes CSVs into --outdir.
   count: ["--allow-read", "--allow-write"],
   // Reads event files or captures; writes CSVs, SVGs, report.html and state.

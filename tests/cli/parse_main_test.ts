@@ -1,0 +1,401 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+import { ENTRIES, PERMISSIONS } from "../../src/cli/permissions.ts";
+import { generateScenario } from "../../src/synth/scenario.ts";
+import { concat } from "../../src/synth/pcap_writer.ts";
+import { runCli } from "../_helpers.ts";
+
+const parse = (args: string[], stdin?: Uint8Array) =>
+  runCli(ENTRIES.parse, args, [...PERMISSIONS.parse], stdin);
+const DEMO = "testdata/demo/scan.pcap.gz";
+const dir = Deno.makeTempDirSync({ prefix: "parse-cli-" });
+const exists = (p: string) => {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+// Two consecutive hours of synthetic traffic as separate pcap files.
+function writeHours(): [string, string] {
+  const parts: Uint8Array[] = [];
+  generateScenario(
+    { packets: 30000, seed: 11, oneOffs: 200, duration: 7200 },
+    (b) => parts.push(b.slice()),
+  );
+  const all = concat(parts);
+  const half = 24 + 15000 * 76;
+  Deno.writeFileSync(`${dir}/2020-10-21.16.pcap`, all.subarray(0, half));
+  Deno.writeFileSync(
+    `${dir}/2020-10-21.17.pcap.gz`,
+    gzipSync(concat([all.subarray(0, 24), all.subarray(half)])),
+  );
+  return [`${dir}/2020-10-21.16.pcap`, `${dir}/2020-10-21.17.pcap.gz`];
+}
+const [H16, H17] = writeHours();
+
+Deno.test("parse writes Merit's keys in order; same input and flags give identical bytes", async () => {
+  const a = await parse([
+    "--pcap",
+    DEMO,
+    "--eventout",
+    `${dir}/a.json`,
+    "--samples",
+    "3",
+    "--uniques",
+    "10",
+    "--quiet",
+  ]);
+  equal(a.code, 0, a.stderr);
+  equal(a.stderr, "");
+  const b = await parse([
+    "--samples",
+    "3",
+    "--quiet",
+    "--uniques",
+    "10",
+    "--eventout",
+    `${dir}/b.json`,
+    "--pcap",
+    DEMO,
+  ]);
+  equal(b.code, 0);
+  deepEqual(Deno.readFileSync(`${dir}/a.json`), Deno.readFileSync(`${dir}/b.json`));
+  const evs = JSON.parse(Deno.readTextFileSync(`${dir}/a.json`));
+  ok(evs.length >= 5);
+  deepEqual(Object.keys(evs[0]), [
+    "SourceIP",
+    "Port",
+    "Traffic",
+    "First",
+    "Last",
+    "Packets",
+    "Bytes",
+    "UniqueDests",
+    "UniqueDest24s",
+    "Lat",
+    "Long",
+    "Country",
+    "City",
+    "ASN",
+    "Org",
+    "Prefix",
+    "RDNS",
+    "Zmap",
+    "Masscan",
+    "Mirai",
+    "Samples",
+    "TCP",
+    "ICMP",
+  ]);
+  const zmap = evs.find((e: { Zmap: boolean }) => e.Zmap);
+  deepEqual([
+    zmap.SourceIP,
+    zmap.Port,
+    zmap.Traffic,
+    zmap.TCP,
+    zmap.ICMP,
+    zmap.RDNS,
+    zmap.Samples.length,
+  ], [
+    "198.51.100.1",
+    23,
+    11,
+    "TCPSYN",
+    "",
+    null,
+    3,
+  ]);
+  match(zmap.First, /^2020-10-21T16:00:\d\d\.\d{9}Z$/);
+  const c = await parse([
+    "--pcap",
+    DEMO,
+    "--eventout",
+    `${dir}/c.json`,
+    "--samples",
+    "3",
+    "--uniques",
+    "10",
+    "--seed",
+    "2",
+    "--quiet",
+  ]);
+  equal(c.code, 0);
+  ok(Deno.readTextFileSync(`${dir}/c.json`) !== Deno.readTextFileSync(`${dir}/a.json`));
+});
+
+Deno.test("--newdl writes one object per line with a final newline; summary on stderr", async () => {
+  const r = await parse([
+    "--pcap",
+    DEMO,
+    "--eventout",
+    `${dir}/n.json`,
+    "--samples",
+    "0",
+    "--uniques",
+    "100",
+    "--newdl",
+  ]);
+  equal(r.code, 0);
+  match(
+    r.stderr,
+    /^parse: 20,000 packets in [\d.]+ s \([\d.]+ M pkt\/s\); 5 events written, [\d,]+ filtered out\n$/,
+  );
+  const text = Deno.readTextFileSync(`${dir}/n.json`);
+  ok(text.endsWith("}\n"));
+  equal(text.trim().split("\n").map((l) => JSON.parse(l)).length, 5);
+});
+
+Deno.test("flag errors exit 2 with one line before any file is touched", async () => {
+  const out = `${dir}/never.json`;
+  const cases: [string[], RegExp][] = [
+    [["--pcap", DEMO, "--eventout", out], /^parse: --samples is required/],
+    [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "x"],
+      /^parse: --samples: expected a whole number/,
+    ],
+    [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--uniques=-1"],
+      /^parse: --uniques: expected a whole number/,
+    ],
+    [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--uniques", "-1"],
+      /^parse: --uniques needs a value \(to give one/,
+    ],
+    [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--rate", "fast"],
+      /^parse: --rate: expected a number/,
+    ],
+    [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--timeout", "0"],
+      /^parse: --timeout: must be greater than 0/,
+    ],
+    [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--telescope", "10.0.0.1/8"],
+      /host bits set/,
+    ],
+    [["--pcap", DEMO, "--samples", "1"], /^parse: --eventout is required/],
+    [["--eventout", out, "--samples", "1"], /^parse: --pcap is required/],
+    [["--pcap", DEMO, "--eventout", out, "--samples", "1", "--wat"], /^parse: unknown flag --wat/],
+    [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--asnin", "x.mmdb"],
+      /enrichment is not built yet/,
+    ],
+  ];
+  for (const [args, re] of cases) {
+    const r = await parse(args);
+    equal(r.code, 2, args.join(" "));
+    match(r.stderr, re);
+    equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    ok(!exists(out), "output created despite a usage error");
+  }
+  const missing = await parse([
+    "--pcap",
+    `${DEMO} /nope.pcap`,
+    "--eventout",
+    out,
+    "--samples",
+    "1",
+  ]);
+  equal(missing.code, 74);
+  equal(missing.stderr.trim(), "parse: /nope.pcap: no such file");
+  ok(!exists(out), "output created although an input is missing");
+});
+
+Deno.test("a truncated input keeps finished events in a valid JSON array and exits 65", async () => {
+  const whole = Deno.readFileSync(H16);
+  Deno.writeFileSync(`${dir}/cut.pcap`, whole.subarray(0, whole.length - 30));
+  const r = await parse([
+    "--pcap",
+    `${dir}/cut.pcap`,
+    "--eventout",
+    `${dir}/cut.json`,
+    "--samples",
+    "1",
+    "--uniques",
+    "5",
+    "--quiet",
+  ]);
+  equal(r.code, 65);
+  match(r.stderr, /^parse: .*cut\.pcap: byte \d+: truncated record: \d+ of 76 bytes present\n$/);
+  const evs = JSON.parse(Deno.readTextFileSync(`${dir}/cut.json`));
+  ok(evs.length > 0);
+  const full = await parse([
+    "--pcap",
+    H16,
+    "--eventout",
+    `${dir}/full.json`,
+    "--samples",
+    "1",
+    "--uniques",
+    "5",
+    "--quiet",
+  ]);
+  equal(full.code, 0);
+  equal(JSON.parse(Deno.readTextFileSync(`${dir}/full.json`)).length, evs.length);
+});
+
+Deno.test("--cacheout keeps open events out of --eventout; --ongoingout gets them; --cachein continues", async () => {
+  const base = ["--samples", "2", "--uniques", "3", "--timeout", "300", "--quiet"];
+  const one = await parse([
+    "--pcap",
+    H16,
+    H17,
+    "--eventout",
+    `${dir}/one.json`,
+    "--cacheout",
+    `${dir}/one.state`,
+    ...base,
+  ]);
+  equal(one.code, 0, one.stderr);
+  const h1 = await parse([
+    "--pcap",
+    H16,
+    "--eventout",
+    `${dir}/h1.json`,
+    "--ongoingout",
+    `${dir}/h1-ongoing.json`,
+    "--cacheout",
+    `${dir}/h1.state`,
+    ...base,
+  ]);
+  equal(h1.code, 0, h1.stderr);
+  const h2 = await parse([
+    "--pcap",
+    H17,
+    "--eventout",
+    `${dir}/h2.json`,
+    "--cachein",
+    `${dir}/h1.state`,
+    "--cacheout",
+    `${dir}/h2.state`,
+    ...base,
+  ]);
+  equal(h2.code, 0, h2.stderr);
+  const read = (p: string) => JSON.parse(Deno.readTextFileSync(p));
+  deepEqual([...read(`${dir}/h1.json`), ...read(`${dir}/h2.json`)], read(`${dir}/one.json`));
+  deepEqual(Deno.readFileSync(`${dir}/h2.state`), Deno.readFileSync(`${dir}/one.state`));
+  ok(read(`${dir}/h1-ongoing.json`).length > 0);
+  // Without --cacheout the open events are written as finished.
+  const fin = await parse(["--pcap", H16, H17, "--eventout", `${dir}/fin.json`, ...base]);
+  equal(fin.code, 0);
+  ok(read(`${dir}/fin.json`).length > read(`${dir}/one.json`).length);
+  // A state written with other settings is refused before any packet is read.
+  const bad = await parse([
+    "--pcap",
+    H17,
+    "--eventout",
+    `${dir}/x.json`,
+    "--cachein",
+    `${dir}/h1.state`,
+    "--samples",
+    "3",
+    "--quiet",
+  ]);
+  equal(bad.code, 65);
+  match(bad.stderr, /h1\.state: state was written with --timeout 300, this run uses 624/);
+});
+
+Deno.test("batch mode walks the hours, names files like run_parse.py and reports a missing hour", async () => {
+  const out = `${dir}/batch`;
+  const r = await parse([
+    "--from",
+    "2020-10-21:16",
+    "--to",
+    "2020-10-21:19",
+    "--input",
+    `${dir}/2020-10-21.{hour}.pcap*`.replace("*", ""),
+    "--outdir",
+    out,
+    "--samples",
+    "2",
+    "--uniques",
+    "3",
+    "--timeout",
+    "300",
+    "--quiet",
+  ]);
+  // Hour 17 is .pcap.gz, so with a ".pcap" pattern it is "missing"; hour 18 is missing too.
+  equal(r.code, 0, r.stderr);
+  match(r.stderr, /2020-10-21:17: no capture at .*2020-10-21\.17\.pcap, skipped/);
+  match(r.stderr, /2020-10-21:18: no capture/);
+  deepEqual(Array.from(Deno.readDirSync(out), (e) => e.name).sort(), [
+    "cache_2020-10-21:16_2020-10-21:17.state",
+    "cache_2020-10-21:17_2020-10-21:18.state",
+    "cache_2020-10-21:18_2020-10-21:19.state",
+    "ongoing_2020-10-21:16_2020-10-21:17.json",
+    "ongoing_2020-10-21:17_2020-10-21:18.json",
+    "ongoing_2020-10-21:18_2020-10-21:19.json",
+    "results_2020-10-21:16_2020-10-21:17.json",
+    "results_2020-10-21:17_2020-10-21:18.json",
+    "results_2020-10-21:18_2020-10-21:19.json",
+  ]);
+  deepEqual(
+    Deno.readFileSync(`${out}/results_2020-10-21:16_2020-10-21:17.json`),
+    Deno.readFileSync(`${dir}/h1.json`),
+  );
+  const bad = await parse([
+    "--from",
+    "2020-10-21:16",
+    "--to",
+    "2020-10-21:10",
+    "--input",
+    "x{hour}",
+    "--outdir",
+    out,
+    "--samples",
+    "1",
+  ]);
+  equal(bad.code, 2);
+  match(bad.stderr, /--to must be later than --from/);
+});
+
+Deno.test("--cpu writes a CPU profile, --mem a heap snapshot; --help lists every flag", async () => {
+  const r = await parse([
+    "--pcap",
+    DEMO,
+    "--eventout",
+    `${dir}/p.json`,
+    "--samples",
+    "1",
+    "--cpu",
+    `${dir}/run.cpuprofile`,
+    "--mem",
+    `${dir}/run.heapsnapshot`,
+    "--quiet",
+  ]);
+  equal(r.code, 0, r.stderr);
+  const prof = JSON.parse(Deno.readTextFileSync(`${dir}/run.cpuprofile`));
+  ok(Array.isArray(prof.nodes) && prof.samples.length > 0);
+  ok(Deno.statSync(`${dir}/run.heapsnapshot`).size > 100000);
+  const help = await parse(["--help"]);
+  equal(help.code, 0);
+  for (
+    const f of [
+      "--pcap",
+      "--eventout",
+      "--newdl",
+      "--ongoingout",
+      "--cachein",
+      "--cacheout",
+      "--samples",
+      "--timeout",
+      "--threshold",
+      "--uniques",
+      "--rate",
+      "--telescope",
+      "--telescope-size",
+      "--seed",
+      "--from",
+      "--to",
+      "--input",
+      "--outdir",
+      "--block",
+      "--cpu",
+      "--mem",
+      "--quiet",
+    ]
+  ) ok(help.stdout.includes(`  ${f} `), f);
+});

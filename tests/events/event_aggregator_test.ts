@@ -1,0 +1,161 @@
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { Traffic } from "../../src/decode/traffic.ts";
+import { EventAggregator } from "../../src/events/event_aggregator.ts";
+import { capture, events, pkt } from "./_events_helpers.ts";
+
+const S = 0xc6336401; // 198.51.100.1
+const D = 0x0a000000;
+
+Deno.test("gap of exactly the timeout continues the event; one nanosecond more splits it", async () => {
+  const exact = await events(
+    capture([
+      pkt(0, { src: S, dst: D + 1 }),
+      pkt(60, { src: S, dst: D + 2 }),
+    ]),
+    { timeout: 60 },
+  );
+  equal(exact.length, 1);
+  equal(exact[0].packets, 2);
+  const over = capture([pkt(0, { src: S, dst: D + 1 }), pkt(60, { src: S, dst: D + 2 })]);
+  // Add one nanosecond to the second packet's timestamp (record 2, ts_frac at 24+16+54+4).
+  new DataView(over.buffer).setUint32(24 + 16 + 54 + 4, 1, true);
+  const split = await events(over, { timeout: 60 });
+  deepEqual(split.map((e) => e.packets), [1, 1]);
+  equal(split[1].firstNsec, 1);
+  const micro = await events(
+    capture([pkt(0, { src: S, dst: D + 1 }), pkt(60.000001, { src: S, dst: D + 2 })]),
+    { timeout: 60 },
+  );
+  equal(micro.length, 2);
+});
+
+Deno.test("sweeps end idle events at packet time, in key order; end of input orders by key", async () => {
+  const evs = await events(
+    capture([
+      pkt(0, { src: S + 2, dst: D }),
+      pkt(1, { src: S + 1, dst: D }),
+      pkt(2, { src: S, dst: D, dport: 80 }),
+      pkt(100, { src: S + 9, dst: D }), // clock passes the sweep: the first three end, sorted
+      pkt(101, { src: S + 5, dst: D }),
+      pkt(101, { src: S + 4, dst: D }),
+    ]),
+    { timeout: 60 },
+  );
+  deepEqual(evs.map((e) => e.sourceIP), [
+    "198.51.100.1",
+    "198.51.100.2",
+    "198.51.100.3",
+    "198.51.100.5",
+    "198.51.100.6",
+    "198.51.100.10",
+  ]);
+});
+
+Deno.test("event fields: packets, bytes, exact distinct destinations and /24s, rate", async () => {
+  const pk = [];
+  for (let i = 0; i < 300; i++) pk.push(pkt(i * 0.5, { src: S, dst: D + (i % 200) * 3 }));
+  const [e] = await events(capture(pk), { timeout: 600, telescopeSize: 1 << 16 });
+  equal(e.packets, 300);
+  equal(e.bytes, 300 * 54);
+  equal(e.uniqueDests, 200);
+  equal(e.uniqueDest24s, new Set(Array.from({ length: 200 }, (_, i) => (D + i * 3) >>> 8)).size);
+  equal(e.duration, 149.5);
+  equal(e.rate(1 << 16), (300 * 65536) / 149.5);
+  equal(e.toJSON().First, "2020-10-21T16:00:00.000000000Z");
+  equal(e.toJSON().Last, "2020-10-21T16:02:29.500000000Z");
+});
+
+Deno.test("filters: threshold, uniques and rate, at their edges", async () => {
+  const bytes = capture([
+    pkt(0, { src: S, dst: D + 1 }),
+    pkt(1, { src: S, dst: D + 2 }),
+    pkt(2, { src: S, dst: D + 2 }), // 3 packets, 2 destinations, 2 s
+  ]);
+  const n = async (o: Record<string, number>) =>
+    (await events(bytes, { timeout: 60, ...o })).length;
+  equal(await n({ threshold: 3 }), 1);
+  equal(await n({ threshold: 4 }), 0);
+  equal(await n({ uniques: 2 }), 1);
+  equal(await n({ uniques: 3 }), 0);
+  const rate = (3 * 4294967296 / 475136) / 2;
+  equal(await n({ rate }), 1);
+  equal(await n({ rate: rate * 1.000001 }), 0);
+  // A single-packet event has zero duration: infinite rate, passes any rate filter.
+  equal((await events(capture([pkt(0, { src: S, dst: D })]), { rate: 1e12 })).length, 1);
+});
+
+Deno.test("fingerprints over every packet; a masscan near miss and other traffic are false", async () => {
+  const zmap = [1, 2, 3].map((i) => pkt(i, { src: S, dst: D + i, id: 54321, seq: 77 }));
+  const mirai = [1, 2, 3].map((i) => pkt(i, { src: S + 1, dst: D + i, seq: D + i, id: 5 }));
+  const mass = [1, 2, 3].map((i) => {
+    const seq = 0x12345678 + i;
+    return pkt(i, { src: S + 2, dst: D + i, dport: 80, seq, id: ((D + i) ^ 80 ^ seq) & 0xffff });
+  });
+  const nearMiss = [1, 2, 3].map((i) => {
+    const seq = 0x12345678 + i;
+    const id = ((D + i) ^ 80 ^ seq) & 0xffff;
+    return pkt(i, { src: S + 3, dst: D + i, dport: 80, seq, id: i === 3 ? id ^ 1 : id });
+  });
+  const zmapButOneSample = [1, 2, 3, 4, 5, 6].map((i) =>
+    pkt(i, { src: S + 4, dst: D + i, id: i === 6 ? 1 : 54321 })
+  );
+  const udp = [1, 2].map((i) =>
+    pkt(i, { src: S + 5, dst: D + i, proto: 17, id: 54321, dport: 53 })
+  );
+  const evs = await events(
+    capture([...zmap, ...mirai, ...mass, ...nearMiss, ...zmapButOneSample, ...udp]),
+    { samples: 1 },
+  );
+  const fp = evs.map((e) => [e.sourceIP, e.zmap, e.masscan, e.mirai]);
+  deepEqual(fp, [
+    ["198.51.100.1", true, false, false],
+    ["198.51.100.2", false, false, true],
+    ["198.51.100.3", false, true, false],
+    ["198.51.100.4", false, false, false],
+    ["198.51.100.5", false, false, false],
+    ["198.51.100.6", false, false, false],
+  ]);
+  equal(evs[5].traffic, Traffic.UDP);
+});
+
+Deno.test("samples: reservoir over all packets, reproducible with a seed, different with another", async () => {
+  const pk = [];
+  for (let i = 0; i < 500; i++) pk.push(pkt(i, { src: S, dst: D + i, seq: i }));
+  const bytes = capture(pk);
+  const a = await events(bytes, { samples: 3, seed: 7 });
+  const b = await events(bytes, { samples: 3, seed: 7 });
+  const c = await events(bytes, { samples: 3, seed: 8 });
+  equal(a[0].samples.length, 3);
+  deepEqual(a[0].samples, b[0].samples);
+  ok(JSON.stringify(a[0].samples) !== JSON.stringify(c[0].samples));
+  // Over many seeds every position is drawn: not just the first packets.
+  const seqs = new Set<number>();
+  for (let seed = 1; seed <= 40; seed++) {
+    for (const s of (await events(bytes, { samples: 3, seed }))[0].samples) {
+      seqs.add(new DataView(s.buffer, s.byteOffset).getUint32(14 + 20 + 4));
+    }
+  }
+  ok(seqs.size > 60, `only ${seqs.size} distinct packets sampled`);
+  ok([...seqs].some((x) => x > 400));
+  // Short events keep every packet, in order.
+  const few = await events(capture(pk.slice(0, 2)), { samples: 3 });
+  equal(few[0].samples.length, 2);
+});
+
+Deno.test("out-of-order packet joins its event without moving Last back", async () => {
+  const agg = new EventAggregator({ timeout: 60 });
+  const evs = await events(
+    capture([
+      pkt(10, { src: S, dst: D + 1 }),
+      pkt(20, { src: S, dst: D + 2 }),
+      pkt(5, { src: S, dst: D + 3 }),
+    ]),
+    {},
+    agg,
+  );
+  equal(evs.length, 1);
+  equal(evs[0].packets, 3);
+  equal(evs[0].firstSec - 1603296000, 5);
+  equal(evs[0].lastSec - 1603296000, 20);
+  equal(agg.stats.outOfOrder, 1);
+});
