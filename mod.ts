@@ -54,3 +54,39 @@ export { GunzipStream, type GunzipStreamOptions } from "./src/io/gunzip_stream.t
 export { formatTime, PacketStats, type PacketSummary } from "./src/stats/packet_stats.ts";
 export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./src/util/ip.ts";
 export { KeyTable } from "./src/util/key_table.ts";
+export { CaptureSet } from "./src/capture/capture_set.ts";
+export { compareEventKeys, DarknetEvent, type EventJson } from "./src/events/darknet_event.ts";
+export { DestSets } from "./src/events/dest_set.ts";
+export {
+  type AggregatorStats,
+  DEFAULT_TELESCOPE_SIZE,
+  DEFAULT_TIMEOUT,
+  EventAggregator,
+  type EventAggregatorOptions,
+} from "./src/events/event_aggregator.ts";
+export {
+  EventAggregatorStream,
+  type EventAggregatorStreamOptions,
+  type EventChunk,
+} from "./src/events/event_aggregator_stream.ts";
+export { EventSink, type EventSinkOptions } from "./src/events/event_sink.ts";
+export { EventWriter, type EventWriterOptions } from "./src/events/event_writer.ts";
+export { loadState, saveState, STATE_VERSION } from "./src/events/state_file.ts";
+export {
+  ethernet,
+  ipv4Packet,
+  ipv6Packet,
+  nullLoopback,
+  type PacketSpec,
+  sll,
+  sll2,
+} from "./src/synth/frames.ts";
+export {
+  concat,
+  pcapFile,
+  pcapHeader,
+  pcapngSection,
+  pcapRecord,
+  type WritePacket,
+} from "./src/synth/pcap_writer.ts";
+export { generateScenario, type ScenarioInfo, type ScenarioOptions } from "./src/synth/scenario.ts";
