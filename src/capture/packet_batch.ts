@@ -19,6 +19,33 @@
 
 const EMPTY = new Uint8Array(0);
 
+const COLUMNS = [
+  "tsSec",
+  "tsNsec",
+  "capLen",
+  "origLen",
+  "buf",
+  "offset",
+  "linkType",
+  "ipVersion",
+  "problem",
+  "src",
+  "dst",
+  "src6",
+  "dst6",
+  "proto",
+  "traffic",
+  "port",
+  "srcPort",
+  "dstPort",
+  "ttl",
+  "ipId",
+  "tcpSeq",
+  "tcpFlags",
+  "tcpWindow",
+  "tcpOptLen",
+] as const;
+
 /** Default number of packets per batch. */
 export const DEFAULT_BATCH_SIZE = 8192;
 
@@ -110,6 +137,29 @@ export class PacketBatch {
     this.tcpFlags = new Uint16Array(capacity);
     this.tcpWindow = new Uint16Array(capacity);
     this.tcpOptLen = new Uint8Array(capacity);
+  }
+
+  /** The arrays of the batch, by field name: what a Worker transfers. */
+  columns(): Record<string, Float64Array | Uint32Array | Uint16Array | Uint8Array> {
+    const out: Record<string, Float64Array | Uint32Array | Uint16Array | Uint8Array> = {};
+    for (const k of COLUMNS) out[k] = this[k];
+    return out;
+  }
+
+  /** Rebuilds a batch from {@link columns} output (no copy), e.g. after a Worker transfer. */
+  static fromColumns(
+    length: number,
+    source: string,
+    buffers: Uint8Array[],
+    cols: Record<string, Float64Array | Uint32Array | Uint16Array | Uint8Array>,
+  ): PacketBatch {
+    const b = new PacketBatch(0);
+    Object.assign(b, cols);
+    b.capacity = cols.capLen.length;
+    b.length = length;
+    b.source = source;
+    b.buffers.push(...buffers);
+    return b;
   }
 
   /** Grows every array to hold `capacity` rows, keeping the rows already filled. */

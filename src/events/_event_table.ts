@@ -3,6 +3,7 @@
 
 import { KeyTable } from "../util/key_table.ts";
 import { DestSets } from "./dest_set.ts";
+import { SampleStore } from "./_sample_store.ts";
 
 /** Fingerprint bits in the `fp` column: set while every packet so far matched. */
 export const FP_ZMAP = 1;
@@ -21,7 +22,10 @@ export class EventTable {
   bytes = new Float64Array(0);
   fp = new Uint8Array(0);
   rng = new Uint32Array(0);
-  samples: (Uint8Array | undefined)[] = [];
+  /** Per event × sample slot: a SampleStore reference (0 = empty) and the frame length. */
+  sampleRef = new Int32Array(0);
+  sampleLen = new Uint32Array(0);
+  readonly store = new SampleStore();
   readonly dests4 = new DestSets();
   dests6: (KeyTable | undefined)[] = [];
   nets6: (KeyTable | undefined)[] = [];
@@ -54,6 +58,38 @@ export class EventTable {
     this.bytes = g(this.bytes);
     this.fp = g(this.fp);
     this.rng = g(this.rng);
+    const s = this.samplesPer;
+    const ref = new Int32Array(cap * s);
+    ref.set(this.sampleRef);
+    this.sampleRef = ref;
+    const len = new Uint32Array(cap * s);
+    len.set(this.sampleLen);
+    this.sampleLen = len;
+  }
+
+  /** Stores a sample for entry `e` in slot `j`, replacing any previous one. */
+  putSample(e: number, j: number, src: Uint8Array, off: number, len: number): void {
+    const k = e * this.samplesPer + j;
+    this.store.free(this.sampleRef[k]);
+    this.sampleRef[k] = this.store.put(src, off, len);
+    this.sampleLen[k] = len;
+  }
+
+  /** A copy of entry `e`'s sample in slot `j`, or null. */
+  sample(e: number, j: number): Uint8Array | null {
+    const k = e * this.samplesPer + j;
+    return this.sampleRef[k] === 0 ? null : this.store.get(this.sampleRef[k], this.sampleLen[k]);
+  }
+
+  #freeSamples(e: number): void {
+    const s = this.samplesPer;
+    for (let j = 0; j < s; j++) {
+      const k = e * s + j;
+      if (this.sampleRef[k] !== 0) {
+        this.store.free(this.sampleRef[k]);
+        this.sampleRef[k] = 0;
+      }
+    }
   }
 
   /** Resets entry `e` to an event that starts at (sec, nsec). */
@@ -66,8 +102,7 @@ export class EventTable {
     this.bytes[e] = 0;
     this.fp[e] = fp;
     this.rng[e] = seed || 1;
-    const s = this.samplesPer;
-    for (let j = 0; j < s; j++) this.samples[e * s + j] = undefined;
+    this.#freeSamples(e);
     if (this.v6) {
       this.dests6[e] = undefined;
       this.nets6[e] = undefined;
@@ -78,8 +113,8 @@ export class EventTable {
   remove(e: number): void {
     const m = this.keys.delete(e);
     const s = this.samplesPer;
+    this.#freeSamples(e);
     if (m < 0) {
-      for (let j = 0; j < s; j++) this.samples[e * s + j] = undefined;
       if (this.v6) {
         this.dests6[e] = undefined;
         this.nets6[e] = undefined;
@@ -95,8 +130,9 @@ export class EventTable {
     this.fp[e] = this.fp[m];
     this.rng[e] = this.rng[m];
     for (let j = 0; j < s; j++) {
-      this.samples[e * s + j] = this.samples[m * s + j];
-      this.samples[m * s + j] = undefined;
+      this.sampleRef[e * s + j] = this.sampleRef[m * s + j];
+      this.sampleLen[e * s + j] = this.sampleLen[m * s + j];
+      this.sampleRef[m * s + j] = 0;
     }
     if (this.v6) {
       this.dests6[e] = this.dests6[m];

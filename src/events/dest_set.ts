@@ -1,8 +1,9 @@
 /**
  * Exact sets of IPv4 destinations, one per open event, with exact counts of distinct
  * destinations and distinct /24s. Built for the two shapes darknet events have: most events
- * touch a handful of addresses (kept inline, 8 slots, no allocation), while a heavy scanner
- * sweeps a whole telescope. Bigger sets use roaring-bitmap style containers per /16: a sorted
+ * touch a handful of addresses (kept inline, 8 slots, no allocation), many touch up to a few
+ * thousand (one sorted array of addresses, 4 bytes each), while a heavy scanner sweeps a whole
+ * telescope. Sets beyond 4,096 addresses use roaring-bitmap style containers per /16: a sorted
  * array of the low 16 bits (2 bytes an address) while sparse, an 8 KiB bitmap beyond 4,096,
  * plus a 256-bit map of the /24s seen — so a scanner covering a /13 costs about 64 KiB, not megabytes.
  *
@@ -20,6 +21,7 @@
  */
 
 const INLINE = 8;
+const SORTED_MAX = 4096; // a sorted set beyond this becomes per-/16 containers
 const ARRAY_MAX = 4096; // an array container beyond this becomes an 8 KiB bitmap
 
 /** One /16 of a big set: a sorted array of low 16 bits while sparse, a bitmap once dense. */
@@ -93,6 +95,43 @@ class Container {
   }
 }
 
+/**
+ * A medium set: whole addresses in one sorted array (4 bytes an address). Addresses of one
+ * /24 are adjacent, so whether a new address opens a new /24 is read off its two neighbours.
+ */
+class SortedSet {
+  arr = new Uint32Array(32);
+  n = 0;
+  n24 = 0;
+
+  add(d: number): number {
+    let arr = this.arr;
+    const n = this.n;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (arr[mid] < d) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < n && arr[lo] === d) return 0;
+    const d24 = d >>> 8;
+    const new24 = !((lo > 0 && arr[lo - 1] >>> 8 === d24) || (lo < n && arr[lo] >>> 8 === d24));
+    if (n === arr.length) {
+      const grown = new Uint32Array(n * 2);
+      grown.set(arr);
+      this.arr = arr = grown;
+    }
+    if (n - lo > 24) arr.copyWithin(lo + 1, lo, n);
+    else for (let k = n; k > lo; k--) arr[k] = arr[k - 1];
+    arr[lo] = d;
+    this.n = n + 1;
+    if (!new24) return 1;
+    this.n24++;
+    return 3;
+  }
+}
+
 /** A big set: containers keyed by the high 16 bits (a small inline hash of high → container). */
 class BigSet {
   #hk = new Int32Array(16); // high + 1, 0 = empty
@@ -162,7 +201,7 @@ export class DestSets {
   #inline = new Uint32Array(64 * INLINE);
   #n = new Uint8Array(64); // inline count; INLINE + 1 marks a big set
   #n24 = new Uint8Array(64);
-  #big: (BigSet | undefined)[] = [];
+  #big: (SortedSet | BigSet | undefined)[] = [];
 
   #ensure(slot: number): void {
     if (slot < this.#n.length) return;
@@ -186,7 +225,12 @@ export class DestSets {
   add(slot: number, d: number): number {
     if (slot >= this.#n.length) this.#ensure(slot);
     const n = this.#n[slot];
-    if (n > INLINE) return this.#big[slot]!.add(d);
+    if (n > INLINE) {
+      const set = this.#big[slot]!;
+      const r = set.add(d);
+      if (r !== 0 && n === INLINE + 1 && set.n > SORTED_MAX) this.#promote(slot, set as SortedSet);
+      return r;
+    }
     const base = slot * INLINE;
     const inl = this.#inline;
     const d24 = d >>> 8;
@@ -203,12 +247,19 @@ export class DestSets {
       this.#n24[slot]++;
       return 3;
     }
-    // Promote to a big set.
-    const big = new BigSet();
-    for (let k = 0; k < n; k++) big.add(inl[base + k]);
-    this.#big[slot] = big;
+    // Promote to a sorted set.
+    const sorted = new SortedSet();
+    for (let k = 0; k < n; k++) sorted.add(inl[base + k]);
+    this.#big[slot] = sorted;
     this.#n[slot] = INLINE + 1;
-    return big.add(d);
+    return sorted.add(d);
+  }
+
+  #promote(slot: number, sorted: SortedSet): void {
+    const big = new BigSet();
+    for (let k = 0; k < sorted.n; k++) big.add(sorted.arr[k]);
+    this.#big[slot] = big;
+    this.#n[slot] = INLINE + 2;
   }
 
   /** Distinct destinations in `slot`'s set. */
@@ -246,7 +297,9 @@ export class DestSets {
     if (n <= INLINE) {
       return this.#inline.slice(slot * INLINE, slot * INLINE + n).sort();
     }
-    const big = this.#big[slot]!;
+    const set = this.#big[slot]!;
+    if (set instanceof SortedSet) return set.arr.slice(0, set.n);
+    const big = set;
     const out = new Uint32Array(big.n);
     const order = big.highs.map((_, e) => e).sort((a, b) => big.highs[a] - big.highs[b]);
     let i = 0;
@@ -261,6 +314,7 @@ export class DestSets {
   bytes(slot: number): number {
     const big = this.#big[slot];
     if (!big) return 0;
+    if (big instanceof SortedSet) return big.arr.byteLength;
     let b = 0;
     for (const c of big.cont) b += c.bytes;
     return b;

@@ -286,7 +286,7 @@ export class EventAggregator {
       j = x % k;
       if (j >= S) return;
     }
-    t.samples[e * S + j] = b.frame(i).slice();
+    t.putSample(e, j, b.buffers[b.buf[i]], b.offset[i], b.capLen[i]);
   }
 
   // Ends entry e of table t: counts it and, if it passes the filters, materialises it.
@@ -336,7 +336,7 @@ export class EventAggregator {
     ev.mirai = (fp & FP_MIRAI) !== 0;
     const S = this.samples;
     for (let j = 0; j < S; j++) {
-      const s = t.samples[e * S + j];
+      const s = t.sample(e, j);
       if (s) ev.samples.push(s);
     }
     return ev;

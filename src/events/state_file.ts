@@ -154,10 +154,10 @@ function writeTable(o: Out, t: EventTable, samples: number): void {
       for (const x of runs) o.u32(x);
     }
     let stored = 0;
-    for (let j = 0; j < samples; j++) if (t.samples[e * samples + j]) stored++;
+    for (let j = 0; j < samples; j++) if (t.sampleRef[e * samples + j] !== 0) stored++;
     o.u8(stored);
     for (let j = 0; j < samples; j++) {
-      const s = t.samples[e * samples + j];
+      const s = t.sample(e, j);
       if (!s) continue;
       o.u8(j);
       o.u32(s.length);
@@ -214,7 +214,7 @@ function readTable(r: In, t: EventTable, count: number, samples: number, file: s
       const len = r.u32();
       if (j >= samples) throw bad("sample slot out of range");
       if (len > r.left) throw bad("sample length beyond the data");
-      t.samples[e * samples + j] = r.bytes(len);
+      t.putSample(e, j, r.bytes(len), 0, len);
     }
   }
 }

@@ -1,0 +1,58 @@
+// Worker side of WorkerCaptureSet: reads, decompresses and decodes captures off the main
+// thread and posts each batch with its arrays transferred (no copy). Flow control: it keeps at
+// most `window` batches unacknowledged.
+
+/// <reference lib="deno.worker" />
+
+import { DarknetError } from "../errors.ts";
+import { CaptureSet } from "./capture_set.ts";
+
+interface Start {
+  paths: string[];
+  window: number;
+}
+
+let credit = 0;
+let wake: (() => void) | null = null;
+
+self.onmessage = async (ev: MessageEvent) => {
+  const msg = ev.data as { type: string } & Partial<Start>;
+  if (msg.type === "ack") {
+    credit++;
+    wake?.();
+    wake = null;
+    return;
+  }
+  if (msg.type !== "start") return;
+  credit = msg.window!;
+  try {
+    const set = await CaptureSet.open(msg.paths!);
+    for await (const b of set.readable) {
+      while (credit === 0) await new Promise<void>((r) => wake = r);
+      credit--;
+      const cols = b.columns();
+      const transfer: ArrayBuffer[] = [];
+      for (const a of Object.values(cols)) if (a.buffer.byteLength > 0) transfer.push(a.buffer as ArrayBuffer);
+      // Whole-buffer chunks are ours to give away; views into shared buffers are copied.
+      const buffers = b.buffers.map((x) =>
+        x.byteOffset === 0 && x.byteLength === x.buffer.byteLength ? x : x.slice()
+      );
+      for (const x of buffers) if (!transfer.includes(x.buffer as ArrayBuffer)) transfer.push(x.buffer as ArrayBuffer);
+      self.postMessage(
+        { type: "batch", length: b.length, source: b.source, cols, buffers, bytesRead: set.bytesRead },
+        transfer,
+      );
+    }
+    const e = set.error;
+    self.postMessage({
+      type: "end",
+      bytesRead: set.bytesRead,
+      error: e ? { message: e.message, exitCode: e.exitCode } : undefined,
+    });
+  } catch (e) {
+    const err = e instanceof DarknetError
+      ? { message: e.message, exitCode: e.exitCode }
+      : { message: `internal error: ${(e as Error).message}`, exitCode: 70 };
+    self.postMessage({ type: "end", bytesRead: 0, error: err, fatal: true });
+  }
+};

@@ -1,0 +1,107 @@
+/**
+ * {@link CaptureSet} on a second core: a Worker reads, decompresses and decodes the captures
+ * and transfers each batch's arrays to this thread without copying, so that decoding overlaps
+ * with whatever consumes the batches (event aggregation in `parse`). Same interface and error
+ * semantics as `CaptureSet`: input errors end the stream and are kept in `error`.
+ *
+ * The worker needs the same read permission as the caller (Workers inherit it).
+ *
+ * @example
+ * ```ts
+ * import { WorkerCaptureSet } from "./worker_capture_set.ts";
+ * const set = await WorkerCaptureSet.open(["testdata/pcap-formats/libtrace/100_packets.pcap"]);
+ * let n = 0;
+ * for await (const b of set.readable) n += b.length;
+ * console.assert(n === 100 && set.error === undefined);
+ * ```
+ * @module
+ */
+
+import { DarknetError } from "../errors.ts";
+import { CaptureSet } from "./capture_set.ts";
+import { PacketBatch } from "./packet_batch.ts";
+
+/** Options of {@link WorkerCaptureSet.open}. */
+export interface WorkerCaptureSetOptions {
+  /** Batches the worker may run ahead (default 4). */
+  window?: number;
+}
+
+/** Captures decoded in a Worker. */
+export class WorkerCaptureSet {
+  readonly paths: readonly string[];
+  readonly totalBytes: number | undefined;
+  readonly readable: ReadableStream<PacketBatch>;
+  #error: DarknetError | undefined;
+  #bytesRead = 0;
+
+  private constructor(paths: string[], total: number | undefined, window: number) {
+    this.paths = paths;
+    this.totalBytes = total;
+    let worker: Worker | undefined;
+    // Batches received but not yet taken by the consumer, and the pull waiting for one.
+    const queue: PacketBatch[] = [];
+    let ended = false;
+    let waiting: (() => void) | null = null;
+    const notify = () => {
+      waiting?.();
+      waiting = null;
+    };
+    this.readable = new ReadableStream<PacketBatch>({
+      start: () => {
+        worker = new Worker(new URL("./_capture_worker.ts", import.meta.url), { type: "module" });
+        worker.onmessage = (ev: MessageEvent) => {
+          const m = ev.data;
+          this.#bytesRead = m.bytesRead;
+          if (m.type === "batch") queue.push(PacketBatch.fromColumns(m.length, m.source, m.buffers, m.cols));
+          else {
+            if (m.error) this.#error = new DarknetError(m.error.message, m.error.exitCode);
+            ended = true;
+            worker!.terminate();
+          }
+          notify();
+        };
+        worker.onerror = (ev: ErrorEvent) => {
+          ev.preventDefault();
+          this.#error = new DarknetError(`internal error in the capture worker: ${ev.message}`, 70);
+          ended = true;
+          worker!.terminate();
+          notify();
+        };
+        worker.postMessage({ type: "start", paths, window });
+      },
+      pull: async (controller) => {
+        while (queue.length === 0 && !ended) await new Promise<void>((r) => waiting = r);
+        const b = queue.shift();
+        if (b === undefined) {
+          controller.close();
+          return;
+        }
+        controller.enqueue(b);
+        // The consumer took one batch: the worker may decode one more.
+        if (!ended) worker!.postMessage({ type: "ack" });
+      },
+      cancel: () => {
+        ended = true;
+        worker?.terminate();
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /** Checks every path (as `CaptureSet.open` does), then starts the worker. */
+  static async open(paths: string[], o: WorkerCaptureSetOptions = {}): Promise<WorkerCaptureSet> {
+    const check = await CaptureSet.open(paths);
+    await check.readable.cancel();
+    return new WorkerCaptureSet(paths, check.totalBytes, o.window ?? 4);
+  }
+
+  /** The input error that ended the stream early, if any. */
+  get error(): DarknetError | undefined {
+    return this.#error;
+  }
+
+  /** Bytes read so far over all inputs. */
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+}
