@@ -32,14 +32,25 @@ self.onmessage = async (ev: MessageEvent) => {
       credit--;
       const cols = b.columns();
       const transfer: ArrayBuffer[] = [];
-      for (const a of Object.values(cols)) if (a.buffer.byteLength > 0) transfer.push(a.buffer as ArrayBuffer);
+      for (const a of Object.values(cols)) {
+        if (a.buffer.byteLength > 0) transfer.push(a.buffer as ArrayBuffer);
+      }
       // Whole-buffer chunks are ours to give away; views into shared buffers are copied.
       const buffers = b.buffers.map((x) =>
         x.byteOffset === 0 && x.byteLength === x.buffer.byteLength ? x : x.slice()
       );
-      for (const x of buffers) if (!transfer.includes(x.buffer as ArrayBuffer)) transfer.push(x.buffer as ArrayBuffer);
+      for (const x of buffers) {
+        if (!transfer.includes(x.buffer as ArrayBuffer)) transfer.push(x.buffer as ArrayBuffer);
+      }
       self.postMessage(
-        { type: "batch", length: b.length, source: b.source, cols, buffers, bytesRead: set.bytesRead },
+        {
+          type: "batch",
+          length: b.length,
+          source: b.source,
+          cols,
+          buffers,
+          bytesRead: set.bytesRead,
+        },
         transfer,
       );
     }

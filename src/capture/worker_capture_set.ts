@@ -23,7 +23,7 @@ import { PacketBatch } from "./packet_batch.ts";
 
 /** Options of {@link WorkerCaptureSet.open}. */
 export interface WorkerCaptureSetOptions {
-  /** Batches the worker may run ahead (default 4). */
+  /** Batches the worker may run ahead (default 8). */
   window?: number;
 }
 
@@ -53,8 +53,9 @@ export class WorkerCaptureSet {
         worker.onmessage = (ev: MessageEvent) => {
           const m = ev.data;
           this.#bytesRead = m.bytesRead;
-          if (m.type === "batch") queue.push(PacketBatch.fromColumns(m.length, m.source, m.buffers, m.cols));
-          else {
+          if (m.type === "batch") {
+            queue.push(PacketBatch.fromColumns(m.length, m.source, m.buffers, m.cols));
+          } else {
             if (m.error) this.#error = new DarknetError(m.error.message, m.error.exitCode);
             ended = true;
             worker!.terminate();
@@ -92,7 +93,7 @@ export class WorkerCaptureSet {
   static async open(paths: string[], o: WorkerCaptureSetOptions = {}): Promise<WorkerCaptureSet> {
     const check = await CaptureSet.open(paths);
     await check.readable.cancel();
-    return new WorkerCaptureSet(paths, check.totalBytes, o.window ?? 4);
+    return new WorkerCaptureSet(paths, check.totalBytes, o.window ?? 8);
   }
 
   /** The input error that ended the stream early, if any. */

@@ -5,6 +5,7 @@
  */
 
 import { CaptureSet } from "../capture/capture_set.ts";
+import { WorkerCaptureSet } from "../capture/worker_capture_set.ts";
 import { DarknetError, ioError, UsageError } from "../errors.ts";
 import {
   DEFAULT_TELESCOPE_SIZE,
@@ -180,7 +181,10 @@ async function checkWritable(path: string): Promise<void> {
 /** Runs one parse over `cfg.pcaps`. Input and output errors are returned, not thrown. */
 export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   const t0 = performance.now();
-  const set = await CaptureSet.open(cfg.pcaps);
+  // Decode on a second core unless reading stdin (which only the main thread can read).
+  const set = cfg.pcaps.includes("-")
+    ? await CaptureSet.open(cfg.pcaps)
+    : await WorkerCaptureSet.open(cfg.pcaps);
   const agg = new EventAggregator(cfg);
   if (cfg.cachein) await loadState(agg, cfg.cachein);
   if (cfg.cacheout) await checkWritable(cfg.cacheout);

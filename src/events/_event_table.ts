@@ -5,7 +5,19 @@ import { KeyTable } from "../util/key_table.ts";
 import { DestSets } from "./dest_set.ts";
 import { SampleStore } from "./_sample_store.ts";
 
-/** Fingerprint bits in the `fp` column: set while every packet so far matched. */
+/** Fields of an event row. */
+export const FIRST_SEC = 0;
+export const FIRST_NSEC = 1;
+export const LAST_SEC = 2;
+export const LAST_NSEC = 3;
+export const PACKETS = 4;
+export const BYTES = 5;
+export const FP = 6;
+export const RNG = 7;
+/** Numbers per event row. */
+export const ROW = 8;
+
+/** Fingerprint bits in the FP field: set while every packet so far matched. */
 export const FP_ZMAP = 1;
 export const FP_MASSCAN = 2;
 export const FP_MIRAI = 4;
@@ -14,14 +26,11 @@ export class EventTable {
   readonly v6: boolean;
   readonly samplesPer: number;
   readonly keys: KeyTable;
-  firstSec = new Float64Array(0);
-  firstNsec = new Uint32Array(0);
-  lastSec = new Float64Array(0);
-  lastNsec = new Uint32Array(0);
-  packets = new Float64Array(0);
-  bytes = new Float64Array(0);
-  fp = new Uint8Array(0);
-  rng = new Uint32Array(0);
+  /**
+   * One 64-byte row per event (a single cache line for the per-packet update):
+   * [firstSec, firstNsec, lastSec, lastNsec, packets, bytes, fingerprint bits, PRNG state].
+   */
+  row = new Float64Array(0);
   /** Per event × sample slot: a SampleStore reference (0 = empty) and the frame length. */
   sampleRef = new Int32Array(0);
   sampleLen = new Uint32Array(0);
@@ -44,20 +53,10 @@ export class EventTable {
   /** Grows the columns to the key table's capacity. */
   ensure(): void {
     const cap = this.keys.capacity;
-    if (this.packets.length >= cap) return;
-    const g = <T extends Float64Array | Uint32Array | Uint8Array>(a: T): T => {
-      const out = new (a.constructor as new (n: number) => T)(cap);
-      out.set(a as never);
-      return out;
-    };
-    this.firstSec = g(this.firstSec);
-    this.firstNsec = g(this.firstNsec);
-    this.lastSec = g(this.lastSec);
-    this.lastNsec = g(this.lastNsec);
-    this.packets = g(this.packets);
-    this.bytes = g(this.bytes);
-    this.fp = g(this.fp);
-    this.rng = g(this.rng);
+    if (this.row.length >= cap * ROW) return;
+    const row = new Float64Array(cap * ROW);
+    row.set(this.row);
+    this.row = row;
     const s = this.samplesPer;
     const ref = new Int32Array(cap * s);
     ref.set(this.sampleRef);
@@ -94,14 +93,16 @@ export class EventTable {
 
   /** Resets entry `e` to an event that starts at (sec, nsec). */
   start(e: number, sec: number, nsec: number, fp: number, seed: number): void {
-    this.firstSec[e] = sec;
-    this.firstNsec[e] = nsec;
-    this.lastSec[e] = sec;
-    this.lastNsec[e] = nsec;
-    this.packets[e] = 0;
-    this.bytes[e] = 0;
-    this.fp[e] = fp;
-    this.rng[e] = seed || 1;
+    const r = e * ROW;
+    const row = this.row;
+    row[r + FIRST_SEC] = sec;
+    row[r + FIRST_NSEC] = nsec;
+    row[r + LAST_SEC] = sec;
+    row[r + LAST_NSEC] = nsec;
+    row[r + PACKETS] = 0;
+    row[r + BYTES] = 0;
+    row[r + FP] = fp;
+    row[r + RNG] = seed || 1;
     this.#freeSamples(e);
     if (this.v6) {
       this.dests6[e] = undefined;
@@ -121,14 +122,8 @@ export class EventTable {
       } else this.dests4.clear(e);
       return;
     }
-    this.firstSec[e] = this.firstSec[m];
-    this.firstNsec[e] = this.firstNsec[m];
-    this.lastSec[e] = this.lastSec[m];
-    this.lastNsec[e] = this.lastNsec[m];
-    this.packets[e] = this.packets[m];
-    this.bytes[e] = this.bytes[m];
-    this.fp[e] = this.fp[m];
-    this.rng[e] = this.rng[m];
+    const row = this.row;
+    for (let k = 0; k < ROW; k++) row[e * ROW + k] = row[m * ROW + k];
     for (let j = 0; j < s; j++) {
       this.sampleRef[e * s + j] = this.sampleRef[m * s + j];
       this.sampleLen[e * s + j] = this.sampleLen[m * s + j];

@@ -31,9 +31,7 @@ export class SampleStore {
         this.#slab = grown;
       }
     }
-    const slab = this.#slab;
-    const base = slot * SLOT;
-    for (let k = 0; k < len; k++) slab[base + k] = src[off + k];
+    this.#slab.set(src.subarray(off, off + len), slot * SLOT);
     return slot + 1;
   }
 

@@ -2,9 +2,9 @@
  * Exact sets of IPv4 destinations, one per open event, with exact counts of distinct
  * destinations and distinct /24s. Built for the two shapes darknet events have: most events
  * touch a handful of addresses (kept inline, 8 slots, no allocation), many touch up to a few
- * thousand (one sorted array of addresses, 4 bytes each), while a heavy scanner sweeps a whole
+ * thousand (one hash of addresses, ~8 bytes each), while a heavy scanner sweeps a whole
  * telescope. Sets beyond 4,096 addresses use roaring-bitmap style containers per /16: a sorted
- * array of the low 16 bits (2 bytes an address) while sparse, an 8 KiB bitmap beyond 4,096,
+ * array of the low 16 bits (2 bytes an address) while sparse, an 8 KiB bitmap beyond 1,024,
  * plus a 256-bit map of the /24s seen — so a scanner covering a /13 costs about 64 KiB, not megabytes.
  *
  * Sets are addressed by slot number (the event's entry in its table); `move` follows the
@@ -21,8 +21,9 @@
  */
 
 const INLINE = 8;
-const SORTED_MAX = 4096; // a sorted set beyond this becomes per-/16 containers
-const ARRAY_MAX = 4096; // an array container beyond this becomes an 8 KiB bitmap
+const ROW = 10;
+const SORTED_MAX = 4096; // a medium set beyond this becomes per-/16 containers
+const ARRAY_MAX = 1024; // an array container beyond this becomes an 8 KiB bitmap
 
 /** One /16 of a big set: a sorted array of low 16 bits while sparse, a bitmap once dense. */
 class Container {
@@ -96,39 +97,63 @@ class Container {
 }
 
 /**
- * A medium set: whole addresses in one sorted array (4 bytes an address). Addresses of one
- * /24 are adjacent, so whether a new address opens a new /24 is read off its two neighbours.
+ * A medium set: one open-addressing hash of whole addresses whose home slot depends only on
+ * the /24. With linear probing and no deletions, every address of a /24 lies in the probe run
+ * from that home slot to the next empty slot, so one scan both finds the address and tells
+ * whether its /24 was seen: exact counts of both from a single table (~8 bytes an address).
  */
-class SortedSet {
-  arr = new Uint32Array(32);
+class HashSet24 {
+  h = new Uint32Array(32); // 0 = empty; address 0 is kept in `zero`
+  shift = 27; // 32 - log2(h.length): Fibonacci hashing takes the product's high bits
+  zero = false;
   n = 0;
   n24 = 0;
 
   add(d: number): number {
-    let arr = this.arr;
-    const n = this.n;
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (arr[mid] < d) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo < n && arr[lo] === d) return 0;
     const d24 = d >>> 8;
-    const new24 = !((lo > 0 && arr[lo - 1] >>> 8 === d24) || (lo < n && arr[lo] >>> 8 === d24));
-    if (n === arr.length) {
-      const grown = new Uint32Array(n * 2);
-      grown.set(arr);
-      this.arr = arr = grown;
+    let seen24 = d24 === 0 && this.zero;
+    const h = this.h;
+    const mask = h.length - 1;
+    let s = Math.imul(d24, 0x9e3779b1) >>> this.shift;
+    for (;;) {
+      const x = h[s];
+      if (x === 0) break;
+      if (x === d) return 0;
+      if (x >>> 8 === d24) seen24 = true;
+      s = (s + 1) & mask;
     }
-    if (n - lo > 24) arr.copyWithin(lo + 1, lo, n);
-    else for (let k = n; k > lo; k--) arr[k] = arr[k - 1];
-    arr[lo] = d;
-    this.n = n + 1;
-    if (!new24) return 1;
+    if (d === 0) {
+      if (this.zero) return 0;
+      this.zero = true;
+    } else h[s] = d;
+    this.n++;
+    if (this.n * 2 > h.length) this.#rehash();
+    if (seen24) return 1;
     this.n24++;
     return 3;
+  }
+
+  #rehash(): void {
+    const old = this.h;
+    const h = new Uint32Array(old.length * 2);
+    const mask = h.length - 1;
+    this.shift--;
+    for (const v of old) {
+      if (v === 0) continue;
+      let s = Math.imul(v >>> 8, 0x9e3779b1) >>> this.shift;
+      while (h[s] !== 0) s = (s + 1) & mask;
+      h[s] = v;
+    }
+    this.h = h;
+  }
+
+  /** The addresses, ascending. */
+  sorted(): Uint32Array {
+    const out = new Uint32Array(this.n);
+    let i = 0;
+    if (this.zero) out[i++] = 0;
+    for (const v of this.h) if (v !== 0) out[i++] = v;
+    return out.sort();
   }
 }
 
@@ -198,24 +223,21 @@ class BigSet {
 
 /** Per-slot IPv4 destination sets. */
 export class DestSets {
-  #inline = new Uint32Array(64 * INLINE);
-  #n = new Uint8Array(64); // inline count; INLINE + 1 marks a big set
-  #n24 = new Uint8Array(64);
-  #big: (SortedSet | BigSet | undefined)[] = [];
+  // Per slot, one 40-byte row: [n | n24 << 8, d0 .. d7, unused]. n > INLINE marks a set held
+  // in #big (INLINE + 1 medium, INLINE + 2 containers); one cache line serves most lookups.
+  #rows = new Uint32Array(64 * ROW);
+  #cap = 64;
+  #big: (HashSet24 | BigSet | undefined)[] = new Array(64).fill(undefined);
 
   #ensure(slot: number): void {
-    if (slot < this.#n.length) return;
-    let cap = this.#n.length;
+    if (slot < this.#cap) return;
+    let cap = this.#cap;
     while (cap <= slot) cap *= 2;
-    const inl = new Uint32Array(cap * INLINE);
-    inl.set(this.#inline);
-    this.#inline = inl;
-    const n = new Uint8Array(cap);
-    n.set(this.#n);
-    this.#n = n;
-    const n24 = new Uint8Array(cap);
-    n24.set(this.#n24);
-    this.#n24 = n24;
+    const rows = new Uint32Array(cap * ROW);
+    rows.set(this.#rows);
+    this.#rows = rows;
+    for (let i = this.#cap; i < cap; i++) this.#big.push(undefined);
+    this.#cap = cap;
   }
 
   /**
@@ -223,82 +245,89 @@ export class DestSets {
    * address is new, 3 if its /24 is new too.
    */
   add(slot: number, d: number): number {
-    if (slot >= this.#n.length) this.#ensure(slot);
-    const n = this.#n[slot];
+    if (slot >= this.#cap) this.#ensure(slot);
+    const rows = this.#rows;
+    const base = slot * ROW;
+    const meta = rows[base];
+    const n = meta & 0xff;
     if (n > INLINE) {
       const set = this.#big[slot]!;
       const r = set.add(d);
-      if (r !== 0 && n === INLINE + 1 && set.n > SORTED_MAX) this.#promote(slot, set as SortedSet);
+      if (r !== 0 && n === INLINE + 1 && set.n > SORTED_MAX) this.#promote(slot, set as HashSet24);
       return r;
     }
-    const base = slot * INLINE;
-    const inl = this.#inline;
     const d24 = d >>> 8;
     let seen24 = false;
-    for (let k = 0; k < n; k++) {
-      const x = inl[base + k];
+    for (let k = 1; k <= n; k++) {
+      const x = rows[base + k];
       if (x === d) return 0;
       if (x >>> 8 === d24) seen24 = true;
     }
     if (n < INLINE) {
-      inl[base + n] = d;
-      this.#n[slot] = n + 1;
-      if (seen24) return 1;
-      this.#n24[slot]++;
+      rows[base + 1 + n] = d;
+      if (seen24) {
+        rows[base] = meta + 1;
+        return 1;
+      }
+      rows[base] = meta + 0x101;
       return 3;
     }
-    // Promote to a sorted set.
-    const sorted = new SortedSet();
-    for (let k = 0; k < n; k++) sorted.add(inl[base + k]);
+    // Promote to a medium set.
+    const sorted = new HashSet24();
+    for (let k = 1; k <= n; k++) sorted.add(rows[base + k]);
     this.#big[slot] = sorted;
-    this.#n[slot] = INLINE + 1;
+    rows[base] = INLINE + 1;
     return sorted.add(d);
   }
 
-  #promote(slot: number, sorted: SortedSet): void {
+  #promote(slot: number, sorted: HashSet24): void {
     const big = new BigSet();
-    for (let k = 0; k < sorted.n; k++) big.add(sorted.arr[k]);
+    for (const v of sorted.sorted()) big.add(v);
     this.#big[slot] = big;
-    this.#n[slot] = INLINE + 2;
+    this.#rows[slot * ROW] = INLINE + 2;
   }
 
   /** Distinct destinations in `slot`'s set. */
   count(slot: number): number {
-    const n = this.#n[slot];
+    if (slot >= this.#cap) return 0;
+    const n = this.#rows[slot * ROW] & 0xff;
     return n > INLINE ? this.#big[slot]!.n : n;
   }
 
   /** Distinct /24s in `slot`'s set. */
   count24(slot: number): number {
-    return this.#n[slot] > INLINE ? this.#big[slot]!.n24 : this.#n24[slot];
+    if (slot >= this.#cap) return 0;
+    const meta = this.#rows[slot * ROW];
+    return (meta & 0xff) > INLINE ? this.#big[slot]!.n24 : meta >>> 8;
   }
 
   /** Empties `slot`'s set. */
   clear(slot: number): void {
-    if (slot >= this.#n.length) return;
-    this.#n[slot] = 0;
-    this.#n24[slot] = 0;
-    this.#big[slot] = undefined;
+    if (slot >= this.#cap) return;
+    const base = slot * ROW;
+    if ((this.#rows[base] & 0xff) > INLINE) this.#big[slot] = undefined;
+    this.#rows[base] = 0;
   }
 
   /** Moves the set of slot `from` to slot `to` (whose set is discarded). */
   move(from: number, to: number): void {
     this.#ensure(Math.max(from, to));
-    this.#inline.copyWithin(to * INLINE, from * INLINE, from * INLINE + INLINE);
-    this.#n[to] = this.#n[from];
-    this.#n24[to] = this.#n24[from];
+    const rows = this.#rows;
+    const f = from * ROW;
+    const t = to * ROW;
+    for (let k = 0; k < ROW; k++) rows[t + k] = rows[f + k];
     this.#big[to] = this.#big[from];
-    this.clear(from);
+    this.#big[from] = undefined;
+    rows[f] = 0;
   }
 
   /** All destinations of `slot`, ascending. */
   values(slot: number): Uint32Array {
-    const n = this.#n[slot];
-    if (n <= INLINE) {
-      return this.#inline.slice(slot * INLINE, slot * INLINE + n).sort();
-    }
+    if (slot >= this.#cap) return new Uint32Array(0);
+    const n = this.#rows[slot * ROW] & 0xff;
+    if (n <= INLINE) return this.#rows.slice(slot * ROW + 1, slot * ROW + 1 + n).sort();
     const set = this.#big[slot]!;
-    if (set instanceof SortedSet) return set.arr.slice(0, set.n);
+    if (set instanceof HashSet24) return set.sorted();
     const big = set;
     const out = new Uint32Array(big.n);
     const order = big.highs.map((_, e) => e).sort((a, b) => big.highs[a] - big.highs[b]);
@@ -312,9 +341,9 @@ export class DestSets {
 
   /** Approximate bytes held by `slot`'s set beyond its inline slots. */
   bytes(slot: number): number {
-    const big = this.#big[slot];
+    const big = slot < this.#cap ? this.#big[slot] : undefined;
     if (!big) return 0;
-    if (big instanceof SortedSet) return big.arr.byteLength;
+    if (big instanceof HashSet24) return big.h.byteLength;
     let b = 0;
     for (const c of big.cont) b += c.bytes;
     return b;

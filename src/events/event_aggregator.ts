@@ -32,7 +32,21 @@ import type { PacketBatch } from "../capture/packet_batch.ts";
 import { Traffic } from "../decode/traffic.ts";
 import { KeyTable } from "../util/key_table.ts";
 import { compareEventKeys, DarknetEvent } from "./darknet_event.ts";
-import { EventTable, FP_MASSCAN, FP_MIRAI, FP_ZMAP } from "./_event_table.ts";
+import {
+  BYTES,
+  EventTable,
+  FIRST_NSEC,
+  FIRST_SEC,
+  FP,
+  FP_MASSCAN,
+  FP_MIRAI,
+  FP_ZMAP,
+  LAST_NSEC,
+  LAST_SEC,
+  PACKETS,
+  RNG,
+  ROW,
+} from "./_event_table.ts";
 
 /** Options of {@link EventAggregator}. */
 export interface EventAggregatorOptions {
@@ -145,11 +159,25 @@ export class EventAggregator {
     const keys4 = t4.keys;
     const S = this.samples;
     const timeoutNs = this.#timeoutNs;
+    const ipVersion = b.ipVersion;
+    const tsSec = b.tsSec;
+    const tsNsec = b.tsNsec;
+    const trafficA = b.traffic;
+    const srcA = b.src;
+    const dstA = b.dst;
+    const portA = b.port;
+    const capLen = b.capLen;
+    const ipId = b.ipId;
+    const tcpSeq = b.tcpSeq;
+    const dstPort = b.dstPort;
+    const dests = t4.dests4;
+    let ipPackets = 0;
     for (let i = 0; i < n; i++) {
-      const v = b.ipVersion[i];
+      const v = ipVersion[i];
       if (v === 0) continue;
-      const sec = b.tsSec[i];
-      const nsec = b.tsNsec[i];
+      ipPackets++;
+      const sec = tsSec[i];
+      const nsec = tsNsec[i];
       if (sec > this.#latestSec || (sec === this.#latestSec && nsec > this.#latestNsec)) {
         this.#latestSec = sec;
         this.#latestNsec = nsec;
@@ -160,15 +188,14 @@ export class EventAggregator {
           this.#sweep(out);
         }
       }
-      this.stats.ipPackets++;
       if (v === 6) {
         this.#add6(b, i, out);
         continue;
       }
-      const traffic = b.traffic[i];
-      const src = b.src[i];
-      const k1 = (traffic << 16) | b.port[i];
-      let e = keys4.add2(src, k1);
+      const traffic = trafficA[i];
+      const src = srcA[i];
+      const k1 = (traffic << 16) | portA[i];
+      const e = keys4.add2(src, k1);
       if (keys4.added) {
         t4.ensure();
         t4.start(
@@ -178,8 +205,11 @@ export class EventAggregator {
           traffic === Traffic.TCPSYN ? 7 : 0,
           mix(this.seed ^ mix(src ^ mix(k1 ^ sec))),
         );
-      } else {
-        const gap = (sec - t4.lastSec[e]) * 1e9 + (nsec - t4.lastNsec[e]);
+      }
+      const row = t4.row;
+      const r = e << 3;
+      if (!keys4.added) {
+        const gap = (sec - row[r + LAST_SEC]) * 1e9 + (nsec - row[r + LAST_NSEC]);
         if (gap > timeoutNs) {
           this.#end(t4, e, out);
           t4.start(
@@ -191,35 +221,34 @@ export class EventAggregator {
           );
         } else if (gap < 0) {
           this.stats.outOfOrder++;
-          if (sec < t4.firstSec[e] || (sec === t4.firstSec[e] && nsec < t4.firstNsec[e])) {
-            t4.firstSec[e] = sec;
-            t4.firstNsec[e] = nsec;
+          if (
+            sec < row[r + FIRST_SEC] || (sec === row[r + FIRST_SEC] && nsec < row[r + FIRST_NSEC])
+          ) {
+            row[r + FIRST_SEC] = sec;
+            row[r + FIRST_NSEC] = nsec;
           }
+        } else {
+          row[r + LAST_SEC] = sec;
+          row[r + LAST_NSEC] = nsec;
         }
       }
-      if (
-        sec > t4.lastSec[e] || (sec === t4.lastSec[e] && nsec > t4.lastNsec[e])
-      ) {
-        t4.lastSec[e] = sec;
-        t4.lastNsec[e] = nsec;
-      }
-      const k = ++t4.packets[e];
-      t4.bytes[e] += b.capLen[i];
-      const dst = b.dst[i];
-      t4.dests4.add(e, dst);
-      const fp = t4.fp[e];
+      const k = ++row[r + PACKETS];
+      row[r + BYTES] += capLen[i];
+      const dst = dstA[i];
+      dests.add(e, dst);
+      const fp = row[r + FP];
       if (fp !== 0) {
-        const id = b.ipId[i];
-        const seq = b.tcpSeq[i];
+        const id = ipId[i];
+        const seq = tcpSeq[i];
         let f = fp;
         if (id !== 54321) f &= ~FP_ZMAP;
-        if (id !== ((dst ^ b.dstPort[i] ^ seq) & 0xffff)) f &= ~FP_MASSCAN;
+        if (id !== ((dst ^ dstPort[i] ^ seq) & 0xffff)) f &= ~FP_MASSCAN;
         if (seq !== dst) f &= ~FP_MIRAI;
-        t4.fp[e] = f;
+        row[r + FP] = f;
       }
       if (S > 0) this.#sample(t4, e, k, b, i);
-      e = 0;
     }
+    this.stats.ipPackets += ipPackets;
     return out;
   }
 
@@ -241,25 +270,29 @@ export class EventAggregator {
     if (t.keys.added) {
       t.ensure();
       t.start(e, sec, nsec, 0, seed);
-    } else {
-      const gap = (sec - t.lastSec[e]) * 1e9 + (nsec - t.lastNsec[e]);
+    }
+    const row = t.row;
+    const r = e * ROW;
+    if (!t.keys.added) {
+      const gap = (sec - row[r + LAST_SEC]) * 1e9 + (nsec - row[r + LAST_NSEC]);
       if (gap > this.#timeoutNs) {
         this.#end(t, e, out);
         t.start(e, sec, nsec, 0, seed);
       } else if (gap < 0) {
         this.stats.outOfOrder++;
-        if (sec < t.firstSec[e] || (sec === t.firstSec[e] && nsec < t.firstNsec[e])) {
-          t.firstSec[e] = sec;
-          t.firstNsec[e] = nsec;
+        if (
+          sec < row[r + FIRST_SEC] || (sec === row[r + FIRST_SEC] && nsec < row[r + FIRST_NSEC])
+        ) {
+          row[r + FIRST_SEC] = sec;
+          row[r + FIRST_NSEC] = nsec;
         }
+      } else {
+        row[r + LAST_SEC] = sec;
+        row[r + LAST_NSEC] = nsec;
       }
     }
-    if (sec > t.lastSec[e] || (sec === t.lastSec[e] && nsec > t.lastNsec[e])) {
-      t.lastSec[e] = sec;
-      t.lastNsec[e] = nsec;
-    }
-    const k = ++t.packets[e];
-    t.bytes[e] += b.capLen[i];
+    const k = ++row[r + PACKETS];
+    row[r + BYTES] += b.capLen[i];
     const w = this.#w6;
     const d6 = b.dst6;
     for (let x = 0; x < 4; x++) {
@@ -277,13 +310,14 @@ export class EventAggregator {
     let j: number;
     if (k <= S) j = k - 1;
     else {
-      let x = t.rng[e];
+      let x = t.row[e * ROW + RNG];
       x ^= x << 13;
       x ^= x >>> 17;
       x ^= x << 5;
       x >>>= 0;
-      t.rng[e] = x;
-      j = x % k;
+      t.row[e * ROW + RNG] = x;
+      // A uniform index in [0, k): multiply instead of a floating-point modulo.
+      j = Math.floor(x * 2.3283064365386963e-10 * k);
       if (j >= S) return;
     }
     t.putSample(e, j, b.buffers[b.buf[i]], b.offset[i], b.capLen[i]);
@@ -298,7 +332,7 @@ export class EventAggregator {
   }
 
   #passing(t: EventTable, e: number): DarknetEvent | null {
-    const packets = t.packets[e];
+    const packets = t.row[e * ROW + PACKETS];
     if (packets < this.threshold) return null;
     const uniques = t.uniqueDests(e);
     if (uniques < this.uniques) return null;
@@ -322,15 +356,16 @@ export class EventAggregator {
       ev.traffic = kw[e * 2 + 1] >>> 16;
       ev.port = kw[e * 2 + 1] & 0xffff;
     }
-    ev.firstSec = t.firstSec[e];
-    ev.firstNsec = t.firstNsec[e];
-    ev.lastSec = t.lastSec[e];
-    ev.lastNsec = t.lastNsec[e];
-    ev.packets = t.packets[e];
-    ev.bytes = t.bytes[e];
+    const r = e * ROW;
+    ev.firstSec = t.row[r + FIRST_SEC];
+    ev.firstNsec = t.row[r + FIRST_NSEC];
+    ev.lastSec = t.row[r + LAST_SEC];
+    ev.lastNsec = t.row[r + LAST_NSEC];
+    ev.packets = t.row[r + PACKETS];
+    ev.bytes = t.row[r + BYTES];
     ev.uniqueDests = t.uniqueDests(e);
     ev.uniqueDest24s = t.uniqueNets(e);
-    const fp = t.fp[e];
+    const fp = t.row[r + FP];
     ev.zmap = (fp & FP_ZMAP) !== 0;
     ev.masscan = (fp & FP_MASSCAN) !== 0;
     ev.mirai = (fp & FP_MIRAI) !== 0;
@@ -347,7 +382,8 @@ export class EventAggregator {
     const swept: DarknetEvent[] = [];
     for (const t of [this.#v4, this.#v6]) {
       for (let e = t.size - 1; e >= 0; e--) {
-        const idle = (this.#latestSec - t.lastSec[e]) * 1e9 + (this.#latestNsec - t.lastNsec[e]);
+        const idle = (this.#latestSec - t.row[e * ROW + LAST_SEC]) * 1e9 +
+          (this.#latestNsec - t.row[e * ROW + LAST_NSEC]);
         if (idle > this.#timeoutNs) {
           this.#end(t, e, swept);
           t.remove(e);

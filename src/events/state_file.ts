@@ -28,7 +28,18 @@ import { crc32, gunzipSync, gzipSync } from "node:zlib";
 import { DataError, ioError } from "../errors.ts";
 import { KeyTable } from "../util/key_table.ts";
 import type { AggregatorClock, EventAggregator } from "./event_aggregator.ts";
-import type { EventTable } from "./_event_table.ts";
+import {
+  BYTES,
+  type EventTable,
+  FIRST_NSEC,
+  FIRST_SEC,
+  FP,
+  LAST_NSEC,
+  LAST_SEC,
+  PACKETS,
+  RNG,
+  ROW,
+} from "./_event_table.ts";
 
 const MAGIC = "DNEVSTAT";
 /** Current state format version. */
@@ -128,14 +139,15 @@ function writeTable(o: Out, t: EventTable, samples: number): void {
   const w = t.keys.width;
   for (let e = 0; e < t.size; e++) {
     for (let k = 0; k < w; k++) o.u32(t.keys.keys[e * w + k]);
-    o.f64(t.firstSec[e]);
-    o.u32(t.firstNsec[e]);
-    o.f64(t.lastSec[e]);
-    o.u32(t.lastNsec[e]);
-    o.f64(t.packets[e]);
-    o.f64(t.bytes[e]);
-    o.u8(t.fp[e]);
-    o.u32(t.rng[e]);
+    const r = e * ROW;
+    o.f64(t.row[r + FIRST_SEC]);
+    o.u32(t.row[r + FIRST_NSEC]);
+    o.f64(t.row[r + LAST_SEC]);
+    o.u32(t.row[r + LAST_NSEC]);
+    o.f64(t.row[r + PACKETS]);
+    o.f64(t.row[r + BYTES]);
+    o.u8(t.row[r + FP]);
+    o.u32(t.row[r + RNG]);
     if (t.v6) {
       const d = t.dests6[e];
       o.u32(d?.size ?? 0);
@@ -176,14 +188,15 @@ function readTable(r: In, t: EventTable, count: number, samples: number, file: s
     if (!t.keys.added) throw bad("an event key appears twice");
     t.ensure();
     t.start(e, 0, 0, 0, 1);
-    t.firstSec[e] = r.f64();
-    t.firstNsec[e] = r.u32();
-    t.lastSec[e] = r.f64();
-    t.lastNsec[e] = r.u32();
-    t.packets[e] = r.f64();
-    t.bytes[e] = r.f64();
-    t.fp[e] = r.u8();
-    t.rng[e] = r.u32();
+    const row = e * ROW;
+    t.row[row + FIRST_SEC] = r.f64();
+    t.row[row + FIRST_NSEC] = r.u32();
+    t.row[row + LAST_SEC] = r.f64();
+    t.row[row + LAST_NSEC] = r.u32();
+    t.row[row + PACKETS] = r.f64();
+    t.row[row + BYTES] = r.f64();
+    t.row[row + FP] = r.u8();
+    t.row[row + RNG] = r.u32();
     const nd = r.u32();
     if (t.v6) {
       if (nd * 16 > r.left) throw bad("destination count beyond the data");

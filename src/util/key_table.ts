@@ -5,6 +5,10 @@
  * per-key object is ever allocated, which is what keeps per-packet aggregation at millions of
  * packets per second (a `Map` keyed by strings manages well under one million).
  *
+ * Each slot holds the entry number and a copy of its key words side by side, so a lookup
+ * usually touches a single cache line; linear probing with backward-shift deletion keeps probe
+ * chains short without tombstones.
+ *
  * @example
  * ```ts
  * import { KeyTable } from "./key_table.ts";
@@ -25,6 +29,14 @@ function mix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+function hash1(a: number): number {
+  return mix(Math.imul(a, GOLDEN));
+}
+
+function hash2(a: number, b: number): number {
+  return mix(Math.imul(a, GOLDEN) ^ Math.imul(b ^ (a >>> 15), 0x85ebca77));
+}
+
 /** Hash table mapping keys of `width` uint32 words to dense entry numbers. */
 export class KeyTable {
   /** Words per key. */
@@ -35,18 +47,22 @@ export class KeyTable {
   keys: Uint32Array;
   /** True if the last `add*` call inserted a new key. */
   added = false;
-  #slots: Int32Array;
+  readonly #stride: number;
+  #tab: Uint32Array; // per slot: entry + 1 (0 = empty), then the key words
   #mask: number;
+  #slotOf: Int32Array; // entry -> slot
   #scratch: Uint32Array;
 
   /** Creates a table for keys of `width` words with room for `capacity` entries. */
   constructor(width: number, capacity = 1024) {
     this.width = width;
+    this.#stride = width + 1;
     let slots = 16;
     while (slots < capacity * 2) slots *= 2;
-    this.#slots = new Int32Array(slots);
+    this.#tab = new Uint32Array(slots * this.#stride);
     this.#mask = slots - 1;
     this.keys = new Uint32Array((slots >>> 1) * width);
+    this.#slotOf = new Int32Array(slots >>> 1);
     this.#scratch = new Uint32Array(width);
   }
 
@@ -55,147 +71,143 @@ export class KeyTable {
     return this.keys.length / this.width;
   }
 
-  #hashAt(keys: Uint32Array, off: number): number {
+  #hashAt(a: Uint32Array, off: number): number {
     const w = this.width;
-    if (w === 1) return mix(Math.imul(keys[off], GOLDEN));
-    if (w === 2) {
-      const a = keys[off];
-      return mix(Math.imul(a, GOLDEN) ^ Math.imul(keys[off + 1] ^ (a >>> 15), 0x85ebca77));
-    }
+    if (w === 1) return hash1(a[off]);
+    if (w === 2) return hash2(a[off], a[off + 1]);
     let h = 0x811c9dc5;
-    for (let i = 0; i < w; i++) h = Math.imul(h ^ keys[off + i], GOLDEN) ^ (h >>> 15);
+    for (let i = 0; i < w; i++) h = Math.imul(h ^ a[off + i], GOLDEN) ^ (h >>> 15);
     return mix(h);
   }
 
   #grow(): void {
-    const slots = new Int32Array(this.#slots.length * 2);
-    const mask = slots.length - 1;
-    const keys = new Uint32Array((slots.length >>> 1) * this.width);
-    keys.set(this.keys.subarray(0, this.size * this.width));
-    this.keys = keys;
+    const w = this.width;
+    const st = this.#stride;
+    const slots = (this.#mask + 1) * 2;
+    const tab = new Uint32Array(slots * st);
+    const mask = slots - 1;
+    const keys = new Uint32Array((slots >>> 1) * w);
+    keys.set(this.keys.subarray(0, this.size * w));
+    const slotOf = new Int32Array(slots >>> 1);
     for (let e = 0; e < this.size; e++) {
-      let s = this.#hashAt(keys, e * this.width) & mask;
-      while (slots[s] !== 0) s = (s + 1) & mask;
-      slots[s] = e + 1;
+      let s = this.#hashAt(keys, e * w) & mask;
+      while (tab[s * st] !== 0) s = (s + 1) & mask;
+      tab[s * st] = e + 1;
+      for (let i = 0; i < w; i++) tab[s * st + 1 + i] = keys[e * w + i];
+      slotOf[e] = s;
     }
-    this.#slots = slots;
+    this.#tab = tab;
     this.#mask = mask;
+    this.keys = keys;
+    this.#slotOf = slotOf;
+  }
+
+  #insert(s: number): number {
+    const e = this.size++;
+    const w = this.width;
+    const st = this.#stride;
+    const tab = this.#tab;
+    tab[s * st] = e + 1;
+    for (let i = 0; i < w; i++) this.keys[e * w + i] = tab[s * st + 1 + i];
+    this.#slotOf[e] = s;
+    return e;
   }
 
   /** Finds or inserts a one-word key; returns its entry. */
   add1(a: number): number {
-    const slots = this.#slots;
+    a >>>= 0;
+    const tab = this.#tab;
     const mask = this.#mask;
-    let s = mix(Math.imul(a, GOLDEN)) & mask;
+    let s = hash1(a) & mask;
     for (;;) {
-      const e = slots[s];
+      const p = s << 1;
+      const e = tab[p];
       if (e === 0) break;
-      if (this.keys[e - 1] === a >>> 0) {
+      if (tab[p + 1] === a) {
         this.added = false;
         return e - 1;
       }
       s = (s + 1) & mask;
     }
     this.added = true;
-    if ((this.size + 1) * 2 > slots.length) {
+    if ((this.size + 1) * 2 > mask + 1) {
       this.#grow();
       return this.add1(a);
     }
-    const e = this.size++;
-    this.keys[e] = a;
-    slots[s] = e + 1;
-    return e;
+    tab[(s << 1) + 1] = a;
+    return this.#insert(s);
   }
 
   /** Finds or inserts a two-word key; returns its entry. */
   add2(a: number, b: number): number {
-    const slots = this.#slots;
+    a >>>= 0;
+    b >>>= 0;
+    const tab = this.#tab;
     const mask = this.#mask;
-    const keys = this.keys;
-    let s = mix(Math.imul(a, GOLDEN) ^ Math.imul(b ^ (a >>> 15), 0x85ebca77)) & mask;
+    let s = hash2(a, b) & mask;
     for (;;) {
-      const e = slots[s];
+      const p = s * 3;
+      const e = tab[p];
       if (e === 0) break;
-      const k = (e - 1) << 1;
-      if (keys[k] === a >>> 0 && keys[k + 1] === b >>> 0) {
+      if (tab[p + 1] === a && tab[p + 2] === b) {
         this.added = false;
         return e - 1;
       }
       s = (s + 1) & mask;
     }
     this.added = true;
-    if ((this.size + 1) * 2 > slots.length) {
+    if ((this.size + 1) * 2 > mask + 1) {
       this.#grow();
       return this.add2(a, b);
     }
-    const e = this.size++;
-    keys[e << 1] = a;
-    keys[(e << 1) + 1] = b;
-    slots[s] = e + 1;
-    return e;
+    tab[s * 3 + 1] = a;
+    tab[s * 3 + 2] = b;
+    return this.#insert(s);
+  }
+
+  // Slot holding `key[off ..]`, or the empty slot where it would go (negative: -(slot + 1)).
+  #probe(key: Uint32Array, off: number): number {
+    const w = this.width;
+    const st = this.#stride;
+    const tab = this.#tab;
+    const mask = this.#mask;
+    let s = this.#hashAt(key, off) & mask;
+    for (;;) {
+      const p = s * st;
+      if (tab[p] === 0) return -(s + 1);
+      let eq = true;
+      for (let i = 0; i < w; i++) {
+        if (tab[p + 1 + i] !== key[off + i]) {
+          eq = false;
+          break;
+        }
+      }
+      if (eq) return s;
+      s = (s + 1) & mask;
+    }
   }
 
   /** Finds or inserts the key in `key[off .. off+width)`; returns its entry. */
   add(key: Uint32Array, off = 0): number {
-    const w = this.width;
-    const slots = this.#slots;
-    const mask = this.#mask;
-    const keys = this.keys;
-    let s = this.#hashAt(key, off) & mask;
-    for (;;) {
-      const e = slots[s];
-      if (e === 0) break;
-      const k = (e - 1) * w;
-      let eq = true;
-      for (let i = 0; i < w; i++) {
-        if (keys[k + i] !== key[off + i]) {
-          eq = false;
-          break;
-        }
-      }
-      if (eq) {
-        this.added = false;
-        return e - 1;
-      }
-      s = (s + 1) & mask;
+    const s = this.#probe(key, off);
+    if (s >= 0) {
+      this.added = false;
+      return this.#tab[s * this.#stride] - 1;
     }
     this.added = true;
-    if ((this.size + 1) * 2 > slots.length) {
+    if ((this.size + 1) * 2 > this.#mask + 1) {
       this.#grow();
       return this.add(key, off);
     }
-    const e = this.size++;
-    for (let i = 0; i < w; i++) this.keys[e * w + i] = key[off + i];
-    slots[s] = e + 1;
-    return e;
+    const slot = -s - 1;
+    for (let i = 0; i < this.width; i++) this.#tab[slot * this.#stride + 1 + i] = key[off + i];
+    return this.#insert(slot);
   }
 
   /** Entry of the key in `key[off ..]`, or -1. */
   find(key: Uint32Array, off = 0): number {
-    const w = this.width;
-    const mask = this.#mask;
-    let s = this.#hashAt(key, off) & mask;
-    for (;;) {
-      const e = this.#slots[s];
-      if (e === 0) return -1;
-      const k = (e - 1) * w;
-      let eq = true;
-      for (let i = 0; i < w; i++) {
-        if (this.keys[k + i] !== key[off + i]) {
-          eq = false;
-          break;
-        }
-      }
-      if (eq) return e - 1;
-      s = (s + 1) & mask;
-    }
-  }
-
-  #slotOf(entry: number): number {
-    const mask = this.#mask;
-    let s = this.#hashAt(this.keys, entry * this.width) & mask;
-    while (this.#slots[s] !== entry + 1) s = (s + 1) & mask;
-    return s;
+    const s = this.#probe(key, off);
+    return s >= 0 ? this.#tab[s * this.#stride] - 1 : -1;
   }
 
   /**
@@ -204,27 +216,32 @@ export class KeyTable {
    * or -1 if `entry` was the last.
    */
   delete(entry: number): number {
-    const slots = this.#slots;
+    const tab = this.#tab;
     const mask = this.#mask;
+    const st = this.#stride;
+    const slotOf = this.#slotOf;
     // Backward-shift deletion keeps probe chains intact without tombstones.
-    let hole = this.#slotOf(entry);
+    let hole = slotOf[entry];
     let s = (hole + 1) & mask;
-    while (slots[s] !== 0) {
-      const home = this.#hashAt(this.keys, (slots[s] - 1) * this.width) & mask;
-      // Move slots[s] into the hole if its home is not cyclically in (hole, s].
+    while (tab[s * st] !== 0) {
+      const home = this.#hashAt(tab, s * st + 1) & mask;
+      // Move slot s into the hole unless its home lies cyclically in (hole, s].
       if (((s - home) & mask) >= ((s - hole) & mask)) {
-        slots[hole] = slots[s];
+        for (let i = 0; i < st; i++) tab[hole * st + i] = tab[s * st + i];
+        slotOf[tab[hole * st] - 1] = hole;
         hole = s;
       }
       s = (s + 1) & mask;
     }
-    slots[hole] = 0;
+    tab[hole * st] = 0;
     const last = --this.size;
     if (last === entry) return -1;
     const w = this.width;
-    const ls = this.#slotOf(last);
-    this.keys.copyWithin(entry * w, last * w, last * w + w);
-    slots[ls] = entry + 1;
+    const ls = slotOf[last];
+    tab[ls * st] = entry + 1;
+    slotOf[entry] = ls;
+    const keys = this.keys;
+    for (let i = 0; i < w; i++) keys[entry * w + i] = keys[last * w + i];
     return last;
   }
 
@@ -237,7 +254,7 @@ export class KeyTable {
 
   /** Removes every entry, keeping the allocated memory. */
   clear(): void {
-    this.#slots.fill(0);
+    this.#tab.fill(0);
     this.size = 0;
   }
 }
