@@ -5,6 +5,7 @@
 
 import { DataError } from "../errors.ts";
 import { decodeFrame, decodeRows } from "../decode/decode_frame.ts";
+import type { BatchPool } from "./batch_pool.ts";
 import { PacketBatch } from "./packet_batch.ts";
 import { splitTimestamp, ts } from "./_timestamp.ts";
 
@@ -124,8 +125,11 @@ export class CaptureParser {
   #batch: PacketBatch | null = null;
   #bufIdx = -1;
 
-  constructor(name: string) {
+  readonly #pool: BatchPool | undefined;
+
+  constructor(name: string, pool?: BatchPool) {
     this.name = name;
+    this.#pool = pool;
   }
 
   #err(msg: string, offset: number): DataError {
@@ -135,7 +139,8 @@ export class CaptureParser {
   /** Parses a chunk; returns the batch of packets completed by it (or null if none). */
   push(chunk: Uint8Array): PacketBatch | null {
     const n = chunk.length;
-    this.#batch = new PacketBatch(this.#capacityFor(chunk));
+    const cap = this.#capacityFor(chunk);
+    this.#batch = this.#pool ? this.#pool.takeBatch(cap) : new PacketBatch(cap);
     this.#batch.source = this.name;
     this.#bufIdx = -1;
     let p = 0;

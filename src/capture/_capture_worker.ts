@@ -5,7 +5,9 @@
 /// <reference lib="deno.worker" />
 
 import { DarknetError } from "../errors.ts";
+import { BatchPool } from "./batch_pool.ts";
 import { CaptureSet } from "./capture_set.ts";
+import { PacketBatch } from "./packet_batch.ts";
 
 interface Start {
   paths: string[];
@@ -13,10 +15,22 @@ interface Start {
 }
 
 let credit = 0;
+const pool = new BatchPool();
 let wake: (() => void) | null = null;
 
 self.onmessage = async (ev: MessageEvent) => {
   const msg = ev.data as { type: string } & Partial<Start>;
+  if (msg.type === "release") {
+    // The main thread is done with a batch: its arrays and read buffers come back for reuse.
+    const m = ev.data as {
+      capacity: number;
+      cols: Record<string, Uint8Array>;
+      buffers: Uint8Array[];
+    };
+    pool.giveBatch(PacketBatch.fromColumns(0, "", [], m.cols as never));
+    for (const b of m.buffers) pool.giveChunk(b);
+    return;
+  }
   if (msg.type === "ack") {
     credit++;
     wake?.();
@@ -26,7 +40,7 @@ self.onmessage = async (ev: MessageEvent) => {
   if (msg.type !== "start") return;
   credit = msg.window!;
   try {
-    const set = await CaptureSet.open(msg.paths!);
+    const set = await CaptureSet.open(msg.paths!, { pool });
     for await (const b of set.readable) {
       while (credit === 0) await new Promise<void>((r) => wake = r);
       credit--;
@@ -36,9 +50,7 @@ self.onmessage = async (ev: MessageEvent) => {
         if (a.buffer.byteLength > 0) transfer.push(a.buffer as ArrayBuffer);
       }
       // Whole-buffer chunks are ours to give away; views into shared buffers are copied.
-      const buffers = b.buffers.map((x) =>
-        x.byteOffset === 0 && x.byteLength === x.buffer.byteLength ? x : x.slice()
-      );
+      const buffers = b.buffers.map((x) => x.byteLength === x.buffer.byteLength ? x : x.slice());
       for (const x of buffers) {
         if (!transfer.includes(x.buffer as ArrayBuffer)) transfer.push(x.buffer as ArrayBuffer);
       }

@@ -15,6 +15,7 @@
 
 import { FileSource } from "../io/file_source.ts";
 import { GunzipStream } from "../io/gunzip_stream.ts";
+import type { BatchPool } from "./batch_pool.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 import { type CaptureInfo, PcapDecoderStream } from "./pcap_decoder_stream.ts";
 
@@ -36,6 +37,8 @@ export interface Capture {
 export interface OpenCaptureOptions {
   /** Read size in bytes (default 1 MiB). */
   chunkSize?: number;
+  /** Recycle read buffers and batches through this pool (consumers must `release()`). */
+  pool?: BatchPool;
 }
 
 /** Opens one capture file (or `-` for stdin). Throws an `IoError` if it cannot be opened. */
@@ -43,7 +46,7 @@ export async function openCapture(
   path: string,
   options: OpenCaptureOptions = {},
 ): Promise<Capture> {
-  const source = await FileSource.open(path, options.chunkSize);
+  const source = await FileSource.open(path, options.chunkSize, options.pool);
   const reader = source.readable.getReader();
   // Peek at the first two bytes (stdin may deliver them in separate reads).
   const head: Uint8Array[] = [];
@@ -76,6 +79,7 @@ export async function openCapture(
   const gunzip = compressed ? new GunzipStream({ name: path }) : undefined;
   const decoder = new PcapDecoderStream({
     name: path,
+    pool: options.pool,
     upstreamError: () => source.error ?? gunzip?.error,
   });
   const batches = (gunzip ? bytes.pipeThrough(gunzip) : bytes).pipeThrough(decoder);

@@ -57,6 +57,12 @@ export class PacketBatch {
   length = 0;
   /** Name of the input the packets came from (a path or `-`). */
   source = "";
+  /**
+   * Hands the batch's memory back to its producer for reuse, if the producer offers that.
+   * Call it once you are done with the batch and every view into it; afterwards its arrays and
+   * frames may be overwritten or detached.
+   */
+  release?: () => void;
   /** Buffers holding the captured frames; `buf[i]` indexes into this list. */
   readonly buffers: Uint8Array[] = [];
 

@@ -32,6 +32,7 @@
 
 import type { DarknetError } from "../errors.ts";
 import { type CaptureInfo, CaptureParser } from "./_capture_parser.ts";
+import type { BatchPool } from "./batch_pool.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 
 export type { CaptureInfo } from "./_capture_parser.ts";
@@ -42,6 +43,8 @@ export interface PcapDecoderStreamOptions {
   name?: string;
   /** Returns an error raised by an earlier stage that closed its output early. */
   upstreamError?: () => DarknetError | undefined;
+  /** Take batches from this pool (their consumer releases them back). */
+  pool?: BatchPool;
 }
 
 /** TransformStream from capture-file bytes to decoded {@link PacketBatch}es. */
@@ -50,7 +53,7 @@ export class PcapDecoderStream extends TransformStream<Uint8Array, PacketBatch> 
 
   /** Creates a decoder for one capture file (one pcap, or one pcapng with any sections). */
   constructor(options: PcapDecoderStreamOptions = {}) {
-    const parser = new CaptureParser(options.name ?? "-");
+    const parser = new CaptureParser(options.name ?? "-", options.pool);
     super(
       {
         transform(chunk, controller) {

@@ -45,6 +45,7 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
       {
         transform(batch, controller) {
           const ended = aggregator.add(batch);
+          batch.release?.(); // samples were copied: the batch's memory can be reused
           if (ended.length > 0) controller.enqueue({ events: ended, open: false });
         },
         flush(controller) {

@@ -38,7 +38,13 @@ export class FileSource {
   #bytesRead = 0;
   #error: DarknetError | undefined;
 
-  private constructor(name: string, file: Readable, size: number | undefined, chunkSize: number) {
+  private constructor(
+    name: string,
+    file: Readable,
+    size: number | undefined,
+    chunkSize: number,
+    pool?: { takeChunk(size: number): Uint8Array },
+  ) {
     const sync = size !== undefined;
     this.name = name;
     this.size = size;
@@ -49,7 +55,7 @@ export class FileSource {
     };
     this.readable = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        const buf = new Uint8Array(chunkSize);
+        const buf = pool ? pool.takeChunk(chunkSize) : new Uint8Array(chunkSize);
         let n: number | null;
         try {
           // Regular files are read synchronously: from the page cache that is ~2x faster than
@@ -75,8 +81,12 @@ export class FileSource {
   }
 
   /** Opens `path` (`-` is stdin). Throws an `IoError` naming the file if it cannot be read. */
-  static async open(path: string, chunkSize = DEFAULT_CHUNK_SIZE): Promise<FileSource> {
-    if (path === "-") return new FileSource("-", Deno.stdin, undefined, chunkSize);
+  static async open(
+    path: string,
+    chunkSize = DEFAULT_CHUNK_SIZE,
+    pool?: { takeChunk(size: number): Uint8Array },
+  ): Promise<FileSource> {
+    if (path === "-") return new FileSource("-", Deno.stdin, undefined, chunkSize, pool);
     let file: Deno.FsFile;
     try {
       file = await Deno.open(path, { read: true });
@@ -85,7 +95,7 @@ export class FileSource {
         file.close();
         throw new Deno.errors.IsADirectory();
       }
-      return new FileSource(path, file, st.isFile ? st.size : undefined, chunkSize);
+      return new FileSource(path, file, st.isFile ? st.size : undefined, chunkSize, pool);
     } catch (e) {
       throw ioError(e, path);
     }

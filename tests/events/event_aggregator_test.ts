@@ -159,3 +159,13 @@ Deno.test("out-of-order packet joins its event without moving Last back", async 
   equal(evs[0].lastSec - 1603296000, 20);
   equal(agg.stats.outOfOrder, 1);
 });
+
+Deno.test("samples of every size class (≤64, ≤128, ≤256 and larger frames) come back intact", async () => {
+  const sizes = [10, 100, 200, 1400];
+  const pk = sizes.map((n, i) =>
+    pkt(i, { src: S, dst: D + i, proto: 17, dport: 53, payload: new Uint8Array(n).fill(i + 1) })
+  );
+  const [e] = await events(capture(pk), { samples: 4 });
+  deepEqual(e.samples.map((s) => s.length), sizes.map((n) => 14 + 20 + 8 + n));
+  for (let i = 0; i < 4; i++) ok(e.samples[i].subarray(42).every((x) => x === i + 1));
+});
