@@ -6,9 +6,19 @@ import { trafficName } from "../src/decode/traffic.ts";
 
 const capture = "testdata/demo/scan.pcap.gz";
 const out = "out/demo-events.json";
+const asnin = "testdata/mmdb/GeoLite2-ASN-Test.mmdb";
+const geoin = "testdata/mmdb/GeoLite2-City-Test.mmdb";
+const pfx2asin = ["testdata/pfx2as/routeviews-rv2-20160202-1200-excerpt.pfx2as.gz"];
 await Deno.mkdir("out", { recursive: true });
-console.log(`$ parse --pcap ${capture} --eventout ${out} --samples 1 --uniques 100\n`);
+console.log(
+  `$ parse --pcap ${capture} --eventout ${out} --samples 1 --uniques 100 \\
+` +
+    `    --asnin ${asnin} --geoin ${geoin} --pfx2asin ${pfx2asin[0]}\n`,
+);
 const r = await runParse({
+  asnin,
+  geoin,
+  pfx2asin,
   pcaps: [capture],
   eventout: out,
   newdl: false,
@@ -26,7 +36,22 @@ const events = JSON.parse(await Deno.readTextFile(out));
 const fp = (e: Record<string, unknown>) =>
   ["Zmap", "Masscan", "Mirai"].filter((k) => e[k]).join(",") || "-";
 console.log(formatTable(
-  ["source", "traffic", "port", "packets", "unique dests", "/24s", "first", "last", "fingerprint"],
+  [
+    "source",
+    "traffic",
+    "port",
+    "packets",
+    "dests",
+    "/24s",
+    "first",
+    "last",
+    "fingerprint",
+    "ASN",
+    "org",
+    "prefix",
+    "country",
+    "city",
+  ],
   events.map((e: Record<string, string | number>) => [
     e.SourceIP,
     trafficName(Number(e.Traffic)),
@@ -37,8 +62,14 @@ console.log(formatTable(
     String(e.First).slice(11, 19),
     String(e.Last).slice(11, 19),
     fp(e),
+    e.ASN || "-",
+    String(e.Org || "-").slice(0, 24),
+    e.Prefix || "-",
+    e.Country || "-",
+    e.City || "-",
   ]),
 ));
+console.log("\nASN/Org and City come from MaxMind's test databases (fake data on test networks).");
 console.log(`\nAll fields (JSON, Merit's keys) are in ${out}.`);
 if (r.error) {
   console.error(r.error.message);

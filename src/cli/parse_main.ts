@@ -6,7 +6,7 @@
 
 import { CaptureSet } from "../capture/capture_set.ts";
 import { WorkerCaptureSet } from "../capture/worker_capture_set.ts";
-import { DarknetError, ioError, UsageError } from "../errors.ts";
+import { DarknetError, DataError, ioError, UsageError } from "../errors.ts";
 import {
   DEFAULT_TELESCOPE_SIZE,
   DEFAULT_TIMEOUT,
@@ -21,6 +21,10 @@ import { CpuProfile, heapSnapshot } from "./_profile.ts";
 import { Progress } from "./_progress.ts";
 import { telescopeSize } from "./_telescope.ts";
 import { parseBatchMode } from "./parse_batch.ts";
+import { type Enrichers, EnrichStream } from "../enrich/enrich_stream.ts";
+import { MaxMindDb } from "../enrich/maxmind_db.ts";
+import { PrefixTable } from "../enrich/prefix_table.ts";
+import { type DnsStats, parseDnsServer, ReverseDns } from "../enrich/reverse_dns.ts";
 
 /** `parse --help` text. */
 export const PARSE_HELP = `Usage: parse --pcap FILE... --eventout PATH --samples N [flags]
@@ -64,7 +68,15 @@ Diagnostics
   --quiet               no progress line and no summary on stderr
   -h, --help            show this help
 
-Enrichment (--asnin, --geoin, --pfx2asin, --dns) is not built yet.
+Enrichment (events that pass the filters are annotated before they are written)
+  --asnin MMDB          MaxMind GeoLite2/GeoIP2 ASN database: ASN and Org
+  --geoin MMDB          MaxMind GeoLite2/GeoIP2 City database: Lat, Long, Country, City
+  --pfx2asin PATH...    CAIDA RouteViews prefix-to-AS files (rv2/rv6, plain or gzip): Prefix,
+                        and ASN (first origin) when --asnin is not given
+  --dns SERVER...       reverse DNS (PTR) of each source: RDNS; SERVER is host or host:port
+  --dns-timeout SECONDS per-query timeout (default 5)
+  --dns-retries N       retries after a failed query (default 2)
+  --dns-concurrency N   queries in flight at most (default 64)
 
 Exit status: 0 ok, 2 bad command line, 65 malformed input, 74 I/O error. A run that fails
 part-way still writes every finished event, closes its files validly and saves its state.
@@ -88,6 +100,13 @@ export interface ParseConfig {
   cpu?: string;
   mem?: string;
   quiet: boolean;
+  asnin?: string;
+  geoin?: string;
+  pfx2asin?: string[];
+  dns?: string[];
+  dnsTimeout?: number;
+  dnsRetries?: number;
+  dnsConcurrency?: number;
 }
 
 const FLAGS = {
@@ -117,20 +136,24 @@ const FLAGS = {
   geoin: { type: "string" },
   pfx2asin: { type: "string", multiple: true },
   dns: { type: "string", multiple: true },
+  "dns-timeout": { type: "string" },
+  "dns-retries": { type: "string" },
+  "dns-concurrency": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 /** Settings shared by single and batch runs, from parsed flag values. */
 export function commonConfig(v: Record<string, unknown>): Omit<ParseConfig, "pcaps" | "eventout"> {
-  for (const f of ["asnin", "geoin", "pfx2asin", "dns"]) {
-    if (v[f] !== undefined) throw new UsageError(`--${f}: enrichment is not built yet`);
-  }
   if (v.samples === undefined) {
     throw new UsageError("--samples is required (packets to sample per event; 0 for none)");
   }
   if (v.telescope !== undefined && v["telescope-size"] !== undefined) {
     throw new UsageError("give --telescope or --telescope-size, not both");
   }
+  const dns = v.dns === undefined
+    ? undefined
+    : (v.dns as string[]).flatMap((x) => x.split(/[\s,]+/)).filter((x) => x);
+  dns?.forEach(parseDnsServer); // a bad server is a usage error, before any file is touched
   const timeout = numFlag("timeout", v.timeout, DEFAULT_TIMEOUT);
   if (timeout <= 0) throw new UsageError("--timeout: must be greater than 0");
   const size = v.telescope !== undefined
@@ -151,7 +174,33 @@ export function commonConfig(v: Record<string, unknown>): Omit<ParseConfig, "pca
     cpu: v.cpu as string | undefined,
     mem: v.mem as string | undefined,
     quiet: Boolean(v.quiet),
+    asnin: v.asnin as string | undefined,
+    geoin: v.geoin as string | undefined,
+    pfx2asin: v.pfx2asin === undefined ? undefined : pathList(v.pfx2asin, []),
+    dns: v.dns === undefined
+      ? undefined
+      : (v.dns as string[]).flatMap((x) => x.split(/[\s,]+/)).filter((x) => x),
+    dnsTimeout: numFlag("dns-timeout", v["dns-timeout"], 5),
+    dnsRetries: intFlag("dns-retries", v["dns-retries"], 2),
+    dnsConcurrency: intFlag("dns-concurrency", v["dns-concurrency"], 64, 1),
   };
+}
+
+/** Opens every enrichment source named in `cfg` (before any packet is read). */
+export async function openEnrichers(cfg: ParseConfig): Promise<Enrichers | undefined> {
+  const x: Enrichers = {};
+  if (cfg.asnin) x.asn = await MaxMindDb.open(cfg.asnin, "asn");
+  if (cfg.geoin) x.geo = await MaxMindDb.open(cfg.geoin, "city");
+  if (cfg.pfx2asin?.length) x.prefixes = await PrefixTable.load(cfg.pfx2asin);
+  if (cfg.dns?.length) {
+    x.dns = new ReverseDns({
+      servers: cfg.dns.map(parseDnsServer),
+      timeoutMs: (cfg.dnsTimeout ?? 5) * 1000,
+      retries: cfg.dnsRetries,
+      concurrency: cfg.dnsConcurrency,
+    });
+  }
+  return Object.keys(x).length ? x : undefined;
 }
 
 /** Result of {@link runParse}. */
@@ -162,6 +211,8 @@ export interface ParseResult {
   openSaved: number;
   outOfOrder: number;
   seconds: number;
+  /** Reverse DNS counters, when --dns was given. */
+  dns?: DnsStats;
   /** The input or output error that ended the run early, if any. */
   error?: DarknetError;
 }
@@ -188,6 +239,7 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   const agg = new EventAggregator(cfg);
   if (cfg.cachein) await loadState(agg, cfg.cachein);
   if (cfg.cacheout) await checkWritable(cfg.cacheout);
+  const enrich = await openEnrichers(cfg);
   const events = await EventWriter.create(cfg.eventout, { ndjson: cfg.newdl });
   let ongoing: EventWriter | undefined;
   try {
@@ -218,9 +270,10 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   let error: DarknetError | undefined;
   let openSaved = 0;
   try {
-    await set.readable
+    const ended = set.readable
       .pipeThrough(tap)
-      .pipeThrough(new EventAggregatorStream(agg, { keepOpen: cfg.cacheout !== undefined }))
+      .pipeThrough(new EventAggregatorStream(agg, { keepOpen: cfg.cacheout !== undefined }));
+    await (enrich ? ended.pipeThrough(new EnrichStream(enrich)) : ended)
       .pipeTo(new EventSink({ events, ongoing, writeOpen: cfg.cacheout === undefined }));
   } catch (e) {
     if (!(e instanceof DarknetError)) throw e;
@@ -243,6 +296,13 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
       error ??= e;
     }
   }
+  for (const db of [enrich?.asn, enrich?.geo]) {
+    if (db && db.failures > 0) {
+      error ??= new DataError(`${db.failures} lookups failed: the database is corrupt`, {
+        file: db.path,
+      });
+    }
+  }
   await profile?.stop();
   if (cfg.mem) heapSnapshot(cfg.mem);
   return {
@@ -252,6 +312,7 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
     openSaved,
     outOfOrder: agg.stats.outOfOrder,
     seconds: (performance.now() - t0) / 1000,
+    dns: enrich?.dns?.stats,
     error,
   };
 }
@@ -266,6 +327,14 @@ export function formatParseSummary(r: ParseResult): string {
     `${n(r.eventsWritten)} events written, ${n(r.eventsFiltered)} filtered out`;
   if (r.openSaved) s += `, ${n(r.openSaved)} open events saved`;
   if (r.outOfOrder) s += `; ${n(r.outOfOrder)} packets older than their event's last packet`;
+  if (r.dns) {
+    const d = r.dns;
+    s +=
+      `; reverse DNS: ${n(d.lookups)} addresses, ${n(d.answered)} named, ${
+        n(d.nxdomain)
+      } NXDOMAIN, ` +
+      `${n(d.failed)} failed, ${n(d.timeouts)} query timeouts`;
+  }
   return s;
 }
 

@@ -28,6 +28,11 @@ export interface ScenarioOptions {
   duration?: number;
   /** Number of one-off sources (default 100,000, scaled down for small captures). */
   oneOffs?: number;
+  /**
+   * Addresses of the five heavy scanners (ZMap-, Masscan-, Mirai-style and two plain ones, in
+   * that order; default 198.51.100.1, 198.51.100.2, 203.0.113.1, 45.77.0.3, 91.216.10.10).
+   */
+  scanners?: number[];
 }
 
 /** What was generated. */
@@ -59,7 +64,8 @@ export function generateScenario(
   const dur = o.duration ?? 3600;
   const n = o.packets;
   const oneOffs = Math.min(o.oneOffs ?? 100000, Math.floor(n / 20));
-  const scanners = [0xc6336401, 0xc6336402, 0xcb007101, 0x2d4d0003, 0x5bd80a0a];
+  const scanners = o.scanners ?? [0xc6336401, 0xc6336402, 0xcb007101, 0x2d4d0003, 0x5bd80a0a];
+  if (scanners.length !== 5) throw new RangeError("scenario: give exactly five scanner addresses");
   const scanPorts = [23, 445, 22, 80, 3389];
   const scanPos = new Uint32Array(scanners.length);
   const victims = 2000;

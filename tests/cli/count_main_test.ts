@@ -17,7 +17,7 @@ Deno.test("count --pcap prints tables, --json is machine-readable and identical 
   const s = JSON.parse(j1.stdout);
   equal(s.packets, 20000);
   equal(s.topSources.length, 10);
-  equal(s.topSources[0].address, "198.51.100.1");
+  equal(s.topSources[0].address, "214.78.120.5");
   deepEqual(s.linkTypes, [{ name: "ETHERNET (1)", packets: 20000, bytes: 1200000 }]);
 });
 

@@ -100,7 +100,7 @@ Deno.test("parse writes Merit's keys in order; same input and flags give identic
     zmap.RDNS,
     zmap.Samples.length,
   ], [
-    "198.51.100.1",
+    "214.78.120.5",
     23,
     11,
     "TCPSYN",
@@ -180,8 +180,12 @@ Deno.test("flag errors exit 2 with one line before any file is touched", async (
     [["--eventout", out, "--samples", "1"], /^parse: --pcap is required/],
     [["--pcap", DEMO, "--eventout", out, "--samples", "1", "--wat"], /^parse: unknown flag --wat/],
     [
-      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--asnin", "x.mmdb"],
-      /enrichment is not built yet/,
+      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--dns", "not-an-ip"],
+      /^parse: --dns: "not-an-ip" is not an IP address/,
+    ],
+    [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--dns-timeout", "soon"],
+      /^parse: --dns-timeout: expected a number/,
     ],
   ];
   for (const [args, re] of cases) {

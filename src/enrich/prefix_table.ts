@@ -1,0 +1,331 @@
+/**
+ * CAIDA RouteViews prefix-to-AS (`pfx2as`) files, IPv4 (`rv2`) and IPv6 (`rv6`), plain or gzip,
+ * as a longest-prefix-match table. All prefixes are flattened into sorted, non-overlapping
+ * address ranges, each owned by the most specific prefix covering it, so a lookup is one
+ * binary search over typed arrays (no trie of objects).
+ *
+ * Line format: `prefix<TAB>length<TAB>origin` (also `prefix/length<TAB>origin`); the origin is
+ * an AS number, a MOAS list `a_b_c` (first = most seen) or an AS set `a,b` (or both), with
+ * 32-bit ASNs. Blank lines and `#` comments are skipped; anything else malformed is an error
+ * naming the file and line.
+ *
+ * @example
+ * ```ts
+ * import { PrefixTable } from "./prefix_table.ts";
+ * const t = PrefixTable.fromText("1.0.0.0\t8\t100\n1.2.0.0\t16\t200_300\n", "x");
+ * const m = t.lookup4(0x01020304)!;
+ * console.assert(m.prefix === "1.2.0.0/16" && m.asn === 200);
+ * ```
+ * @module
+ */
+
+import { gunzipSync } from "node:zlib";
+import { DataError, ioError } from "../errors.ts";
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../util/ip.ts";
+
+/** A match: the routed prefix and its first origin AS. */
+export interface PrefixMatch {
+  prefix: string;
+  asn: number;
+}
+
+interface Pending4 {
+  net: number;
+  len: number;
+  asn: number;
+}
+
+interface Pending6 {
+  net: bigint;
+  len: number;
+  asn: number;
+}
+
+const MAX32 = 4294967296;
+
+/** A longest-prefix-match table built from prefix-to-AS files. */
+export class PrefixTable {
+  /** Prefixes loaded (IPv4 + IPv6). */
+  readonly size: number;
+  // IPv4: range starts (ascending) and the owning prefix (index into net4/len4/asn4, or -1).
+  readonly #start4: Float64Array;
+  readonly #owner4: Int32Array;
+  readonly #net4: Uint32Array;
+  readonly #len4: Uint8Array;
+  readonly #asn4: Float64Array;
+  // IPv6: the same with 128-bit starts as BigInt (IPv6 files are small).
+  readonly #start6: bigint[];
+  readonly #owner6: Int32Array;
+  readonly #v6: Pending6[];
+
+  private constructor(v4: Pending4[], v6: Pending6[]) {
+    this.size = v4.length + v6.length;
+    let sorted = true;
+    for (let i = 1; i < v4.length && sorted; i++) {
+      const a = v4[i - 1];
+      const b = v4[i];
+      if (a.net > b.net || (a.net === b.net && a.len > b.len)) sorted = false;
+    }
+    if (!sorted) v4.sort((a, b) => a.net - b.net || a.len - b.len);
+    const n4 = v4.length;
+    this.#net4 = new Uint32Array(n4);
+    this.#len4 = new Uint8Array(n4);
+    this.#asn4 = new Float64Array(n4);
+    for (let i = 0; i < n4; i++) {
+      const p = v4[i];
+      this.#net4[i] = p.net;
+      this.#len4[i] = p.len;
+      this.#asn4[i] = p.asn;
+    }
+    const r4 = flatten<number>(
+      (i) => this.#net4[i],
+      (i) => this.#net4[i] + 2 ** (32 - this.#len4[i]) - 1,
+      v4.length,
+      0,
+      (end) => (end >= MAX32 - 1 ? null : end + 1),
+    );
+    this.#start4 = new Float64Array(r4.starts.length);
+    this.#owner4 = new Int32Array(r4.owners.length);
+    for (let i = 0; i < r4.starts.length; i++) {
+      this.#start4[i] = r4.starts[i];
+      this.#owner4[i] = r4.owners[i];
+    }
+    v6.sort((a, b) => (a.net < b.net ? -1 : a.net > b.net ? 1 : a.len - b.len));
+    this.#v6 = v6;
+    const top6 = (1n << 128n) - 1n;
+    const r6 = flatten<bigint>(
+      (i) => v6[i].net,
+      (i) => v6[i].net + (1n << BigInt(128 - v6[i].len)) - 1n,
+      v6.length,
+      0n,
+      (end) => (end >= top6 ? null : end + 1n),
+    );
+    this.#start6 = r6.starts as bigint[];
+    this.#owner6 = Int32Array.from(r6.owners);
+  }
+
+  /** Loads and merges prefix-to-AS files (plain or gzip, detected from the content). */
+  static async load(paths: string[]): Promise<PrefixTable> {
+    const v4: Pending4[] = [];
+    const v6: Pending6[] = [];
+    for (const path of paths) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await Deno.readFile(path);
+      } catch (e) {
+        throw ioError(e, path);
+      }
+      if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+        try {
+          bytes = new Uint8Array(gunzipSync(bytes));
+        } catch (e) {
+          throw new DataError(`corrupt gzip data (${(e as Error).message.split("\n")[0]})`, {
+            file: path,
+          });
+        }
+      }
+      parseInto(new TextDecoder().decode(bytes), path, v4, v6);
+    }
+    return new PrefixTable(v4, v6);
+  }
+
+  /** Builds a table from the text of one file (for tests and small tables). */
+  static fromText(text: string, name: string): PrefixTable {
+    const v4: Pending4[] = [];
+    const v6: Pending6[] = [];
+    parseInto(text, name, v4, v6);
+    return new PrefixTable(v4, v6);
+  }
+
+  /** Longest-prefix match of an IPv4 address (uint32), or null. */
+  lookup4(addr: number): PrefixMatch | null {
+    const s = this.#start4;
+    let lo = 0;
+    let hi = s.length - 1;
+    if (hi < 0) return null;
+    while (lo < hi) { // largest i with s[i] <= addr
+      const mid = (lo + hi + 1) >>> 1;
+      if (s[mid] <= addr) lo = mid;
+      else hi = mid - 1;
+    }
+    const o = this.#owner4[lo];
+    if (o < 0) return null;
+    return { prefix: `${formatIpv4(this.#net4[o])}/${this.#len4[o]}`, asn: this.#asn4[o] };
+  }
+
+  /** Longest-prefix match of an IPv6 address (16 bytes), or null. */
+  lookup6(addr: Uint8Array): PrefixMatch | null {
+    let a = 0n;
+    for (let i = 0; i < 16; i++) a = (a << 8n) | BigInt(addr[i]);
+    const s = this.#start6;
+    let lo = 0;
+    let hi = s.length - 1;
+    if (hi < 0) return null;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (s[mid] <= a) lo = mid;
+      else hi = mid - 1;
+    }
+    const o = this.#owner6[lo];
+    if (o < 0) return null;
+    const p = this.#v6[o];
+    const bytes = new Uint8Array(16);
+    let n = p.net;
+    for (let i = 15; i >= 0; i--) {
+      bytes[i] = Number(n & 255n);
+      n >>= 8n;
+    }
+    return { prefix: `${formatIpv6(bytes)}/${p.len}`, asn: p.asn };
+  }
+}
+
+// Flattens prefixes, sorted by start and then outer before inner (CIDR ranges are either nested
+// or disjoint), into contiguous ranges each owned by the innermost prefix covering it (-1 for
+// none). `after(end)` is the address after `end`, or null past the top of the address space.
+function flatten<T extends number | bigint>(
+  startOf: (i: number) => T,
+  endOf: (i: number) => T,
+  count: number,
+  zero: T,
+  after: (end: T) => T | null,
+): { starts: T[]; owners: number[] } {
+  const starts: T[] = [];
+  const owners: number[] = [];
+  const emit = (pos: T, owner: number) => {
+    const last = starts.length - 1;
+    if (last >= 0 && starts[last] === pos) {
+      owners[last] = owner;
+      if (last > 0 && owners[last - 1] === owner) {
+        starts.pop();
+        owners.pop();
+      }
+    } else if (last < 0 || owners[last] !== owner) {
+      starts.push(pos);
+      owners.push(owner);
+    }
+  };
+  const close = (t: number, stack: number[]) => {
+    const next = after(endOf(t));
+    if (next !== null) emit(next, stack.length ? stack[stack.length - 1] : -1);
+  };
+  const stack: number[] = [];
+  emit(zero, -1);
+  for (let i = 0; i < count; i++) {
+    const s = startOf(i);
+    while (stack.length && endOf(stack[stack.length - 1]) < s) close(stack.pop()!, stack);
+    emit(s, i);
+    stack.push(i);
+  }
+  while (stack.length) close(stack.pop()!, stack);
+  return { starts, owners };
+}
+
+function parseAsn(origin: string): number {
+  const first = origin.split(/[_,]/)[0];
+  if (!/^\d{1,10}$/.test(first) || Number(first) > 4294967295) return -1;
+  for (const part of origin.split(/[_,]/)) {
+    if (!/^\d{1,10}$/.test(part) || Number(part) > 4294967295) return -1;
+  }
+  return Number(first);
+}
+
+// Fast path for the common line "a.b.c.d<TAB>len<TAB>asn": returns false if the line does
+// not have exactly that shape (the general parser then handles or rejects it).
+const fast = { net: 0, len: 0, asn: 0 };
+function parseFast4(t: string, i: number, end: number): boolean {
+  let net = 0;
+  for (let octet = 0; octet < 4; octet++) {
+    let v = 0;
+    let digits = 0;
+    while (i < end) {
+      const c = t.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      i++;
+      digits++;
+    }
+    if (digits === 0 || digits > 3 || v > 255) return false;
+    net = net * 256 + v;
+    if (octet < 3) {
+      if (t.charCodeAt(i) !== 46) return false;
+      i++;
+    }
+  }
+  if (t.charCodeAt(i) !== 9) return false;
+  i++;
+  let len = 0;
+  let digits = 0;
+  while (i < end && t.charCodeAt(i) >= 48 && t.charCodeAt(i) <= 57) {
+    len = len * 10 + t.charCodeAt(i++) - 48;
+    digits++;
+  }
+  if (digits === 0 || digits > 2 || len > 32 || t.charCodeAt(i) !== 9) return false;
+  i++;
+  let asn = 0;
+  digits = 0;
+  while (i < end) {
+    const c = t.charCodeAt(i);
+    if (c === 95 || c === 44) break; // MOAS or AS set: the first origin is enough here…
+    if (c < 48 || c > 57) return false;
+    asn = asn * 10 + (c - 48);
+    i++;
+    digits++;
+  }
+  if (digits === 0 || digits > 10 || asn > 4294967295) return false;
+  if (i < end) return false; // …but the rest is validated by the general parser
+  if (net % 2 ** (32 - len) !== 0) return false;
+  fast.net = net;
+  fast.len = len;
+  fast.asn = asn;
+  return true;
+}
+
+function parseInto(text: string, file: string, v4: Pending4[], v6: Pending6[]): void {
+  let line = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    line++;
+    const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    if (parseFast4(text, start, lineEnd)) {
+      v4.push({ net: fast.net, len: fast.len, asn: fast.asn });
+      start = end + 1;
+      continue;
+    }
+    const raw = text.slice(start, end).trim();
+    start = end + 1;
+    if (raw === "" || raw.startsWith("#")) continue;
+    const bad = (msg: string) => new DataError(msg, { file, line });
+    const f = raw.split(/\s+/);
+    let addr: string;
+    let lenText: string;
+    let origin: string;
+    if (f.length === 3) [addr, lenText, origin] = f;
+    else if (f.length === 2 && f[0].includes("/")) {
+      [addr, lenText] = f[0].split("/");
+      origin = f[1];
+    } else throw bad(`expected "prefix<TAB>length<TAB>origin AS", got "${raw.slice(0, 60)}"`);
+    if (!/^\d{1,3}$/.test(lenText)) throw bad(`bad prefix length "${lenText}"`);
+    const len = Number(lenText);
+    const asn = parseAsn(origin);
+    if (asn < 0) throw bad(`bad origin AS "${origin}"`);
+    const a4 = parseIpv4(addr);
+    if (a4 >= 0) {
+      if (len > 32) throw bad(`bad prefix length ${len} for an IPv4 prefix`);
+      const size = 2 ** (32 - len);
+      if (a4 % size !== 0) throw bad(`prefix ${addr}/${len} has host bits set`);
+      v4.push({ net: a4, len, asn });
+      continue;
+    }
+    const a6 = parseIpv6(addr);
+    if (a6 === null) throw bad(`bad prefix address "${addr}"`);
+    if (len > 128) throw bad(`bad prefix length ${len} for an IPv6 prefix`);
+    let n = 0n;
+    for (let i = 0; i < 16; i++) n = (n << 8n) | BigInt(a6[i]);
+    if (len < 128 && (n & ((1n << BigInt(128 - len)) - 1n)) !== 0n) {
+      throw bad(`prefix ${addr}/${len} has host bits set`);
+    }
+    v6.push({ net: n, len, asn });
+  }
+}
