@@ -140,3 +140,65 @@ console.log(
 );
 console.log("| run | packets/s | time | peak RSS |\n|---|---|---|---|");
 console.log(parseRows.join("\n"));
+
+// Enrichment overhead (issue 4): the same .pcap parse with all databases, DNS excluded. Uses
+// the full GeoLite2-ASN (2019) and CAIDA rv2/rv6 files of the shared reference data when they
+// are there (they are not part of a clone), and the City test database from testdata/.
+const shared = new URL("../../shared/data/", import.meta.url).pathname;
+const fullAsn = `${shared}mmdb/geolite2-2019/GeoLite2-ASN.mmdb`;
+const rv2 = `${shared}pfx2as/routeviews-rv2-20160202-1200.pfx2as.gz`;
+const rv6 = `${shared}pfx2as/routeviews-rv6-20160202-1200.pfx2as.gz`;
+const have = [fullAsn, rv2, rv6].every((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+});
+if (have) {
+  const time = async (extra: string[]) => {
+    let best = Infinity;
+    for (let r = 0; r < runs; r++) {
+      const out = await Deno.makeTempFile({ suffix: ".json" });
+      const t0 = performance.now();
+      const res = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("../src/cli/parse_main.ts", import.meta.url).pathname,
+          "--pcap",
+          big.pcap,
+          "--eventout",
+          out,
+          "--samples",
+          "3",
+          "--uniques",
+          "10",
+          "--rate",
+          "10",
+          "--quiet",
+          ...extra,
+        ],
+      }).output();
+      if (!res.success) throw new Error(new TextDecoder().decode(res.stderr));
+      best = Math.min(best, (performance.now() - t0) / 1000);
+      await Deno.remove(out);
+    }
+    return best;
+  };
+  const plain = await time([]);
+  const enriched = await time([
+    "--asnin",
+    fullAsn,
+    "--geoin",
+    new URL("../testdata/mmdb/GeoLite2-City-Test.mmdb", import.meta.url).pathname,
+    "--pfx2asin",
+    rv2,
+    rv6,
+  ]);
+  console.log(`\nenrichment (full GeoLite2-ASN, City test DB, CAIDA rv2+rv6; no DNS), .pcap:`);
+  console.log(
+    `| parse | ${plain.toFixed(2)} s |\n| parse + enrichment | ${enriched.toFixed(2)} s |`,
+  );
+  console.log(`overhead: ${((enriched / plain - 1) * 100).toFixed(1)} %`);
+} else console.log("\n(enrichment benchmark skipped: ../shared/data is not there)");

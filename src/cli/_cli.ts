@@ -36,19 +36,38 @@ export function reportError(tool: string, e: unknown): number {
   return EXIT_SOFTWARE;
 }
 
-/** node:util parseArgs, with its errors turned into one-line {@link UsageError}s. */
+/** Parsed flags: values, positionals, and which multi-value flag each positional follows. */
+export interface ParsedFlags {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+  /** Positionals grouped by the `multiple: true` flag they follow (`""` for none). */
+  after: Record<string, string[]>;
+}
+
+/**
+ * node:util parseArgs, with its errors turned into one-line {@link UsageError}s. Positionals
+ * are also grouped by the multi-value flag before them, so `--pcap a b --pfx2asin c d` gives
+ * `{pcap: [a, b], pfx2asin: [c, d]}`.
+ */
 export function parseFlags<T extends ParseArgsConfig["options"]>(
   args: string[],
   options: T,
-): {
-  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
-  positionals: string[];
-} {
+): ParsedFlags {
   try {
-    const r = parseArgs({ args, options, allowPositionals: true, strict: true });
+    const r = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
+    const after: Record<string, string[]> = {};
+    let current = "";
+    for (const t of r.tokens ?? []) {
+      if (t.kind === "option") {
+        current = (options as Record<string, { multiple?: boolean }>)[t.name]?.multiple
+          ? t.name
+          : "";
+      } else if (t.kind === "positional") (after[current] ??= []).push(t.value);
+    }
     return {
       values: r.values as Record<string, string | boolean | string[] | undefined>,
       positionals: r.positionals,
+      after,
     };
   } catch (e) {
     const msg = (e as Error).message.split("\n")[0]

@@ -31,7 +31,7 @@ the problem are still printed), 74 I/O error.
 
 /** Runs `count` with command-line arguments; returns the exit code. */
 export async function countMain(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
+  const { values, after } = parseFlags(args, {
     pcap: { type: "string", multiple: true },
     top: { type: "string" },
     json: { type: "boolean" },
@@ -45,7 +45,10 @@ export async function countMain(args: string[]): Promise<number> {
   if (values.pcap === undefined) {
     throw new UsageError("give captures with --pcap (event-file statistics are not built yet)");
   }
-  const paths = pathList(values.pcap, positionals);
+  if (after[""]?.length) {
+    throw new UsageError(`unexpected argument "${after[""][0]}" (paths follow --pcap)`);
+  }
+  const paths = pathList(values.pcap, after.pcap ?? []);
   if (paths.length === 0) throw new UsageError("--pcap needs at least one path");
   const { summary, error } = await countPcap(paths, top);
   if (values.json) console.log(JSON.stringify(summary, null, 2));

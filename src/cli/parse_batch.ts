@@ -84,6 +84,7 @@ export function batchBlocks(
 export async function parseBatchMode(
   v: Record<string, unknown>,
   positionals: string[],
+  after: Record<string, string[]> = {},
 ): Promise<number> {
   for (const f of ["from", "to", "input", "outdir"]) {
     if (v[f] === undefined) {
@@ -95,8 +96,11 @@ export async function parseBatchMode(
       throw new UsageError(`--${f} cannot be used in batch mode (files are named per block)`);
     }
   }
-  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const common = commonConfig(v);
+  const stray = positionals.filter((p) =>
+    !(after.pfx2asin ?? []).includes(p) && !(after.dns ?? []).includes(p)
+  );
+  if (stray.length) throw new UsageError(`unexpected argument "${stray[0]}"`);
+  const common = commonConfig(v, after);
   const block = intFlag("block", v.block, 1, 1);
   const blocks = batchBlocks(String(v.from), String(v.to), block, String(v.input));
   const outdir = String(v.outdir);

@@ -143,7 +143,14 @@ const FLAGS = {
 } as const;
 
 /** Settings shared by single and batch runs, from parsed flag values. */
-export function commonConfig(v: Record<string, unknown>): Omit<ParseConfig, "pcaps" | "eventout"> {
+export function commonConfig(
+  v: Record<string, unknown>,
+  after: Record<string, string[]> = {},
+): Omit<ParseConfig, "pcaps" | "eventout"> {
+  const stray = after[""] ?? [];
+  if (stray.length) {
+    throw new UsageError(`unexpected argument "${stray[0]}" (paths follow --pcap or --pfx2asin)`);
+  }
   if (v.samples === undefined) {
     throw new UsageError("--samples is required (packets to sample per event; 0 for none)");
   }
@@ -176,7 +183,7 @@ export function commonConfig(v: Record<string, unknown>): Omit<ParseConfig, "pca
     quiet: Boolean(v.quiet),
     asnin: v.asnin as string | undefined,
     geoin: v.geoin as string | undefined,
-    pfx2asin: v.pfx2asin === undefined ? undefined : pathList(v.pfx2asin, []),
+    pfx2asin: v.pfx2asin === undefined ? undefined : pathList(v.pfx2asin, after.pfx2asin ?? []),
     dns: v.dns === undefined
       ? undefined
       : (v.dns as string[]).flatMap((x) => x.split(/[\s,]+/)).filter((x) => x),
@@ -340,7 +347,7 @@ export function formatParseSummary(r: ParseResult): string {
 
 /** Runs `parse` with command-line arguments; returns the exit code. */
 export async function parseMain(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, FLAGS);
+  const { values, positionals, after } = parseFlags(args, FLAGS);
   if (values.help) {
     console.log(PARSE_HELP);
     return 0;
@@ -349,14 +356,14 @@ export async function parseMain(args: string[]): Promise<number> {
     values.from !== undefined || values.to !== undefined || values.input !== undefined ||
     values.outdir !== undefined
   ) {
-    return await parseBatchMode(values, positionals);
+    return await parseBatchMode(values, positionals, after);
   }
   if (values.block !== undefined) {
     throw new UsageError("--block only applies to batch mode (--from/--to)");
   }
-  const common = commonConfig(values);
+  const common = commonConfig(values, after);
   if (values.pcap === undefined) throw new UsageError("--pcap is required (captures to read)");
-  const pcaps = pathList(values.pcap, positionals);
+  const pcaps = pathList(values.pcap, after.pcap ?? []);
   if (pcaps.length === 0) throw new UsageError("--pcap needs at least one path");
   if (values.eventout === undefined) {
     throw new UsageError("--eventout is required (where events are written)");

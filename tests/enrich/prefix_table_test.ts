@@ -1,0 +1,89 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { gunzipSync } from "node:zlib";
+import { PrefixTable } from "../../src/enrich/prefix_table.ts";
+import { DataError } from "../../src/errors.ts";
+import { parseIpv4, parseIpv6 } from "../../src/util/ip.ts";
+
+const hand = await PrefixTable.load(["testdata/pfx2as/handmade.pfx2as"]);
+const at = (ip: string) => ip.includes(":") ? hand.lookup6(parseIpv6(ip)!) : hand.lookup4(parseIpv4(ip));
+
+Deno.test("longest-prefix match over nested prefixes; MOAS and AS sets give the first origin", () => {
+  deepEqual(at("10.9.9.9"), { prefix: "10.0.0.0/8", asn: 64500 });
+  deepEqual(at("10.1.200.1"), { prefix: "10.1.0.0/16", asn: 64501 });
+  deepEqual(at("10.1.2.3"), { prefix: "10.1.2.0/24", asn: 64504 });
+  deepEqual(at("10.1.2.200"), { prefix: "10.1.2.128/25", asn: 64506 });
+  deepEqual(at("10.1.3.0"), { prefix: "10.1.0.0/16", asn: 64501 }); // just past a nested prefix
+  deepEqual(at("10.2.255.255"), { prefix: "10.2.0.0/16", asn: 4200000000 }); // 32-bit ASN
+  deepEqual(at("198.51.100.7"), { prefix: "198.51.100.0/24", asn: 64512 }); // CIDR "simple" form
+  equal(at("192.0.2.1")!.prefix, "192.0.2.0/24"); // duplicate prefix: one answer
+  deepEqual(at("8.8.8.8"), { prefix: "0.0.0.0/0", asn: 64499 }); // default route
+  deepEqual(at("255.255.255.255"), { prefix: "0.0.0.0/0", asn: 64499 });
+  deepEqual(at("2001:db8:1:2::5"), { prefix: "2001:db8:1:2::/64", asn: 64523 });
+  deepEqual(at("2001:db8:1:3::5"), { prefix: "2001:db8:1::/48", asn: 64521 });
+  deepEqual(at("2001:db8:ffff::1"), { prefix: "2001:db8::/32", asn: 64520 });
+  equal(at("2001:db9::1"), null);
+  equal(PrefixTable.fromText("10.0.0.0\t8\t1\n", "x").lookup4(parseIpv4("11.0.0.0")), null);
+});
+
+Deno.test("the real file excerpt agrees with a brute-force longest-prefix match", async () => {
+  const path = "testdata/pfx2as/routeviews-rv2-20160202-1200-excerpt.pfx2as.gz";
+  const t = await PrefixTable.load([path, "testdata/pfx2as/routeviews-rv6-20160202-1200-excerpt.pfx2as.gz"]);
+  const lines = new TextDecoder().decode(gunzipSync(Deno.readFileSync(path))).trim().split("\n");
+  const byLen = new Map<number, Map<number, [string, number]>>();
+  for (const l of lines) {
+    const [a, len, origin] = l.split("\t");
+    const m = byLen.get(+len) ?? new Map();
+    byLen.set(+len, m);
+    if (!m.has(parseIpv4(a))) m.set(parseIpv4(a), [`${a}/${len}`, Number(origin.split(/[_,]/)[0])]);
+  }
+  let x = 12345;
+  let hits = 0;
+  for (let i = 0; i < 20000; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    // Half the probes inside prefixes of the file, half anywhere.
+    const ip = i % 2 ? x : (parseIpv4(lines[x % lines.length].split("\t")[0]) + (x & 255)) >>> 0;
+    let want: { prefix: string; asn: number } | null = null;
+    for (let len = 32; len >= 0 && !want; len--) {
+      const net = len === 0 ? 0 : (ip & (~0 << (32 - len))) >>> 0;
+      const m = byLen.get(len)?.get(net);
+      if (m) want = { prefix: m[0], asn: m[1] };
+    }
+    deepEqual(t.lookup4(ip), want);
+    if (want) hits++;
+  }
+  ok(hits > 9000);
+  deepEqual(t.lookup6(parseIpv6("2001:200::1")!), { prefix: "2001:200::/32", asn: 2500 });
+});
+
+Deno.test("malformed lines fail with file and line; gzip is detected from the content", async () => {
+  const bad = async (text: string, re: RegExp) => {
+    const p = Deno.makeTempFileSync({ suffix: ".pfx2as" });
+    Deno.writeTextFileSync(p, text);
+    let err: unknown;
+    try {
+      await PrefixTable.load([p]);
+    } catch (e) {
+      err = e;
+    }
+    ok(err instanceof DataError, String(err));
+    match(err.message, new RegExp(`^${p.replace(/[.]/g, "\\.")}: line \\d+: `));
+    match(err.message, re);
+  };
+  await bad("10.0.0.0\t8\t1\nnonsense\n", /line 2: expected "prefix<TAB>length<TAB>origin AS"/);
+  await bad("10.0.0.0\t33\t1\n", /line 1: bad prefix length 33 for an IPv4 prefix/);
+  await bad("10.0.0.0\tx\t1\n", /bad prefix length "x"/);
+  await bad("10.0.0.1\t8\t1\n", /has host bits set/);
+  await bad("10.0.0.0\t8\t1_x\n", /bad origin AS "1_x"/);
+  await bad("10.0.0.0\t8\t4294967296\n", /bad origin AS/);
+  await bad("2001:db8::\t129\t1\n", /bad prefix length 129 for an IPv6 prefix/);
+  await bad("300.0.0.0\t8\t1\n", /bad prefix address "300.0.0.0"/);
+  const gz = Deno.makeTempFileSync();
+  Deno.writeFileSync(gz, new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]));
+  let err: unknown;
+  try {
+    await PrefixTable.load([gz]);
+  } catch (e) {
+    err = e;
+  }
+  ok(err instanceof DataError && /corrupt gzip data/.test(err.message));
+});
