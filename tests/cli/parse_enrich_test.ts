@@ -17,8 +17,22 @@ Deno.test("parse with MaxMind ASN + City, prefix-to-AS and reverse DNS from a re
   });
   try {
     const r = await parse([
-      "--pcap", DEMO, "--eventout", `${dir}/e.json`, "--samples", "1", "--uniques", "100",
-      "--asnin", ASN, "--geoin", CITY, "--pfx2asin", PFX, "--dns", `127.0.0.1:${dns.port}`,
+      "--pcap",
+      DEMO,
+      "--eventout",
+      `${dir}/e.json`,
+      "--samples",
+      "1",
+      "--uniques",
+      "100",
+      "--asnin",
+      ASN,
+      "--geoin",
+      CITY,
+      "--pfx2asin",
+      PFX,
+      "--dns",
+      `127.0.0.1:${dns.port}`,
     ]);
     equal(r.code, 0, r.stderr);
     match(r.stderr, /reverse DNS: 5 addresses, 2 named, 3 NXDOMAIN, 0 failed, 0 query timeouts/);
@@ -28,26 +42,72 @@ Deno.test("parse with MaxMind ASN + City, prefix-to-AS and reverse DNS from a re
       const e = by[ip];
       return [e.ASN, e.Org, e.Prefix, e.Country, e.City, e.Lat, e.Long, e.RDNS];
     };
-    deepEqual(pick("214.78.120.5"), [721, "DoD Network Information Center", "214.0.0.0/8", "", "", 0, 0, [
-      "zmap-scanner.example.net.",
+    deepEqual(pick("214.78.120.5"), [
+      721,
+      "DoD Network Information Center",
+      "214.0.0.0/8",
+      "",
+      "",
+      0,
+      0,
+      [
+        "zmap-scanner.example.net.",
+      ],
+    ]);
+    deepEqual(pick("81.2.69.142"), [0, "", "81.2.64.0/18", "GB", "London", 51.5142, -0.0931, [
+      "masscan.example.co.uk.",
     ]]);
-    deepEqual(pick("81.2.69.142"), [0, "", "81.2.64.0/18", "GB", "London", 51.5142, -0.0931, ["masscan.example.co.uk."]]);
     deepEqual(pick("1.128.0.1"), [1221, "Telstra Pty Ltd", "1.128.0.0/11", "", "", 0, 0, []]);
-    deepEqual(pick("89.160.20.115"), [29518, "Bredband2 AB", "89.160.0.0/17", "SE", "Linköping", 58.4167, 15.6167, []]);
+    deepEqual(pick("89.160.20.115"), [
+      29518,
+      "Bredband2 AB",
+      "89.160.0.0/17",
+      "SE",
+      "Linköping",
+      58.4167,
+      15.6167,
+      [],
+    ]);
   } finally {
     await dns.stop();
   }
   // Without --asnin the ASN comes from the prefix's first origin; without --dns RDNS is null.
-  const p = await parse(["--pcap", DEMO, "--eventout", `${dir}/p.json`, "--samples", "0", "--uniques", "100", "--pfx2asin", PFX, "--quiet"]);
+  const p = await parse([
+    "--pcap",
+    DEMO,
+    "--eventout",
+    `${dir}/p.json`,
+    "--samples",
+    "0",
+    "--uniques",
+    "100",
+    "--pfx2asin",
+    PFX,
+    "--quiet",
+  ]);
   equal(p.code, 0, p.stderr);
-  const e = JSON.parse(Deno.readTextFileSync(`${dir}/p.json`)).find((x: { SourceIP: string }) => x.SourceIP === "81.2.69.142");
+  const e = JSON.parse(Deno.readTextFileSync(`${dir}/p.json`)).find((x: { SourceIP: string }) =>
+    x.SourceIP === "81.2.69.142"
+  );
   deepEqual([e.ASN, e.Prefix, e.RDNS], [20712, "81.2.64.0/18", null]);
 });
 
 Deno.test("a dead DNS server: the run completes, events carry the failure marker, the summary counts it", async () => {
   const r = await parse([
-    "--pcap", DEMO, "--eventout", `${dir}/d.json`, "--samples", "0", "--uniques", "100",
-    "--dns", "127.0.0.1:9", "--dns-timeout", "0.2", "--dns-retries", "1",
+    "--pcap",
+    DEMO,
+    "--eventout",
+    `${dir}/d.json`,
+    "--samples",
+    "0",
+    "--uniques",
+    "100",
+    "--dns",
+    "127.0.0.1:9",
+    "--dns-timeout",
+    "0.2",
+    "--dns-retries",
+    "1",
   ]);
   equal(r.code, 0, r.stderr);
   match(r.stderr, /reverse DNS: 5 addresses, 0 named, 0 NXDOMAIN, 5 failed/);
@@ -59,8 +119,14 @@ Deno.test("a dead DNS server: the run completes, events carry the failure marker
 Deno.test("bad databases stop the run before any packet is read, naming the file", async () => {
   const out = `${dir}/never.json`;
   const cases: [string[], RegExp][] = [
-    [["--asnin", CITY], /GeoLite2-City-Test\.mmdb: is a "GeoLite2-City" database, not an ASN database/],
-    [["--geoin", "testdata/mmdb/bad-data/maxminddb-golang/invalid-string-length.mmdb"], /invalid-string-length\.mmdb: /],
+    [
+      ["--asnin", CITY],
+      /GeoLite2-City-Test\.mmdb: is a "GeoLite2-City" database, not an ASN database/,
+    ],
+    [
+      ["--geoin", "testdata/mmdb/bad-data/maxminddb-golang/invalid-string-length.mmdb"],
+      /invalid-string-length\.mmdb: /,
+    ],
     [["--pfx2asin", "testdata/pfx2as/missing.pfx2as"], /missing\.pfx2as: no such file/],
     [["--pfx2asin", "testdata/demo/scan.pcap.gz"], /scan\.pcap\.gz: line 1: /],
   ];
@@ -81,8 +147,19 @@ Deno.test("bad databases stop the run before any packet is read, naming the file
 
 Deno.test("paths after --pfx2asin belong to it; paths after --pcap to --pcap", async () => {
   const r = await parse([
-    "--pfx2asin", PFX, "testdata/pfx2as/handmade.pfx2as", "--pcap", DEMO, DEMO, "--eventout", `${dir}/two.json`,
-    "--samples", "0", "--uniques", "100", "--quiet",
+    "--pfx2asin",
+    PFX,
+    "testdata/pfx2as/handmade.pfx2as",
+    "--pcap",
+    DEMO,
+    DEMO,
+    "--eventout",
+    `${dir}/two.json`,
+    "--samples",
+    "0",
+    "--uniques",
+    "100",
+    "--quiet",
   ]);
   equal(r.code, 0, r.stderr);
   const evs = JSON.parse(Deno.readTextFileSync(`${dir}/two.json`));

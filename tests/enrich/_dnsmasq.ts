@@ -32,7 +32,9 @@ const BINARY = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].find((p) => {
 
 /** Starts dnsmasq with `ptr` records (reverse name → host names). */
 export async function startDnsmasq(ptr: Record<string, string[]>): Promise<Dnsmasq> {
-  if (!BINARY) throw new Error("dnsmasq is not installed (apt-get install dnsmasq-base); .ci/run installs it");
+  if (!BINARY) {
+    throw new Error("dnsmasq is not installed (apt-get install dnsmasq-base); .ci/run installs it");
+  }
   const port = await freePort();
   const args = [
     "-k",
@@ -48,7 +50,9 @@ export async function startDnsmasq(ptr: Record<string, string[]>): Promise<Dnsma
     "--pid-file=",
   ];
   const all = { "1.2.0.192.in-addr.arpa": ["ready.test"], ...ptr };
-  for (const [name, hosts] of Object.entries(all)) for (const h of hosts) args.push(`--ptr-record=${name},${h}`);
+  for (const [name, hosts] of Object.entries(all)) {
+    for (const h of hosts) args.push(`--ptr-record=${name},${h}`);
+  }
   const child = new Deno.Command(BINARY, { args, stdout: "null", stderr: "piped" }).spawn();
   // Wait until it answers the sentinel record (not merely until the port stops refusing).
   let up = false;

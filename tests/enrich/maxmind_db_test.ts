@@ -69,9 +69,17 @@ Deno.test("missing, gzipped, foreign and corrupt databases fail with one line na
     return err;
   };
   await rejects(MaxMindDb.open("testdata/mmdb/nope.mmdb", "asn"), /nope\.mmdb: no such file/);
-  await bad("testdata/mmdb/GeoLite2-City-Test.mmdb", "asn", /is a "GeoLite2-City" database, not an ASN database/);
+  await bad(
+    "testdata/mmdb/GeoLite2-City-Test.mmdb",
+    "asn",
+    /is a "GeoLite2-City" database, not an ASN database/,
+  );
   await bad("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "city", /not a City database/);
-  await bad("testdata/mmdb/GeoIP2-City-Test-Invalid-Node-Count.mmdb", "city", /corrupt MaxMind database/);
+  await bad(
+    "testdata/mmdb/GeoIP2-City-Test-Invalid-Node-Count.mmdb",
+    "city",
+    /corrupt MaxMind database/,
+  );
   const gz = Deno.makeTempFileSync({ suffix: ".mmdb" });
   Deno.writeFileSync(gz, new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
   await bad(gz, "asn", /gzip-compressed/);

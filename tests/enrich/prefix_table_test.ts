@@ -5,7 +5,8 @@ import { DataError } from "../../src/errors.ts";
 import { parseIpv4, parseIpv6 } from "../../src/util/ip.ts";
 
 const hand = await PrefixTable.load(["testdata/pfx2as/handmade.pfx2as"]);
-const at = (ip: string) => ip.includes(":") ? hand.lookup6(parseIpv6(ip)!) : hand.lookup4(parseIpv4(ip));
+const at = (ip: string) =>
+  ip.includes(":") ? hand.lookup6(parseIpv6(ip)!) : hand.lookup4(parseIpv4(ip));
 
 Deno.test("longest-prefix match over nested prefixes; MOAS and AS sets give the first origin", () => {
   deepEqual(at("10.9.9.9"), { prefix: "10.0.0.0/8", asn: 64500 });
@@ -27,7 +28,10 @@ Deno.test("longest-prefix match over nested prefixes; MOAS and AS sets give the 
 
 Deno.test("the real file excerpt agrees with a brute-force longest-prefix match", async () => {
   const path = "testdata/pfx2as/routeviews-rv2-20160202-1200-excerpt.pfx2as.gz";
-  const t = await PrefixTable.load([path, "testdata/pfx2as/routeviews-rv6-20160202-1200-excerpt.pfx2as.gz"]);
+  const t = await PrefixTable.load([
+    path,
+    "testdata/pfx2as/routeviews-rv6-20160202-1200-excerpt.pfx2as.gz",
+  ]);
   const lines = new TextDecoder().decode(gunzipSync(Deno.readFileSync(path))).trim().split("\n");
   const byLen = new Map<number, Map<number, [string, number]>>();
   for (const l of lines) {

@@ -12,7 +12,10 @@ const PTR = {
 
 Deno.test("PTR names", () => {
   equal(ptrName("1.2.3.4"), "4.3.2.1.in-addr.arpa");
-  equal(ptrName("2001:db8::7"), "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+  equal(
+    ptrName("2001:db8::7"),
+    "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+  );
 });
 
 Deno.test("reverse DNS against a real dnsmasq: names, NXDOMAIN, IPv6, cache, dead and silent servers", async () => {
@@ -20,19 +23,30 @@ Deno.test("reverse DNS against a real dnsmasq: names, NXDOMAIN, IPv6, cache, dea
   const silent = await silentServer(); // receives queries, never answers
   const silentPort = silent.port;
   try {
-    const ok1 = new ReverseDns({ servers: [{ ipAddr: "127.0.0.1", port: dns.port }], timeoutMs: 2000 });
+    const ok1 = new ReverseDns({
+      servers: [{ ipAddr: "127.0.0.1", port: dns.port }],
+      timeoutMs: 2000,
+    });
     deepEqual(await ok1.lookup("1.2.3.4"), ["one.example.org.", "two.example.org."]);
     deepEqual(await ok1.lookup("1.2.3.5"), []);
     deepEqual(await ok1.lookup("2001:db8::7"), ["v6.example.org."]);
     deepEqual(await ok1.lookup("1.2.3.4"), ["one.example.org.", "two.example.org."]);
     deepEqual(ok1.stats, { lookups: 3, answered: 2, nxdomain: 1, failed: 0, timeouts: 0 });
 
-    const dead = new ReverseDns({ servers: [{ ipAddr: "127.0.0.1", port: await freePort() }], timeoutMs: 300, retries: 1 });
+    const dead = new ReverseDns({
+      servers: [{ ipAddr: "127.0.0.1", port: await freePort() }],
+      timeoutMs: 300,
+      retries: 1,
+    });
     deepEqual(await dead.lookup("1.2.3.4"), [DNS_FAILED]);
     equal(dead.stats.failed, 1);
 
     const t0 = performance.now();
-    const slow = new ReverseDns({ servers: [{ ipAddr: "127.0.0.1", port: silentPort }], timeoutMs: 200, retries: 2 });
+    const slow = new ReverseDns({
+      servers: [{ ipAddr: "127.0.0.1", port: silentPort }],
+      timeoutMs: 200,
+      retries: 2,
+    });
     deepEqual(await slow.lookup("1.2.3.4"), [DNS_FAILED]);
     deepEqual([slow.stats.failed, slow.stats.timeouts], [1, 3]);
     ok(performance.now() - t0 < 2000, "the timeout was not applied");
@@ -45,7 +59,11 @@ Deno.test("reverse DNS against a real dnsmasq: names, NXDOMAIN, IPv6, cache, dea
     });
     const ips = ["1.2.3.4", "214.78.120.5", "1.2.3.5", "1.2.3.6", "1.2.3.7", "1.2.3.8"];
     const res = await Promise.all(ips.map((ip) => both.lookup(ip)));
-    deepEqual(res.slice(0, 3), [["one.example.org.", "two.example.org."], ["scanner.example.net."], []]);
+    deepEqual(res.slice(0, 3), [
+      ["one.example.org.", "two.example.org."],
+      ["scanner.example.net."],
+      [],
+    ]);
     equal(both.stats.failed, 0);
     ok(both.stats.timeouts > 0, "no lookup went to the silent server first");
   } finally {
@@ -60,7 +78,10 @@ Deno.test("EnrichStream keeps the order of chunks although later lookups finish 
   try {
     // 9.9.9.9 is asked of the silent server first (times out, then retried on dnsmasq).
     const r = new ReverseDns({
-      servers: [{ ipAddr: "127.0.0.1", port: silent.port }, { ipAddr: "127.0.0.1", port: dns.port }],
+      servers: [{ ipAddr: "127.0.0.1", port: silent.port }, {
+        ipAddr: "127.0.0.1",
+        port: dns.port,
+      }],
       timeoutMs: 300,
       retries: 1,
     });
@@ -69,7 +90,10 @@ Deno.test("EnrichStream keeps the order of chunks although later lookups finish 
       e.src = a;
       return e;
     };
-    const chunks = [0x09090909, 0x01020304, 0x01020305, 0x0a0b0c0d].map((a, i) => ({ events: [ev(a)], open: i === 3 }));
+    const chunks = [0x09090909, 0x01020304, 0x01020305, 0x0a0b0c0d].map((a, i) => ({
+      events: [ev(a)],
+      open: i === 3,
+    }));
     const out: string[] = [];
     for await (const c of ReadableStream.from(chunks).pipeThrough(new EnrichStream({ dns: r }))) {
       out.push(`${c.events[0].sourceIP} ${JSON.stringify(c.events[0].rdns)} ${c.open}`);
