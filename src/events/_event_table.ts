@@ -30,12 +30,12 @@ export class EventTable {
    * One 64-byte row per event (a single cache line for the per-packet update):
    * [firstSec, firstNsec, lastSec, lastNsec, packets, bytes, fingerprint bits, PRNG state].
    */
-  row = new Float64Array(0);
+  row: Float64Array<ArrayBuffer> = new Float64Array(0);
   /** Per event × sample slot: a SampleStore reference (0 = empty) and the frame length. */
-  sampleRef = new Int32Array(0);
-  sampleLen = new Uint32Array(0);
-  readonly store = new SampleStore();
-  readonly dests4 = new DestSets();
+  sampleRef: Int32Array<ArrayBuffer> = new Int32Array(0);
+  sampleLen: Uint32Array<ArrayBuffer> = new Uint32Array(0);
+  readonly store: SampleStore = new SampleStore();
+  readonly dests4: DestSets = new DestSets();
   dests6: (KeyTable | undefined)[] = [];
   nets6: (KeyTable | undefined)[] = [];
 
