@@ -85,3 +85,17 @@ export async function startDnsmasq(ptr: Record<string, string[]>): Promise<Dnsma
     },
   };
 }
+
+/** A UDP server on 127.0.0.1 that answers every query with garbage bytes. */
+export async function garbageServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const s = createSocket("udp4");
+  s.on("message", (msg: Uint8Array, rinfo: { port: number; address: string }) => {
+    // Echo the query id so the client reads the reply, then nonsense.
+    const reply = new Uint8Array(40).fill(0xee);
+    reply[0] = msg[0];
+    reply[1] = msg[1];
+    s.send(reply, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
+  return { port: s.address().port, close: () => new Promise<void>((r) => s.close(() => r())) };
+}

@@ -2,7 +2,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { DNS_FAILED, ptrName, ReverseDns } from "../../src/enrich/reverse_dns.ts";
 import { EnrichStream } from "../../src/enrich/enrich_stream.ts";
 import { DarknetEvent } from "../../src/events/darknet_event.ts";
-import { freePort, silentServer, startDnsmasq } from "./_dnsmasq.ts";
+import { freePort, garbageServer, silentServer, startDnsmasq } from "./_dnsmasq.ts";
 
 const PTR = {
   "4.3.2.1.in-addr.arpa": ["two.example.org", "one.example.org"],
@@ -107,5 +107,21 @@ Deno.test("EnrichStream keeps the order of chunks although later lookups finish 
   } finally {
     await silent.close();
     await dns.stop();
+  }
+});
+
+Deno.test("a server that answers garbage: every lookup ends with the failure marker, quickly", async () => {
+  const g = await garbageServer();
+  try {
+    const r = new ReverseDns({
+      servers: [{ ipAddr: "127.0.0.1", port: g.port }],
+      timeoutMs: 500,
+      retries: 1,
+    });
+    const res = await Promise.all(["1.2.3.4", "5.6.7.8", "2001:db8::1"].map((ip) => r.lookup(ip)));
+    deepEqual(res, [[DNS_FAILED], [DNS_FAILED], [DNS_FAILED]]);
+    deepEqual([r.stats.lookups, r.stats.failed, r.stats.answered], [3, 3, 0]);
+  } finally {
+    await g.close();
   }
 });
