@@ -2,7 +2,7 @@
 // each with the permission flags of src/cli/permissions.ts. Pass `--target TRIPLE` to cross-
 // compile (the release workflow does). Needs network access to download the Deno runtime.
 
-import { ENTRIES, PERMISSIONS } from "../src/cli/permissions.ts";
+import { ENTRIES, INCLUDES, PERMISSIONS } from "../src/cli/permissions.ts";
 
 const ti = Deno.args.indexOf("--target");
 const target = ti >= 0 ? Deno.args[ti + 1] : undefined;
@@ -17,6 +17,7 @@ for (const [name, entry] of Object.entries(ENTRIES) as [keyof typeof ENTRIES, st
   const args = [
     "compile",
     ...PERMISSIONS[name],
+    ...INCLUDES[name].flatMap((f) => ["--include", f]),
     ...(target ? ["--target", target] : []),
     "--output",
     `bin/${name}${suffix}`,

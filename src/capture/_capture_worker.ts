@@ -15,6 +15,8 @@ interface Start {
 }
 
 let credit = 0;
+let current: CaptureSet | undefined;
+let stopRequested = false;
 const pool = new BatchPool();
 let wake: (() => void) | null = null;
 
@@ -31,6 +33,14 @@ self.onmessage = async (ev: MessageEvent) => {
     for (const b of m.buffers) pool.giveChunk(b);
     return;
   }
+  if (msg.type === "stop") {
+    stopRequested = true;
+    current?.stop();
+    credit++; // wake the loop if it waits for credit
+    wake?.();
+    wake = null;
+    return;
+  }
   if (msg.type === "ack") {
     credit++;
     wake?.();
@@ -41,6 +51,8 @@ self.onmessage = async (ev: MessageEvent) => {
   credit = msg.window!;
   try {
     const set = await CaptureSet.open(msg.paths!, { pool });
+    current = set;
+    if (stopRequested) set.stop();
     for await (const b of set.readable) {
       while (credit === 0) await new Promise<void>((r) => wake = r);
       credit--;

@@ -25,7 +25,7 @@ import type { PacketBatch } from "./packet_batch.ts";
 
 /** Inputs read as one packet stream. */
 export class CaptureSet {
-  /** The input paths, in order. */
+  /** The input names (paths), in order. */
   readonly paths: readonly string[];
   /** Sum of the input file sizes (undefined if stdin or a pipe is among them). */
   readonly totalBytes: number | undefined;
@@ -36,16 +36,32 @@ export class CaptureSet {
   #current: Capture | undefined;
   #index = -1;
 
-  private constructor(paths: string[], total: number | undefined, options: OpenCaptureOptions) {
-    this.paths = paths;
+  #stopped = false;
+
+  private constructor(
+    inputs: (string | FileSource)[],
+    total: number | undefined,
+    options: OpenCaptureOptions,
+    late?: () => Promise<DarknetError | undefined>,
+  ) {
+    this.paths = inputs.map((x) => (typeof x === "string" ? x : x.name));
     this.totalBytes = total;
     const all = async function* (this: CaptureSet): AsyncGenerator<PacketBatch> {
-      for (let i = 0; i < paths.length; i++) {
+      for (let i = 0; i < inputs.length && !this.#stopped; i++) {
         this.#index = i;
         try {
-          const cap = await openCapture(paths[i], options);
+          const cap = await openCapture(inputs[i], options);
           this.#current = cap;
-          yield* cap.batches;
+          const reader = cap.batches.getReader();
+          for (;;) {
+            const r = await reader.read();
+            if (r.done) break;
+            yield r.value;
+            if (this.#stopped) {
+              await reader.cancel();
+              break;
+            }
+          }
           this.#done += cap.source.bytesRead;
           this.#current = undefined;
         } catch (e) {
@@ -54,6 +70,7 @@ export class CaptureSet {
           return;
         }
       }
+      this.#error ??= await late?.();
     };
     this.readable = ReadableStream.from(all.call(this));
   }
@@ -72,6 +89,23 @@ export class CaptureSet {
       else if (total !== undefined) total += src.size;
     }
     return new CaptureSet(paths, total, options);
+  }
+
+  /**
+   * Reads one byte stream (e.g. a capture process's stdout) as a capture named `name`. `late`
+   * is asked for an error once the stream has ended (e.g. "the capture process died").
+   */
+  static fromStream(
+    name: string,
+    stream: ReadableStream<Uint8Array>,
+    late?: () => Promise<DarknetError | undefined>,
+  ): CaptureSet {
+    return new CaptureSet([FileSource.fromStream(name, stream)], undefined, {}, late);
+  }
+
+  /** Ends the stream after the batch being read (a graceful stop: SIGINT, SIGTERM). */
+  stop(): void {
+    this.#stopped = true;
   }
 
   /** The input error that ended the stream early, if any. */

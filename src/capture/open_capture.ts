@@ -43,10 +43,13 @@ export interface OpenCaptureOptions {
 
 /** Opens one capture file (or `-` for stdin). Throws an `IoError` if it cannot be opened. */
 export async function openCapture(
-  path: string,
+  path: string | FileSource,
   options: OpenCaptureOptions = {},
 ): Promise<Capture> {
-  const source = await FileSource.open(path, options.chunkSize, options.pool);
+  const source = typeof path === "string"
+    ? await FileSource.open(path, options.chunkSize, options.pool)
+    : path;
+  path = source.name;
   const reader = source.readable.getReader();
   // Peek at the first two bytes (stdin may deliver them in separate reads).
   const head: Uint8Array[] = [];

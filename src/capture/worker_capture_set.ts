@@ -50,6 +50,7 @@ export class WorkerCaptureSet {
     this.readable = new ReadableStream<PacketBatch>({
       start: () => {
         worker = new Worker(new URL("./_capture_worker.ts", import.meta.url), { type: "module" });
+        this.#worker = worker;
         worker.onmessage = (ev: MessageEvent) => {
           const m = ev.data;
           this.#bytesRead = m.bytesRead;
@@ -94,6 +95,13 @@ export class WorkerCaptureSet {
     const check = await CaptureSet.open(paths);
     await check.readable.cancel();
     return new WorkerCaptureSet(paths, check.totalBytes, o.window ?? 8);
+  }
+
+  #worker: Worker | undefined;
+
+  /** Ends the stream soon (after the batches already decoded), as on SIGTERM. */
+  stop(): void {
+    this.#worker?.postMessage({ type: "stop" });
   }
 
   /** The input error that ended the stream early, if any. */

@@ -5,6 +5,9 @@
  */
 
 import { CaptureSet } from "../capture/capture_set.ts";
+import { type CaptureStats, LiveCapture } from "../capture/live_capture.ts";
+import type { EventChunk } from "../events/event_aggregator_stream.ts";
+import { RotatingEventSink } from "../events/rotating_event_sink.ts";
 import { WorkerCaptureSet } from "../capture/worker_capture_set.ts";
 import { DarknetError, DataError, ioError, UsageError } from "../errors.ts";
 import {
@@ -28,6 +31,7 @@ import { type DnsStats, parseDnsServer, ReverseDns } from "../enrich/reverse_dns
 
 /** `parse --help` text. */
 export const PARSE_HELP = `Usage: parse --pcap FILE... --eventout PATH --samples N [flags]
+       parse --interface IFACE [--bpf FILTER] (--eventout PATH | --rotate S --outdir DIR) ...
        parse --from DATE:HOUR --to DATE:HOUR --input PATTERN --outdir DIR --samples N [flags]
 
 Turns captures into darknet events: one per (source address, traffic type, port), ended by an
@@ -53,6 +57,14 @@ Events and filters
   --telescope CIDR,...  the monitored IPv4 prefixes (gives the telescope size)
   --telescope-size N    telescope size in addresses (default ${DEFAULT_TELESCOPE_SIZE})
   --seed N              sampling seed (default 1): same input and flags, same output bytes
+
+Live capture (a sensor host)
+  --interface IFACE     capture live with tcpdump (-U --immediate-mode); needs tcpdump and the
+                        right to capture. SIGINT/SIGTERM stop the capture, finish the run and
+                        write every output; events are flushed as they end
+  --bpf FILTER          BPF filter for --interface, e.g. 'not src net 10.0.0.0/8'
+  --rotate SECONDS      with --outdir: roll results_, ongoing_ and cache_ files over at every
+                        multiple of SECONDS of packet time (batch mode's names)
 
 Batch mode (hourly files, state carried from hour to hour)
   --from DATE:HOUR      first hour, e.g. 2020-10-21:16
@@ -85,7 +97,7 @@ part-way still writes every finished event, closes its files validly and saves i
 /** Everything a parse run needs. */
 export interface ParseConfig {
   pcaps: string[];
-  eventout: string;
+  eventout?: string;
   newdl: boolean;
   ongoingout?: string;
   cachein?: string;
@@ -107,6 +119,14 @@ export interface ParseConfig {
   dnsTimeout?: number;
   dnsRetries?: number;
   dnsConcurrency?: number;
+  /** Live capture: the interface for tcpdump (instead of pcaps). */
+  iface?: string;
+  /** Live capture: BPF filter. */
+  bpf?: string;
+  /** Rotation period in seconds of packet time (with outdir). */
+  rotate?: number;
+  /** Directory of rotated files. */
+  outdir?: string;
 }
 
 const FLAGS = {
@@ -139,6 +159,9 @@ const FLAGS = {
   "dns-timeout": { type: "string" },
   "dns-retries": { type: "string" },
   "dns-concurrency": { type: "string" },
+  interface: { type: "string" },
+  bpf: { type: "string" },
+  rotate: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -220,6 +243,10 @@ export interface ParseResult {
   seconds: number;
   /** Reverse DNS counters, when --dns was given. */
   dns?: DnsStats;
+  /** tcpdump's counters, for a live capture. */
+  capture?: CaptureStats;
+  /** The signal that stopped the run early, if any. */
+  stopSignal?: Deno.Signal;
   /** The input or output error that ended the run early, if any. */
   error?: DarknetError;
 }
@@ -239,33 +266,74 @@ async function checkWritable(path: string): Promise<void> {
 /** Runs one parse over `cfg.pcaps`. Input and output errors are returned, not thrown. */
 export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   const t0 = performance.now();
-  // Decode on a second core unless reading stdin (which only the main thread can read).
-  const set = cfg.pcaps.includes("-")
-    ? await CaptureSet.open(cfg.pcaps)
-    : await WorkerCaptureSet.open(cfg.pcaps);
+  const rotate = cfg.rotate ?? 0;
+  if (!rotate && cfg.eventout === undefined) throw new UsageError("--eventout is required");
+  // Inputs: a live tcpdump, stdin (main thread only), or files decoded on a second core.
+  let live: LiveCapture | undefined;
+  let set!: CaptureSet | WorkerCaptureSet; // for a live capture: once tcpdump runs, below
+  if (cfg.iface === undefined) {
+    set = cfg.pcaps.includes("-")
+      ? await CaptureSet.open(cfg.pcaps)
+      : await WorkerCaptureSet.open(cfg.pcaps);
+  }
   const agg = new EventAggregator(cfg);
   if (cfg.cachein) await loadState(agg, cfg.cachein);
   if (cfg.cacheout) await checkWritable(cfg.cacheout);
-  const enrich = await openEnrichers(cfg);
-  const events = await EventWriter.create(cfg.eventout, { ndjson: cfg.newdl });
-  let ongoing: EventWriter | undefined;
-  try {
-    ongoing = cfg.ongoingout
-      ? await EventWriter.create(cfg.ongoingout, { ndjson: cfg.newdl })
-      : undefined;
-  } catch (e) {
-    events.close();
-    throw e;
+  if (rotate) {
+    await Deno.mkdir(cfg.outdir!, { recursive: true }).catch((e) =>
+      Promise.reject(ioError(e, cfg.outdir!))
+    );
   }
+  const enrich = await openEnrichers(cfg);
+  const streaming = cfg.iface !== undefined || cfg.pcaps.includes("-");
+  let events: EventWriter | undefined;
+  let ongoing: EventWriter | undefined;
+  let sink: WritableStream<EventChunk>;
+  if (rotate) sink = new RotatingEventSink({ outdir: cfg.outdir!, rotate, ndjson: cfg.newdl });
+  else {
+    events = await EventWriter.create(cfg.eventout!, { ndjson: cfg.newdl });
+    try {
+      ongoing = cfg.ongoingout
+        ? await EventWriter.create(cfg.ongoingout, { ndjson: cfg.newdl })
+        : undefined;
+    } catch (e) {
+      events.close();
+      throw e;
+    }
+    sink = new EventSink({
+      events,
+      ongoing,
+      writeOpen: cfg.cacheout === undefined,
+      flushEach: streaming,
+    });
+  }
+  if (cfg.iface) {
+    live = LiveCapture.start({ iface: cfg.iface, bpf: cfg.bpf });
+    const l = live;
+    set = CaptureSet.fromStream(cfg.iface, live.stdout, () => l.exitError());
+  }
+  // SIGINT / SIGTERM: stop reading, then finish as at the end of input (nothing is lost).
+  let stopSignal: Deno.Signal | undefined;
+  const onSignal = (sig: Deno.Signal) => () => {
+    stopSignal = sig;
+    if (live) live.stop();
+    else set.stop();
+  };
+  const handlers = (["SIGINT", "SIGTERM"] as Deno.Signal[]).map((sig) => {
+    const h = onSignal(sig);
+    Deno.addSignalListener(sig, h);
+    return [sig, h] as const;
+  });
   const profile = cfg.cpu ? await CpuProfile.start(cfg.cpu) : undefined;
   const progress = new Progress(!cfg.quiet);
+  const input = set;
   const tap = new TransformStream(
     {
       transform(batch, controller) {
         controller.enqueue(batch);
         progress.update({
-          bytesRead: set.bytesRead,
-          totalBytes: set.totalBytes,
+          bytesRead: input.bytesRead,
+          totalBytes: input.totalBytes,
           packets: agg.stats.packets,
           openEvents: agg.openCount,
         });
@@ -277,11 +345,11 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   let error: DarknetError | undefined;
   let openSaved = 0;
   try {
+    const keepOpen = rotate > 0 || cfg.cacheout !== undefined;
     const ended = set.readable
       .pipeThrough(tap)
-      .pipeThrough(new EventAggregatorStream(agg, { keepOpen: cfg.cacheout !== undefined }));
-    await (enrich ? ended.pipeThrough(new EnrichStream(enrich)) : ended)
-      .pipeTo(new EventSink({ events, ongoing, writeOpen: cfg.cacheout === undefined }));
+      .pipeThrough(new EventAggregatorStream(agg, { keepOpen, rotate }));
+    await (enrich ? ended.pipeThrough(new EnrichStream(enrich)) : ended).pipeTo(sink);
   } catch (e) {
     if (!(e instanceof DarknetError)) throw e;
     error = e;
@@ -292,7 +360,9 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
     }
   } finally {
     progress.done();
+    for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
   }
+  if (live) await live.stop();
   error ??= set.error;
   if (cfg.cacheout) {
     openSaved = agg.openCount;
@@ -314,12 +384,14 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   if (cfg.mem) heapSnapshot(cfg.mem);
   return {
     packets: agg.stats.packets,
-    eventsWritten: events.count,
+    eventsWritten: events?.count ?? agg.stats.eventsEnded - agg.stats.eventsFiltered,
     eventsFiltered: agg.stats.eventsFiltered,
-    openSaved,
+    openSaved: rotate ? agg.openCount : openSaved,
     outOfOrder: agg.stats.outOfOrder,
     seconds: (performance.now() - t0) / 1000,
     dns: enrich?.dns?.stats,
+    capture: live?.stats,
+    stopSignal,
     error,
   };
 }
@@ -334,6 +406,12 @@ export function formatParseSummary(r: ParseResult): string {
     `${n(r.eventsWritten)} events written, ${n(r.eventsFiltered)} filtered out`;
   if (r.openSaved) s += `, ${n(r.openSaved)} open events saved`;
   if (r.outOfOrder) s += `; ${n(r.outOfOrder)} packets older than their event's last packet`;
+  if (r.capture) {
+    s += `; capture: ${n(r.capture.received)} packets received by the filter, ${
+      n(r.capture.dropped)
+    } dropped by the kernel`;
+  }
+  if (r.stopSignal) s += `; stopped by ${r.stopSignal}`;
   if (r.dns) {
     const d = r.dns;
     s +=
@@ -354,7 +432,7 @@ export async function parseMain(args: string[]): Promise<number> {
   }
   if (
     values.from !== undefined || values.to !== undefined || values.input !== undefined ||
-    values.outdir !== undefined
+    (values.outdir !== undefined && values.rotate === undefined)
   ) {
     return await parseBatchMode(values, positionals, after);
   }
@@ -362,13 +440,40 @@ export async function parseMain(args: string[]): Promise<number> {
     throw new UsageError("--block only applies to batch mode (--from/--to)");
   }
   const common = commonConfig(values, after);
-  if (values.pcap === undefined) throw new UsageError("--pcap is required (captures to read)");
-  const pcaps = pathList(values.pcap, after.pcap ?? []);
-  if (pcaps.length === 0) throw new UsageError("--pcap needs at least one path");
-  if (values.eventout === undefined) {
+  let pcaps: string[] = [];
+  if (values.interface !== undefined) {
+    if (values.pcap !== undefined) throw new UsageError("give --pcap or --interface, not both");
+  } else {
+    if (values.bpf !== undefined) throw new UsageError("--bpf only applies to --interface");
+    if (values.pcap === undefined) {
+      throw new UsageError("--pcap is required (captures to read; or --interface)");
+    }
+    pcaps = pathList(values.pcap, after.pcap ?? []);
+    if (pcaps.length === 0) throw new UsageError("--pcap needs at least one path");
+  }
+  let rotate: number | undefined;
+  if (values.rotate !== undefined) {
+    rotate = intFlag("rotate", values.rotate, 0, 1);
+    if (values.outdir === undefined) {
+      throw new UsageError("--rotate needs --outdir (files are named per interval)");
+    }
+    for (const f of ["eventout", "ongoingout", "cacheout"]) {
+      if (values[f] !== undefined) {
+        throw new UsageError(`--${f} cannot be used with --rotate (files are named per interval)`);
+      }
+    }
+  } else if (values.eventout === undefined) {
     throw new UsageError("--eventout is required (where events are written)");
   }
-  const cfg: ParseConfig = { ...common, pcaps, eventout: String(values.eventout) };
+  const cfg: ParseConfig = {
+    ...common,
+    pcaps,
+    eventout: values.eventout as string | undefined,
+    iface: values.interface as string | undefined,
+    bpf: values.bpf as string | undefined,
+    rotate,
+    outdir: values.outdir as string | undefined,
+  };
   const r = await runParse(cfg);
   if (!cfg.quiet) console.error(formatParseSummary(r));
   if (r.error) {

@@ -22,10 +22,18 @@ export const ENTRIES = {
 /** Permission flags per command. */
 export const PERMISSIONS: Record<keyof typeof ENTRIES, readonly string[]> = {
   // Reads captures and databases; writes event, state and profile files; net for DNS only;
-  // sys for --cpu profiles (node:inspector; Deno has no narrower grant for it).
-  parse: ["--allow-read", "--allow-write", "--allow-net", "--allow-sys"],
+  // sys for --cpu profiles (node:inspector; Deno has no narrower grant for it); run for the
+  // tcpdump of --interface only.
+  parse: ["--allow-read", "--allow-write", "--allow-net", "--allow-sys", "--allow-run=tcpdump"],
   // Reads captures or event files; writes CSVs into --outdir.
   count: ["--allow-read", "--allow-write"],
   // Reads event files or captures; writes CSVs, SVGs, report.html and state.
   timeseries: ["--allow-read", "--allow-write"],
+};
+
+/** Modules an entry loads dynamically, which `deno compile` must be told to embed. */
+export const INCLUDES: Record<keyof typeof ENTRIES, readonly string[]> = {
+  parse: ["src/capture/_capture_worker.ts"],
+  count: [],
+  timeseries: [],
 };

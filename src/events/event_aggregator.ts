@@ -150,11 +150,14 @@ export class EventAggregator {
     return this.#latestSec === -Infinity ? null : [this.#latestSec, this.#latestNsec];
   }
 
-  /** Adds a batch; returns the events it ended that pass the filters, in order of ending. */
-  add(b: PacketBatch): DarknetEvent[] {
+  /**
+   * Adds rows `from .. to-1` of a batch (all by default); returns the events they ended that
+   * pass the filters, in order of ending.
+   */
+  add(b: PacketBatch, from = 0, to: number = b.length): DarknetEvent[] {
     const out: DarknetEvent[] = [];
-    const n = b.length;
-    this.stats.packets += n;
+    const n = to;
+    this.stats.packets += to - from;
     const t4 = this.#v4;
     const keys4 = t4.keys;
     const S = this.samples;
@@ -172,7 +175,7 @@ export class EventAggregator {
     const dstPort = b.dstPort;
     const dests = t4.dests4;
     let ipPackets = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < n; i++) {
       const v = ipVersion[i];
       if (v === 0) continue;
       ipPackets++;

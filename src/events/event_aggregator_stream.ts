@@ -22,33 +22,80 @@
 import type { PacketBatch } from "../capture/packet_batch.ts";
 import type { DarknetEvent } from "./darknet_event.ts";
 import type { EventAggregator } from "./event_aggregator.ts";
+import { encodeState } from "./state_file.ts";
 
 /** Events leaving the aggregator. */
 export interface EventChunk {
   /** Events in order of ending. */
   events: DarknetEvent[];
-  /** True for the events still open at the end of input. */
+  /** True for the events still open at the end of input (or of a rotation window). */
   open: boolean;
+  /** With `rotate`: the window of packet time, [start, end) in seconds, the events belong to. */
+  window?: { start: number; end: number };
+  /** With `rotate` and `keepOpen`: on a window's closing chunk, the state file bytes then. */
+  state?: Uint8Array;
 }
 
 /** Options of {@link EventAggregatorStream}. */
 export interface EventAggregatorStreamOptions {
   /** Leave open events in the aggregator at end of input instead of emitting them. */
   keepOpen?: boolean;
+  /**
+   * Rotation period in seconds of packet time. Each time packet time crosses a multiple of it,
+   * the stream emits the window's closing chunk (`open: true`, a snapshot of the open events,
+   * and with `keepOpen` the state bytes) before any event of the next window.
+   */
+  rotate?: number;
 }
 
 /** TransformStream from packet batches to ended events. */
 export class EventAggregatorStream extends TransformStream<PacketBatch, EventChunk> {
   /** Wraps `aggregator` (which keeps its state and counters for the caller). */
   constructor(aggregator: EventAggregator, options: EventAggregatorStreamOptions = {}) {
+    const R = options.rotate ?? 0;
+    let start = NaN; // current window start (seconds), with rotation
+    const close = (controller: TransformStreamDefaultController<EventChunk>, final: boolean) => {
+      const keep = options.keepOpen ?? false;
+      const chunk: EventChunk = {
+        events: aggregator.openEvents(keep || !final),
+        open: true,
+        window: { start, end: start + R },
+      };
+      if (keep) chunk.state = encodeState(aggregator);
+      controller.enqueue(chunk);
+    };
     super(
       {
         transform(batch, controller) {
-          const ended = aggregator.add(batch);
-          batch.release?.(); // samples were copied: the batch's memory can be reused
-          if (ended.length > 0) controller.enqueue({ events: ended, open: false });
+          if (R <= 0) {
+            const ended = aggregator.add(batch);
+            if (ended.length > 0) controller.enqueue({ events: ended, open: false });
+            batch.release?.(); // samples were copied: the batch's memory can be reused
+            return;
+          }
+          const ts = batch.tsSec;
+          let i = 0;
+          while (i < batch.length) {
+            if (Number.isNaN(start)) start = Math.floor(ts[i] / R) * R;
+            let j = i;
+            while (j < batch.length && ts[j] < start + R) j++;
+            const ended = aggregator.add(batch, i, j);
+            if (ended.length > 0) {
+              controller.enqueue({ events: ended, open: false, window: { start, end: start + R } });
+            }
+            if (j < batch.length) {
+              close(controller, false);
+              start = Math.floor(ts[j] / R) * R;
+            }
+            i = j;
+          }
+          batch.release?.();
         },
         flush(controller) {
+          if (R > 0) {
+            if (!Number.isNaN(start)) close(controller, true);
+            return;
+          }
           controller.enqueue({ events: aggregator.openEvents(options.keepOpen), open: true });
         },
       },

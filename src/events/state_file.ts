@@ -237,6 +237,11 @@ function readTable(r: In, t: EventTable, count: number, samples: number, file: s
  * Throws an `IoError` naming the file on failure.
  */
 export async function saveState(agg: EventAggregator, path: string): Promise<void> {
+  await writeState(encodeState(agg), path);
+}
+
+/** The state file's bytes for the aggregator as it is now (a snapshot). */
+export function encodeState(agg: EventAggregator): Uint8Array {
   const { v4, v6, clock } = agg._internals;
   const header: StateHeader = {
     tool: "darknet-events",
@@ -263,14 +268,20 @@ export async function saveState(agg: EventAggregator, path: string): Promise<voi
   dv.setUint32(8, STATE_VERSION, true);
   dv.setUint32(12, crc32(payload) >>> 0, true);
   dv.setUint32(16, payload.length, true);
+  const out = new Uint8Array(HEADER + payload.length);
+  out.set(head);
+  out.set(payload, HEADER);
+  return out;
+}
+
+/** Writes encoded state to `path` atomically (via `path.tmp` and a rename). */
+export async function writeState(bytes: Uint8Array, path: string): Promise<void> {
   const tmp = `${path}.tmp`;
   try {
     const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
     try {
-      for (const part of [head, payload]) {
-        let off = 0;
-        while (off < part.length) off += f.writeSync(part.subarray(off));
-      }
+      let off = 0;
+      while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
       f.syncSync();
     } finally {
       f.close();

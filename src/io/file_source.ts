@@ -101,6 +101,32 @@ export class FileSource {
     }
   }
 
+  /**
+   * Wraps a byte stream (e.g. a capture process's stdout) as a source named `name`. Chunks are
+   * passed on as they come (a live capture delivers each packet at once).
+   */
+  static fromStream(name: string, stream: ReadableStream<Uint8Array>): FileSource {
+    const reader = stream.getReader();
+    let pending: Uint8Array | null = null;
+    const file: Readable = {
+      async read(p: Uint8Array): Promise<number | null> {
+        if (pending === null) {
+          const r = await reader.read();
+          if (r.done) return null;
+          pending = r.value;
+        }
+        const n = Math.min(p.length, pending.length);
+        p.set(pending.subarray(0, n));
+        pending = n === pending.length ? null : pending.subarray(n);
+        return n;
+      },
+      close() {
+        reader.cancel().catch(() => {});
+      },
+    };
+    return new FileSource(name, file, undefined, 1 << 16);
+  }
+
   /** Bytes read so far (compressed bytes for a gzip file): for progress reports. */
   get bytesRead(): number {
     return this.#bytesRead;

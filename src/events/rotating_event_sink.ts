@@ -1,0 +1,97 @@
+/**
+ * The writing end for `--rotate`: one set of files per window of packet time, named as batch
+ * mode names them (`results_START_END.json`, `ongoing_START_END.json`, `cache_START_END.state`),
+ * so a long-running sensor leaves the same hourly files as a batch run over hourly captures.
+ * A window's results file receives the events that ended in it; when the window closes, the
+ * events still open go to its ongoing file and the state to its state file, and the results
+ * file is closed. Events are flushed after every chunk so `tail -f` sees them at once.
+ *
+ * @example
+ * ```ts
+ * import { RotatingEventSink, windowName } from "./rotating_event_sink.ts";
+ * console.assert(windowName(1603296000, 3600) === "2020-10-21:16_2020-10-21:17");
+ * const dir = Deno.makeTempDirSync();
+ * await ReadableStream.from([{ events: [], open: true, window: { start: 0, end: 60 } }])
+ *   .pipeTo(new RotatingEventSink({ outdir: dir, rotate: 60 }));
+ * console.assert(Deno.readTextFileSync(`${dir}/results_1970-01-01:00:00_1970-01-01:00:01.json`) === "[]\n");
+ * ```
+ * @module
+ */
+
+import type { EventChunk } from "./event_aggregator_stream.ts";
+import { EventWriter } from "./event_writer.ts";
+import { writeState } from "./state_file.ts";
+
+/** Options of {@link RotatingEventSink}. */
+export interface RotatingEventSinkOptions {
+  /** Directory for the files. */
+  outdir: string;
+  /** Rotation period in seconds (for the file names). */
+  rotate: number;
+  /** One JSON object per line instead of arrays. */
+  ndjson?: boolean;
+}
+
+function stamp(sec: number, period: number): string {
+  const iso = new Date(sec * 1000).toISOString();
+  const hour = `${iso.slice(0, 10)}:${iso.slice(11, 13)}`;
+  if (period % 3600 === 0) return hour;
+  if (period % 60 === 0) return `${hour}:${iso.slice(14, 16)}`;
+  return `${hour}:${iso.slice(14, 16)}:${iso.slice(17, 19)}`;
+}
+
+/** `START_END` of the window starting at `start` (seconds) with the given period. */
+export function windowName(start: number, period: number): string {
+  return `${stamp(start, period)}_${stamp(start + period, period)}`;
+}
+
+/** WritableStream of event chunks into per-window files. */
+export class RotatingEventSink extends WritableStream<EventChunk> {
+  /** Files written so far (paths), in order. */
+  readonly files: string[] = [];
+
+  /** Creates the sink; it closes the current files when the stream closes or aborts. */
+  constructor(o: RotatingEventSinkOptions) {
+    let results: EventWriter | undefined;
+    let current = "";
+    const files = (): string[] => this.files;
+    const open = async (name: string) => {
+      if (current === name && results) return results;
+      results?.close();
+      current = name;
+      const path = `${o.outdir}/results_${name}.json`;
+      results = await EventWriter.create(path, { ndjson: o.ndjson });
+      files().push(path);
+      return results;
+    };
+    super({
+      async write(chunk) {
+        const name = chunk.window ? windowName(chunk.window.start, o.rotate) : current;
+        const w = await open(name);
+        if (!chunk.open) {
+          for (const e of chunk.events) w.write(e);
+          w.flush();
+          return;
+        }
+        const ongoingPath = `${o.outdir}/ongoing_${name}.json`;
+        const ongoing = await EventWriter.create(ongoingPath, { ndjson: o.ndjson });
+        for (const e of chunk.events) ongoing.write(e);
+        ongoing.close();
+        files().push(ongoingPath);
+        if (chunk.state) {
+          const statePath = `${o.outdir}/cache_${name}.state`;
+          await writeState(chunk.state, statePath);
+          files().push(statePath);
+        }
+        w.close();
+        results = undefined;
+      },
+      close() {
+        results?.close();
+      },
+      abort() {
+        results?.close();
+      },
+    });
+  }
+}

@@ -1,0 +1,272 @@
+// Live capture with a real tcpdump on the loopback interface, with traffic the test sends to
+// 127.0.0.1 itself; and --rotate, which must leave the same files as batch mode.
+
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { ENTRIES, PERMISSIONS } from "../../src/cli/permissions.ts";
+import { runCli } from "../_helpers.ts";
+
+const dir = Deno.makeTempDirSync({ prefix: "parse-live-" });
+const hasTcpdump = ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"].some((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+});
+
+function spawnParse(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...PERMISSIONS.parse, ENTRIES.parse, ...args],
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function send(port: number, n: number, payload = "probe"): Promise<void> {
+  const s = createSocket("udp4");
+  for (let i = 0; i < n; i++) {
+    await new Promise<void>((r) =>
+      s.send(new TextEncoder().encode(payload), port, "127.0.0.1", () => r())
+    );
+  }
+  await new Promise<void>((r) => s.close(() => r()));
+}
+
+async function until(what: string, cond: () => boolean, ms = 8000): Promise<void> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// True once the tcpdump for this test's port runs.
+function started(port: number): boolean {
+  return new Deno.Command("pgrep", { args: ["-f", `tcpdump -i lo .*dst port ${port}`] })
+    .outputSync().success;
+}
+
+const lines = (p: string) => {
+  try {
+    return Deno.readTextFileSync(p).split("\n").filter((l) => l !== "");
+  } catch {
+    return [];
+  }
+};
+
+Deno.test("live capture on lo: events appear while running; SIGTERM saves a state the next run loads", async () => {
+  ok(hasTcpdump, "tcpdump is not installed (apt-get install tcpdump); .ci/run installs it");
+  const port = 40000 + Math.floor(Math.random() * 20000);
+  const out = `${dir}/live.json`;
+  const child = spawnParse([
+    "--interface",
+    "lo",
+    "--bpf",
+    `udp and dst port ${port}`,
+    "--eventout",
+    out,
+    "--newdl",
+    "--samples",
+    "1",
+    "--timeout",
+    "1",
+    "--cacheout",
+    `${dir}/live.state`,
+  ]);
+  try {
+    // tcpdump needs a moment to start listening: send until the first burst is seen.
+    await until("the capture to start", () => {
+      send(port, 1);
+      return lines(out).length > 0 || started(port);
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    await send(port, 3);
+    await new Promise((r) => setTimeout(r, 1300)); // > timeout: the next packet ends the event
+    await send(port, 2);
+    await until("an event in the output while running", () => lines(out).length >= 1);
+    const e = JSON.parse(lines(out)[0]);
+    deepEqual([e.SourceIP, e.Traffic, e.Port], ["127.0.0.1", 16, port]);
+    child.kill("SIGTERM");
+    const st = await child.output();
+    const err = new TextDecoder().decode(st.stderr);
+    equal(st.code, 0, err);
+    match(
+      err,
+      /open events saved; capture: \d+ packets received by the filter, \d+ dropped by the kernel; stopped by SIGTERM/,
+    );
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+  }
+  // The saved state continues in a following run.
+  Deno.writeFileSync(
+    `${dir}/empty.pcap`,
+    new Uint8Array([
+      0xd4,
+      0xc3,
+      0xb2,
+      0xa1,
+      2,
+      0,
+      4,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      4,
+      0,
+      1,
+      0,
+      0,
+      0,
+    ]),
+  );
+  const next = await runCli(ENTRIES.parse, [
+    "--pcap",
+    `${dir}/empty.pcap`,
+    "--eventout",
+    `${dir}/next.json`,
+    "--samples",
+    "1",
+    "--timeout",
+    "1",
+    "--cachein",
+    `${dir}/live.state`,
+    "--quiet",
+  ], [...PERMISSIONS.parse]);
+  equal(next.code, 0, next.stderr);
+  const carried = JSON.parse(Deno.readTextFileSync(`${dir}/next.json`));
+  equal(carried.length, 1);
+  equal(carried[0].Port, port);
+});
+
+Deno.test("live capture: a killed tcpdump ends the run with a clear error, outputs still valid", async () => {
+  ok(hasTcpdump, "tcpdump is not installed");
+  const port = 40000 + Math.floor(Math.random() * 20000);
+  const out = `${dir}/killed.json`;
+  const child = spawnParse([
+    "--interface",
+    "lo",
+    "--bpf",
+    `udp and dst port ${port}`,
+    "--eventout",
+    out,
+    "--samples",
+    "0",
+    "--timeout",
+    "60",
+    "--ongoingout",
+    `${dir}/killed-ongoing.json`,
+  ]);
+  await until("the capture to start", () => {
+    send(port, 1);
+    try {
+      return Deno.statSync(out).isFile &&
+        new Deno.Command("pgrep", { args: ["-f", `dst port ${port}`] }).outputSync().success;
+    } catch {
+      return false;
+    }
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  await send(port, 5);
+  await new Promise((r) => setTimeout(r, 300));
+  new Deno.Command("pkill", { args: ["-KILL", "-f", `tcpdump -i lo .*dst port ${port}`] })
+    .outputSync();
+  const guard = setTimeout(() => child.kill("SIGKILL"), 15000); // never hang the suite
+  const st = await child.output();
+  clearTimeout(guard);
+  const err = new TextDecoder().decode(st.stderr);
+  equal(st.code, 74, err);
+  match(err, /parse: tcpdump on lo stopped unexpectedly \(killed by SIGKILL\)/);
+  // Valid, closed JSON arrays: the open event went to --ongoingout and, without --cacheout, to
+  // --eventout as finished.
+  const evs = JSON.parse(Deno.readTextFileSync(out));
+  equal(evs.length, 1);
+  equal(evs[0].Port, port);
+  deepEqual(JSON.parse(Deno.readTextFileSync(`${dir}/killed-ongoing.json`)), evs);
+});
+
+Deno.test("--rotate on captures leaves the same files as batch mode over hourly files", async () => {
+  // Reuse the hourly captures of parse_main_test's layout: build two hours here.
+  const { generateScenario } = await import("../../src/synth/scenario.ts");
+  const { concat } = await import("../../src/synth/pcap_writer.ts");
+  const parts: Uint8Array[] = [];
+  generateScenario(
+    { packets: 20000, seed: 4, oneOffs: 100, duration: 7200 },
+    (b) => parts.push(b.slice()),
+  );
+  const all = concat(parts);
+  const half = 24 + 10000 * 76;
+  Deno.writeFileSync(`${dir}/2020-10-21.16.pcap`, all.subarray(0, half));
+  Deno.writeFileSync(
+    `${dir}/2020-10-21.17.pcap`,
+    concat([all.subarray(0, 24), all.subarray(half)]),
+  );
+  const base = ["--samples", "2", "--uniques", "3", "--timeout", "300", "--quiet"];
+  const rot = await runCli(ENTRIES.parse, [
+    "--pcap",
+    `${dir}/2020-10-21.16.pcap`,
+    `${dir}/2020-10-21.17.pcap`,
+    "--rotate",
+    "3600",
+    "--outdir",
+    `${dir}/rot`,
+    ...base,
+  ], [...PERMISSIONS.parse]);
+  equal(rot.code, 0, rot.stderr);
+  const bat = await runCli(ENTRIES.parse, [
+    "--from",
+    "2020-10-21:16",
+    "--to",
+    "2020-10-21:18",
+    "--input",
+    `${dir}/{date}.{hour}.pcap`,
+    "--outdir",
+    `${dir}/bat`,
+    ...base,
+  ], [...PERMISSIONS.parse]);
+  equal(bat.code, 0, bat.stderr);
+  const names = (d: string) => Array.from(Deno.readDirSync(d), (e) => e.name).sort();
+  deepEqual(names(`${dir}/rot`), names(`${dir}/bat`));
+  equal(names(`${dir}/rot`).length, 6);
+  for (const n of names(`${dir}/rot`)) {
+    deepEqual(Deno.readFileSync(`${dir}/rot/${n}`), Deno.readFileSync(`${dir}/bat/${n}`), n);
+  }
+});
+
+Deno.test("live and rotate flag errors exit 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ["--pcap", "x", "--interface", "lo", "--eventout", "o", "--samples", "0"],
+      /give --pcap or --interface, not both/,
+    ],
+    [
+      ["--pcap", "x", "--bpf", "udp", "--eventout", "o", "--samples", "0"],
+      /--bpf only applies to --interface/,
+    ],
+    [["--pcap", "x", "--rotate", "60", "--samples", "0"], /--rotate needs --outdir/],
+    [
+      ["--pcap", "x", "--rotate", "60", "--outdir", "d", "--eventout", "o", "--samples", "0"],
+      /--eventout cannot be used with --rotate/,
+    ],
+    [
+      ["--pcap", "x", "--rotate", "0", "--outdir", "d", "--samples", "0"],
+      /--rotate: expected a whole number ≥ 1/,
+    ],
+  ];
+  for (const [args, re] of cases) {
+    const r = await runCli(ENTRIES.parse, args, [...PERMISSIONS.parse]);
+    equal(r.code, 2, args.join(" "));
+    match(r.stderr, re);
+  }
+});
