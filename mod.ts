@@ -23,6 +23,7 @@ export {
   type OpenCaptureOptions,
 } from "./src/capture/open_capture.ts";
 export { DEFAULT_BATCH_SIZE, PacketBatch } from "./src/capture/packet_batch.ts";
+export { BatchPool } from "./src/capture/batch_pool.ts";
 export {
   type CaptureInfo,
   PcapDecoderStream,
@@ -51,7 +52,12 @@ export {
 } from "./src/errors.ts";
 export { FileSource } from "./src/io/file_source.ts";
 export { GunzipStream, type GunzipStreamOptions } from "./src/io/gunzip_stream.ts";
-export { formatTime, PacketStats, type PacketSummary } from "./src/stats/packet_stats.ts";
+export {
+  type CountRow,
+  formatTime,
+  PacketStats,
+  type PacketSummary,
+} from "./src/stats/packet_stats.ts";
 export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./src/util/ip.ts";
 export { KeyTable } from "./src/util/key_table.ts";
 export { CaptureSet } from "./src/capture/capture_set.ts";
@@ -83,9 +89,11 @@ export {
 } from "./src/synth/frames.ts";
 export {
   concat,
+  type NgInterface,
   pcapFile,
   pcapHeader,
   pcapngSection,
+  type PcapOptions,
   pcapRecord,
   type WritePacket,
 } from "./src/synth/pcap_writer.ts";

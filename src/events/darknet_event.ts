@@ -20,28 +20,51 @@ import { formatIpv4, formatIpv6 } from "../util/ip.ts";
 
 /** The JSON object written for an event (keys in this order). */
 export interface EventJson {
+  /** Source address. */
   SourceIP: string;
+  /** Destination port (source port for TCPSYNACK/TCPRST; 0 for ICMP/Unknown). */
   Port: number;
+  /** Traffic code (see the traffic table). */
   Traffic: number;
+  /** First packet (RFC 3339, nanoseconds). */
   First: string;
+  /** Last packet (RFC 3339, nanoseconds). */
   Last: string;
+  /** Packets. */
   Packets: number;
+  /** Captured bytes. */
   Bytes: number;
+  /** Distinct destinations. */
   UniqueDests: number;
+  /** Distinct destination /24s (IPv6: /64s). */
   UniqueDest24s: number;
+  /** Latitude (City database). */
   Lat: number;
+  /** Longitude (City database). */
   Long: number;
+  /** Country ISO code (City database). */
   Country: string;
+  /** City, English name (City database). */
   City: string;
+  /** Origin AS (ASN database, or prefix-to-AS). */
   ASN: number;
+  /** AS organisation (ASN database). */
   Org: string;
+  /** Routed prefix (prefix-to-AS). */
   Prefix: string;
+  /** Reverse DNS names; null without --dns. */
   RDNS: string[] | null;
+  /** Every packet had IP ID 54321. */
   Zmap: boolean;
+  /** Every packet matched Masscan's IP ID formula. */
   Masscan: boolean;
+  /** Every packet's TCP sequence number equalled its destination. */
   Mirai: boolean;
+  /** Sampled frames, base64. */
   Samples: string[];
+  /** Traffic name for TCP events, else empty. */
   TCP: string;
+  /** Traffic name for ICMP events, else empty. */
   ICMP: string;
 }
 
@@ -59,28 +82,47 @@ export class DarknetEvent {
   src = 0;
   /** IPv6 source, 16 bytes (empty for IPv4). */
   src6: Uint8Array = new Uint8Array(0);
+  /** Traffic code. */
   traffic = 0;
+  /** Event port. */
   port = 0;
+  /** First packet, seconds. */
   firstSec = 0;
+  /** First packet, nanoseconds. */
   firstNsec = 0;
+  /** Last packet, seconds. */
   lastSec = 0;
+  /** Last packet, nanoseconds. */
   lastNsec = 0;
+  /** Packets. */
   packets = 0;
+  /** Captured bytes. */
   bytes = 0;
+  /** Distinct destinations. */
   uniqueDests = 0;
   /** Distinct /24s (IPv4) or /64s (IPv6). */
   uniqueDest24s = 0;
+  /** ZMap fingerprint. */
   zmap = false;
+  /** Masscan fingerprint. */
   masscan = false;
+  /** Mirai fingerprint. */
   mirai = false;
   /** Reservoir-sampled captured frames. */
   samples: Uint8Array[] = [];
+  /** Latitude. */
   lat = 0;
+  /** Longitude. */
   long = 0;
+  /** Country ISO code. */
   country = "";
+  /** City (English). */
   city = "";
+  /** Origin AS number. */
   asn = 0;
+  /** AS organisation. */
   org = "";
+  /** Routed prefix. */
   prefix = "";
   /** Reverse DNS names; null when no lookup was asked for. */
   rdns: string[] | null = null;

@@ -68,9 +68,13 @@ export interface EventAggregatorOptions {
 
 /** The packet-time clock carried in state files. */
 export interface AggregatorClock {
+  /** Latest packet time seen, seconds. */
   latestSec: number;
+  /** … and nanoseconds. */
   latestNsec: number;
+  /** Time of the last sweep, seconds. */
   sweepSec: number;
+  /** … and nanoseconds. */
   sweepNsec: number;
 }
 
@@ -103,13 +107,21 @@ function mix(h: number): number {
 
 /** The event aggregator. */
 export class EventAggregator {
+  /** Inactivity gap in seconds that ends an event. */
   readonly timeout: number;
+  /** Frames sampled per event. */
   readonly samples: number;
+  /** Sampling seed. */
   readonly seed: number;
+  /** Telescope size in addresses (for the rate). */
   readonly telescopeSize: number;
+  /** Minimum packets of a returned event. */
   readonly threshold: number;
+  /** Minimum distinct destinations of a returned event. */
   readonly uniques: number;
+  /** Minimum estimated global rate (packets/s) of a returned event. */
   readonly minRate: number;
+  /** Run counters. */
   readonly stats: AggregatorStats = {
     packets: 0,
     ipPackets: 0,
@@ -127,6 +139,7 @@ export class EventAggregator {
   readonly #key6 = new Uint32Array(5);
   readonly #w6 = new Uint32Array(4);
 
+  /** Creates an aggregator. */
   constructor(o: EventAggregatorOptions = {}) {
     this.timeout = o.timeout ?? DEFAULT_TIMEOUT;
     this.samples = o.samples ?? 0;

@@ -31,7 +31,9 @@ const BLOCK = 1 << 16;
 
 /** An event output file. */
 export class EventWriter {
+  /** The file written. */
   readonly path: string;
+  /** One JSON object per line instead of an array. */
   readonly ndjson: boolean;
   #file: Deno.FsFile;
   #parts: string[] = [];

@@ -27,26 +27,43 @@ import { growF64, KeyTable } from "../util/key_table.ts";
 
 /** A name with packet and byte counts. */
 export interface CountRow {
+  /** What is counted (traffic name, version, link type). */
   name: string;
+  /** Packets. */
   packets: number;
+  /** Captured bytes (link headers included). */
   bytes: number;
 }
 
 /** Result of {@link PacketStats.summary} (also the `--json` output of `count --pcap`). */
 export interface PacketSummary {
+  /** All packets read. */
   packets: number;
+  /** All captured bytes. */
   bytes: number;
+  /** Packets with a decoded IP header. */
   ipPackets: number;
+  /** Earliest timestamp (RFC 3339), null for no packets. */
   first: string | null;
+  /** Latest timestamp (RFC 3339), null for no packets. */
   last: string | null;
+  /** Distinct IP sources (IPv4 and IPv6). */
   uniqueSources: number;
+  /** Distinct IP destinations. */
   uniqueDestinations: number;
+  /** Packets and bytes per traffic type (IP packets only). */
   traffic: CountRow[];
+  /** Packets and bytes per IP version (non-IP, IPv4, IPv6). */
   ipVersions: CountRow[];
+  /** Packets and bytes per link type. */
   linkTypes: CountRow[];
+  /** Packets per decode problem (non-IP, truncated headers, …). */
   problems: { name: string; packets: number }[];
+  /** Packets per link type that is not decoded. */
   unsupportedLinkTypes: { name: string; packets: number }[];
+  /** The sources with the most packets. */
   topSources: { address: string; packets: number; bytes: number }[];
+  /** The (TCP/UDP traffic type, port) pairs with the most packets. */
   topPorts: { traffic: string; port: number; packets: number; bytes: number }[];
 }
 
@@ -81,7 +98,9 @@ export function formatTime(sec: number, nsec: number): string {
 
 /** Aggregates {@link PacketBatch}es into packet-level statistics. */
 export class PacketStats {
+  /** Packets added so far. */
   packets = 0;
+  /** Captured bytes added so far. */
   bytes = 0;
   #trafficPk = new Float64Array(TRAFFIC_COUNT);
   #trafficBy = new Float64Array(TRAFFIC_COUNT);
@@ -235,7 +254,9 @@ export class PacketStats {
     for (let e = 0; e < this.#src4.size; e++) {
       topSources.push({
         address: formatIpv4(this.#src4.keys[e]),
+        /** Packets added so far. */
         packets: this.#src4Pk[e],
+        /** Captured bytes added so far. */
         bytes: this.#src4By[e],
       });
     }

@@ -20,7 +20,9 @@ export interface PacketSpec {
   dst: number;
   /** IP protocol: 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, or any other number. */
   proto: number;
+  /** TCP/UDP source port (default 40000). */
   sport?: number;
+  /** TCP/UDP destination port (default 0). */
   dport?: number;
   /** TCP sequence number. */
   seq?: number;
@@ -30,15 +32,19 @@ export interface PacketSpec {
   window?: number;
   /** TCP option bytes (a multiple of 4). */
   options?: number[];
+  /** ICMP type (default echo request). */
   icmpType?: number;
+  /** ICMP code (default 0). */
   icmpCode?: number;
   /** IPv4 identification. */
   id?: number;
+  /** IPv4 TTL / IPv6 hop limit (default 64). */
   ttl?: number;
   /** IPv4 fragment offset in 8-byte units (non-zero makes a non-first fragment). */
   fragOffset?: number;
   /** Set the IPv4 more-fragments flag. */
   moreFragments?: boolean;
+  /** Bytes after the transport header. */
   payload?: Uint8Array;
 }
 

@@ -13,8 +13,11 @@
 
 /** One packet to write. */
 export interface WritePacket {
+  /** Timestamp, seconds since the epoch. */
   sec: number;
+  /** Nanoseconds within the second. */
   nsec: number;
+  /** The captured frame. */
   data: Uint8Array;
   /** Original length (default: data length). */
   origLen?: number;
@@ -24,9 +27,13 @@ export interface WritePacket {
 
 /** Options for classic pcap. */
 export interface PcapOptions {
+  /** LINKTYPE_* of the frames. */
   linkType: number;
+  /** Byte order (default little endian). */
   littleEndian?: boolean;
+  /** Nanosecond timestamps (default microseconds). */
   nanosecond?: boolean;
+  /** Snap length in the header (default 262144). */
   snaplen?: number;
   /** Write the "modified" a1b2cd34 format with 24-byte record headers. */
   modified?: boolean;
@@ -77,7 +84,9 @@ export function pcapFile(packets: WritePacket[], o: PcapOptions): Uint8Array {
 
 /** An interface of a pcapng section. */
 export interface NgInterface {
+  /** LINKTYPE_* of the interface. */
   linkType: number;
+  /** Snap length (default 0: none). */
   snaplen?: number;
   /** if_tsresol byte (default 6: microseconds). */
   tsresol?: number;

@@ -37,8 +37,11 @@ export interface ScenarioOptions {
 
 /** What was generated. */
 export interface ScenarioInfo {
+  /** Packets written. */
   packets: number;
+  /** Bytes written (file header included). */
   bytes: number;
+  /** The heavy scanners' addresses (uint32). */
   scanners: number[];
 }
 
