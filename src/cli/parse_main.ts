@@ -64,7 +64,8 @@ Live capture (a sensor host)
                         write every output; events are flushed as they end
   --bpf FILTER          BPF filter for --interface, e.g. 'not src net 10.0.0.0/8'
   --rotate SECONDS      with --outdir: roll results_, ongoing_ and cache_ files over at every
-                        multiple of SECONDS of packet time (batch mode's names)
+                        multiple of SECONDS of packet time (batch mode's names); --cacheout
+                        also keeps the state at the end at one fixed path (for a restart)
 
 Batch mode (hourly files, state carried from hour to hour)
   --from DATE:HOUR      first hour, e.g. 2020-10-21:16
@@ -457,7 +458,7 @@ export async function parseMain(args: string[]): Promise<number> {
     if (values.outdir === undefined) {
       throw new UsageError("--rotate needs --outdir (files are named per interval)");
     }
-    for (const f of ["eventout", "ongoingout", "cacheout"]) {
+    for (const f of ["eventout", "ongoingout"]) {
       if (values[f] !== undefined) {
         throw new UsageError(`--${f} cannot be used with --rotate (files are named per interval)`);
       }
