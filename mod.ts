@@ -98,3 +98,35 @@ export {
   type WritePacket,
 } from "./src/synth/pcap_writer.ts";
 export { generateScenario, type ScenarioInfo, type ScenarioOptions } from "./src/synth/scenario.ts";
+export {
+  type CaptureStats,
+  LiveCapture,
+  type LiveCaptureOptions,
+} from "./src/capture/live_capture.ts";
+export {
+  WorkerCaptureSet,
+  type WorkerCaptureSetOptions,
+} from "./src/capture/worker_capture_set.ts";
+export {
+  RotatingEventSink,
+  type RotatingEventSinkOptions,
+  windowName,
+} from "./src/events/rotating_event_sink.ts";
+export { encodeState, writeState } from "./src/events/state_file.ts";
+export { annotate, type Enrichers, EnrichStream } from "./src/enrich/enrich_stream.ts";
+export {
+  type AsnInfo,
+  type CityInfo,
+  MaxMindDb,
+  type MaxMindKind,
+} from "./src/enrich/maxmind_db.ts";
+export { type PrefixMatch, PrefixTable } from "./src/enrich/prefix_table.ts";
+export {
+  DNS_FAILED,
+  type DnsServer,
+  type DnsStats,
+  parseDnsServer,
+  ptrName,
+  ReverseDns,
+  type ReverseDnsOptions,
+} from "./src/enrich/reverse_dns.ts";

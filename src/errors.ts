@@ -12,11 +12,35 @@
  * @module
  */
 
-/** Exit code for a bad command line. */
+/**
+ * Exit code for a bad command line.
+ *
+ * @example
+ * ```ts
+ * import { EXIT_USAGE, UsageError } from "./errors.ts";
+ * console.assert(new UsageError("--x").exitCode === EXIT_USAGE && EXIT_USAGE === 2);
+ * ```
+ */
 export const EXIT_USAGE = 2;
-/** Exit code for malformed input data. */
+/**
+ * Exit code for malformed input data.
+ *
+ * @example
+ * ```ts
+ * import { DataError, EXIT_DATA } from "./errors.ts";
+ * console.assert(new DataError("bad").exitCode === EXIT_DATA && EXIT_DATA === 65);
+ * ```
+ */
 export const EXIT_DATA = 65;
-/** Exit code for an operating-system I/O failure. */
+/**
+ * Exit code for an operating-system I/O failure.
+ *
+ * @example
+ * ```ts
+ * import { EXIT_IO, IoError } from "./errors.ts";
+ * console.assert(new IoError("gone").exitCode === EXIT_IO && EXIT_IO === 74);
+ * ```
+ */
 export const EXIT_IO = 74;
 
 /** Where in which input a problem was found. */

@@ -4,6 +4,14 @@
  * of garbage for the collector. A consumer that is done with a batch calls its `release()`
  * (set by whoever owns the pool); batches without one are simply left to the collector.
  *
+ * @module
+ */
+
+import { PacketBatch } from "./packet_batch.ts";
+
+/**
+ * Free lists of read buffers (by size) and batches (by capacity).
+ *
  * @example
  * ```ts
  * import { BatchPool } from "./batch_pool.ts";
@@ -12,12 +20,7 @@
  * pool.giveChunk(a);
  * console.assert(pool.takeChunk(1024) === a);
  * ```
- * @module
  */
-
-import { PacketBatch } from "./packet_batch.ts";
-
-/** Free lists of read buffers (by size) and batches (by capacity). */
 export class BatchPool {
   #chunks = new Map<number, Uint8Array[]>();
   #batches = new Map<number, PacketBatch[]>();

@@ -7,14 +7,6 @@
  * finish normally — flushing everything that was already complete — and the caller reports
  * the error afterwards. (Erroring a Web Stream would drop whatever sits in its queues.)
  *
- * @example
- * ```ts
- * import { CaptureSet } from "./capture_set.ts";
- * const set = await CaptureSet.open(["testdata/pcap-formats/libtrace/100_packets.pcap"]);
- * let n = 0;
- * for await (const b of set.readable) n += b.length;
- * console.assert(n === 100 && set.error === undefined);
- * ```
  * @module
  */
 
@@ -23,7 +15,18 @@ import { FileSource } from "../io/file_source.ts";
 import { type Capture, openCapture, type OpenCaptureOptions } from "./open_capture.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 
-/** Inputs read as one packet stream. */
+/**
+ * Inputs read as one packet stream.
+ *
+ * @example
+ * ```ts
+ * import { CaptureSet } from "./capture_set.ts";
+ * const set = await CaptureSet.open(["testdata/pcap-formats/libtrace/100_packets.pcap"]);
+ * let n = 0;
+ * for await (const b of set.readable) n += b.length;
+ * console.assert(n === 100 && set.error === undefined);
+ * ```
+ */
 export class CaptureSet {
   /** The input names (paths), in order. */
   readonly paths: readonly string[];

@@ -9,14 +9,6 @@
  * and the byte stream ends normally. If tcpdump dies by itself (killed, interface gone),
  * {@link LiveCapture.error} says so once its stream has ended.
  *
- * @example
- * ```ts ignore
- * import { LiveCapture } from "./live_capture.ts";
- * const live = LiveCapture.start({ iface: "lo", bpf: "udp" });
- * // read live.stdout (pcap bytes) … then:
- * await live.stop();
- * console.log(live.stats); // { captured, received, dropped }
- * ```
  * @module
  */
 
@@ -39,7 +31,18 @@ export interface CaptureStats {
   dropped: number;
 }
 
-/** A running tcpdump. */
+/**
+ * A running tcpdump.
+ *
+ * @example
+ * ```ts ignore
+ * import { LiveCapture } from "./live_capture.ts";
+ * const live = LiveCapture.start({ iface: "lo", bpf: "udp" });
+ * // read live.stdout (pcap bytes) … then:
+ * await live.stop();
+ * console.log(live.stats); // { captured, received, dropped }
+ * ```
+ */
 export class LiveCapture {
   /** The pcap byte stream. */
   readonly stdout: ReadableStream<Uint8Array>;

@@ -2,14 +2,6 @@
  * Opening captures: file or stdin → (gunzip if the bytes start with the gzip magic) →
  * {@link PcapDecoderStream}. Compression is detected from the content, never the file name.
  *
- * @example
- * ```ts
- * import { openCapture } from "./open_capture.ts";
- * const cap = await openCapture("testdata/pcap-formats/libtrace/sll.pcap.gz");
- * let n = 0;
- * for await (const batch of cap.batches) n += batch.length;
- * console.assert(cap.compressed && n > 0);
- * ```
  * @module
  */
 
@@ -41,7 +33,18 @@ export interface OpenCaptureOptions {
   pool?: BatchPool;
 }
 
-/** Opens one capture file (or `-` for stdin). Throws an `IoError` if it cannot be opened. */
+/**
+ * Opens one capture file (or `-` for stdin). Throws an `IoError` if it cannot be opened.
+ *
+ * @example
+ * ```ts
+ * import { openCapture } from "./open_capture.ts";
+ * const cap = await openCapture("testdata/pcap-formats/libtrace/sll.pcap.gz");
+ * let n = 0;
+ * for await (const batch of cap.batches) n += batch.length;
+ * console.assert(cap.compressed && n > 0);
+ * ```
+ */
 export async function openCapture(
   path: string | FileSource,
   options: OpenCaptureOptions = {},

@@ -8,12 +8,6 @@
  * for as long as it likes; a consumer that keeps a single frame should `slice()` it so the
  * whole buffer is not retained.
  *
- * @example
- * ```ts
- * import { PacketBatch } from "./packet_batch.ts";
- * const b = new PacketBatch(4);
- * console.assert(b.capacity === 4 && b.length === 0);
- * ```
  * @module
  */
 
@@ -46,10 +40,27 @@ const COLUMNS = [
   "tcpOptLen",
 ] as const;
 
-/** Default number of packets per batch. */
+/**
+ * Default number of packets per batch.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_BATCH_SIZE, PacketBatch } from "./packet_batch.ts";
+ * console.assert(new PacketBatch().capacity === DEFAULT_BATCH_SIZE);
+ * ```
+ */
 export const DEFAULT_BATCH_SIZE = 8192;
 
-/** Decoded packets, one row per index `0 .. length-1`. */
+/**
+ * Decoded packets, one row per index `0 .. length-1`.
+ *
+ * @example
+ * ```ts
+ * import { PacketBatch } from "./packet_batch.ts";
+ * const b = new PacketBatch(4);
+ * console.assert(b.capacity === 4 && b.length === 0);
+ * ```
+ */
 export class PacketBatch {
   /** Maximum number of rows. */
   capacity: number;

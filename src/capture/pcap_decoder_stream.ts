@@ -18,15 +18,6 @@
  * An error raised upstream (e.g. a broken gzip member) can be handed in through
  * `options.upstreamError` so that it surfaces here, after all good packets.
  *
- * @example
- * ```ts
- * import { PcapDecoderStream } from "./pcap_decoder_stream.ts";
- * const bytes = await Deno.readFile("testdata/pcap-formats/libtrace/100_packets.pcap");
- * const batches = ReadableStream.from([bytes]).pipeThrough(new PcapDecoderStream({ name: "x" }));
- * let packets = 0;
- * for await (const batch of batches) packets += batch.length;
- * console.assert(packets === 100);
- * ```
  * @module
  */
 
@@ -47,7 +38,19 @@ export interface PcapDecoderStreamOptions {
   pool?: BatchPool;
 }
 
-/** TransformStream from capture-file bytes to decoded {@link PacketBatch}es. */
+/**
+ * TransformStream from capture-file bytes to decoded {@link PacketBatch}es.
+ *
+ * @example
+ * ```ts
+ * import { PcapDecoderStream } from "./pcap_decoder_stream.ts";
+ * const bytes = await Deno.readFile("testdata/pcap-formats/libtrace/100_packets.pcap");
+ * const batches = ReadableStream.from([bytes]).pipeThrough(new PcapDecoderStream({ name: "x" }));
+ * let packets = 0;
+ * for await (const batch of batches) packets += batch.length;
+ * console.assert(packets === 100);
+ * ```
+ */
 export class PcapDecoderStream extends TransformStream<Uint8Array, PacketBatch> {
   readonly #parser: CaptureParser;
 

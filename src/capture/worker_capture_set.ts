@@ -6,14 +6,6 @@
  *
  * The worker needs the same read permission as the caller (Workers inherit it).
  *
- * @example
- * ```ts
- * import { WorkerCaptureSet } from "./worker_capture_set.ts";
- * const set = await WorkerCaptureSet.open(["testdata/pcap-formats/libtrace/100_packets.pcap"]);
- * let n = 0;
- * for await (const b of set.readable) n += b.length;
- * console.assert(n === 100 && set.error === undefined);
- * ```
  * @module
  */
 
@@ -27,7 +19,18 @@ export interface WorkerCaptureSetOptions {
   window?: number;
 }
 
-/** Captures decoded in a Worker. */
+/**
+ * Captures decoded in a Worker.
+ *
+ * @example
+ * ```ts
+ * import { WorkerCaptureSet } from "./worker_capture_set.ts";
+ * const set = await WorkerCaptureSet.open(["testdata/pcap-formats/libtrace/100_packets.pcap"]);
+ * let n = 0;
+ * for await (const b of set.readable) n += b.length;
+ * console.assert(n === 100 && set.error === undefined);
+ * ```
+ */
 export class WorkerCaptureSet {
   readonly paths: readonly string[];
   readonly totalBytes: number | undefined;

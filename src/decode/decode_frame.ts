@@ -12,21 +12,6 @@
  *   outer source address is still reported.
  * - TCP needs its 20 fixed bytes; options cut off by the snap length do not demote a packet.
  *
- * @example
- * ```ts
- * import { decodeFrame } from "./decode_frame.ts";
- * import { PacketBatch } from "../capture/packet_batch.ts";
- * import { Traffic } from "./traffic.ts";
- * // A raw IPv4 UDP packet 10.0.0.1:5000 -> 10.0.0.2:53
- * const ip = new Uint8Array([
- *   0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
- *   0x13, 0x88, 0, 53, 0, 8, 0, 0,
- * ]);
- * const b = new PacketBatch(1);
- * decodeFrame(ip, 0, ip.length, 101, b, 0);
- * console.assert(b.traffic[0] === Traffic.UDP && b.port[0] === 53);
- * console.assert(b.src[0] === 0x0a000001);
- * ```
  * @module
  */
 
@@ -87,6 +72,22 @@ function afToEtype(af: number): number {
 /**
  * Decodes the frame `d[off .. off+len)` of link type `linkType` into row `i` of `b`.
  * Every decoded field of the row is written (fields that do not apply are set to 0).
+ *
+ * @example
+ * ```ts
+ * import { decodeFrame } from "./decode_frame.ts";
+ * import { PacketBatch } from "../capture/packet_batch.ts";
+ * import { Traffic } from "./traffic.ts";
+ * // A raw IPv4 UDP packet 10.0.0.1:5000 -> 10.0.0.2:53
+ * const ip = new Uint8Array([
+ *   0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+ *   0x13, 0x88, 0, 53, 0, 8, 0, 0,
+ * ]);
+ * const b = new PacketBatch(1);
+ * decodeFrame(ip, 0, ip.length, 101, b, 0);
+ * console.assert(b.traffic[0] === Traffic.UDP && b.port[0] === 53);
+ * console.assert(b.src[0] === 0x0a000001);
+ * ```
  */
 export function decodeFrame(
   d: Uint8Array,
@@ -208,6 +209,20 @@ export function decodeFrame(
  * `capLen`, `linkType`) are already set. The common case — Ethernet (untagged) or raw IPv4
  * carrying an unfragmented TCP, UDP or ICMP header — is decoded inline with every array held
  * in a local; everything else goes through {@link decodeFrame}.
+ *
+ * @example
+ * ```ts
+ * import { decodeRows } from "./decode_frame.ts";
+ * import { PacketBatch } from "../capture/packet_batch.ts";
+ * const ip = new Uint8Array([0x45, 0, 0, 20, 0, 0, 0, 0, 64, 4, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+ * const b = new PacketBatch(1);
+ * b.buffers.push(ip);
+ * b.capLen[0] = ip.length;
+ * b.linkType[0] = 101;
+ * b.length = 1;
+ * decodeRows(b, 0, 1);
+ * console.assert(b.src[0] === 0x01020304 && b.traffic[0] === 17);
+ * ```
  */
 export function decodeRows(b: PacketBatch, from: number, to: number): void {
   const buffers = b.buffers;

@@ -9,7 +9,15 @@
  * @module
  */
 
-/** Supported link types. */
+/**
+ * Supported link types.
+ *
+ * @example
+ * ```ts
+ * import { LinkType } from "./link_type.ts";
+ * console.assert(LinkType.ETHERNET === 1 && LinkType.LINUX_SLL2 === 276);
+ * ```
+ */
 export const LinkType = {
   NULL: 0,
   ETHERNET: 1,

@@ -10,7 +10,15 @@
  * @module
  */
 
-/** Decode outcome codes stored per packet in `PacketBatch.problem`. */
+/**
+ * Decode outcome codes stored per packet in `PacketBatch.problem`.
+ *
+ * @example
+ * ```ts
+ * import { Problem } from "./problem.ts";
+ * console.assert(Problem.None === 0 && Problem.TruncatedTransport === 7);
+ * ```
+ */
 export const Problem = {
   /** Fully decoded IP packet. */
   None: 0,

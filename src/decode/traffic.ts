@@ -11,7 +11,15 @@
  * @module
  */
 
-/** Traffic codes (numeric values are part of the output format; never renumber). */
+/**
+ * Traffic codes (numeric values are part of the output format; never renumber).
+ *
+ * @example
+ * ```ts
+ * import { Traffic } from "./traffic.ts";
+ * console.assert(Traffic.TCPSYN === 11 && Traffic.Unknown === 17);
+ * ```
+ */
 export const Traffic = {
   ICMPEchoRequest: 0,
   ICMPEchoReply: 1,
@@ -39,7 +47,15 @@ export type TrafficCode = typeof Traffic[keyof typeof Traffic];
 /** Number of traffic codes; codes are `0 .. TRAFFIC_COUNT - 1`. */
 export const TRAFFIC_COUNT = 18;
 
-/** Names indexed by code. */
+/**
+ * Names indexed by code.
+ *
+ * @example
+ * ```ts
+ * import { TRAFFIC_NAMES } from "./traffic.ts";
+ * console.assert(TRAFFIC_NAMES[16] === "UDP" && TRAFFIC_NAMES.length === 18);
+ * ```
+ */
 export const TRAFFIC_NAMES: readonly string[] = Object.keys(Traffic);
 
 /**
@@ -71,12 +87,28 @@ export function trafficCode(name: string): number {
   return -1;
 }
 
-/** True for the ICMP and ICMPv6 codes (0–10). */
+/**
+ * True for the ICMP and ICMPv6 codes (0–10).
+ *
+ * @example
+ * ```ts
+ * import { isIcmp, Traffic } from "./traffic.ts";
+ * console.assert(isIcmp(Traffic.ICMPEchoRequest) && !isIcmp(Traffic.UDP));
+ * ```
+ */
 export function isIcmp(code: number): boolean {
   return code <= Traffic.ICMPOther;
 }
 
-/** True for the TCP codes (11–15). */
+/**
+ * True for the TCP codes (11–15).
+ *
+ * @example
+ * ```ts
+ * import { isTcp, Traffic } from "./traffic.ts";
+ * console.assert(isTcp(Traffic.TCPRST) && !isTcp(Traffic.ICMPOther));
+ * ```
+ */
 export function isTcp(code: number): boolean {
   return code >= Traffic.TCPSYN && code <= Traffic.TCPOther;
 }

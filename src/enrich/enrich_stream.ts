@@ -7,17 +7,6 @@
  * in the background (bounded in flight by the resolver); chunks leave in arrival order as soon
  * as their lookups are done. Without `dns`, `RDNS` stays null.
  *
- * @example
- * ```ts
- * import { EnrichStream } from "./enrich_stream.ts";
- * import { MaxMindDb } from "./maxmind_db.ts";
- * import { DarknetEvent } from "../events/darknet_event.ts";
- * const asn = await MaxMindDb.open("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "asn");
- * const e = new DarknetEvent();
- * e.src = 0x01800001; // 1.128.0.1
- * const out = ReadableStream.from([{ events: [e], open: false }]).pipeThrough(new EnrichStream({ asn }));
- * for await (const c of out) console.assert(c.events[0].asn === 1221);
- * ```
  * @module
  */
 
@@ -39,7 +28,20 @@ export interface Enrichers {
   dns?: ReverseDns;
 }
 
-/** Annotates one event synchronously (everything but reverse DNS). */
+/**
+ * Annotates one event synchronously (everything but reverse DNS).
+ *
+ * @example
+ * ```ts
+ * import { annotate } from "./enrich_stream.ts";
+ * import { PrefixTable } from "./prefix_table.ts";
+ * import { DarknetEvent } from "../events/darknet_event.ts";
+ * const e = new DarknetEvent();
+ * e.src = 0x0a010203;
+ * annotate(e, { prefixes: PrefixTable.fromText("10.0.0.0\t8\t64500\n", "x") });
+ * console.assert(e.prefix === "10.0.0.0/8" && e.asn === 64500);
+ * ```
+ */
 export function annotate(e: DarknetEvent, x: Enrichers): void {
   const ip = x.asn || x.geo ? e.sourceIP : "";
   if (x.asn) {
@@ -63,7 +65,21 @@ export function annotate(e: DarknetEvent, x: Enrichers): void {
   }
 }
 
-/** TransformStream annotating event chunks. */
+/**
+ * TransformStream annotating event chunks.
+ *
+ * @example
+ * ```ts
+ * import { EnrichStream } from "./enrich_stream.ts";
+ * import { MaxMindDb } from "./maxmind_db.ts";
+ * import { DarknetEvent } from "../events/darknet_event.ts";
+ * const asn = await MaxMindDb.open("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "asn");
+ * const e = new DarknetEvent();
+ * e.src = 0x01800001; // 1.128.0.1
+ * const out = ReadableStream.from([{ events: [e], open: false }]).pipeThrough(new EnrichStream({ asn }));
+ * for await (const c of out) console.assert(c.events[0].asn === 1221);
+ * ```
+ */
 export class EnrichStream extends TransformStream<EventChunk, EventChunk> {
   /** Creates the stage with the given annotation sources. */
   constructor(x: Enrichers) {

@@ -4,12 +4,6 @@
  * decodes a spread of records, so a missing, gzipped, foreign or corrupt database fails with
  * one line naming the file before any packet is read. Results are cached per address.
  *
- * @example
- * ```ts
- * import { MaxMindDb } from "./maxmind_db.ts";
- * const asn = await MaxMindDb.open("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "asn");
- * console.assert(asn.asn("1.128.0.1").asn === 1221);
- * ```
  * @module
  */
 
@@ -58,7 +52,16 @@ const PROBES = [
   "::1",
 ];
 
-/** An opened MaxMind database. */
+/**
+ * An opened MaxMind database.
+ *
+ * @example
+ * ```ts
+ * import { MaxMindDb } from "./maxmind_db.ts";
+ * const asn = await MaxMindDb.open("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "asn");
+ * console.assert(asn.asn("1.128.0.1").asn === 1221);
+ * ```
+ */
 export class MaxMindDb {
   /** The path it was opened from. */
   readonly path: string;

@@ -9,13 +9,6 @@
  * 32-bit ASNs. Blank lines and `#` comments are skipped; anything else malformed is an error
  * naming the file and line.
  *
- * @example
- * ```ts
- * import { PrefixTable } from "./prefix_table.ts";
- * const t = PrefixTable.fromText("1.0.0.0\t8\t100\n1.2.0.0\t16\t200_300\n", "x");
- * const m = t.lookup4(0x01020304)!;
- * console.assert(m.prefix === "1.2.0.0/16" && m.asn === 200);
- * ```
  * @module
  */
 
@@ -43,7 +36,17 @@ interface Pending6 {
 
 const MAX32 = 4294967296;
 
-/** A longest-prefix-match table built from prefix-to-AS files. */
+/**
+ * A longest-prefix-match table built from prefix-to-AS files.
+ *
+ * @example
+ * ```ts
+ * import { PrefixTable } from "./prefix_table.ts";
+ * const t = PrefixTable.fromText("1.0.0.0\t8\t100\n1.2.0.0\t16\t200_300\n", "x");
+ * const m = t.lookup4(0x01020304)!;
+ * console.assert(m.prefix === "1.2.0.0/16" && m.asn === 200);
+ * ```
+ */
 export class PrefixTable {
   /** Prefixes loaded (IPv4 + IPv6). */
   readonly size: number;

@@ -51,11 +51,26 @@ export interface DnsStats {
   timeouts: number;
 }
 
-/** The failure marker of Merit's tool. */
+/**
+ * The failure marker of Merit's tool.
+ *
+ * @example
+ * ```ts
+ * import { DNS_FAILED } from "./reverse_dns.ts";
+ * console.assert(DNS_FAILED === "FAILED (ERR)");
+ * ```
+ */
 export const DNS_FAILED = "FAILED (ERR)";
 
 /**
  * Parses `host` or `host:port` (`[v6]:port` for IPv6). Throws a `UsageError` naming the value.
+ *
+ * @example
+ * ```ts
+ * import { parseDnsServer } from "./reverse_dns.ts";
+ * console.assert(parseDnsServer("192.0.2.53").port === 53);
+ * console.assert(parseDnsServer("[2001:db8::53]:5353").ipAddr === "2001:db8::53");
+ * ```
  */
 export function parseDnsServer(s: string): DnsServer {
   let host = s;
@@ -75,7 +90,15 @@ export function parseDnsServer(s: string): DnsServer {
   return { ipAddr: host, port };
 }
 
-/** The PTR query name of an IPv4 or IPv6 address. */
+/**
+ * The PTR query name of an IPv4 or IPv6 address.
+ *
+ * @example
+ * ```ts
+ * import { ptrName } from "./reverse_dns.ts";
+ * console.assert(ptrName("192.0.2.1") === "1.2.0.192.in-addr.arpa");
+ * ```
+ */
 export function ptrName(ip: string): string {
   const v4 = parseIpv4(ip);
   if (v4 >= 0) {
@@ -88,7 +111,16 @@ export function ptrName(ip: string): string {
   return `${nibbles.join(".")}.ip6.arpa`;
 }
 
-/** A reverse-DNS resolver with a per-run cache. */
+/**
+ * A reverse-DNS resolver with a per-run cache.
+ *
+ * @example
+ * ```ts
+ * import { ReverseDns } from "./reverse_dns.ts";
+ * const dns = new ReverseDns({ servers: [{ ipAddr: "127.0.0.1", port: 9 }], timeoutMs: 100, retries: 0 });
+ * console.assert((await dns.lookup("192.0.2.1"))[0] === "FAILED (ERR)" && dns.stats.failed === 1);
+ * ```
+ */
 export class ReverseDns {
   readonly servers: DnsServer[];
   readonly timeoutMs: number;

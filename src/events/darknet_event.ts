@@ -3,14 +3,6 @@
  * gap longer than the timeout. Its JSON form has exactly the keys, in the order, of Merit's
  * darknet-events; enrichment fields start at their zero values.
  *
- * @example
- * ```ts
- * import { DarknetEvent } from "./darknet_event.ts";
- * const e = new DarknetEvent();
- * e.src = 0xc6336401; e.traffic = 11; e.port = 23; e.packets = 1;
- * const j = e.toJSON();
- * console.assert(j.SourceIP === "198.51.100.1" && j.TCP === "TCPSYN" && j.RDNS === null);
- * ```
  * @module
  */
 
@@ -74,7 +66,18 @@ function base64(b: Uint8Array): string {
   return btoa(s);
 }
 
-/** One event. Fields are public and plain so stages can annotate them. */
+/**
+ * One event. Fields are public and plain so stages can annotate them.
+ *
+ * @example
+ * ```ts
+ * import { DarknetEvent } from "./darknet_event.ts";
+ * const e = new DarknetEvent();
+ * e.src = 0xc6336401; e.traffic = 11; e.port = 23; e.packets = 1;
+ * const j = e.toJSON();
+ * console.assert(j.SourceIP === "198.51.100.1" && j.TCP === "TCPSYN" && j.RDNS === null);
+ * ```
+ */
 export class DarknetEvent {
   /** 4 or 6. */
   version = 4;
@@ -181,6 +184,16 @@ export class DarknetEvent {
 /**
  * Orders events by key: IPv4 before IPv6, then source address, traffic, port. Used to break
  * ties between events that end at the same moment.
+ *
+ * @example
+ * ```ts
+ * import { compareEventKeys, DarknetEvent } from "./darknet_event.ts";
+ * const a = new DarknetEvent();
+ * const b = new DarknetEvent();
+ * a.src = 1;
+ * b.src = 2;
+ * console.assert([b, a].sort(compareEventKeys)[0] === a);
+ * ```
  */
 export function compareEventKeys(a: DarknetEvent, b: DarknetEvent): number {
   if (a.version !== b.version) return a.version - b.version;

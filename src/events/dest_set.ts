@@ -10,13 +10,6 @@
  * Sets are addressed by slot number (the event's entry in its table); `move` follows the
  * table's swap-remove.
  *
- * @example
- * ```ts
- * import { DestSets } from "./dest_set.ts";
- * const s = new DestSets();
- * s.add(0, 0x0a000001); s.add(0, 0x0a000002); s.add(0, 0x0a000102); s.add(0, 0x0a000001);
- * console.assert(s.count(0) === 3 && s.count24(0) === 2);
- * ```
  * @module
  */
 
@@ -221,7 +214,17 @@ class BigSet {
   }
 }
 
-/** Per-slot IPv4 destination sets. */
+/**
+ * Per-slot IPv4 destination sets.
+ *
+ * @example
+ * ```ts
+ * import { DestSets } from "./dest_set.ts";
+ * const s = new DestSets();
+ * s.add(0, 0x0a000001); s.add(0, 0x0a000002); s.add(0, 0x0a000102); s.add(0, 0x0a000001);
+ * console.assert(s.count(0) === 3 && s.count24(0) === 2);
+ * ```
+ */
 export class DestSets {
   // Per slot, one 40-byte row: [n | n24 << 8, d0 .. d7, unused]. n > INLINE marks a set held
   // in #big (INLINE + 1 medium, INLINE + 2 containers); one cache line serves most lookups.

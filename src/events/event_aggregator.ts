@@ -15,16 +15,6 @@
  * in `stats.outOfOrder`). Only events passing the filters (packets ≥ threshold, unique
  * destinations ≥ uniques, rate ≥ rate) are returned.
  *
- * @example
- * ```ts
- * import { EventAggregator } from "./event_aggregator.ts";
- * import { captureBatches } from "../capture/open_capture.ts";
- * const agg = new EventAggregator({ samples: 1 });
- * const ended = [];
- * for await (const b of await captureBatches(["testdata/demo/scan.pcap.gz"])) ended.push(...agg.add(b));
- * const all = [...ended, ...agg.openEvents()];
- * console.assert(all.some((e) => e.zmap) && all.some((e) => e.mirai));
- * ```
  * @module
  */
 
@@ -92,9 +82,25 @@ export interface AggregatorStats {
   eventsFiltered: number;
 }
 
-/** Default timeout: the gap a 100 pps scanner leaves in a 475,136-address telescope with p = 0.001. */
+/**
+ * Default timeout: the gap a 100 pps scanner leaves in a 475,136-address telescope with p = 0.001.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TIMEOUT, EventAggregator } from "./event_aggregator.ts";
+ * console.assert(new EventAggregator().timeout === DEFAULT_TIMEOUT && DEFAULT_TIMEOUT === 624);
+ * ```
+ */
 export const DEFAULT_TIMEOUT = 624;
-/** Default telescope size (ORION's). */
+/**
+ * Default telescope size (ORION's).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TELESCOPE_SIZE, EventAggregator } from "./event_aggregator.ts";
+ * console.assert(new EventAggregator().telescopeSize === DEFAULT_TELESCOPE_SIZE);
+ * ```
+ */
 export const DEFAULT_TELESCOPE_SIZE = 475136;
 
 function mix(h: number): number {
@@ -105,7 +111,20 @@ function mix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** The event aggregator. */
+/**
+ * The event aggregator.
+ *
+ * @example
+ * ```ts
+ * import { EventAggregator } from "./event_aggregator.ts";
+ * import { captureBatches } from "../capture/open_capture.ts";
+ * const agg = new EventAggregator({ samples: 1 });
+ * const ended = [];
+ * for await (const b of await captureBatches(["testdata/demo/scan.pcap.gz"])) ended.push(...agg.add(b));
+ * const all = [...ended, ...agg.openEvents()];
+ * console.assert(all.some((e) => e.zmap) && all.some((e) => e.mirai));
+ * ```
+ */
 export class EventAggregator {
   /** Inactivity gap in seconds that ends an event. */
   readonly timeout: number;

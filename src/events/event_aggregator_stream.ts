@@ -5,17 +5,6 @@
  * unless `keepOpen` is set: then they stay in the aggregator (e.g. to be saved to a state
  * file) and the chunk is a snapshot.
  *
- * @example
- * ```ts
- * import { EventAggregatorStream } from "./event_aggregator_stream.ts";
- * import { EventAggregator } from "./event_aggregator.ts";
- * import { CaptureSet } from "../capture/capture_set.ts";
- * const set = await CaptureSet.open(["testdata/demo/scan.pcap.gz"]);
- * const agg = new EventAggregator({ uniques: 100 });
- * let n = 0;
- * for await (const c of set.readable.pipeThrough(new EventAggregatorStream(agg))) n += c.events.length;
- * console.assert(n === 5);
- * ```
  * @module
  */
 
@@ -48,7 +37,21 @@ export interface EventAggregatorStreamOptions {
   rotate?: number;
 }
 
-/** TransformStream from packet batches to ended events. */
+/**
+ * TransformStream from packet batches to ended events.
+ *
+ * @example
+ * ```ts
+ * import { EventAggregatorStream } from "./event_aggregator_stream.ts";
+ * import { EventAggregator } from "./event_aggregator.ts";
+ * import { CaptureSet } from "../capture/capture_set.ts";
+ * const set = await CaptureSet.open(["testdata/demo/scan.pcap.gz"]);
+ * const agg = new EventAggregator({ uniques: 100 });
+ * let n = 0;
+ * for await (const c of set.readable.pipeThrough(new EventAggregatorStream(agg))) n += c.events.length;
+ * console.assert(n === 5);
+ * ```
+ */
 export class EventAggregatorStream extends TransformStream<PacketBatch, EventChunk> {
   /** Wraps `aggregator` (which keeps its state and counters for the caller). */
   constructor(aggregator: EventAggregator, options: EventAggregatorStreamOptions = {}) {

@@ -4,17 +4,6 @@
  * `writeOpen` is set, to `events` as well (a run without a state file to carry them). Closing
  * or aborting the stream closes the writers, so the files are valid JSON either way.
  *
- * @example
- * ```ts
- * import { EventSink } from "./event_sink.ts";
- * import { EventWriter } from "./event_writer.ts";
- * import { DarknetEvent } from "./darknet_event.ts";
- * const path = Deno.makeTempFileSync();
- * const events = await EventWriter.create(path, { ndjson: true });
- * const chunks = [{ events: [new DarknetEvent()], open: false }, { events: [new DarknetEvent()], open: true }];
- * await ReadableStream.from(chunks).pipeTo(new EventSink({ events, writeOpen: false }));
- * console.assert(Deno.readTextFileSync(path).trim().split("\n").length === 1);
- * ```
  * @module
  */
 
@@ -33,7 +22,21 @@ export interface EventSinkOptions {
   flushEach?: boolean;
 }
 
-/** WritableStream of event chunks into event files. */
+/**
+ * WritableStream of event chunks into event files.
+ *
+ * @example
+ * ```ts
+ * import { EventSink } from "./event_sink.ts";
+ * import { EventWriter } from "./event_writer.ts";
+ * import { DarknetEvent } from "./darknet_event.ts";
+ * const path = Deno.makeTempFileSync();
+ * const events = await EventWriter.create(path, { ndjson: true });
+ * const chunks = [{ events: [new DarknetEvent()], open: false }, { events: [new DarknetEvent()], open: true }];
+ * await ReadableStream.from(chunks).pipeTo(new EventSink({ events, writeOpen: false }));
+ * console.assert(Deno.readTextFileSync(path).trim().split("\n").length === 1);
+ * ```
+ */
 export class EventSink extends WritableStream<EventChunk> {
   /** Creates the sink; it closes the writers when the stream closes or aborts. */
   constructor(o: EventSinkOptions) {

@@ -5,16 +5,6 @@
  * and closed by {@link EventWriter.close}, which the CLI always calls — also when the run fails
  * part-way — so the file is valid JSON holding every event finished before the failure.
  *
- * @example
- * ```ts
- * import { EventWriter } from "./event_writer.ts";
- * import { DarknetEvent } from "./darknet_event.ts";
- * const path = Deno.makeTempFileSync();
- * const w = await EventWriter.create(path, { ndjson: false });
- * w.write(new DarknetEvent());
- * w.close();
- * console.assert(JSON.parse(Deno.readTextFileSync(path)).length === 1);
- * ```
  * @module
  */
 
@@ -29,7 +19,20 @@ export interface EventWriterOptions {
 
 const BLOCK = 1 << 16;
 
-/** An event output file. */
+/**
+ * An event output file.
+ *
+ * @example
+ * ```ts
+ * import { EventWriter } from "./event_writer.ts";
+ * import { DarknetEvent } from "./darknet_event.ts";
+ * const path = Deno.makeTempFileSync();
+ * const w = await EventWriter.create(path, { ndjson: false });
+ * w.write(new DarknetEvent());
+ * w.close();
+ * console.assert(JSON.parse(Deno.readTextFileSync(path)).length === 1);
+ * ```
+ */
 export class EventWriter {
   /** The file written. */
   readonly path: string;

@@ -6,15 +6,6 @@
  * events still open go to its ongoing file and the state to its state file, and the results
  * file is closed. Events are flushed after every chunk so `tail -f` sees them at once.
  *
- * @example
- * ```ts
- * import { RotatingEventSink, windowName } from "./rotating_event_sink.ts";
- * console.assert(windowName(1603296000, 3600) === "2020-10-21:16_2020-10-21:17");
- * const dir = Deno.makeTempDirSync();
- * await ReadableStream.from([{ events: [], open: true, window: { start: 0, end: 60 } }])
- *   .pipeTo(new RotatingEventSink({ outdir: dir, rotate: 60 }));
- * console.assert(Deno.readTextFileSync(`${dir}/results_1970-01-01:00:00_1970-01-01:00:01.json`) === "[]\n");
- * ```
  * @module
  */
 
@@ -40,12 +31,32 @@ function stamp(sec: number, period: number): string {
   return `${hour}:${iso.slice(14, 16)}:${iso.slice(17, 19)}`;
 }
 
-/** `START_END` of the window starting at `start` (seconds) with the given period. */
+/**
+ * `START_END` of the window starting at `start` (seconds) with the given period.
+ *
+ * @example
+ * ```ts
+ * import { windowName } from "./rotating_event_sink.ts";
+ * console.assert(windowName(1603296000, 600) === "2020-10-21:16:00_2020-10-21:16:10");
+ * ```
+ */
 export function windowName(start: number, period: number): string {
   return `${stamp(start, period)}_${stamp(start + period, period)}`;
 }
 
-/** WritableStream of event chunks into per-window files. */
+/**
+ * WritableStream of event chunks into per-window files.
+ *
+ * @example
+ * ```ts
+ * import { RotatingEventSink, windowName } from "./rotating_event_sink.ts";
+ * console.assert(windowName(1603296000, 3600) === "2020-10-21:16_2020-10-21:17");
+ * const dir = Deno.makeTempDirSync();
+ * await ReadableStream.from([{ events: [], open: true, window: { start: 0, end: 60 } }])
+ *   .pipeTo(new RotatingEventSink({ outdir: dir, rotate: 60 }));
+ * console.assert(Deno.readTextFileSync(`${dir}/results_1970-01-01:00:00_1970-01-01:00:01.json`) === "[]\n");
+ * ```
+ */
 export class RotatingEventSink extends WritableStream<EventChunk> {
   /** Files written so far (paths), in order. */
   readonly files: string[] = [];

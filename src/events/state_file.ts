@@ -11,16 +11,6 @@
  * final name. Loading checks magic, version, checksum, every length against the bytes present
  * and the settings, and fails with one clear line before any packet is read.
  *
- * @example
- * ```ts
- * import { loadState, saveState } from "./state_file.ts";
- * import { EventAggregator } from "./event_aggregator.ts";
- * const path = Deno.makeTempFileSync();
- * await saveState(new EventAggregator({ timeout: 60 }), path);
- * const agg = new EventAggregator({ timeout: 60 });
- * await loadState(agg, path);
- * console.assert(agg.openCount === 0);
- * ```
  * @module
  */
 
@@ -42,7 +32,17 @@ import {
 } from "./_event_table.ts";
 
 const MAGIC = "DNEVSTAT";
-/** Current state format version. */
+/**
+ * Current state format version.
+ *
+ * @example
+ * ```ts
+ * import { encodeState, STATE_VERSION } from "./state_file.ts";
+ * import { EventAggregator } from "./event_aggregator.ts";
+ * const bytes = encodeState(new EventAggregator());
+ * console.assert(new DataView(bytes.buffer).getUint32(8, true) === STATE_VERSION);
+ * ```
+ */
 export const STATE_VERSION = 1;
 const HEADER = 20;
 
@@ -235,12 +235,32 @@ function readTable(r: In, t: EventTable, count: number, samples: number, file: s
 /**
  * Writes the aggregator's open events and clock to `path` (atomically, via `path.tmp`).
  * Throws an `IoError` naming the file on failure.
+ *
+ * @example
+ * ```ts
+ * import { loadState, saveState } from "./state_file.ts";
+ * import { EventAggregator } from "./event_aggregator.ts";
+ * const path = Deno.makeTempFileSync();
+ * await saveState(new EventAggregator({ timeout: 60 }), path);
+ * const agg = new EventAggregator({ timeout: 60 });
+ * await loadState(agg, path);
+ * console.assert(agg.openCount === 0);
+ * ```
  */
 export async function saveState(agg: EventAggregator, path: string): Promise<void> {
   await writeState(encodeState(agg), path);
 }
 
-/** The state file's bytes for the aggregator as it is now (a snapshot). */
+/**
+ * The state file's bytes for the aggregator as it is now (a snapshot).
+ *
+ * @example
+ * ```ts
+ * import { encodeState } from "./state_file.ts";
+ * import { EventAggregator } from "./event_aggregator.ts";
+ * console.assert(new TextDecoder().decode(encodeState(new EventAggregator()).subarray(0, 8)) === "DNEVSTAT");
+ * ```
+ */
 export function encodeState(agg: EventAggregator): Uint8Array {
   const { v4, v6, clock } = agg._internals;
   const header: StateHeader = {
@@ -274,7 +294,18 @@ export function encodeState(agg: EventAggregator): Uint8Array {
   return out;
 }
 
-/** Writes encoded state to `path` atomically (via `path.tmp` and a rename). */
+/**
+ * Writes encoded state to `path` atomically (via `path.tmp` and a rename).
+ *
+ * @example
+ * ```ts
+ * import { encodeState, writeState } from "./state_file.ts";
+ * import { EventAggregator } from "./event_aggregator.ts";
+ * const path = `${Deno.makeTempDirSync()}/x.state`;
+ * await writeState(encodeState(new EventAggregator()), path);
+ * console.assert(Deno.statSync(path).size > 20);
+ * ```
+ */
 export async function writeState(bytes: Uint8Array, path: string): Promise<void> {
   const tmp = `${path}.tmp`;
   try {
@@ -295,6 +326,17 @@ export async function writeState(bytes: Uint8Array, path: string): Promise<void>
 /**
  * Loads a state file into a fresh aggregator (before any packet). Throws a `DataError` for a
  * truncated, corrupt, foreign or mismatched file and an `IoError` if it cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { loadState, saveState } from "./state_file.ts";
+ * import { EventAggregator } from "./event_aggregator.ts";
+ * const path = Deno.makeTempFileSync();
+ * await saveState(new EventAggregator({ samples: 2 }), path);
+ * const agg = new EventAggregator({ samples: 2 });
+ * await loadState(agg, path);
+ * console.assert(agg.openCount === 0);
+ * ```
  */
 export async function loadState(agg: EventAggregator, path: string): Promise<void> {
   let bytes: Uint8Array;

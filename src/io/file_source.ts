@@ -6,14 +6,6 @@
  * error is kept in {@link FileSource.error}, so that later stages can finish with everything
  * read before it and then report it.
  *
- * @example
- * ```ts
- * import { FileSource } from "./file_source.ts";
- * const src = await FileSource.open("testdata/pcap-formats/libtrace/100_packets.pcap");
- * let n = 0;
- * for await (const chunk of src.readable) n += chunk.length;
- * console.assert(n === src.size && src.error === undefined);
- * ```
  * @module
  */
 
@@ -27,7 +19,18 @@ interface Readable {
   close?(): void;
 }
 
-/** An open input file (or stdin) exposed as a ReadableStream of byte chunks. */
+/**
+ * An open input file (or stdin) exposed as a ReadableStream of byte chunks.
+ *
+ * @example
+ * ```ts
+ * import { FileSource } from "./file_source.ts";
+ * const src = await FileSource.open("testdata/pcap-formats/libtrace/100_packets.pcap");
+ * let n = 0;
+ * for await (const chunk of src.readable) n += chunk.length;
+ * console.assert(n === src.size && src.error === undefined);
+ * ```
+ */
 export class FileSource {
   /** The name used in messages: the path, or `-` for stdin. */
   readonly name: string;

@@ -10,14 +10,6 @@
  * its output after the last good byte and keeps the error in {@link GunzipStream.error}, so the
  * next stage can raise it after every packet before it (see `PcapDecoderStream`).
  *
- * @example
- * ```ts
- * import { GunzipStream } from "./gunzip_stream.ts";
- * import { gzipSync } from "node:zlib";
- * const gz = new Uint8Array(gzipSync(new TextEncoder().encode("hello")));
- * const out = await new Response(ReadableStream.from([gz]).pipeThrough(new GunzipStream())).text();
- * console.assert(out === "hello");
- * ```
  * @module
  */
 
@@ -30,7 +22,18 @@ export interface GunzipStreamOptions {
   name?: string;
 }
 
-/** Gzip (single or multi-member) decompressor stage. */
+/**
+ * Gzip (single or multi-member) decompressor stage.
+ *
+ * @example
+ * ```ts
+ * import { GunzipStream } from "./gunzip_stream.ts";
+ * import { gzipSync } from "node:zlib";
+ * const gz = new Uint8Array(gzipSync(new TextEncoder().encode("hello")));
+ * const out = await new Response(ReadableStream.from([gz]).pipeThrough(new GunzipStream())).text();
+ * console.assert(out === "hello");
+ * ```
+ */
 export class GunzipStream extends TransformStream<Uint8Array, Uint8Array> {
   readonly #state: { error?: DataError };
 

@@ -5,16 +5,6 @@
  * shape: {@link PacketStats.add} per batch, {@link PacketStats.merge} to combine, and
  * {@link PacketStats.summary} to read out.
  *
- * @example
- * ```ts
- * import { PacketStats } from "./packet_stats.ts";
- * import { captureBatches } from "../capture/open_capture.ts";
- * const stats = new PacketStats();
- * for await (const b of await captureBatches(["testdata/pcap-formats/libtrace/100_packets.pcap"])) {
- *   stats.add(b);
- * }
- * console.assert(stats.summary(5).packets === 100);
- * ```
  * @module
  */
 
@@ -70,6 +60,12 @@ export interface PacketSummary {
 /**
  * Formats a (sec, nsec) timestamp as RFC 3339 UTC with nanoseconds. Works for any whole
  * second count (no `Date` range limit), so corrupt timestamps still print.
+ *
+ * @example
+ * ```ts
+ * import { formatTime } from "./packet_stats.ts";
+ * console.assert(formatTime(1603296000, 5) === "2020-10-21T16:00:00.000000005Z");
+ * ```
  */
 export function formatTime(sec: number, nsec: number): string {
   const days = Math.floor(sec / 86400);
@@ -96,7 +92,20 @@ export function formatTime(sec: number, nsec: number): string {
   }Z`;
 }
 
-/** Aggregates {@link PacketBatch}es into packet-level statistics. */
+/**
+ * Aggregates {@link PacketBatch}es into packet-level statistics.
+ *
+ * @example
+ * ```ts
+ * import { PacketStats } from "./packet_stats.ts";
+ * import { captureBatches } from "../capture/open_capture.ts";
+ * const stats = new PacketStats();
+ * for await (const b of await captureBatches(["testdata/pcap-formats/libtrace/100_packets.pcap"])) {
+ *   stats.add(b);
+ * }
+ * console.assert(stats.summary(5).packets === 100);
+ * ```
+ */
 export class PacketStats {
   /** Packets added so far. */
   packets = 0;

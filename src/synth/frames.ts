@@ -3,12 +3,6 @@
  * tests, benchmarks and anyone who wants captures with a known answer. Checksums are left 0:
  * nothing in darknet-events reads them.
  *
- * @example
- * ```ts
- * import { ipv4Packet, ethernet } from "./frames.ts";
- * const f = ethernet(ipv4Packet({ src: 0xc0000201, dst: 0x0a000001, proto: 6, dport: 23, flags: 0x02 }));
- * console.assert(f.length === 14 + 20 + 20);
- * ```
  * @module
  */
 
@@ -84,7 +78,16 @@ function transport(s: PacketSpec, v6: boolean): Uint8Array {
   return payload;
 }
 
-/** An IPv4 packet (header without options) carrying the spec's transport header. */
+/**
+ * An IPv4 packet (header without options) carrying the spec's transport header.
+ *
+ * @example
+ * ```ts
+ * import { ipv4Packet, ethernet } from "./frames.ts";
+ * const f = ethernet(ipv4Packet({ src: 0xc0000201, dst: 0x0a000001, proto: 6, dport: 23, flags: 0x02 }));
+ * console.assert(f.length === 14 + 20 + 20);
+ * ```
+ */
 export function ipv4Packet(s: PacketSpec): Uint8Array {
   const t = transport(s, false);
   const p = new Uint8Array(20 + t.length);
@@ -101,7 +104,16 @@ export function ipv4Packet(s: PacketSpec): Uint8Array {
   return p;
 }
 
-/** An IPv6 packet; `src`/`dst` are 16-byte addresses, `ext` raw extension headers to insert. */
+/**
+ * An IPv6 packet; `src`/`dst` are 16-byte addresses, `ext` raw extension headers to insert.
+ *
+ * @example
+ * ```ts
+ * import { ipv6Packet } from "./frames.ts";
+ * const p = ipv6Packet({ src: new Uint8Array(16), dst: new Uint8Array(16), proto: 58 });
+ * console.assert(p[0] >> 4 === 6 && p[6] === 58);
+ * ```
+ */
 export function ipv6Packet(
   s: Omit<PacketSpec, "src" | "dst"> & {
     src: Uint8Array;
@@ -131,7 +143,16 @@ export function ipv6Packet(
   return p;
 }
 
-/** Ethernet II framing, optionally with 802.1Q/802.1ad tags (outermost first). */
+/**
+ * Ethernet II framing, optionally with 802.1Q/802.1ad tags (outermost first).
+ *
+ * @example
+ * ```ts
+ * import { ethernet, ipv4Packet } from "./frames.ts";
+ * const f = ethernet(ipv4Packet({ src: 1, dst: 2, proto: 17 }), [{ tpid: 0x8100, vid: 7 }]);
+ * console.assert(f[12] === 0x81 && f[16] === 0x08);
+ * ```
+ */
 export function ethernet(ip: Uint8Array, tags: { tpid: number; vid: number }[] = []): Uint8Array {
   const f = new Uint8Array(14 + tags.length * 4 + ip.length);
   f.set([0, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0x66, 0x77, 0x88, 0x99, 0xaa], 0);
@@ -150,7 +171,16 @@ export function ethernet(ip: Uint8Array, tags: { tpid: number; vid: number }[] =
   return f;
 }
 
-/** Linux cooked capture v1 (LINKTYPE_LINUX_SLL) framing. */
+/**
+ * Linux cooked capture v1 (LINKTYPE_LINUX_SLL) framing.
+ *
+ * @example
+ * ```ts
+ * import { ipv4Packet, sll } from "./frames.ts";
+ * const f = sll(ipv4Packet({ src: 1, dst: 2, proto: 17 }));
+ * console.assert(f[14] === 0x08 && f[15] === 0x00);
+ * ```
+ */
 export function sll(ip: Uint8Array): Uint8Array {
   const f = new Uint8Array(16 + ip.length);
   f[1] = 0; // packet type: to us
@@ -163,7 +193,16 @@ export function sll(ip: Uint8Array): Uint8Array {
   return f;
 }
 
-/** Linux cooked capture v2 (LINKTYPE_LINUX_SLL2) framing. */
+/**
+ * Linux cooked capture v2 (LINKTYPE_LINUX_SLL2) framing.
+ *
+ * @example
+ * ```ts
+ * import { ipv4Packet, sll2 } from "./frames.ts";
+ * const f = sll2(ipv4Packet({ src: 1, dst: 2, proto: 17 }));
+ * console.assert(f[0] === 0x08 && f.length === 20 + 28);
+ * ```
+ */
 export function sll2(ip: Uint8Array): Uint8Array {
   const f = new Uint8Array(20 + ip.length);
   const et = ip[0] >> 4 === 6 ? 0x86dd : 0x0800;
@@ -175,7 +214,15 @@ export function sll2(ip: Uint8Array): Uint8Array {
   return f;
 }
 
-/** BSD loopback (LINKTYPE_NULL, host order given by `littleEndian`; LOOP uses big endian). */
+/**
+ * BSD loopback (LINKTYPE_NULL, host order given by `littleEndian`; LOOP uses big endian).
+ *
+ * @example
+ * ```ts
+ * import { ipv4Packet, nullLoopback } from "./frames.ts";
+ * console.assert(nullLoopback(ipv4Packet({ src: 1, dst: 2, proto: 17 }))[0] === 2);
+ * ```
+ */
 export function nullLoopback(ip: Uint8Array, littleEndian = true, af6 = 30): Uint8Array {
   const f = new Uint8Array(4 + ip.length);
   const af = ip[0] >> 4 === 6 ? af6 : 2;

@@ -2,12 +2,6 @@
  * Writers for classic pcap and pcapng bytes, in either byte order and any timestamp
  * resolution, for tests, benchmarks and tools that emit captures.
  *
- * @example
- * ```ts
- * import { pcapFile } from "./pcap_writer.ts";
- * const bytes = pcapFile([{ sec: 1, nsec: 0, data: new Uint8Array(60) }], { linkType: 1 });
- * console.assert(bytes.length === 24 + 16 + 60);
- * ```
  * @module
  */
 
@@ -39,7 +33,16 @@ export interface PcapOptions {
   modified?: boolean;
 }
 
-/** The 24-byte classic pcap file header. */
+/**
+ * The 24-byte classic pcap file header.
+ *
+ * @example
+ * ```ts
+ * import { pcapHeader } from "./pcap_writer.ts";
+ * const h = pcapHeader({ linkType: 1, nanosecond: true });
+ * console.assert(new DataView(h.buffer).getUint32(0, true) === 0xa1b23c4d);
+ * ```
+ */
 export function pcapHeader(o: PcapOptions): Uint8Array {
   const h = new Uint8Array(24);
   const dv = new DataView(h.buffer);
@@ -52,7 +55,15 @@ export function pcapHeader(o: PcapOptions): Uint8Array {
   return h;
 }
 
-/** One classic pcap record (header + data). */
+/**
+ * One classic pcap record (header + data).
+ *
+ * @example
+ * ```ts
+ * import { pcapRecord } from "./pcap_writer.ts";
+ * console.assert(pcapRecord({ sec: 1, nsec: 0, data: new Uint8Array(60) }, { linkType: 1 }).length === 76);
+ * ```
+ */
 export function pcapRecord(p: WritePacket, o: PcapOptions): Uint8Array {
   const le = o.littleEndian ?? true;
   const hl = o.modified ? 24 : 16;
@@ -66,7 +77,15 @@ export function pcapRecord(p: WritePacket, o: PcapOptions): Uint8Array {
   return r;
 }
 
-/** Concatenates byte arrays. */
+/**
+ * Concatenates byte arrays.
+ *
+ * @example
+ * ```ts
+ * import { concat } from "./pcap_writer.ts";
+ * console.assert(concat([Uint8Array.of(1), Uint8Array.of(2, 3)]).length === 3);
+ * ```
+ */
 export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
@@ -77,7 +96,16 @@ export function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A whole classic pcap file. */
+/**
+ * A whole classic pcap file.
+ *
+ * @example
+ * ```ts
+ * import { pcapFile } from "./pcap_writer.ts";
+ * const bytes = pcapFile([{ sec: 1, nsec: 0, data: new Uint8Array(60) }], { linkType: 1 });
+ * console.assert(bytes.length === 24 + 16 + 60);
+ * ```
+ */
 export function pcapFile(packets: WritePacket[], o: PcapOptions): Uint8Array {
   return concat([pcapHeader(o), ...packets.map((p) => pcapRecord(p, o))]);
 }
@@ -114,7 +142,16 @@ function option(code: number, value: Uint8Array, le: boolean): Uint8Array {
   return o;
 }
 
-/** A pcapng section: SHB, one IDB per interface, then one EPB per packet. */
+/**
+ * A pcapng section: SHB, one IDB per interface, then one EPB per packet.
+ *
+ * @example
+ * ```ts
+ * import { pcapngSection } from "./pcap_writer.ts";
+ * const s = pcapngSection([{ linkType: 1, tsresol: 9 }], [{ sec: 1, nsec: 2, data: new Uint8Array(60) }]);
+ * console.assert(new DataView(s.buffer).getUint32(0, true) === 0x0a0d0d0a);
+ * ```
+ */
 export function pcapngSection(
   ifaces: NgInterface[],
   packets: WritePacket[],

@@ -4,13 +4,6 @@
  * unreachable), ICMP echo sweeps, UDP probes and a long tail of one-off sources. The same seed
  * always gives the same bytes. Writes classic pcap (Ethernet, µs) in large blocks.
  *
- * @example
- * ```ts
- * import { generateScenario } from "./scenario.ts";
- * const chunks: Uint8Array[] = [];
- * const info = generateScenario({ packets: 1000, seed: 1 }, (b) => chunks.push(b.slice()));
- * console.assert(info.packets === 1000 && chunks.length > 0);
- * ```
  * @module
  */
 
@@ -47,7 +40,17 @@ export interface ScenarioInfo {
 
 const REC = 16 + 60; // record header + Ethernet/IPv4/TCP padded to the Ethernet minimum
 
-/** Generates the capture, handing out blocks of bytes to `write` (the block is reused). */
+/**
+ * Generates the capture, handing out blocks of bytes to `write` (the block is reused).
+ *
+ * @example
+ * ```ts
+ * import { generateScenario } from "./scenario.ts";
+ * const chunks: Uint8Array[] = [];
+ * const info = generateScenario({ packets: 1000, seed: 1 }, (b) => chunks.push(b.slice()));
+ * console.assert(info.packets === 1000 && chunks.length > 0);
+ * ```
+ */
 export function generateScenario(
   o: ScenarioOptions,
   write: (block: Uint8Array) => void,

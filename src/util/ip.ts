@@ -10,12 +10,28 @@
  * @module
  */
 
-/** Dotted-quad form of a uint32 address. */
+/**
+ * Dotted-quad form of a uint32 address.
+ *
+ * @example
+ * ```ts
+ * import { formatIpv4 } from "./ip.ts";
+ * console.assert(formatIpv4(0xc0000201) === "192.0.2.1");
+ * ```
+ */
 export function formatIpv4(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
 
-/** Parses a dotted quad into a uint32, or returns -1 if it is not one. */
+/**
+ * Parses a dotted quad into a uint32, or returns -1 if it is not one.
+ *
+ * @example
+ * ```ts
+ * import { parseIpv4 } from "./ip.ts";
+ * console.assert(parseIpv4("192.0.2.1") === 0xc0000201 && parseIpv4("1.2.3") === -1);
+ * ```
+ */
 export function parseIpv4(s: string): number {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
   if (!m) return -1;

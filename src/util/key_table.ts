@@ -9,13 +9,6 @@
  * usually touches a single cache line; linear probing with backward-shift deletion keeps probe
  * chains short without tombstones.
  *
- * @example
- * ```ts
- * import { KeyTable } from "./key_table.ts";
- * const t = new KeyTable(1);
- * const a = t.add1(0x0a000001);
- * console.assert(t.added && t.add1(0x0a000001) === a && !t.added && t.size === 1);
- * ```
  * @module
  */
 
@@ -37,7 +30,17 @@ function hash2(a: number, b: number): number {
   return mix(Math.imul(a, GOLDEN) ^ Math.imul(b ^ (a >>> 15), 0x85ebca77));
 }
 
-/** Hash table mapping keys of `width` uint32 words to dense entry numbers. */
+/**
+ * Hash table mapping keys of `width` uint32 words to dense entry numbers.
+ *
+ * @example
+ * ```ts
+ * import { KeyTable } from "./key_table.ts";
+ * const t = new KeyTable(1);
+ * const a = t.add1(0x0a000001);
+ * console.assert(t.added && t.add1(0x0a000001) === a && !t.added && t.size === 1);
+ * ```
+ */
 export class KeyTable {
   /** Words per key. */
   readonly width: number;
