@@ -26,8 +26,11 @@ export interface LiveCaptureOptions {
 
 /** Kernel/libpcap counters tcpdump reports when it exits. */
 export interface CaptureStats {
+  /** Packets tcpdump wrote. */
   captured: number;
+  /** Packets the filter received (libpcap's count). */
   received: number;
+  /** Packets the kernel dropped for lack of buffer space. */
   dropped: number;
 }
 

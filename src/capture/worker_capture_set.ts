@@ -32,8 +32,11 @@ export interface WorkerCaptureSetOptions {
  * ```
  */
 export class WorkerCaptureSet {
+  /** The input paths, in order. */
   readonly paths: readonly string[];
+  /** Sum of the input sizes (undefined for pipes). */
   readonly totalBytes: number | undefined;
+  /** The packets of all inputs. */
   readonly readable: ReadableStream<PacketBatch>;
   #error: DarknetError | undefined;
   #bytesRead = 0;

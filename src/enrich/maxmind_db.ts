@@ -16,15 +16,21 @@ export type MaxMindKind = "asn" | "city";
 
 /** ASN fields of an event (zero values when the address is not in the database). */
 export interface AsnInfo {
+  /** Autonomous system number (0 if unknown). */
   asn: number;
+  /** Its organisation (empty if unknown). */
   org: string;
 }
 
 /** City fields of an event (zero values when the address is not in the database). */
 export interface CityInfo {
+  /** Latitude (0 if unknown). */
   lat: number;
+  /** Longitude (0 if unknown). */
   long: number;
+  /** Country ISO code. */
   country: string;
+  /** City, English name. */
   city: string;
 }
 

@@ -18,7 +18,9 @@ import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../util/ip.ts";
 
 /** A match: the routed prefix and its first origin AS. */
 export interface PrefixMatch {
+  /** The routed prefix, `address/length`. */
   prefix: string;
+  /** Its first origin AS. */
   asn: number;
 }
 

@@ -21,7 +21,9 @@ import { parseIpv4, parseIpv6 } from "../util/ip.ts";
 
 /** A DNS server address. */
 export interface DnsServer {
+  /** Server address. */
   ipAddr: string;
+  /** Server port (53 by default). */
   port: number;
 }
 
@@ -122,15 +124,21 @@ export function ptrName(ip: string): string {
  * ```
  */
 export class ReverseDns {
+  /** Servers asked. */
   readonly servers: DnsServer[];
+  /** Per-query timeout, ms. */
   readonly timeoutMs: number;
+  /** Retries after a failed query. */
   readonly retries: number;
+  /** Queries in flight at most. */
   readonly concurrency: number;
+  /** Counters of the run. */
   readonly stats: DnsStats = { lookups: 0, answered: 0, nxdomain: 0, failed: 0, timeouts: 0 };
   readonly #cache = new Map<string, Promise<string[]>>();
   #inFlight = 0;
   readonly #waiting: (() => void)[] = [];
 
+  /** Creates a resolver (no query is sent until {@link lookup}). */
   constructor(o: ReverseDnsOptions) {
     if (o.servers.length === 0) throw new UsageError("--dns needs at least one server");
     this.servers = o.servers;
