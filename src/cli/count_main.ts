@@ -6,13 +6,31 @@
  */
 
 import { UsageError } from "../errors.ts";
-import { intFlag, parseFlags, pathList, reportError, runCli } from "./_cli.ts";
+import { intFlag, numFlag, parseFlags, pathList, reportError, runCli } from "./_cli.ts";
+import { countEvents, formatEventSummary } from "./count_events.ts";
 import { countPcap, formatPacketSummary } from "./count_pcap.ts";
 
 /** `count --help` text. */
-export const COUNT_HELP = `Usage: count --pcap CAPTURE... [--top N] [--json]
+export const COUNT_HELP = `Usage: count EVENTFILE... [--outdir DIR] [--top N] [--json] [flags]
+       count --pcap CAPTURE... [--top N] [--json]
 
-Packet-level statistics of captures: packets and bytes per traffic type, IP version and link
+Event statistics (count EVENTFILE...): reads event files written by parse (or by Merit's
+darknet-events): JSON arrays or NDJSON, plain or gzip, several at once; writes CSV files into
+--outdir and prints a summary:
+  counts.csv                per (traffic, port): events, packets, bytes, unique sources
+  small_counts.csv, large_counts.csv   the same for scans below / at or above --large-coverage
+  coverage.csv, rates.csv   distributions (CDF) of coverage (UniqueDests / telescope size, log
+                            buckets) and of the global scan rate (decade buckets)
+  country_counts.csv        per (country, traffic, port) with at least --min-events events
+  country_total_counts.csv, asn_counts.csv
+  zmap_*, masscan_*, mirai_*   port and country counts, coverage and rate CDFs per fingerprint
+
+  --outdir DIR          where the CSV files go (default ./out)
+  --telescope-size N    telescope size in addresses (default 475136)
+  --large-coverage X    coverage that makes a scan "large" (default 0.1)
+  --min-events N        minimum events of a country_counts.csv row (default 1)
+
+Packet statistics (count --pcap): packets and bytes per traffic type, IP version and link
 type; unique sources and destinations; first and last timestamp; top sources and ports; decode
 problems by kind and unsupported link types.
 
@@ -34,6 +52,10 @@ export async function countMain(args: string[]): Promise<number> {
   const { values, after } = parseFlags(args, {
     pcap: { type: "string", multiple: true },
     top: { type: "string" },
+    outdir: { type: "string" },
+    "telescope-size": { type: "string" },
+    "large-coverage": { type: "string" },
+    "min-events": { type: "string" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -43,7 +65,21 @@ export async function countMain(args: string[]): Promise<number> {
   }
   const top = intFlag("top", values.top, 10);
   if (values.pcap === undefined) {
-    throw new UsageError("give captures with --pcap (event-file statistics are not built yet)");
+    const files = after[""] ?? [];
+    if (files.length === 0) throw new UsageError("give event files (or --pcap CAPTURE...)");
+    const outdir = String(values.outdir ?? "out");
+    const r = await countEvents(files, {
+      outdir,
+      top,
+      telescopeSize: intFlag("telescope-size", values["telescope-size"], 475136, 1),
+      largeCoverage: numFlag("large-coverage", values["large-coverage"], 0.1),
+      minEvents: intFlag("min-events", values["min-events"], 1),
+    });
+    console.log(
+      values.json ? JSON.stringify(r.summary, null, 2) : formatEventSummary(r.summary, outdir),
+    );
+    if (r.error) return reportError("count", r.error);
+    return 0;
   }
   if (after[""]?.length) {
     throw new UsageError(`unexpected argument "${after[""][0]}" (paths follow --pcap)`);

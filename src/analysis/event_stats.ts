@@ -1,0 +1,270 @@
+/**
+ * General statistics of events (the aggregator behind `count EVENTFILE...`): counts per
+ * (traffic, port), coverage and scan-rate distributions, small versus large scans, per-country
+ * and per-AS counts, and all of that again for each scanner fingerprint (ZMap, Masscan, Mirai).
+ * Events are added one at a time; nothing but the aggregates is kept.
+ *
+ * @module
+ */
+
+import { trafficName } from "../decode/traffic.ts";
+import type { EventJson } from "../events/darknet_event.ts";
+import { toCsv } from "./_csv.ts";
+
+/** Options of {@link EventStats}. */
+export interface EventStatsOptions {
+  /** Telescope size in addresses (default 475,136). */
+  telescopeSize?: number;
+  /** Coverage at or above which a scan is "large" (default 0.1). */
+  largeCoverage?: number;
+  /** Minimum events for a row of the per-country table (default 1). */
+  minEvents?: number;
+}
+
+interface Tally {
+  events: number;
+  packets: number;
+  bytes: number;
+  sources: Set<string>;
+}
+
+const newTally = (): Tally => ({ events: 0, packets: 0, bytes: 0, sources: new Set() });
+
+// Coverage buckets: 10 per decade from 1e-6 to 1; rate buckets: decades from 1e-3 to 1e12.
+const COVERAGE_EDGES = Array.from({ length: 61 }, (_, i) => 10 ** (-6 + i / 10));
+const RATE_EDGES = Array.from({ length: 16 }, (_, i) => 10 ** (i - 3));
+
+class Histogram {
+  readonly edges: number[];
+  readonly counts: number[];
+  above = 0; // beyond the last edge (or infinite)
+  n = 0;
+  constructor(edges: number[]) {
+    this.edges = edges;
+    this.counts = new Array(edges.length).fill(0);
+  }
+  add(x: number): void {
+    this.n++;
+    // First edge ≥ x (binary search).
+    let lo = 0;
+    let hi = this.edges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.edges[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === this.edges.length) this.above++;
+    else this.counts[lo]++;
+  }
+  csv(label: string): string {
+    let cum = 0;
+    const rows: (string | number)[][] = this.edges.map((e, i) => {
+      cum += this.counts[i];
+      return [Number(e.toPrecision(6)), this.counts[i], cum, this.n ? cum / this.n : 0];
+    });
+    rows.push(["inf", this.above, this.n, this.n ? 1 : 0]);
+    return toCsv([`${label}_at_most`, "events", "cumulative_events", "cumulative_fraction"], rows);
+  }
+}
+
+class Breakdown {
+  readonly byPort = new Map<string, Tally>();
+  readonly small = new Map<string, Tally>();
+  readonly large = new Map<string, Tally>();
+  readonly byCountryPort = new Map<string, Tally>();
+  readonly byCountry = new Map<string, Tally>();
+  readonly byAsn = new Map<number, Tally & { org: string }>();
+  readonly coverage = new Histogram(COVERAGE_EDGES);
+  readonly rates = new Histogram(RATE_EDGES);
+  events = 0;
+  packets = 0;
+  bytes = 0;
+
+  add(e: EventJson, coverage: number, rate: number, large: boolean): void {
+    const tally = (m: Map<string, Tally>, k: string) => {
+      let t = m.get(k);
+      if (!t) m.set(k, t = newTally());
+      t.events++;
+      t.packets += e.Packets;
+      t.bytes += e.Bytes;
+      t.sources.add(e.SourceIP);
+    };
+    const key = `${e.Traffic}|${e.Port}`;
+    tally(this.byPort, key);
+    tally(large ? this.large : this.small, key);
+    tally(this.byCountryPort, `${e.Country}|${key}`);
+    tally(this.byCountry, e.Country);
+    let a = this.byAsn.get(e.ASN);
+    if (!a) this.byAsn.set(e.ASN, a = { ...newTally(), org: e.Org });
+    a.events++;
+    a.packets += e.Packets;
+    a.bytes += e.Bytes;
+    a.sources.add(e.SourceIP);
+    this.coverage.add(coverage);
+    this.rates.add(rate);
+    this.events++;
+    this.packets += e.Packets;
+    this.bytes += e.Bytes;
+  }
+}
+
+function portRows(m: Map<string, Tally>): (string | number)[][] {
+  return [...m].map(([k, t]) => {
+    const [traffic, port] = k.split("|").map(Number);
+    return [trafficName(traffic), traffic, port, t.events, t.packets, t.bytes, t.sources.size];
+  }).sort((a, b) =>
+    (b[3] as number) - (a[3] as number) || (a[1] as number) - (b[1] as number) ||
+    (a[2] as number) - (b[2] as number)
+  );
+}
+
+const PORT_HEADER = [
+  "traffic",
+  "traffic_code",
+  "port",
+  "events",
+  "packets",
+  "bytes",
+  "unique_sources",
+];
+
+/** Event statistics. */
+export class EventStats {
+  readonly telescopeSize: number;
+  readonly largeCoverage: number;
+  readonly minEvents: number;
+  readonly #all = new Breakdown();
+  readonly #fp = { zmap: new Breakdown(), masscan: new Breakdown(), mirai: new Breakdown() };
+
+  /**
+   * Creates an empty aggregator.
+   *
+   * @example
+   * ```ts
+   * import { EventStats } from "./event_stats.ts";
+   * const s = new EventStats({ telescopeSize: 65536 });
+   * s.add({ SourceIP: "192.0.2.1", Traffic: 11, Port: 23, Packets: 10, Bytes: 600, UniqueDests: 10 } as never);
+   * console.assert(s.summary(5).events === 1);
+   * ```
+   */
+  constructor(o: EventStatsOptions = {}) {
+    this.telescopeSize = o.telescopeSize ?? 475136;
+    this.largeCoverage = o.largeCoverage ?? 0.1;
+    this.minEvents = o.minEvents ?? 1;
+  }
+
+  /** Adds one event. */
+  add(e: EventJson): void {
+    e.Country ??= "";
+    e.ASN ??= 0;
+    e.Org ??= "";
+    const coverage = (e.UniqueDests ?? 0) / this.telescopeSize;
+    const dur = (Date.parse(e.Last) - Date.parse(e.First)) / 1000;
+    const rate = dur > 0 ? (e.Packets * (4294967296 / this.telescopeSize)) / dur : Infinity;
+    const large = coverage >= this.largeCoverage;
+    this.#all.add(e, coverage, rate, large);
+    if (e.Zmap) this.#fp.zmap.add(e, coverage, rate, large);
+    if (e.Masscan) this.#fp.masscan.add(e, coverage, rate, large);
+    if (e.Mirai) this.#fp.mirai.add(e, coverage, rate, large);
+  }
+
+  /** The CSV files, by name. */
+  files(): Record<string, string> {
+    const b = this.#all;
+    const out: Record<string, string> = {
+      "counts.csv": toCsv(PORT_HEADER, portRows(b.byPort)),
+      "small_counts.csv": toCsv(PORT_HEADER, portRows(b.small)),
+      "large_counts.csv": toCsv(PORT_HEADER, portRows(b.large)),
+      "coverage.csv": b.coverage.csv("coverage"),
+      "rates.csv": b.rates.csv("rate_pps"),
+      "country_counts.csv": toCsv(
+        ["country", "traffic", "traffic_code", "port", "events", "packets"],
+        [...b.byCountryPort].filter(([, t]) => t.events >= this.minEvents).map(([k, t]) => {
+          const [country, traffic, port] = k.split("|");
+          return [
+            country,
+            trafficName(Number(traffic)),
+            Number(traffic),
+            Number(port),
+            t.events,
+            t.packets,
+          ];
+        }).sort((x, y) =>
+          (y[4] as number) - (x[4] as number) || String(x[0]).localeCompare(String(y[0]))
+        ),
+      ),
+      "country_total_counts.csv": toCsv(
+        ["country", "events", "packets", "unique_sources"],
+        [...b.byCountry].map(([c, t]) => [c, t.events, t.packets, t.sources.size])
+          .sort((x, y) =>
+            (y[1] as number) - (x[1] as number) || String(x[0]).localeCompare(String(y[0]))
+          ),
+      ),
+      "asn_counts.csv": toCsv(
+        ["asn", "org", "events", "packets", "unique_sources"],
+        [...b.byAsn].map(([a, t]) => [a, t.org, t.events, t.packets, t.sources.size])
+          .sort((x, y) =>
+            (y[2] as number) - (x[2] as number) || (x[0] as number) - (y[0] as number)
+          ),
+      ),
+    };
+    for (const [name, f] of Object.entries(this.#fp)) {
+      out[`${name}_port_counts.csv`] = toCsv(PORT_HEADER, portRows(f.byPort));
+      out[`${name}_country_counts.csv`] = toCsv(
+        ["country", "events", "packets", "unique_sources"],
+        [...f.byCountry].map(([c, t]) => [c, t.events, t.packets, t.sources.size])
+          .sort((x, y) =>
+            (y[1] as number) - (x[1] as number) || String(x[0]).localeCompare(String(y[0]))
+          ),
+      );
+      out[`${name}_coverage.csv`] = f.coverage.csv("coverage");
+      out[`${name}_rates.csv`] = f.rates.csv("rate_pps");
+    }
+    return out;
+  }
+
+  /** Totals and the `top` (traffic, port) pairs by events. */
+  summary(top: number): EventSummary {
+    const b = this.#all;
+    return {
+      events: b.events,
+      packets: b.packets,
+      bytes: b.bytes,
+      largeEvents: [...b.large.values()].reduce((n, t) => n + t.events, 0),
+      fingerprints: {
+        zmap: this.#fp.zmap.events,
+        masscan: this.#fp.masscan.events,
+        mirai: this.#fp.mirai.events,
+      },
+      topPorts: portRows(b.byPort).slice(0, top).map((r) => ({
+        traffic: String(r[0]),
+        port: Number(r[2]),
+        events: Number(r[3]),
+        packets: Number(r[4]),
+        uniqueSources: Number(r[6]),
+      })),
+    };
+  }
+}
+
+/** Result of {@link EventStats.summary} (the `--json` output of `count`). */
+export interface EventSummary {
+  /** Events read. */
+  events: number;
+  /** Their packets. */
+  packets: number;
+  /** Their bytes. */
+  bytes: number;
+  /** Events with coverage at or above `--large-coverage`. */
+  largeEvents: number;
+  /** Events per fingerprint. */
+  fingerprints: { zmap: number; masscan: number; mirai: number };
+  /** The (traffic, port) pairs with the most events. */
+  topPorts: {
+    traffic: string;
+    port: number;
+    events: number;
+    packets: number;
+    uniqueSources: number;
+  }[];
+}
