@@ -8,14 +8,15 @@
 import { runCli } from "./src/cli/_cli.ts";
 import { countMain } from "./src/cli/count_main.ts";
 import { parseMain } from "./src/cli/parse_main.ts";
+import { timeseriesMain } from "./src/cli/timeseries_main.ts";
 import { UsageError } from "./src/errors.ts";
 
 const USAGE = `Usage: main.ts COMMAND [flags]
 
 Commands:
-  count       statistics: 'count --pcap CAPTURE...' for packets
   parse       captures to darknet events
-  timeseries  (not built yet) time series of events
+  count       statistics: 'count EVENTFILE...' for events, 'count --pcap CAPTURE...' for packets
+  timeseries  time series of events, with alerts and charts
 
 Run 'main.ts COMMAND --help' for a command's flags.`;
 
@@ -26,6 +27,8 @@ async function dispatch(args: string[]): Promise<number> {
       return await countMain(rest);
     case "parse":
       return await parseMain(rest);
+    case "timeseries":
+      return await timeseriesMain(rest);
     case "-h":
     case "--help":
     case "help":

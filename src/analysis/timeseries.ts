@@ -1,0 +1,346 @@
+/**
+ * Time series of events: events binned by input file or by time, grouped into series (by
+ * traffic and port, country, ASN or fingerprint), with per-bin metrics (events, packets, bytes,
+ * unique sources), a moving average and the original tool's deviation
+ * `(x − MA_prev) / MA_prev`, growth alerts, a robust anomaly score (median/MAD z-score over the
+ * bins before) and the Jaccard overlap of consecutive bins' source sets.
+ *
+ * @module
+ */
+
+import { trafficName } from "../decode/traffic.ts";
+import type { EventJson } from "../events/darknet_event.ts";
+import { toCsv } from "./_csv.ts";
+
+/** How events are grouped into series. */
+export type SeriesBy = "traffic,port" | "country" | "asn" | "fingerprint";
+
+/** Options of {@link TimeSeries}. */
+export interface TimeSeriesOptions {
+  /** Series grouping (default traffic,port). */
+  by?: SeriesBy;
+  /** Bin length in seconds by event First time; 0 = one bin per input file (default). */
+  binSeconds?: number;
+  /** Moving-average window in bins (default 3). */
+  window?: number;
+  /** Growth alert: deviation of events at least this (default 0.25). */
+  alertGrowth?: number;
+  /** Either alert only on bins with at least this many events (default 500). */
+  alertMinEvents?: number;
+  /** Robust z-score alert threshold (default 3.5). */
+  alertZ?: number;
+}
+
+interface Cell {
+  events: number;
+  packets: number;
+  bytes: number;
+  sources: Set<string>;
+}
+
+/** One computed series. */
+export interface SeriesResult {
+  /** Series key, e.g. `TCPSYN/23`, `GB`, `AS64500`, `zmap`, or `total`. */
+  key: string;
+  /** Per bin: events, packets, bytes, unique sources. */
+  events: number[];
+  packets: number[];
+  bytes: number[];
+  sources: number[];
+  /** Moving averages over the window. */
+  maPackets: number[];
+  maEvents: number[];
+  /** (x − MA of the bins before) / that MA; 0 where undefined. */
+  devPackets: number[];
+  devEvents: number[];
+  /** Robust z-scores against the bins before (0 where fewer than 3 bins precede). */
+  zPackets: number[];
+  zEvents: number[];
+  /** Jaccard overlap of the source sets of this bin and the one before (NaN for the first). */
+  jaccard: number[];
+}
+
+/** An alert raised on a series at a bin. */
+export interface Alert {
+  series: string;
+  bin: string;
+  kind: "growth" | "zscore";
+  metric: "events" | "packets";
+  value: number;
+  /** The deviation (growth) or z-score (zscore) that raised it. */
+  score: number;
+}
+
+const FP = ["zmap", "masscan", "mirai"] as const;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Robust (modified) z-score of `x` against `history`: 0.6745 (x − median) / MAD, or, when the
+ * MAD is 0, (x − median) / (1.2533 · mean absolute deviation); 0 with fewer than 3 bins before.
+ *
+ * @example
+ * ```ts
+ * import { robustZ } from "./timeseries.ts";
+ * console.assert(robustZ(10, [1, 2, 3]) === 0.6745 * 8);
+ * console.assert(robustZ(5, [1]) === 0);
+ * ```
+ */
+export function robustZ(x: number, history: number[]): number {
+  if (history.length < 3) return 0;
+  const med = median(history);
+  const mad = median(history.map((h) => Math.abs(h - med)));
+  if (mad > 0) return (0.6745 * (x - med)) / mad;
+  const meanAd = history.reduce((a, h) => a + Math.abs(h - med), 0) / history.length;
+  if (meanAd > 0) return (x - med) / (1.2533 * meanAd);
+  return x === med ? 0 : (x > med ? Infinity : -Infinity);
+}
+
+/** Collects events into bins and series. */
+export class TimeSeries {
+  readonly by: SeriesBy;
+  readonly binSeconds: number;
+  readonly window: number;
+  readonly alertGrowth: number;
+  readonly alertMinEvents: number;
+  readonly alertZ: number;
+  readonly #bins = new Map<string, number>(); // label -> index
+  readonly #labels: string[] = [];
+  readonly #series = new Map<string, Map<number, Cell>>();
+  readonly #total = new Map<number, Cell>();
+
+  /**
+   * Creates an empty collection.
+   *
+   * @example
+   * ```ts
+   * import { TimeSeries } from "./timeseries.ts";
+   * const ts = new TimeSeries({ binSeconds: 86400 });
+   * ts.add({ SourceIP: "192.0.2.1", Traffic: 11, Port: 23, Packets: 5, Bytes: 300, First: "2020-10-21T16:00:00Z" } as never, "x");
+   * console.assert(ts.result(5).total.packets[0] === 5);
+   * ```
+   */
+  constructor(o: TimeSeriesOptions = {}) {
+    this.by = o.by ?? "traffic,port";
+    this.binSeconds = o.binSeconds ?? 0;
+    this.window = o.window ?? 3;
+    this.alertGrowth = o.alertGrowth ?? 0.25;
+    this.alertMinEvents = o.alertMinEvents ?? 500;
+    this.alertZ = o.alertZ ?? 3.5;
+  }
+
+  /** The bin label of an event read from `file`. */
+  #bin(e: EventJson, file: string): number {
+    let label: string;
+    if (this.binSeconds <= 0) label = file.split("/").pop()!;
+    else {
+      const t = Math.floor(Date.parse(e.First) / 1000 / this.binSeconds) * this.binSeconds;
+      const iso = new Date(t * 1000).toISOString();
+      label = this.binSeconds % 86400 === 0
+        ? iso.slice(0, 10)
+        : this.binSeconds % 3600 === 0
+        ? `${iso.slice(0, 13)}:00`
+        : `${iso.slice(0, 19)}`;
+    }
+    let i = this.#bins.get(label);
+    if (i === undefined) {
+      i = this.#labels.length;
+      this.#bins.set(label, i);
+      this.#labels.push(label);
+    }
+    return i;
+  }
+
+  #keys(e: EventJson): string[] {
+    switch (this.by) {
+      case "country":
+        return [e.Country || "??"];
+      case "asn":
+        return [`AS${e.ASN ?? 0}`];
+      case "fingerprint": {
+        const k = FP.filter((f) =>
+          e[f === "zmap" ? "Zmap" : f === "masscan" ? "Masscan" : "Mirai"]
+        );
+        return k.length ? [...k] : ["none"];
+      }
+      default:
+        return [`${trafficName(e.Traffic)}/${e.Port}`];
+    }
+  }
+
+  /** Adds an event read from `file`. */
+  add(e: EventJson, file: string): void {
+    const bin = this.#bin(e, file);
+    const put = (m: Map<number, Cell>) => {
+      let c = m.get(bin);
+      if (!c) m.set(bin, c = { events: 0, packets: 0, bytes: 0, sources: new Set() });
+      c.events++;
+      c.packets += e.Packets;
+      c.bytes += e.Bytes ?? 0;
+      c.sources.add(e.SourceIP);
+    };
+    put(this.#total);
+    for (const k of this.#keys(e)) {
+      let m = this.#series.get(k);
+      if (!m) this.#series.set(k, m = new Map());
+      put(m);
+    }
+  }
+
+  /** Bin labels in order (time bins sorted by time, file bins in input order). */
+  get bins(): string[] {
+    return this.binSeconds > 0 ? [...this.#labels].sort() : [...this.#labels];
+  }
+
+  #compute(key: string, cells: Map<number, Cell>): SeriesResult {
+    const order = this.bins.map((l) => this.#bins.get(l)!);
+    const get = (f: (c: Cell) => number) => order.map((b) => (cells.get(b) ? f(cells.get(b)!) : 0));
+    const events = get((c) => c.events);
+    const packets = get((c) => c.packets);
+    const w = this.window;
+    const ma = (xs: number[]) =>
+      xs.map((_, i) => {
+        const from = Math.max(0, i - w + 1);
+        const part = xs.slice(from, i + 1);
+        return part.reduce((a, b) => a + b, 0) / part.length;
+      });
+    const maPackets = ma(packets);
+    const maEvents = ma(events);
+    const dev = (xs: number[], m: number[]) =>
+      xs.map((x, i) => (i > 0 && m[i - 1] > 0 ? (x - m[i - 1]) / m[i - 1] : 0));
+    const z = (xs: number[]) => xs.map((x, i) => robustZ(x, xs.slice(0, i)));
+    const sets = order.map((b) => cells.get(b)?.sources ?? new Set<string>());
+    const jaccard = sets.map((s, i) => {
+      if (i === 0) return NaN;
+      const prev = sets[i - 1];
+      let inter = 0;
+      for (const x of s) if (prev.has(x)) inter++;
+      const union = s.size + prev.size - inter;
+      return union === 0 ? NaN : inter / union;
+    });
+    return {
+      key,
+      events,
+      packets,
+      bytes: get((c) => c.bytes),
+      sources: get((c) => c.sources.size),
+      maPackets,
+      maEvents,
+      devPackets: dev(packets, maPackets),
+      devEvents: dev(events, maEvents),
+      zPackets: z(packets),
+      zEvents: z(events),
+      jaccard,
+    };
+  }
+
+  /**
+   * The total series, the selected series (`names`, or else the `top` by packets) and their
+   * alerts.
+   */
+  result(
+    top: number,
+    names: string[] = [],
+  ): { total: SeriesResult; series: SeriesResult[]; alerts: Alert[] } {
+    const total = this.#compute("total", this.#total);
+    let keys: string[];
+    if (names.length) keys = names.filter((k) => this.#series.has(k));
+    else {
+      const sum = (m: Map<number, Cell>) => [...m.values()].reduce((a, c) => a + c.packets, 0);
+      keys = [...this.#series.keys()].sort((a, b) =>
+        sum(this.#series.get(b)!) - sum(this.#series.get(a)!) || (a < b ? -1 : 1)
+      )
+        .slice(0, top);
+    }
+    const series = keys.map((k) => this.#compute(k, this.#series.get(k)!));
+    const bins = this.bins;
+    const alerts: Alert[] = [];
+    for (const s of [total, ...series]) {
+      for (let i = 0; i < bins.length; i++) {
+        if (s.devEvents[i] >= this.alertGrowth && s.events[i] >= this.alertMinEvents) {
+          alerts.push({
+            series: s.key,
+            bin: bins[i],
+            kind: "growth",
+            metric: "events",
+            value: s.events[i],
+            score: s.devEvents[i],
+          });
+        }
+        for (
+          const [metric, zs, xs] of [["packets", s.zPackets, s.packets], [
+            "events",
+            s.zEvents,
+            s.events,
+          ]] as const
+        ) {
+          if (Math.abs(zs[i]) >= this.alertZ && s.events[i] >= this.alertMinEvents) {
+            alerts.push({
+              series: s.key,
+              bin: bins[i],
+              kind: "zscore",
+              metric,
+              value: xs[i],
+              score: zs[i],
+            });
+          }
+        }
+      }
+    }
+    return { total, series, alerts };
+  }
+}
+
+/** The original tool's CSV header, then this tool's extra columns. */
+export const SERIES_HEADER = [
+  "Day",
+  "Packets",
+  "Events",
+  "Moving Average Packets",
+  "Moving Average Events",
+  "Daily Packet Deviation",
+  "Daily Event Deviation",
+  "Bytes",
+  "Unique Sources",
+  "Packet Z",
+  "Event Z",
+  "Source Jaccard",
+];
+
+/**
+ * A series as CSV with {@link SERIES_HEADER}.
+ *
+ * @example
+ * ```ts
+ * import { seriesCsv, TimeSeries } from "./timeseries.ts";
+ * const ts = new TimeSeries();
+ * ts.add({ SourceIP: "192.0.2.1", Traffic: 11, Port: 23, Packets: 5, Bytes: 300 } as never, "day1.json");
+ * console.assert(seriesCsv(ts.result(1).total, ts.bins).startsWith("Day,Packets,Events"));
+ * ```
+ */
+export function seriesCsv(s: SeriesResult, bins: string[]): string {
+  const r = (
+    x: number,
+  ) => (Number.isFinite(x) ? Number(x.toFixed(6)) : Number.isNaN(x) ? "" : x > 0 ? "inf" : "-inf");
+  return toCsv(
+    SERIES_HEADER,
+    bins.map((b, i) => [
+      b,
+      s.packets[i],
+      s.events[i],
+      r(s.maPackets[i]),
+      r(s.maEvents[i]),
+      r(s.devPackets[i]),
+      r(s.devEvents[i]),
+      s.bytes[i],
+      s.sources[i],
+      r(s.zPackets[i]),
+      r(s.zEvents[i]),
+      r(s.jaccard[i]),
+    ]),
+  );
+}

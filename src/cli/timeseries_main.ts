@@ -1,0 +1,249 @@
+/**
+ * The `timeseries` command: time series of events with trends, alerts and charts. Entry point
+ * of the compiled `timeseries` binary.
+ *
+ * @module
+ */
+
+import { readEvents } from "../analysis/event_reader.ts";
+import { lineChart } from "../analysis/svg_chart.ts";
+import { toCsv } from "../analysis/_csv.ts";
+import {
+  type Alert,
+  type SeriesBy,
+  seriesCsv,
+  type SeriesResult,
+  TimeSeries,
+} from "../analysis/timeseries.ts";
+import { DarknetError, ioError, UsageError } from "../errors.ts";
+import { trafficCode, trafficName } from "../decode/traffic.ts";
+import { formatTable, intFlag, numFlag, parseFlags, reportError, runCli } from "./_cli.ts";
+
+/** `timeseries --help` text. */
+export const TIMESERIES_HELP = `Usage: timeseries EVENTFILE... [--outdir DIR] [flags]
+
+Time series of events (files written by parse or by Merit's darknet-events: JSON arrays or
+NDJSON, plain or gzip): per bin and series, events, packets, bytes and unique sources, a moving
+average and the deviation (x - MA_prev) / MA_prev, growth alerts, a robust anomaly score
+(median/MAD z-score against the bins before) and the overlap (Jaccard) of consecutive bins'
+sources. Writes into --outdir:
+  timeseries_total_volume.csv   all events
+  series_<KEY>.csv              one per series (header: Day, Packets, Events, Moving Average
+                                Packets, Moving Average Events, Daily Packet Deviation, Daily
+                                Event Deviation, then Bytes, Unique Sources, Packet Z, Event Z,
+                                Source Jaccard)
+  alerts.csv, summary.json
+  total_volume.svg, series_<KEY>.svg, report.html (self-contained; alerts marked in red)
+
+  --outdir DIR            output directory (default ./out)
+  --bin file|hour|day|S   one bin per input file (default, as the original: a file a day), or
+                          by event First time: an hour, a day, or S seconds
+  --by KEY                series by traffic,port (default), country, asn or fingerprint
+  --top K                 the K series with the most packets (default 5)
+  --series SPEC           name series instead, repeatable: traffic=11,port=23 (or
+                          traffic=TCPSYN,port=23), country=GB, asn=64500, fingerprint=mirai
+  --window N              moving-average window in bins (default 3)
+  --alert-growth X        growth alert when the event deviation is at least X (default 0.25)
+  --alert-z Z             anomaly alert when |robust z| of packets or events >= Z (default 3.5)
+  --alert-min-events N    either alert only on bins with at least N events (default 500)
+  --json                  print the summary as JSON
+  -h, --help              show this help
+
+Exit status: 0 ok, 2 bad command line, 65 malformed event file, 74 I/O error.
+`;
+
+function seriesKey(spec: string, by: SeriesBy): string {
+  const kv = Object.fromEntries(spec.split(",").map((p) => p.split("=").map((x) => x.trim())));
+  const bad = () => new UsageError(`--series: "${spec}" does not name a ${by} series`);
+  if (by === "traffic,port") {
+    const t = trafficCode(String(kv.traffic ?? ""));
+    if (t < 0 || !/^\d+$/.test(String(kv.port ?? ""))) throw bad();
+    return `${trafficName(t)}/${Number(kv.port)}`;
+  }
+  if (by === "country" && kv.country) return String(kv.country).toUpperCase();
+  if (by === "asn" && /^\d+$/.test(String(kv.asn ?? ""))) return `AS${kv.asn}`;
+  if (
+    by === "fingerprint" && ["zmap", "masscan", "mirai", "none"].includes(String(kv.fingerprint))
+  ) {
+    return String(kv.fingerprint);
+  }
+  throw bad();
+}
+
+const safe = (k: string) => k.replace(/[^A-Za-z0-9._-]+/g, "_");
+
+function chart(s: SeriesResult, bins: string[], alerts: Alert[], title: string): string {
+  const marks = alerts.filter((a) => a.series === s.key).map((a) => ({
+    index: bins.indexOf(a.bin),
+    text: `${a.kind} alert: ${a.metric} ${a.value} (score ${
+      Number.isFinite(a.score) ? a.score.toFixed(2) : a.score
+    })`,
+  }));
+  return lineChart({
+    title,
+    labels: bins,
+    unit: "packets per bin",
+    lines: [
+      { name: "packets", values: s.packets, color: "#1f6fb4" },
+      { name: "moving average", values: s.maPackets, color: "#888", dashed: true },
+    ],
+    markers: marks,
+  });
+}
+
+function report(
+  bins: string[],
+  total: SeriesResult,
+  series: SeriesResult[],
+  alerts: Alert[],
+): string {
+  const esc = (x: string) => x.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const rows = alerts.map((a) =>
+    `<tr><td>${esc(a.series)}</td><td>${
+      esc(a.bin)
+    }</td><td>${a.kind}</td><td>${a.metric}</td><td>${a.value}</td><td>${
+      Number.isFinite(a.score) ? a.score.toFixed(2) : a.score
+    }</td></tr>`
+  ).join("\n");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>darknet-events time series</title>
+<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,td:nth-child(2),td:nth-child(3),td:nth-child(4){text-align:left}figure{margin:1em 0}</style>
+</head><body>
+<h1>darknet-events time series</h1>
+<p>${bins.length} bins (${esc(bins[0] ?? "")} to ${
+    esc(bins.at(-1) ?? "")
+  }), ${series.length} series, ${alerts.length} alerts.</p>
+<figure id="total">${chart(total, bins, alerts, "Total volume")}</figure>
+${
+    series.map((s) =>
+      `<figure class="series">${chart(s, bins, alerts, `Series ${s.key}`)}</figure>`
+    ).join("\n")
+  }
+<h2>Alerts</h2>
+<table id="alerts"><tr><th>series</th><th>bin</th><th>kind</th><th>metric</th><th>value</th><th>score</th></tr>
+${rows}
+</table>
+</body></html>
+`;
+}
+
+/** Runs `timeseries` with command-line arguments; returns the exit code. */
+export async function timeseriesMain(args: string[]): Promise<number> {
+  const { values, after } = parseFlags(args, {
+    outdir: { type: "string" },
+    bin: { type: "string" },
+    by: { type: "string" },
+    top: { type: "string" },
+    series: { type: "string", multiple: true },
+    window: { type: "string" },
+    "alert-growth": { type: "string" },
+    "alert-min-events": { type: "string" },
+    "alert-z": { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    console.log(TIMESERIES_HELP);
+    return 0;
+  }
+  const files = after[""] ?? [];
+  if (files.length === 0) throw new UsageError("give event files");
+  const by = String(values.by ?? "traffic,port") as SeriesBy;
+  if (!["traffic,port", "country", "asn", "fingerprint"].includes(by)) {
+    throw new UsageError(`--by: expected traffic,port, country, asn or fingerprint, got "${by}"`);
+  }
+  const binText = String(values.bin ?? "file");
+  const binSeconds = binText === "file"
+    ? 0
+    : binText === "hour"
+    ? 3600
+    : binText === "day"
+    ? 86400
+    : intFlag("bin", binText, 0, 1);
+  const names = ((values.series as string[] | undefined) ?? []).map((s) => seriesKey(s, by));
+  const ts = new TimeSeries({
+    by,
+    binSeconds,
+    window: intFlag("window", values.window, 3, 1),
+    alertGrowth: numFlag("alert-growth", values["alert-growth"], 0.25),
+    alertMinEvents: intFlag("alert-min-events", values["alert-min-events"], 500),
+    alertZ: numFlag("alert-z", values["alert-z"], 3.5),
+  });
+  const top = intFlag("top", values.top, 5);
+  const outdir = String(values.outdir ?? "out");
+  let error: DarknetError | undefined;
+  try {
+    for await (const r of readEvents(files)) ts.add(r.event, r.file);
+  } catch (e) {
+    if (!(e instanceof DarknetError)) throw e;
+    error = e;
+  }
+  const bins = ts.bins;
+  const { total, series, alerts } = ts.result(top, names);
+  const out: Record<string, string> = {
+    "timeseries_total_volume.csv": seriesCsv(total, bins),
+    "alerts.csv": toCsv(
+      ["series", "bin", "kind", "metric", "value", "score"],
+      alerts.map((
+        a,
+      ) => [
+        a.series,
+        a.bin,
+        a.kind,
+        a.metric,
+        a.value,
+        Number.isFinite(a.score) ? Number(a.score.toFixed(4)) : a.score,
+      ]),
+    ),
+    "total_volume.svg": chart(total, bins, alerts, "Total volume"),
+    "report.html": report(bins, total, series, alerts),
+  };
+  for (const s of series) {
+    out[`series_${safe(s.key)}.csv`] = seriesCsv(s, bins);
+    out[`series_${safe(s.key)}.svg`] = chart(s, bins, alerts, `Series ${s.key}`);
+  }
+  const summary = {
+    bins,
+    by,
+    series: series.map((s) => ({
+      key: s.key,
+      events: s.events.reduce((a, b) => a + b, 0),
+      packets: s.packets.reduce((a, b) => a + b, 0),
+    })),
+    total: {
+      events: total.events.reduce((a, b) => a + b, 0),
+      packets: total.packets.reduce((a, b) => a + b, 0),
+    },
+    alerts: alerts.map((a) => ({
+      ...a,
+      score: Number.isFinite(a.score) ? a.score : String(a.score),
+    })),
+  };
+  out["summary.json"] = JSON.stringify(summary, null, 2) + "\n";
+  try {
+    await Deno.mkdir(outdir, { recursive: true });
+    for (const [name, text] of Object.entries(out)) {
+      await Deno.writeTextFile(`${outdir}/${name}`, text);
+    }
+  } catch (e) {
+    throw ioError(e, outdir);
+  }
+  if (values.json) console.log(out["summary.json"].trimEnd());
+  else {
+    const n = (x: number) => x.toLocaleString("en-US");
+    console.log(
+      `${bins.length} bins, ${n(summary.total.events)} events, ${
+        n(summary.total.packets)
+      } packets, ${alerts.length} alerts\n\n` +
+        formatTable(
+          ["series", "events", "packets"],
+          summary.series.map((s) => [s.key, n(s.events), n(s.packets)]),
+        ) +
+        `\n\nCSV, SVG and report.html in ${outdir}/`,
+    );
+  }
+  if (error) return reportError("timeseries", error);
+  return 0;
+}
+
+if (import.meta.main) await runCli("timeseries", timeseriesMain, Deno.args);

@@ -1,0 +1,161 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { ENTRIES, PERMISSIONS } from "../../src/cli/permissions.ts";
+import { decodePng } from "../_png.ts";
+import { runCli } from "../_helpers.ts";
+
+const timeseries = (args: string[]) =>
+  runCli(ENTRIES.timeseries, args, [...PERMISSIONS.timeseries]);
+const count = (args: string[]) => runCli(ENTRIES.count, args, [...PERMISSIONS.count]);
+const DAYS = Array.from(
+  { length: 10 },
+  (_, i) => `testdata/events/day-${String(i + 1).padStart(2, "0")}.ndjson`,
+);
+const dir = Deno.makeTempDirSync({ prefix: "ts-cli-" });
+
+Deno.test("timeseries on the shipped event days: the day-8 Mirai surge raises growth and z-score alerts", async () => {
+  const r = await timeseries([
+    ...DAYS,
+    "--outdir",
+    `${dir}/o`,
+    "--top",
+    "4",
+    "--alert-min-events",
+    "100",
+    "--json",
+  ]);
+  equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  equal(s.bins.length, 10);
+  deepEqual(s.series.map((x: { key: string }) => x.key), [
+    "TCPSYN/23",
+    "TCPSYN/445",
+    "UDP/53",
+    "ICMPEchoRequest/0",
+  ]);
+  const mirai = s.alerts.filter((a: { series: string }) => a.series === "TCPSYN/23");
+  deepEqual(mirai.map((a: { bin: string; kind: string }) => `${a.bin} ${a.kind}`), [
+    "day-08.ndjson growth",
+    "day-08.ndjson zscore",
+    "day-08.ndjson zscore",
+  ]);
+  const files = Array.from(Deno.readDirSync(`${dir}/o`), (e) => e.name).sort();
+  for (
+    const f of [
+      "alerts.csv",
+      "report.html",
+      "summary.json",
+      "timeseries_total_volume.csv",
+      "total_volume.svg",
+      "series_TCPSYN_23.csv",
+    ]
+  ) {
+    ok(files.includes(f), f);
+  }
+  match(
+    Deno.readTextFileSync(`${dir}/o/series_TCPSYN_23.csv`),
+    /^Day,Packets,Events,Moving Average Packets,Moving Average Events,Daily Packet Deviation,Daily Event Deviation,/,
+  );
+  // Named series instead of the top ones.
+  const n = await timeseries([
+    ...DAYS,
+    "--outdir",
+    `${dir}/n`,
+    "--series",
+    "traffic=UDP,port=53",
+    "--series",
+    "traffic=0,port=0",
+    "--json",
+  ]);
+  deepEqual(JSON.parse(n.stdout).series.map((x: { key: string }) => x.key), [
+    "UDP/53",
+    "ICMPEchoRequest/0",
+  ]);
+  const bad = await timeseries([...DAYS, "--series", "traffic=nope,port=1"]);
+  equal(bad.code, 2);
+  match(bad.stderr, /--series: "traffic=nope,port=1" does not name a traffic,port series/);
+});
+
+Deno.test("report.html renders in headless Chromium without console errors, with charts drawn", async () => {
+  const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
+  ok(chromium, "chromium is not installed (apt-get install chromium); .ci/run installs it");
+  const r = await timeseries([
+    ...DAYS,
+    "--outdir",
+    `${dir}/h`,
+    "--top",
+    "2",
+    "--alert-min-events",
+    "100",
+  ]);
+  equal(r.code, 0, r.stderr);
+  const html = Deno.readTextFileSync(`${dir}/h/report.html`);
+  ok(
+    !/https?:\/\//.test(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, "")),
+    "the report loads something from the network",
+  );
+  const shot = `${dir}/h/shot.png`;
+  const out = await new Deno.Command(chromium, {
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      `--user-data-dir=${dir}/chrome`,
+      "--enable-logging=stderr",
+      "--v=0",
+      `--screenshot=${shot}`,
+      "--window-size=820,900",
+      `file://${Deno.realPathSync(`${dir}/h/report.html`)}`,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  equal(out.code, 0);
+  const log = new TextDecoder().decode(out.stderr);
+  ok(!/CONSOLE\(\d+\).*(error|Uncaught)/i.test(log) && !/Uncaught/.test(log), log.slice(0, 500));
+  const png = decodePng(Deno.readFileSync(shot));
+  deepEqual([png.width, png.height], [820, 900]);
+  let ink = 0;
+  let blue = 0;
+  let red = 0;
+  for (let i = 0; i < png.pixels.length; i += png.channels) {
+    const [r0, g, b] = [png.pixels[i], png.pixels[i + 1], png.pixels[i + 2]];
+    if (r0 < 240 || g < 240 || b < 240) ink++;
+    if (Math.abs(r0 - 0x1f) < 40 && Math.abs(g - 0x6f) < 40 && Math.abs(b - 0xb4) < 40) blue++;
+    if (r0 > 180 && g < 60 && b < 60) red++;
+  }
+  const total = png.width * png.height;
+  ok(ink / total > 0.02, `page nearly blank: ${ink} of ${total} pixels`);
+  ok(blue > 300, `no packet line drawn (${blue} blue pixels)`);
+  ok(red > 20, `no alert marker drawn (${red} red pixels)`);
+});
+
+Deno.test("count EVENTFILE...: CSV files, summary table and JSON, error with file and line", async () => {
+  const r = await count([...DAYS, "--outdir", `${dir}/c`, "--top", "2", "--json"]);
+  equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  equal(s.events, 1566);
+  deepEqual(s.topPorts.map((p: { traffic: string; port: number }) => `${p.traffic}/${p.port}`), [
+    "TCPSYN/23",
+    "TCPSYN/445",
+  ]);
+  equal(s.fingerprints.mirai, 755);
+  const files = Array.from(Deno.readDirSync(`${dir}/c`), (e) => e.name);
+  equal(files.length, 20);
+  Deno.writeTextFileSync(`${dir}/bad.ndjson`, '{"SourceIP":"x","Packets":1}\n{"SourceIP": oops}\n');
+  const bad = await count([DAYS[0], `${dir}/bad.ndjson`, "--outdir", `${dir}/c2`]);
+  equal(bad.code, 65);
+  match(bad.stderr, /bad\.ndjson: line 2: malformed event/);
+  const t = await count([DAYS[0], "--outdir", `${dir}/c3`]);
+  match(t.stdout, /^events 1\d\d {2}packets [\d,]+/);
+});
