@@ -202,3 +202,108 @@ if (have) {
   );
   console.log(`overhead: ${((enriched / plain - 1) * 100).toFixed(1)} %`);
 } else console.log("\n(enrichment benchmark skipped: ../shared/data is not there)");
+
+// count and timeseries on 1 M events (issue 5): NDJSON generated once into bench/.cache, ten
+// daily files; wall time and peak RSS of each command as a subprocess.
+const evDir = new URL("./.cache/events-1m/", import.meta.url).pathname;
+await Deno.mkdir(evDir, { recursive: true });
+const evFiles = Array.from(
+  { length: 10 },
+  (_, d) => `${evDir}day-${String(d + 1).padStart(2, "0")}.ndjson`,
+);
+if (
+  !evFiles.every((f) => {
+    try {
+      return Deno.statSync(f).size > 0;
+    } catch {
+      return false;
+    }
+  })
+) {
+  console.error("generating 1 M events …");
+  let x = 7;
+  const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296);
+  const countries = ["US", "CN", "BR", "RU", "IN", "DE", "GB", "NL"];
+  for (let d = 0; d < 10; d++) {
+    const lines: string[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      const t = Date.UTC(2020, 9, 11 + d) + Math.floor(rnd() * 86_000_000);
+      const first = new Date(t).toISOString();
+      const last = new Date(t + Math.floor(rnd() * 600_000)).toISOString();
+      const packets = 1 + Math.floor(rnd() * 500);
+      const traffic = [11, 11, 11, 12, 14, 16, 0, 2][Math.floor(rnd() * 8)];
+      lines.push(JSON.stringify({
+        SourceIP: `${1 + Math.floor(rnd() * 223)}.${Math.floor(rnd() * 256)}.${
+          Math.floor(rnd() * 256)
+        }.${Math.floor(rnd() * 256)}`,
+        Port: traffic >= 11 ? [23, 22, 80, 443, 445, 3389, 8080, 53][Math.floor(rnd() * 8)] : 0,
+        Traffic: traffic,
+        First: first,
+        Last: last,
+        Packets: packets,
+        Bytes: packets * 60,
+        UniqueDests: packets,
+        UniqueDest24s: Math.ceil(packets / 4),
+        Lat: 0,
+        Long: 0,
+        Country: countries[Math.floor(rnd() * 8)],
+        City: "",
+        ASN: 64500 + Math.floor(rnd() * 100),
+        Org: "",
+        Prefix: "",
+        RDNS: null,
+        Zmap: rnd() < 0.1,
+        Masscan: rnd() < 0.05,
+        Mirai: rnd() < 0.2,
+        Samples: [],
+        TCP: "",
+        ICMP: "",
+      }));
+    }
+    await Deno.writeTextFile(evFiles[d], lines.join("\n") + "\n");
+  }
+}
+const timed = async (label: string, entry: string, args: string[]) => {
+  const hasTime = (() => {
+    try {
+      return Deno.statSync("/usr/bin/time").isFile;
+    } catch {
+      return false;
+    }
+  })();
+  const full = ["run", "-A", new URL(entry, import.meta.url).pathname, ...args];
+  const t0 = performance.now();
+  const res = hasTime
+    ? await new Deno.Command("/usr/bin/time", {
+      args: ["-f", "%M", Deno.execPath(), ...full],
+      stdout: "null",
+      stderr: "piped",
+    }).output()
+    : await new Deno.Command(Deno.execPath(), { args: full, stdout: "null", stderr: "piped" })
+      .output();
+  const sec = (performance.now() - t0) / 1000;
+  if (!res.success) throw new Error(new TextDecoder().decode(res.stderr));
+  const rss = hasTime
+    ? `${
+      (Number(new TextDecoder().decode(res.stderr).trim().split("\n").pop()) / 1024).toFixed(0)
+    } MB`
+    : "n/a";
+  return `| ${label} | ${sec.toFixed(2)} s | ${rss} |`;
+};
+const evOut = await Deno.makeTempDir();
+console.log("\ncount and timeseries, 1,000,000 events in 10 NDJSON files (355 MB):");
+console.log("| run | time | peak RSS |\n|---|---|---|");
+console.log(
+  await timed("count EVENTFILE...", "../src/cli/count_main.ts", [
+    ...evFiles,
+    "--outdir",
+    `${evOut}/c`,
+  ]),
+);
+console.log(
+  await timed("timeseries EVENTFILE... --top 5", "../src/cli/timeseries_main.ts", [
+    ...evFiles,
+    "--outdir",
+    `${evOut}/t`,
+  ]),
+);

@@ -11,6 +11,7 @@
 import { trafficName } from "../decode/traffic.ts";
 import type { EventJson } from "../events/darknet_event.ts";
 import { toCsv } from "./_csv.ts";
+import { rfc3339Seconds, sourceKey } from "./event_stats.ts";
 
 /** How events are grouped into series. */
 export type SeriesBy = "traffic,port" | "country" | "asn" | "fingerprint";
@@ -35,7 +36,7 @@ interface Cell {
   events: number;
   packets: number;
   bytes: number;
-  sources: Set<string>;
+  sources: Set<number | string>;
 }
 
 /** One computed series. */
@@ -138,7 +139,7 @@ export class TimeSeries {
     let label: string;
     if (this.binSeconds <= 0) label = file.split("/").pop()!;
     else {
-      const t = Math.floor(Date.parse(e.First) / 1000 / this.binSeconds) * this.binSeconds;
+      const t = Math.floor(rfc3339Seconds(e.First) / this.binSeconds) * this.binSeconds;
       const iso = new Date(t * 1000).toISOString();
       label = this.binSeconds % 86400 === 0
         ? iso.slice(0, 10)
@@ -175,13 +176,14 @@ export class TimeSeries {
   /** Adds an event read from `file`. */
   add(e: EventJson, file: string): void {
     const bin = this.#bin(e, file);
+    const src = sourceKey(e.SourceIP);
     const put = (m: Map<number, Cell>) => {
       let c = m.get(bin);
       if (!c) m.set(bin, c = { events: 0, packets: 0, bytes: 0, sources: new Set() });
       c.events++;
       c.packets += e.Packets;
       c.bytes += e.Bytes ?? 0;
-      c.sources.add(e.SourceIP);
+      c.sources.add(src);
     };
     put(this.#total);
     for (const k of this.#keys(e)) {
@@ -213,7 +215,7 @@ export class TimeSeries {
     const dev = (xs: number[], m: number[]) =>
       xs.map((x, i) => (i > 0 && m[i - 1] > 0 ? (x - m[i - 1]) / m[i - 1] : 0));
     const z = (xs: number[]) => xs.map((x, i) => robustZ(x, xs.slice(0, i)));
-    const sets = order.map((b) => cells.get(b)?.sources ?? new Set<string>());
+    const sets = order.map((b) => cells.get(b)?.sources ?? new Set<number | string>());
     const jaccard = sets.map((s, i) => {
       if (i === 0) return NaN;
       const prev = sets[i - 1];
