@@ -11,6 +11,11 @@
 import { trafficName } from "../decode/traffic.ts";
 import type { EventJson } from "../events/darknet_event.ts";
 import { toCsv } from "./_csv.ts";
+import { DataError } from "../errors.ts";
+import { packState, unpackState } from "../util/state_container.ts";
+
+const TS_MAGIC = "DNTSSTAT";
+const TS_VERSION = 1;
 import { rfc3339Seconds, sourceKey } from "./event_stats.ts";
 
 /** How events are grouped into series. */
@@ -191,6 +196,75 @@ export class TimeSeries {
       if (!m) this.#series.set(k, m = new Map());
       put(m);
     }
+  }
+
+  /**
+   * The collected bins and series as a state file's bytes (`--outstate`): versioned,
+   * checksummed, with every bin's source set, so a later run can add bins (or more events to
+   * existing time bins) and get exactly what one run over everything gives.
+   */
+  encodeState(): Uint8Array {
+    const cells = (m: Map<number, Cell>) =>
+      [...m].map(([bin, c]) => [bin, c.events, c.packets, c.bytes, [...c.sources]]);
+    const body = {
+      tool: "darknet-events timeseries",
+      by: this.by,
+      binSeconds: this.binSeconds,
+      labels: this.#labels,
+      total: cells(this.#total),
+      series: [...this.#series].map(([k, m]) => [k, cells(m)]),
+    };
+    return packState(TS_MAGIC, TS_VERSION, new TextEncoder().encode(JSON.stringify(body)));
+  }
+
+  /** Loads a state written by {@link encodeState} into this (empty) collection. */
+  loadState(bytes: Uint8Array, file: string): void {
+    const raw = unpackState(bytes, TS_MAGIC, TS_VERSION, file);
+    const bad = (msg: string) => new DataError(msg, { file });
+    let body: {
+      tool: string;
+      by: SeriesBy;
+      binSeconds: number;
+      labels: string[];
+      total: [number, number, number, number, (number | string)[]][];
+      series: [string, [number, number, number, number, (number | string)[]][]][];
+    };
+    try {
+      body = JSON.parse(new TextDecoder().decode(raw));
+    } catch {
+      throw bad("corrupt time-series state: unreadable");
+    }
+    if (body.tool !== "darknet-events timeseries" || !Array.isArray(body.labels)) {
+      throw bad("corrupt time-series state: incomplete");
+    }
+    if (body.by !== this.by) {
+      throw bad(`state was written with --by ${body.by}, this run uses ${this.by}`);
+    }
+    if (body.binSeconds !== this.binSeconds) {
+      const name = (x: number) => (x === 0 ? "file" : String(x));
+      throw bad(
+        `state was written with --bin ${name(body.binSeconds)}, this run uses ${
+          name(this.binSeconds)
+        }`,
+      );
+    }
+    if (this.#labels.length) throw new Error("loadState needs an empty TimeSeries");
+    body.labels.forEach((l, i) => {
+      this.#labels.push(l);
+      this.#bins.set(l, i);
+    });
+    const fill = (rows: typeof body.total) => {
+      const m = new Map<number, Cell>();
+      for (const [bin, events, packets, bytes, sources] of rows) {
+        if (!(bin >= 0 && bin < body.labels.length)) {
+          throw bad("corrupt time-series state: bin out of range");
+        }
+        m.set(bin, { events, packets, bytes, sources: new Set(sources) });
+      }
+      return m;
+    };
+    for (const [bin, cell] of fill(body.total)) this.#total.set(bin, cell);
+    for (const [k, rows] of body.series) this.#series.set(k, fill(rows));
   }
 
   /** Bin labels in order (time bins sorted by time, file bins in input order). */

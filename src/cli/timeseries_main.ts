@@ -18,6 +18,7 @@ import {
 import { DarknetError, ioError, UsageError } from "../errors.ts";
 import { trafficCode, trafficName } from "../decode/traffic.ts";
 import { formatTable, intFlag, numFlag, parseFlags, reportError, runCli } from "./_cli.ts";
+import { readStateFile, writeAtomic } from "../util/state_container.ts";
 
 /** `timeseries --help` text. */
 export const TIMESERIES_HELP = `Usage: timeseries EVENTFILE... [--outdir DIR] [flags]
@@ -46,6 +47,8 @@ sources. Writes into --outdir:
   --alert-growth X        growth alert when the event deviation is at least X (default 0.25)
   --alert-z Z             anomaly alert when |robust z| of packets or events >= Z (default 3.5)
   --alert-min-events N    either alert only on bins with at least N events (default 500)
+  --instate PATH          continue the series of an earlier run (daily runs append a day)
+  --outstate PATH         save the series for the next run (versioned, checksummed, atomic)
   --json                  print the summary as JSON
   -h, --help              show this help
 
@@ -140,6 +143,8 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     "alert-min-events": { type: "string" },
     "alert-z": { type: "string" },
     json: { type: "boolean" },
+    instate: { type: "string" },
+    outstate: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -171,6 +176,9 @@ export async function timeseriesMain(args: string[]): Promise<number> {
   });
   const top = intFlag("top", values.top, 5);
   const outdir = String(values.outdir ?? "out");
+  if (values.instate !== undefined) {
+    ts.loadState(await readStateFile(String(values.instate)), String(values.instate));
+  }
   let error: DarknetError | undefined;
   try {
     for await (const r of readEvents(files)) ts.add(r.event, r.file);
@@ -228,6 +236,7 @@ export async function timeseriesMain(args: string[]): Promise<number> {
   } catch (e) {
     throw ioError(e, outdir);
   }
+  if (values.outstate !== undefined) await writeAtomic(ts.encodeState(), String(values.outstate));
   if (values.json) console.log(out["summary.json"].trimEnd());
   else {
     const n = (x: number) => x.toLocaleString("en-US");

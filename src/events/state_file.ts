@@ -14,8 +14,8 @@
  * @module
  */
 
-import { crc32, gunzipSync, gzipSync } from "node:zlib";
-import { DataError, ioError } from "../errors.ts";
+import { DataError } from "../errors.ts";
+import { packState, readStateFile, unpackState, writeAtomic } from "../util/state_container.ts";
 import { KeyTable } from "../util/key_table.ts";
 import type { AggregatorClock, EventAggregator } from "./event_aggregator.ts";
 import {
@@ -44,7 +44,6 @@ const MAGIC = "DNEVSTAT";
  * ```
  */
 export const STATE_VERSION = 1;
-const HEADER = 20;
 
 class Out {
   #buf = new Uint8Array(1 << 16);
@@ -281,17 +280,7 @@ export function encodeState(agg: EventAggregator): Uint8Array {
   o.bytes(json);
   writeTable(o, v4, agg.samples);
   writeTable(o, v6, agg.samples);
-  const payload = new Uint8Array(gzipSync(o.result, { level: 1 }));
-  const head = new Uint8Array(HEADER);
-  head.set(new TextEncoder().encode(MAGIC));
-  const dv = new DataView(head.buffer);
-  dv.setUint32(8, STATE_VERSION, true);
-  dv.setUint32(12, crc32(payload) >>> 0, true);
-  dv.setUint32(16, payload.length, true);
-  const out = new Uint8Array(HEADER + payload.length);
-  out.set(head);
-  out.set(payload, HEADER);
-  return out;
+  return packState(MAGIC, STATE_VERSION, o.result);
 }
 
 /**
@@ -307,20 +296,7 @@ export function encodeState(agg: EventAggregator): Uint8Array {
  * ```
  */
 export async function writeState(bytes: Uint8Array, path: string): Promise<void> {
-  const tmp = `${path}.tmp`;
-  try {
-    const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
-    try {
-      let off = 0;
-      while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
-      f.syncSync();
-    } finally {
-      f.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    throw ioError(e, path);
-  }
+  await writeAtomic(bytes, path);
 }
 
 /**
@@ -339,46 +315,8 @@ export async function writeState(bytes: Uint8Array, path: string): Promise<void>
  * ```
  */
 export async function loadState(agg: EventAggregator, path: string): Promise<void> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    throw ioError(e, path);
-  }
+  const raw = unpackState(await readStateFile(path), MAGIC, STATE_VERSION, path);
   const fail = (msg: string, offset?: number) => new DataError(msg, { file: path, offset });
-  if (bytes.length < HEADER) {
-    throw fail(`not a darknet-events state file (only ${bytes.length} bytes)`, 0);
-  }
-  if (new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
-    throw fail("not a darknet-events state file (bad magic)", 0);
-  }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = dv.getUint32(8, true);
-  if (version !== STATE_VERSION) {
-    throw fail(
-      `state format version ${version} is not supported (this build reads ${STATE_VERSION})`,
-      8,
-    );
-  }
-  const len = dv.getUint32(16, true);
-  if (HEADER + len !== bytes.length) {
-    throw fail(
-      `state file is truncated or has trailing data (${
-        bytes.length - HEADER
-      } of ${len} payload bytes)`,
-      16,
-    );
-  }
-  const payload = bytes.subarray(HEADER);
-  if ((crc32(payload) >>> 0) !== dv.getUint32(12, true)) {
-    throw fail("state file checksum mismatch (corrupt)", 12);
-  }
-  let raw: Uint8Array;
-  try {
-    raw = new Uint8Array(gunzipSync(payload));
-  } catch {
-    throw fail("state payload does not decompress (corrupt)", HEADER);
-  }
   const r = new In(raw, path);
   const jl = r.u32();
   if (jl > r.left) throw fail("corrupt state: header length beyond the data");

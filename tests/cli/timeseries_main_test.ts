@@ -159,3 +159,59 @@ Deno.test("count EVENTFILE...: CSV files, summary table and JSON, error with fil
   const t = await count([DAYS[0], "--outdir", `${dir}/c3`]);
   match(t.stdout, /^events 1\d\d {2}packets [\d,]+/);
 });
+
+Deno.test("--outstate then --instate equals one run over all bins (file bins and day bins)", async () => {
+  for (const bin of ["file", "day"]) {
+    const common = ["--bin", bin, "--top", "3", "--alert-min-events", "100"];
+    const one = await timeseries([...DAYS, "--outdir", `${dir}/one-${bin}`, ...common]);
+    equal(one.code, 0, one.stderr);
+    const a = await timeseries([
+      ...DAYS.slice(0, 4),
+      "--outdir",
+      `${dir}/a-${bin}`,
+      "--outstate",
+      `${dir}/s-${bin}.state`,
+      ...common,
+    ]);
+    equal(a.code, 0, a.stderr);
+    const b = await timeseries([
+      ...DAYS.slice(4),
+      "--outdir",
+      `${dir}/b-${bin}`,
+      "--instate",
+      `${dir}/s-${bin}.state`,
+      ...common,
+    ]);
+    equal(b.code, 0, b.stderr);
+    const names = Array.from(Deno.readDirSync(`${dir}/one-${bin}`), (e) => e.name).sort();
+    deepEqual(Array.from(Deno.readDirSync(`${dir}/b-${bin}`), (e) => e.name).sort(), names);
+    for (const n of names) {
+      equal(
+        Deno.readTextFileSync(`${dir}/b-${bin}/${n}`),
+        Deno.readTextFileSync(`${dir}/one-${bin}/${n}`),
+        `${bin} ${n}`,
+      );
+    }
+  }
+  const mismatch = await timeseries([
+    DAYS[9],
+    "--outdir",
+    `${dir}/m`,
+    "--instate",
+    `${dir}/s-file.state`,
+    "--bin",
+    "day",
+  ]);
+  equal(mismatch.code, 65);
+  match(mismatch.stderr, /s-file\.state: state was written with --bin file, this run uses 86400/);
+  Deno.writeFileSync(`${dir}/junk.state`, new TextEncoder().encode("junk junk junk junk junk"));
+  const junk = await timeseries([
+    DAYS[9],
+    "--outdir",
+    `${dir}/m`,
+    "--instate",
+    `${dir}/junk.state`,
+  ]);
+  equal(junk.code, 65);
+  match(junk.stderr, /junk\.state: byte 0: not a darknet-events state file of this kind/);
+});
