@@ -130,3 +130,21 @@ export {
   ReverseDns,
   type ReverseDnsOptions,
 } from "./src/enrich/reverse_dns.ts";
+export { type ReadEvent, readEvents } from "./src/analysis/event_reader.ts";
+export {
+  EventStats,
+  type EventStatsOptions,
+  type EventSummary,
+} from "./src/analysis/event_stats.ts";
+export {
+  type Alert,
+  robustZ,
+  SERIES_HEADER,
+  type SeriesBy,
+  seriesCsv,
+  type SeriesResult,
+  TimeSeries,
+  type TimeSeriesOptions,
+} from "./src/analysis/timeseries.ts";
+export { PacketTimeSeries } from "./src/analysis/packet_timeseries.ts";
+export { type Chart, type ChartLine, lineChart } from "./src/analysis/svg_chart.ts";

@@ -192,24 +192,29 @@ const PORT_HEADER = [
   "unique_sources",
 ];
 
-/** Event statistics. */
+/**
+ * Event statistics.
+ *
+ * @example
+ * ```ts
+ * import { EventStats } from "./event_stats.ts";
+ * const s = new EventStats({ telescopeSize: 65536 });
+ * s.add({ SourceIP: "192.0.2.1", Traffic: 11, Port: 23, Packets: 10, Bytes: 600, UniqueDests: 10 } as never);
+ * console.assert(s.summary(5).events === 1);
+ * ```
+ */
 export class EventStats {
+  /** Telescope size in addresses. */
   readonly telescopeSize: number;
+  /** Coverage that makes a scan large. */
   readonly largeCoverage: number;
+  /** Minimum events of a per-country row. */
   readonly minEvents: number;
   readonly #all = new Breakdown();
   readonly #fp = { zmap: new Breakdown(), masscan: new Breakdown(), mirai: new Breakdown() };
 
   /**
    * Creates an empty aggregator.
-   *
-   * @example
-   * ```ts
-   * import { EventStats } from "./event_stats.ts";
-   * const s = new EventStats({ telescopeSize: 65536 });
-   * s.add({ SourceIP: "192.0.2.1", Traffic: 11, Port: 23, Packets: 10, Bytes: 600, UniqueDests: 10 } as never);
-   * console.assert(s.summary(5).events === 1);
-   * ```
    */
   constructor(o: EventStatsOptions = {}) {
     this.telescopeSize = o.telescopeSize ?? 475136;

@@ -19,9 +19,11 @@ export interface ChartLine {
 
 /** A chart. */
 export interface Chart {
+  /** Chart title. */
   title: string;
   /** Bin labels (x axis). */
   labels: string[];
+  /** The lines drawn. */
   lines: ChartLine[];
   /** Unit of the y axis, e.g. "packets". */
   unit: string;

@@ -48,19 +48,25 @@ interface Cell {
 export interface SeriesResult {
   /** Series key, e.g. `TCPSYN/23`, `GB`, `AS64500`, `zmap`, or `total`. */
   key: string;
-  /** Per bin: events, packets, bytes, unique sources. */
+  /** Events per bin. */
   events: number[];
+  /** Packets per bin. */
   packets: number[];
+  /** Bytes per bin. */
   bytes: number[];
+  /** Unique sources per bin. */
   sources: number[];
   /** Moving averages over the window. */
   maPackets: number[];
+  /** Moving average of events. */
   maEvents: number[];
   /** (x − MA of the bins before) / that MA; 0 where undefined. */
   devPackets: number[];
+  /** Deviation of events. */
   devEvents: number[];
   /** Robust z-scores against the bins before (0 where fewer than 3 bins precede). */
   zPackets: number[];
+  /** Robust z-scores of events. */
   zEvents: number[];
   /** Jaccard overlap of the source sets of this bin and the one before (NaN for the first). */
   jaccard: number[];
@@ -68,10 +74,15 @@ export interface SeriesResult {
 
 /** An alert raised on a series at a bin. */
 export interface Alert {
+  /** Series key (`total` for all events). */
   series: string;
+  /** Bin label. */
   bin: string;
+  /** Which rule raised it. */
   kind: "growth" | "zscore";
+  /** Which metric. */
   metric: "events" | "packets";
+  /** The metric's value in the bin. */
   value: number;
   /** The deviation (growth) or z-score (zscore) that raised it. */
   score: number;
@@ -106,13 +117,29 @@ export function robustZ(x: number, history: number[]): number {
   return x === med ? 0 : (x > med ? Infinity : -Infinity);
 }
 
-/** Collects events into bins and series. */
+/**
+ * Collects events into bins and series.
+ *
+ * @example
+ * ```ts
+ * import { TimeSeries } from "./timeseries.ts";
+ * const ts = new TimeSeries({ binSeconds: 86400 });
+ * ts.add({ SourceIP: "192.0.2.1", Traffic: 11, Port: 23, Packets: 5, Bytes: 300, First: "2020-10-21T16:00:00Z" } as never, "x");
+ * console.assert(ts.result(5).total.packets[0] === 5);
+ * ```
+ */
 export class TimeSeries {
+  /** Series grouping. */
   readonly by: SeriesBy;
+  /** Bin length in seconds (0: one bin per file). */
   readonly binSeconds: number;
+  /** Moving-average window in bins. */
   readonly window: number;
+  /** Growth alert threshold. */
   readonly alertGrowth: number;
+  /** Minimum events of an alerting bin. */
   readonly alertMinEvents: number;
+  /** Robust z-score alert threshold. */
   readonly alertZ: number;
   readonly #bins = new Map<string, number>(); // label -> index
   readonly #labels: string[] = [];
@@ -121,14 +148,6 @@ export class TimeSeries {
 
   /**
    * Creates an empty collection.
-   *
-   * @example
-   * ```ts
-   * import { TimeSeries } from "./timeseries.ts";
-   * const ts = new TimeSeries({ binSeconds: 86400 });
-   * ts.add({ SourceIP: "192.0.2.1", Traffic: 11, Port: 23, Packets: 5, Bytes: 300, First: "2020-10-21T16:00:00Z" } as never, "x");
-   * console.assert(ts.result(5).total.packets[0] === 5);
-   * ```
    */
   constructor(o: TimeSeriesOptions = {}) {
     this.by = o.by ?? "traffic,port";
@@ -371,7 +390,15 @@ export class TimeSeries {
   }
 }
 
-/** The original tool's CSV header, then this tool's extra columns. */
+/**
+ * The original tool's CSV header, then this tool's extra columns.
+ *
+ * @example
+ * ```ts
+ * import { SERIES_HEADER } from "./timeseries.ts";
+ * console.assert(SERIES_HEADER[0] === "Day" && SERIES_HEADER[6] === "Daily Event Deviation");
+ * ```
+ */
 export const SERIES_HEADER = [
   "Day",
   "Packets",

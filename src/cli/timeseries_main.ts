@@ -17,11 +17,22 @@ import {
 } from "../analysis/timeseries.ts";
 import { DarknetError, ioError, UsageError } from "../errors.ts";
 import { trafficCode, trafficName } from "../decode/traffic.ts";
-import { formatTable, intFlag, numFlag, parseFlags, reportError, runCli } from "./_cli.ts";
+import {
+  formatTable,
+  intFlag,
+  numFlag,
+  parseFlags,
+  pathList,
+  reportError,
+  runCli,
+} from "./_cli.ts";
+import { CaptureSet } from "../capture/capture_set.ts";
+import { PacketTimeSeries } from "../analysis/packet_timeseries.ts";
 import { readStateFile, writeAtomic } from "../util/state_container.ts";
 
 /** `timeseries --help` text. */
 export const TIMESERIES_HELP = `Usage: timeseries EVENTFILE... [--outdir DIR] [flags]
+       timeseries --pcap CAPTURE... [--bin SECONDS] [--outdir DIR]
 
 Time series of events (files written by parse or by Merit's darknet-events: JSON arrays or
 NDJSON, plain or gzip): per bin and series, events, packets, bytes and unique sources, a moving
@@ -50,6 +61,9 @@ sources. Writes into --outdir:
   --instate PATH          continue the series of an earlier run (daily runs append a day)
   --outstate PATH         save the series for the next run (versioned, checksummed, atomic)
   --json                  print the summary as JSON
+  --pcap CAPTURE...       packet-level series of captures instead: packets and unique sources
+                          per traffic type per bin (--bin SECONDS, default 60) into
+                          pcap_timeseries.csv and pcap_packets.svg
   -h, --help              show this help
 
 Exit status: 0 ok, 2 bad command line, 65 malformed event file, 74 I/O error.
@@ -130,6 +144,53 @@ ${rows}
 `;
 }
 
+// timeseries --pcap: packet-level series of captures.
+async function pcapSeries(
+  values: Record<string, unknown>,
+  after: Record<string, string[]>,
+): Promise<number> {
+  const paths = pathList(values.pcap, after.pcap ?? []);
+  if (paths.length === 0) throw new UsageError("--pcap needs at least one path");
+  const binText = String(values.bin ?? "60");
+  const bin = binText === "hour"
+    ? 3600
+    : binText === "day"
+    ? 86400
+    : intFlag("bin", binText, 60, 1);
+  const outdir = String(values.outdir ?? "out");
+  const set = await CaptureSet.open(paths);
+  const ts = new PacketTimeSeries(bin);
+  for await (const b of set.readable) ts.add(b);
+  const labels = ts.bins.map((t) =>
+    new Date(t * 1000).toISOString().slice(0, 16).replace("T", " ")
+  );
+  const lines = [{ name: "all packets", values: ts.packets(-1), color: "#1f6fb4" }];
+  const colors = ["#d95f02", "#1b9e77", "#7570b3"];
+  const byTraffic = Array.from(
+    { length: 18 },
+    (_, t) => [t, ts.packets(t).reduce((a, b) => a + b, 0)] as const,
+  )
+    .filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  byTraffic.forEach(([t], k) =>
+    lines.push({ name: trafficName(t), values: ts.packets(t), color: colors[k] })
+  );
+  try {
+    await Deno.mkdir(outdir, { recursive: true });
+    await Deno.writeTextFile(`${outdir}/pcap_timeseries.csv`, ts.csv());
+    await Deno.writeTextFile(
+      `${outdir}/pcap_packets.svg`,
+      lineChart({ title: `Packets per ${bin} s`, labels, unit: "packets per bin", lines }),
+    );
+  } catch (e) {
+    throw ioError(e, outdir);
+  }
+  console.log(
+    `${labels.length} bins of ${bin} s; pcap_timeseries.csv and pcap_packets.svg in ${outdir}/`,
+  );
+  if (set.error) return reportError("timeseries", set.error);
+  return 0;
+}
+
 /** Runs `timeseries` with command-line arguments; returns the exit code. */
 export async function timeseriesMain(args: string[]): Promise<number> {
   const { values, after } = parseFlags(args, {
@@ -144,6 +205,7 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     "alert-z": { type: "string" },
     json: { type: "boolean" },
     instate: { type: "string" },
+    pcap: { type: "string", multiple: true },
     outstate: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -151,8 +213,9 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     console.log(TIMESERIES_HELP);
     return 0;
   }
+  if (values.pcap !== undefined) return await pcapSeries(values, after);
   const files = after[""] ?? [];
-  if (files.length === 0) throw new UsageError("give event files");
+  if (files.length === 0) throw new UsageError("give event files (or --pcap CAPTURE...)");
   const by = String(values.by ?? "traffic,port") as SeriesBy;
   if (!["traffic,port", "country", "asn", "fingerprint"].includes(by)) {
     throw new UsageError(`--by: expected traffic,port, country, asn or fingerprint, got "${by}"`);

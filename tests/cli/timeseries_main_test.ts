@@ -215,3 +215,25 @@ Deno.test("--outstate then --instate equals one run over all bins (file bins and
   equal(junk.code, 65);
   match(junk.stderr, /junk\.state: byte 0: not a darknet-events state file of this kind/);
 });
+
+Deno.test("timeseries --pcap: packets and unique sources per traffic type per bin", async () => {
+  const { pkt, capture } = await import("../events/_events_helpers.ts");
+  const S = 0xc6336401;
+  const bytes = capture([
+    pkt(0, { src: S, dst: 1 }),
+    pkt(10, { src: S, dst: 2 }),
+    pkt(20, { src: S + 1, dst: 3 }),
+    pkt(30, { src: S + 2, dst: 4, proto: 17, dport: 53 }),
+    pkt(70, { src: S, dst: 5 }),
+  ]);
+  Deno.writeFileSync(`${dir}/p.pcap`, bytes);
+  const r = await timeseries(["--pcap", `${dir}/p.pcap`, "--bin", "60", "--outdir", `${dir}/p`]);
+  equal(r.code, 0, r.stderr);
+  deepEqual(Deno.readTextFileSync(`${dir}/p/pcap_timeseries.csv`).trim().split("\n"), [
+    "bin_start,traffic,traffic_code,packets,unique_sources",
+    "2020-10-21T16:00:00Z,TCPSYN,11,3,2",
+    "2020-10-21T16:00:00Z,UDP,16,1,1",
+    "2020-10-21T16:01:00Z,TCPSYN,11,1,1",
+  ]);
+  ok(Deno.readTextFileSync(`${dir}/p/pcap_packets.svg`).includes("<polyline"));
+});
