@@ -3,6 +3,7 @@
 import { formatTable } from "../src/cli/_cli.ts";
 import { formatParseSummary, runParse } from "../src/cli/parse_main.ts";
 import { trafficName } from "../src/decode/traffic.ts";
+import { countEvents, formatEventSummary } from "../src/cli/count_events.ts";
 
 const capture = "testdata/demo/scan.pcap.gz";
 const out = "out/demo-events.json";
@@ -71,6 +72,9 @@ console.log(formatTable(
 ));
 console.log("\nASN/Org and City come from MaxMind's test databases (fake data on test networks).");
 console.log(`\nAll fields (JSON, Merit's keys) are in ${out}.`);
+console.log(`\n$ count ${out} --outdir out/demo-counts --top 5\n`);
+const c = await countEvents([out], { outdir: "out/demo-counts", top: 5 });
+console.log(formatEventSummary(c.summary, "out/demo-counts"));
 if (r.error) {
   console.error(r.error.message);
   Deno.exit(r.error.exitCode);
