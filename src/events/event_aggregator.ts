@@ -20,7 +20,7 @@
 
 import type { PacketBatch } from "../capture/packet_batch.ts";
 import { Traffic } from "../decode/traffic.ts";
-import { KeyTable } from "../util/key_table.ts";
+import { KeyTable, mix } from "../util/key_table.ts";
 import { compareEventKeys, DarknetEvent } from "./darknet_event.ts";
 import {
   BYTES,
@@ -102,14 +102,6 @@ export const DEFAULT_TIMEOUT = 624;
  * ```
  */
 export const DEFAULT_TELESCOPE_SIZE = 475136;
-
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /**
  * The event aggregator.
@@ -231,43 +223,19 @@ export class EventAggregator {
       const src = srcA[i];
       const k1 = (traffic << 16) | portA[i];
       const e = keys4.add2(src, k1);
-      if (keys4.added) {
-        t4.ensure();
-        t4.start(
-          e,
-          sec,
-          nsec,
-          traffic === Traffic.TCPSYN ? 7 : 0,
-          mix(this.seed ^ mix(src ^ mix(k1 ^ sec))),
-        );
-      }
+      const fp0 = traffic === Traffic.TCPSYN ? 7 : 0;
+      const k = this.#touch(
+        t4,
+        e,
+        keys4.added,
+        sec,
+        nsec,
+        fp0,
+        this.seed ^ mix(src ^ mix(k1 ^ sec)),
+        out,
+      );
       const row = t4.row;
       const r = e << 3;
-      if (!keys4.added) {
-        const gap = (sec - row[r + LAST_SEC]) * 1e9 + (nsec - row[r + LAST_NSEC]);
-        if (gap > timeoutNs) {
-          this.#end(t4, e, out);
-          t4.start(
-            e,
-            sec,
-            nsec,
-            traffic === Traffic.TCPSYN ? 7 : 0,
-            mix(this.seed ^ mix(src ^ mix(k1 ^ sec))),
-          );
-        } else if (gap < 0) {
-          this.stats.outOfOrder++;
-          if (
-            sec < row[r + FIRST_SEC] || (sec === row[r + FIRST_SEC] && nsec < row[r + FIRST_NSEC])
-          ) {
-            row[r + FIRST_SEC] = sec;
-            row[r + FIRST_NSEC] = nsec;
-          }
-        } else {
-          row[r + LAST_SEC] = sec;
-          row[r + LAST_NSEC] = nsec;
-        }
-      }
-      const k = ++row[r + PACKETS];
       row[r + BYTES] += capLen[i];
       const dst = dstA[i];
       dests.add(e, dst);
@@ -287,32 +255,29 @@ export class EventAggregator {
     return out;
   }
 
-  #add6(b: PacketBatch, i: number, out: DarknetEvent[]): void {
-    const t = this.#v6;
-    const key = this.#key6;
-    const o = i << 4;
-    const s6 = b.src6;
-    for (let w = 0; w < 4; w++) {
-      const p = o + w * 4;
-      key[w] = ((s6[p] << 24) | (s6[p + 1] << 16) | (s6[p + 2] << 8) | s6[p + 3]) >>> 0;
-    }
-    const traffic = b.traffic[i];
-    key[4] = (traffic << 16) | b.port[i];
-    const sec = b.tsSec[i];
-    const nsec = b.tsNsec[i];
-    const seed = mix(this.seed ^ mix(key[0] ^ mix(key[3] ^ mix(key[4] ^ sec))));
-    const e = t.keys.add(key);
-    if (t.keys.added) {
+  // Starts, continues or restarts (after a gap longer than the timeout) event `e` for a packet
+  // at (sec, nsec); returns the event's packet count including this packet.
+  #touch(
+    t: EventTable,
+    e: number,
+    added: boolean,
+    sec: number,
+    nsec: number,
+    fp: number,
+    seed: number,
+    out: DarknetEvent[],
+  ): number {
+    if (added) {
       t.ensure();
-      t.start(e, sec, nsec, 0, seed);
+      t.start(e, sec, nsec, fp, mix(seed));
     }
     const row = t.row;
     const r = e * ROW;
-    if (!t.keys.added) {
+    if (!added) {
       const gap = (sec - row[r + LAST_SEC]) * 1e9 + (nsec - row[r + LAST_NSEC]);
       if (gap > this.#timeoutNs) {
         this.#end(t, e, out);
-        t.start(e, sec, nsec, 0, seed);
+        t.start(e, sec, nsec, fp, mix(seed));
       } else if (gap < 0) {
         this.stats.outOfOrder++;
         if (
@@ -326,8 +291,26 @@ export class EventAggregator {
         row[r + LAST_NSEC] = nsec;
       }
     }
-    const k = ++row[r + PACKETS];
-    row[r + BYTES] += b.capLen[i];
+    return ++row[r + PACKETS];
+  }
+
+  #add6(b: PacketBatch, i: number, out: DarknetEvent[]): void {
+    const t = this.#v6;
+    const key = this.#key6;
+    const o = i << 4;
+    const s6 = b.src6;
+    for (let w = 0; w < 4; w++) {
+      const p = o + w * 4;
+      key[w] = ((s6[p] << 24) | (s6[p + 1] << 16) | (s6[p + 2] << 8) | s6[p + 3]) >>> 0;
+    }
+    const traffic = b.traffic[i];
+    key[4] = (traffic << 16) | b.port[i];
+    const sec = b.tsSec[i];
+    const nsec = b.tsNsec[i];
+    const seed = this.seed ^ mix(key[0] ^ mix(key[3] ^ mix(key[4] ^ sec)));
+    const e = t.keys.add(key);
+    const k = this.#touch(t, e, t.keys.added, sec, nsec, 0, seed, out);
+    t.row[e * ROW + BYTES] += b.capLen[i];
     const w = this.#w6;
     const d6 = b.dst6;
     for (let x = 0; x < 4; x++) {

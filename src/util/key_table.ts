@@ -14,7 +14,16 @@
 
 const GOLDEN = 0x9e3779b1;
 
-function mix(h: number): number {
+/**
+ * The MurmurHash3 finaliser: spreads the bits of a 32-bit value (for hashing and seeding).
+ *
+ * @example
+ * ```ts
+ * import { mix } from "./key_table.ts";
+ * console.assert(mix(1) !== 1 && mix(1) === mix(1));
+ * ```
+ */
+export function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
