@@ -5,6 +5,7 @@ import { captureBatches } from "../src/capture/open_capture.ts";
 import { FileSource } from "../src/io/file_source.ts";
 import { GunzipStream } from "../src/io/gunzip_stream.ts";
 import { benchCapture } from "./_capture_file.ts";
+import { isFile, timedRun } from "./_run.ts";
 
 const args = Deno.args;
 const opt = (name: string, def: number) => {
@@ -75,6 +76,22 @@ console.log("| stage | packets/s | bytes/s (uncompressed) | time |\n|---|---|---
 console.log(rows.join("\n"));
 console.log(`gz pipeline / gunzip alone: ${(b.sec / c.sec).toFixed(2)}×`);
 
+const PARSE = new URL("../src/cli/parse_main.ts", import.meta.url).pathname;
+/** The parse flags of issue 3's figure. */
+const parseFlags = (pcap: string, out: string) => [
+  "--pcap",
+  pcap,
+  "--eventout",
+  out,
+  "--samples",
+  "3",
+  "--uniques",
+  "10",
+  "--rate",
+  "10",
+  "--quiet",
+];
+
 // parse end to end (issue 3's figure): the CLI on a 10 M-packet capture, peak RSS from GNU time.
 const big = await benchCapture(opt("parse-packets", 10_000_000));
 const parseRows: string[] = [];
@@ -83,46 +100,10 @@ for (const [label, path] of [[".pcap", big.pcap], [".pcap.gz", big.gz]] as const
   let rss = "n/a";
   for (let r = 0; r < runs; r++) {
     const out = await Deno.makeTempFile({ suffix: ".json" });
-    const args = [
-      "run",
-      "-A",
-      new URL("../src/cli/parse_main.ts", import.meta.url).pathname,
-      "--pcap",
-      path,
-      "--eventout",
-      out,
-      "--samples",
-      "3",
-      "--uniques",
-      "10",
-      "--rate",
-      "10",
-      "--quiet",
-    ];
-    const hasTime = (() => {
-      try {
-        return Deno.statSync("/usr/bin/time").isFile;
-      } catch {
-        return false;
-      }
-    })();
-    const cmd = hasTime
-      ? new Deno.Command("/usr/bin/time", {
-        args: ["-f", "%M", Deno.execPath(), ...args],
-        stderr: "piped",
-      })
-      : new Deno.Command(Deno.execPath(), { args, stderr: "piped" });
-    const t0 = performance.now();
-    const res = await cmd.output();
-    const sec = (performance.now() - t0) / 1000;
-    if (!res.success) throw new Error(new TextDecoder().decode(res.stderr));
-    if (sec < best) {
-      best = sec;
-      if (hasTime) {
-        rss = `${
-          (Number(new TextDecoder().decode(res.stderr).trim().split("\n").pop()) / 1024).toFixed(0)
-        } MB`;
-      }
+    const res = await timedRun(PARSE, parseFlags(path, out));
+    if (res.sec < best) {
+      best = res.sec;
+      rss = res.rssMb === undefined ? "n/a" : `${res.rssMb.toFixed(0)} MB`;
     }
     await Deno.remove(out);
   }
@@ -148,40 +129,13 @@ const shared = new URL("../../shared/data/", import.meta.url).pathname;
 const fullAsn = `${shared}mmdb/geolite2-2019/GeoLite2-ASN.mmdb`;
 const rv2 = `${shared}pfx2as/routeviews-rv2-20160202-1200.pfx2as.gz`;
 const rv6 = `${shared}pfx2as/routeviews-rv6-20160202-1200.pfx2as.gz`;
-const have = [fullAsn, rv2, rv6].every((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
+const have = [fullAsn, rv2, rv6].every(isFile);
 if (have) {
   const time = async (extra: string[]) => {
     let best = Infinity;
     for (let r = 0; r < runs; r++) {
       const out = await Deno.makeTempFile({ suffix: ".json" });
-      const t0 = performance.now();
-      const res = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          new URL("../src/cli/parse_main.ts", import.meta.url).pathname,
-          "--pcap",
-          big.pcap,
-          "--eventout",
-          out,
-          "--samples",
-          "3",
-          "--uniques",
-          "10",
-          "--rate",
-          "10",
-          "--quiet",
-          ...extra,
-        ],
-      }).output();
-      if (!res.success) throw new Error(new TextDecoder().decode(res.stderr));
-      best = Math.min(best, (performance.now() - t0) / 1000);
+      best = Math.min(best, (await timedRun(PARSE, [...parseFlags(big.pcap, out), ...extra])).sec);
       await Deno.remove(out);
     }
     return best;
@@ -264,31 +218,10 @@ if (
   }
 }
 const timed = async (label: string, entry: string, args: string[]) => {
-  const hasTime = (() => {
-    try {
-      return Deno.statSync("/usr/bin/time").isFile;
-    } catch {
-      return false;
-    }
-  })();
-  const full = ["run", "-A", new URL(entry, import.meta.url).pathname, ...args];
-  const t0 = performance.now();
-  const res = hasTime
-    ? await new Deno.Command("/usr/bin/time", {
-      args: ["-f", "%M", Deno.execPath(), ...full],
-      stdout: "null",
-      stderr: "piped",
-    }).output()
-    : await new Deno.Command(Deno.execPath(), { args: full, stdout: "null", stderr: "piped" })
-      .output();
-  const sec = (performance.now() - t0) / 1000;
-  if (!res.success) throw new Error(new TextDecoder().decode(res.stderr));
-  const rss = hasTime
-    ? `${
-      (Number(new TextDecoder().decode(res.stderr).trim().split("\n").pop()) / 1024).toFixed(0)
-    } MB`
-    : "n/a";
-  return `| ${label} | ${sec.toFixed(2)} s | ${rss} |`;
+  const r = await timedRun(new URL(entry, import.meta.url).pathname, args);
+  return `| ${label} | ${r.sec.toFixed(2)} s | ${
+    r.rssMb === undefined ? "n/a" : `${r.rssMb.toFixed(0)} MB`
+  } |`;
 };
 const evOut = await Deno.makeTempDir();
 console.log("\ncount and timeseries, 1,000,000 events in 10 NDJSON files (355 MB):");
