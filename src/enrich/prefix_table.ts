@@ -24,10 +24,19 @@ export interface PrefixMatch {
   asn: number;
 }
 
-interface Pending4 {
-  net: number;
-  len: number;
-  asn: number;
+/** IPv4 prefixes being loaded, as parallel arrays (no object per prefix). */
+class Pending4 {
+  net: number[] = [];
+  len: number[] = [];
+  asn: number[] = [];
+  get length(): number {
+    return this.net.length;
+  }
+  push(net: number, len: number, asn: number): void {
+    this.net.push(net);
+    this.len.push(len);
+    this.asn.push(asn);
+  }
 }
 
 interface Pending6 {
@@ -63,38 +72,27 @@ export class PrefixTable {
   readonly #owner6: Int32Array;
   readonly #v6: Pending6[];
 
-  private constructor(v4: Pending4[], v6: Pending6[]) {
+  private constructor(v4: Pending4, v6: Pending6[]) {
     this.size = v4.length + v6.length;
-    let sorted = true;
-    for (let i = 1; i < v4.length && sorted; i++) {
-      const a = v4[i - 1];
-      const b = v4[i];
-      if (a.net > b.net || (a.net === b.net && a.len > b.len)) sorted = false;
-    }
-    if (!sorted) v4.sort((a, b) => a.net - b.net || a.len - b.len);
     const n4 = v4.length;
+    let order: number[] | null = null; // files are sorted already; sort only when they are not
+    for (let i = 1; i < n4; i++) {
+      if (v4.net[i - 1] > v4.net[i] || (v4.net[i - 1] === v4.net[i] && v4.len[i - 1] > v4.len[i])) {
+        order = Array.from({ length: n4 }, (_, k) => k)
+          .sort((a, b) => v4.net[a] - v4.net[b] || v4.len[a] - v4.len[b]);
+        break;
+      }
+    }
     this.#net4 = new Uint32Array(n4);
     this.#len4 = new Uint8Array(n4);
     this.#asn4 = new Float64Array(n4);
     for (let i = 0; i < n4; i++) {
-      const p = v4[i];
-      this.#net4[i] = p.net;
-      this.#len4[i] = p.len;
-      this.#asn4[i] = p.asn;
+      const k = order ? order[i] : i;
+      this.#net4[i] = v4.net[k];
+      this.#len4[i] = v4.len[k];
+      this.#asn4[i] = v4.asn[k];
     }
-    const r4 = flatten<number>(
-      (i) => this.#net4[i],
-      (i) => this.#net4[i] + 2 ** (32 - this.#len4[i]) - 1,
-      v4.length,
-      0,
-      (end) => (end >= MAX32 - 1 ? null : end + 1),
-    );
-    this.#start4 = new Float64Array(r4.starts.length);
-    this.#owner4 = new Int32Array(r4.owners.length);
-    for (let i = 0; i < r4.starts.length; i++) {
-      this.#start4[i] = r4.starts[i];
-      this.#owner4[i] = r4.owners[i];
-    }
+    [this.#start4, this.#owner4] = flatten4(this.#net4, this.#len4);
     v6.sort((a, b) => (a.net < b.net ? -1 : a.net > b.net ? 1 : a.len - b.len));
     this.#v6 = v6;
     const top6 = (1n << 128n) - 1n;
@@ -111,7 +109,7 @@ export class PrefixTable {
 
   /** Loads and merges prefix-to-AS files (plain or gzip, detected from the content). */
   static async load(paths: string[]): Promise<PrefixTable> {
-    const v4: Pending4[] = [];
+    const v4 = new Pending4();
     const v6: Pending6[] = [];
     for (const path of paths) {
       let bytes: Uint8Array;
@@ -136,7 +134,7 @@ export class PrefixTable {
 
   /** Builds a table from the text of one file (for tests and small tables). */
   static fromText(text: string, name: string): PrefixTable {
-    const v4: Pending4[] = [];
+    const v4 = new Pending4();
     const v6: Pending6[] = [];
     parseInto(text, name, v4, v6);
     return new PrefixTable(v4, v6);
@@ -182,6 +180,44 @@ export class PrefixTable {
     }
     return { prefix: `${formatIpv6(bytes)}/${p.len}`, asn: p.asn };
   }
+}
+
+// flatten() specialised for IPv4 over typed arrays (the big case: ~600 k prefixes).
+function flatten4(net: Uint32Array, len: Uint8Array): [Float64Array, Int32Array] {
+  const n = net.length;
+  let starts = new Float64Array(n * 2 + 2);
+  let owners = new Int32Array(n * 2 + 2);
+  let m = 0;
+  const emit = (pos: number, owner: number) => {
+    if (m > 0 && starts[m - 1] === pos) {
+      owners[m - 1] = owner;
+      if (m > 1 && owners[m - 2] === owner) m--;
+    } else if (m === 0 || owners[m - 1] !== owner) {
+      starts[m] = pos;
+      owners[m] = owner;
+      m++;
+    }
+  };
+  const end = (i: number) => net[i] + 2 ** (32 - len[i]) - 1;
+  const stack = new Int32Array(34);
+  let sp = 0;
+  const close = () => {
+    const t = stack[--sp];
+    const e = end(t);
+    if (e < MAX32 - 1) emit(e + 1, sp > 0 ? stack[sp - 1] : -1);
+  };
+  emit(0, -1);
+  for (let i = 0; i < n; i++) {
+    const s = net[i];
+    while (sp > 0 && end(stack[sp - 1]) < s) close();
+    emit(s, i);
+    if (sp === stack.length) throw new Error("prefix nesting deeper than 33"); // impossible for CIDR
+    stack[sp++] = i;
+  }
+  while (sp > 0) close();
+  starts = starts.slice(0, m);
+  owners = owners.slice(0, m);
+  return [starts, owners];
 }
 
 // Flattens prefixes, sorted by start and then outer before inner (CIDR ranges are either nested
@@ -285,7 +321,7 @@ function parseFast4(t: string, i: number, end: number): boolean {
   return true;
 }
 
-function parseInto(text: string, file: string, v4: Pending4[], v6: Pending6[]): void {
+function parseInto(text: string, file: string, v4: Pending4, v6: Pending6[]): void {
   let line = 0;
   let start = 0;
   while (start < text.length) {
@@ -294,7 +330,7 @@ function parseInto(text: string, file: string, v4: Pending4[], v6: Pending6[]): 
     line++;
     const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
     if (parseFast4(text, start, lineEnd)) {
-      v4.push({ net: fast.net, len: fast.len, asn: fast.asn });
+      v4.push(fast.net, fast.len, fast.asn);
       start = end + 1;
       continue;
     }
@@ -320,7 +356,7 @@ function parseInto(text: string, file: string, v4: Pending4[], v6: Pending6[]): 
       if (len > 32) throw bad(`bad prefix length ${len} for an IPv4 prefix`);
       const size = 2 ** (32 - len);
       if (a4 % size !== 0) throw bad(`prefix ${addr}/${len} has host bits set`);
-      v4.push({ net: a4, len, asn });
+      v4.push(a4, len, asn);
       continue;
     }
     const a6 = parseIpv6(addr);
