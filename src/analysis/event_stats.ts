@@ -25,7 +25,54 @@ interface Tally {
   events: number;
   packets: number;
   bytes: number;
-  sources: Set<number | string>;
+  /** While adding: a Set; once packed (for merging): sorted uint32 sources plus other text. */
+  sources: Set<number | string> | Packed;
+}
+
+/** Sources as a sorted Uint32Array (IPv4) and a sorted list of other addresses. */
+interface Packed {
+  u32: Uint32Array;
+  str: string[];
+}
+
+function pack(s: Set<number | string> | Packed): Packed {
+  if (!(s instanceof Set)) return s;
+  let n = 0;
+  for (const x of s) if (typeof x === "number") n++;
+  const u32 = new Uint32Array(n);
+  const str: string[] = [];
+  let i = 0;
+  for (const x of s) {
+    if (typeof x === "number") u32[i++] = x;
+    else str.push(x);
+  }
+  return { u32: u32.sort(), str: str.sort() };
+}
+
+// Union of two packed source lists (a merge walk over the sorted arrays).
+function union(a: Packed, b: Packed): Packed {
+  const out = new Uint32Array(a.u32.length + b.u32.length);
+  let i = 0;
+  let j = 0;
+  let n = 0;
+  while (i < a.u32.length && j < b.u32.length) {
+    const x = a.u32[i];
+    const y = b.u32[j];
+    if (x < y) out[n++] = a.u32[i++];
+    else if (y < x) out[n++] = b.u32[j++];
+    else {
+      out[n++] = x;
+      i++;
+      j++;
+    }
+  }
+  while (i < a.u32.length) out[n++] = a.u32[i++];
+  while (j < b.u32.length) out[n++] = b.u32[j++];
+  return { u32: out.subarray(0, n), str: [...new Set([...a.str, ...b.str])].sort() };
+}
+
+function sourceCount(s: Set<number | string> | Packed): number {
+  return s instanceof Set ? s.size : s.u32.length + s.str.length;
 }
 
 /** IPv4 text as a uint32 (smaller and faster in a Set than the string), else the text. */
@@ -103,6 +150,11 @@ class Histogram {
     this.edges = edges;
     this.counts = new Array(edges.length).fill(0);
   }
+  merge(o: { counts: number[]; above: number; n: number }): void {
+    for (let i = 0; i < this.counts.length; i++) this.counts[i] += o.counts[i];
+    this.above += o.above;
+    this.n += o.n;
+  }
   add(x: number): void {
     this.n++;
     // First edge ≥ x (binary search).
@@ -133,7 +185,25 @@ function tally<K>(m: Map<K, Tally>, k: K, e: EventJson, src: number | string | n
   t.events++;
   t.packets += e.Packets;
   t.bytes += e.Bytes;
-  if (src !== null) t.sources.add(src);
+  if (src !== null) (t.sources as Set<number | string>).add(src);
+}
+
+// Adds `o`'s tallies into `m` (sources united; the bigger set is kept and the smaller poured in).
+function mergeTallies<K>(
+  m: Map<K, Tally & { org?: string }>,
+  o: Map<K, Tally & { org?: string }>,
+): void {
+  for (const [k, t] of o) {
+    const mine = m.get(k);
+    if (!mine) {
+      m.set(k, t);
+      continue;
+    }
+    mine.events += t.events;
+    mine.packets += t.packets;
+    mine.bytes += t.bytes;
+    mine.sources = union(pack(mine.sources), pack(t.sources));
+  }
 }
 
 class Breakdown {
@@ -150,6 +220,33 @@ class Breakdown {
   packets = 0;
   bytes = 0;
 
+  /** Packs every source set (sorted typed arrays: cheap to send to another thread and merge). */
+  pack(): void {
+    for (
+      const m of [this.byPort, this.small, this.large, this.byCountry, this.byAsn] as Map<
+        unknown,
+        Tally
+      >[]
+    ) {
+      for (const t of m.values()) t.sources = pack(t.sources);
+    }
+  }
+
+  /** Adds another breakdown (or its structured clone, e.g. from a Worker) into this one. */
+  merge(o: Breakdown): void {
+    mergeTallies(this.byPort, o.byPort);
+    mergeTallies(this.small, o.small);
+    mergeTallies(this.large, o.large);
+    mergeTallies(this.byCountryPort, o.byCountryPort);
+    mergeTallies(this.byCountry, o.byCountry);
+    mergeTallies(this.byAsn, o.byAsn);
+    this.coverage.merge(o.coverage);
+    this.rates.merge(o.rates);
+    this.events += o.events;
+    this.packets += o.packets;
+    this.bytes += o.bytes;
+  }
+
   add(e: EventJson, coverage: number, rate: number, large: boolean): void {
     const src = sourceKey(e.SourceIP);
     const key = e.Traffic * 65536 + e.Port;
@@ -162,7 +259,7 @@ class Breakdown {
     a.events++;
     a.packets += e.Packets;
     a.bytes += e.Bytes;
-    a.sources.add(src);
+    (a.sources as Set<number | string>).add(src);
     this.coverage.add(coverage);
     this.rates.add(rate);
     this.events++;
@@ -175,7 +272,15 @@ function portRows(m: Map<number, Tally>): (string | number)[][] {
   return [...m].map(([k, t]) => {
     const traffic = Math.floor(k / 65536);
     const port = k % 65536;
-    return [trafficName(traffic), traffic, port, t.events, t.packets, t.bytes, t.sources.size];
+    return [
+      trafficName(traffic),
+      traffic,
+      port,
+      t.events,
+      t.packets,
+      t.bytes,
+      sourceCount(t.sources),
+    ];
   }).sort((a, b) =>
     (b[3] as number) - (a[3] as number) || (a[1] as number) - (b[1] as number) ||
     (a[2] as number) - (b[2] as number)
@@ -222,6 +327,25 @@ export class EventStats {
     this.minEvents = o.minEvents ?? 1;
   }
 
+  /**
+   * The aggregates as structured-clonable data (Maps, Sets, plain objects), to send from a
+   * Worker; {@link mergeData} adds them into another aggregator.
+   */
+  exportData(): unknown {
+    this.#all.pack();
+    for (const b of Object.values(this.#fp)) b.pack();
+    return { all: this.#all, fp: this.#fp };
+  }
+
+  /** Adds data from {@link exportData} (of events that came later in the input) into this. */
+  mergeData(data: unknown): void {
+    const d = data as { all: Breakdown; fp: Record<"zmap" | "masscan" | "mirai", Breakdown> };
+    this.#all.pack();
+    for (const b of Object.values(this.#fp)) b.pack();
+    this.#all.merge(d.all);
+    for (const k of ["zmap", "masscan", "mirai"] as const) this.#fp[k].merge(d.fp[k]);
+  }
+
   /** Adds one event. */
   add(e: EventJson): void {
     e.Country ??= "";
@@ -264,14 +388,14 @@ export class EventStats {
       ),
       "country_total_counts.csv": toCsv(
         ["country", "events", "packets", "unique_sources"],
-        [...b.byCountry].map(([c, t]) => [c, t.events, t.packets, t.sources.size])
+        [...b.byCountry].map(([c, t]) => [c, t.events, t.packets, sourceCount(t.sources)])
           .sort((x, y) =>
             (y[1] as number) - (x[1] as number) || String(x[0]).localeCompare(String(y[0]))
           ),
       ),
       "asn_counts.csv": toCsv(
         ["asn", "org", "events", "packets", "unique_sources"],
-        [...b.byAsn].map(([a, t]) => [a, t.org, t.events, t.packets, t.sources.size])
+        [...b.byAsn].map(([a, t]) => [a, t.org, t.events, t.packets, sourceCount(t.sources)])
           .sort((x, y) =>
             (y[2] as number) - (x[2] as number) || (x[0] as number) - (y[0] as number)
           ),
@@ -281,7 +405,7 @@ export class EventStats {
       out[`${name}_port_counts.csv`] = toCsv(PORT_HEADER, portRows(f.byPort));
       out[`${name}_country_counts.csv`] = toCsv(
         ["country", "events", "packets", "unique_sources"],
-        [...f.byCountry].map(([c, t]) => [c, t.events, t.packets, t.sources.size])
+        [...f.byCountry].map(([c, t]) => [c, t.events, t.packets, sourceCount(t.sources)])
           .sort((x, y) =>
             (y[1] as number) - (x[1] as number) || String(x[0]).localeCompare(String(y[0]))
           ),

@@ -34,6 +34,6 @@ export const PERMISSIONS: Record<keyof typeof ENTRIES, readonly string[]> = {
 /** Modules an entry loads dynamically, which `deno compile` must be told to embed. */
 export const INCLUDES: Record<keyof typeof ENTRIES, readonly string[]> = {
   parse: ["src/capture/_capture_worker.ts"],
-  count: [],
+  count: ["src/analysis/_count_worker.ts"],
   timeseries: [],
 };

@@ -130,3 +130,23 @@ Deno.test("coverage and rate CDFs: buckets and cumulative fractions", () => {
   deepEqual(rates.find((r) => r[0] === "10000000000")!.slice(1), ["1", "2", String(2 / 3)]);
   deepEqual(rates.at(-1), ["inf", "1", "3", "1"]);
 });
+
+Deno.test("count over several files in two threads equals one pass over the concatenation", async () => {
+  const { countEvents } = await import("../../src/cli/count_events.ts");
+  const days = Array.from(
+    { length: 10 },
+    (_, i) => `testdata/events/day-${String(i + 1).padStart(2, "0")}.ndjson`,
+  );
+  const dir = Deno.makeTempDirSync();
+  Deno.writeTextFileSync(`${dir}/all.ndjson`, days.map((d) => Deno.readTextFileSync(d)).join(""));
+  const a = await countEvents(days, { outdir: `${dir}/split`, telescopeSize: 4096, minEvents: 2 });
+  const b = await countEvents([`${dir}/all.ndjson`], {
+    outdir: `${dir}/one`,
+    telescopeSize: 4096,
+    minEvents: 2,
+  });
+  deepEqual(a.summary, b.summary);
+  for (const f of a.files) {
+    equal(Deno.readTextFileSync(`${dir}/split/${f}`), Deno.readTextFileSync(`${dir}/one/${f}`), f);
+  }
+});
