@@ -217,6 +217,55 @@ export class TimeSeries {
     }
   }
 
+  /** The collected bins and series as structured-clonable data (to send from a Worker). */
+  exportData(): unknown {
+    return { labels: this.#labels, total: this.#total, series: this.#series };
+  }
+
+  /**
+   * Adds data from {@link exportData} of events that came later in the input: bins new to this
+   * collection are appended in the other's order, cells of shared bins are added up.
+   */
+  mergeData(data: unknown): void {
+    const d = data as {
+      labels: string[];
+      total: Map<number, Cell>;
+      series: Map<string, Map<number, Cell>>;
+    };
+    const map = d.labels.map((l) => {
+      let i = this.#bins.get(l);
+      if (i === undefined) {
+        i = this.#labels.length;
+        this.#bins.set(l, i);
+        this.#labels.push(l);
+      }
+      return i;
+    });
+    const merge = (into: Map<number, Cell>, from: Map<number, Cell>) => {
+      for (const [bin, c] of from) {
+        const b = map[bin];
+        const mine = into.get(b);
+        if (!mine) {
+          into.set(b, c);
+          continue;
+        }
+        mine.events += c.events;
+        mine.packets += c.packets;
+        mine.bytes += c.bytes;
+        let [big, small] = [mine.sources, c.sources];
+        if (small.size > big.size) [big, small] = [small, big];
+        for (const x of small) big.add(x);
+        mine.sources = big;
+      }
+    };
+    merge(this.#total, d.total);
+    for (const [k, m] of d.series) {
+      let mine = this.#series.get(k);
+      if (!mine) this.#series.set(k, mine = new Map());
+      merge(mine, m);
+    }
+  }
+
   /**
    * The collected bins and series as a state file's bytes (`--outstate`): versioned,
    * checksummed, with every bin's source set, so a later run can add bins (or more events to

@@ -35,5 +35,5 @@ export const PERMISSIONS: Record<keyof typeof ENTRIES, readonly string[]> = {
 export const INCLUDES: Record<keyof typeof ENTRIES, readonly string[]> = {
   parse: ["src/capture/_capture_worker.ts"],
   count: ["src/analysis/_count_worker.ts"],
-  timeseries: [],
+  timeseries: ["src/analysis/_timeseries_worker.ts"],
 };

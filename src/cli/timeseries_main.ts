@@ -14,6 +14,7 @@ import {
   seriesCsv,
   type SeriesResult,
   TimeSeries,
+  type TimeSeriesOptions,
 } from "../analysis/timeseries.ts";
 import { DarknetError, ioError, UsageError } from "../errors.ts";
 import { trafficCode, trafficName } from "../decode/traffic.ts";
@@ -191,6 +192,27 @@ async function pcapSeries(
   return 0;
 }
 
+function inWorker(
+  files: string[],
+  options: TimeSeriesOptions,
+): Promise<{ data: unknown; error?: { message: string; exitCode: number } }> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL("../analysis/_timeseries_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    w.onmessage = (ev) => {
+      resolve(ev.data);
+      w.terminate();
+    };
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      w.terminate();
+      reject(new DarknetError(`internal error in the timeseries worker: ${ev.message}`, 70));
+    };
+    w.postMessage({ files, options });
+  });
+}
+
 /** Runs `timeseries` with command-line arguments; returns the exit code. */
 export async function timeseriesMain(args: string[]): Promise<number> {
   const { values, after } = parseFlags(args, {
@@ -243,11 +265,28 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     ts.loadState(await readStateFile(String(values.instate)), String(values.instate));
   }
   let error: DarknetError | undefined;
+  // With several files, the second half is collected in a Worker on the other core.
+  const half = files.length >= 2 ? Math.ceil(files.length / 2) : files.length;
+  const later = half < files.length
+    ? inWorker(files.slice(half), {
+      by,
+      binSeconds,
+      window: ts.window,
+      alertGrowth: ts.alertGrowth,
+      alertMinEvents: ts.alertMinEvents,
+      alertZ: ts.alertZ,
+    })
+    : undefined;
   try {
-    for await (const r of readEvents(files)) ts.add(r.event, r.file);
+    for await (const r of readEvents(files.slice(0, half))) ts.add(r.event, r.file);
   } catch (e) {
     if (!(e instanceof DarknetError)) throw e;
     error = e;
+  }
+  if (later) {
+    const res = await later;
+    ts.mergeData(res.data);
+    if (res.error) error ??= new DarknetError(res.error.message, res.error.exitCode);
   }
   const bins = ts.bins;
   const { total, series, alerts } = ts.result(top, names);
