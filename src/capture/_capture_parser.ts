@@ -56,7 +56,9 @@ function u16(d: Uint8Array, p: number, le: boolean): number {
 /** Names a file that is not pcap/pcapng from its first bytes. */
 export function sniffNonCapture(d: Uint8Array, p: number, n: number): string {
   const b = (i: number) => (i < n ? d[p + i] : -1);
-  if (b(0) === 0x1f && b(1) === 0x8b) return "gzip-compressed data where a capture header was expected";
+  if (b(0) === 0x1f && b(1) === 0x8b) {
+    return "gzip-compressed data where a capture header was expected";
+  }
   if (b(0) === 0x28 && b(1) === 0xb5 && b(2) === 0x2f && b(3) === 0xfd) {
     return "zstd-compressed data (decompress it first: zstd -d)";
   }
