@@ -7,6 +7,7 @@
 
 import { FileSource } from "../io/file_source.ts";
 import { GunzipStream } from "../io/gunzip_stream.ts";
+import { WorkerGunzipStream } from "../io/worker_gunzip_stream.ts";
 import type { BatchPool } from "./batch_pool.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 import { type CaptureInfo, PcapDecoderStream } from "./pcap_decoder_stream.ts";
@@ -31,6 +32,8 @@ export interface OpenCaptureOptions {
   chunkSize?: number;
   /** Recycle read buffers and batches through this pool (consumers must `release()`). */
   pool?: BatchPool;
+  /** Decompress gzip input in a Worker (default: yes, unless already in a worker). */
+  gunzipWorker?: boolean;
 }
 
 /**
@@ -82,7 +85,14 @@ export async function openCapture(
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
-  const gunzip = compressed ? new GunzipStream({ name: path }) : undefined;
+  // Inflate on the other core (the default) unless this already runs in a worker thread.
+  const inWorker =
+    typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
+  const gunzip = !compressed
+    ? undefined
+    : (options.gunzipWorker ?? !inWorker)
+    ? new WorkerGunzipStream({ name: path })
+    : new GunzipStream({ name: path });
   const decoder = new PcapDecoderStream({
     name: path,
     pool: options.pool,

@@ -74,3 +74,28 @@ Deno.test("corrupt gzip data names the file", async () => {
   match((r.error as Error).message, /bad\.gz: /);
   equal((r.error as Error).message.includes("\n"), false);
 });
+
+Deno.test("WorkerGunzipStream: multi-member output identical to GunzipStream; truncation kept as an error", async () => {
+  const { WorkerGunzipStream } = await import("../../src/io/worker_gunzip_stream.ts");
+  const cap = capture(20000);
+  const third = Math.floor(cap.length / 3);
+  const gz = concat(
+    [cap.subarray(0, third), cap.subarray(third)].map((p) => new Uint8Array(gzipSync(p))),
+  );
+  const chunks = (b: Uint8Array) =>
+    Array.from({ length: Math.ceil(b.length / 7000) }, (_, i) => b.slice(i * 7000, (i + 1) * 7000));
+  const w = new WorkerGunzipStream({ name: "w.gz" });
+  const out = new Uint8Array(
+    await new Response(ReadableStream.from(chunks(gz)).pipeThrough(w)).arrayBuffer(),
+  );
+  deepEqual(out, cap);
+  equal(w.error, undefined);
+  const cut = new WorkerGunzipStream({ name: "cut.gz" });
+  const partial = new Uint8Array(
+    await new Response(ReadableStream.from(chunks(gz.subarray(0, gz.length >> 2))).pipeThrough(cut))
+      .arrayBuffer(),
+  );
+  ok(partial.length > 0 && partial.length < cap.length);
+  deepEqual(partial, cap.subarray(0, partial.length));
+  match(cut.error!.message, /^cut\.gz: truncated gzip stream/);
+});
