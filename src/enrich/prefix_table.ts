@@ -127,7 +127,7 @@ export class PrefixTable {
           });
         }
       }
-      parseInto(new TextDecoder().decode(bytes), path, v4, v6);
+      parseInto(bytes, path, v4, v6);
     }
     return new PrefixTable(v4, v6);
   }
@@ -136,7 +136,7 @@ export class PrefixTable {
   static fromText(text: string, name: string): PrefixTable {
     const v4 = new Pending4();
     const v6: Pending6[] = [];
-    parseInto(text, name, v4, v6);
+    parseInto(new TextEncoder().encode(text), name, v4, v6);
     return new PrefixTable(v4, v6);
   }
 
@@ -273,13 +273,13 @@ function parseAsn(origin: string): number {
 // Fast path for the common line "a.b.c.d<TAB>len<TAB>asn": returns false if the line does
 // not have exactly that shape (the general parser then handles or rejects it).
 const fast = { net: 0, len: 0, asn: 0 };
-function parseFast4(t: string, i: number, end: number): boolean {
+function parseFast4(t: Uint8Array, i: number, end: number): boolean {
   let net = 0;
   for (let octet = 0; octet < 4; octet++) {
     let v = 0;
     let digits = 0;
     while (i < end) {
-      const c = t.charCodeAt(i);
+      const c = t[i];
       if (c < 48 || c > 57) break;
       v = v * 10 + (c - 48);
       i++;
@@ -288,32 +288,43 @@ function parseFast4(t: string, i: number, end: number): boolean {
     if (digits === 0 || digits > 3 || v > 255) return false;
     net = net * 256 + v;
     if (octet < 3) {
-      if (t.charCodeAt(i) !== 46) return false;
+      if (t[i] !== 46) return false;
       i++;
     }
   }
-  if (t.charCodeAt(i) !== 9) return false;
+  if (t[i] !== 9) return false;
   i++;
   let len = 0;
   let digits = 0;
-  while (i < end && t.charCodeAt(i) >= 48 && t.charCodeAt(i) <= 57) {
-    len = len * 10 + t.charCodeAt(i++) - 48;
+  while (i < end && t[i] >= 48 && t[i] <= 57) {
+    len = len * 10 + t[i++] - 48;
     digits++;
   }
-  if (digits === 0 || digits > 2 || len > 32 || t.charCodeAt(i) !== 9) return false;
+  if (digits === 0 || digits > 2 || len > 32 || t[i] !== 9) return false;
   i++;
   let asn = 0;
   digits = 0;
   while (i < end) {
-    const c = t.charCodeAt(i);
-    if (c === 95 || c === 44) break; // MOAS or AS set: the first origin is enough here…
+    const c = t[i];
+    if (c === 95 || c === 44) break; // MOAS or AS set: the first origin is the one kept
     if (c < 48 || c > 57) return false;
     asn = asn * 10 + (c - 48);
     i++;
     digits++;
   }
   if (digits === 0 || digits > 10 || asn > 4294967295) return false;
-  if (i < end) return false; // …but the rest is validated by the general parser
+  // The other origins of a MOAS list or AS set: each 1–10 digits, at most 2^32 − 1.
+  while (i < end) {
+    if (t[i] !== 95 && t[i] !== 44) return false;
+    i++;
+    let v = 0;
+    digits = 0;
+    while (i < end && t[i] >= 48 && t[i] <= 57) {
+      v = v * 10 + t[i++] - 48;
+      digits++;
+    }
+    if (digits === 0 || digits > 10 || v > 4294967295) return false;
+  }
   if (net % 2 ** (32 - len) !== 0) return false;
   fast.net = net;
   fast.len = len;
@@ -321,20 +332,21 @@ function parseFast4(t: string, i: number, end: number): boolean {
   return true;
 }
 
-function parseInto(text: string, file: string, v4: Pending4, v6: Pending6[]): void {
+function parseInto(bytes: Uint8Array, file: string, v4: Pending4, v6: Pending6[]): void {
+  const dec = new TextDecoder();
   let line = 0;
   let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(10, start);
+    if (end < 0) end = bytes.length;
     line++;
-    const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-    if (parseFast4(text, start, lineEnd)) {
+    const lineEnd = end > start && bytes[end - 1] === 13 ? end - 1 : end;
+    if (parseFast4(bytes, start, lineEnd)) {
       v4.push(fast.net, fast.len, fast.asn);
       start = end + 1;
       continue;
     }
-    const raw = text.slice(start, end).trim();
+    const raw = dec.decode(bytes.subarray(start, end)).trim();
     start = end + 1;
     if (raw === "" || raw.startsWith("#")) continue;
     const bad = (msg: string) => new DataError(msg, { file, line });
