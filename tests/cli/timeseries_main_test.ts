@@ -237,3 +237,42 @@ Deno.test("timeseries --pcap: packets and unique sources per traffic type per bi
   ]);
   ok(Deno.readTextFileSync(`${dir}/p/pcap_packets.svg`).includes("<polyline"));
 });
+
+Deno.test("--help of count and timeseries lists every flag", async () => {
+  const t = await timeseries(["--help"]);
+  equal(t.code, 0);
+  for (
+    const f of [
+      "--outdir",
+      "--bin",
+      "--by",
+      "--top",
+      "--series",
+      "--window",
+      "--alert-growth",
+      "--alert-min-events",
+      "--alert-z",
+      "--instate",
+      "--outstate",
+      "--json",
+      "--pcap",
+      "--help",
+    ]
+  ) ok(new RegExp(`(  |, )${f}\\b`).test(t.stdout), f);
+  const c = await count(["--help"]);
+  equal(c.code, 0);
+  for (
+    const f of [
+      "--outdir",
+      "--telescope-size",
+      "--large-coverage",
+      "--min-events",
+      "--pcap",
+      "--top",
+      "--json",
+      "--help",
+    ]
+  ) {
+    ok(new RegExp(`(  |, )${f}\\b`).test(c.stdout), f);
+  }
+});
