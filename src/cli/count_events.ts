@@ -15,6 +15,7 @@
 
 import { readEvents } from "../analysis/event_reader.ts";
 import { EventStats, type EventStatsOptions, type EventSummary } from "../analysis/event_stats.ts";
+import { runInWorker } from "../util/run_in_worker.ts";
 import { DarknetError, ioError } from "../errors.ts";
 import { formatTable } from "./_cli.ts";
 
@@ -83,21 +84,11 @@ function inWorker(
   files: string[],
   options: EventStatsOptions,
 ): Promise<{ data: unknown; error?: { message: string; exitCode: number } }> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(new URL("../analysis/_count_worker.ts", import.meta.url), {
-      type: "module",
-    });
-    w.onmessage = (ev) => {
-      resolve(ev.data);
-      w.terminate();
-    };
-    w.onerror = (ev) => {
-      ev.preventDefault();
-      w.terminate();
-      reject(new DarknetError(`internal error in the count worker: ${ev.message}`, 70));
-    };
-    w.postMessage({ files, options });
-  });
+  return runInWorker(
+    new URL("../analysis/_count_worker.ts", import.meta.url),
+    { files, options },
+    "count",
+  );
 }
 
 /** The summary as the table `count` prints. */

@@ -16,6 +16,7 @@ import {
   TimeSeries,
   type TimeSeriesOptions,
 } from "../analysis/timeseries.ts";
+import { runInWorker } from "../util/run_in_worker.ts";
 import { DarknetError, ioError, UsageError } from "../errors.ts";
 import { trafficCode, trafficName } from "../decode/traffic.ts";
 import {
@@ -196,21 +197,10 @@ function inWorker(
   files: string[],
   options: TimeSeriesOptions,
 ): Promise<{ data: unknown; error?: { message: string; exitCode: number } }> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(new URL("../analysis/_timeseries_worker.ts", import.meta.url), {
-      type: "module",
-    });
-    w.onmessage = (ev) => {
-      resolve(ev.data);
-      w.terminate();
-    };
-    w.onerror = (ev) => {
-      ev.preventDefault();
-      w.terminate();
-      reject(new DarknetError(`internal error in the timeseries worker: ${ev.message}`, 70));
-    };
-    w.postMessage({ files, options });
-  });
+  return runInWorker(new URL("../analysis/_timeseries_worker.ts", import.meta.url), {
+    files,
+    options,
+  }, "timeseries");
 }
 
 /** Runs `timeseries` with command-line arguments; returns the exit code. */
