@@ -196,7 +196,23 @@ export class CaptureParser {
   #take(): PacketBatch | null {
     const b = this.#batch;
     this.#batch = null;
-    return b !== null && b.length > 0 ? b : null;
+    if (b === null) return null;
+    const pool = this.#pool;
+    if (b.length === 0) {
+      pool?.giveBatch(b);
+      return null;
+    }
+    if (pool) {
+      // The consumer hands the batch and its whole read buffers back for reuse.
+      b.release = () => {
+        b.release = undefined;
+        for (const x of b.buffers) {
+          if (x.byteLength === x.buffer.byteLength && x.byteLength >= 65536) pool.giveChunk(x);
+        }
+        pool.giveBatch(b);
+      };
+    }
+    return b;
   }
 
   // Completes the carried unit from the start of `chunk`. Returns the chunk position after the

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { BatchPool } from "../capture/batch_pool.ts";
 import { captureBatches } from "../capture/open_capture.ts";
 import { DarknetError } from "../errors.ts";
 import { PacketStats, type PacketSummary } from "../stats/packet_stats.ts";
@@ -29,7 +30,11 @@ export async function countPcap(paths: string[], top = 10): Promise<CountPcapRes
   const stats = new PacketStats();
   let error: DarknetError | undefined;
   try {
-    for await (const batch of await captureBatches(paths)) stats.add(batch);
+    // Batches are released after counting, so read buffers and arrays are reused.
+    for await (const batch of await captureBatches(paths, { pool: new BatchPool() })) {
+      stats.add(batch);
+      batch.release?.();
+    }
   } catch (e) {
     if (!(e instanceof DarknetError) || paths.length === 0) throw e;
     error = e;
