@@ -1,6 +1,8 @@
 // Helpers for the benchmarks: run a deno script as a subprocess, timing it and reading its peak
 // RSS from GNU time when that is installed.
 
+import { ENTRIES, PERMISSIONS } from "../src/cli/permissions.ts";
+
 /** True if `path` is an existing file. */
 export function isFile(path: string): boolean {
   try {
@@ -12,12 +14,16 @@ export function isFile(path: string): boolean {
 
 const GNU_TIME = "/usr/bin/time";
 
-/** Runs `deno run -A script ...args`; returns wall seconds and peak RSS in MB (if measurable). */
+/**
+ * Runs a command's entry point with exactly the permission flags its binary gets; returns wall
+ * seconds and peak RSS in MB (if measurable).
+ */
 export async function timedRun(
-  script: string,
+  command: keyof typeof ENTRIES,
   args: string[],
 ): Promise<{ sec: number; rssMb?: number }> {
-  const full = ["run", "-A", script, ...args];
+  const script = new URL(`../${ENTRIES[command]}`, import.meta.url).pathname;
+  const full = ["run", ...PERMISSIONS[command], script, ...args];
   const withTime = isFile(GNU_TIME);
   const cmd = withTime
     ? new Deno.Command(GNU_TIME, {

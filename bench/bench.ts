@@ -1,5 +1,7 @@
-// `deno task bench`: throughput of the capture pipeline on a generated 5 M-packet capture.
-// Each figure is the best of `--runs` runs (default 3). Prints a Markdown table.
+// `deno task bench`: throughput of the capture pipeline (`--packets`, default 5 M), parse end to
+// end (`--parse-packets`, default 10 M), enrichment overhead, and count/timeseries on generated
+// events (`--events`, default 1 M). The CLIs run as subprocesses with their binaries' permission
+// flags. Each figure is the best of `--runs` runs (default 3). Prints Markdown tables.
 
 import { BatchPool } from "../src/capture/batch_pool.ts";
 import { captureBatches } from "../src/capture/open_capture.ts";
@@ -81,7 +83,6 @@ console.log("| stage | packets/s | bytes/s (uncompressed) | time |\n|---|---|---
 console.log(rows.join("\n"));
 console.log(`gz pipeline / gunzip alone: ${(b.sec / c.sec).toFixed(2)}×`);
 
-const PARSE = new URL("../src/cli/parse_main.ts", import.meta.url).pathname;
 /** The parse flags of issue 3's figure. */
 const parseFlags = (pcap: string, out: string) => [
   "--pcap",
@@ -105,7 +106,7 @@ for (const [label, path] of [[".pcap", big.pcap], [".pcap.gz", big.gz]] as const
   let rss = "n/a";
   for (let r = 0; r < runs; r++) {
     const out = await Deno.makeTempFile({ suffix: ".json" });
-    const res = await timedRun(PARSE, parseFlags(path, out));
+    const res = await timedRun("parse", parseFlags(path, out));
     if (res.sec < best) {
       best = res.sec;
       rss = res.rssMb === undefined ? "n/a" : `${res.rssMb.toFixed(0)} MB`;
@@ -139,7 +140,7 @@ if (have) {
   // Plain and enriched runs alternate, so that drift of this shared machine hits both alike.
   const once = async (extra: string[]) => {
     const out = await Deno.makeTempFile({ suffix: ".json" });
-    const sec = (await timedRun(PARSE, [...parseFlags(big.pcap, out), ...extra])).sec;
+    const sec = (await timedRun("parse", [...parseFlags(big.pcap, out), ...extra])).sec;
     await Deno.remove(out);
     return sec;
   };
@@ -165,9 +166,10 @@ if (have) {
   console.log(`overhead: ${((enriched / plain - 1) * 100).toFixed(1)} %`);
 } else console.log("\n(enrichment benchmark skipped: ../shared/data is not there)");
 
-// count and timeseries on 1 M events (issue 5): NDJSON generated once into bench/.cache, ten
-// daily files; wall time and peak RSS of each command as a subprocess.
-const evDir = new URL("./.cache/events-1m/", import.meta.url).pathname;
+// count and timeseries on 1 M events (issue 5; `--events N` for another size): NDJSON generated
+// once into bench/.cache, ten daily files; wall time and peak RSS of each command as a subprocess.
+const events = opt("events", 1_000_000);
+const evDir = new URL(`./.cache/events-${events}/`, import.meta.url).pathname;
 await Deno.mkdir(evDir, { recursive: true });
 const evFiles = Array.from(
   { length: 10 },
@@ -182,13 +184,13 @@ if (
     }
   })
 ) {
-  console.error("generating 1 M events …");
+  console.error(`generating ${events} events …`);
   let x = 7;
   const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296);
   const countries = ["US", "CN", "BR", "RU", "IN", "DE", "GB", "NL"];
   for (let d = 0; d < 10; d++) {
     const lines: string[] = [];
-    for (let i = 0; i < 100_000; i++) {
+    for (let i = 0; i < events / 10; i++) {
       const t = Date.UTC(2020, 9, 11 + d) + Math.floor(rnd() * 86_000_000);
       const first = new Date(t).toISOString();
       const last = new Date(t + Math.floor(rnd() * 600_000)).toISOString();
@@ -225,24 +227,29 @@ if (
     await Deno.writeTextFile(evFiles[d], lines.join("\n") + "\n");
   }
 }
-const timed = async (label: string, entry: string, args: string[]) => {
-  const r = await timedRun(new URL(entry, import.meta.url).pathname, args);
+const timed = async (label: string, command: "count" | "timeseries", args: string[]) => {
+  const r = await timedRun(command, args);
   return `| ${label} | ${r.sec.toFixed(2)} s | ${
     r.rssMb === undefined ? "n/a" : `${r.rssMb.toFixed(0)} MB`
   } |`;
 };
 const evOut = await Deno.makeTempDir();
-console.log("\ncount and timeseries, 1,000,000 events in 10 NDJSON files (355 MB):");
+const evBytes = evFiles.reduce((n, f) => n + Deno.statSync(f).size, 0);
+console.log(
+  `\ncount and timeseries, ${events.toLocaleString("en-US")} events in 10 NDJSON files (${
+    (evBytes / 1e6).toFixed(0)
+  } MB):`,
+);
 console.log("| run | time | peak RSS |\n|---|---|---|");
 console.log(
-  await timed("count EVENTFILE...", "../src/cli/count_main.ts", [
+  await timed("count EVENTFILE...", "count", [
     ...evFiles,
     "--outdir",
     `${evOut}/c`,
   ]),
 );
 console.log(
-  await timed("timeseries EVENTFILE... --top 5", "../src/cli/timeseries_main.ts", [
+  await timed("timeseries EVENTFILE... --top 5", "timeseries", [
     ...evFiles,
     "--outdir",
     `${evOut}/t`,

@@ -1,0 +1,36 @@
+// `deno task bench` at toy sizes, run exactly as the task in deno.json says (its permission
+// flags included): every section runs to the end. The figures themselves are not asserted.
+
+import { equal, match, ok } from "node:assert/strict";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+Deno.test("deno task bench runs every section with the task's own permission flags", async () => {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${root}deno.json`)).tasks;
+  const argv = (tasks.bench as string).split(" ");
+  equal(argv[0], "deno");
+  const res = await new Deno.Command(Deno.execPath(), {
+    args: [
+      ...argv.slice(1),
+      "--runs",
+      "1",
+      "--packets",
+      "2000",
+      "--parse-packets",
+      "3000",
+      "--events",
+      "1000",
+    ],
+    cwd: root,
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(res.stdout);
+  ok(res.success, new TextDecoder().decode(res.stderr));
+  match(out, /\| read \+ decode \+ classify, \.pcap \| [\d.]+ M pkt\/s/);
+  match(out, /\| parse \.pcap\.gz .*\| [\d.]+ s \|/);
+  match(out, /enrichment/);
+  match(out, /\| count EVENTFILE\.\.\. \| [\d.]+ s \|/);
+  match(out, /\| timeseries EVENTFILE\.\.\. --top 5 \| [\d.]+ s \|/);
+});
