@@ -7,6 +7,7 @@ import { BatchPool } from "../src/capture/batch_pool.ts";
 import { captureBatches } from "../src/capture/open_capture.ts";
 import { FileSource } from "../src/io/file_source.ts";
 import { GunzipStream } from "../src/io/gunzip_stream.ts";
+import { eventJson } from "../src/synth/event_json.ts";
 import { benchCapture } from "./_capture_file.ts";
 import { isFile, timedRun } from "./_run.ts";
 
@@ -196,7 +197,7 @@ if (
       const last = new Date(t + Math.floor(rnd() * 600_000)).toISOString();
       const packets = 1 + Math.floor(rnd() * 500);
       const traffic = [11, 11, 11, 12, 14, 16, 0, 2][Math.floor(rnd() * 8)];
-      lines.push(JSON.stringify({
+      lines.push(JSON.stringify(eventJson({
         SourceIP: `${1 + Math.floor(rnd() * 223)}.${Math.floor(rnd() * 256)}.${
           Math.floor(rnd() * 256)
         }.${Math.floor(rnd() * 256)}`,
@@ -208,21 +209,12 @@ if (
         Bytes: packets * 60,
         UniqueDests: packets,
         UniqueDest24s: Math.ceil(packets / 4),
-        Lat: 0,
-        Long: 0,
         Country: countries[Math.floor(rnd() * 8)],
-        City: "",
         ASN: 64500 + Math.floor(rnd() * 100),
-        Org: "",
-        Prefix: "",
-        RDNS: null,
         Zmap: rnd() < 0.1,
         Masscan: rnd() < 0.05,
         Mirai: rnd() < 0.2,
-        Samples: [],
-        TCP: "",
-        ICMP: "",
-      }));
+      })));
     }
     await Deno.writeTextFile(evFiles[d], lines.join("\n") + "\n");
   }

@@ -3,6 +3,8 @@
 // source pools that overlap from day to day — for the timeseries tests, docs and demo.
 // Run: deno run --allow-write scripts/make_event_days.ts
 
+import { eventJson } from "../src/synth/event_json.ts";
+
 let s = 42;
 const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
 const countries = ["US", "CN", "BR", "RU", "IN", "DE"];
@@ -31,7 +33,7 @@ for (let day = 1; day <= 10; day++) {
         ".000000000Z",
       );
       const packets = 20 + Math.floor(rnd() * 200);
-      lines.push(JSON.stringify({
+      lines.push(JSON.stringify(eventJson({
         SourceIP: src,
         Port: port,
         Traffic: traffic,
@@ -41,21 +43,12 @@ for (let day = 1; day <= 10; day++) {
         Bytes: packets * 60,
         UniqueDests: packets,
         UniqueDest24s: Math.ceil(packets / 3),
-        Lat: 0,
-        Long: 0,
         Country: countries[Math.floor(rnd() * countries.length)],
-        City: "",
         ASN: 64500 + Math.floor(rnd() * 5),
-        Org: "",
-        Prefix: "",
-        RDNS: null,
-        Zmap: false,
-        Masscan: false,
         Mirai: mirai,
-        Samples: [],
         TCP: traffic === 11 ? "TCPSYN" : "",
         ICMP: traffic === 0 ? "ICMPEchoRequest" : "",
-      }));
+      })));
     }
   }
   await Deno.writeTextFile(

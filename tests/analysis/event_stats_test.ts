@@ -1,36 +1,21 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { EventStats } from "../../src/analysis/event_stats.ts";
 import type { EventJson } from "../../src/events/darknet_event.ts";
+import { eventJson } from "../../src/synth/event_json.ts";
 
 const T = (s: number) => new Date(Date.UTC(2020, 9, 21, 16) + s * 1000).toISOString();
 
 function ev(o: Partial<EventJson>): EventJson {
-  return {
-    SourceIP: "192.0.2.1",
+  return eventJson({
     Port: 23,
-    Traffic: 11,
     First: T(0),
     Last: T(100),
     Packets: 10,
     Bytes: 600,
     UniqueDests: 10,
-    UniqueDest24s: 1,
-    Lat: 0,
-    Long: 0,
-    Country: "",
-    City: "",
-    ASN: 0,
-    Org: "",
-    Prefix: "",
-    RDNS: null,
-    Zmap: false,
-    Masscan: false,
-    Mirai: false,
-    Samples: [],
     TCP: "TCPSYN",
-    ICMP: "",
     ...o,
-  };
+  });
 }
 
 const csv = (text: string) => text.trim().split("\n").map((l) => l.split(","));
