@@ -1,21 +1,34 @@
-// Open events of one IP version in typed-array columns, keyed by (source, traffic, port).
-// Entries are dense; removing one moves the last entry into its place (columns follow).
+// Open events of one IP version, keyed by (source, traffic, port). Entries are dense; removing
+// one moves the last entry into its place (rows follow).
+//
+// Each event has one 128-byte row (two adjacent cache lines) holding everything a packet
+// updates: times, counters, fingerprint bits, sampling state and, for IPv4, the destination
+// set's header with its first 17 addresses inline. The row is read through two views of the
+// same memory: `rowF` (Float64, 16 per row) and `rowU` (Uint32, 32 per row).
 
 import { KeyTable } from "../util/key_table.ts";
 import { DestSets } from "./dest_set.ts";
 import { SampleStore } from "./_sample_store.ts";
 
-/** Fields of an event row. */
+/** Float64 fields (index into `rowF` at `e * ROW_F64`). */
 export const FIRST_SEC = 0;
-export const FIRST_NSEC = 1;
-export const LAST_SEC = 2;
-export const LAST_NSEC = 3;
-export const PACKETS = 4;
-export const BYTES = 5;
-export const FP = 6;
-export const RNG = 7;
-/** Numbers per event row. */
-export const ROW = 8;
+export const LAST_SEC = 1;
+export const PACKETS = 2;
+export const BYTES = 3;
+/** Number of the event's next packet to sample (0: none; see _reservoir.ts). */
+export const NEXT = 4;
+/** Uint32 fields (index into `rowU` at `e * ROW_U32`). */
+export const FIRST_NSEC = 10;
+export const LAST_NSEC = 11;
+export const FP = 12;
+export const RNG = 13;
+/** Where the IPv4 destination set's row (header + inline addresses) starts. */
+export const DESTS = 14;
+/** Numbers per event row in each view. */
+export const ROW_F64 = 16;
+export const ROW_U32 = 32;
+const INLINE_DESTS = ROW_U32 - DESTS - 1;
+const ARENA = 256 * 1024;
 
 /** Fingerprint bits in the FP field: set while every packet so far matched. */
 export const FP_ZMAP = 1;
@@ -26,18 +39,17 @@ export class EventTable {
   readonly v6: boolean;
   readonly samplesPer: number;
   readonly keys: KeyTable;
-  /**
-   * One 64-byte row per event (a single cache line for the per-packet update):
-   * [firstSec, firstNsec, lastSec, lastNsec, packets, bytes, fingerprint bits, PRNG state].
-   */
-  row: Float64Array<ArrayBuffer> = new Float64Array(0);
+  rowF: Float64Array<ArrayBuffer> = new Float64Array(0);
+  rowU: Uint32Array<ArrayBuffer> = new Uint32Array(0);
   /** Per event × sample slot: a SampleStore reference (0 = empty) and the frame length. */
   sampleRef: Int32Array<ArrayBuffer> = new Int32Array(0);
   sampleLen: Uint32Array<ArrayBuffer> = new Uint32Array(0);
   readonly store: SampleStore = new SampleStore();
-  readonly dests4: DestSets = new DestSets();
+  readonly dests4: DestSets = new DestSets({ inline: INLINE_DESTS });
   dests6: (KeyTable | undefined)[] = [];
   nets6: (KeyTable | undefined)[] = [];
+  #arena = new Uint8Array(0);
+  #arenaUsed = 0;
 
   constructor(v6: boolean, samplesPer: number) {
     this.v6 = v6;
@@ -50,13 +62,15 @@ export class EventTable {
     return this.keys.size;
   }
 
-  /** Grows the columns to the key table's capacity. */
+  /** Grows the rows to the key table's capacity. */
   ensure(): void {
     const cap = this.keys.capacity;
-    if (this.row.length >= cap * ROW) return;
-    const row = new Float64Array(cap * ROW);
-    row.set(this.row);
-    this.row = row;
+    if (this.rowF.length >= cap * ROW_F64) return;
+    const rowF = new Float64Array(cap * ROW_F64);
+    rowF.set(this.rowF);
+    this.rowF = rowF;
+    this.rowU = new Uint32Array(rowF.buffer);
+    if (!this.v6) this.dests4._bind(this.rowU, ROW_U32, DESTS, cap);
     const s = this.samplesPer;
     const ref = new Int32Array(cap * s);
     ref.set(this.sampleRef);
@@ -80,6 +94,30 @@ export class EventTable {
     return this.sampleRef[k] === 0 ? null : this.store.get(this.sampleRef[k], this.sampleLen[k]);
   }
 
+  /**
+   * Copies of entry `e`'s samples in slot order: views into a shared arena of 256 KiB blocks,
+   * so that finished events cost no buffer allocation each (an event kept by the caller keeps
+   * its block alive).
+   */
+  samplesOf(e: number): Uint8Array[] {
+    const s = this.samplesPer;
+    const out: Uint8Array[] = [];
+    for (let j = 0; j < s; j++) {
+      const k = e * s + j;
+      if (this.sampleRef[k] === 0) continue;
+      const len = this.sampleLen[k];
+      if (this.#arenaUsed + len > this.#arena.length) {
+        this.#arena = new Uint8Array(Math.max(ARENA, len));
+        this.#arenaUsed = 0;
+      }
+      const at = this.#arenaUsed;
+      this.store.copyTo(this.sampleRef[k], len, this.#arena, at);
+      out.push(this.#arena.subarray(at, at + len));
+      this.#arenaUsed = at + len;
+    }
+    return out;
+  }
+
   #freeSamples(e: number): void {
     const s = this.samplesPer;
     for (let j = 0; j < s; j++) {
@@ -93,16 +131,19 @@ export class EventTable {
 
   /** Resets entry `e` to an event that starts at (sec, nsec). */
   start(e: number, sec: number, nsec: number, fp: number, seed: number): void {
-    const r = e * ROW;
-    const row = this.row;
-    row[r + FIRST_SEC] = sec;
-    row[r + FIRST_NSEC] = nsec;
-    row[r + LAST_SEC] = sec;
-    row[r + LAST_NSEC] = nsec;
-    row[r + PACKETS] = 0;
-    row[r + BYTES] = 0;
-    row[r + FP] = fp;
-    row[r + RNG] = seed || 1;
+    const f = e * ROW_F64;
+    const rowF = this.rowF;
+    rowF[f + FIRST_SEC] = sec;
+    rowF[f + LAST_SEC] = sec;
+    rowF[f + PACKETS] = 0;
+    rowF[f + BYTES] = 0;
+    rowF[f + NEXT] = this.samplesPer > 0 ? 1 : 0;
+    const u = e * ROW_U32;
+    const rowU = this.rowU;
+    rowU[u + FIRST_NSEC] = nsec;
+    rowU[u + LAST_NSEC] = nsec;
+    rowU[u + FP] = fp;
+    rowU[u + RNG] = seed || 1;
     this.#freeSamples(e);
     if (this.v6) {
       this.dests6[e] = undefined;
@@ -122,8 +163,7 @@ export class EventTable {
       } else this.dests4.clear(e);
       return;
     }
-    const row = this.row;
-    for (let k = 0; k < ROW; k++) row[e * ROW + k] = row[m * ROW + k];
+    this.rowF.copyWithin(e * ROW_F64, m * ROW_F64, (m + 1) * ROW_F64);
     for (let j = 0; j < s; j++) {
       this.sampleRef[e * s + j] = this.sampleRef[m * s + j];
       this.sampleLen[e * s + j] = this.sampleLen[m * s + j];

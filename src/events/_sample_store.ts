@@ -1,27 +1,28 @@
 // Storage for sampled frames without one allocation per sample: frames live in fixed-size
 // slots of three slabs (64, 128 and 256 bytes; nearly all darknet frames fit the first) with
 // free lists; larger frames are kept as separate copies. A reference is a non-zero integer:
-// (slot << 2 | class) + 1, or −(index + 1) for a large frame.
+// (slot << 2 | class) + 1, or −(index + 1) for a large frame. A slab grows by pages of 4,096
+// slots, never by copying: memory follows the samples held, with at most one page to spare.
+
+const PAGE_BITS = 12;
+const PAGE_MASK = (1 << PAGE_BITS) - 1;
 
 class Slab {
   readonly size: number;
-  data: Uint8Array;
+  readonly pages: Uint8Array[] = [];
   #free = new Int32Array(256);
   #top = 0;
   #next = 0;
 
   constructor(size: number) {
     this.size = size;
-    this.data = new Uint8Array(size * 256);
   }
 
   take(): number {
     if (this.#top > 0) return this.#free[--this.#top];
     const slot = this.#next++;
-    if ((slot + 1) * this.size > this.data.length) {
-      const grown = new Uint8Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
+    if (slot >>> PAGE_BITS === this.pages.length) {
+      this.pages.push(new Uint8Array(this.size << PAGE_BITS));
     }
     return slot;
   }
@@ -51,7 +52,10 @@ export class SampleStore {
     }
     const slab = this.#slabs[cls];
     const slot = slab.take();
-    slab.data.set(src.subarray(off, off + len), slot * slab.size);
+    // A plain loop: cheaper than `set(subarray(..))` for frames this small (no view object).
+    const data = slab.pages[slot >>> PAGE_BITS];
+    const base = (slot & PAGE_MASK) * slab.size - off;
+    for (let i = off, end = off + len; i < end; i++) data[base + i] = src[i];
     return ((slot << 2) | cls) + 1;
   }
 
@@ -66,9 +70,21 @@ export class SampleStore {
 
   /** A copy of the frame behind `ref` (of length `len`). */
   get(ref: number, len: number): Uint8Array {
-    if (ref < 0) return this.#large[-ref - 1]!.slice();
+    const out = new Uint8Array(len);
+    this.copyTo(ref, len, out, 0);
+    return out;
+  }
+
+  /** Copies the frame behind `ref` (of length `len`) into `dst` at `at`. */
+  copyTo(ref: number, len: number, dst: Uint8Array, at: number): void {
+    if (ref < 0) {
+      dst.set(this.#large[-ref - 1]!, at);
+      return;
+    }
     const slab = this.#slabs[(ref - 1) & 3];
-    const base = ((ref - 1) >>> 2) * slab.size;
-    return slab.data.slice(base, base + len);
+    const slot = (ref - 1) >>> 2;
+    const data = slab.pages[slot >>> PAGE_BITS];
+    const base = (slot & PAGE_MASK) * slab.size - at;
+    for (let i = at, end = at + len; i < end; i++) dst[i] = data[base + i];
   }
 }

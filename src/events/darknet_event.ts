@@ -8,6 +8,7 @@
 
 import { isIcmp, isTcp, trafficName } from "../decode/traffic.ts";
 import { formatTime } from "../stats/packet_stats.ts";
+import { base64 } from "../util/base64.ts";
 import { formatIpv4, formatIpv6 } from "../util/ip.ts";
 
 /** The JSON object written for an event (keys in this order). */
@@ -60,12 +61,6 @@ export interface EventJson {
   ICMP: string;
 }
 
-function base64(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
 /**
  * One event. Fields are public and plain so stages can annotate them.
  *
@@ -111,7 +106,10 @@ export class DarknetEvent {
   masscan = false;
   /** Mirai fingerprint. */
   mirai = false;
-  /** Reservoir-sampled captured frames. */
+  /**
+   * Reservoir-sampled captured frames. From the aggregator they are views into a shared block
+   * of memory: `slice()` one to keep just its bytes for long.
+   */
   samples: Uint8Array[] = [];
   /** Latitude. */
   lat = 0;

@@ -14,7 +14,6 @@
  */
 
 const INLINE = 8;
-const ROW = 10;
 const SORTED_MAX = 4096; // a medium set beyond this becomes per-/16 containers
 const ARRAY_MAX = 1024; // an array container beyond this becomes an 8 KiB bitmap
 
@@ -90,17 +89,55 @@ class Container {
 }
 
 /**
+ * Spare hash tables by size, so that medium sets of ended events lend their memory to new
+ * ones instead of each set allocating (and the collector freeing) a few buffers. Keeps at most
+ * 1 MiB of spare tables per size.
+ */
+class TablePool {
+  #free: Uint32Array[][] = [];
+
+  take(bits: number): Uint32Array {
+    const list = this.#free[bits];
+    return list !== undefined && list.length > 0 ? list.pop()! : new Uint32Array(1 << bits);
+  }
+
+  give(a: Uint32Array): void {
+    const bits = 31 - Math.clz32(a.length);
+    const list = this.#free[bits] ??= [];
+    if ((list.length + 1) * a.byteLength > 1 << 20) return;
+    a.fill(0);
+    list.push(a);
+  }
+}
+
+/**
  * A medium set: one open-addressing hash of whole addresses whose home slot depends only on
  * the /24. With linear probing and no deletions, every address of a /24 lies in the probe run
  * from that home slot to the next empty slot, so one scan both finds the address and tells
  * whether its /24 was seen: exact counts of both from a single table (~8 bytes an address).
  */
 class HashSet24 {
-  h = new Uint32Array(32); // 0 = empty; address 0 is kept in `zero`
-  shift = 27; // 32 - log2(h.length): Fibonacci hashing takes the product's high bits
+  h: Uint32Array; // 0 = empty; address 0 is kept in `zero`
+  shift: number; // 32 - log2(h.length): Fibonacci hashing takes the product's high bits
   zero = false;
   n = 0;
   n24 = 0;
+
+  readonly #pool: TablePool;
+
+  /** Room for `hint` + 1 addresses without growing; tables come from and go to `pool`. */
+  constructor(pool: TablePool, hint = 0) {
+    this.#pool = pool;
+    let bits = 5;
+    while (1 << bits < 2 * (hint + 1)) bits++;
+    this.h = pool.take(bits);
+    this.shift = 32 - bits;
+  }
+
+  /** Hands the table back to the pool (the set is not used afterwards). */
+  release(): void {
+    this.#pool.give(this.h);
+  }
 
   add(d: number): number {
     const d24 = d >>> 8;
@@ -128,16 +165,18 @@ class HashSet24 {
 
   #rehash(): void {
     const old = this.h;
-    const h = new Uint32Array(old.length * 2);
-    const mask = h.length - 1;
     this.shift--;
-    for (const v of old) {
+    const h = this.#pool.take(32 - this.shift);
+    const mask = h.length - 1;
+    for (let i = 0; i < old.length; i++) {
+      const v = old[i];
       if (v === 0) continue;
       let s = Math.imul(v >>> 8, 0x9e3779b1) >>> this.shift;
       while (h[s] !== 0) s = (s + 1) & mask;
       h[s] = v;
     }
     this.h = h;
+    this.#pool.give(old);
   }
 
   /** The addresses, ascending. */
@@ -214,6 +253,12 @@ class BigSet {
   }
 }
 
+/** Options of {@link DestSets}. */
+export interface DestSetsOptions {
+  /** Addresses kept inline in a set's row before it becomes a hash set (default 8, at most 250). */
+  inline?: number;
+}
+
 /**
  * Per-slot IPv4 destination sets.
  *
@@ -226,17 +271,46 @@ class BigSet {
  * ```
  */
 export class DestSets {
-  // Per slot, one 40-byte row: [n | n24 << 8, d0 .. d7, unused]. n > INLINE marks a set held
-  // in #big (INLINE + 1 medium, INLINE + 2 containers); one cache line serves most lookups.
-  #rows = new Uint32Array(64 * ROW);
+  // Per slot, one row of `inline + 1` words: [n | n24 << 8, d0 .. d(inline-1)]. n > inline marks
+  // a set held in #big (inline + 1 medium, inline + 2 containers). The rows are either this
+  // object's own or, after `_bind`, words inside a caller's rows (the event table keeps them in
+  // its event rows, so one cache line serves both the event and its destinations).
+  readonly #inline: number;
+  #stride: number;
+  #offset = 0;
+  #bound = false;
+  #rows: Uint32Array;
   #cap = 64;
   #big: (HashSet24 | BigSet | undefined)[] = new Array(64).fill(undefined);
+  readonly #pool = new TablePool();
+
+  /** Creates empty sets. */
+  constructor(o: DestSetsOptions = {}) {
+    this.#inline = Math.max(1, Math.min(250, o.inline ?? INLINE));
+    this.#stride = this.#inline + 1;
+    this.#rows = new Uint32Array(64 * this.#stride);
+  }
+
+  /**
+   * @internal Keeps the rows inside `rows`: slot s's row starts at word `s * stride + offset`,
+   * for slots below `capacity`. Call again whenever the caller replaces `rows`; the caller
+   * copies the words when it grows them.
+   */
+  _bind(rows: Uint32Array, stride: number, offset: number, capacity: number): void {
+    this.#rows = rows;
+    this.#stride = stride;
+    this.#offset = offset;
+    this.#bound = true;
+    for (let i = this.#cap; i < capacity; i++) this.#big.push(undefined);
+    this.#cap = Math.max(this.#cap, capacity);
+  }
 
   #ensure(slot: number): void {
     if (slot < this.#cap) return;
+    if (this.#bound) throw new RangeError(`destination set slot ${slot} beyond the bound rows`);
     let cap = this.#cap;
     while (cap <= slot) cap *= 2;
-    const rows = new Uint32Array(cap * ROW);
+    const rows = new Uint32Array(cap * this.#stride);
     rows.set(this.#rows);
     this.#rows = rows;
     for (let i = this.#cap; i < cap; i++) this.#big.push(undefined);
@@ -250,23 +324,24 @@ export class DestSets {
   add(slot: number, d: number): number {
     if (slot >= this.#cap) this.#ensure(slot);
     const rows = this.#rows;
-    const base = slot * ROW;
+    const inline = this.#inline;
+    const base = slot * this.#stride + this.#offset;
     const meta = rows[base];
     const n = meta & 0xff;
-    if (n > INLINE) {
+    if (n > inline) {
       const set = this.#big[slot]!;
       const r = set.add(d);
-      if (r !== 0 && n === INLINE + 1 && set.n > SORTED_MAX) this.#promote(slot, set as HashSet24);
+      if (r !== 0 && n === inline + 1 && set.n > SORTED_MAX) this.#promote(slot, set as HashSet24);
       return r;
     }
     const d24 = d >>> 8;
     let seen24 = false;
-    for (let k = 1; k <= n; k++) {
-      const x = rows[base + k];
+    for (let k = base + 1, end = base + 1 + n; k < end; k++) {
+      const x = rows[k];
       if (x === d) return 0;
       if (x >>> 8 === d24) seen24 = true;
     }
-    if (n < INLINE) {
+    if (n < inline) {
       rows[base + 1 + n] = d;
       if (seen24) {
         rows[base] = meta + 1;
@@ -276,49 +351,55 @@ export class DestSets {
       return 3;
     }
     // Promote to a medium set.
-    const sorted = new HashSet24();
-    for (let k = 1; k <= n; k++) sorted.add(rows[base + k]);
-    this.#big[slot] = sorted;
-    rows[base] = INLINE + 1;
-    return sorted.add(d);
+    const medium = new HashSet24(this.#pool, n);
+    for (let k = 1; k <= n; k++) medium.add(rows[base + k]);
+    this.#big[slot] = medium;
+    rows[base] = inline + 1;
+    return medium.add(d);
   }
 
-  #promote(slot: number, sorted: HashSet24): void {
+  #promote(slot: number, medium: HashSet24): void {
     const big = new BigSet();
-    for (const v of sorted.sorted()) big.add(v);
+    for (const v of medium.sorted()) big.add(v);
+    medium.release();
     this.#big[slot] = big;
-    this.#rows[slot * ROW] = INLINE + 2;
+    this.#rows[slot * this.#stride + this.#offset] = this.#inline + 2;
+  }
+
+  #meta(slot: number): number {
+    return slot < this.#cap ? this.#rows[slot * this.#stride + this.#offset] : 0;
   }
 
   /** Distinct destinations in `slot`'s set. */
   count(slot: number): number {
-    if (slot >= this.#cap) return 0;
-    const n = this.#rows[slot * ROW] & 0xff;
-    return n > INLINE ? this.#big[slot]!.n : n;
+    const n = this.#meta(slot) & 0xff;
+    return n > this.#inline ? this.#big[slot]!.n : n;
   }
 
   /** Distinct /24s in `slot`'s set. */
   count24(slot: number): number {
-    if (slot >= this.#cap) return 0;
-    const meta = this.#rows[slot * ROW];
-    return (meta & 0xff) > INLINE ? this.#big[slot]!.n24 : meta >>> 8;
+    const meta = this.#meta(slot);
+    return (meta & 0xff) > this.#inline ? this.#big[slot]!.n24 : meta >>> 8;
   }
 
   /** Empties `slot`'s set. */
   clear(slot: number): void {
     if (slot >= this.#cap) return;
-    const base = slot * ROW;
-    if ((this.#rows[base] & 0xff) > INLINE) this.#big[slot] = undefined;
-    this.#rows[base] = 0;
+    const set = this.#big[slot];
+    if (set instanceof HashSet24) set.release();
+    this.#big[slot] = undefined;
+    this.#rows[slot * this.#stride + this.#offset] = 0;
   }
 
   /** Moves the set of slot `from` to slot `to` (whose set is discarded). */
   move(from: number, to: number): void {
     this.#ensure(Math.max(from, to));
     const rows = this.#rows;
-    const f = from * ROW;
-    const t = to * ROW;
-    for (let k = 0; k < ROW; k++) rows[t + k] = rows[f + k];
+    const f = from * this.#stride + this.#offset;
+    const t = to * this.#stride + this.#offset;
+    for (let k = 0; k <= this.#inline; k++) rows[t + k] = rows[f + k];
+    const old = this.#big[to];
+    if (old instanceof HashSet24 && old !== this.#big[from]) old.release();
     this.#big[to] = this.#big[from];
     this.#big[from] = undefined;
     rows[f] = 0;
@@ -326,9 +407,11 @@ export class DestSets {
 
   /** All destinations of `slot`, ascending. */
   values(slot: number): Uint32Array {
-    if (slot >= this.#cap) return new Uint32Array(0);
-    const n = this.#rows[slot * ROW] & 0xff;
-    if (n <= INLINE) return this.#rows.slice(slot * ROW + 1, slot * ROW + 1 + n).sort();
+    const n = this.#meta(slot) & 0xff;
+    if (n <= this.#inline) {
+      const base = slot * this.#stride + this.#offset;
+      return this.#rows.slice(base + 1, base + 1 + n).sort();
+    }
     const set = this.#big[slot]!;
     if (set instanceof HashSet24) return set.sorted();
     const big = set;

@@ -33,10 +33,13 @@ import {
   FP_ZMAP,
   LAST_NSEC,
   LAST_SEC,
+  NEXT,
   PACKETS,
   RNG,
-  ROW,
+  ROW_F64,
+  ROW_U32,
 } from "./_event_table.ts";
+import { nextKept, xorshift } from "./_reservoir.ts";
 
 /** Options of {@link EventAggregator}. */
 export interface EventAggregatorOptions {
@@ -184,7 +187,6 @@ export class EventAggregator {
     this.stats.packets += to - from;
     const t4 = this.#v4;
     const keys4 = t4.keys;
-    const S = this.samples;
     const timeoutNs = this.#timeoutNs;
     const ipVersion = b.ipVersion;
     const tsSec = b.tsSec;
@@ -223,75 +225,80 @@ export class EventAggregator {
       const src = srcA[i];
       const k1 = (traffic << 16) | portA[i];
       const e = keys4.add2(src, k1);
-      const fp0 = traffic === Traffic.TCPSYN ? 7 : 0;
-      const k = this.#touch(
-        t4,
-        e,
-        keys4.added,
-        sec,
-        nsec,
-        fp0,
-        this.seed ^ mix(src ^ mix(k1 ^ sec)),
-        out,
-      );
-      const row = t4.row;
-      const r = e << 3;
-      row[r + BYTES] += capLen[i];
+      if (keys4.added) this.#open(t4, e, sec, nsec);
+      else this.#continue(t4, e, sec, nsec, out);
+      const rowF = t4.rowF;
+      const f = e * ROW_F64;
+      const k = ++rowF[f + PACKETS];
+      rowF[f + BYTES] += capLen[i];
       const dst = dstA[i];
       dests.add(e, dst);
-      const fp = row[r + FP];
-      if (fp !== 0) {
-        const id = ipId[i];
-        const seq = tcpSeq[i];
-        let f = fp;
-        if (id !== 54321) f &= ~FP_ZMAP;
-        if (id !== ((dst ^ dstPort[i] ^ seq) & 0xffff)) f &= ~FP_MASSCAN;
-        if (seq !== dst) f &= ~FP_MIRAI;
-        row[r + FP] = f;
+      if (traffic === Traffic.TCPSYN) {
+        const u = e * ROW_U32 + FP;
+        const rowU = t4.rowU;
+        const fp = rowU[u];
+        if (fp !== 0) {
+          const id = ipId[i];
+          const seq = tcpSeq[i];
+          let g = fp;
+          if (id !== 54321) g &= ~FP_ZMAP;
+          if (id !== ((dst ^ dstPort[i] ^ seq) & 0xffff)) g &= ~FP_MASSCAN;
+          if (seq !== dst) g &= ~FP_MIRAI;
+          rowU[u] = g;
+        }
       }
-      if (S > 0) this.#sample(t4, e, k, b, i);
+      if (k === rowF[f + NEXT]) this.#sample(t4, e, k, b, i);
     }
     this.stats.ipPackets += ipPackets;
     return out;
   }
 
-  // Starts, continues or restarts (after a gap longer than the timeout) event `e` for a packet
-  // at (sec, nsec); returns the event's packet count including this packet.
-  #touch(
-    t: EventTable,
-    e: number,
-    added: boolean,
-    sec: number,
-    nsec: number,
-    fp: number,
-    seed: number,
-    out: DarknetEvent[],
-  ): number {
-    if (added) {
-      t.ensure();
-      t.start(e, sec, nsec, fp, mix(seed));
+  // A new entry `e`: an event that starts at (sec, nsec).
+  #open(t: EventTable, e: number, sec: number, nsec: number): void {
+    t.ensure();
+    this.#restart(t, e, sec, nsec);
+  }
+
+  // (Re)starts entry `e` as a new event at (sec, nsec): fingerprints armed for TCPSYN, the
+  // sampling PRNG seeded from the run's seed, the key and the start time.
+  #restart(t: EventTable, e: number, sec: number, nsec: number): void {
+    const kw = t.keys.keys;
+    let k1: number;
+    let seed: number;
+    if (t.v6) {
+      k1 = kw[e * 5 + 4];
+      seed = this.seed ^ mix(kw[e * 5] ^ mix(kw[e * 5 + 3] ^ mix(k1 ^ sec)));
+    } else {
+      k1 = kw[e * 2 + 1];
+      seed = this.seed ^ mix(kw[e * 2] ^ mix(k1 ^ sec));
     }
-    const row = t.row;
-    const r = e * ROW;
-    if (!added) {
-      const gap = (sec - row[r + LAST_SEC]) * 1e9 + (nsec - row[r + LAST_NSEC]);
-      if (gap > this.#timeoutNs) {
-        this.#end(t, e, out);
-        t.start(e, sec, nsec, fp, mix(seed));
-      } else if (gap < 0) {
-        this.stats.outOfOrder++;
-        if (
-          sec < row[r + FIRST_SEC] || (sec === row[r + FIRST_SEC] && nsec < row[r + FIRST_NSEC])
-        ) {
-          row[r + FIRST_SEC] = sec;
-          row[r + FIRST_NSEC] = nsec;
-        }
-      } else {
-        row[r + LAST_SEC] = sec;
-        row[r + LAST_NSEC] = nsec;
+    const fp = !t.v6 && k1 >>> 16 === Traffic.TCPSYN ? 7 : 0;
+    t.start(e, sec, nsec, fp, mix(seed));
+  }
+
+  // Continues event `e` with a packet at (sec, nsec), or ends it and starts a new one after a
+  // gap longer than the timeout.
+  #continue(t: EventTable, e: number, sec: number, nsec: number, out: DarknetEvent[]): void {
+    const rowF = t.rowF;
+    const rowU = t.rowU;
+    const f = e * ROW_F64;
+    const u = e * ROW_U32;
+    const gap = (sec - rowF[f + LAST_SEC]) * 1e9 + (nsec - rowU[u + LAST_NSEC]);
+    if (gap > this.#timeoutNs) {
+      this.#end(t, e, out);
+      this.#restart(t, e, sec, nsec);
+    } else if (gap < 0) {
+      this.stats.outOfOrder++;
+      if (
+        sec < rowF[f + FIRST_SEC] || (sec === rowF[f + FIRST_SEC] && nsec < rowU[u + FIRST_NSEC])
+      ) {
+        rowF[f + FIRST_SEC] = sec;
+        rowU[u + FIRST_NSEC] = nsec;
       }
+    } else {
+      rowF[f + LAST_SEC] = sec;
+      rowU[u + LAST_NSEC] = nsec;
     }
-    return ++row[r + PACKETS];
   }
 
   #add6(b: PacketBatch, i: number, out: DarknetEvent[]): void {
@@ -307,10 +314,12 @@ export class EventAggregator {
     key[4] = (traffic << 16) | b.port[i];
     const sec = b.tsSec[i];
     const nsec = b.tsNsec[i];
-    const seed = this.seed ^ mix(key[0] ^ mix(key[3] ^ mix(key[4] ^ sec)));
     const e = t.keys.add(key);
-    const k = this.#touch(t, e, t.keys.added, sec, nsec, 0, seed, out);
-    t.row[e * ROW + BYTES] += b.capLen[i];
+    if (t.keys.added) this.#open(t, e, sec, nsec);
+    else this.#continue(t, e, sec, nsec, out);
+    const f = e * ROW_F64;
+    const k = ++t.rowF[f + PACKETS];
+    t.rowF[f + BYTES] += b.capLen[i];
     const w = this.#w6;
     const d6 = b.dst6;
     for (let x = 0; x < 4; x++) {
@@ -319,26 +328,29 @@ export class EventAggregator {
     }
     (t.dests6[e] ??= new KeyTable(4, 4)).add(w);
     (t.nets6[e] ??= new KeyTable(2, 4)).add2(w[0], w[1]);
-    if (this.samples > 0) this.#sample(t, e, k, b, i);
+    if (k === t.rowF[f + NEXT]) this.#sample(t, e, k, b, i);
   }
 
-  // Reservoir sampling over all of the event's packets (k is this packet's 1-based number).
+  // Packet number k of event e is kept (reservoir sampling by skip counting, see _reservoir.ts):
+  // the first `samples` packets fill the slots; later ones replace a uniformly chosen slot.
+  // Then draws the number of the next packet to keep.
   #sample(t: EventTable, e: number, k: number, b: PacketBatch, i: number): void {
     const S = this.samples;
-    let j: number;
-    if (k <= S) j = k - 1;
-    else {
-      let x = t.row[e * ROW + RNG];
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      x >>>= 0;
-      t.row[e * ROW + RNG] = x;
-      // A uniform index in [0, k): multiply instead of a floating-point modulo.
-      j = Math.floor(x * 2.3283064365386963e-10 * k);
-      if (j >= S) return;
+    const u = e * ROW_U32 + RNG;
+    const rowU = t.rowU;
+    let j = k - 1;
+    let x = rowU[u];
+    if (k > S) {
+      x = xorshift(x);
+      j = Math.floor(x * 2.3283064365386963e-10 * S);
     }
     t.putSample(e, j, b.buffers[b.buf[i]], b.offset[i], b.capLen[i]);
+    if (k < S) t.rowF[e * ROW_F64 + NEXT] = k + 1;
+    else {
+      x = xorshift(x);
+      t.rowF[e * ROW_F64 + NEXT] = nextKept(k, S, x * 2.3283064365386963e-10);
+    }
+    rowU[u] = x;
   }
 
   // Ends entry e of table t: counts it and, if it passes the filters, materialises it.
@@ -350,7 +362,7 @@ export class EventAggregator {
   }
 
   #passing(t: EventTable, e: number): DarknetEvent | null {
-    const packets = t.row[e * ROW + PACKETS];
+    const packets = t.rowF[e * ROW_F64 + PACKETS];
     if (packets < this.threshold) return null;
     const uniques = t.uniqueDests(e);
     if (uniques < this.uniques) return null;
@@ -374,24 +386,21 @@ export class EventAggregator {
       ev.traffic = kw[e * 2 + 1] >>> 16;
       ev.port = kw[e * 2 + 1] & 0xffff;
     }
-    const r = e * ROW;
-    ev.firstSec = t.row[r + FIRST_SEC];
-    ev.firstNsec = t.row[r + FIRST_NSEC];
-    ev.lastSec = t.row[r + LAST_SEC];
-    ev.lastNsec = t.row[r + LAST_NSEC];
-    ev.packets = t.row[r + PACKETS];
-    ev.bytes = t.row[r + BYTES];
+    const f = e * ROW_F64;
+    const u = e * ROW_U32;
+    ev.firstSec = t.rowF[f + FIRST_SEC];
+    ev.firstNsec = t.rowU[u + FIRST_NSEC];
+    ev.lastSec = t.rowF[f + LAST_SEC];
+    ev.lastNsec = t.rowU[u + LAST_NSEC];
+    ev.packets = t.rowF[f + PACKETS];
+    ev.bytes = t.rowF[f + BYTES];
     ev.uniqueDests = t.uniqueDests(e);
     ev.uniqueDest24s = t.uniqueNets(e);
-    const fp = t.row[r + FP];
+    const fp = t.rowU[u + FP];
     ev.zmap = (fp & FP_ZMAP) !== 0;
     ev.masscan = (fp & FP_MASSCAN) !== 0;
     ev.mirai = (fp & FP_MIRAI) !== 0;
-    const S = this.samples;
-    for (let j = 0; j < S; j++) {
-      const s = t.sample(e, j);
-      if (s) ev.samples.push(s);
-    }
+    if (this.samples > 0) ev.samples = t.samplesOf(e);
     return ev;
   }
 
@@ -400,8 +409,8 @@ export class EventAggregator {
     const swept: DarknetEvent[] = [];
     for (const t of [this.#v4, this.#v6]) {
       for (let e = t.size - 1; e >= 0; e--) {
-        const idle = (this.#latestSec - t.row[e * ROW + LAST_SEC]) * 1e9 +
-          (this.#latestNsec - t.row[e * ROW + LAST_NSEC]);
+        const idle = (this.#latestSec - t.rowF[e * ROW_F64 + LAST_SEC]) * 1e9 +
+          (this.#latestNsec - t.rowU[e * ROW_U32 + LAST_NSEC]);
         if (idle > this.#timeoutNs) {
           this.#end(t, e, swept);
           t.remove(e);

@@ -26,9 +26,11 @@ import {
   FP,
   LAST_NSEC,
   LAST_SEC,
+  NEXT,
   PACKETS,
   RNG,
-  ROW,
+  ROW_F64,
+  ROW_U32,
 } from "./_event_table.ts";
 
 const MAGIC = "DNEVSTAT";
@@ -43,7 +45,7 @@ const MAGIC = "DNEVSTAT";
  * console.assert(new DataView(bytes.buffer).getUint32(8, true) === STATE_VERSION);
  * ```
  */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 class Out {
   #buf = new Uint8Array(1 << 16);
@@ -138,15 +140,17 @@ function writeTable(o: Out, t: EventTable, samples: number): void {
   const w = t.keys.width;
   for (let e = 0; e < t.size; e++) {
     for (let k = 0; k < w; k++) o.u32(t.keys.keys[e * w + k]);
-    const r = e * ROW;
-    o.f64(t.row[r + FIRST_SEC]);
-    o.u32(t.row[r + FIRST_NSEC]);
-    o.f64(t.row[r + LAST_SEC]);
-    o.u32(t.row[r + LAST_NSEC]);
-    o.f64(t.row[r + PACKETS]);
-    o.f64(t.row[r + BYTES]);
-    o.u8(t.row[r + FP]);
-    o.u32(t.row[r + RNG]);
+    const f = e * ROW_F64;
+    const u = e * ROW_U32;
+    o.f64(t.rowF[f + FIRST_SEC]);
+    o.u32(t.rowU[u + FIRST_NSEC]);
+    o.f64(t.rowF[f + LAST_SEC]);
+    o.u32(t.rowU[u + LAST_NSEC]);
+    o.f64(t.rowF[f + PACKETS]);
+    o.f64(t.rowF[f + BYTES]);
+    o.u8(t.rowU[u + FP]);
+    o.u32(t.rowU[u + RNG]);
+    o.f64(t.rowF[f + NEXT]);
     if (t.v6) {
       const d = t.dests6[e];
       o.u32(d?.size ?? 0);
@@ -187,15 +191,17 @@ function readTable(r: In, t: EventTable, count: number, samples: number, file: s
     if (!t.keys.added) throw bad("an event key appears twice");
     t.ensure();
     t.start(e, 0, 0, 0, 1);
-    const row = e * ROW;
-    t.row[row + FIRST_SEC] = r.f64();
-    t.row[row + FIRST_NSEC] = r.u32();
-    t.row[row + LAST_SEC] = r.f64();
-    t.row[row + LAST_NSEC] = r.u32();
-    t.row[row + PACKETS] = r.f64();
-    t.row[row + BYTES] = r.f64();
-    t.row[row + FP] = r.u8();
-    t.row[row + RNG] = r.u32();
+    const f = e * ROW_F64;
+    const u = e * ROW_U32;
+    t.rowF[f + FIRST_SEC] = r.f64();
+    t.rowU[u + FIRST_NSEC] = r.u32();
+    t.rowF[f + LAST_SEC] = r.f64();
+    t.rowU[u + LAST_NSEC] = r.u32();
+    t.rowF[f + PACKETS] = r.f64();
+    t.rowF[f + BYTES] = r.f64();
+    t.rowU[u + FP] = r.u8();
+    t.rowU[u + RNG] = r.u32();
+    t.rowF[f + NEXT] = r.f64();
     const nd = r.u32();
     if (t.v6) {
       if (nd * 16 > r.left) throw bad("destination count beyond the data");

@@ -37,3 +37,42 @@ Deno.test("a scanner covering a whole /13 costs kilobytes", () => {
   equal(s.count24(0), 2048);
   ok(s.bytes(0) < 80 * 1024, `${s.bytes(0)} bytes`);
 });
+
+Deno.test("DestSets with bound rows, a wide inline area and tables reused after clear stay exact", () => {
+  const slots = 64;
+  const stride = 32;
+  const rows = new Uint32Array(slots * stride);
+  const s = new DestSets({ inline: 17 });
+  s._bind(rows, stride, 14, slots);
+  let x = 5;
+  for (let round = 0; round < 6; round++) {
+    const ref = new Map<number, Set<number>>();
+    for (let i = 0; i < 40000; i++) {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      const slot = x % slots;
+      // Slot sizes from a few addresses (inline) to thousands (hash sets, then containers).
+      const span = 4 << (slot % 12);
+      const d = (0x0a000000 + ((x >>> 8) % span) * 97) >>> 0;
+      const set = ref.get(slot) ?? new Set();
+      ref.set(slot, set);
+      equal(s.add(slot, d) !== 0, !set.has(d));
+      set.add(d);
+    }
+    for (const [slot, set] of ref) {
+      equal(s.count(slot), set.size);
+      equal(s.count24(slot), new Set([...set].map((d) => d >>> 8)).size);
+      deepEqual(Array.from(s.values(slot)), [...set].sort((a, b) => a - b));
+    }
+    // Words outside the destination area are never touched.
+    for (let slot = 0; slot < slots; slot++) {
+      for (let w = 0; w < 14; w++) equal(rows[slot * stride + w], 0);
+    }
+    // End every set (tables go back to the pool) or move some; the next round reuses them.
+    for (let slot = 0; slot < slots; slot++) {
+      if (slot % 5 === 0 && slot + 1 < slots) s.move(slot, slot + 1);
+      else s.clear(slot);
+    }
+    for (let slot = 0; slot < slots; slot++) s.clear(slot);
+    for (let slot = 0; slot < slots; slot++) equal(s.count(slot), 0);
+  }
+});
