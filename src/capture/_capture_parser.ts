@@ -203,12 +203,11 @@ export class CaptureParser {
       return null;
     }
     if (pool) {
-      // The consumer hands the batch and its whole read buffers back for reuse.
+      // The consumer hands the batch and the read buffers the pool lent back for reuse (a
+      // chunk belongs to exactly one batch; records spanning chunks live in small copies).
       b.release = () => {
         b.release = undefined;
-        for (const x of b.buffers) {
-          if (x.byteLength === x.buffer.byteLength && x.byteLength >= 65536) pool.giveChunk(x);
-        }
+        for (const x of b.buffers) if (pool.lent(x)) pool.giveChunk(x);
         pool.giveBatch(b);
       };
     }

@@ -61,8 +61,10 @@ self.onmessage = async (ev: MessageEvent) => {
       for (const a of Object.values(cols)) {
         if (a.buffer.byteLength > 0) transfer.push(a.buffer as ArrayBuffer);
       }
-      // Whole-buffer chunks are ours to give away; views into shared buffers are copied.
-      const buffers = b.buffers.map((x) => x.byteLength === x.buffer.byteLength ? x : x.slice());
+      // Buffers the pool lent are ours to give away (they come back on release); other
+      // views (zlib's output, shared buffers) are copied.
+      const lent = b.buffers.map((x) => pool.lent(x));
+      const buffers = b.buffers.map((x, i) => lent[i] ? x : x.slice());
       for (const x of buffers) {
         if (!transfer.includes(x.buffer as ArrayBuffer)) transfer.push(x.buffer as ArrayBuffer);
       }
@@ -73,6 +75,7 @@ self.onmessage = async (ev: MessageEvent) => {
           source: b.source,
           cols,
           buffers,
+          lent,
           bytesRead: set.bytesRead,
         },
         transfer,

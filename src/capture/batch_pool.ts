@@ -10,7 +10,7 @@
 import { PacketBatch } from "./packet_batch.ts";
 
 /**
- * Free lists of read buffers (by size) and batches (by capacity).
+ * Free lists of read buffers (by size) and batches.
  *
  * @example
  * ```ts
@@ -23,7 +23,8 @@ import { PacketBatch } from "./packet_batch.ts";
  */
 export class BatchPool {
   #chunks = new Map<number, Uint8Array[]>();
-  #batches = new Map<number, PacketBatch[]>();
+  #lent = new WeakSet<ArrayBufferLike>();
+  #batches: PacketBatch[] = [];
   /** Upper bound of pooled objects of one size, so a burst does not pin memory forever. */
   readonly limit: number;
 
@@ -32,35 +33,57 @@ export class BatchPool {
     this.limit = limit;
   }
 
-  /** A zeroed-or-reused buffer of exactly `size` bytes. */
+  /** A zeroed-or-reused buffer of exactly `size` bytes, lent by this pool. */
   takeChunk(size: number): Uint8Array {
-    return this.#chunks.get(size)?.pop() ?? new Uint8Array(size);
+    let list = this.#chunks.get(size);
+    if (list === undefined) this.#chunks.set(size, list = []);
+    const buf = list.pop();
+    if (buf !== undefined) return buf;
+    const fresh = new Uint8Array(size);
+    this.#lent.add(fresh.buffer);
+    return fresh;
   }
 
-  /** Returns a buffer (a view is widened to its whole underlying buffer). */
+  /**
+   * True if `x` is a view into a buffer this pool lent: one that goes back to the pool when
+   * its batch is released (other buffers may be shared with someone else).
+   */
+  lent(x: Uint8Array): boolean {
+    return this.#lent.has(x.buffer);
+  }
+
+  /**
+   * Returns a buffer (a view is widened to its whole underlying buffer) and counts it as lent
+   * (a buffer handed to another thread comes back as a new object). Buffers of a size never
+   * passed to `takeChunk` are dropped.
+   */
   giveChunk(buf: Uint8Array): void {
     const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength
       ? buf
       : new Uint8Array(buf.buffer as ArrayBuffer);
-    const list = this.#chunks.get(whole.length) ?? [];
-    if (list.length < this.limit) list.push(whole);
-    this.#chunks.set(whole.length, list);
+    const list = this.#chunks.get(whole.length);
+    if (list === undefined || list.length >= this.limit) return;
+    this.#lent.add(whole.buffer);
+    list.push(whole);
   }
 
   /** An empty batch with room for `capacity` packets (its rows are stale until written). */
   takeBatch(capacity: number): PacketBatch {
-    const b = this.#batches.get(capacity)?.pop();
-    if (!b) return new PacketBatch(capacity);
+    // Any free batch at least this big will do (decompressed chunks vary in size, so exact
+    // capacities would rarely match and every batch would be new).
+    const list = this.#batches;
+    let i = list.length - 1;
+    while (i >= 0 && list[i].capacity < capacity) i--;
+    if (i < 0) return new PacketBatch(capacity);
+    const b = list[i];
+    list.splice(i, 1);
     b.length = 0;
     b.buffers.length = 0;
     b.source = "";
     return b;
   }
 
-  /** Returns a batch for reuse. */
   giveBatch(b: PacketBatch): void {
-    const list = this.#batches.get(b.capacity) ?? [];
-    if (list.length < this.limit) list.push(b);
-    this.#batches.set(b.capacity, list);
+    if (this.#batches.length < this.limit) this.#batches.push(b);
   }
 }

@@ -92,7 +92,7 @@ export async function openCapture(
     ? undefined
     : (options.gunzipWorker ?? !inWorker)
     ? new WorkerGunzipStream({ name: path })
-    : new GunzipStream({ name: path });
+    : new GunzipStream({ name: path, pool: options.pool });
   const decoder = new PcapDecoderStream({
     name: path,
     pool: options.pool,

@@ -61,7 +61,26 @@ export class WorkerCaptureSet {
           const m = ev.data;
           this.#bytesRead = m.bytesRead;
           if (m.type === "batch") {
-            queue.push(PacketBatch.fromColumns(m.length, m.source, m.buffers, m.cols));
+            const b = PacketBatch.fromColumns(m.length, m.source, m.buffers, m.cols);
+            // Done with it: the arrays and whole read buffers go back to the worker's pool
+            // (transferred, so this batch is unusable afterwards), instead of the worker
+            // allocating fresh ones for every batch.
+            b.release = () => {
+              b.release = undefined;
+              if (ended) return;
+              const cols = b.columns();
+              const transfer: ArrayBuffer[] = [];
+              for (const a of Object.values(cols)) {
+                if (a.buffer.byteLength > 0) transfer.push(a.buffer as ArrayBuffer);
+              }
+              const lent: boolean[] = m.lent;
+              const buffers = b.buffers.filter((x, i) =>
+                lent[i] && !transfer.includes(x.buffer as ArrayBuffer)
+              );
+              for (const x of buffers) transfer.push(x.buffer as ArrayBuffer);
+              worker!.postMessage({ type: "release", cols, buffers }, transfer);
+            };
+            queue.push(b);
           } else {
             if (m.error) this.#error = new DarknetError(m.error.message, m.error.exitCode);
             ended = true;

@@ -20,7 +20,21 @@ import { DataError } from "../errors.ts";
 export interface GunzipStreamOptions {
   /** The input's name for error messages (default `"-"`). */
   name?: string;
+  /**
+   * Where output buffers come from: each output chunk is copied into a 1 MiB buffer taken from
+   * the pool (its consumer gives it back when done), instead of leaving zlib's buffers to the
+   * collector, and input chunks the pool lent go back to it once inflated. Without a pool,
+   * zlib's own buffers are passed on.
+   */
+  pool?: {
+    takeChunk(size: number): Uint8Array;
+    lent(x: Uint8Array): boolean;
+    giveChunk(x: Uint8Array): void;
+  };
 }
+
+/** The most bytes in one output chunk. */
+const OUT_CHUNK = 1 << 20;
 
 /**
  * Gzip (single or multi-member) decompressor stage.
@@ -41,29 +55,29 @@ export class GunzipStream extends TransformStream<Uint8Array, Uint8Array> {
   constructor(options: GunzipStreamOptions = {}) {
     const name = options.name ?? "-";
     const state: { error?: DataError } = {};
-    const gz = createGunzip({ chunkSize: 1 << 20 });
+    const gz = createGunzip({ chunkSize: OUT_CHUNK });
+    const pool = options.pool;
     let parts: Uint8Array[] = [];
     let failure: Error | undefined;
     let consumed = 0;
     let inputSeen = 0;
     gz.on("data", (b: Uint8Array) => parts.push(b));
     gz.on("error", (e: Error) => failure ??= e);
-    const take = (): Uint8Array | null => {
-      if (parts.length === 0) return null;
-      let out: Uint8Array;
-      if (parts.length === 1) out = parts[0];
-      else {
-        let n = 0;
-        for (const p of parts) n += p.length;
-        out = new Uint8Array(n);
-        n = 0;
-        for (const p of parts) {
-          out.set(p, n);
-          n += p.length;
+    // Passes on zlib's output as it came (chunks of at most 1 MiB), or copied into pooled buffers.
+    const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {
+      for (const p of parts) {
+        if (pool === undefined) {
+          controller.enqueue(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+          continue;
+        }
+        for (let at = 0; at < p.length; at += OUT_CHUNK) {
+          const n = Math.min(OUT_CHUNK, p.length - at);
+          const out = pool.takeChunk(OUT_CHUNK);
+          out.set(p.subarray(at, at + n));
+          controller.enqueue(out.subarray(0, n));
         }
       }
       parts = [];
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     };
     const fail = (controller: TransformStreamDefaultController<Uint8Array>) => {
       const msg = (failure!.message || "corrupt gzip data").split("\n")[0];
@@ -77,8 +91,8 @@ export class GunzipStream extends TransformStream<Uint8Array, Uint8Array> {
           if (failure) return;
           inputSeen += chunk.length;
           await new Promise<void>((resolve) => gz.write(chunk, () => resolve()));
-          const out = take();
-          if (out !== null) controller.enqueue(out);
+          if (pool?.lent(chunk)) pool.giveChunk(chunk);
+          emit(controller);
           if (failure) fail(controller);
           else consumed = inputSeen;
         },
@@ -89,8 +103,7 @@ export class GunzipStream extends TransformStream<Uint8Array, Uint8Array> {
             gz.once("error", () => resolve());
             gz.end();
           });
-          const out = take();
-          if (out !== null) controller.enqueue(out);
+          emit(controller);
           if (failure) fail(controller);
         },
       },

@@ -87,12 +87,22 @@ export class WorkerGunzipStream {
       start(c) {
         out = c;
       },
+      // The consumer took a chunk: a writer waiting for room may go on.
+      pull() {
+        wake?.();
+        wake = null;
+      },
       cancel: () => finish(),
     }, { highWaterMark: 4 });
     this.writable = new WritableStream<Uint8Array>({
       async write(chunk) {
         if (failed) return;
-        while (inFlight >= window) await new Promise<void>((r) => wake = r);
+        // Backpressure both ways: at most `window` compressed chunks in the worker, and no
+        // more input while the decompressed output waits unread (else a slow consumer would
+        // let the whole decompressed file pile up in memory).
+        while (inFlight >= window || (out.desiredSize ?? 1) <= 0) {
+          await new Promise<void>((r) => wake = r);
+        }
         const id = nextId++;
         inFlight++;
         const copy = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength
