@@ -88,25 +88,45 @@ class Container {
   }
 }
 
-/**
- * Spare hash tables by size, so that medium sets of ended events lend their memory to new
- * ones instead of each set allocating (and the collector freeing) a few buffers. Keeps at most
- * 1 MiB of spare tables per size.
- */
-class TablePool {
-  #free: Uint32Array[][] = [];
+const PAGE_BITS = 14; // arena pages of 16,384 words (64 KiB)
 
-  take(bits: number): Uint32Array {
-    const list = this.#free[bits];
-    return list !== undefined && list.length > 0 ? list.pop()! : new Uint32Array(1 << bits);
+/**
+ * Memory for the medium sets' hash tables: blocks of 2^bits words (bits ≤ 14) carved from
+ * 64 KiB pages, one free list per size. A table costs no buffer allocation of its own (a small
+ * typed array each would cost microseconds, and medium sets come and go by the ten thousand),
+ * and blocks of ended events are reused while still warm in the cache. Freed blocks are zeroed.
+ */
+class TableArena {
+  readonly #pages: Uint32Array[][] = []; // by bits
+  readonly #free: number[][] = []; // by bits: free block numbers
+  readonly #next: number[] = []; // by bits: blocks carved so far
+
+  /** A zeroed block of 2^bits words: returns its number (see `page` and `base`). */
+  take(bits: number): number {
+    const free = this.#free[bits];
+    if (free !== undefined && free.length > 0) return free.pop()!;
+    const pages = this.#pages[bits] ??= [];
+    const block = this.#next[bits] ?? 0;
+    this.#next[bits] = block + 1;
+    if (block >>> (PAGE_BITS - bits) === pages.length) pages.push(new Uint32Array(1 << PAGE_BITS));
+    return block;
   }
 
-  give(a: Uint32Array): void {
-    const bits = 31 - Math.clz32(a.length);
-    const list = this.#free[bits] ??= [];
-    if ((list.length + 1) * a.byteLength > 1 << 20) return;
-    a.fill(0);
-    list.push(a);
+  /** The page holding block `block` of size `bits`. */
+  page(bits: number, block: number): Uint32Array {
+    return this.#pages[bits][block >>> (PAGE_BITS - bits)];
+  }
+
+  /** Where block `block` of size `bits` starts in its page. */
+  base(bits: number, block: number): number {
+    return (block & ((1 << (PAGE_BITS - bits)) - 1)) << bits;
+  }
+
+  /** Zeroes a block and puts it back on its free list. */
+  give(bits: number, block: number): void {
+    const base = this.base(bits, block);
+    this.page(bits, block).fill(0, base, base + (1 << bits));
+    (this.#free[bits] ??= []).push(block);
   }
 }
 
@@ -115,38 +135,44 @@ class TablePool {
  * the /24. With linear probing and no deletions, every address of a /24 lies in the probe run
  * from that home slot to the next empty slot, so one scan both finds the address and tells
  * whether its /24 was seen: exact counts of both from a single table (~8 bytes an address).
+ * The table is a block of a {@link TableArena}: words `base .. base + 2^bits` of `h`.
  */
 class HashSet24 {
-  h: Uint32Array; // 0 = empty; address 0 is kept in `zero`
-  shift: number; // 32 - log2(h.length): Fibonacci hashing takes the product's high bits
+  h: Uint32Array; // the arena page; 0 = empty; address 0 is kept in `zero`
+  base: number;
+  bits: number;
+  block: number;
   zero = false;
   n = 0;
   n24 = 0;
 
-  readonly #pool: TablePool;
+  readonly #arena: TableArena;
 
-  /** Room for `hint` + 1 addresses without growing; tables come from and go to `pool`. */
-  constructor(pool: TablePool, hint = 0) {
-    this.#pool = pool;
+  /** Room for `hint` + 1 addresses without growing. */
+  constructor(arena: TableArena, hint = 0) {
+    this.#arena = arena;
     let bits = 5;
     while (1 << bits < 2 * (hint + 1)) bits++;
-    this.h = pool.take(bits);
-    this.shift = 32 - bits;
+    this.bits = bits;
+    this.block = arena.take(bits);
+    this.h = arena.page(bits, this.block);
+    this.base = arena.base(bits, this.block);
   }
 
-  /** Hands the table back to the pool (the set is not used afterwards). */
+  /** Hands the table back to the arena (the set is not used afterwards). */
   release(): void {
-    this.#pool.give(this.h);
+    this.#arena.give(this.bits, this.block);
   }
 
   add(d: number): number {
     const d24 = d >>> 8;
     let seen24 = d24 === 0 && this.zero;
     const h = this.h;
-    const mask = h.length - 1;
-    let s = Math.imul(d24, 0x9e3779b1) >>> this.shift;
+    const base = this.base;
+    const mask = (1 << this.bits) - 1;
+    let s = Math.imul(d24, 0x9e3779b1) >>> (32 - this.bits);
     for (;;) {
-      const x = h[s];
+      const x = h[base + s];
       if (x === 0) break;
       if (x === d) return 0;
       if (x >>> 8 === d24) seen24 = true;
@@ -155,28 +181,34 @@ class HashSet24 {
     if (d === 0) {
       if (this.zero) return 0;
       this.zero = true;
-    } else h[s] = d;
+    } else h[base + s] = d;
     this.n++;
-    if (this.n * 2 > h.length) this.#rehash();
+    if (this.n * 2 > mask + 1) this.#rehash();
     if (seen24) return 1;
     this.n24++;
     return 3;
   }
 
   #rehash(): void {
-    const old = this.h;
-    this.shift--;
-    const h = this.#pool.take(32 - this.shift);
-    const mask = h.length - 1;
-    for (let i = 0; i < old.length; i++) {
+    const arena = this.#arena;
+    const { h: old, base: oldBase, bits: oldBits, block: oldBlock } = this;
+    const bits = oldBits + 1;
+    const block = arena.take(bits);
+    const h = arena.page(bits, block);
+    const base = arena.base(bits, block);
+    const mask = (1 << bits) - 1;
+    for (let i = oldBase, end = oldBase + (1 << oldBits); i < end; i++) {
       const v = old[i];
       if (v === 0) continue;
-      let s = Math.imul(v >>> 8, 0x9e3779b1) >>> this.shift;
-      while (h[s] !== 0) s = (s + 1) & mask;
-      h[s] = v;
+      let s = Math.imul(v >>> 8, 0x9e3779b1) >>> (32 - bits);
+      while (h[base + s] !== 0) s = (s + 1) & mask;
+      h[base + s] = v;
     }
     this.h = h;
-    this.#pool.give(old);
+    this.base = base;
+    this.bits = bits;
+    this.block = block;
+    arena.give(oldBits, oldBlock);
   }
 
   /** The addresses, ascending. */
@@ -184,8 +216,15 @@ class HashSet24 {
     const out = new Uint32Array(this.n);
     let i = 0;
     if (this.zero) out[i++] = 0;
-    for (const v of this.h) if (v !== 0) out[i++] = v;
+    for (let k = this.base, end = this.base + (1 << this.bits); k < end; k++) {
+      if (this.h[k] !== 0) out[i++] = this.h[k];
+    }
     return out.sort();
+  }
+
+  /** Bytes of its table. */
+  get bytes(): number {
+    return 4 << this.bits;
   }
 }
 
@@ -282,7 +321,7 @@ export class DestSets {
   #rows: Uint32Array;
   #cap = 64;
   #big: (HashSet24 | BigSet | undefined)[] = new Array(64).fill(undefined);
-  readonly #pool = new TablePool();
+  readonly #arena = new TableArena();
 
   /** Creates empty sets. */
   constructor(o: DestSetsOptions = {}) {
@@ -351,7 +390,7 @@ export class DestSets {
       return 3;
     }
     // Promote to a medium set.
-    const medium = new HashSet24(this.#pool, n);
+    const medium = new HashSet24(this.#arena, n);
     for (let k = 1; k <= n; k++) medium.add(rows[base + k]);
     this.#big[slot] = medium;
     rows[base] = inline + 1;
@@ -429,7 +468,7 @@ export class DestSets {
   bytes(slot: number): number {
     const big = slot < this.#cap ? this.#big[slot] : undefined;
     if (!big) return 0;
-    if (big instanceof HashSet24) return big.h.byteLength;
+    if (big instanceof HashSet24) return big.bytes;
     let b = 0;
     for (const c of big.cont) b += c.bytes;
     return b;
