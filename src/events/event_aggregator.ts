@@ -201,20 +201,29 @@ export class EventAggregator {
     const dstPort = b.dstPort;
     const dests = t4.dests4;
     let ipPackets = 0;
+    // The clock lives in locals during the loop (written back before a sweep and at the end).
+    let latestSec = this.#latestSec;
+    let latestNsec = this.#latestNsec;
+    let sweepSec = this.#sweepSec;
+    let sweepNsec = this.#sweepNsec;
     for (let i = from; i < n; i++) {
       const v = ipVersion[i];
       if (v === 0) continue;
       ipPackets++;
       const sec = tsSec[i];
       const nsec = tsNsec[i];
-      if (sec > this.#latestSec || (sec === this.#latestSec && nsec > this.#latestNsec)) {
-        this.#latestSec = sec;
-        this.#latestNsec = nsec;
-        if (this.#sweepSec === -Infinity) {
-          this.#sweepSec = sec;
-          this.#sweepNsec = nsec;
-        } else if ((sec - this.#sweepSec) * 1e9 + (nsec - this.#sweepNsec) > timeoutNs) {
+      if (sec > latestSec || (sec === latestSec && nsec > latestNsec)) {
+        latestSec = sec;
+        latestNsec = nsec;
+        if (sweepSec === -Infinity) {
+          sweepSec = sec;
+          sweepNsec = nsec;
+        } else if ((sec - sweepSec) * 1e9 + (nsec - sweepNsec) > timeoutNs) {
+          this.#latestSec = latestSec;
+          this.#latestNsec = latestNsec;
           this.#sweep(out);
+          sweepSec = this.#sweepSec;
+          sweepNsec = this.#sweepNsec;
         }
       }
       if (v === 6) {
@@ -249,6 +258,10 @@ export class EventAggregator {
       }
       if (k === rowF[f + NEXT]) this.#sample(t4, e, k, b, i);
     }
+    this.#latestSec = latestSec;
+    this.#latestNsec = latestNsec;
+    this.#sweepSec = sweepSec;
+    this.#sweepNsec = sweepNsec;
     this.stats.ipPackets += ipPackets;
     return out;
   }
