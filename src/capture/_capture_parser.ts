@@ -400,10 +400,12 @@ export class CaptureParser {
     const first = b.length;
     let i = first;
     let cap = b.capacity;
+    let { tsSec, tsNsec, capLen, origLen, offset, linkType } = b;
     while (p + hdr <= n) {
       if (i === cap) {
         b.grow(cap * 2);
         cap = b.capacity;
+        ({ tsSec, tsNsec, capLen, origLen, offset, linkType } = b);
       }
       const caplen = dv.getUint32(p + 8, le);
       if (caplen > MAX_CAPLEN || p + hdr + caplen > n) break;
@@ -414,12 +416,12 @@ export class CaptureParser {
         sec += Math.floor(frac / 1e9);
         frac %= 1e9;
       }
-      b.tsSec[i] = sec;
-      b.tsNsec[i] = frac;
-      b.capLen[i] = caplen;
-      b.origLen[i] = dv.getUint32(p + 12, le);
-      b.offset[i] = p + hdr;
-      b.linkType[i] = lt;
+      tsSec[i] = sec;
+      tsNsec[i] = frac;
+      capLen[i] = caplen;
+      origLen[i] = dv.getUint32(p + 12, le);
+      offset[i] = p + hdr;
+      linkType[i] = lt;
       i++;
       p += hdr + caplen;
     }

@@ -204,6 +204,8 @@ export function decodeFrame(
   else b.problem[i] = Problem.NonIp;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * Decodes rows `from .. to-1` of `b`, whose frame fields (`buffers`, `buf`, `offset`,
  * `capLen`, `linkType`) are already set. The common case — Ethernet (untagged) or raw IPv4
@@ -245,12 +247,16 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
   const tcpFlags = b.tcpFlags;
   const tcpWindow = b.tcpWindow;
   const tcpOptLen = b.tcpOptLen;
-  let d = buffers[0];
+  let d = buffers[0] ?? EMPTY;
+  // Big-endian words in one load each (TurboFan inlines DataView reads) instead of four byte
+  // loads and shifts.
+  let dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
   let cur = 0;
   for (let i = from; i < to; i++) {
     if (bufIx[i] !== cur) {
       cur = bufIx[i];
       d = buffers[cur];
+      dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
     }
     const off = offsets[i];
     const len = capLen[i];
@@ -265,8 +271,8 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
     const end = off + len;
     const vihl = d[p];
     const ihl = (vihl & 15) << 2;
-    const total = (d[p + 2] << 8) | d[p + 3];
-    const frag = ((d[p + 6] & 0x1f) << 8) | d[p + 7];
+    const total = dv.getUint16(p + 2);
+    const frag = dv.getUint16(p + 6) & 0x1fff;
     if (
       vihl >> 4 !== 4 || ihl < 20 || p + ihl > end || (total !== 0 && total < ihl) || frag !== 0
     ) {
@@ -279,21 +285,21 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
     const avail = ipEnd - q;
     ipVersion[i] = 4;
     ttl[i] = d[p + 8];
-    ipId[i] = (d[p + 4] << 8) | d[p + 5];
+    ipId[i] = dv.getUint16(p + 4);
     protoA[i] = proto;
-    srcA[i] = ((d[p + 12] << 24) | (d[p + 13] << 16) | (d[p + 14] << 8) | d[p + 15]) >>> 0;
-    dstA[i] = ((d[p + 16] << 24) | (d[p + 17] << 16) | (d[p + 18] << 8) | d[p + 19]) >>> 0;
+    srcA[i] = dv.getUint32(p + 12);
+    dstA[i] = dv.getUint32(p + 16);
     if (proto === 6 && avail >= 20 && d[q + 12] >= 0x50) {
-      const sport = (d[q] << 8) | d[q + 1];
-      const dport = (d[q + 2] << 8) | d[q + 3];
+      const sport = dv.getUint16(q);
+      const dport = dv.getUint16(q + 2);
       const doff = (d[q + 12] >> 4) << 2;
       const flags = ((d[q + 12] & 1) << 8) | d[q + 13];
       problem[i] = 0;
       srcPort[i] = sport;
       dstPort[i] = dport;
-      tcpSeq[i] = ((d[q + 4] << 24) | (d[q + 5] << 16) | (d[q + 6] << 8) | d[q + 7]) >>> 0;
+      tcpSeq[i] = dv.getUint32(q + 4);
       tcpFlags[i] = flags;
-      tcpWindow[i] = (d[q + 14] << 8) | d[q + 15];
+      tcpWindow[i] = dv.getUint16(q + 14);
       tcpOptLen[i] = (doff < avail ? doff : avail) - 20;
       let t: number = Traffic.TCPOther;
       let pt = dport;
@@ -316,8 +322,8 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
     tcpWindow[i] = 0;
     tcpOptLen[i] = 0;
     if (proto === 17 && avail >= 8) {
-      const dport = (d[q + 2] << 8) | d[q + 3];
-      srcPort[i] = (d[q] << 8) | d[q + 1];
+      const dport = dv.getUint16(q + 2);
+      srcPort[i] = dv.getUint16(q);
       dstPort[i] = dport;
       traffic[i] = Traffic.UDP;
       port[i] = dport;
