@@ -83,6 +83,7 @@ export class BatchPool {
     return b;
   }
 
+  /** Returns a batch for reuse (kept if fewer than `limit` are waiting). */
   giveBatch(b: PacketBatch): void {
     if (this.#batches.length < this.limit) this.#batches.push(b);
   }

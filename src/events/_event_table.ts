@@ -163,6 +163,7 @@ export class EventTable {
       } else this.dests4.clear(e);
       return;
     }
+    if (!this.v6) this.dests4.clear(e); // before the copy: its header is in e's row
     this.rowF.copyWithin(e * ROW_F64, m * ROW_F64, (m + 1) * ROW_F64);
     for (let j = 0; j < s; j++) {
       this.sampleRef[e * s + j] = this.sampleRef[m * s + j];
@@ -174,7 +175,7 @@ export class EventTable {
       this.nets6[e] = this.nets6[m];
       this.dests6[m] = undefined;
       this.nets6[m] = undefined;
-    } else this.dests4.move(m, e);
+    } else this.dests4._moved(m, e);
   }
 
   /** Distinct destinations of entry `e`. */

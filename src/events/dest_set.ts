@@ -122,6 +122,15 @@ class TableArena {
     return (block & ((1 << (PAGE_BITS - bits)) - 1)) << bits;
   }
 
+  /** Blocks handed out and not given back (all sizes). */
+  get inUse(): number {
+    let n = 0;
+    for (let bits = 0; bits < this.#next.length; bits++) {
+      n += (this.#next[bits] ?? 0) - (this.#free[bits]?.length ?? 0);
+    }
+    return n;
+  }
+
   /** Zeroes a block and puts it back on its free list. */
   give(bits: number, block: number): void {
     const base = this.base(bits, block);
@@ -130,102 +139,95 @@ class TableArena {
   }
 }
 
-/**
- * A medium set: one open-addressing hash of whole addresses whose home slot depends only on
- * the /24. With linear probing and no deletions, every address of a /24 lies in the probe run
- * from that home slot to the next empty slot, so one scan both finds the address and tells
- * whether its /24 was seen: exact counts of both from a single table (~8 bytes an address).
- * The table is a block of a {@link TableArena}: words `base .. base + 2^bits` of `h`.
- */
-class HashSet24 {
-  h: Uint32Array; // the arena page; 0 = empty; address 0 is kept in `zero`
-  base: number;
-  bits: number;
-  block: number;
-  zero = false;
-  n = 0;
-  n24 = 0;
+// A medium set: one open-addressing hash of whole addresses whose home slot depends only on
+// the /24. With linear probing and no deletions, every address of a /24 lies in the probe run
+// from that home slot to the next empty slot, so one scan both finds the address and tells
+// whether its /24 was seen: exact counts of both from a single table (~8 bytes an address). The
+// table is a block of the TableArena; its header lives in the set's row, in the words the inline
+// addresses used (so a lookup touches the row, already in the cache, and the table):
+const M_N = 1; // addresses
+const M_N24 = 2; // distinct /24s
+const M_BITS = 3; // log2 of the table size | 0x100 if address 0 is in the set
+const M_BLOCK = 4; // arena block
 
-  readonly #arena: TableArena;
-
-  /** Room for `hint` + 1 addresses without growing. */
-  constructor(arena: TableArena, hint = 0) {
-    this.#arena = arena;
-    let bits = 5;
-    while (1 << bits < 2 * (hint + 1)) bits++;
-    this.bits = bits;
-    this.block = arena.take(bits);
-    this.h = arena.page(bits, this.block);
-    this.base = arena.base(bits, this.block);
+/** Adds `d` to the medium set whose row starts at `base`; returns 0, 1 or 3 as `DestSets.add`. */
+function mediumAdd(arena: TableArena, rows: Uint32Array, base: number, d: number): number {
+  const bw = rows[base + M_BITS];
+  const bits = bw & 0xff;
+  const block = rows[base + M_BLOCK];
+  const h = arena.page(bits, block);
+  const hb = arena.base(bits, block);
+  const d24 = d >>> 8;
+  let seen24 = d24 === 0 && (bw & 0x100) !== 0;
+  const mask = (1 << bits) - 1;
+  let s = Math.imul(d24, 0x9e3779b1) >>> (32 - bits);
+  for (;;) {
+    const x = h[hb + s];
+    if (x === 0) break;
+    if (x === d) return 0;
+    if (x >>> 8 === d24) seen24 = true;
+    s = (s + 1) & mask;
   }
+  if (d === 0) {
+    if ((bw & 0x100) !== 0) return 0;
+    rows[base + M_BITS] = bw | 0x100;
+  } else h[hb + s] = d;
+  const n = ++rows[base + M_N];
+  if (n * 2 > mask + 1) mediumGrow(arena, rows, base);
+  if (seen24) return 1;
+  rows[base + M_N24]++;
+  return 3;
+}
 
-  /** Hands the table back to the arena (the set is not used afterwards). */
-  release(): void {
-    this.#arena.give(this.bits, this.block);
-  }
+/** Starts an empty medium set with room for `hint` + 1 addresses in the row at `base`. */
+function mediumInit(arena: TableArena, rows: Uint32Array, base: number, hint: number): void {
+  let bits = 5;
+  while (1 << bits < 2 * (hint + 1)) bits++;
+  rows[base + M_N] = 0;
+  rows[base + M_N24] = 0;
+  rows[base + M_BITS] = bits;
+  rows[base + M_BLOCK] = arena.take(bits);
+}
 
-  add(d: number): number {
-    const d24 = d >>> 8;
-    let seen24 = d24 === 0 && this.zero;
-    const h = this.h;
-    const base = this.base;
-    const mask = (1 << this.bits) - 1;
-    let s = Math.imul(d24, 0x9e3779b1) >>> (32 - this.bits);
-    for (;;) {
-      const x = h[base + s];
-      if (x === 0) break;
-      if (x === d) return 0;
-      if (x >>> 8 === d24) seen24 = true;
-      s = (s + 1) & mask;
-    }
-    if (d === 0) {
-      if (this.zero) return 0;
-      this.zero = true;
-    } else h[base + s] = d;
-    this.n++;
-    if (this.n * 2 > mask + 1) this.#rehash();
-    if (seen24) return 1;
-    this.n24++;
-    return 3;
+function mediumGrow(arena: TableArena, rows: Uint32Array, base: number): void {
+  const bw = rows[base + M_BITS];
+  const oldBits = bw & 0xff;
+  const oldBlock = rows[base + M_BLOCK];
+  const old = arena.page(oldBits, oldBlock);
+  const oldBase = arena.base(oldBits, oldBlock);
+  const bits = oldBits + 1;
+  const block = arena.take(bits);
+  const h = arena.page(bits, block);
+  const hb = arena.base(bits, block);
+  const mask = (1 << bits) - 1;
+  for (let i = oldBase, end = oldBase + (1 << oldBits); i < end; i++) {
+    const v = old[i];
+    if (v === 0) continue;
+    let s = Math.imul(v >>> 8, 0x9e3779b1) >>> (32 - bits);
+    while (h[hb + s] !== 0) s = (s + 1) & mask;
+    h[hb + s] = v;
   }
+  rows[base + M_BITS] = (bw & 0x100) | bits;
+  rows[base + M_BLOCK] = block;
+  arena.give(oldBits, oldBlock);
+}
 
-  #rehash(): void {
-    const arena = this.#arena;
-    const { h: old, base: oldBase, bits: oldBits, block: oldBlock } = this;
-    const bits = oldBits + 1;
-    const block = arena.take(bits);
-    const h = arena.page(bits, block);
-    const base = arena.base(bits, block);
-    const mask = (1 << bits) - 1;
-    for (let i = oldBase, end = oldBase + (1 << oldBits); i < end; i++) {
-      const v = old[i];
-      if (v === 0) continue;
-      let s = Math.imul(v >>> 8, 0x9e3779b1) >>> (32 - bits);
-      while (h[base + s] !== 0) s = (s + 1) & mask;
-      h[base + s] = v;
-    }
-    this.h = h;
-    this.base = base;
-    this.bits = bits;
-    this.block = block;
-    arena.give(oldBits, oldBlock);
-  }
+/** The medium set's addresses, ascending. */
+function mediumSorted(arena: TableArena, rows: Uint32Array, base: number): Uint32Array {
+  const bw = rows[base + M_BITS];
+  const bits = bw & 0xff;
+  const block = rows[base + M_BLOCK];
+  const h = arena.page(bits, block);
+  const hb = arena.base(bits, block);
+  const out = new Uint32Array(rows[base + M_N]);
+  let i = 0;
+  if ((bw & 0x100) !== 0) out[i++] = 0;
+  for (let k = hb, end = hb + (1 << bits); k < end; k++) if (h[k] !== 0) out[i++] = h[k];
+  return out.sort();
+}
 
-  /** The addresses, ascending. */
-  sorted(): Uint32Array {
-    const out = new Uint32Array(this.n);
-    let i = 0;
-    if (this.zero) out[i++] = 0;
-    for (let k = this.base, end = this.base + (1 << this.bits); k < end; k++) {
-      if (this.h[k] !== 0) out[i++] = this.h[k];
-    }
-    return out.sort();
-  }
-
-  /** Bytes of its table. */
-  get bytes(): number {
-    return 4 << this.bits;
-  }
+function mediumRelease(arena: TableArena, rows: Uint32Array, base: number): void {
+  arena.give(rows[base + M_BITS] & 0xff, rows[base + M_BLOCK]);
 }
 
 /** A big set: containers keyed by the high 16 bits (a small inline hash of high → container). */
@@ -311,21 +313,22 @@ export interface DestSetsOptions {
  */
 export class DestSets {
   // Per slot, one row of `inline + 1` words: [n | n24 << 8, d0 .. d(inline-1)]. n > inline marks
-  // a set held in #big (inline + 1 medium, inline + 2 containers). The rows are either this
-  // object's own or, after `_bind`, words inside a caller's rows (the event table keeps them in
-  // its event rows, so one cache line serves both the event and its destinations).
+  // a bigger set: inline + 1 a medium set (its header in the row's words 1–4, its table in the
+  // arena), inline + 2 a set of containers (in #big). The rows are either this object's own or,
+  // after `_bind`, words inside a caller's rows (the event table keeps them in its event rows,
+  // so one cache line serves both the event and its destinations).
   readonly #inline: number;
   #stride: number;
   #offset = 0;
   #bound = false;
   #rows: Uint32Array;
   #cap = 64;
-  #big: (HashSet24 | BigSet | undefined)[] = new Array(64).fill(undefined);
+  #big: (BigSet | undefined)[] = new Array(64).fill(undefined);
   readonly #arena = new TableArena();
 
   /** Creates empty sets. */
   constructor(o: DestSetsOptions = {}) {
-    this.#inline = Math.max(1, Math.min(250, o.inline ?? INLINE));
+    this.#inline = Math.max(4, Math.min(250, o.inline ?? INLINE));
     this.#stride = this.#inline + 1;
     this.#rows = new Uint32Array(64 * this.#stride);
   }
@@ -368,9 +371,9 @@ export class DestSets {
     const meta = rows[base];
     const n = meta & 0xff;
     if (n > inline) {
-      const set = this.#big[slot]!;
-      const r = set.add(d);
-      if (r !== 0 && n === inline + 1 && set.n > SORTED_MAX) this.#promote(slot, set as HashSet24);
+      if (n === inline + 2) return this.#big[slot]!.add(d);
+      const r = mediumAdd(this.#arena, rows, base, d);
+      if (r !== 0 && rows[base + M_N] > SORTED_MAX) this.#promote(slot, base);
       return r;
     }
     const d24 = d >>> 8;
@@ -389,20 +392,21 @@ export class DestSets {
       rows[base] = meta + 0x101;
       return 3;
     }
-    // Promote to a medium set.
-    const medium = new HashSet24(this.#arena, n);
-    for (let k = 1; k <= n; k++) medium.add(rows[base + k]);
-    this.#big[slot] = medium;
+    // Promote to a medium set: the inline addresses move to a table, its header takes their place.
+    const held = rows.slice(base + 1, base + 1 + n);
+    mediumInit(this.#arena, rows, base, n);
     rows[base] = inline + 1;
-    return medium.add(d);
+    for (let k = 0; k < n; k++) mediumAdd(this.#arena, rows, base, held[k]);
+    return mediumAdd(this.#arena, rows, base, d);
   }
 
-  #promote(slot: number, medium: HashSet24): void {
+  #promote(slot: number, base: number): void {
+    const rows = this.#rows;
     const big = new BigSet();
-    for (const v of medium.sorted()) big.add(v);
-    medium.release();
+    for (const v of mediumSorted(this.#arena, rows, base)) big.add(v);
+    mediumRelease(this.#arena, rows, base);
     this.#big[slot] = big;
-    this.#rows[slot * this.#stride + this.#offset] = this.#inline + 2;
+    rows[base] = this.#inline + 2;
   }
 
   #meta(slot: number): number {
@@ -412,48 +416,59 @@ export class DestSets {
   /** Distinct destinations in `slot`'s set. */
   count(slot: number): number {
     const n = this.#meta(slot) & 0xff;
-    return n > this.#inline ? this.#big[slot]!.n : n;
+    if (n <= this.#inline) return n;
+    if (n === this.#inline + 2) return this.#big[slot]!.n;
+    return this.#rows[slot * this.#stride + this.#offset + M_N];
   }
 
   /** Distinct /24s in `slot`'s set. */
   count24(slot: number): number {
     const meta = this.#meta(slot);
-    return (meta & 0xff) > this.#inline ? this.#big[slot]!.n24 : meta >>> 8;
+    const n = meta & 0xff;
+    if (n <= this.#inline) return meta >>> 8;
+    if (n === this.#inline + 2) return this.#big[slot]!.n24;
+    return this.#rows[slot * this.#stride + this.#offset + M_N24];
   }
 
-  /** Empties `slot`'s set. */
+  /** Empties `slot`'s set (its memory goes back for reuse). */
   clear(slot: number): void {
     if (slot >= this.#cap) return;
-    const set = this.#big[slot];
-    if (set instanceof HashSet24) set.release();
+    const base = slot * this.#stride + this.#offset;
+    if ((this.#rows[base] & 0xff) === this.#inline + 1) {
+      mediumRelease(this.#arena, this.#rows, base);
+    }
     this.#big[slot] = undefined;
-    this.#rows[slot * this.#stride + this.#offset] = 0;
+    this.#rows[base] = 0;
   }
 
   /** Moves the set of slot `from` to slot `to` (whose set is discarded). */
   move(from: number, to: number): void {
     this.#ensure(Math.max(from, to));
+    this.clear(to);
     const rows = this.#rows;
     const f = from * this.#stride + this.#offset;
     const t = to * this.#stride + this.#offset;
     for (let k = 0; k <= this.#inline; k++) rows[t + k] = rows[f + k];
-    const old = this.#big[to];
-    if (old instanceof HashSet24 && old !== this.#big[from]) old.release();
+    this._moved(from, to);
+  }
+
+  /**
+   * @internal The caller has copied the row words of slot `from` over those of slot `to`
+   * (after `clear(to)`): moves what lives outside the rows and leaves `from` empty.
+   */
+  _moved(from: number, to: number): void {
     this.#big[to] = this.#big[from];
     this.#big[from] = undefined;
-    rows[f] = 0;
+    this.#rows[from * this.#stride + this.#offset] = 0;
   }
 
   /** All destinations of `slot`, ascending. */
   values(slot: number): Uint32Array {
     const n = this.#meta(slot) & 0xff;
-    if (n <= this.#inline) {
-      const base = slot * this.#stride + this.#offset;
-      return this.#rows.slice(base + 1, base + 1 + n).sort();
-    }
-    const set = this.#big[slot]!;
-    if (set instanceof HashSet24) return set.sorted();
-    const big = set;
+    const base = slot * this.#stride + this.#offset;
+    if (n <= this.#inline) return this.#rows.slice(base + 1, base + 1 + n).sort();
+    if (n === this.#inline + 1) return mediumSorted(this.#arena, this.#rows, base);
+    const big = this.#big[slot]!;
     const out = new Uint32Array(big.n);
     const order = big.highs.map((_, e) => e).sort((a, b) => big.highs[a] - big.highs[b]);
     let i = 0;
@@ -464,13 +479,20 @@ export class DestSets {
     return out;
   }
 
-  /** Approximate bytes held by `slot`'s set beyond its inline slots. */
+  /** @internal Hash tables of medium sets currently in use (for leak checks). */
+  get _tablesInUse(): number {
+    return this.#arena.inUse;
+  }
+
+  /** Approximate bytes held by `slot`'s set beyond its row. */
   bytes(slot: number): number {
-    const big = slot < this.#cap ? this.#big[slot] : undefined;
-    if (!big) return 0;
-    if (big instanceof HashSet24) return big.bytes;
+    const n = this.#meta(slot) & 0xff;
+    if (n <= this.#inline) return 0;
+    if (n === this.#inline + 1) {
+      return 4 << (this.#rows[slot * this.#stride + this.#offset + M_BITS] & 0xff);
+    }
     let b = 0;
-    for (const c of big.cont) b += c.bytes;
+    for (const c of this.#big[slot]!.cont) b += c.bytes;
     return b;
   }
 }

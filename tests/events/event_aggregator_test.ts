@@ -169,3 +169,27 @@ Deno.test("samples of every size class (≤64, ≤128, ≤256 and larger frames)
   deepEqual(e.samples.map((s) => s.length), sizes.map((n) => 14 + 20 + 8 + n));
   for (let i = 0; i < 4; i++) ok(e.samples[i].subarray(42).every((x) => x === i + 1));
 });
+
+Deno.test("a realistic capture: every destination table goes back when its event ends", async () => {
+  const { generateScenario } = await import("../../src/synth/scenario.ts");
+  const { PcapDecoderStream } = await import("../../src/capture/pcap_decoder_stream.ts");
+  const chunks: Uint8Array[] = [];
+  generateScenario(
+    { packets: 1500000, seed: 5, duration: 7200, oneOffs: 2000 },
+    (b) => chunks.push(b.slice()),
+  );
+  const agg = new EventAggregator({ timeout: 300, samples: 2 });
+  const tables = () => agg._internals.v4.dests4._tablesInUse;
+  let most = 0;
+  let n = 0;
+  for await (const b of ReadableStream.from(chunks).pipeThrough(new PcapDecoderStream())) {
+    n += agg.add(b).length;
+    most = Math.max(most, tables());
+  }
+  ok(most > 100, `only ${most} medium sets at once`);
+  ok(n > 1000, `only ${n} events ended by gaps and sweeps`);
+  n += agg.openEvents().length;
+  equal(tables(), 0);
+  equal(agg.openCount, 0);
+  equal(n, agg.stats.eventsEnded);
+});
