@@ -24,18 +24,28 @@ export interface PrefixMatch {
   asn: number;
 }
 
-/** IPv4 prefixes being loaded, as parallel arrays (no object per prefix). */
+/** IPv4 prefixes being loaded, as parallel typed arrays (no object per prefix). */
 class Pending4 {
-  net: number[] = [];
-  len: number[] = [];
-  asn: number[] = [];
-  get length(): number {
-    return this.net.length;
-  }
+  net = new Uint32Array(1024);
+  len = new Uint8Array(1024);
+  asn = new Float64Array(1024);
+  length = 0;
   push(net: number, len: number, asn: number): void {
-    this.net.push(net);
-    this.len.push(len);
-    this.asn.push(asn);
+    const i = this.length;
+    if (i === this.net.length) {
+      const grow = <T extends Uint32Array | Uint8Array | Float64Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a as never);
+        return b;
+      };
+      this.net = grow(this.net);
+      this.len = grow(this.len);
+      this.asn = grow(this.asn);
+    }
+    this.net[i] = net;
+    this.len[i] = len;
+    this.asn[i] = asn;
+    this.length = i + 1;
   }
 }
 
@@ -46,6 +56,8 @@ interface Pending6 {
 }
 
 const MAX32 = 4294967296;
+/** Addresses in an IPv4 prefix of each length 0–32 (`2 ** (32 - len)` is a slow call per use). */
+const SIZE4 = Float64Array.from({ length: 33 }, (_, len) => 2 ** (32 - len));
 
 /**
  * A longest-prefix-match table built from prefix-to-AS files.
@@ -83,14 +95,20 @@ export class PrefixTable {
         break;
       }
     }
-    this.#net4 = new Uint32Array(n4);
-    this.#len4 = new Uint8Array(n4);
-    this.#asn4 = new Float64Array(n4);
-    for (let i = 0; i < n4; i++) {
-      const k = order ? order[i] : i;
-      this.#net4[i] = v4.net[k];
-      this.#len4[i] = v4.len[k];
-      this.#asn4[i] = v4.asn[k];
+    if (order === null) {
+      this.#net4 = v4.net.slice(0, n4);
+      this.#len4 = v4.len.slice(0, n4);
+      this.#asn4 = v4.asn.slice(0, n4);
+    } else {
+      this.#net4 = new Uint32Array(n4);
+      this.#len4 = new Uint8Array(n4);
+      this.#asn4 = new Float64Array(n4);
+      for (let i = 0; i < n4; i++) {
+        const k = order[i];
+        this.#net4[i] = v4.net[k];
+        this.#len4[i] = v4.len[k];
+        this.#asn4[i] = v4.asn[k];
+      }
     }
     [this.#start4, this.#owner4] = flatten4(this.#net4, this.#len4);
     v6.sort((a, b) => (a.net < b.net ? -1 : a.net > b.net ? 1 : a.len - b.len));
@@ -198,7 +216,7 @@ function flatten4(net: Uint32Array, len: Uint8Array): [Float64Array, Int32Array]
       m++;
     }
   };
-  const end = (i: number) => net[i] + 2 ** (32 - len[i]) - 1;
+  const end = (i: number) => net[i] + SIZE4[len[i]] - 1;
   const stack = new Int32Array(34);
   let sp = 0;
   const close = () => {
@@ -270,28 +288,14 @@ function parseAsn(origin: string): number {
   return Number(first);
 }
 
-// Fast path for the common line "a.b.c.d<TAB>len<TAB>asn": returns false if the line does
-// not have exactly that shape (the general parser then handles or rejects it).
+// Fast paths for the common lines "a.b.c.d<TAB>len<TAB>asn" and "x:y::<TAB>len<TAB>asn": they
+// return false if the line does not have exactly that shape (the general parser then handles or
+// rejects it, with the message).
 const fast = { net: 0, len: 0, asn: 0 };
-function parseFast4(t: Uint8Array, i: number, end: number): boolean {
-  let net = 0;
-  for (let octet = 0; octet < 4; octet++) {
-    let v = 0;
-    let digits = 0;
-    while (i < end) {
-      const c = t[i];
-      if (c < 48 || c > 57) break;
-      v = v * 10 + (c - 48);
-      i++;
-      digits++;
-    }
-    if (digits === 0 || digits > 3 || v > 255) return false;
-    net = net * 256 + v;
-    if (octet < 3) {
-      if (t[i] !== 46) return false;
-      i++;
-    }
-  }
+const fast6 = new Uint32Array(4);
+
+// "<TAB>len<TAB>asn[_asn|,asn…]" from i to end; sets fast.len and fast.asn.
+function fastTail(t: Uint8Array, i: number, end: number, maxLen: number): boolean {
   if (t[i] !== 9) return false;
   i++;
   let len = 0;
@@ -300,7 +304,7 @@ function parseFast4(t: Uint8Array, i: number, end: number): boolean {
     len = len * 10 + t[i++] - 48;
     digits++;
   }
-  if (digits === 0 || digits > 2 || len > 32 || t[i] !== 9) return false;
+  if (digits === 0 || digits > 3 || len > maxLen || t[i] !== 9) return false;
   i++;
   let asn = 0;
   digits = 0;
@@ -325,10 +329,90 @@ function parseFast4(t: Uint8Array, i: number, end: number): boolean {
     }
     if (digits === 0 || digits > 10 || v > 4294967295) return false;
   }
-  if (net % 2 ** (32 - len) !== 0) return false;
-  fast.net = net;
   fast.len = len;
   fast.asn = asn;
+  return true;
+}
+
+function parseFast4(t: Uint8Array, i: number, end: number): boolean {
+  let net = 0;
+  for (let octet = 0; octet < 4; octet++) {
+    let v = 0;
+    let digits = 0;
+    while (i < end) {
+      const c = t[i];
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      i++;
+      digits++;
+    }
+    if (digits === 0 || digits > 3 || v > 255) return false;
+    net = net * 256 + v;
+    if (octet < 3) {
+      if (t[i] !== 46) return false;
+      i++;
+    }
+  }
+  if (!fastTail(t, i, end, 32)) return false;
+  if (net % SIZE4[fast.len] !== 0) return false;
+  fast.net = net;
+  return true;
+}
+
+// IPv6 without an embedded IPv4 part; sets fast6 (four big-endian words), fast.len, fast.asn.
+function parseFast6(t: Uint8Array, i: number, end: number): boolean {
+  const g = [0, 0, 0, 0, 0, 0, 0, 0];
+  let n = 0; // groups read
+  let gap = -1; // group index where "::" stands
+  if (t[i] === 58 && t[i + 1] === 58) {
+    gap = 0;
+    i += 2;
+  }
+  while (i < end && t[i] !== 9) {
+    let v = 0;
+    let digits = 0;
+    for (;;) {
+      const c = t[i];
+      const h = c >= 48 && c <= 57
+        ? c - 48
+        : c >= 97 && c <= 102
+        ? c - 87
+        : c >= 65 && c <= 70
+        ? c - 55
+        : -1;
+      if (h < 0) break;
+      v = v * 16 + h;
+      i++;
+      digits++;
+    }
+    if (digits === 0 || digits > 4 || n === 8) return false;
+    g[n++] = v;
+    if (t[i] === 58) {
+      if (t[i + 1] === 58) {
+        if (gap >= 0) return false;
+        gap = n;
+        i += 2;
+      } else {
+        i++;
+        if (t[i] === 9) return false; // a trailing single colon
+      }
+    } else if (t[i] !== 9) return false;
+  }
+  if (gap < 0 ? n !== 8 : n > 7) return false;
+  const words = [0, 0, 0, 0, 0, 0, 0, 0];
+  if (gap < 0) { for (let k = 0; k < 8; k++) words[k] = g[k]; }
+  else {
+    for (let k = 0; k < gap; k++) words[k] = g[k];
+    for (let k = gap; k < n; k++) words[8 - (n - k)] = g[k];
+  }
+  if (!fastTail(t, i, end, 128)) return false;
+  for (let k = 0; k < 4; k++) fast6[k] = ((words[2 * k] << 16) | words[2 * k + 1]) >>> 0;
+  // No host bits below the prefix length.
+  for (let k = 0; k < 4; k++) {
+    const keep = Math.min(32, Math.max(0, fast.len - 32 * k));
+    const host = keep === 32 ? 0 : keep === 0 ? 0xffffffff : (0xffffffff >>> keep);
+    if ((fast6[k] & host) !== 0) return false;
+  }
   return true;
 }
 
@@ -343,6 +427,14 @@ function parseInto(bytes: Uint8Array, file: string, v4: Pending4, v6: Pending6[]
     const lineEnd = end > start && bytes[end - 1] === 13 ? end - 1 : end;
     if (parseFast4(bytes, start, lineEnd)) {
       v4.push(fast.net, fast.len, fast.asn);
+      start = end + 1;
+      continue;
+    }
+    if (parseFast6(bytes, start, lineEnd)) {
+      const w = fast6;
+      const net = (BigInt(w[0]) << 96n) | (BigInt(w[1]) << 64n) | (BigInt(w[2]) << 32n) |
+        BigInt(w[3]);
+      v6.push({ net, len: fast.len, asn: fast.asn });
       start = end + 1;
       continue;
     }

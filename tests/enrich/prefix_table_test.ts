@@ -2,7 +2,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { PrefixTable } from "../../src/enrich/prefix_table.ts";
 import { DataError } from "../../src/errors.ts";
-import { parseIpv4, parseIpv6 } from "../../src/util/ip.ts";
+import { formatIpv6, parseIpv4, parseIpv6 } from "../../src/util/ip.ts";
 
 const hand = await PrefixTable.load(["testdata/pfx2as/handmade.pfx2as"]);
 const at = (ip: string) =>
@@ -90,4 +90,87 @@ Deno.test("malformed lines fail with file and line; gzip is detected from the co
     err = e;
   }
   ok(err instanceof DataError && /corrupt gzip data/.test(err.message));
+});
+
+Deno.test("IPv6 lines in every textual form agree with a brute-force match; bad ones are named", () => {
+  let x = 77;
+  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+  const hex = (v: number, upper: boolean, pad: boolean) => {
+    const h = v.toString(16).padStart(pad ? 4 : 1, "0");
+    return upper ? h.toUpperCase() : h;
+  };
+  // Writes 8 groups in a random form: full, zero-padded, upper case, "::" at the longest zero run.
+  const write = (g: number[]) => {
+    const upper = rnd() % 4 === 0;
+    const pad = rnd() % 3 === 0;
+    const parts = g.map((v) => hex(v, upper, pad));
+    let best = -1;
+    let bestLen = 0;
+    for (let i = 0; i < 8;) {
+      let j = i;
+      while (j < 8 && g[j] === 0) j++;
+      if (j - i > bestLen) [best, bestLen] = [i, j - i];
+      i = j === i ? i + 1 : j;
+    }
+    if (bestLen < 1 || rnd() % 4 === 0) return parts.join(":");
+    return parts.slice(0, best).join(":") + "::" + parts.slice(best + bestLen).join(":");
+  };
+  const prefixes: { net: bigint; len: number; asn: number }[] = [];
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const len = [0, 16, 29, 32, 33, 48, 64, 65, 96, 127, 128][rnd() % 11];
+    const g = Array.from({ length: 8 }, () => (rnd() % 5 === 0 ? 0 : rnd() & 0xffff));
+    if (i % 7 === 0) g.fill(0, 2, 6); // long zero runs
+    let net = 0n;
+    for (const v of g) net = (net << 16n) | BigInt(v);
+    net &= ~((1n << BigInt(128 - len)) - 1n);
+    const ng = Array.from({ length: 8 }, (_, k) => Number((net >> BigInt(112 - 16 * k)) & 0xffffn));
+    if (prefixes.some((c) => c.net === net && c.len === len)) continue;
+    const asn = 1 + (rnd() % 4000000000);
+    prefixes.push({ net, len, asn });
+    lines.push(`${write(ng)}\t${len}\t${asn}${rnd() % 5 === 0 ? "_7" : ""}`);
+  }
+  const t = PrefixTable.fromText(lines.join("\n") + "\n", "v6");
+  for (let q = 0; q < 3000; q++) {
+    const p = prefixes[rnd() % prefixes.length];
+    const host = (BigInt(rnd()) << 64n | BigInt(rnd()) << 32n | BigInt(rnd())) &
+      ((1n << BigInt(128 - p.len)) - 1n);
+    const a = p.net | host;
+    let want: (typeof prefixes)[0] | null = null;
+    for (const c of prefixes) {
+      const m = c.len === 0 ? 0n : ((1n << BigInt(c.len)) - 1n) << BigInt(128 - c.len);
+      if ((a & m) === c.net && (!want || c.len > want.len)) want = c;
+    }
+    const bytes = new Uint8Array(16);
+    for (let k = 0; k < 16; k++) bytes[k] = Number((a >> BigInt(120 - 8 * k)) & 0xffn);
+    const netBytes = new Uint8Array(16);
+    for (let k = 0; k < 16; k++) netBytes[k] = Number((want!.net >> BigInt(120 - 8 * k)) & 0xffn);
+    deepEqual(t.lookup6(bytes), { prefix: `${formatIpv6(netBytes)}/${want!.len}`, asn: want!.asn });
+  }
+  const bad: [string, RegExp][] = [
+    ["2001:db8::1\t32\t1", /v6: line 1: prefix 2001:db8::1\/32 has host bits set/],
+    ["2001:db8:::1\t48\t1", /v6: line 1: bad prefix address/],
+    ["2001:db8::\t129\t1", /v6: line 1: bad prefix length 129 for an IPv6 prefix/],
+    ["1:2:3:4:5:6:7:8:9\t64\t1", /v6: line 1: bad prefix address/],
+  ];
+  for (const [line, re] of bad) {
+    let msg = "";
+    try {
+      PrefixTable.fromText(line + "\n", "v6");
+    } catch (e) {
+      ok(e instanceof DataError);
+      msg = (e as Error).message;
+    }
+    match(msg, re);
+  }
+  // Embedded IPv4 and the CIDR form go through the general parser.
+  equal(
+    PrefixTable.fromText("::ffff:10.0.0.0\t104\t9\n", "v6").lookup6(parseIpv6("::ffff:10.1.2.3")!)!
+      .asn,
+    9,
+  );
+  equal(
+    PrefixTable.fromText("2001:db8::/32 64500\n", "v6").lookup6(parseIpv6("2001:db8::9")!)!.asn,
+    64500,
+  );
 });
