@@ -7,6 +7,7 @@
  * @module
  */
 
+import { type Packed, SourceSet } from "./_source_set.ts";
 import { trafficName } from "../decode/traffic.ts";
 import type { EventJson } from "../events/darknet_event.ts";
 import { toCsv } from "./_csv.ts";
@@ -25,28 +26,12 @@ interface Tally {
   events: number;
   packets: number;
   bytes: number;
-  /** While adding: a Set; once packed (for merging): sorted uint32 sources plus other text. */
-  sources: Set<number | string> | Packed;
+  /** While adding: a SourceSet; once packed (for merging): sorted uint32 sources plus other text. */
+  sources: SourceSet | Packed;
 }
 
-/** Sources as a sorted Uint32Array (IPv4) and a sorted list of other addresses. */
-interface Packed {
-  u32: Uint32Array;
-  str: string[];
-}
-
-function pack(s: Set<number | string> | Packed): Packed {
-  if (!(s instanceof Set)) return s;
-  let n = 0;
-  for (const x of s) if (typeof x === "number") n++;
-  const u32 = new Uint32Array(n);
-  const str: string[] = [];
-  let i = 0;
-  for (const x of s) {
-    if (typeof x === "number") u32[i++] = x;
-    else str.push(x);
-  }
-  return { u32: u32.sort(), str: str.sort() };
+function pack(s: SourceSet | Packed): Packed {
+  return s instanceof SourceSet ? s.pack() : s;
 }
 
 // Union of two packed source lists (a merge walk over the sorted arrays).
@@ -71,8 +56,8 @@ function union(a: Packed, b: Packed): Packed {
   return { u32: out.subarray(0, n), str: [...new Set([...a.str, ...b.str])].sort() };
 }
 
-function sourceCount(s: Set<number | string> | Packed): number {
-  return s instanceof Set ? s.size : s.u32.length + s.str.length;
+function sourceCount(s: SourceSet | Packed): number {
+  return s instanceof SourceSet ? s.size : s.u32.length + s.str.length;
 }
 
 /** IPv4 text as a uint32 (smaller and faster in a Set than the string), else the text. */
@@ -134,7 +119,7 @@ const newTally = (): Tally => ({
   events: 0,
   packets: 0,
   bytes: 0,
-  sources: new Set<number | string>(),
+  sources: new SourceSet(),
 });
 
 // Coverage buckets: 10 per decade from 1e-6 to 1; rate buckets: decades from 1e-3 to 1e12.
@@ -185,7 +170,7 @@ function tally<K>(m: Map<K, Tally>, k: K, e: EventJson, src: number | string | n
   t.events++;
   t.packets += e.Packets;
   t.bytes += e.Bytes;
-  if (src !== null) (t.sources as Set<number | string>).add(src);
+  if (src !== null) (t.sources as SourceSet).add(src);
 }
 
 // Adds `o`'s tallies into `m` (sources united; the bigger set is kept and the smaller poured in).
@@ -223,7 +208,14 @@ class Breakdown {
   /** Packs every source set (sorted typed arrays: cheap to send to another thread and merge). */
   pack(): void {
     for (
-      const m of [this.byPort, this.small, this.large, this.byCountry, this.byAsn] as Map<
+      const m of [
+        this.byPort,
+        this.small,
+        this.large,
+        this.byCountryPort,
+        this.byCountry,
+        this.byAsn,
+      ] as Map<
         unknown,
         Tally
       >[]
@@ -259,7 +251,7 @@ class Breakdown {
     a.events++;
     a.packets += e.Packets;
     a.bytes += e.Bytes;
-    (a.sources as Set<number | string>).add(src);
+    (a.sources as SourceSet).add(src);
     this.coverage.add(coverage);
     this.rates.add(rate);
     this.events++;
