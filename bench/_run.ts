@@ -1,7 +1,7 @@
 // Helpers for the benchmarks: run a deno script as a subprocess, timing it and reading its peak
 // RSS from GNU time when that is installed.
 
-import { ENTRIES, PERMISSIONS } from "../src/cli/permissions.ts";
+import { denoFlags, ENTRIES } from "../src/cli/permissions.ts";
 
 /** True if `path` is an existing file. */
 export function isFile(path: string): boolean {
@@ -23,7 +23,7 @@ export async function timedRun(
   args: string[],
 ): Promise<{ sec: number; rssMb?: number }> {
   const script = new URL(`../${ENTRIES[command]}`, import.meta.url).pathname;
-  const full = ["run", ...PERMISSIONS[command], script, ...args];
+  const full = ["run", ...denoFlags(command), script, ...args];
   const withTime = isFile(GNU_TIME);
   const cmd = withTime
     ? new Deno.Command(GNU_TIME, {

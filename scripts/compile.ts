@@ -1,8 +1,8 @@
 // `deno task compile`: builds bin/parse, bin/count and bin/timeseries with `deno compile`,
-// each with the permission flags of src/cli/permissions.ts. Pass `--target TRIPLE` to cross-
+// each with the Deno flags (permissions, V8 settings) of src/cli/permissions.ts. Pass `--target TRIPLE` to cross-
 // compile (the release workflow does). Needs network access to download the Deno runtime.
 
-import { ENTRIES, INCLUDES, PERMISSIONS } from "../src/cli/permissions.ts";
+import { denoFlags, ENTRIES, INCLUDES } from "../src/cli/permissions.ts";
 
 const ti = Deno.args.indexOf("--target");
 const target = ti >= 0 ? Deno.args[ti + 1] : undefined;
@@ -16,7 +16,7 @@ for (const [name, entry] of Object.entries(ENTRIES) as [keyof typeof ENTRIES, st
   }
   const args = [
     "compile",
-    ...PERMISSIONS[name],
+    ...denoFlags(name),
     ...INCLUDES[name].flatMap((f) => ["--include", f]),
     ...(target ? ["--target", target] : []),
     "--output",

@@ -91,7 +91,7 @@ export async function decode(
   return { rows: out, batches };
 }
 
-/** Runs a CLI entry point with `deno run` and the given permission flags. */
+/** Runs a CLI entry point with `deno run` and the given Deno flags (see `denoFlags`). */
 export async function runCli(
   entry: string,
   args: string[],

@@ -1,9 +1,9 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { ENTRIES, PERMISSIONS } from "../../src/cli/permissions.ts";
+import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { runCli } from "../_helpers.ts";
 
 const count = (args: string[], stdin?: Uint8Array) =>
-  runCli(ENTRIES.count, args, [...PERMISSIONS.count], stdin);
+  runCli(ENTRIES.count, args, denoFlags("count"), stdin);
 const DEMO = "testdata/demo/scan.pcap.gz";
 
 Deno.test("count --pcap prints tables, --json is machine-readable and identical across runs", async () => {
@@ -59,10 +59,10 @@ Deno.test("count exit codes: usage 2, data 65 (with the counts before the proble
   for (const flag of ["--pcap", "--top", "--json", "--help"]) ok(help.stdout.includes(flag), flag);
 });
 
-Deno.test("deno.json run tasks use the permission flags of src/cli/permissions.ts", () => {
+Deno.test("deno.json run tasks use the Deno flags of src/cli/permissions.ts", () => {
   const tasks = JSON.parse(Deno.readTextFileSync("deno.json")).tasks as Record<string, string>;
   for (const [name, entry] of Object.entries(ENTRIES) as [keyof typeof ENTRIES, string][]) {
     if (!tasks[name].includes(entry)) continue;
-    equal(tasks[name], `deno run ${PERMISSIONS[name].join(" ")} ${entry}`, name);
+    equal(tasks[name], `deno run ${denoFlags(name).join(" ")} ${entry}`, name);
   }
 });

@@ -1,9 +1,9 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { ENTRIES, PERMISSIONS } from "../../src/cli/permissions.ts";
+import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { startDnsmasq } from "../enrich/_dnsmasq.ts";
 import { runCli } from "../_helpers.ts";
 
-const parse = (args: string[]) => runCli(ENTRIES.parse, args, [...PERMISSIONS.parse]);
+const parse = (args: string[]) => runCli(ENTRIES.parse, args, denoFlags("parse"));
 const DEMO = "testdata/demo/scan.pcap.gz";
 const ASN = "testdata/mmdb/GeoLite2-ASN-Test.mmdb";
 const CITY = "testdata/mmdb/GeoLite2-City-Test.mmdb";

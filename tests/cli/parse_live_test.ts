@@ -3,7 +3,7 @@
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { createSocket } from "node:dgram";
-import { ENTRIES, PERMISSIONS } from "../../src/cli/permissions.ts";
+import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { runCli } from "../_helpers.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "parse-live-" });
@@ -17,7 +17,7 @@ const hasTcpdump = ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"].some((p) => {
 
 function spawnParse(args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...PERMISSIONS.parse, ENTRIES.parse, ...args],
+    args: ["run", "--quiet", ...denoFlags("parse"), ENTRIES.parse, ...args],
     env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
@@ -143,7 +143,7 @@ Deno.test("live capture on lo: events appear while running; SIGTERM saves a stat
     "--cachein",
     `${dir}/live.state`,
     "--quiet",
-  ], [...PERMISSIONS.parse]);
+  ], denoFlags("parse"));
   equal(next.code, 0, next.stderr);
   const carried = JSON.parse(Deno.readTextFileSync(`${dir}/next.json`));
   equal(carried.length, 1);
@@ -222,7 +222,7 @@ Deno.test("--rotate on captures leaves the same files as batch mode over hourly 
     "--outdir",
     `${dir}/rot`,
     ...base,
-  ], [...PERMISSIONS.parse]);
+  ], denoFlags("parse"));
   equal(rot.code, 0, rot.stderr);
   const bat = await runCli(ENTRIES.parse, [
     "--from",
@@ -234,7 +234,7 @@ Deno.test("--rotate on captures leaves the same files as batch mode over hourly 
     "--outdir",
     `${dir}/bat`,
     ...base,
-  ], [...PERMISSIONS.parse]);
+  ], denoFlags("parse"));
   equal(bat.code, 0, bat.stderr);
   const names = (d: string) => Array.from(Deno.readDirSync(d), (e) => e.name).sort();
   deepEqual(names(`${dir}/rot`), names(`${dir}/bat`));
@@ -265,7 +265,7 @@ Deno.test("live and rotate flag errors exit 2", async () => {
     ],
   ];
   for (const [args, re] of cases) {
-    const r = await runCli(ENTRIES.parse, args, [...PERMISSIONS.parse]);
+    const r = await runCli(ENTRIES.parse, args, denoFlags("parse"));
     equal(r.code, 2, args.join(" "));
     match(r.stderr, re);
   }

@@ -1,12 +1,12 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import { ENTRIES, PERMISSIONS } from "../../src/cli/permissions.ts";
+import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
 import { concat } from "../../src/synth/pcap_writer.ts";
 import { runCli } from "../_helpers.ts";
 
 const parse = (args: string[], stdin?: Uint8Array) =>
-  runCli(ENTRIES.parse, args, [...PERMISSIONS.parse], stdin);
+  runCli(ENTRIES.parse, args, denoFlags("parse"), stdin);
 const DEMO = "testdata/demo/scan.pcap.gz";
 const dir = Deno.makeTempDirSync({ prefix: "parse-cli-" });
 const exists = (p: string) => {

@@ -1,11 +1,10 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { ENTRIES, PERMISSIONS } from "../../src/cli/permissions.ts";
+import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { decodePng } from "../_png.ts";
 import { runCli } from "../_helpers.ts";
 
-const timeseries = (args: string[]) =>
-  runCli(ENTRIES.timeseries, args, [...PERMISSIONS.timeseries]);
-const count = (args: string[]) => runCli(ENTRIES.count, args, [...PERMISSIONS.count]);
+const timeseries = (args: string[]) => runCli(ENTRIES.timeseries, args, denoFlags("timeseries"));
+const count = (args: string[]) => runCli(ENTRIES.count, args, denoFlags("count"));
 const DAYS = Array.from(
   { length: 10 },
   (_, i) => `testdata/events/day-${String(i + 1).padStart(2, "0")}.ndjson`,
