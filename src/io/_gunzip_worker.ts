@@ -3,7 +3,7 @@
 
 /// <reference lib="deno.worker" />
 
-import { createGunzip } from "node:zlib";
+import { constants, createGunzip } from "node:zlib";
 
 const gz = createGunzip({ chunkSize: 1 << 20 });
 let failure: string | undefined;
@@ -23,6 +23,8 @@ self.onmessage = (ev: MessageEvent) => {
     if (failure) return self.postMessage({ type: "end", failure });
     gz.once("end", () => self.postMessage({ type: "end", failure }));
     gz.once("error", () => self.postMessage({ type: "end", failure }));
-    gz.end();
+    // Flush first: output that zlib still holds would be dropped if finishing raises an error
+    // (a truncated stream), and it is good data.
+    gz.flush(constants.Z_SYNC_FLUSH, () => gz.end());
   }
 };

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { createGunzip } from "node:zlib";
+import { constants, createGunzip } from "node:zlib";
 import { DataError } from "../errors.ts";
 
 /** Options of {@link GunzipStream}. */
@@ -98,6 +98,10 @@ export class GunzipStream extends TransformStream<Uint8Array, Uint8Array> {
         },
         async flush(controller) {
           if (failure) return;
+          // Flush first: output zlib still holds would be dropped if finishing raises an error
+          // (a truncated stream), and it is good data.
+          await new Promise<void>((resolve) => gz.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+          emit(controller);
           await new Promise<void>((resolve) => {
             gz.once("end", resolve);
             gz.once("error", () => resolve());
