@@ -296,7 +296,7 @@ class BigSet {
 
 /** Options of {@link DestSets}. */
 export interface DestSetsOptions {
-  /** Addresses kept inline in a set's row before it becomes a hash set (default 8, at most 250). */
+  /** Addresses kept inline in a set's row before it becomes a hash set (default 8; 4 to 250). */
   inline?: number;
 }
 
