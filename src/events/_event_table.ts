@@ -104,18 +104,29 @@ export class EventTable {
     const out: Uint8Array[] = [];
     for (let j = 0; j < s; j++) {
       const k = e * s + j;
-      if (this.sampleRef[k] === 0) continue;
-      const len = this.sampleLen[k];
-      if (this.#arenaUsed + len > this.#arena.length) {
-        this.#arena = new Uint8Array(Math.max(ARENA, len));
-        this.#arenaUsed = 0;
-      }
-      const at = this.#arenaUsed;
-      this.store.copyTo(this.sampleRef[k], len, this.#arena, at);
-      out.push(this.#arena.subarray(at, at + len));
-      this.#arenaUsed = at + len;
+      if (this.sampleRef[k] !== 0) out.push(this.sampleCopy(this.sampleRef[k], this.sampleLen[k]));
     }
     return out;
+  }
+
+  /** A copy of the stored frame `ref` (of length `len`) in the shared arena (see `samplesOf`). */
+  sampleCopy(ref: number, len: number): Uint8Array {
+    if (this.#arenaUsed + len > this.#arena.length) {
+      this.#arena = new Uint8Array(Math.max(ARENA, len));
+      this.#arenaUsed = 0;
+    }
+    const at = this.#arenaUsed;
+    this.store.copyTo(ref, len, this.#arena, at);
+    this.#arenaUsed = at + len;
+    return this.#arena.subarray(at, at + len);
+  }
+
+  /** Puts an already stored frame (reference `ref`, length `len`) in entry `e`'s slot `j`. */
+  adoptSample(e: number, j: number, ref: number, len: number): void {
+    const k = e * this.samplesPer + j;
+    this.store.free(this.sampleRef[k]);
+    this.sampleRef[k] = ref;
+    this.sampleLen[k] = len;
   }
 
   #freeSamples(e: number): void {

@@ -40,6 +40,16 @@ import {
   ROW_U32,
 } from "./_event_table.ts";
 import { nextKept, xorshift } from "./_reservoir.ts";
+import {
+  S_DST,
+  S_FP,
+  S_LEN,
+  S_NSEC,
+  S_REF,
+  SINGLE_F64,
+  SINGLE_U32,
+  SingleTable,
+} from "./_single_table.ts";
 
 /** Options of {@link EventAggregator}. */
 export interface EventAggregatorOptions {
@@ -147,6 +157,9 @@ export class EventAggregator {
   };
   readonly #v4: EventTable;
   readonly #v6: EventTable;
+  // IPv4 events with a single packet so far (most of the open events), promoted to #v4 by
+  // their second packet; see _single_table.ts.
+  readonly #singles = new SingleTable();
   readonly #timeoutNs: number;
   #latestSec = -Infinity;
   #latestNsec = 0;
@@ -177,7 +190,7 @@ export class EventAggregator {
 
   /** Number of open events. */
   get openCount(): number {
-    return this.#v4.size + this.#v6.size;
+    return this.#v4.size + this.#v6.size + this.#singles.size;
   }
 
   /** Latest packet time seen, as [sec, nsec] (or null before the first packet). */
@@ -241,9 +254,13 @@ export class EventAggregator {
       const traffic = trafficA[i];
       const src = srcA[i];
       const k1 = (traffic << 16) | portA[i];
-      const e = keys4.add2(src, k1);
-      if (keys4.added) this.#open(t4, e, sec, nsec);
-      else this.#continue(t4, e, sec, nsec, out);
+      let e = keys4.find2(src, k1);
+      if (e < 0) {
+        // A new key, or the second packet of a single-packet event (then promoted to `e`).
+        e = this.#single(b, i, src, k1, out);
+        if (e < 0) continue;
+      }
+      this.#continue(t4, e, sec, nsec, out);
       const rowF = t4.rowF;
       const f = e * ROW_F64;
       const k = ++rowF[f + PACKETS];
@@ -272,6 +289,110 @@ export class EventAggregator {
     this.#sweepNsec = sweepNsec;
     this.stats.ipPackets += ipPackets;
     return out;
+  }
+
+  // Packet i has a key without a full event: it starts a single-packet event (returns -1), ends
+  // one after a gap longer than the timeout and takes its place (-1), or joins one, which is
+  // then promoted to a full event: returns its entry in #v4 (the packet is not added yet).
+  #single(b: PacketBatch, i: number, src: number, k1: number, out: DarknetEvent[]): number {
+    const st = this.#singles;
+    const s = st.keys.add2(src, k1);
+    if (st.keys.added) {
+      st.ensure();
+      this.#fillSingle(s, b, i);
+      return -1;
+    }
+    const gap = (b.tsSec[i] - st.rowF[s * SINGLE_F64]) * 1e9 +
+      (b.tsNsec[i] - st.rowU[s * SINGLE_U32 + S_NSEC]);
+    if (gap > this.#timeoutNs) {
+      this.#endSingle(s, out);
+      this.#fillSingle(s, b, i);
+      return -1;
+    }
+    return this.#promote(s, src, k1);
+  }
+
+  // Single-packet event s := packet i (fingerprints checked, sampled if samples are kept).
+  #fillSingle(s: number, b: PacketBatch, i: number): void {
+    const st = this.#singles;
+    const u = s * SINGLE_U32;
+    const dst = b.dst[i];
+    const len = b.capLen[i];
+    let fp = 0;
+    if (b.traffic[i] === Traffic.TCPSYN) {
+      const id = b.ipId[i];
+      const seq = b.tcpSeq[i];
+      fp = FP_ZMAP | FP_MASSCAN | FP_MIRAI;
+      if (id !== 54321) fp &= ~FP_ZMAP;
+      if (id !== ((dst ^ b.dstPort[i] ^ seq) & 0xffff)) fp &= ~FP_MASSCAN;
+      if (seq !== dst) fp &= ~FP_MIRAI;
+    }
+    st.rowF[s * SINGLE_F64] = b.tsSec[i];
+    st.rowU[u + S_NSEC] = b.tsNsec[i];
+    st.rowU[u + S_DST] = dst;
+    st.rowU[u + S_LEN] = len;
+    st.rowU[u + S_FP] = fp;
+    st.rowI[u + S_REF] = this.samples > 0
+      ? this.#v4.store.put(b.buffers[b.buf[i]], b.offset[i], len)
+      : 0;
+  }
+
+  // Moves single-packet event s into #v4 exactly as if its packet had been added there; returns
+  // the event's entry.
+  #promote(s: number, src: number, k1: number): number {
+    const t = this.#v4;
+    const st = this.#singles;
+    const u = s * SINGLE_U32;
+    const e = t.keys.add2(src, k1);
+    this.#open(t, e, st.rowF[s * SINGLE_F64], st.rowU[u + S_NSEC]);
+    const f = e * ROW_F64;
+    t.rowF[f + PACKETS] = 1;
+    t.rowF[f + BYTES] = st.rowU[u + S_LEN];
+    t.dests4.add(e, st.rowU[u + S_DST]);
+    if (t.rowU[e * ROW_U32 + FP] !== 0) t.rowU[e * ROW_U32 + FP] = st.rowU[u + S_FP];
+    if (this.samples > 0) {
+      t.adoptSample(e, this.#draw(t, e, 1), st.rowI[u + S_REF], st.rowU[u + S_LEN]);
+    }
+    st.remove(s);
+    return e;
+  }
+
+  // Every single-packet event into #v4 (before the tables are read as a whole).
+  #promoteAll(): void {
+    const st = this.#singles;
+    const kw = st.keys.keys;
+    for (let s = st.size - 1; s >= 0; s--) this.#promote(s, kw[s * 2], kw[s * 2 + 1]);
+  }
+
+  // Ends single-packet event s (counted, returned in `out` if it passes) and frees its sample.
+  #endSingle(s: number, out: DarknetEvent[]): void {
+    this.stats.eventsEnded++;
+    const st = this.#singles;
+    const u = s * SINGLE_U32;
+    let ev: DarknetEvent | null = null;
+    if (this.threshold <= 1 && this.uniques <= 1) {
+      ev = new DarknetEvent();
+      const kw = st.keys.keys;
+      ev.src = kw[s * 2];
+      ev.traffic = kw[s * 2 + 1] >>> 16;
+      ev.port = kw[s * 2 + 1] & 0xffff;
+      ev.firstSec = ev.lastSec = st.rowF[s * SINGLE_F64];
+      ev.firstNsec = ev.lastNsec = st.rowU[u + S_NSEC];
+      ev.packets = 1;
+      ev.bytes = st.rowU[u + S_LEN];
+      ev.uniqueDests = ev.uniqueDest24s = 1;
+      const fp = st.rowU[u + S_FP];
+      ev.zmap = (fp & FP_ZMAP) !== 0;
+      ev.masscan = (fp & FP_MASSCAN) !== 0;
+      ev.mirai = (fp & FP_MIRAI) !== 0;
+      const ref = st.rowI[u + S_REF];
+      if (ref !== 0) ev.samples = [this.#v4.sampleCopy(ref, st.rowU[u + S_LEN])];
+      if (this.minRate > 0 && ev.rate(this.telescopeSize) < this.minRate) ev = null;
+    }
+    if (ev) out.push(ev);
+    else this.stats.eventsFiltered++;
+    this.#v4.store.free(st.rowI[u + S_REF]);
+    st.rowI[u + S_REF] = 0;
   }
 
   // A new entry `e`: an event that starts at (sec, nsec).
@@ -356,6 +477,11 @@ export class EventAggregator {
   // the first `samples` packets fill the slots; later ones replace a uniformly chosen slot.
   // Then draws the number of the next packet to keep.
   #sample(t: EventTable, e: number, k: number, b: PacketBatch, i: number): void {
+    t.putSample(e, this.#draw(t, e, k), b.buffers[b.buf[i]], b.offset[i], b.capLen[i]);
+  }
+
+  // The sample slot for kept packet k of event e; draws the number of the next one to keep.
+  #draw(t: EventTable, e: number, k: number): number {
     const S = this.samples;
     const u = e * ROW_U32 + RNG;
     const rowU = t.rowU;
@@ -365,13 +491,13 @@ export class EventAggregator {
       x = xorshift(x);
       j = Math.floor(x * 2.3283064365386963e-10 * S);
     }
-    t.putSample(e, j, b.buffers[b.buf[i]], b.offset[i], b.capLen[i]);
     if (k < S) t.rowF[e * ROW_F64 + NEXT] = k + 1;
     else {
       x = xorshift(x);
       t.rowF[e * ROW_F64 + NEXT] = nextKept(k, S, x * 2.3283064365386963e-10);
     }
     rowU[u] = x;
+    return j;
   }
 
   // Ends entry e of table t: counts it and, if it passes the filters, materialises it.
@@ -428,6 +554,15 @@ export class EventAggregator {
   // Ends every event idle for more than the timeout at the current clock.
   #sweep(out: DarknetEvent[]): void {
     const swept: DarknetEvent[] = [];
+    const st = this.#singles;
+    for (let s = st.size - 1; s >= 0; s--) {
+      const idle = (this.#latestSec - st.rowF[s * SINGLE_F64]) * 1e9 +
+        (this.#latestNsec - st.rowU[s * SINGLE_U32 + S_NSEC]);
+      if (idle > this.#timeoutNs) {
+        this.#endSingle(s, swept);
+        st.remove(s);
+      }
+    }
     for (const t of [this.#v4, this.#v6]) {
       for (let e = t.size - 1; e >= 0; e--) {
         const idle = (this.#latestSec - t.rowF[e * ROW_F64 + LAST_SEC]) * 1e9 +
@@ -450,6 +585,14 @@ export class EventAggregator {
    */
   openEvents(keep = false): DarknetEvent[] {
     const out: DarknetEvent[] = [];
+    if (keep) this.#promoteAll();
+    else {
+      const st = this.#singles;
+      for (let s = st.size - 1; s >= 0; s--) {
+        this.#endSingle(s, out);
+        st.remove(s);
+      }
+    }
     for (const t of [this.#v4, this.#v6]) {
       for (let e = t.size - 1; e >= 0; e--) {
         const ev = this.#passing(t, e);
@@ -464,8 +607,12 @@ export class EventAggregator {
     return out.sort(compareEventKeys);
   }
 
-  /** @internal Tables and clock (null before the first packet), for the state file. */
+  /**
+   * @internal Tables and clock (null before the first packet), for the state file. Moves the
+   * single-packet events into the v4 table first (which changes nothing observable).
+   */
   get _internals(): { v4: EventTable; v6: EventTable; clock: AggregatorClock | null } {
+    this.#promoteAll();
     return {
       v4: this.#v4,
       v6: this.#v6,

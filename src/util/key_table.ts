@@ -177,6 +177,22 @@ export class KeyTable {
     return this.#insert(s);
   }
 
+  /** Entry of the two-word key (a, b), or -1. */
+  find2(a: number, b: number): number {
+    a >>>= 0;
+    b >>>= 0;
+    const tab = this.#tab;
+    const mask = this.#mask;
+    let s = hash2(a, b) & mask;
+    for (;;) {
+      const p = s * 3;
+      const e = tab[p];
+      if (e === 0) return -1;
+      if (tab[p + 1] === a && tab[p + 2] === b) return e - 1;
+      s = (s + 1) & mask;
+    }
+  }
+
   // Slot holding `key[off ..]`, or the empty slot where it would go (negative: -(slot + 1)).
   #probe(key: Uint32Array, off: number): number {
     const w = this.width;

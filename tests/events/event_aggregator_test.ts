@@ -1,6 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { Traffic } from "../../src/decode/traffic.ts";
 import { EventAggregator } from "../../src/events/event_aggregator.ts";
+import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
 import { capture, events, pkt } from "./_events_helpers.ts";
 
 const S = 0xc6336401; // 198.51.100.1
@@ -192,4 +193,127 @@ Deno.test("a realistic capture: every destination table goes back when its event
   equal(tables(), 0);
   equal(agg.openCount, 0);
   equal(n, agg.stats.eventsEnded);
+});
+
+Deno.test("single-packet events and their promotion agree with a plain model, with sweeps, gaps, out-of-order packets and state saved mid-way", async () => {
+  // Many keys with one, two or a few packets (the aggregator keeps one-packet events apart and
+  // promotes them on their second packet): compare every field but samples with a
+  // straightforward Map-based model of the rules.
+  const timeout = 60;
+  let x = 12345;
+  const rnd = (n: number) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  const pk = [];
+  const times: number[] = []; // µs since T0
+  let t = 0;
+  for (let i = 0; i < 4000; i++) {
+    t += rnd(120_000);
+    // Now and then a packet from up to half a second before the clock.
+    const at = rnd(10) === 0 ? Math.max(0, t - rnd(500_000)) : t;
+    const src = S + rnd(400);
+    const dst = D + rnd(3) * 256 + rnd(4);
+    const zmap = src % 3 === 0;
+    const spec = rnd(8) === 0
+      ? { src, dst, proto: 17, dport: 53 }
+      : { src, dst, dport: 22 + rnd(2), id: zmap ? 54321 : rnd(3) === 0 ? 54321 : 7, seq: dst };
+    pk.push(pkt(at / 1e6, spec));
+    times.push(at);
+  }
+  // The model.
+  type M = {
+    key: string;
+    first: number;
+    last: number;
+    packets: number;
+    dests: Set<number>;
+    zmap: boolean;
+    mirai: boolean;
+  };
+  const open = new Map<string, M>();
+  const ended: M[] = [];
+  let latest = -1;
+  let sweep = -1;
+  const T = timeout * 1e6;
+  for (let i = 0; i < pk.length; i++) {
+    const at = times[i];
+    if (at > latest) {
+      latest = at;
+      if (sweep < 0) sweep = at;
+      else if (at - sweep > T) {
+        for (const [k, m] of open) if (latest - m.last > T) (ended.push(m), open.delete(k));
+        sweep = latest;
+      }
+    }
+    const f = pk[i].data;
+    const src = new DataView(f.buffer, f.byteOffset).getUint32(14 + 12);
+    const dst = new DataView(f.buffer, f.byteOffset).getUint32(14 + 16);
+    const udp = f[14 + 9] === 17;
+    const port = new DataView(f.buffer, f.byteOffset).getUint16(14 + 20 + 2);
+    const id = new DataView(f.buffer, f.byteOffset).getUint16(14 + 4);
+    const seq = udp ? -1 : new DataView(f.buffer, f.byteOffset).getUint32(14 + 20 + 4);
+    const key = `${src} ${udp ? "u" : "s"} ${port}`;
+    let m = open.get(key);
+    if (m && at - m.last > T) (ended.push(m), m = undefined);
+    if (!m) {
+      m = { key, first: at, last: at, packets: 0, dests: new Set(), zmap: !udp, mirai: !udp };
+      open.set(key, m);
+    } else if (at < m.last) m.first = Math.min(m.first, at);
+    else m.last = at;
+    m.packets++;
+    m.dests.add(dst);
+    if (id !== 54321) m.zmap = false;
+    if (seq !== dst) m.mirai = false;
+  }
+  ended.push(...open.values());
+  const fromModel = ended.map((m) =>
+    `${m.key} ${m.first} ${m.last} ${m.packets} ${m.dests.size} ${m.zmap} ${m.mirai}`
+  ).sort();
+  const show = (
+    e: {
+      src: number;
+      traffic: number;
+      port: number;
+      firstSec: number;
+      firstNsec: number;
+      lastSec: number;
+      lastNsec: number;
+      packets: number;
+      uniqueDests: number;
+      zmap: boolean;
+      mirai: boolean;
+    },
+  ) =>
+    `${e.src} ${e.traffic === Traffic.UDP ? "u" : "s"} ${e.port} ${
+      (e.firstSec - 1603296000) * 1e6 + e.firstNsec / 1000
+    } ${
+      (e.lastSec - 1603296000) * 1e6 + e.lastNsec / 1000
+    } ${e.packets} ${e.uniqueDests} ${e.zmap} ${e.mirai}`;
+  ok(fromModel.filter((s) => s.split(" ")[5] === "1").length > 500, "few single-packet events");
+  ok(fromModel.filter((s) => s.split(" ")[5] === "2").length > 200, "few two-packet events");
+  const got = (await events(capture(pk), { timeout, samples: 1 })).map(show).sort();
+  deepEqual(got, fromModel);
+
+  // The same with the state saved after the first half and loaded into a fresh aggregator.
+  const { loadState, saveState } = await import("../../src/events/state_file.ts");
+  const first = new EventAggregator({ timeout, samples: 1 });
+  const out = [];
+  for await (
+    const b of ReadableStream.from([capture(pk.slice(0, 2000))]).pipeThrough(
+      new PcapDecoderStream(),
+    )
+  ) {
+    out.push(...first.add(b));
+  }
+  const open1 = first.openCount;
+  const second = new EventAggregator({ timeout, samples: 1 });
+  const path = `${await Deno.makeTempDir()}/half.state`;
+  await saveState(first, path);
+  await loadState(second, path);
+  equal(second.openCount, open1);
+  out.push(...await events(capture(pk.slice(2000)), {}, second));
+  deepEqual(out.map(show).sort(), fromModel);
 });
