@@ -19,10 +19,16 @@ const ARRAY_MAX = 1024; // an array container beyond this becomes an 8 KiB bitma
 
 /** One /16 of a big set: a sorted array of low 16 bits while sparse, a bitmap once dense. */
 class Container {
+  /** The /16 (high 16 bits) this container holds. */
+  readonly high: number;
   arr: Uint16Array | null = new Uint16Array(4);
   bits: Uint32Array | null = null;
   n = 0;
   d24 = new Uint32Array(8);
+
+  constructor(high: number) {
+    this.high = high;
+  }
 
   /** Adds `low` (0–65535); returns true if it was new. */
   add(low: number): boolean {
@@ -238,8 +244,9 @@ class BigSet {
   highs: number[] = [];
   n = 0;
   n24 = 0;
-  #lastHigh = -1;
-  #last: Container | null = null;
+  // Direct-mapped cache of containers by the low 4 bits of the /16: a telescope's /16s are
+  // usually consecutive, so a scanner sweeping them in random order hits it every time.
+  readonly #cache: (Container | undefined)[] = new Array(16).fill(undefined);
 
   #container(high: number): Container {
     const hk = this.#hk;
@@ -251,7 +258,7 @@ class BigSet {
       if (k === 0) break;
       s = (s + 1) & mask;
     }
-    const c = new Container();
+    const c = new Container(high);
     hk[s] = high + 1;
     this.#hv[s] = this.cont.length;
     this.cont.push(c);
@@ -277,18 +284,21 @@ class BigSet {
   /** Returns bit 1 if `d` is new, bit 2 if its /24 is new. */
   add(d: number): number {
     const high = d >>> 16;
-    let c = this.#last;
-    if (high !== this.#lastHigh) {
-      c = this.#container(high);
-      this.#last = c;
-      this.#lastHigh = high;
-    }
-    if (!c!.add(d & 0xffff)) return 0;
+    let c = this.#cache[high & 15];
+    if (c === undefined || c.high !== high) this.#cache[high & 15] = c = this.#container(high);
+    const bits = c.bits;
+    if (bits !== null) { // the bitmap case inline: the common one for heavy scanners
+      const w = (d & 0xffff) >>> 5;
+      const bit = 1 << (d & 31);
+      if ((bits[w] & bit) !== 0) return 0;
+      bits[w] |= bit;
+      c.n++;
+    } else if (!c.add(d & 0xffff)) return 0;
     this.n++;
     const o = (d >>> 8) & 255;
     const m = 1 << (o & 31);
-    if ((c!.d24[o >>> 5] & m) !== 0) return 1;
-    c!.d24[o >>> 5] |= m;
+    if ((c.d24[o >>> 5] & m) !== 0) return 1;
+    c.d24[o >>> 5] |= m;
     this.n24++;
     return 3;
   }
