@@ -13,6 +13,8 @@
  * @module
  */
 
+import { TableArena } from "./_table_arena.ts";
+
 const INLINE = 8;
 const SORTED_MAX = 4096; // a medium set beyond this becomes per-/16 containers
 const ARRAY_MAX = 1024; // an array container beyond this becomes an 8 KiB bitmap
@@ -91,57 +93,6 @@ class Container {
   /** Bytes held. */
   get bytes(): number {
     return 80 + (this.bits ? this.bits.byteLength : this.arr!.byteLength);
-  }
-}
-
-const PAGE_BITS = 14; // arena pages of 16,384 words (64 KiB)
-
-/**
- * Memory for the medium sets' hash tables: blocks of 2^bits words (bits ≤ 14) carved from
- * 64 KiB pages, one free list per size. A table costs no buffer allocation of its own (a small
- * typed array each would cost microseconds, and medium sets come and go by the ten thousand),
- * and blocks of ended events are reused while still warm in the cache. Freed blocks are zeroed.
- */
-class TableArena {
-  readonly #pages: Uint32Array[][] = []; // by bits
-  readonly #free: number[][] = []; // by bits: free block numbers
-  readonly #next: number[] = []; // by bits: blocks carved so far
-
-  /** A zeroed block of 2^bits words: returns its number (see `page` and `base`). */
-  take(bits: number): number {
-    const free = this.#free[bits];
-    if (free !== undefined && free.length > 0) return free.pop()!;
-    const pages = this.#pages[bits] ??= [];
-    const block = this.#next[bits] ?? 0;
-    this.#next[bits] = block + 1;
-    if (block >>> (PAGE_BITS - bits) === pages.length) pages.push(new Uint32Array(1 << PAGE_BITS));
-    return block;
-  }
-
-  /** The page holding block `block` of size `bits`. */
-  page(bits: number, block: number): Uint32Array {
-    return this.#pages[bits][block >>> (PAGE_BITS - bits)];
-  }
-
-  /** Where block `block` of size `bits` starts in its page. */
-  base(bits: number, block: number): number {
-    return (block & ((1 << (PAGE_BITS - bits)) - 1)) << bits;
-  }
-
-  /** Blocks handed out and not given back (all sizes). */
-  get inUse(): number {
-    let n = 0;
-    for (let bits = 0; bits < this.#next.length; bits++) {
-      n += (this.#next[bits] ?? 0) - (this.#free[bits]?.length ?? 0);
-    }
-    return n;
-  }
-
-  /** Zeroes a block and puts it back on its free list. */
-  give(bits: number, block: number): void {
-    const base = this.base(bits, block);
-    this.page(bits, block).fill(0, base, base + (1 << bits));
-    (this.#free[bits] ??= []).push(block);
   }
 }
 
