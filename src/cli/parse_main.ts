@@ -25,7 +25,6 @@ import { Progress } from "./_progress.ts";
 import { telescopeSize } from "./_telescope.ts";
 import { parseBatchMode } from "./parse_batch.ts";
 import { type Enrichers, EnrichStream } from "../enrich/enrich_stream.ts";
-import { MaxMindDb } from "../enrich/maxmind_db.ts";
 import { PrefixTable } from "../enrich/prefix_table.ts";
 import { type DnsStats, parseDnsServer, ReverseDns } from "../enrich/reverse_dns.ts";
 
@@ -220,8 +219,12 @@ export function commonConfig(
 /** Opens every enrichment source named in `cfg` (before any packet is read). */
 export async function openEnrichers(cfg: ParseConfig): Promise<Enrichers | undefined> {
   const x: Enrichers = {};
-  if (cfg.asnin) x.asn = await MaxMindDb.open(cfg.asnin, "asn");
-  if (cfg.geoin) x.geo = await MaxMindDb.open(cfg.geoin, "city");
+  // Loaded only when asked for: the MaxMind reader (an npm package) costs ~13 MB of memory.
+  const { MaxMindDb } = cfg.asnin || cfg.geoin ? await import("../enrich/maxmind_db.ts") : {
+    MaxMindDb: undefined,
+  };
+  if (cfg.asnin) x.asn = await MaxMindDb!.open(cfg.asnin, "asn");
+  if (cfg.geoin) x.geo = await MaxMindDb!.open(cfg.geoin, "city");
   if (cfg.pfx2asin?.length) x.prefixes = await PrefixTable.load(cfg.pfx2asin);
   if (cfg.dns?.length) {
     x.dns = new ReverseDns({

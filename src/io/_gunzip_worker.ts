@@ -1,30 +1,26 @@
-// Worker side of WorkerGunzipStream: decompresses the chunks it is sent with node:zlib and posts
-// the output back (transferred). Chunks arrive and leave in order; "end" flushes.
+// Worker side of WorkerGunzipStream: inflates the chunks it is sent and posts the output back
+// (transferred, so nothing is left here for the collector). Chunks arrive and leave in order;
+// "end" finishes the stream (a truncated one fails there).
 
 /// <reference lib="deno.worker" />
 
-import { constants, createGunzip } from "node:zlib";
+import { Inflate } from "./_inflate.ts";
 
-const gz = createGunzip({ chunkSize: 1 << 20 });
-let failure: string | undefined;
-gz.on("data", (b: Uint8Array) => {
-  // zlib reuses its output buffer: copy before transferring (Buffer#slice would not copy).
-  const copy = new Uint8Array(b);
-  self.postMessage({ type: "data", chunk: copy }, [copy.buffer as ArrayBuffer]);
-});
-gz.on("error", (e: Error) => failure ??= (e.message || "corrupt gzip data").split("\n")[0]);
+const inflate = new Inflate();
+const take = () => new Uint8Array(1 << 20);
+const emit = (buf: Uint8Array, n: number) => {
+  if (n === 0) return;
+  const chunk = buf.subarray(0, n);
+  self.postMessage({ type: "data", chunk }, [buf.buffer as ArrayBuffer]);
+};
 
 self.onmessage = (ev: MessageEvent) => {
   const m = ev.data as { type: string; chunk?: Uint8Array; id?: number };
   if (m.type === "data") {
-    if (failure) return self.postMessage({ type: "ack", id: m.id, failure });
-    gz.write(m.chunk!, () => self.postMessage({ type: "ack", id: m.id, failure }));
+    inflate.write(m.chunk!, take, emit);
+    self.postMessage({ type: "ack", id: m.id, failure: inflate.failure });
   } else if (m.type === "end") {
-    if (failure) return self.postMessage({ type: "end", failure });
-    gz.once("end", () => self.postMessage({ type: "end", failure }));
-    gz.once("error", () => self.postMessage({ type: "end", failure }));
-    // Flush first: output that zlib still holds would be dropped if finishing raises an error
-    // (a truncated stream), and it is good data.
-    gz.flush(constants.Z_SYNC_FLUSH, () => gz.end());
+    inflate.finish(take, emit);
+    self.postMessage({ type: "end", failure: inflate.failure });
   }
 };

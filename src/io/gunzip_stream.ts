@@ -13,18 +13,17 @@
  * @module
  */
 
-import { constants, createGunzip } from "node:zlib";
 import { DataError } from "../errors.ts";
+import { Inflate } from "./_inflate.ts";
 
 /** Options of {@link GunzipStream}. */
 export interface GunzipStreamOptions {
   /** The input's name for error messages (default `"-"`). */
   name?: string;
   /**
-   * Where output buffers come from: each output chunk is copied into a 1 MiB buffer taken from
-   * the pool (its consumer gives it back when done), instead of leaving zlib's buffers to the
-   * collector, and input chunks the pool lent go back to it once inflated. Without a pool,
-   * zlib's own buffers are passed on.
+   * Where output buffers come from: zlib inflates into 1 MiB buffers taken from the pool (their
+   * consumer gives them back when done), and input chunks the pool lent go back to it once
+   * inflated. Without a pool, each output chunk is a new 1 MiB buffer (or a view of one).
    */
   pool?: {
     takeChunk(size: number): Uint8Array;
@@ -55,60 +54,38 @@ export class GunzipStream extends TransformStream<Uint8Array, Uint8Array> {
   constructor(options: GunzipStreamOptions = {}) {
     const name = options.name ?? "-";
     const state: { error?: DataError } = {};
-    const gz = createGunzip({ chunkSize: OUT_CHUNK });
+    const inflate = new Inflate();
     const pool = options.pool;
-    let parts: Uint8Array[] = [];
-    let failure: Error | undefined;
-    let consumed = 0;
-    let inputSeen = 0;
-    gz.on("data", (b: Uint8Array) => parts.push(b));
-    gz.on("error", (e: Error) => failure ??= e);
-    // Passes on zlib's output as it came (chunks of at most 1 MiB), or copied into pooled buffers.
-    const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {
-      for (const p of parts) {
-        if (pool === undefined) {
-          controller.enqueue(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
-          continue;
-        }
-        for (let at = 0; at < p.length; at += OUT_CHUNK) {
-          const n = Math.min(OUT_CHUNK, p.length - at);
-          const out = pool.takeChunk(OUT_CHUNK);
-          out.set(p.subarray(at, at + n));
-          controller.enqueue(out.subarray(0, n));
-        }
-      }
-      parts = [];
+    let controller!: TransformStreamDefaultController<Uint8Array>;
+    const take = () => pool ? pool.takeChunk(OUT_CHUNK) : new Uint8Array(OUT_CHUNK);
+    const emit = (buf: Uint8Array, n: number) => {
+      if (n > 0) controller.enqueue(buf.subarray(0, n));
+      else if (pool) pool.giveChunk(buf);
     };
-    const fail = (controller: TransformStreamDefaultController<Uint8Array>) => {
-      const msg = (failure!.message || "corrupt gzip data").split("\n")[0];
+    const fail = () => {
+      const msg = inflate.failure!;
       const what = /unexpected end/i.test(msg) ? "truncated gzip stream" : `gzip: ${msg}`;
-      state.error = new DataError(`${what} (at compressed byte ${consumed})`, { file: name });
+      state.error = new DataError(`${what} (at compressed byte ${inflate.consumed})`, {
+        file: name,
+      });
+      inflate.close();
       controller.terminate();
     };
     super(
       {
-        async transform(chunk, controller) {
-          if (failure) return;
-          inputSeen += chunk.length;
-          await new Promise<void>((resolve) => gz.write(chunk, () => resolve()));
-          if (pool?.lent(chunk)) pool.giveChunk(chunk);
-          emit(controller);
-          if (failure) fail(controller);
-          else consumed = inputSeen;
+        start(c) {
+          controller = c;
         },
-        async flush(controller) {
-          if (failure) return;
-          // Flush first: output zlib still holds would be dropped if finishing raises an error
-          // (a truncated stream), and it is good data.
-          await new Promise<void>((resolve) => gz.flush(constants.Z_SYNC_FLUSH, () => resolve()));
-          emit(controller);
-          await new Promise<void>((resolve) => {
-            gz.once("end", resolve);
-            gz.once("error", () => resolve());
-            gz.end();
-          });
-          emit(controller);
-          if (failure) fail(controller);
+        transform(chunk) {
+          if (state.error) return;
+          const ok = inflate.write(chunk, take, emit);
+          if (pool?.lent(chunk)) pool.giveChunk(chunk);
+          if (!ok) fail();
+        },
+        flush() {
+          if (state.error) return;
+          if (inflate.finish(take, emit)) inflate.close();
+          else fail();
         },
       },
       { highWaterMark: 1 },

@@ -99,3 +99,37 @@ Deno.test("WorkerGunzipStream: multi-member output identical to GunzipStream; tr
   deepEqual(partial, cap.subarray(0, partial.length));
   match(cut.error!.message, /^cut\.gz: truncated gzip stream/);
 });
+
+Deno.test("GunzipStream with a pool inflates into the pool's buffers and reuses them (no buffer per output megabyte)", async () => {
+  // 12 MB of varied bytes in three gzip members, fed in 64 KiB compressed chunks.
+  const plain = new Uint8Array(12 << 20);
+  let x = 7;
+  for (let i = 0; i < plain.length; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    plain[i] = x & 15;
+    plain[i + 1] = i >>> 12;
+  }
+  const m = plain.length / 3;
+  const gz = concat(
+    [0, 1, 2].map((k) => new Uint8Array(gzipSync(plain.subarray(k * m, (k + 1) * m)))),
+  );
+  const free: Uint8Array[] = [];
+  let created = 0;
+  const pool = {
+    takeChunk: (size: number) => free.pop() ?? (created++, new Uint8Array(size)),
+    lent: () => false,
+    giveChunk: (b: Uint8Array) => void free.push(new Uint8Array(b.buffer)),
+  };
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < gz.length; at += 65536) chunks.push(gz.subarray(at, at + 65536));
+  let at = 0;
+  for await (const out of ReadableStream.from(chunks).pipeThrough(new GunzipStream({ pool }))) {
+    deepEqual(out, plain.subarray(at, at + out.length));
+    at += out.length;
+    pool.giveChunk(out); // the consumer is done with it
+  }
+  equal(at, plain.length);
+  ok(created <= 3, `${created} output buffers for 12 MB`);
+});

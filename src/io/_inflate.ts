@@ -1,0 +1,95 @@
+// Gzip inflation straight into the caller's buffers, on node:zlib's native handle (the one its
+// streams drive). The stream interface allocates a fresh output buffer per megabyte and leaves
+// it to the garbage collector, which V8 runs only after ~64 MB of such external memory: a
+// decompressing thread then held 17–72 MB of dead buffers (measured), ~75 MB of peak RSS.
+// Here output goes into buffers the caller provides (pooled ones, reused), nothing is left
+// behind. Multi-member files are handled by zlib's gunzip mode; a truncated stream is detected
+// by `finish` (zlib reports "unexpected end of file" then).
+
+import { constants, createGunzip } from "node:zlib";
+
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
+  close(): void;
+  onerror: (message: string, errno: number) => void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class Inflate {
+  /** Compressed bytes consumed so far. */
+  consumed = 0;
+  /** zlib's message once the data turned out corrupt (or truncated, after `finish`). */
+  failure: string | undefined;
+  readonly #gz: { _handle: ZlibHandle; _writeState: Uint32Array };
+  readonly #handle: ZlibHandle;
+
+  constructor() {
+    this.#gz = createGunzip() as unknown as { _handle: ZlibHandle; _writeState: Uint32Array };
+    this.#handle = this.#gz._handle;
+    this.#handle.onerror = (message) => {
+      this.failure ??= (message || "corrupt gzip data").split("\n")[0];
+    };
+  }
+
+  /**
+   * Inflates `input` into buffers from `take`, handing each on with `emit(buffer, bytes)`:
+   * every full buffer, then the last one even if it got no bytes (the caller may give it back).
+   * Returns false if the data is corrupt (see `failure`); what came before is emitted.
+   */
+  write(
+    input: Uint8Array,
+    take: () => Uint8Array,
+    emit: (buf: Uint8Array, n: number) => void,
+  ): boolean {
+    return this.#run(constants.Z_SYNC_FLUSH, input, take, emit);
+  }
+
+  /** Ends the input: false if the stream was cut short (or corrupt). */
+  finish(take: () => Uint8Array, emit: (buf: Uint8Array, n: number) => void): boolean {
+    return this.#run(constants.Z_FINISH, EMPTY, take, emit);
+  }
+
+  /** Frees zlib's state. */
+  close(): void {
+    this.#handle.close();
+  }
+
+  #run(
+    flush: number,
+    input: Uint8Array,
+    take: () => Uint8Array,
+    emit: (buf: Uint8Array, n: number) => void,
+  ): boolean {
+    if (this.failure !== undefined) return false;
+    const state = this.#gz._writeState;
+    let inOff = 0;
+    let out = take();
+    let outOff = 0;
+    for (;;) {
+      const inLen = input.length - inOff;
+      const outLen = out.length - outOff;
+      this.#handle.writeSync(flush, input, inOff, inLen, out, outOff, outLen);
+      if (this.failure !== undefined) break;
+      const availOut = state[0];
+      const availIn = state[1];
+      outOff += outLen - availOut;
+      this.consumed += inLen - availIn;
+      inOff += inLen - availIn;
+      if (availOut !== 0) break; // room left: zlib had nothing more to give
+      emit(out, outOff);
+      out = take();
+      outOff = 0;
+    }
+    emit(out, outOff);
+    return this.failure === undefined;
+  }
+}
