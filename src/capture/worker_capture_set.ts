@@ -15,7 +15,7 @@ import { PacketBatch } from "./packet_batch.ts";
 
 /** Options of {@link WorkerCaptureSet.open}. */
 export interface WorkerCaptureSetOptions {
-  /** Batches the worker may run ahead (default 8). */
+  /** Batches the worker may run ahead (default 4; more bought no speed, only memory). */
   window?: number;
 }
 
@@ -119,7 +119,7 @@ export class WorkerCaptureSet {
   static async open(paths: string[], o: WorkerCaptureSetOptions = {}): Promise<WorkerCaptureSet> {
     const check = await CaptureSet.open(paths);
     await check.readable.cancel();
-    return new WorkerCaptureSet(paths, check.totalBytes, o.window ?? 8);
+    return new WorkerCaptureSet(paths, check.totalBytes, o.window ?? 4);
   }
 
   #worker: Worker | undefined;
