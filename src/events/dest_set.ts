@@ -2,7 +2,7 @@
  * Exact sets of IPv4 destinations, one per open event, with exact counts of distinct
  * destinations and distinct /24s. Built for the two shapes darknet events have: most events
  * touch a handful of addresses (kept inline, 8 slots, no allocation), many touch up to a few
- * thousand (one hash of addresses, ~8 bytes each), while a heavy scanner sweeps a whole
+ * thousand (one hash of addresses, 5–11 bytes each), while a heavy scanner sweeps a whole
  * telescope. Sets beyond 4,096 addresses use roaring-bitmap style containers per /16: a sorted
  * array of the low 16 bits (2 bytes an address) while sparse, an 8 KiB bitmap beyond 1,024,
  * plus a 256-bit map of the /24s seen — so a scanner covering a /13 costs about 64 KiB, not megabytes.
@@ -99,9 +99,9 @@ class Container {
 // A medium set: one open-addressing hash of whole addresses whose home slot depends only on
 // the /24. With linear probing and no deletions, every address of a /24 lies in the probe run
 // from that home slot to the next empty slot, so one scan both finds the address and tells
-// whether its /24 was seen: exact counts of both from a single table (~8 bytes an address). The
-// table is a block of the TableArena; its header lives in the set's row, in the words the inline
-// addresses used (so a lookup touches the row, already in the cache, and the table):
+// whether its /24 was seen: exact counts of both from a single table (5–11 bytes an address:
+// tables grow at 3/4 full). The table is a block of the TableArena; its header lives in the
+// set's row, in the words the inline addresses used (a lookup touches the row and the table):
 const M_N = 1; // addresses
 const M_N24 = 2; // distinct /24s
 const M_BITS = 3; // log2 of the table size | 0x100 if address 0 is in the set
@@ -130,7 +130,7 @@ function mediumAdd(arena: TableArena, rows: Uint32Array, base: number, d: number
     rows[base + M_BITS] = bw | 0x100;
   } else h[hb + s] = d;
   const n = ++rows[base + M_N];
-  if (n * 2 > mask + 1) mediumGrow(arena, rows, base);
+  if (n * 4 > (mask + 1) * 3) mediumGrow(arena, rows, base); // at most 3/4 full
   if (seen24) return 1;
   rows[base + M_N24]++;
   return 3;
