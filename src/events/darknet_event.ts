@@ -179,6 +179,42 @@ export class DarknetEvent {
   }
 }
 
+const str = (s: string): string => s === "" ? '""' : JSON.stringify(s);
+const num = (x: number): string => Number.isFinite(x) ? String(x) : "null";
+
+/**
+ * The event's JSON text: exactly `JSON.stringify(e)` (what `toJSON` gives), built directly as a
+ * string, without the intermediate object (about twice as fast; parse writes every event).
+ *
+ * @example
+ * ```ts
+ * import { DarknetEvent, eventJsonText } from "./darknet_event.ts";
+ * const e = new DarknetEvent();
+ * e.src = 0xc6336401; e.traffic = 11; e.port = 23; e.packets = 1; e.city = 'Zürich "ZH"';
+ * console.assert(eventJsonText(e) === JSON.stringify(e));
+ * ```
+ */
+export function eventJsonText(e: DarknetEvent): string {
+  let samples = "";
+  for (let i = 0; i < e.samples.length; i++) {
+    samples += (i === 0 ? '"' : ',"') + base64(e.samples[i]) + '"';
+  }
+  const t = e.traffic;
+  return `{"SourceIP":"${e.sourceIP}","Port":${num(e.port)},"Traffic":${num(t)},"First":"${
+    formatTime(e.firstSec, e.firstNsec)
+  }","Last":"${formatTime(e.lastSec, e.lastNsec)}","Packets":${num(e.packets)},"Bytes":${
+    num(e.bytes)
+  },"UniqueDests":${num(e.uniqueDests)},"UniqueDest24s":${num(e.uniqueDest24s)},"Lat":${
+    num(e.lat)
+  },"Long":${num(e.long)},"Country":${str(e.country)},"City":${str(e.city)},"ASN":${
+    num(e.asn)
+  },"Org":${str(e.org)},"Prefix":${str(e.prefix)},"RDNS":${
+    e.rdns === null ? "null" : JSON.stringify(e.rdns)
+  },"Zmap":${e.zmap},"Masscan":${e.masscan},"Mirai":${e.mirai},"Samples":[${samples}],"TCP":"${
+    isTcp(t) ? trafficName(t) : ""
+  }","ICMP":"${isIcmp(t) ? trafficName(t) : ""}"}`;
+}
+
 /**
  * Orders events by key: IPv4 before IPv6, then source address, traffic, port. Used to break
  * ties between events that end at the same moment.

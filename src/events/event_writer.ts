@@ -9,7 +9,7 @@
  */
 
 import { ioError } from "../errors.ts";
-import type { DarknetEvent } from "./darknet_event.ts";
+import { type DarknetEvent, eventJsonText } from "./darknet_event.ts";
 
 /** Options of {@link EventWriter.create}. */
 export interface EventWriterOptions {
@@ -75,7 +75,7 @@ export class EventWriter {
 
   /** Appends one event. */
   write(e: DarknetEvent): void {
-    const json = JSON.stringify(e);
+    const json = eventJsonText(e);
     if (this.ndjson) this.#push(json + "\n");
     else this.#push((this.#count === 0 ? "\n" : ",\n") + json);
     this.#count++;

@@ -1,0 +1,52 @@
+import { equal } from "node:assert/strict";
+import { DarknetEvent, eventJsonText } from "../../src/events/darknet_event.ts";
+
+Deno.test("eventJsonText is exactly JSON.stringify of the event, for every kind of field value", () => {
+  const strings = [
+    "",
+    "Zürich",
+    'a "quoted" \\ back\\slash',
+    "line\nbreak\ttab\u0001",
+    "東京",
+    "😀",
+  ];
+  let x = 3;
+  const rnd = (n: number) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  for (let i = 0; i < 500; i++) {
+    const e = new DarknetEvent();
+    if (rnd(4) === 0) {
+      e.version = 6;
+      e.src6 = new Uint8Array(16).map(() => rnd(3) === 0 ? 0 : rnd(256));
+    } else e.src = rnd(2 ** 32);
+    e.traffic = rnd(40);
+    e.port = rnd(65536);
+    e.firstSec = 1603296000 + rnd(1e6);
+    e.firstNsec = rnd(1e9);
+    e.lastSec = e.firstSec + rnd(5000);
+    e.lastNsec = rnd(1e9);
+    e.packets = rnd(3) === 0 ? 2 ** 40 + rnd(1000) : rnd(1e6);
+    e.bytes = e.packets * 60;
+    e.uniqueDests = rnd(1e5);
+    e.uniqueDest24s = rnd(1e3);
+    e.lat = [0, 47.3769, -33.8688, NaN, Infinity][rnd(5)];
+    e.long = [0, 8.5417, -151.2093, 1e-7][rnd(4)];
+    e.country = strings[rnd(strings.length)];
+    e.city = strings[rnd(strings.length)];
+    e.asn = rnd(400000);
+    e.org = strings[rnd(strings.length)];
+    e.prefix = rnd(2) ? "" : "198.51.100.0/24";
+    e.rdns = rnd(3) === 0
+      ? null
+      : Array.from({ length: rnd(3) }, () => strings[rnd(strings.length)]);
+    e.zmap = rnd(2) === 0;
+    e.masscan = rnd(2) === 0;
+    e.mirai = rnd(2) === 0;
+    e.samples = Array.from({ length: rnd(4) }, () => new Uint8Array(rnd(100)).map(() => rnd(256)));
+    equal(eventJsonText(e), JSON.stringify(e));
+  }
+});
