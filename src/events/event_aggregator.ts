@@ -155,11 +155,11 @@ export class EventAggregator {
     eventsEnded: 0,
     eventsFiltered: 0,
   };
-  readonly #v4: EventTable;
-  readonly #v6: EventTable;
+  #v4: EventTable;
+  #v6: EventTable;
   // IPv4 events with a single packet so far (most of the open events), promoted to #v4 by
   // their second packet; see _single_table.ts.
-  readonly #singles = new SingleTable();
+  #singles = new SingleTable();
   readonly #timeoutNs: number;
   #latestSec = -Infinity;
   #latestNsec = 0;
@@ -588,21 +588,22 @@ export class EventAggregator {
     if (keep) this.#promoteAll();
     else {
       const st = this.#singles;
-      for (let s = st.size - 1; s >= 0; s--) {
-        this.#endSingle(s, out);
-        st.remove(s);
-      }
+      for (let s = 0; s < st.size; s++) this.#endSingle(s, out);
     }
     for (const t of [this.#v4, this.#v6]) {
-      for (let e = t.size - 1; e >= 0; e--) {
+      for (let e = 0; e < t.size; e++) {
         const ev = this.#passing(t, e);
         if (ev) out.push(ev);
         if (!keep) {
           this.stats.eventsEnded++;
           if (!ev) this.stats.eventsFiltered++;
-          t.remove(e);
         }
       }
+    }
+    if (!keep) { // all ended: start from empty tables rather than removing entries one by one
+      this.#singles = new SingleTable();
+      this.#v4 = new EventTable(false, this.samples);
+      this.#v6 = new EventTable(true, this.samples);
     }
     return out.sort(compareEventKeys);
   }

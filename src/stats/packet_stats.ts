@@ -68,6 +68,26 @@ export interface PacketSummary {
  * ```
  */
 export function formatTime(sec: number, nsec: number): string {
+  // Events print many timestamps from the same few minutes: the text up to the minute is
+  // kept in a small cache by minute.
+  const minute = Math.floor(sec / 60) * 60;
+  const slot = (minute / 60) & (MINUTES - 1);
+  let prefix = minutePrefix[slot];
+  if (minuteKey[slot] !== minute) {
+    prefix = minutePrefix[slot] = formatMinute(minute);
+    minuteKey[slot] = minute;
+  }
+  const ss = sec - minute;
+  return `${prefix}${p2(ss)}.${String(nsec).padStart(9, "0")}Z`;
+}
+
+const MINUTES = 64;
+const minuteKey = new Float64Array(MINUTES).fill(NaN);
+const minutePrefix: string[] = new Array(MINUTES).fill("");
+const p2 = (x: number) => String(x).padStart(2, "0");
+
+// "YYYY-MM-DDTHH:MM:" for a whole minute of seconds since the epoch.
+function formatMinute(sec: number): string {
   const days = Math.floor(sec / 86400);
   const rem = sec - days * 86400;
   // Civil date from days since 1970-01-01 (proleptic Gregorian).
@@ -82,14 +102,10 @@ export function formatTime(sec: number, nsec: number): string {
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const p2 = (x: number) => String(x).padStart(2, "0");
   const hh = Math.floor(rem / 3600);
   const mm = Math.floor((rem % 3600) / 60);
-  const ss = rem % 60;
   const year = y >= 0 && y <= 9999 ? String(y).padStart(4, "0") : String(y);
-  return `${year}-${p2(m)}-${p2(d)}T${p2(hh)}:${p2(mm)}:${p2(ss)}.${
-    String(nsec).padStart(9, "0")
-  }Z`;
+  return `${year}-${p2(m)}-${p2(d)}T${p2(hh)}:${p2(mm)}:`;
 }
 
 /**

@@ -32,3 +32,20 @@ Deno.test("formatTime: RFC 3339 with nanoseconds, beyond Date's range too", () =
   equal(formatTime(0, 1), "1970-01-01T00:00:00.000000001Z");
   equal(formatTime(4294967295, 0), "2106-02-07T06:28:15.000000000Z");
 });
+
+Deno.test("formatTime agrees with Date over random times, with its minute cache hit and missed", () => {
+  let x = 11;
+  const rnd = (n: number) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  for (let i = 0; i < 20000; i++) {
+    // Runs of nearby times (cache hits), jumps anywhere in 1970–2106 and before 1970.
+    const sec = i % 7 === 0 ? rnd(2 ** 32) - (i % 3 === 0 ? 2 ** 31 : 0) : 1603296000 + rnd(7200);
+    const nsec = rnd(1e9);
+    const iso = new Date(sec * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+    equal(formatTime(sec, nsec), `${iso.slice(0, 19)}.${String(nsec).padStart(9, "0")}Z`);
+  }
+});
