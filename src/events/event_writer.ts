@@ -9,7 +9,8 @@
  */
 
 import { ioError } from "../errors.ts";
-import { type DarknetEvent, eventJsonText } from "./darknet_event.ts";
+import type { DarknetEvent } from "./darknet_event.ts";
+import { EventBytes } from "./_event_bytes.ts";
 
 /** Options of {@link EventWriter.create}. */
 export interface EventWriterOptions {
@@ -39,17 +40,15 @@ export class EventWriter {
   /** One JSON object per line instead of an array. */
   readonly ndjson: boolean;
   #file: Deno.FsFile;
-  #parts: string[] = [];
-  #pending = 0;
+  #out = new EventBytes(BLOCK + 4096);
   #count = 0;
   #closed = false;
-  #enc = new TextEncoder();
 
   private constructor(path: string, file: Deno.FsFile, ndjson: boolean) {
     this.path = path;
     this.#file = file;
     this.ndjson = ndjson;
-    if (!ndjson) this.#push("[");
+    if (!ndjson) this.#out.ascii("[");
   }
 
   /** Creates (truncates) the file. Throws an `IoError` naming it if that fails. */
@@ -67,26 +66,22 @@ export class EventWriter {
     return this.#count;
   }
 
-  #push(s: string): void {
-    this.#parts.push(s);
-    this.#pending += s.length;
-    if (this.#pending >= BLOCK) this.flush();
-  }
-
   /** Appends one event. */
   write(e: DarknetEvent): void {
-    const json = eventJsonText(e);
-    if (this.ndjson) this.#push(json + "\n");
-    else this.#push((this.#count === 0 ? "\n" : ",\n") + json);
+    const out = this.#out;
+    if (!this.ndjson) out.ascii(this.#count === 0 ? "\n" : ",\n");
+    out.event(e);
+    if (this.ndjson) out.ascii("\n");
     this.#count++;
+    if (out.len >= BLOCK) this.flush();
   }
 
   /** Writes everything buffered to the file. */
   flush(): void {
-    if (this.#parts.length === 0) return;
-    const bytes = this.#enc.encode(this.#parts.join(""));
-    this.#parts = [];
-    this.#pending = 0;
+    const out = this.#out;
+    if (out.len === 0) return;
+    const bytes = out.buf.subarray(0, out.len);
+    out.len = 0;
     try {
       let o = 0;
       while (o < bytes.length) o += this.#file.writeSync(bytes.subarray(o));
@@ -100,7 +95,7 @@ export class EventWriter {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      if (!this.ndjson) this.#push(this.#count === 0 ? "]\n" : "\n]\n");
+      if (!this.ndjson) this.#out.ascii(this.#count === 0 ? "]\n" : "\n]\n");
       this.flush();
     } finally {
       this.#file.close();

@@ -1,7 +1,9 @@
 import { equal } from "node:assert/strict";
-import { DarknetEvent, eventJsonText } from "../../src/events/darknet_event.ts";
+import { DarknetEvent } from "../../src/events/darknet_event.ts";
+import { EventWriter } from "../../src/events/event_writer.ts";
 
-Deno.test("eventJsonText is exactly JSON.stringify of the event, for every kind of field value", () => {
+Deno.test("EventWriter writes exactly JSON.stringify of each event (array and NDJSON), for every kind of field value", async () => {
+  const events: DarknetEvent[] = [];
   const strings = [
     "",
     "Zürich",
@@ -47,6 +49,19 @@ Deno.test("eventJsonText is exactly JSON.stringify of the event, for every kind 
     e.masscan = rnd(2) === 0;
     e.mirai = rnd(2) === 0;
     e.samples = Array.from({ length: rnd(4) }, () => new Uint8Array(rnd(100)).map(() => rnd(256)));
-    equal(eventJsonText(e), JSON.stringify(e));
+    events.push(e);
+  }
+  // A frame bigger than the writer's buffer, and an IPv6 source.
+  const big = new DarknetEvent();
+  big.samples = [new Uint8Array(200000).map((_, i) => i * 7)];
+  events.push(big);
+  const dir = await Deno.makeTempDir();
+  for (const ndjson of [false, true]) {
+    const w = await EventWriter.create(`${dir}/out.json`, { ndjson });
+    for (const e of events) w.write(e);
+    w.close();
+    const text = await Deno.readTextFile(`${dir}/out.json`);
+    const lines = events.map((e) => JSON.stringify(e));
+    equal(text, ndjson ? lines.join("\n") + "\n" : `[\n${lines.join(",\n")}\n]\n`);
   }
 });
