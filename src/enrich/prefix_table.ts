@@ -12,8 +12,8 @@
  * @module
  */
 
-import { gunzipSync } from "node:zlib";
 import { DataError, ioError } from "../errors.ts";
+import { inflateAll } from "../io/_inflate.ts";
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../util/ip.ts";
 
 /** A match: the routed prefix and its first origin AS. */
@@ -30,18 +30,21 @@ class Pending4 {
   len = new Uint8Array(1024);
   asn = new Float64Array(1024);
   length = 0;
+  /** Makes room for `n` prefixes in all (a hint: `push` grows the arrays as needed). */
+  reserve(n: number): void {
+    if (n <= this.net.length) return;
+    const grow = <T extends Uint32Array | Uint8Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a as never);
+      return b;
+    };
+    this.net = grow(this.net);
+    this.len = grow(this.len);
+    this.asn = grow(this.asn);
+  }
   push(net: number, len: number, asn: number): void {
     const i = this.length;
-    if (i === this.net.length) {
-      const grow = <T extends Uint32Array | Uint8Array | Float64Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a as never);
-        return b;
-      };
-      this.net = grow(this.net);
-      this.len = grow(this.len);
-      this.asn = grow(this.asn);
-    }
+    if (i === this.net.length) this.reserve(i * 2);
     this.net[i] = net;
     this.len[i] = len;
     this.asn[i] = asn;
@@ -138,13 +141,14 @@ export class PrefixTable {
       }
       if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
         try {
-          bytes = new Uint8Array(gunzipSync(bytes));
+          bytes = inflateAll(bytes);
         } catch (e) {
           throw new DataError(`corrupt gzip data (${(e as Error).message.split("\n")[0]})`, {
             file: path,
           });
         }
       }
+      v4.reserve(v4.length + Math.ceil(bytes.length / 20)); // a line takes 20–30 bytes
       parseInto(bytes, path, v4, v6);
     }
     return new PrefixTable(v4, v6);

@@ -93,3 +93,28 @@ export class Inflate {
     return this.failure === undefined;
   }
 }
+
+/**
+ * Inflates a whole gzip file held in memory into one buffer (grown by doubling from four times
+ * the input's size). Throws an Error with zlib's message if the data is corrupt or cut short.
+ */
+export function inflateAll(input: Uint8Array): Uint8Array {
+  const inflate = new Inflate();
+  let out = new Uint8Array(Math.max(1 << 16, input.length * 4));
+  let len = 0;
+  const take = () => {
+    if (len === out.length) {
+      const grown = new Uint8Array(out.length * 2);
+      grown.set(out);
+      out = grown;
+    }
+    return out.subarray(len);
+  };
+  const emit = (_buf: Uint8Array, n: number) => {
+    len += n;
+  };
+  const ok = inflate.write(input, take, emit) && inflate.finish(take, emit);
+  inflate.close();
+  if (!ok) throw new Error(inflate.failure);
+  return out.subarray(0, len);
+}

@@ -133,3 +133,30 @@ Deno.test("GunzipStream with a pool inflates into the pool's buffers and reuses 
   equal(at, plain.length);
   ok(created <= 3, `${created} output buffers for 12 MB`);
 });
+
+Deno.test("inflateAll: whole multi-member files, output far beyond 4× the input, truncation and corruption as errors", async () => {
+  const { inflateAll } = await import("../../src/io/_inflate.ts");
+  const text = new TextEncoder().encode("10.0.0.0\t8\t64500\n".repeat(100000)); // compresses ~200×
+  const gz = concat(
+    [gzipSync(text.subarray(0, 700000)), gzipSync(text.subarray(700000))].map((b) =>
+      new Uint8Array(b)
+    ),
+  );
+  deepEqual(inflateAll(gz), text);
+  match(
+    String(assertThrowsMessage(() => inflateAll(gz.subarray(0, gz.length - 9)))),
+    /unexpected end/,
+  );
+  const bad = gz.slice();
+  bad[20] ^= 0xff;
+  ok(assertThrowsMessage(() => inflateAll(bad)).length > 0);
+});
+
+function assertThrowsMessage(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error("no error");
+}
