@@ -204,42 +204,53 @@ export class PrefixTable {
   }
 }
 
-// flatten() specialised for IPv4 over typed arrays (the big case: ~600 k prefixes).
+// flatten() specialised for IPv4 over typed arrays (the big case: ~600 k prefixes), with its
+// state in locals (closures over it made this 3× slower).
 function flatten4(net: Uint32Array, len: Uint8Array): [Float64Array, Int32Array] {
   const n = net.length;
-  let starts = new Float64Array(n * 2 + 2);
-  let owners = new Int32Array(n * 2 + 2);
-  let m = 0;
-  const emit = (pos: number, owner: number) => {
-    if (m > 0 && starts[m - 1] === pos) {
-      owners[m - 1] = owner;
-      if (m > 1 && owners[m - 2] === owner) m--;
-    } else if (m === 0 || owners[m - 1] !== owner) {
-      starts[m] = pos;
-      owners[m] = owner;
-      m++;
-    }
-  };
-  const end = (i: number) => net[i] + SIZE4[len[i]] - 1;
+  const starts = new Float64Array(n * 2 + 2);
+  const owners = new Int32Array(n * 2 + 2);
   const stack = new Int32Array(34);
   let sp = 0;
-  const close = () => {
-    const t = stack[--sp];
-    const e = end(t);
-    if (e < MAX32 - 1) emit(e + 1, sp > 0 ? stack[sp - 1] : -1);
-  };
-  emit(0, -1);
+  let m = emitRange(starts, owners, 0, 0, -1);
   for (let i = 0; i < n; i++) {
     const s = net[i];
-    while (sp > 0 && end(stack[sp - 1]) < s) close();
-    emit(s, i);
+    while (sp > 0) { // close the enclosing prefixes that end before this one starts
+      const t = stack[sp - 1];
+      const e = net[t] + SIZE4[len[t]] - 1;
+      if (e >= s) break;
+      sp--;
+      if (e < MAX32 - 1) m = emitRange(starts, owners, m, e + 1, sp > 0 ? stack[sp - 1] : -1);
+    }
+    m = emitRange(starts, owners, m, s, i);
     if (sp === stack.length) throw new Error("prefix nesting deeper than 33"); // impossible for CIDR
     stack[sp++] = i;
   }
-  while (sp > 0) close();
-  starts = starts.slice(0, m);
-  owners = owners.slice(0, m);
-  return [starts, owners];
+  while (sp > 0) {
+    const t = stack[--sp];
+    const e = net[t] + SIZE4[len[t]] - 1;
+    if (e < MAX32 - 1) m = emitRange(starts, owners, m, e + 1, sp > 0 ? stack[sp - 1] : -1);
+  }
+  return [starts.slice(0, m), owners.slice(0, m)];
+}
+
+// Appends range (pos, owner) to the first m ranges, merging as flatten's emit does; returns m.
+function emitRange(
+  starts: Float64Array,
+  owners: Int32Array,
+  m: number,
+  pos: number,
+  owner: number,
+): number {
+  if (m > 0 && starts[m - 1] === pos) {
+    owners[m - 1] = owner;
+    if (m > 1 && owners[m - 2] === owner) m--;
+  } else if (m === 0 || owners[m - 1] !== owner) {
+    starts[m] = pos;
+    owners[m] = owner;
+    m++;
+  }
+  return m;
 }
 
 // Flattens prefixes, sorted by start and then outer before inner (CIDR ranges are either nested
