@@ -431,11 +431,97 @@ function parseFast6(t: Uint8Array, i: number, end: number): boolean {
   return true;
 }
 
+// Lines scan4 consumed in its last call.
+let scanned = 0;
+
+// Reads consecutive lines of the common IPv4 shape "a.b.c.d<TAB>len<TAB>asn[(_|,)asn…]" from
+// `i` in one tight loop (no per-line calls: most of a CAIDA file), appending them to v4. Stops
+// at the first line of another shape (or with host bits set), which parseInto then handles;
+// returns where that line starts (or the end) and sets `scanned`.
+function scan4(t: Uint8Array, i: number, v4: Pending4): number {
+  const n = t.length;
+  let netA = v4.net;
+  let lenA = v4.len;
+  let asnA = v4.asn;
+  let k = v4.length;
+  let lines = 0;
+  while (i < n) {
+    const lineStart = i;
+    let net = 0;
+    let ok = true;
+    for (let octet = 0; octet < 4; octet++) {
+      let v = 0;
+      let d = 0;
+      while (i < n) {
+        const c = t[i];
+        if (c < 48 || c > 57) break;
+        v = v * 10 + (c - 48);
+        i++;
+        d++;
+      }
+      if (d === 0 || d > 3 || v > 255 || (octet < 3 && t[i++] !== 46)) {
+        ok = false;
+        break;
+      }
+      net = net * 256 + v;
+    }
+    let len = 0;
+    let asn = 0;
+    if (ok && t[i] === 9) {
+      i++;
+      let d = 0;
+      while (i < n && t[i] >= 48 && t[i] <= 57) {
+        len = len * 10 + t[i++] - 48;
+        d++;
+      }
+      ok = d > 0 && d <= 3 && len <= 32 && t[i] === 9;
+      i++;
+      // The origin, then the other origins of a MOAS list or AS set (the first is kept).
+      for (let first = true; ok; first = false) {
+        let v = 0;
+        d = 0;
+        while (i < n && t[i] >= 48 && t[i] <= 57) {
+          v = v * 10 + t[i++] - 48;
+          d++;
+        }
+        if (d === 0 || d > 10 || v > 4294967295) ok = false;
+        if (first) asn = v;
+        if (t[i] !== 95 && t[i] !== 44) break;
+        i++;
+      }
+    } else ok = false;
+    if (ok && i < n && t[i] === 13) i++;
+    if (!ok || (i < n && t[i] !== 10) || net % SIZE4[len] !== 0) {
+      i = lineStart;
+      break;
+    }
+    i++; // past the newline (or the end)
+    if (k === netA.length) {
+      v4.length = k;
+      v4.reserve(k * 2);
+      netA = v4.net;
+      lenA = v4.len;
+      asnA = v4.asn;
+    }
+    netA[k] = net;
+    lenA[k] = len;
+    asnA[k] = asn;
+    k++;
+    lines++;
+  }
+  v4.length = k;
+  scanned = lines;
+  return Math.min(i, n);
+}
+
 function parseInto(bytes: Uint8Array, file: string, v4: Pending4, v6: Pending6[]): void {
   const dec = new TextDecoder();
   let line = 0;
   let start = 0;
   while (start < bytes.length) {
+    start = scan4(bytes, start, v4);
+    line += scanned;
+    if (start >= bytes.length) break;
     let end = bytes.indexOf(10, start);
     if (end < 0) end = bytes.length;
     line++;

@@ -174,3 +174,49 @@ Deno.test("IPv6 lines in every textual form agree with a brute-force match; bad 
     64500,
   );
 });
+
+Deno.test("fast and general line parsers agree on every line shape, and line numbers count both", async () => {
+  // Each prefix in a canonical line and in an odd-but-valid form (CRLF, MOAS, AS set, slash form,
+  // spaces, comments and blank lines between): both tables must answer alike.
+  const canonical: string[] = [];
+  const mixed: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const net = `${1 + (i >> 8)}.${i & 255}.0.0`;
+    const asn = 64500 + i;
+    canonical.push(`${net}\t16\t${asn}`);
+    const shape = i % 7;
+    mixed.push(
+      shape === 0
+        ? `${net}\t16\t${asn}\r`
+        : shape === 1
+        ? `${net}\t16\t${asn}_${asn + 1}`
+        : shape === 2
+        ? `${net}\t16\t${asn},${asn + 1},7`
+        : shape === 3
+        ? `${net}/16 ${asn}`
+        : shape === 4
+        ? `  ${net}   16  ${asn}  `
+        : shape === 5
+        ? `# comment\n\n${net}\t16\t${asn}`
+        : `${net}\t16\t${asn}`,
+    );
+  }
+  const a = PrefixTable.fromText(canonical.join("\n") + "\n", "a");
+  const b = PrefixTable.fromText(mixed.join("\n"), "b"); // no final newline
+  equal(a.size, b.size);
+  for (let i = 0; i < 3000; i++) {
+    const ip = (((1 + (i >> 8)) << 24) | ((i & 255) << 16) | 0x1234) >>> 0;
+    deepEqual(b.lookup4(ip), a.lookup4(ip));
+    equal(b.lookup4(ip)!.asn, 64500 + i);
+  }
+  // An error after thousands of fast lines names the right line.
+  const p = Deno.makeTempFileSync({ suffix: ".pfx2as" });
+  Deno.writeTextFileSync(p, canonical.join("\n") + "\n10.0.0.1\t8\t1\n");
+  let err: unknown;
+  try {
+    await PrefixTable.load([p]);
+  } catch (e) {
+    err = e;
+  }
+  match(String((err as Error).message), /: line 3001: prefix 10\.0\.0\.1\/8 has host bits set/);
+});
