@@ -14,7 +14,7 @@
 
 import { DataError, ioError } from "../errors.ts";
 import { inflateAll } from "../io/_inflate.ts";
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../util/ip.ts";
+import { formatIpv4, formatIpv6Words, parseIpv4, parseIpv6 } from "../util/ip.ts";
 
 /** A match: the routed prefix and its first origin AS. */
 export interface PrefixMatch {
@@ -52,10 +52,33 @@ class Pending4 {
   }
 }
 
-interface Pending6 {
-  net: bigint;
-  len: number;
-  asn: number;
+/** IPv6 prefixes being loaded: four big-endian words each, in typed arrays. */
+class Pending6 {
+  w = new Uint32Array(4 * 256);
+  len = new Uint8Array(256);
+  asn = new Float64Array(256);
+  length = 0;
+  push(w0: number, w1: number, w2: number, w3: number, len: number, asn: number): void {
+    const i = this.length;
+    if (i === this.len.length) {
+      const w = new Uint32Array(this.w.length * 2);
+      w.set(this.w);
+      this.w = w;
+      const l = new Uint8Array(i * 2);
+      l.set(this.len);
+      this.len = l;
+      const a = new Float64Array(i * 2);
+      a.set(this.asn);
+      this.asn = a;
+    }
+    this.w[4 * i] = w0;
+    this.w[4 * i + 1] = w1;
+    this.w[4 * i + 2] = w2;
+    this.w[4 * i + 3] = w3;
+    this.len[i] = len;
+    this.asn[i] = asn;
+    this.length = i + 1;
+  }
 }
 
 const MAX32 = 4294967296;
@@ -82,12 +105,14 @@ export class PrefixTable {
   readonly #net4: Uint32Array;
   readonly #len4: Uint8Array;
   readonly #asn4: Float64Array;
-  // IPv6: the same with 128-bit starts as BigInt (IPv6 files are small).
-  readonly #start6: bigint[];
+  // IPv6: the same with 128-bit addresses as four big-endian words (no BigInt).
+  readonly #start6: Uint32Array; // four words per range
   readonly #owner6: Int32Array;
-  readonly #v6: Pending6[];
+  readonly #net6: Uint32Array;
+  readonly #len6: Uint8Array;
+  readonly #asn6: Float64Array;
 
-  private constructor(v4: Pending4, v6: Pending6[]) {
+  private constructor(v4: Pending4, v6: Pending6) {
     this.size = v4.length + v6.length;
     const n4 = v4.length;
     let order: number[] | null = null; // files are sorted already; sort only when they are not
@@ -114,24 +139,30 @@ export class PrefixTable {
       }
     }
     [this.#start4, this.#owner4] = flatten4(this.#net4, this.#len4);
-    v6.sort((a, b) => (a.net < b.net ? -1 : a.net > b.net ? 1 : a.len - b.len));
-    this.#v6 = v6;
-    const top6 = (1n << 128n) - 1n;
-    const r6 = flatten<bigint>(
-      (i) => v6[i].net,
-      (i) => v6[i].net + (1n << BigInt(128 - v6[i].len)) - 1n,
-      v6.length,
-      0n,
-      (end) => (end >= top6 ? null : end + 1n),
-    );
-    this.#start6 = r6.starts as bigint[];
-    this.#owner6 = Int32Array.from(r6.owners);
+    const n6 = v6.length;
+    let order6: number[] | null = null;
+    for (let i = 1; i < n6; i++) {
+      if (compare6(v6, i - 1, i) > 0) {
+        order6 = Array.from({ length: n6 }, (_, k) => k).sort((a, b) => compare6(v6, a, b));
+        break;
+      }
+    }
+    this.#net6 = new Uint32Array(4 * n6);
+    this.#len6 = new Uint8Array(n6);
+    this.#asn6 = new Float64Array(n6);
+    for (let i = 0; i < n6; i++) {
+      const k = order6 === null ? i : order6[i];
+      for (let j = 0; j < 4; j++) this.#net6[4 * i + j] = v6.w[4 * k + j];
+      this.#len6[i] = v6.len[k];
+      this.#asn6[i] = v6.asn[k];
+    }
+    [this.#start6, this.#owner6] = flatten6(this.#net6, this.#len6);
   }
 
   /** Loads and merges prefix-to-AS files (plain or gzip, detected from the content). */
   static async load(paths: string[]): Promise<PrefixTable> {
     const v4 = new Pending4();
-    const v6: Pending6[] = [];
+    const v6 = new Pending6();
     for (const path of paths) {
       let bytes: Uint8Array;
       try {
@@ -157,7 +188,7 @@ export class PrefixTable {
   /** Builds a table from the text of one file (for tests and small tables). */
   static fromText(text: string, name: string): PrefixTable {
     const v4 = new Pending4();
-    const v6: Pending6[] = [];
+    const v6 = new Pending6();
     parseInto(new TextEncoder().encode(text), name, v4, v6);
     return new PrefixTable(v4, v6);
   }
@@ -180,32 +211,29 @@ export class PrefixTable {
 
   /** Longest-prefix match of an IPv6 address (16 bytes), or null. */
   lookup6(addr: Uint8Array): PrefixMatch | null {
-    let a = 0n;
-    for (let i = 0; i < 16; i++) a = (a << 8n) | BigInt(addr[i]);
+    const a = key6;
+    for (let k = 0; k < 4; k++) {
+      a[k] = ((addr[4 * k] << 24) | (addr[4 * k + 1] << 16) | (addr[4 * k + 2] << 8) |
+        addr[4 * k + 3]) >>> 0;
+    }
     const s = this.#start6;
     let lo = 0;
-    let hi = s.length - 1;
+    let hi = this.#owner6.length - 1;
     if (hi < 0) return null;
-    while (lo < hi) {
+    while (lo < hi) { // largest i with s[i] <= a
       const mid = (lo + hi + 1) >>> 1;
-      if (s[mid] <= a) lo = mid;
+      if (cmp128(s, 4 * mid, a, 0) <= 0) lo = mid;
       else hi = mid - 1;
     }
     const o = this.#owner6[lo];
     if (o < 0) return null;
-    const p = this.#v6[o];
-    const bytes = new Uint8Array(16);
-    let n = p.net;
-    for (let i = 15; i >= 0; i--) {
-      bytes[i] = Number(n & 255n);
-      n >>= 8n;
-    }
-    return { prefix: `${formatIpv6(bytes)}/${p.len}`, asn: p.asn };
+    return { prefix: `${formatIpv6Words(this.#net6, 4 * o)}/${this.#len6[o]}`, asn: this.#asn6[o] };
   }
 }
 
-// flatten() specialised for IPv4 over typed arrays (the big case: ~600 k prefixes), with its
-// state in locals (closures over it made this 3× slower).
+// Flattens IPv4 prefixes (sorted by start, outer before inner; CIDR ranges nest or are disjoint)
+// into contiguous ranges, each owned by the innermost prefix covering it (-1 for none), with its
+// state in locals (closures over it cost ~20 % more).
 function flatten4(net: Uint32Array, len: Uint8Array): [Float64Array, Int32Array] {
   const n = net.length;
   const starts = new Float64Array(n * 2 + 2);
@@ -253,46 +281,81 @@ function emitRange(
   return m;
 }
 
-// Flattens prefixes, sorted by start and then outer before inner (CIDR ranges are either nested
-// or disjoint), into contiguous ranges each owned by the innermost prefix covering it (-1 for
-// none). `after(end)` is the address after `end`, or null past the top of the address space.
-function flatten<T extends number | bigint>(
-  startOf: (i: number) => T,
-  endOf: (i: number) => T,
-  count: number,
-  zero: T,
-  after: (end: T) => T | null,
-): { starts: T[]; owners: number[] } {
-  const starts: T[] = [];
-  const owners: number[] = [];
-  const emit = (pos: T, owner: number) => {
-    const last = starts.length - 1;
-    if (last >= 0 && starts[last] === pos) {
-      owners[last] = owner;
-      if (last > 0 && owners[last - 1] === owner) {
-        starts.pop();
-        owners.pop();
-      }
-    } else if (last < 0 || owners[last] !== owner) {
-      starts.push(pos);
-      owners.push(owner);
-    }
-  };
-  const close = (t: number, stack: number[]) => {
-    const next = after(endOf(t));
-    if (next !== null) emit(next, stack.length ? stack[stack.length - 1] : -1);
-  };
-  const stack: number[] = [];
-  emit(zero, -1);
-  for (let i = 0; i < count; i++) {
-    const s = startOf(i);
-    while (stack.length && endOf(stack[stack.length - 1]) < s) close(stack.pop()!, stack);
-    emit(s, i);
-    stack.push(i);
+// IPv6 prefixes flattened like flatten4's, with 128-bit addresses as four big-endian words: the
+// ranges' starts (four words each) and their innermost covering prefix (-1 for none). Prefixes
+// are sorted by start, outer before inner; CIDR ranges are either nested or disjoint.
+function flatten6(net: Uint32Array, len: Uint8Array): [Uint32Array, Int32Array] {
+  const n = len.length;
+  const starts = new Uint32Array(4 * (2 * n + 2));
+  const owners = new Int32Array(2 * n + 2);
+  const ends = new Uint32Array(4 * n); // last address of each prefix
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < 4; k++) ends[4 * i + k] = (net[4 * i + k] | hostMask(len[i], k)) >>> 0;
   }
-  while (stack.length) close(stack.pop()!, stack);
-  return { starts, owners };
+  const stack = new Int32Array(130);
+  const next = new Uint32Array(4);
+  let sp = 0;
+  let m = emit6(starts, owners, 0, next, 0, -1); // from address 0: no prefix
+  const close = (t: number, m: number): number => {
+    // The range after prefix t's end (if any address is left) belongs to the one around it.
+    for (let k = 3, carry = 1; k >= 0; k--) {
+      const v = ends[4 * t + k] + carry;
+      next[k] = v >>> 0;
+      carry = v > 0xffffffff ? 1 : 0;
+      if (k === 0 && carry === 1) return m; // the end of the address space
+    }
+    return emit6(starts, owners, m, next, 0, sp > 0 ? stack[sp - 1] : -1);
+  };
+  for (let i = 0; i < n; i++) {
+    while (sp > 0 && cmp128(ends, 4 * stack[sp - 1], net, 4 * i) < 0) m = close(stack[--sp], m);
+    m = emit6(starts, owners, m, net, 4 * i, i);
+    stack[sp++] = i;
+  }
+  while (sp > 0) m = close(stack[--sp], m);
+  return [starts.slice(0, 4 * m), owners.slice(0, m)];
 }
+
+// Appends range (the address at w[off ..], owner) to the first m ranges, merging as emitRange
+// does; returns the new m.
+function emit6(
+  starts: Uint32Array,
+  owners: Int32Array,
+  m: number,
+  w: Uint32Array,
+  off: number,
+  owner: number,
+): number {
+  if (m > 0 && cmp128(starts, 4 * (m - 1), w, off) === 0) {
+    owners[m - 1] = owner;
+    if (m > 1 && owners[m - 2] === owner) m--;
+  } else if (m === 0 || owners[m - 1] !== owner) {
+    for (let k = 0; k < 4; k++) starts[4 * m + k] = w[off + k];
+    owners[m] = owner;
+    m++;
+  }
+  return m;
+}
+
+// Compares the 128-bit addresses at a[i ..] and b[j ..] (four big-endian words each).
+function cmp128(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
+  for (let k = 0; k < 4; k++) {
+    if (a[i + k] !== b[j + k]) return a[i + k] < b[j + k] ? -1 : 1;
+  }
+  return 0;
+}
+
+// Order of pending IPv6 prefixes a and b: by address, then outer (shorter) first.
+function compare6(p: Pending6, a: number, b: number): number {
+  return cmp128(p.w, 4 * a, p.w, 4 * b) || p.len[a] - p.len[b];
+}
+
+// The host bits of word k (0–3) of an IPv6 prefix of length len.
+function hostMask(len: number, k: number): number {
+  const keep = Math.min(32, Math.max(0, len - 32 * k));
+  return keep === 32 ? 0 : keep === 0 ? 0xffffffff : 0xffffffff >>> keep;
+}
+
+const key6 = new Uint32Array(4);
 
 function parseAsn(origin: string): number {
   const first = origin.split(/[_,]/)[0];
@@ -514,7 +577,7 @@ function scan4(t: Uint8Array, i: number, v4: Pending4): number {
   return Math.min(i, n);
 }
 
-function parseInto(bytes: Uint8Array, file: string, v4: Pending4, v6: Pending6[]): void {
+function parseInto(bytes: Uint8Array, file: string, v4: Pending4, v6: Pending6): void {
   const dec = new TextDecoder();
   let line = 0;
   let start = 0;
@@ -532,10 +595,7 @@ function parseInto(bytes: Uint8Array, file: string, v4: Pending4, v6: Pending6[]
       continue;
     }
     if (parseFast6(bytes, start, lineEnd)) {
-      const w = fast6;
-      const net = (BigInt(w[0]) << 96n) | (BigInt(w[1]) << 64n) | (BigInt(w[2]) << 32n) |
-        BigInt(w[3]);
-      v6.push({ net, len: fast.len, asn: fast.asn });
+      v6.push(fast6[0], fast6[1], fast6[2], fast6[3], fast.len, fast.asn);
       start = end + 1;
       continue;
     }
@@ -567,11 +627,12 @@ function parseInto(bytes: Uint8Array, file: string, v4: Pending4, v6: Pending6[]
     const a6 = parseIpv6(addr);
     if (a6 === null) throw bad(`bad prefix address "${addr}"`);
     if (len > 128) throw bad(`bad prefix length ${len} for an IPv6 prefix`);
-    let n = 0n;
-    for (let i = 0; i < 16; i++) n = (n << 8n) | BigInt(a6[i]);
-    if (len < 128 && (n & ((1n << BigInt(128 - len)) - 1n)) !== 0n) {
-      throw bad(`prefix ${addr}/${len} has host bits set`);
+    const w = [0, 0, 0, 0];
+    for (let k = 0; k < 4; k++) {
+      w[k] = ((a6[4 * k] << 24) | (a6[4 * k + 1] << 16) | (a6[4 * k + 2] << 8) | a6[4 * k + 3]) >>>
+        0;
+      if ((w[k] & hostMask(len, k)) !== 0) throw bad(`prefix ${addr}/${len} has host bits set`);
     }
-    v6.push({ net: n, len, asn });
+    v6.push(w[0], w[1], w[2], w[3], len, asn);
   }
 }
