@@ -115,3 +115,14 @@ export async function runCli(
   const td = new TextDecoder();
   return { code: r.code, stdout: td.decode(r.stdout), stderr: td.decode(r.stderr) };
 }
+
+/** A seeded xorshift32 generator: each call `rnd(n)` gives the next integer in [0, n). */
+export function xorshift(seed: number): (n: number) => number {
+  let x = seed;
+  return (n: number) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+}

@@ -366,10 +366,10 @@ function parseAsn(origin: string): number {
   return Number(first);
 }
 
-// Fast paths for the common lines "a.b.c.d<TAB>len<TAB>asn" and "x:y::<TAB>len<TAB>asn": they
-// return false if the line does not have exactly that shape (the general parser then handles or
-// rejects it, with the message).
-const fast = { net: 0, len: 0, asn: 0 };
+// Fast path for the common IPv6 line "x:y::<TAB>len<TAB>asn" (IPv4 lines: scan4, below): false if
+// the line does not have exactly that shape (the general parser then handles or rejects it, with
+// the message).
+const fast = { len: 0, asn: 0 };
 const fast6 = new Uint32Array(4);
 
 // "<TAB>len<TAB>asn[_asn|,asn…]" from i to end; sets fast.len and fast.asn.
@@ -409,31 +409,6 @@ function fastTail(t: Uint8Array, i: number, end: number, maxLen: number): boolea
   }
   fast.len = len;
   fast.asn = asn;
-  return true;
-}
-
-function parseFast4(t: Uint8Array, i: number, end: number): boolean {
-  let net = 0;
-  for (let octet = 0; octet < 4; octet++) {
-    let v = 0;
-    let digits = 0;
-    while (i < end) {
-      const c = t[i];
-      if (c < 48 || c > 57) break;
-      v = v * 10 + (c - 48);
-      i++;
-      digits++;
-    }
-    if (digits === 0 || digits > 3 || v > 255) return false;
-    net = net * 256 + v;
-    if (octet < 3) {
-      if (t[i] !== 46) return false;
-      i++;
-    }
-  }
-  if (!fastTail(t, i, end, 32)) return false;
-  if (net % SIZE4[fast.len] !== 0) return false;
-  fast.net = net;
   return true;
 }
 
@@ -589,11 +564,6 @@ function parseInto(bytes: Uint8Array, file: string, v4: Pending4, v6: Pending6):
     if (end < 0) end = bytes.length;
     line++;
     const lineEnd = end > start && bytes[end - 1] === 13 ? end - 1 : end;
-    if (parseFast4(bytes, start, lineEnd)) {
-      v4.push(fast.net, fast.len, fast.asn);
-      start = end + 1;
-      continue;
-    }
     if (parseFast6(bytes, start, lineEnd)) {
       v6.push(fast6[0], fast6[1], fast6[2], fast6[3], fast.len, fast.asn);
       start = end + 1;

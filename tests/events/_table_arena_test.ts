@@ -1,15 +1,10 @@
 import { equal, ok } from "node:assert/strict";
 import { TableArena } from "../../src/events/_table_arena.ts";
+import { xorshift } from "../_helpers.ts";
 
 Deno.test("table arena: blocks never overlap, come back zeroed, merge with their buddies and let empty pages go", () => {
   const a = new TableArena();
-  let x = 99;
-  const rnd = (n: number) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
+  const rnd = xorshift(99);
   const held: { h: number; bits: number; tag: number }[] = [];
   let most = 0;
   for (let step = 0; step < 20000; step++) {

@@ -3,6 +3,7 @@ import { Traffic } from "../../src/decode/traffic.ts";
 import { EventAggregator } from "../../src/events/event_aggregator.ts";
 import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
 import { capture, events, pkt } from "./_events_helpers.ts";
+import { xorshift } from "../_helpers.ts";
 
 const S = 0xc6336401; // 198.51.100.1
 const D = 0x0a000000;
@@ -200,13 +201,7 @@ Deno.test("single-packet events and their promotion agree with a plain model, wi
   // promotes them on their second packet): compare every field but samples with a
   // straightforward Map-based model of the rules.
   const timeout = 60;
-  let x = 12345;
-  const rnd = (n: number) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
+  const rnd = xorshift(12345);
   const pk = [];
   const times: number[] = []; // µs since T0
   let t = 0;

@@ -1,6 +1,7 @@
 import { equal } from "node:assert/strict";
 import { DarknetEvent } from "../../src/events/darknet_event.ts";
 import { EventWriter } from "../../src/events/event_writer.ts";
+import { xorshift } from "../_helpers.ts";
 
 Deno.test("EventWriter writes exactly JSON.stringify of each event (array and NDJSON), for every kind of field value", async () => {
   const events: DarknetEvent[] = [];
@@ -12,13 +13,7 @@ Deno.test("EventWriter writes exactly JSON.stringify of each event (array and ND
     "東京",
     "😀",
   ];
-  let x = 3;
-  const rnd = (n: number) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
+  const rnd = xorshift(3);
   for (let i = 0; i < 500; i++) {
     const e = new DarknetEvent();
     if (rnd(4) === 0) {

@@ -1,6 +1,7 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { captureBatches } from "../../src/capture/open_capture.ts";
 import { formatTime, PacketStats } from "../../src/stats/packet_stats.ts";
+import { xorshift } from "../_helpers.ts";
 
 const files = [
   "testdata/pcap-formats/libtrace/vlan.pcap",
@@ -34,13 +35,7 @@ Deno.test("formatTime: RFC 3339 with nanoseconds, beyond Date's range too", () =
 });
 
 Deno.test("formatTime agrees with Date over random times, with its minute cache hit and missed", () => {
-  let x = 11;
-  const rnd = (n: number) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
+  const rnd = xorshift(11);
   for (let i = 0; i < 20000; i++) {
     // Runs of nearby times (cache hits), jumps anywhere in 1970–2106 and before 1970.
     const sec = i % 7 === 0 ? rnd(2 ** 32) - (i % 3 === 0 ? 2 ** 31 : 0) : 1603296000 + rnd(7200);
