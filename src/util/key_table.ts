@@ -154,41 +154,38 @@ export class KeyTable {
   add2(a: number, b: number): number {
     a >>>= 0;
     b >>>= 0;
-    const tab = this.#tab;
-    const mask = this.#mask;
-    let s = hash2(a, b) & mask;
-    for (;;) {
-      const p = s * 3;
-      const e = tab[p];
-      if (e === 0) break;
-      if (tab[p + 1] === a && tab[p + 2] === b) {
-        this.added = false;
-        return e - 1;
-      }
-      s = (s + 1) & mask;
+    const s = this.#slot2(a, b);
+    if (s >= 0) {
+      this.added = false;
+      return this.#tab[s * 3] - 1;
     }
     this.added = true;
-    if ((this.size + 1) * 2 > mask + 1) {
+    if ((this.size + 1) * 2 > this.#mask + 1) {
       this.#grow();
       return this.add2(a, b);
     }
-    tab[s * 3 + 1] = a;
-    tab[s * 3 + 2] = b;
-    return this.#insert(s);
+    const slot = -s - 1;
+    this.#tab[slot * 3 + 1] = a;
+    this.#tab[slot * 3 + 2] = b;
+    return this.#insert(slot);
   }
 
   /** Entry of the two-word key (a, b), or -1. */
   find2(a: number, b: number): number {
-    a >>>= 0;
-    b >>>= 0;
+    const s = this.#slot2(a >>> 0, b >>> 0);
+    return s >= 0 ? this.#tab[s * 3] - 1 : -1;
+  }
+
+  // Slot holding the two-word key (a, b), or the empty slot where it would go: -(slot + 1).
+  #slot2(a: number, b: number): number {
     const tab = this.#tab;
     const mask = this.#mask;
     let s = hash2(a, b) & mask;
     for (;;) {
       const p = s * 3;
       const e = tab[p];
-      if (e === 0) return -1;
-      if (tab[p + 1] === a && tab[p + 2] === b) return e - 1;
+      if (e === 0) return -(s + 1);
+      if (tab[p + 1] === a && tab[p + 2] === b) return s;
       s = (s + 1) & mask;
     }
   }
