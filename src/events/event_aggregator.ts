@@ -118,6 +118,19 @@ export const DEFAULT_TELESCOPE_SIZE = 475136;
 
 const EMPTY_BATCH = new PacketBatch(0);
 
+// The fingerprint bits a TCP SYN matches: ZMap (IP ID 54321), Masscan (IP ID = (dst ^ dport ^
+// seq) & 0xffff), Mirai (seq = dst). Without branches: which scanner a packet comes from is
+// unpredictable, and mispredicted tests cost ~13 ns a packet. A non-zero x of at most 31 bits
+// gives a mask of ones as -x >> 31 (no int32 overflow).
+function fingerprints(id: number, seq: number, dst: number, dport: number): number {
+  const zx = id ^ 54321;
+  const mx = id ^ ((dst ^ dport ^ seq) & 0xffff);
+  const rx = seq ^ dst;
+  const r31 = (rx >>> 1) | (rx & 1);
+  return ~(((-zx >> 31) & FP_ZMAP) | ((-mx >> 31) & FP_MASSCAN) | ((-r31 >> 31) & FP_MIRAI)) &
+    (FP_ZMAP | FP_MASSCAN | FP_MIRAI);
+}
+
 /**
  * The event aggregator.
  *
@@ -267,22 +280,8 @@ export class EventAggregator {
       rowF[f + BYTES] += capLen[i];
       const dst = dstA[i];
       dests.add(e, dst);
-      {
-        // Fingerprints without branches (which scanner a packet comes from is unpredictable, and
-        // mispredicted branches here cost ~13 ns a packet): a non-zero x of at most 31 bits gives
-        // a mask of ones as -x >> 31 (no int32 overflow). Events of other traffic have no
-        // fingerprint bits left to clear.
-        const u = e * ROW_U32 + FP;
-        const rowU = t4.rowU;
-        const id = ipId[i];
-        const seq = tcpSeq[i];
-        const zx = id ^ 54321;
-        const mx = id ^ ((dst ^ dstPort[i] ^ seq) & 0xffff);
-        const rx = seq ^ dst;
-        const r31 = (rx >>> 1) | (rx & 1);
-        rowU[u] &= ~(((-zx >> 31) & FP_ZMAP) | ((-mx >> 31) & FP_MASSCAN) |
-          ((-r31 >> 31) & FP_MIRAI));
-      }
+      // Events of other traffic than TCPSYN have no fingerprint bits left to clear.
+      t4.rowU[e * ROW_U32 + FP] &= fingerprints(ipId[i], tcpSeq[i], dst, dstPort[i]);
       if (k === rowF[f + NEXT]) this.#sample(t4, e, k, b, i);
     }
     this.#latestSec = latestSec;
@@ -320,15 +319,9 @@ export class EventAggregator {
     const u = s * SINGLE_U32;
     const dst = b.dst[i];
     const len = b.capLen[i];
-    let fp = 0;
-    if (b.traffic[i] === Traffic.TCPSYN) {
-      const id = b.ipId[i];
-      const seq = b.tcpSeq[i];
-      fp = FP_ZMAP | FP_MASSCAN | FP_MIRAI;
-      if (id !== 54321) fp &= ~FP_ZMAP;
-      if (id !== ((dst ^ b.dstPort[i] ^ seq) & 0xffff)) fp &= ~FP_MASSCAN;
-      if (seq !== dst) fp &= ~FP_MIRAI;
-    }
+    const fp = b.traffic[i] === Traffic.TCPSYN
+      ? fingerprints(b.ipId[i], b.tcpSeq[i], dst, b.dstPort[i])
+      : 0;
     st.rowF[s * SINGLE_F64] = b.tsSec[i];
     st.rowU[u + S_NSEC] = b.tsNsec[i];
     st.rowU[u + S_DST] = dst;
