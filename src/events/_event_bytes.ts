@@ -104,8 +104,23 @@ export class EventBytes {
 
   /** Appends a JSON string value. */
   str(s: string): void {
-    if (s === "") this.ascii('""');
-    else this.text(JSON.stringify(s));
+    const n = s.length;
+    this.reserve(n + 2);
+    const buf = this.buf;
+    let o = this.len;
+    buf[o++] = 34;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      // Printable ASCII but for '"' and '\\' stands as it is; anything else goes through
+      // JSON.stringify (escapes, non-ASCII).
+      if (c < 32 || c > 126 || c === 34 || c === 92) {
+        this.text(JSON.stringify(s));
+        return;
+      }
+      buf[o++] = c;
+    }
+    buf[o++] = 34;
+    this.len = o;
   }
 
   /** Appends `b` in base64 (with padding). */

@@ -7,6 +7,8 @@ Deno.test("EventWriter writes exactly JSON.stringify of each event (array and ND
   const events: DarknetEvent[] = [];
   const strings = [
     "",
+    "GOOGLE - Google LLC",
+    "del\u007f",
     "Zürich",
     'a "quoted" \\ back\\slash',
     "line\nbreak\ttab\u0001",
