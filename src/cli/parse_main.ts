@@ -219,12 +219,12 @@ export function commonConfig(
 /** Opens every enrichment source named in `cfg` (before any packet is read). */
 export async function openEnrichers(cfg: ParseConfig): Promise<Enrichers | undefined> {
   const x: Enrichers = {};
-  // Loaded only when asked for: the MaxMind reader (an npm package) costs ~13 MB of memory.
-  const { MaxMindDb } = cfg.asnin || cfg.geoin ? await import("../enrich/maxmind_db.ts") : {
-    MaxMindDb: undefined,
-  };
-  if (cfg.asnin) x.asn = await MaxMindDb!.open(cfg.asnin, "asn");
-  if (cfg.geoin) x.geo = await MaxMindDb!.open(cfg.geoin, "city");
+  if (cfg.asnin || cfg.geoin) {
+    // Loaded only when asked for: the MaxMind reader (an npm package) costs ~13 MB of memory.
+    const { MaxMindDb } = await import("../enrich/maxmind_db.ts");
+    if (cfg.asnin) x.asn = await MaxMindDb.open(cfg.asnin, "asn");
+    if (cfg.geoin) x.geo = await MaxMindDb.open(cfg.geoin, "city");
+  }
   if (cfg.pfx2asin?.length) x.prefixes = await PrefixTable.load(cfg.pfx2asin);
   if (cfg.dns?.length) {
     x.dns = new ReverseDns({

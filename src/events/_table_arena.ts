@@ -46,12 +46,12 @@ export class TableArena {
   }
 
   /** The page holding block `h`. */
-  page(_bits: number, h: number): Uint32Array {
+  page(h: number): Uint32Array {
     return this.#pages[h >>> (PAGE_BITS - MIN_BITS)]!;
   }
 
   /** Where block `h` starts in its page. */
-  base(_bits: number, h: number): number {
+  base(h: number): number {
     return (h & (UNITS - 1)) << MIN_BITS;
   }
 
@@ -67,8 +67,8 @@ export class TableArena {
 
   /** Zeroes block `h` of 2^bits words and gives it back (merging it with free buddies). */
   give(bits: number, h: number): void {
-    const base = this.base(bits, h);
-    this.page(bits, h).fill(0, base, base + (1 << bits));
+    const base = this.base(h);
+    this.page(h).fill(0, base, base + (1 << bits));
     this.#inUse--;
     let o = bits - MIN_BITS;
     while (o < ORDERS - 1) {
@@ -102,24 +102,24 @@ export class TableArena {
   }
 
   #push(h: number, o: number): void {
-    const page = this.page(0, h);
-    const b = this.base(0, h);
+    const page = this.page(h);
+    const b = this.base(h);
     const next = this.#head[o];
     page[b] = next + 1;
     page[b + 1] = 0;
-    if (next >= 0) this.page(0, next)[this.base(0, next) + 1] = h + 1;
+    if (next >= 0) this.page(next)[this.base(next) + 1] = h + 1;
     this.#head[o] = h;
     this.#freeOrder[h] = o + 1;
   }
 
   #unlink(h: number, o: number): void {
-    const page = this.page(0, h);
-    const b = this.base(0, h);
+    const page = this.page(h);
+    const b = this.base(h);
     const next = page[b] - 1;
     const prev = page[b + 1] - 1;
-    if (prev >= 0) this.page(0, prev)[this.base(0, prev)] = next + 1;
+    if (prev >= 0) this.page(prev)[this.base(prev)] = next + 1;
     else this.#head[o] = next;
-    if (next >= 0) this.page(0, next)[this.base(0, next) + 1] = prev + 1;
+    if (next >= 0) this.page(next)[this.base(next) + 1] = prev + 1;
     page[b] = 0;
     page[b + 1] = 0;
     this.#freeOrder[h] = 0;

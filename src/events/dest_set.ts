@@ -112,8 +112,8 @@ function mediumAdd(arena: TableArena, rows: Uint32Array, base: number, d: number
   const bw = rows[base + M_BITS];
   const bits = bw & 0xff;
   const block = rows[base + M_BLOCK];
-  const h = arena.page(bits, block);
-  const hb = arena.base(bits, block);
+  const h = arena.page(block);
+  const hb = arena.base(block);
   const d24 = d >>> 8;
   let seen24 = d24 === 0 && (bw & 0x100) !== 0;
   const mask = (1 << bits) - 1;
@@ -150,12 +150,12 @@ function mediumGrow(arena: TableArena, rows: Uint32Array, base: number): void {
   const bw = rows[base + M_BITS];
   const oldBits = bw & 0xff;
   const oldBlock = rows[base + M_BLOCK];
-  const old = arena.page(oldBits, oldBlock);
-  const oldBase = arena.base(oldBits, oldBlock);
+  const old = arena.page(oldBlock);
+  const oldBase = arena.base(oldBlock);
   const bits = oldBits + 1;
   const block = arena.take(bits);
-  const h = arena.page(bits, block);
-  const hb = arena.base(bits, block);
+  const h = arena.page(block);
+  const hb = arena.base(block);
   const mask = (1 << bits) - 1;
   for (let i = oldBase, end = oldBase + (1 << oldBits); i < end; i++) {
     const v = old[i];
@@ -174,8 +174,8 @@ function mediumSorted(arena: TableArena, rows: Uint32Array, base: number): Uint3
   const bw = rows[base + M_BITS];
   const bits = bw & 0xff;
   const block = rows[base + M_BLOCK];
-  const h = arena.page(bits, block);
-  const hb = arena.base(bits, block);
+  const h = arena.page(block);
+  const hb = arena.base(block);
   const out = new Uint32Array(rows[base + M_N]);
   let i = 0;
   if ((bw & 0x100) !== 0) out[i++] = 0;

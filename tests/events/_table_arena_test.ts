@@ -10,8 +10,8 @@ Deno.test("table arena: blocks never overlap, come back zeroed, merge with their
   for (let step = 0; step < 20000; step++) {
     if (held.length > 0 && (rnd(2) === 0 || held.length > 300)) {
       const { h, bits, tag } = held.splice(rnd(held.length), 1)[0];
-      const page = a.page(bits, h);
-      const base = a.base(bits, h);
+      const page = a.page(h);
+      const base = a.base(h);
       for (let i = 0; i < 1 << bits; i++) {
         if (page[base + i] !== tag) throw new Error(`block ${h} overwritten at word ${i}`);
       }
@@ -19,8 +19,8 @@ Deno.test("table arena: blocks never overlap, come back zeroed, merge with their
     } else {
       const bits = 5 + rnd(10);
       const h = a.take(bits);
-      const page = a.page(bits, h);
-      const base = a.base(bits, h);
+      const page = a.page(h);
+      const base = a.base(h);
       ok(base % (1 << bits) === 0 && base + (1 << bits) <= page.length);
       for (let i = 0; i < 1 << bits; i++) {
         if (page[base + i] !== 0) throw new Error(`block ${h} handed out dirty`);
