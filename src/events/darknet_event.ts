@@ -61,6 +61,28 @@ export interface EventJson {
   ICMP: string;
 }
 
+/**
+ * The estimated Internet-wide scan rate of {@link DarknetEvent.rate}, from its parts: `packets` ×
+ * (2^32 / `telescopeSize`) / `duration` seconds for IPv4, packets / duration for IPv6, infinite
+ * for a zero duration.
+ *
+ * @example
+ * ```ts
+ * import { scanRate } from "./darknet_event.ts";
+ * console.assert(scanRate(10, 2, 4, 2 ** 31) === 10);
+ * console.assert(scanRate(1, 0, 4, 475136) === Infinity);
+ * ```
+ */
+export function scanRate(
+  packets: number,
+  duration: number,
+  version: number,
+  telescopeSize: number,
+): number {
+  const scale = version === 6 ? 1 : 4294967296 / telescopeSize;
+  return duration > 0 ? (packets * scale) / duration : Infinity;
+}
+
 const NO_ADDRESS = new Uint8Array(0); // shared: an empty array cannot be changed
 
 /**
@@ -146,9 +168,7 @@ export class DarknetEvent {
    * meaningful to extrapolate from). Infinite for a zero duration.
    */
   rate(telescopeSize: number): number {
-    const d = this.duration;
-    const scale = this.version === 6 ? 1 : 4294967296 / telescopeSize;
-    return d > 0 ? (this.packets * scale) / d : Infinity;
+    return scanRate(this.packets, this.duration, this.version, telescopeSize);
   }
 
   /** The output object, keys in Merit's order. */

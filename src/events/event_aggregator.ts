@@ -21,7 +21,7 @@
 import { PacketBatch } from "../capture/packet_batch.ts";
 import { Traffic } from "../decode/traffic.ts";
 import { KeyTable, mix } from "../util/key_table.ts";
-import { compareEventKeys, DarknetEvent } from "./darknet_event.ts";
+import { compareEventKeys, DarknetEvent, scanRate } from "./darknet_event.ts";
 import {
   BYTES,
   EventTable,
@@ -362,32 +362,39 @@ export class EventAggregator {
   // Ends single-packet event s (counted, returned in `out` if it passes) and frees its sample.
   #endSingle(s: number, out: DarknetEvent[]): void {
     this.stats.eventsEnded++;
+    if (this.#singlesPass()) out.push(this.#singleEvent(s));
+    else this.stats.eventsFiltered++;
+    const ref = s * SINGLE_U32 + S_REF;
+    this.#v4.store.free(this.#singles.rowI[ref]);
+    this.#singles.rowI[ref] = 0;
+  }
+
+  // Whether single-packet events pass the filters (a zero duration makes the rate infinite).
+  #singlesPass(): boolean {
+    return this.threshold <= 1 && this.uniques <= 1;
+  }
+
+  // Single-packet event s as a DarknetEvent.
+  #singleEvent(s: number): DarknetEvent {
     const st = this.#singles;
     const u = s * SINGLE_U32;
-    let ev: DarknetEvent | null = null;
-    if (this.threshold <= 1 && this.uniques <= 1) {
-      ev = new DarknetEvent();
-      const kw = st.keys.keys;
-      ev.src = kw[s * 2];
-      ev.traffic = kw[s * 2 + 1] >>> 16;
-      ev.port = kw[s * 2 + 1] & 0xffff;
-      ev.firstSec = ev.lastSec = st.rowF[s * SINGLE_F64];
-      ev.firstNsec = ev.lastNsec = st.rowU[u + S_NSEC];
-      ev.packets = 1;
-      ev.bytes = st.rowU[u + S_LEN];
-      ev.uniqueDests = ev.uniqueDest24s = 1;
-      const fp = st.rowU[u + S_FP];
-      ev.zmap = (fp & FP_ZMAP) !== 0;
-      ev.masscan = (fp & FP_MASSCAN) !== 0;
-      ev.mirai = (fp & FP_MIRAI) !== 0;
-      const ref = st.rowI[u + S_REF];
-      if (ref !== 0) ev.samples = [this.#v4.sampleCopy(ref, st.rowU[u + S_LEN])];
-      if (this.minRate > 0 && ev.rate(this.telescopeSize) < this.minRate) ev = null;
-    }
-    if (ev) out.push(ev);
-    else this.stats.eventsFiltered++;
-    this.#v4.store.free(st.rowI[u + S_REF]);
-    st.rowI[u + S_REF] = 0;
+    const ev = new DarknetEvent();
+    const kw = st.keys.keys;
+    ev.src = kw[s * 2];
+    ev.traffic = kw[s * 2 + 1] >>> 16;
+    ev.port = kw[s * 2 + 1] & 0xffff;
+    ev.firstSec = ev.lastSec = st.rowF[s * SINGLE_F64];
+    ev.firstNsec = ev.lastNsec = st.rowU[u + S_NSEC];
+    ev.packets = 1;
+    ev.bytes = st.rowU[u + S_LEN];
+    ev.uniqueDests = ev.uniqueDest24s = 1;
+    const fp = st.rowU[u + S_FP];
+    ev.zmap = (fp & FP_ZMAP) !== 0;
+    ev.masscan = (fp & FP_MASSCAN) !== 0;
+    ev.mirai = (fp & FP_MIRAI) !== 0;
+    const ref = st.rowI[u + S_REF];
+    if (ref !== 0) ev.samples = [this.#v4.sampleCopy(ref, st.rowU[u + S_LEN])];
+    return ev;
   }
 
   // A new entry `e`: an event that starts at (sec, nsec).
@@ -504,13 +511,19 @@ export class EventAggregator {
   }
 
   #passing(t: EventTable, e: number): DarknetEvent | null {
-    const packets = t.rowF[e * ROW_F64 + PACKETS];
-    if (packets < this.threshold) return null;
-    const uniques = t.uniqueDests(e);
-    if (uniques < this.uniques) return null;
-    const ev = this.#materialize(t, e);
-    if (this.minRate > 0 && ev.rate(this.telescopeSize) < this.minRate) return null;
-    return ev;
+    return this.#passes(t, e) ? this.#materialize(t, e) : null;
+  }
+
+  // Whether entry e of table t passes the filters (decided from its row, before any object).
+  #passes(t: EventTable, e: number): boolean {
+    const f = e * ROW_F64;
+    const packets = t.rowF[f + PACKETS];
+    if (packets < this.threshold || t.uniqueDests(e) < this.uniques) return false;
+    if (this.minRate <= 0) return true;
+    const u = e * ROW_U32;
+    const duration = (t.rowF[f + LAST_SEC] - t.rowF[f + FIRST_SEC]) +
+      (t.rowU[u + LAST_NSEC] - t.rowU[u + FIRST_NSEC]) / 1e9;
+    return scanRate(packets, duration, t.v6 ? 6 : 4, this.telescopeSize) >= this.minRate;
   }
 
   #materialize(t: EventTable, e: number): DarknetEvent {
@@ -580,27 +593,49 @@ export class EventAggregator {
    */
   openEvents(keep = false): DarknetEvent[] {
     const out: DarknetEvent[] = [];
+    for (const chunk of this.openEventChunks(keep)) for (const e of chunk) out.push(e);
+    return out;
+  }
+
+  /**
+   * {@link EventAggregator.openEvents} a chunk at a time: the passing events are ordered by key
+   * from the tables, then made into objects `size` at a time as the caller asks for them, so
+   * the end of a run holds one chunk of event objects (and their sample copies), not all of
+   * them. Yields at least one chunk (maybe empty). Add no packets until it is done; the tables
+   * are emptied (unless `keep`) when the last chunk has been taken.
+   */
+  *openEventChunks(keep = false, size = 1024): Generator<DarknetEvent[]> {
     if (keep) this.#promoteAll();
-    else {
-      const st = this.#singles;
-      for (let s = 0; s < st.size; s++) this.#endSingle(s, out);
-    }
-    for (const t of [this.#v4, this.#v6]) {
+    // Entries passing the filters as numbers: table (0 singles, 1 #v4, 2 #v6) × 2^30 + entry.
+    const refs: number[] = [];
+    const st = this.#singles;
+    const counted = !keep;
+    if (counted) this.stats.eventsEnded += this.openCount;
+    if (this.#singlesPass()) { for (let s = 0; s < st.size; s++) refs.push(s); }
+    else if (counted) this.stats.eventsFiltered += st.size;
+    const tables = [st, this.#v4, this.#v6] as const;
+    for (let x = 1; x <= 2; x++) {
+      const t = tables[x] as EventTable;
       for (let e = 0; e < t.size; e++) {
-        const ev = this.#passing(t, e);
-        if (ev) out.push(ev);
-        if (!keep) {
-          this.stats.eventsEnded++;
-          if (!ev) this.stats.eventsFiltered++;
-        }
+        if (this.#passes(t, e)) refs.push(x * 2 ** 30 + e);
+        else if (counted) this.stats.eventsFiltered++;
       }
+    }
+    refs.sort((a, b) => compareEntryKeys(tables, a, b));
+    for (let i = 0; i === 0 || i < refs.length; i += size) {
+      const chunk: DarknetEvent[] = [];
+      for (let j = i; j < Math.min(i + size, refs.length); j++) {
+        const x = Math.floor(refs[j] / 2 ** 30);
+        const e = refs[j] % 2 ** 30;
+        chunk.push(x === 0 ? this.#singleEvent(e) : this.#materialize(tables[x] as EventTable, e));
+      }
+      yield chunk;
     }
     if (!keep) { // all ended: start from empty tables rather than removing entries one by one
       this.#singles = new SingleTable();
       this.#v4 = new EventTable(false, this.samples);
       this.#v6 = new EventTable(true, this.samples);
     }
-    return out.sort(compareEventKeys);
   }
 
   /**
@@ -629,4 +664,26 @@ export class EventAggregator {
     this.#sweepSec = c.sweepSec;
     this.#sweepNsec = c.sweepNsec;
   }
+}
+
+// compareEventKeys on table entries (see openEventChunks): IPv4 before IPv6, then source
+// address, traffic and port — the key words in order, as unsigned numbers.
+function compareEntryKeys(
+  tables: readonly [SingleTable, EventTable, EventTable],
+  a: number,
+  b: number,
+): number {
+  const xa = Math.floor(a / 2 ** 30);
+  const xb = Math.floor(b / 2 ** 30);
+  const v6a = xa === 2;
+  if (v6a !== (xb === 2)) return v6a ? 1 : -1;
+  const w = v6a ? 5 : 2;
+  const ka = tables[xa].keys.keys;
+  const kb = tables[xb].keys.keys;
+  const ea = (a % 2 ** 30) * w;
+  const eb = (b % 2 ** 30) * w;
+  for (let i = 0; i < w; i++) {
+    if (ka[ea + i] !== kb[eb + i]) return ka[ea + i] < kb[eb + i] ? -1 : 1;
+  }
+  return 0;
 }

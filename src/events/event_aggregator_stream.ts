@@ -1,7 +1,8 @@
 /**
  * The aggregating stage of the chain: packet batches in, {@link EventChunk}s out — the events
- * each batch ended (omitted when none), then, at the end of input, one chunk with `open: true`
- * holding the still-open events that pass the filters, ordered by key. Those are ended too,
+ * each batch ended (omitted when none), then, at the end of input, chunks with `open: true`
+ * holding the still-open events that pass the filters, ordered by key (one chunk per rotation
+ * window; without rotation, 1,024 events per chunk). Those are ended too,
  * unless `keepOpen` is set: then they stay in the aggregator (e.g. to be saved to a state
  * file) and the chunk is a snapshot.
  *
@@ -94,12 +95,17 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
           }
           batch.release?.();
         },
-        flush(controller) {
+        async flush(controller) {
           if (R > 0) {
             if (!Number.isNaN(start)) close(controller, true);
             return;
           }
-          controller.enqueue({ events: aggregator.openEvents(options.keepOpen), open: true });
+          // A chunk at a time, each made once the one before was taken: the end of a run holds
+          // one chunk of event objects, not all of them.
+          for (const events of aggregator.openEventChunks(options.keepOpen)) {
+            controller.enqueue({ events, open: true });
+            while ((controller.desiredSize ?? 0) < 0) await new Promise((r) => setTimeout(r, 0));
+          }
         },
       },
       { highWaterMark: 1 },

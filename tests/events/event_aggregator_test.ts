@@ -1,6 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { Traffic } from "../../src/decode/traffic.ts";
 import { EventAggregator } from "../../src/events/event_aggregator.ts";
+import { compareEventKeys } from "../../src/events/darknet_event.ts";
 import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
 import { capture, events, pkt } from "./_events_helpers.ts";
 import { xorshift } from "../_helpers.ts";
@@ -311,4 +312,45 @@ Deno.test("single-packet events and their promotion agree with a plain model, wi
   equal(second.openCount, open1);
   out.push(...await events(capture(pk.slice(2000)), {}, second));
   deepEqual(out.map(show).sort(), fromModel);
+});
+
+Deno.test("open events come in chunks of the asked size, in key order, IPv4 before IPv6, counted once", async () => {
+  const { ethernet, ipv6Packet } = await import("../../src/synth/frames.ts");
+  // 2,520 one-packet sources, 280 two-packet ones (full rows) and an IPv6 one, in shuffled order.
+  const pk = [];
+  for (let i = 0; i < 2800; i++) {
+    const src = (S + ((i * 40503) & 0xfffff)) >>> 0; // distinct, not in key order
+    pk.push(pkt(i * 0.01, { src, dst: D + 1 }));
+    if (i % 10 === 0) pk.push(pkt(i * 0.01 + 0.001, { src, dst: D + 2 }));
+  }
+  const v6 = {
+    sec: pk[0].sec,
+    nsec: 0,
+    data: ethernet(
+      ipv6Packet({ src: new Uint8Array(16).fill(1), dst: new Uint8Array(16), proto: 17 }),
+    ),
+  };
+  const bytes = capture([v6, ...pk]);
+  const agg = new EventAggregator({ timeout: 600 });
+  for await (const b of ReadableStream.from([bytes]).pipeThrough(new PcapDecoderStream())) {
+    equal(agg.add(b).length, 0);
+  }
+  const opened = agg.openCount;
+  const chunks = [...agg.openEventChunks(false, 700)];
+  deepEqual(chunks.map((c) => c.length), [700, 700, 700, 700, 1]);
+  const flat = chunks.flat();
+  equal(flat.length, 2801);
+  deepEqual(flat, [...flat].sort(compareEventKeys));
+  equal(flat.at(-1)!.version, 6);
+  equal(flat.filter((e) => e.packets === 2).length, 280);
+  equal(agg.stats.eventsEnded, opened);
+  equal(agg.openCount, 0);
+  // Filtered at the end: only the two-packet events pass `threshold: 2`, none of the rest.
+  const f = new EventAggregator({ timeout: 600, threshold: 2 });
+  for await (const b of ReadableStream.from([bytes]).pipeThrough(new PcapDecoderStream())) f.add(b);
+  const kept = [...f.openEventChunks()].flat();
+  equal(kept.length, 280);
+  ok(kept.every((e) => e.packets === 2));
+  equal(f.stats.eventsFiltered, opened - 280);
+  deepEqual([...new EventAggregator().openEventChunks()], [[]]);
 });
