@@ -13,7 +13,6 @@
  */
 
 import { DataError, ioError } from "../errors.ts";
-import { inflateAll } from "../io/_inflate.ts";
 import { formatIpv4, formatIpv6Words, parseIpv4, parseIpv6 } from "../util/ip.ts";
 
 /** A match: the routed prefix and its first origin AS. */
@@ -171,6 +170,7 @@ export class PrefixTable {
         throw ioError(e, path);
       }
       if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+        const { inflateAll } = await import("../io/_inflate.ts"); // node:zlib only when needed
         try {
           bytes = inflateAll(bytes);
         } catch (e) {
