@@ -84,10 +84,11 @@ export class EnrichStream extends TransformStream<EventChunk, EventChunk> {
   /** Creates the stage with the given annotation sources. */
   constructor(x: Enrichers) {
     let tail: Promise<void> = Promise.resolve();
+    const cache = new SourceCache();
     super(
       {
         transform(chunk, controller) {
-          for (const e of chunk.events) annotate(e, x);
+          for (const e of chunk.events) cache.annotate(e, x);
           const dns = x.dns;
           if (!dns) {
             controller.enqueue(chunk);
@@ -105,5 +106,50 @@ export class EnrichStream extends TransformStream<EventChunk, EventChunk> {
       { highWaterMark: 1 },
       { highWaterMark: 0 },
     );
+  }
+}
+
+// The annotations of recently seen IPv4 sources: a source usually has several events (ports,
+// traffic types, hours), and the lookups cost ~1 µs an event against ~0.1 µs for the copy.
+// Bounded: emptied when it holds CACHE_SOURCES sources.
+const CACHE_SOURCES = 16384;
+
+interface Annotation {
+  lat: number;
+  long: number;
+  country: string;
+  city: string;
+  asn: number;
+  org: string;
+  prefix: string;
+}
+
+class SourceCache {
+  readonly #map = new Map<number, Annotation>();
+
+  annotate(e: DarknetEvent, x: Enrichers): void {
+    if (e.version !== 4) return annotate(e, x);
+    const a = this.#map.get(e.src);
+    if (a === undefined) {
+      annotate(e, x);
+      if (this.#map.size >= CACHE_SOURCES) this.#map.clear();
+      this.#map.set(e.src, {
+        lat: e.lat,
+        long: e.long,
+        country: e.country,
+        city: e.city,
+        asn: e.asn,
+        org: e.org,
+        prefix: e.prefix,
+      });
+      return;
+    }
+    e.lat = a.lat;
+    e.long = a.long;
+    e.country = a.country;
+    e.city = a.city;
+    e.asn = a.asn;
+    e.org = a.org;
+    e.prefix = a.prefix;
   }
 }

@@ -1,8 +1,9 @@
 /**
  * CAIDA RouteViews prefix-to-AS (`pfx2as`) files, IPv4 (`rv2`) and IPv6 (`rv6`), plain or gzip,
- * as a longest-prefix-match table. All prefixes are flattened into sorted, non-overlapping
- * address ranges, each owned by the most specific prefix covering it, so a lookup is one
- * binary search over typed arrays (no trie of objects).
+ * as a longest-prefix-match table over typed arrays (no trie of objects). IPv4 prefixes stay
+ * sorted, each with a link to the innermost prefix containing it: a lookup is one binary search
+ * and a step or two up those links. IPv6 prefixes are flattened into sorted, non-overlapping
+ * ranges, each owned by the most specific prefix covering it.
  *
  * Line format: `prefix<TAB>length<TAB>origin` (also `prefix/length<TAB>origin`); the origin is
  * an AS number, a MOAS list `a_b_c` (first = most seen) or an AS set `a,b` (or both), with
@@ -80,7 +81,6 @@ class Pending6 {
   }
 }
 
-const MAX32 = 4294967296;
 /** Addresses in an IPv4 prefix of each length 0–32 (`2 ** (32 - len)` is a slow call per use). */
 const SIZE4 = Float64Array.from({ length: 33 }, (_, len) => 2 ** (32 - len));
 
@@ -98,9 +98,9 @@ const SIZE4 = Float64Array.from({ length: 33 }, (_, len) => 2 ** (32 - len));
 export class PrefixTable {
   /** Prefixes loaded (IPv4 + IPv6). */
   readonly size: number;
-  // IPv4: range starts (ascending) and the owning prefix (index into net4/len4/asn4, or -1).
-  readonly #start4: Float64Array;
-  readonly #owner4: Int32Array;
+  // IPv4: prefixes sorted by (address, length) and, for each, the innermost earlier prefix that
+  // contains it (-1 for none).
+  readonly #parent4: Int32Array;
   readonly #net4: Uint32Array;
   readonly #len4: Uint8Array;
   readonly #asn4: Float64Array;
@@ -137,7 +137,7 @@ export class PrefixTable {
         this.#asn4[i] = v4.asn[k];
       }
     }
-    [this.#start4, this.#owner4] = flatten4(this.#net4, this.#len4);
+    this.#parent4 = parents4(this.#net4, this.#len4);
     const n6 = v6.length;
     let order6: number[] | null = null;
     for (let i = 1; i < n6; i++) {
@@ -195,18 +195,23 @@ export class PrefixTable {
 
   /** Longest-prefix match of an IPv4 address (uint32), or null. */
   lookup4(addr: number): PrefixMatch | null {
-    const s = this.#start4;
+    const net = this.#net4;
+    const len = this.#len4;
     let lo = 0;
-    let hi = s.length - 1;
-    if (hi < 0) return null;
-    while (lo < hi) { // largest i with s[i] <= addr
+    let hi = net.length - 1;
+    if (hi < 0 || net[0] > addr) return null;
+    while (lo < hi) { // the last prefix starting at or before addr (the longest at that start)
       const mid = (lo + hi + 1) >>> 1;
-      if (s[mid] <= addr) lo = mid;
+      if (net[mid] <= addr) lo = mid;
       else hi = mid - 1;
     }
-    const o = this.#owner4[lo];
-    if (o < 0) return null;
-    return { prefix: `${formatIpv4(this.#net4[o])}/${this.#len4[o]}`, asn: this.#asn4[o] };
+    // The innermost prefix holding addr is that one or one of those containing it.
+    for (let o = lo; o >= 0; o = this.#parent4[o]) {
+      if (addr < net[o] + SIZE4[len[o]]) {
+        return { prefix: `${formatIpv4(net[o])}/${len[o]}`, asn: this.#asn4[o] };
+      }
+    }
+    return null;
   }
 
   /** Longest-prefix match of an IPv6 address (16 bytes), or null. */
@@ -231,59 +236,31 @@ export class PrefixTable {
   }
 }
 
-// Flattens IPv4 prefixes (sorted by start, outer before inner; CIDR ranges nest or are disjoint)
-// into contiguous ranges, each owned by the innermost prefix covering it (-1 for none), with its
-// state in locals (closures over it cost ~20 % more).
-function flatten4(net: Uint32Array, len: Uint8Array): [Float64Array, Int32Array] {
+// For IPv4 prefixes sorted by (address, length), where CIDR ranges are nested or disjoint: the
+// innermost earlier prefix containing each one, or -1. One pass with the chain of open prefixes
+// on a stack; a lookup walks this chain upwards (at most 33 steps, usually one or two). A
+// prefix listed twice (two files) takes its earlier copy's place: the later one wins, and the
+// chain keeps strictly growing lengths.
+function parents4(net: Uint32Array, len: Uint8Array): Int32Array {
   const n = net.length;
-  const starts = new Float64Array(n * 2 + 2);
-  const owners = new Int32Array(n * 2 + 2);
-  const stack = new Int32Array(34);
+  const parent = new Int32Array(n);
+  const stack = new Int32Array(33);
   let sp = 0;
-  let m = emitRange(starts, owners, 0, 0, -1);
   for (let i = 0; i < n; i++) {
     const s = net[i];
-    while (sp > 0) { // close the enclosing prefixes that end before this one starts
-      const t = stack[sp - 1];
-      const e = net[t] + SIZE4[len[t]] - 1;
-      if (e >= s) break;
-      sp--;
-      if (e < MAX32 - 1) m = emitRange(starts, owners, m, e + 1, sp > 0 ? stack[sp - 1] : -1);
-    }
-    m = emitRange(starts, owners, m, s, i);
-    if (sp === stack.length) throw new Error("prefix nesting deeper than 33"); // impossible for CIDR
+    while (sp > 0 && net[stack[sp - 1]] + SIZE4[len[stack[sp - 1]]] <= s) sp--; // ended before s
+    if (sp > 0 && net[stack[sp - 1]] === s && len[stack[sp - 1]] === len[i]) {
+      parent[i] = parent[stack[--sp]];
+    } else parent[i] = sp > 0 ? stack[sp - 1] : -1;
     stack[sp++] = i;
   }
-  while (sp > 0) {
-    const t = stack[--sp];
-    const e = net[t] + SIZE4[len[t]] - 1;
-    if (e < MAX32 - 1) m = emitRange(starts, owners, m, e + 1, sp > 0 ? stack[sp - 1] : -1);
-  }
-  return [starts.slice(0, m), owners.slice(0, m)];
+  return parent;
 }
 
-// Appends range (pos, owner) to the first m ranges, merging as flatten's emit does; returns m.
-function emitRange(
-  starts: Float64Array,
-  owners: Int32Array,
-  m: number,
-  pos: number,
-  owner: number,
-): number {
-  if (m > 0 && starts[m - 1] === pos) {
-    owners[m - 1] = owner;
-    if (m > 1 && owners[m - 2] === owner) m--;
-  } else if (m === 0 || owners[m - 1] !== owner) {
-    starts[m] = pos;
-    owners[m] = owner;
-    m++;
-  }
-  return m;
-}
-
-// IPv6 prefixes flattened like flatten4's, with 128-bit addresses as four big-endian words: the
-// ranges' starts (four words each) and their innermost covering prefix (-1 for none). Prefixes
-// are sorted by start, outer before inner; CIDR ranges are either nested or disjoint.
+// IPv6 prefixes flattened into sorted, non-overlapping ranges, with 128-bit addresses as four
+// big-endian words: the ranges' starts (four words each) and their innermost covering prefix
+// (-1 for none). Prefixes are sorted by start, outer before inner; CIDR ranges are either nested
+// or disjoint.
 function flatten6(net: Uint32Array, len: Uint8Array): [Uint32Array, Int32Array] {
   const n = len.length;
   const starts = new Uint32Array(4 * (2 * n + 2));
@@ -315,8 +292,9 @@ function flatten6(net: Uint32Array, len: Uint8Array): [Uint32Array, Int32Array] 
   return [starts.slice(0, 4 * m), owners.slice(0, m)];
 }
 
-// Appends range (the address at w[off ..], owner) to the first m ranges, merging as emitRange
-// does; returns the new m.
+// Appends range (the address at w[off ..], owner) to the first m ranges (a range starting where
+// the last one starts replaces its owner; one with the same owner as the last merges into it);
+// returns the new m.
 function emit6(
   starts: Uint32Array,
   owners: Int32Array,

@@ -220,3 +220,34 @@ Deno.test("fast and general line parsers agree on every line shape, and line num
   }
   match(String((err as Error).message), /: line 3001: prefix 10\.0\.0\.1\/8 has host bits set/);
 });
+
+Deno.test("a chain of all 33 nested lengths, listed twice, matches brute force (a later copy wins)", () => {
+  // 10.1.2.3 is inside one prefix of every length /0 … /32; each is listed twice (as when two
+  // files overlap), in shuffled order, with different origins: the later line must win.
+  const ip = parseIpv4("10.1.2.3");
+  const lines: string[] = [];
+  const want = new Map<number, number>(); // length -> origin of the later copy
+  for (let copy = 0; copy < 2; copy++) {
+    for (let k = 0; k <= 32; k++) {
+      const len = (k * 7) % 33;
+      const net = len === 0 ? 0 : (ip & (~0 << (32 - len))) >>> 0;
+      const asn = 1000 * (copy + 1) + len;
+      lines.push(
+        `${(net >>> 24)}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.${net & 255}\t${len}\t${asn}`,
+      );
+      want.set(len, asn);
+    }
+  }
+  const t = PrefixTable.fromText(lines.join("\n") + "\n", "chain");
+  for (let i = 0; i < 3300; i++) {
+    // A probe sharing exactly `len` leading bits with ip (random bits after the first difference).
+    const len = i % 33;
+    const low = len >= 31 ? 0 : (Math.imul(i, 2654435761) >>> 0) % 2 ** (31 - len);
+    const probe = len === 32 ? ip : ((ip >>> (31 - len)) ^ 1) * 2 ** (31 - len) + low;
+    const net = len === 0 ? 0 : (ip & (~0 << (32 - len))) >>> 0;
+    const m = t.lookup4(probe)!;
+    equal(m.asn, want.get(len), `probe ${probe >>> 0}`);
+    equal(m.prefix.endsWith(`/${len}`), true);
+    equal(parseIpv4(m.prefix.split("/")[0]), net);
+  }
+});
