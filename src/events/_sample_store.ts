@@ -1,8 +1,12 @@
 // Storage for sampled frames without one allocation per sample: frames live in fixed-size
-// slots of three slabs (64, 128 and 256 bytes; nearly all darknet frames fit the first) with
-// free lists; larger frames are kept as separate copies. A reference is a non-zero integer:
-// (slot << 2 | class) + 1, or −(index + 1) for a large frame. A slab grows by pages of 4,096
-// slots, never by copying: memory follows the samples held, with at most one page to spare.
+// slots of slabs (64, 128 and 256 bytes) with free lists; larger frames are kept as separate
+// copies. A telescope's frames arrive through one router, so their first 12 bytes (Ethernet
+// destination and source) are nearly always the same: the store keeps the first such prefix
+// once and frames of up to 60 bytes that begin with it (a SYN probe is 60) without it, in a
+// fourth slab of 48-byte slots — a quarter less memory for most samples. A reference is a
+// non-zero integer: (slot << 2 | class) + 1, or −(index + 1) for a large frame. A slab grows by
+// pages of 4,096 slots, never by copying: memory follows the samples held, with at most one
+// page to spare.
 
 const PAGE_BITS = 12;
 const PAGE_MASK = (1 << PAGE_BITS) - 1;
@@ -37,25 +41,39 @@ class Slab {
   }
 }
 
+const PREFIX = 12;
+const SHORT = 3; // the class of frames stored without the shared prefix
+
 export class SampleStore {
-  readonly #slabs = [new Slab(64), new Slab(128), new Slab(256)];
+  readonly #slabs = [new Slab(64), new Slab(128), new Slab(256), new Slab(48)];
+  #prefix: Uint8Array | null = null; // the shared first bytes, from the first frame long enough
   #large: (Uint8Array | undefined)[] = [];
   #largeFree: number[] = [];
 
   /** Copies `src[off .. off+len)` in; returns its reference. */
   put(src: Uint8Array, off: number, len: number): number {
-    const cls = len <= 64 ? 0 : len <= 128 ? 1 : len <= 256 ? 2 : 3;
-    if (cls === 3) {
+    let cls = len <= 64 ? 0 : len <= 128 ? 1 : len <= 256 ? 2 : -1;
+    if (cls === -1) {
       const i = this.#largeFree.length ? this.#largeFree.pop()! : this.#large.length;
       this.#large[i] = src.slice(off, off + len);
       return -(i + 1);
+    }
+    let from = off;
+    if (len >= PREFIX && len <= PREFIX + 48) {
+      const p = this.#prefix ??= src.slice(off, off + PREFIX);
+      let k = 0;
+      while (k < PREFIX && src[off + k] === p[k]) k++;
+      if (k === PREFIX) {
+        cls = SHORT;
+        from = off + PREFIX;
+      }
     }
     const slab = this.#slabs[cls];
     const slot = slab.take();
     // A plain loop: cheaper than `set(subarray(..))` for frames this small (no view object).
     const data = slab.pages[slot >>> PAGE_BITS];
-    const base = (slot & PAGE_MASK) * slab.size - off;
-    for (let i = off, end = off + len; i < end; i++) data[base + i] = src[i];
+    const base = (slot & PAGE_MASK) * slab.size - from;
+    for (let i = from, end = off + len; i < end; i++) data[base + i] = src[i];
     return ((slot << 2) | cls) + 1;
   }
 
@@ -81,10 +99,16 @@ export class SampleStore {
       dst.set(this.#large[-ref - 1]!, at);
       return;
     }
-    const slab = this.#slabs[(ref - 1) & 3];
+    const cls = (ref - 1) & 3;
+    const slab = this.#slabs[cls];
     const slot = (ref - 1) >>> 2;
     const data = slab.pages[slot >>> PAGE_BITS];
-    const base = (slot & PAGE_MASK) * slab.size - at;
-    for (let i = at, end = at + len; i < end; i++) dst[i] = data[base + i];
+    let i = at;
+    if (cls === SHORT) {
+      const p = this.#prefix!;
+      for (; i < at + PREFIX; i++) dst[i] = p[i - at];
+    }
+    const base = (slot & PAGE_MASK) * slab.size - i;
+    for (const end = at + len; i < end; i++) dst[i] = data[base + i];
   }
 }
