@@ -1,8 +1,8 @@
 /**
  * Exact sets of IPv4 destinations, one per open event, with exact counts of distinct
  * destinations and distinct /24s. Built for the two shapes darknet events have: most events
- * touch a handful of addresses (kept inline, 8 slots, no allocation), many touch up to a few
- * thousand (one hash of addresses, 5–11 bytes each), while a heavy scanner sweeps a whole
+ * touch a handful of addresses (kept inline: 8 by default, 17 in event rows; no allocation), many touch up to a few
+ * thousand (one hash of addresses, 4.6–9 bytes each), while a heavy scanner sweeps a whole
  * telescope. Sets beyond 4,096 addresses use roaring-bitmap style containers per /16: a sorted
  * array of the low 16 bits (2 bytes an address) while sparse, an 8 KiB bitmap beyond 1,024,
  * plus a 256-bit map of the /24s seen — so a scanner covering a /13 costs about 64 KiB, not megabytes.
@@ -99,8 +99,8 @@ class Container {
 // A medium set: one open-addressing hash of whole addresses whose home slot depends only on
 // the /24. With linear probing and no deletions, every address of a /24 lies in the probe run
 // from that home slot to the next empty slot, so one scan both finds the address and tells
-// whether its /24 was seen: exact counts of both from a single table (5–11 bytes an address:
-// tables grow at 3/4 full). The table is a block of the TableArena; its header lives in the
+// whether its /24 was seen: exact counts of both from a single table (4.6–9 bytes an address:
+// tables grow at 7/8 full). The table is a block of the TableArena; its header lives in the
 // set's row, in the words the inline addresses used (a lookup touches the row and the table):
 const M_N = 1; // addresses
 const M_N24 = 2; // distinct /24s
@@ -130,7 +130,7 @@ function mediumAdd(arena: TableArena, rows: Uint32Array, base: number, d: number
     rows[base + M_BITS] = bw | 0x100;
   } else h[hb + s] = d;
   const n = ++rows[base + M_N];
-  if (n * 4 > (mask + 1) * 3) mediumGrow(arena, rows, base); // at most 3/4 full
+  if (n * 8 > (mask + 1) * 7) mediumGrow(arena, rows, base); // at most 7/8 full
   if (seen24) return 1;
   rows[base + M_N24]++;
   return 3;
@@ -139,7 +139,7 @@ function mediumAdd(arena: TableArena, rows: Uint32Array, base: number, d: number
 /** Starts an empty medium set with room for `hint` + 1 addresses in the row at `base`. */
 function mediumInit(arena: TableArena, rows: Uint32Array, base: number, hint: number): void {
   let bits = 5;
-  while (1 << bits < 2 * (hint + 1)) bits++;
+  while ((1 << bits) * 7 < (hint + 2) * 8) bits++;
   rows[base + M_N] = 0;
   rows[base + M_N24] = 0;
   rows[base + M_BITS] = bits;
