@@ -32,7 +32,7 @@ export const PERMISSIONS: Record<keyof typeof ENTRIES, readonly string[]> = {
 };
 
 /**
- * V8 settings per command. `parse` caps the young generation's semi-spaces at 2 MiB: its garbage
+ * V8 settings per command. `parse` caps the young generation's semi-spaces at 1 MiB: its garbage
  * is short-lived batches and events, and the default (up to 16 MiB per semi-space, in every
  * isolate) cost ~55 MB of peak RSS on the 10 M-packet benchmark with no measurable speed-up.
  *
@@ -43,7 +43,7 @@ export const PERMISSIONS: Record<keyof typeof ENTRIES, readonly string[]> = {
  * ```
  */
 export const V8_FLAGS: Record<keyof typeof ENTRIES, readonly string[]> = {
-  parse: ["--v8-flags=--max-semi-space-size=2"],
+  parse: ["--v8-flags=--max-semi-space-size=1"],
   count: [],
   timeseries: [],
 };

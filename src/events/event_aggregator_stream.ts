@@ -12,7 +12,7 @@
 import type { PacketBatch } from "../capture/packet_batch.ts";
 import type { DarknetEvent } from "./darknet_event.ts";
 import type { EventAggregator } from "./event_aggregator.ts";
-import { encodeState } from "./state_file.ts";
+import type { encodeState } from "./state_file.ts";
 
 /** Events leaving the aggregator. */
 export interface EventChunk {
@@ -58,6 +58,8 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
   constructor(aggregator: EventAggregator, options: EventAggregatorStreamOptions = {}) {
     const R = options.rotate ?? 0;
     let start = NaN; // current window start (seconds), with rotation
+    // The state encoder (and node:zlib behind it) is loaded only when snapshots are asked for.
+    let encode: typeof encodeState | undefined;
     const close = (controller: TransformStreamDefaultController<EventChunk>, final: boolean) => {
       const keep = options.keepOpen ?? false;
       const chunk: EventChunk = {
@@ -65,11 +67,14 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
         open: true,
         window: { start, end: start + R },
       };
-      if (keep) chunk.state = encodeState(aggregator);
+      if (keep) chunk.state = encode!(aggregator);
       controller.enqueue(chunk);
     };
     super(
       {
+        async start() {
+          if (R > 0 && options.keepOpen) encode = (await import("./state_file.ts")).encodeState;
+        },
         transform(batch, controller) {
           if (R <= 0) {
             const ended = aggregator.add(batch);

@@ -11,7 +11,6 @@
 
 import type { EventChunk } from "./event_aggregator_stream.ts";
 import { EventWriter } from "./event_writer.ts";
-import { writeState } from "./state_file.ts";
 
 /** Options of {@link RotatingEventSink}. */
 export interface RotatingEventSinkOptions {
@@ -91,7 +90,8 @@ export class RotatingEventSink extends WritableStream<EventChunk> {
         files().push(ongoingPath);
         if (chunk.state) {
           const statePath = `${o.outdir}/cache_${name}.state`;
-          await writeState(chunk.state, statePath);
+          // Imported on first use: state files need node:zlib, which most runs never load.
+          await (await import("./state_file.ts")).writeState(chunk.state, statePath);
           files().push(statePath);
         }
         w.close();
