@@ -9,8 +9,10 @@
  * `importState` to carry open events across runs.
  *
  * Rules: a packet whose event has `ts − last > timeout` ends that event and starts a new one;
- * whenever packet time passes the last sweep by more than `timeout`, every event idle for more
- * than `timeout` ends (events ending in one sweep are ordered by key). Comparisons are strict.
+ * whenever packet time passes the last sweep by more than half the timeout, every event idle
+ * for more than `timeout` ends (events ending in one sweep are ordered by key): an idle event
+ * ends at most 1.5 timeouts after its last packet, so one-off sources do not pile up for two.
+ * Comparisons are strict.
  * A packet older than its event's last packet joins it without moving Last backwards (counted
  * in `stats.outOfOrder`). Only events passing the filters (packets ≥ threshold, unique
  * destinations ≥ uniques, rate ≥ rate) are returned.
@@ -208,7 +210,7 @@ export class EventAggregator {
     this.stats.packets += to - from;
     const t4 = this.#v4;
     const keys4 = t4.keys;
-    const timeoutNs = this.#timeoutNs;
+    const sweepNs = this.#timeoutNs / 2;
     const ipVersion = b.ipVersion;
     const tsSec = b.tsSec;
     const tsNsec = b.tsNsec;
@@ -237,7 +239,7 @@ export class EventAggregator {
         if (sweepSec === -Infinity) {
           sweepSec = sec;
           sweepNsec = nsec;
-        } else if ((sec - sweepSec) * 1e9 + (nsec - sweepNsec) > timeoutNs) {
+        } else if ((sec - sweepSec) * 1e9 + (nsec - sweepNsec) > sweepNs) {
           this.#latestSec = latestSec;
           this.#latestNsec = latestNsec;
           this.#sweep(out);

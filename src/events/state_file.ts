@@ -5,7 +5,7 @@
  * samples per event).
  *
  * Layout: 8-byte magic `DNEVSTAT`, u32 format version, u32 CRC-32 of the payload, u32 payload
- * length, then the gzip-compressed payload (a JSON header, then per event its key, scalar
+ * length, then the gzip-compressed payload (a JSON header, then per event, in key order, its key, scalar
  * columns, destinations as sorted runs of consecutive addresses, and samples). Written to a
  * temporary file and renamed into place, so a crash never leaves a half-written state under the
  * final name. Loading checks magic, version, checksum, every length against the bytes present
@@ -136,9 +136,27 @@ interface StateHeader {
   v6: number;
 }
 
+// Entries in key order (words compared as unsigned numbers): a state file is then the same bytes
+// whatever order its events entered the table in, so one run over two hours and two runs
+// carrying state between them write identical files.
+function keyOrder(t: EventTable): Uint32Array {
+  const w = t.keys.width;
+  const kw = t.keys.keys;
+  const order = new Uint32Array(t.size);
+  for (let e = 0; e < t.size; e++) order[e] = e;
+  return order.sort((a, b) => {
+    for (let k = 0; k < w; k++) {
+      const x = kw[a * w + k];
+      const y = kw[b * w + k];
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  });
+}
+
 function writeTable(o: Out, t: EventTable, samples: number): void {
   const w = t.keys.width;
-  for (let e = 0; e < t.size; e++) {
+  for (const e of keyOrder(t)) {
     for (let k = 0; k < w; k++) o.u32(t.keys.keys[e * w + k]);
     const f = e * ROW_F64;
     const u = e * ROW_U32;

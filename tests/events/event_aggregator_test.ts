@@ -54,6 +54,21 @@ Deno.test("sweeps end idle events at packet time, in key order; end of input ord
   ]);
 });
 
+Deno.test("a sweep runs once packet time passes the last one by half the timeout", async () => {
+  // timeout 60: sweeps at the first packet more than 30 s after the last sweep. A (t=0) is idle
+  // for 61 s at t=61, but the last sweep was at t=35, so A ends only at the sweep of t=70.
+  const agg = new EventAggregator({ timeout: 60 });
+  const endedAt: number[] = [];
+  for (const [t, src] of [[0, S], [35, S + 1], [61, S + 2], [70, S + 3]]) {
+    const one = ReadableStream.from([capture([pkt(t, { src, dst: D })])]);
+    for await (const b of one.pipeThrough(new PcapDecoderStream())) {
+      for (const e of agg.add(b)) endedAt.push(t, e.src - S);
+    }
+  }
+  deepEqual(endedAt, [70, 0]);
+  equal(agg.openCount, 3);
+});
+
 Deno.test("event fields: packets, bytes, exact distinct destinations and /24s, rate", async () => {
   const pk = [];
   for (let i = 0; i < 300; i++) pk.push(pkt(i * 0.5, { src: S, dst: D + (i % 200) * 3 }));
