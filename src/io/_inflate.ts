@@ -31,6 +31,10 @@ export class Inflate {
   failure: string | undefined;
   readonly #gz: { _handle: ZlibHandle; _writeState: Uint32Array };
   readonly #handle: ZlibHandle;
+  // The output buffer being filled, kept from one `write` to the next: only full buffers leave
+  // before `finish`, so a consumer sees few, full chunks whatever the input chunks were.
+  #out: Uint8Array | null = null;
+  #outOff = 0;
 
   constructor() {
     this.#gz = createGunzip() as unknown as { _handle: ZlibHandle; _writeState: Uint32Array };
@@ -41,9 +45,10 @@ export class Inflate {
   }
 
   /**
-   * Inflates `input` into buffers from `take`, handing each on with `emit(buffer, bytes)`:
-   * every full buffer, then the last one even if it got no bytes (the caller may give it back).
-   * Returns false if the data is corrupt (see `failure`); what came before is emitted.
+   * Inflates `input` into buffers from `take`, handing each full one on with
+   * `emit(buffer, bytes)`; a partly filled buffer waits for the next call (or `finish`). Returns
+   * false if the data is corrupt (see `failure`); everything inflated before it is emitted,
+   * the last buffer even if it got no bytes (the caller may give it back).
    */
   write(
     input: Uint8Array,
@@ -53,7 +58,7 @@ export class Inflate {
     return this.#run(constants.Z_SYNC_FLUSH, input, take, emit);
   }
 
-  /** Ends the input: false if the stream was cut short (or corrupt). */
+  /** Ends the input, emitting the last buffer: false if the stream was cut short (or corrupt). */
   finish(take: () => Uint8Array, emit: (buf: Uint8Array, n: number) => void): boolean {
     return this.#run(constants.Z_FINISH, EMPTY, take, emit);
   }
@@ -72,8 +77,8 @@ export class Inflate {
     if (this.failure !== undefined) return false;
     const state = this.#gz._writeState;
     let inOff = 0;
-    let out = take();
-    let outOff = 0;
+    let out = this.#out ?? take();
+    let outOff = this.#outOff;
     for (;;) {
       const inLen = input.length - inOff;
       const outLen = out.length - outOff;
@@ -89,7 +94,14 @@ export class Inflate {
       out = take();
       outOff = 0;
     }
-    emit(out, outOff);
+    if (flush === constants.Z_FINISH || this.failure !== undefined) {
+      emit(out, outOff);
+      this.#out = null;
+      this.#outOff = 0;
+    } else {
+      this.#out = out;
+      this.#outOff = outOff;
+    }
     return this.failure === undefined;
   }
 }

@@ -38,6 +38,8 @@ export class FileSource {
   readonly size: number | undefined;
   /** The bytes, in chunks of at most `chunkSize`. */
   readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes asked for per read; may be changed between reads (e.g. smaller for gzip input). */
+  chunkSize: number;
   #bytesRead = 0;
   #error: DarknetError | undefined;
 
@@ -49,6 +51,7 @@ export class FileSource {
     pool?: { takeChunk(size: number): Uint8Array },
   ) {
     const sync = size !== undefined;
+    this.chunkSize = chunkSize;
     this.name = name;
     this.size = size;
     let closed = false;
@@ -58,7 +61,8 @@ export class FileSource {
     };
     this.readable = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        const buf = pool ? pool.takeChunk(chunkSize) : new Uint8Array(chunkSize);
+        const want = this.chunkSize;
+        const buf = pool ? pool.takeChunk(want) : new Uint8Array(want);
         let n: number | null;
         try {
           // Regular files are read synchronously: from the page cache that is ~2x faster than
@@ -77,7 +81,7 @@ export class FileSource {
           return;
         }
         this.#bytesRead += n;
-        controller.enqueue(n === chunkSize ? buf : buf.subarray(0, n));
+        controller.enqueue(n === want ? buf : buf.subarray(0, n));
       },
       cancel: close,
     }, { highWaterMark: 2 }); // read ahead while the previous chunk is parsed

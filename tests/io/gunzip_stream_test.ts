@@ -130,14 +130,18 @@ Deno.test("GunzipStream with a pool inflates into the pool's buffers and reuses 
   const chunks: Uint8Array[] = [];
   for (let at = 0; at < gz.length; at += 65536) chunks.push(gz.subarray(at, at + 65536));
   let at = 0;
+  let outputs = 0;
   for await (const out of ReadableStream.from(chunks).pipeThrough(new GunzipStream({ pool }))) {
     ok(lent.has(out.buffer), "an output buffer the pool did not lend");
     deepEqual(out, plain.subarray(at, at + out.length));
     at += out.length;
+    outputs++;
     pool.giveChunk(out); // the consumer is done with it
   }
   equal(at, plain.length);
   ok(created >= 1 && created <= 3, `${created} output buffers for 12 MB`);
+  // 186 small inputs, yet only full 1 MiB chunks leave (a partly filled one waits for more).
+  equal(outputs, 12);
 });
 
 Deno.test("inflateAll: whole multi-member files, output far beyond 4× the input, truncation and corruption as errors", async () => {
@@ -166,3 +170,20 @@ function assertThrowsMessage(f: () => unknown): string {
   }
   throw new Error("no error");
 }
+
+Deno.test("gzip captures are read a quarter chunk at a time; plain ones in whole chunks", async () => {
+  const { openCapture } = await import("../../src/capture/open_capture.ts");
+  const { DEFAULT_CHUNK_SIZE } = await import("../../src/io/file_source.ts");
+  const plain = `${dir}/q.pcap`;
+  Deno.writeFileSync(plain, capture(50000));
+  Deno.writeFileSync(`${plain}.gz`, gzipSync(Deno.readFileSync(plain)));
+  for (
+    const [path, want] of [[plain, DEFAULT_CHUNK_SIZE], [`${plain}.gz`, DEFAULT_CHUNK_SIZE / 4]]
+  ) {
+    const cap = await openCapture(path as string);
+    equal(cap.source.chunkSize, want);
+    let n = 0;
+    for await (const b of cap.batches) n += b.length;
+    equal(n, 50000);
+  }
+});
