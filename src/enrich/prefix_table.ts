@@ -123,9 +123,9 @@ export class PrefixTable {
       }
     }
     if (order === null) {
-      this.#net4 = v4.net.slice(0, n4);
-      this.#len4 = v4.len.slice(0, n4);
-      this.#asn4 = v4.asn.slice(0, n4);
+      this.#net4 = v4.net.subarray(0, n4); // views: the arrays were reserved for this file
+      this.#len4 = v4.len.subarray(0, n4);
+      this.#asn4 = v4.asn.subarray(0, n4);
     } else {
       this.#net4 = new Uint32Array(n4);
       this.#len4 = new Uint8Array(n4);
@@ -165,7 +165,7 @@ export class PrefixTable {
     for (const path of paths) {
       let bytes: Uint8Array;
       try {
-        bytes = await Deno.readFile(path);
+        bytes = Deno.readFileSync(path); // nothing else to do meanwhile: no thread hand-off
       } catch (e) {
         throw ioError(e, path);
       }
