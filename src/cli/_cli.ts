@@ -78,7 +78,8 @@ export function parseFlags(args: string[], options: Record<string, FlagSpec>): P
     const eq = a.startsWith("--") ? a.indexOf("=") : -1;
     let name = a.startsWith("--") ? a.slice(2, eq < 0 ? undefined : eq) : "";
     if (!a.startsWith("--")) {
-      name = Object.keys(options).find((k) => a === `-${options[k].short}`) ?? "";
+      name = Object.keys(options).find((k) => options[k].short && a === `-${options[k].short}`) ??
+        "";
     }
     const spec = Object.hasOwn(options, name) ? options[name] : undefined;
     const flag = `--${name}`;

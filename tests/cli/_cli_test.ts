@@ -49,6 +49,7 @@ Deno.test("flags: every mistake is one usage error naming the flag", () => {
     [["--wat"], /^unknown flag --wat \(see --help\)$/],
     [["--wat=1"], /^unknown flag --wat \(see --help\)$/],
     [["-x"], /^unknown flag -x \(see --help\)$/],
+    [["-undefined"], /^unknown flag -undefined/], // flags without a short name have none
     [["--toString"], /^unknown flag --toString/], // not an inherited property
     [["--eventout"], /^--eventout needs a value$/],
     [
