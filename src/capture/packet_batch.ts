@@ -38,7 +38,6 @@ const COLUMNS = [
   "tcpFlags",
   "tcpWindow",
   "tcpOptLen",
-  "fp",
 ] as const;
 
 /**
@@ -129,8 +128,6 @@ export class PacketBatch {
   tcpWindow: Uint16Array;
   /** Bytes of TCP options present in the header. */
   tcpOptLen: Uint8Array;
-  /** Scanner fingerprint bits of a TCP packet over IPv4 (see decode/fingerprint.ts), else 0. */
-  fp: Uint8Array;
 
   /** Allocates a batch with room for `capacity` packets. */
   constructor(capacity: number = DEFAULT_BATCH_SIZE) {
@@ -157,7 +154,6 @@ export class PacketBatch {
     this.tcpFlags = new Uint16Array(capacity);
     this.tcpWindow = new Uint16Array(capacity);
     this.tcpOptLen = new Uint8Array(capacity);
-    this.fp = new Uint8Array(capacity);
   }
 
   /** The arrays of the batch, by field name: what a Worker transfers. */
@@ -217,7 +213,6 @@ export class PacketBatch {
     this.tcpFlags = g(this.tcpFlags);
     this.tcpWindow = g(this.tcpWindow);
     this.tcpOptLen = g(this.tcpOptLen);
-    this.fp = g(this.fp);
     this.capacity = capacity;
   }
 

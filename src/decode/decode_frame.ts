@@ -16,7 +16,6 @@
  */
 
 import type { PacketBatch } from "../capture/packet_batch.ts";
-import { fingerprintBits } from "./fingerprint.ts";
 import { Problem } from "./problem.ts";
 import { Traffic } from "./traffic.ts";
 
@@ -113,7 +112,6 @@ export function decodeFrame(
   b.tcpFlags[i] = 0;
   b.tcpWindow[i] = 0;
   b.tcpOptLen[i] = 0;
-  b.fp[i] = 0;
 
   const end = off + len;
   let p = off;
@@ -249,7 +247,6 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
   const tcpFlags = b.tcpFlags;
   const tcpWindow = b.tcpWindow;
   const tcpOptLen = b.tcpOptLen;
-  const fpA = b.fp;
   let d = buffers[0] ?? EMPTY;
   // Big-endian words in one load each (TurboFan inlines DataView reads) instead of four byte
   // loads and shifts.
@@ -300,9 +297,7 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
       problem[i] = 0;
       srcPort[i] = sport;
       dstPort[i] = dport;
-      const seq = dv.getUint32(q + 4);
-      tcpSeq[i] = seq;
-      fpA[i] = fingerprintBits(ipId[i], seq, dstA[i], dport);
+      tcpSeq[i] = dv.getUint32(q + 4);
       tcpFlags[i] = flags;
       tcpWindow[i] = dv.getUint16(q + 14);
       tcpOptLen[i] = (doff < avail ? doff : avail) - 20;
@@ -323,7 +318,6 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
     }
     problem[i] = 0;
     tcpSeq[i] = 0;
-    fpA[i] = 0;
     tcpFlags[i] = 0;
     tcpWindow[i] = 0;
     tcpOptLen[i] = 0;
@@ -455,7 +449,6 @@ function decodeTransport(
     b.srcPort[i] = sport;
     b.dstPort[i] = dport;
     b.tcpSeq[i] = ((d[q + 4] << 24) | (d[q + 5] << 16) | (d[q + 6] << 8) | d[q + 7]) >>> 0;
-    if (v === 4) b.fp[i] = fingerprintBits(b.ipId[i], b.tcpSeq[i], b.dst[i], dport);
     b.tcpFlags[i] = flags;
     b.tcpWindow[i] = (d[q + 14] << 8) | d[q + 15];
     b.tcpOptLen[i] = (doff < avail ? doff : avail) - 20;

@@ -31,7 +31,9 @@ const INLINE_DESTS = ROW_U32 - DESTS - 1;
 const ARENA = 256 * 1024;
 
 /** Fingerprint bits in the FP field: set while every packet so far matched. */
-export { FP_MASSCAN, FP_MIRAI, FP_ZMAP } from "../decode/fingerprint.ts";
+export const FP_ZMAP = 1;
+export const FP_MASSCAN = 2;
+export const FP_MIRAI = 4;
 
 export class EventTable {
   readonly v6: boolean;

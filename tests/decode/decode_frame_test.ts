@@ -42,7 +42,6 @@ function one(frame: Uint8Array, lt: number) {
     flags: x.tcpFlags[0],
     win: x.tcpWindow[0],
     opt: x.tcpOptLen[0],
-    fp: x.fp[0],
   });
   deepEqual(pick(b), pick(a));
   return pick(a);
@@ -213,40 +212,4 @@ Deno.test("IPv6 extension header chain and fragment header", () => {
     1,
   );
   deepEqual([f2.traffic, f2.port, f2.id, f2.v], [Traffic.Unknown, 0, 9, 6]);
-});
-
-Deno.test("scanner fingerprint bits are tagged on IPv4 TCP packets only, on both decode paths", async () => {
-  const { FP_MASSCAN, FP_MIRAI, FP_ZMAP } = await import("../../src/decode/fingerprint.ts");
-  const syn = { flags: 0x02, dport: 445 };
-  const masscanId = (B ^ 445 ^ 0x12345678) & 0xffff;
-  const cases: [Partial<PacketSpec>, number][] = [
-    [{ ...syn, id: 54321, seq: 7 }, FP_ZMAP],
-    [{ ...syn, id: masscanId, seq: 0x12345678 }, FP_MASSCAN],
-    [{ ...syn, id: masscanId ^ 1, seq: 0x12345678 }, 0], // a Masscan near miss
-    [{ ...syn, id: 9, seq: B }, FP_MIRAI],
-    [{ ...syn, id: 54321, seq: B }, FP_ZMAP | FP_MIRAI],
-    [{ ...syn, id: 54322, seq: B ^ 1 }, 0],
-    [{ flags: 0x12, id: 54321, seq: B }, FP_ZMAP | FP_MIRAI], // tagged for any TCP packet
-  ];
-  for (const [spec, want] of cases) {
-    equal(one(v4(spec), 1).fp, want, JSON.stringify(spec));
-    // The general path (a VLAN tag) agrees with the fast one.
-    const tagged = ethernet(ipv4Packet({ src: A, dst: B, proto: 6, ...spec }), [
-      { tpid: 0x8100, vid: 5 },
-    ]);
-    equal(one(tagged, 1).fp, want, `VLAN ${JSON.stringify(spec)}`);
-  }
-  equal(one(v4({ proto: 17, id: 54321, dport: 53 }), 1).fp, 0);
-  const six = ethernet(ipv6Packet({ src: new Uint8Array(16), dst: new Uint8Array(16), proto: 6 }));
-  equal(one(six, 1).fp, 0);
-  // A reused row keeps no stale bits.
-  const b = new PacketBatch(1);
-  b.fp[0] = 7;
-  const udp = v4({ proto: 17, dport: 53 });
-  b.buffers.push(udp);
-  b.capLen[0] = udp.length;
-  b.linkType[0] = 1;
-  b.length = 1;
-  decodeRows(b, 0, 1);
-  equal(b.fp[0], 0);
 });
