@@ -83,10 +83,24 @@ export class EventBytes {
     this.len += enc.encodeInto(s, this.buf.subarray(this.len)).written;
   }
 
+  // The text of the last two other numbers: consecutive events of one source (end-of-input events
+  // come in key order) repeat their latitude and longitude, and String(x) of a double is slow.
+  #memoX0 = NaN;
+  #memoS0 = "";
+  #memoX1 = NaN;
+  #memoS1 = "";
+
   /** Appends a number as JSON writes it. */
   num(x: number): void {
     if (!(x >= 0 && x <= Number.MAX_SAFE_INTEGER && Math.floor(x) === x)) {
-      this.ascii(Number.isFinite(x) ? String(x) : "null");
+      if (x === this.#memoX0) return this.ascii(this.#memoS0);
+      if (x === this.#memoX1) return this.ascii(this.#memoS1);
+      const s = Number.isFinite(x) ? String(x) : "null";
+      this.#memoX1 = this.#memoX0;
+      this.#memoS1 = this.#memoS0;
+      this.#memoX0 = x;
+      this.#memoS0 = s;
+      this.ascii(s);
       return;
     }
     let digits = 1;
