@@ -22,7 +22,7 @@
 
 import { PacketBatch } from "../capture/packet_batch.ts";
 import { Traffic } from "../decode/traffic.ts";
-import { KeyTable, mix } from "../util/key_table.ts";
+import { compareKeys, KeyTable, mix } from "../util/key_table.ts";
 import { compareEventKeys, DarknetEvent, scanRate } from "./darknet_event.ts";
 import {
   BYTES,
@@ -680,12 +680,11 @@ function compareEntryKeys(
   const v6a = xa === 2;
   if (v6a !== (xb === 2)) return v6a ? 1 : -1;
   const w = v6a ? 5 : 2;
-  const ka = tables[xa].keys.keys;
-  const kb = tables[xb].keys.keys;
-  const ea = (a % 2 ** 30) * w;
-  const eb = (b % 2 ** 30) * w;
-  for (let i = 0; i < w; i++) {
-    if (ka[ea + i] !== kb[eb + i]) return ka[ea + i] < kb[eb + i] ? -1 : 1;
-  }
-  return 0;
+  return compareKeys(
+    tables[xa].keys.keys,
+    (a % 2 ** 30) * w,
+    tables[xb].keys.keys,
+    (b % 2 ** 30) * w,
+    w,
+  );
 }

@@ -5,10 +5,10 @@
  * samples per event).
  *
  * Layout: 8-byte magic `DNEVSTAT`, u32 format version, u32 CRC-32 of the payload, u32 payload
- * length, then the gzip-compressed payload (a JSON header, then per event, in key order, its key, scalar
- * columns, destinations as sorted runs of consecutive addresses, and samples). Written to a
- * temporary file and renamed into place, so a crash never leaves a half-written state under the
- * final name. Loading checks magic, version, checksum, every length against the bytes present
+ * length, then the gzip-compressed payload (a JSON header, then per event, in key order, its
+ * key, scalar columns, destinations as sorted runs of consecutive addresses, and samples).
+ * Written to a temporary file and renamed into place, so a crash never leaves a half-written
+ * state under the final name. Loading checks magic, version, checksum, every length against the bytes present
  * and the settings, and fails with one clear line before any packet is read.
  *
  * @module
@@ -16,7 +16,7 @@
 
 import { DataError } from "../errors.ts";
 import { packState, readStateFile, unpackState, writeAtomic } from "../util/state_container.ts";
-import { KeyTable } from "../util/key_table.ts";
+import { compareKeys, KeyTable } from "../util/key_table.ts";
 import type { AggregatorClock, EventAggregator } from "./event_aggregator.ts";
 import {
   BYTES,
@@ -144,14 +144,7 @@ function keyOrder(t: EventTable): Uint32Array {
   const kw = t.keys.keys;
   const order = new Uint32Array(t.size);
   for (let e = 0; e < t.size; e++) order[e] = e;
-  return order.sort((a, b) => {
-    for (let k = 0; k < w; k++) {
-      const x = kw[a * w + k];
-      const y = kw[b * w + k];
-      if (x !== y) return x < y ? -1 : 1;
-    }
-    return 0;
-  });
+  return order.sort((a, b) => compareKeys(kw, a * w, kw, b * w, w));
 }
 
 function writeTable(o: Out, t: EventTable, samples: number): void {

@@ -291,6 +291,30 @@ export class KeyTable {
 }
 
 /**
+ * Orders two keys of `w` words, at `a[i ..]` and `b[j ..]`, word by word as unsigned numbers
+ * (for IPv4 event keys: source, then traffic << 16 | port).
+ *
+ * @example
+ * ```ts
+ * import { compareKeys } from "./key_table.ts";
+ * const k = Uint32Array.of(1, 9, 2, 0);
+ * console.assert(compareKeys(k, 0, k, 2, 2) < 0 && compareKeys(k, 0, k, 0, 2) === 0);
+ * ```
+ */
+export function compareKeys(
+  a: Uint32Array,
+  i: number,
+  b: Uint32Array,
+  j: number,
+  w: number,
+): number {
+  for (let k = 0; k < w; k++) {
+    if (a[i + k] !== b[j + k]) return a[i + k] < b[j + k] ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
  * Returns `arr` if it holds at least `n` elements, else a copy grown to `n`.
  *
  * @example
