@@ -5,7 +5,8 @@
  * over every packet, and a reservoir sample of frames. Time is packet time, never wall clock.
  *
  * Lifecycle (corsaro-style): {@link EventAggregator.add} a batch → events it ended;
- * {@link EventAggregator.openEvents} at end of input; {@link EventAggregator.exportState} /
+ * at end of input {@link EventAggregator.sweepIdle} (the events no later packet could continue),
+ * then {@link EventAggregator.openEvents}; {@link EventAggregator.exportState} /
  * `importState` to carry open events across runs.
  *
  * Rules: a packet whose event has `ts − last > timeout` ends that event and starts a new one;
@@ -559,6 +560,34 @@ export class EventAggregator {
     ev.mirai = (fp & FP_MIRAI) !== 0;
     if (this.samples > 0) ev.samples = t.samplesOf(e);
     return ev;
+  }
+
+  /**
+   * End of input, before {@link EventAggregator.openEvents}: ends the events idle for more than
+   * the timeout at the latest packet time — no later packet could continue them — and returns
+   * those passing the filters, in key order, as a sweep does. The sweep schedule is left as it
+   * was, so a run continued from a state file saved afterwards sweeps where one run would.
+   *
+   * @example
+   * ```ts
+   * import { EventAggregator } from "./event_aggregator.ts";
+   * import { captureBatches } from "../capture/open_capture.ts";
+   * const agg = new EventAggregator({ timeout: 60 });
+   * for await (const b of await captureBatches(["testdata/demo/scan.pcap.gz"])) agg.add(b);
+   * const open = agg.openCount;
+   * const idle = agg.sweepIdle();
+   * console.assert(agg.openCount + idle.length === open);
+   * ```
+   */
+  sweepIdle(): DarknetEvent[] {
+    const out: DarknetEvent[] = [];
+    if (this.#latestSec === -Infinity) return out;
+    const sec = this.#sweepSec;
+    const nsec = this.#sweepNsec;
+    this.#sweep(out);
+    this.#sweepSec = sec;
+    this.#sweepNsec = nsec;
+    return out;
   }
 
   // Ends every event idle for more than the timeout at the current clock.

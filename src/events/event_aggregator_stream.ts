@@ -1,6 +1,7 @@
 /**
  * The aggregating stage of the chain: packet batches in, {@link EventChunk}s out — the events
- * each batch ended (omitted when none), then, at the end of input, chunks with `open: true`
+ * each batch ended (omitted when none), then, at the end of input, the events idle for more than
+ * the timeout (a last sweep: finished, `open: false`), then chunks with `open: true`
  * holding the still-open events that pass the filters, ordered by key (one chunk per rotation
  * window; without rotation, 1,024 events per chunk). Those are ended too,
  * unless `keepOpen` is set: then they stay in the aggregator (e.g. to be saved to a state
@@ -32,8 +33,9 @@ export interface EventAggregatorStreamOptions {
   keepOpen?: boolean;
   /**
    * Rotation period in seconds of packet time. Each time packet time crosses a multiple of it,
-   * the stream emits the window's closing chunk (`open: true`, a snapshot of the open events,
-   * and with `keepOpen` the state bytes) before any event of the next window.
+   * the stream ends the window's idle events (as at the end of input) and emits the window's
+   * closing chunk (`open: true`, a snapshot of the open events, and with `keepOpen` the state
+   * bytes) before any event of the next window.
    */
   rotate?: number;
 }
@@ -62,6 +64,12 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
     let encode: typeof encodeState | undefined;
     const close = (controller: TransformStreamDefaultController<EventChunk>, final: boolean) => {
       const keep = options.keepOpen ?? false;
+      // As at the end of input (and as batch mode's hourly runs do): events no later packet
+      // could continue are finished in this window.
+      const idle = aggregator.sweepIdle();
+      if (idle.length > 0) {
+        controller.enqueue({ events: idle, open: false, window: { start, end: start + R } });
+      }
       const chunk: EventChunk = {
         events: aggregator.openEvents(keep || !final),
         open: true,
@@ -105,6 +113,9 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
             if (!Number.isNaN(start)) close(controller, true);
             return;
           }
+          // Events no later packet could continue have ended: they are finished, not open.
+          const idle = aggregator.sweepIdle();
+          if (idle.length > 0) controller.enqueue({ events: idle, open: false });
           // A chunk at a time, each made once the one before was taken: the end of a run holds
           // one chunk of event objects, not all of them.
           for (const events of aggregator.openEventChunks(options.keepOpen)) {

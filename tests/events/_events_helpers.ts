@@ -36,6 +36,6 @@ export async function events(
   const out: DarknetEvent[] = [];
   const s = ReadableStream.from([bytes]).pipeThrough(new PcapDecoderStream());
   for await (const b of s) out.push(...agg.add(b));
-  out.push(...agg.openEvents());
+  out.push(...agg.sweepIdle(), ...agg.openEvents());
   return out;
 }

@@ -27,3 +27,24 @@ Deno.test("end of input: open events leave in chunks of 1,024, each made once th
   deepEqual(endedWhenTaken, [2500, 2500, 2500]);
   equal(agg.openCount, 0);
 });
+
+// A at 0 s, B at 400 s (a sweep then: A idle 400 s, not > 624), C at 700 s (700 − 400 ≤ 312: no
+// sweep). At the end A has been idle 700 s: no later packet could continue it, so it is finished.
+const IDLE_AT_END = capture([
+  pkt(0, { src: 0x0b000001, dst: 0x0a000001 }),
+  pkt(400, { src: 0x0b000002, dst: 0x0a000001 }),
+  pkt(700, { src: 0x0b000003, dst: 0x0a000001 }),
+]);
+
+Deno.test("end of input: a last sweep ends the idle events as finished; the rest stay open", async () => {
+  for (const keepOpen of [false, true]) {
+    const agg = new EventAggregator();
+    const chunks = ReadableStream.from([IDLE_AT_END])
+      .pipeThrough(new PcapDecoderStream())
+      .pipeThrough(new EventAggregatorStream(agg, { keepOpen }));
+    const got: [boolean, number[]][] = [];
+    for await (const c of chunks) got.push([c.open, c.events.map((e) => e.src & 0xff)]);
+    deepEqual(got, [[false, [1]], [true, [2, 3]]], `keepOpen ${keepOpen}`);
+    equal(agg.openCount, keepOpen ? 2 : 0);
+  }
+});

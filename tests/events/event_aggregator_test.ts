@@ -69,6 +69,35 @@ Deno.test("a sweep runs once packet time passes the last one by half the timeout
   equal(agg.openCount, 3);
 });
 
+Deno.test("sweepIdle ends what no later packet could continue and leaves the sweep schedule alone", async () => {
+  // timeout 60: a sweep at the first packet more than 30 s after the last one. Sweeps at 0, 35.
+  // At t=61: A (t=0) idle 61 s ends; X (t=3) idle 58 s stays.
+  const first = [[0, S], [3, S + 1], [35, S + 2], [61, S + 3]];
+  const second = [[66, S + 4], [97, S + 5], [140, S + 6]];
+  const feed = async (agg: EventAggregator, part: number[][]) => {
+    const out: string[] = []; // "time source" of each event as it ends
+    for (const [t, src] of part) {
+      const one = ReadableStream.from([capture([pkt(t, { src, dst: D })])]);
+      for await (const b of one.pipeThrough(new PcapDecoderStream())) {
+        for (const e of agg.add(b)) out.push(`${t} ${e.sourceIP}`);
+      }
+    }
+    return out;
+  };
+  const a = new EventAggregator({ timeout: 60 });
+  const b = new EventAggregator({ timeout: 60 });
+  await feed(a, first);
+  await feed(b, first);
+  deepEqual(a.sweepIdle().map((e) => e.sourceIP), ["198.51.100.1"]);
+  equal(a.openCount, 3);
+  // Both sweep next at t=66 (66 − 35 > 30), where X ends (had sweepIdle moved the schedule to
+  // 61, X would end only at t=97); only `a` no longer holds A.
+  const rest = await feed(a, second);
+  const all = await feed(b, second);
+  deepEqual(rest, ["66 198.51.100.2", "97 198.51.100.3", "140 198.51.100.4", "140 198.51.100.5"]);
+  deepEqual(all, ["66 198.51.100.1", ...rest]);
+});
+
 Deno.test("event fields: packets, bytes, exact distinct destinations and /24s, rate", async () => {
   const pk = [];
   for (let i = 0; i < 300; i++) pk.push(pkt(i * 0.5, { src: S, dst: D + (i % 200) * 3 }));
