@@ -1,0 +1,115 @@
+// parse against an independent implementation: tests/cli/_reference_parse.py writes the README's
+// event rules out plainly in Python (its own pcap reader and classifier, dicts and sets, one
+// packet at a time). Every event must match field by field and in order; each sampled frame must
+// be one of the event's frames (the reference lists their SHA-1s).
+
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
+import { generateScenario } from "../../src/synth/scenario.ts";
+import { concat } from "../../src/synth/pcap_writer.ts";
+import { runCli } from "../_helpers.ts";
+
+const dir = Deno.makeTempDirSync({ prefix: "parse-ref-" });
+const REFERENCE = new URL("./_reference_parse.py", import.meta.url).pathname;
+
+// A scenario capture; with `shuffle`, every three consecutive records are written in reverse
+// order, so packets arrive up to two records late (out of order) all through the capture.
+function scenario(name: string, packets: number, seed: number, shuffle = false): string {
+  const parts: Uint8Array[] = [];
+  generateScenario({ packets, seed, oneOffs: 2000, duration: 1800 }, (b) => parts.push(b.slice()));
+  const all = concat(parts);
+  if (shuffle) {
+    const rec = 76;
+    const body = all.slice(24);
+    for (let i = 0; i + 3 * rec <= body.length; i += 3 * rec) {
+      const a = body.slice(i, i + rec);
+      body.copyWithin(i, i + 2 * rec, i + 3 * rec);
+      body.set(a, i + 2 * rec);
+    }
+    all.set(body, 24);
+  }
+  const path = `${dir}/${name}.pcap`;
+  Deno.writeFileSync(path, all);
+  return path;
+}
+
+async function reference(capture: string, flags: string[]): Promise<Record<string, unknown>[]> {
+  const out = await new Deno.Command("python3", { args: [REFERENCE, capture, ...flags] }).output();
+  equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l).map((l) =>
+    JSON.parse(l)
+  );
+}
+
+async function sha1(bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-1", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function agree(capture: string, flags: string[], samples: number): Promise<number> {
+  const out = `${dir}/out.json`;
+  const r = await runCli(ENTRIES.parse, [
+    "--pcap",
+    capture,
+    "--eventout",
+    out,
+    "--samples",
+    String(samples),
+    "--quiet",
+    ...flags,
+  ], denoFlags("parse"));
+  equal(r.code, 0, r.stderr);
+  const got: Record<string, unknown>[] = JSON.parse(Deno.readTextFileSync(out));
+  const want = await reference(capture, flags);
+  equal(got.length, want.length, `${capture} ${flags.join(" ")}: number of events`);
+  for (let i = 0; i < got.length; i++) {
+    const { Samples, ...fields } = got[i];
+    const { Frames, ...expected } = want[i];
+    deepEqual(
+      fields,
+      {
+        ...expected,
+        Lat: 0,
+        Long: 0,
+        Country: "",
+        City: "",
+        ASN: 0,
+        Org: "",
+        Prefix: "",
+        RDNS: null,
+      },
+      `${capture} ${flags.join(" ")}: event ${i}`,
+    );
+    const frames = new Set(Frames as string[]);
+    const s = Samples as string[];
+    equal(s.length, Math.min(samples, got[i].Packets as number), `event ${i}: samples`);
+    for (const b64 of s) {
+      ok(frames.has(await sha1(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)))), `event ${i}`);
+    }
+  }
+  return got.length;
+}
+
+Deno.test("the shipped demo capture: every event as the reference gives it, with two timeouts", async () => {
+  ok(await agree("testdata/demo/scan.pcap.gz", [], 3) > 1000);
+  ok(await agree("testdata/demo/scan.pcap.gz", ["--timeout", "20"], 1) > 1000);
+});
+
+Deno.test("real scanners and backscatter, IPv6 included: as the reference gives them", async () => {
+  ok(await agree("testdata/real-scanners/scanners.pcap", [], 2) > 500);
+});
+
+Deno.test("a scenario with short timeouts (many gaps and sweeps) and every filter", async () => {
+  const p = scenario("short", 60000, 5);
+  ok(await agree(p, ["--timeout", "7"], 2) > 1000);
+  // Each filter cuts: of 17,459 events (no filter) 68 pass --threshold 3, 537 --uniques 2, 22
+  // --uniques 2 --rate 20000.
+  equal(await agree(p, ["--timeout", "30", "--threshold", "3"], 3), 68);
+  equal(await agree(p, ["--timeout", "30", "--uniques", "2"], 1), 537);
+  equal(await agree(p, ["--timeout", "30", "--uniques", "2", "--rate", "20000"], 3), 22);
+});
+
+Deno.test("out-of-order packets all through the capture", async () => {
+  const p = scenario("shuffled", 30000, 6, true);
+  ok(await agree(p, ["--timeout", "5"], 2) > 1000);
+});
