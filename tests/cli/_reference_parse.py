@@ -4,11 +4,11 @@
 implementation. tests/cli/parse_reference_test.ts runs it and `parse` on the same captures and
 compares every event field by field.
 
-    _reference_parse.py CAPTURE [--timeout S] [--threshold N] [--uniques N] [--rate PPS]
+    _reference_parse.py CAPTURE... [--timeout S] [--threshold N] [--uniques N] [--rate PPS]
                         [--telescope-size N]
 
 Reads classic pcap (either byte order, µs or ns; gzip allowed) with Ethernet (802.1Q too),
-IPv4 and IPv6. Prints one JSON object per event in output order: the fields `parse` writes
+IPv4 and IPv6; several captures are one packet stream, in order. Prints one JSON object per event in output order: the fields `parse` writes
 (except Samples and the enrichment fields) plus "Frames", the SHA-1 of every frame of the event,
 so that the test can check each sample is one of them.
 """
@@ -64,9 +64,9 @@ def transport(proto, t, v6):
         return 15, dport, seq, dport
     if proto == 17 and len(t) >= 8:
         return 16, struct.unpack(">H", t[2:4])[0], 0, 0
-    if proto == 1 and not v6 and len(t) >= 1:
+    if proto == 1 and not v6 and len(t) >= 8:
         return ICMP4.get(t[0], 10), 0, 0, 0
-    if proto == 58 and v6 and len(t) >= 1:
+    if proto == 58 and v6 and len(t) >= 4:
         return ICMP6.get(t[0], 10), 0, 0, 0
     return UNKNOWN, 0, 0, 0
 
@@ -78,20 +78,32 @@ def decode(frame):
         etype, p = struct.unpack(">H", frame[p + 2:p + 4])[0], p + 4
     if etype == 0x0800:
         ihl = (frame[p] & 15) * 4
-        ip_id, frag, proto = struct.unpack(">H", frame[p + 4:p + 6])[0], \
-            struct.unpack(">H", frame[p + 6:p + 8])[0] & 0x1FFF, frame[p + 9]
+        total, ip_id, frag = struct.unpack(">HHH", frame[p + 2:p + 8])
+        proto = frame[p + 9]
         src, dst = struct.unpack(">II", frame[p + 12:p + 20])
-        if frag != 0:
+        end = p + total if 0 < total and p + total <= len(frame) else len(frame)
+        if frag & 0x1FFF != 0:
             return 4, src, dst, UNKNOWN, 0, ip_id, 0, 0
-        traffic, port, seq, dport = transport(proto, frame[p + ihl:], False)
+        traffic, port, seq, dport = transport(proto, frame[p + ihl:end], False)
         return 4, src, dst, traffic, port, ip_id, seq, dport
     if etype == 0x86DD:
         src = int.from_bytes(frame[p + 8:p + 24], "big")
         dst = int.from_bytes(frame[p + 24:p + 40], "big")
+        payload = struct.unpack(">H", frame[p + 4:p + 6])[0]
+        end = p + 40 + payload if 0 < payload and p + 40 + payload <= len(frame) else len(frame)
         nh, q = frame[p + 6], p + 40
-        while nh in (0, 43, 60):  # hop-by-hop, routing, destination options
-            nh, q = frame[q], q + (frame[q + 1] + 1) * 8
-        traffic, port, _, _ = transport(nh, frame[q:], True) if nh != 44 else (UNKNOWN, 0, 0, 0)
+        for _ in range(16):  # at most 16 extension headers; a longer chain stays Unknown
+            if nh in (0, 43, 60, 135, 139, 140):  # options, routing, mobility, HIP, shim6
+                nh, q = frame[q], q + (frame[q + 1] + 1) * 8
+            elif nh == 51:  # authentication header
+                nh, q = frame[q], q + (frame[q + 1] + 2) * 4
+            elif nh == 44:  # fragment: only the first is classified
+                if struct.unpack(">H", frame[q + 2:q + 4])[0] >> 3 != 0:
+                    return 6, src, dst, UNKNOWN, 0, 0, 0, 0
+                nh, q = frame[q], q + 8
+            else:
+                break
+        traffic, port, _, _ = transport(nh, frame[q:end], True)
         return 6, src, dst, traffic, port, 0, 0, 0
     return None
 
@@ -103,7 +115,7 @@ def rfc3339(sec, nsec):
 
 def main():
     a = argparse.ArgumentParser()
-    a.add_argument("capture")
+    a.add_argument("captures", nargs="+")
     a.add_argument("--timeout", type=float, default=624)
     a.add_argument("--threshold", type=int, default=0)
     a.add_argument("--uniques", type=int, default=0)
@@ -140,7 +152,7 @@ def main():
         for key in sorted(k for k, e in events.items() if now - e["last"] > timeout):
             finish(key, events.pop(key))
 
-    for sec, nsec, frame in packets(o.capture):
+    for sec, nsec, frame in (p for c in o.captures for p in packets(c)):
         d = decode(frame)
         if d is None:
             continue

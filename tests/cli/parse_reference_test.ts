@@ -4,6 +4,7 @@
 // be one of the event's frames (the reference lists their SHA-1s).
 
 import { deepEqual, equal, ok } from "node:assert/strict";
+import { gunzipSync } from "node:zlib";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
 import { eventJson } from "../../src/synth/event_json.ts";
@@ -34,8 +35,12 @@ function scenario(name: string, packets: number, seed: number, shuffle = false):
   return path;
 }
 
-async function reference(capture: string, flags: string[]): Promise<Record<string, unknown>[]> {
-  const out = await new Deno.Command("python3", { args: [REFERENCE, capture, ...flags] }).output();
+async function reference(
+  captures: string[],
+  flags: string[],
+): Promise<Record<string, unknown>[]> {
+  const out = await new Deno.Command("python3", { args: [REFERENCE, ...captures, ...flags] })
+    .output();
   equal(out.code, 0, new TextDecoder().decode(out.stderr));
   return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l).map((l) =>
     JSON.parse(l)
@@ -47,11 +52,16 @@ async function sha1(bytes: Uint8Array): Promise<string> {
   return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function agree(capture: string, flags: string[], samples: number): Promise<number> {
+async function agree(
+  capture: string | string[],
+  flags: string[],
+  samples: number,
+): Promise<number> {
+  const captures = typeof capture === "string" ? [capture] : capture;
   const out = `${dir}/out.json`;
   const r = await runCli(ENTRIES.parse, [
     "--pcap",
-    capture,
+    ...captures,
     "--eventout",
     out,
     "--samples",
@@ -61,7 +71,7 @@ async function agree(capture: string, flags: string[], samples: number): Promise
   ], denoFlags("parse"));
   equal(r.code, 0, r.stderr);
   const got: Record<string, unknown>[] = JSON.parse(Deno.readTextFileSync(out));
-  const want = await reference(capture, flags);
+  const want = await reference(captures, flags);
   equal(got.length, want.length, `${capture} ${flags.join(" ")}: number of events`);
   for (let i = 0; i < got.length; i++) {
     const { Frames, ...expected } = want[i];
@@ -99,6 +109,35 @@ Deno.test("a scenario with short timeouts (many gaps and sweeps) and every filte
   equal(await agree(p, ["--timeout", "30", "--threshold", "3"], 3), 68);
   equal(await agree(p, ["--timeout", "30", "--uniques", "2"], 1), 537);
   equal(await agree(p, ["--timeout", "30", "--uniques", "2", "--rate", "20000"], 3), 22);
+});
+
+// Classic pcap files with Ethernet frames (the reference reads no other format), by content.
+function classicEthernet(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of [...Deno.readDirSync(d)].sort((a, b) => a.name < b.name ? -1 : 1)) {
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory) walk(p);
+      else if (e.isFile) {
+        let h: Uint8Array = Deno.readFileSync(p);
+        if (h[0] === 0x1f && h[1] === 0x8b) h = gunzipSync(h);
+        if (h.length < 24) continue;
+        const m = new DataView(h.buffer, h.byteOffset, 24);
+        const magic = m.getUint32(0, true);
+        const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+        const be = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
+        if ((le || be) && m.getUint32(20, le) === 1) out.push(p);
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+Deno.test("every classic Ethernet capture of the format corpus, read as one stream", async () => {
+  const files = classicEthernet("testdata/pcap-formats");
+  ok(files.length >= 60, `${files.length} files`);
+  ok(await agree(files, ["--timeout", "60"], 1) > 200);
 });
 
 Deno.test("out-of-order packets all through the capture", async () => {
