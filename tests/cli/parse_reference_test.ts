@@ -99,6 +99,8 @@ Deno.test("the shipped demo capture: every event as the reference gives it, with
 
 Deno.test("real scanners and backscatter, IPv6 included: as the reference gives them", async () => {
   ok(await agree("testdata/real-scanners/scanners.pcap", [], 2) > 500);
+  // IPv6 rates are packets per second at the telescope: of three IPv6 events one reaches 1 pps.
+  equal(await agree("testdata/real-scanners/scanners.pcap", ["--rate", "1"], 0), 1003);
 });
 
 Deno.test("a scenario with short timeouts (many gaps and sweeps) and every filter", async () => {
@@ -109,6 +111,8 @@ Deno.test("a scenario with short timeouts (many gaps and sweeps) and every filte
   equal(await agree(p, ["--timeout", "30", "--threshold", "3"], 3), 68);
   equal(await agree(p, ["--timeout", "30", "--uniques", "2"], 1), 537);
   equal(await agree(p, ["--timeout", "30", "--uniques", "2", "--rate", "20000"], 3), 22);
+  const small = ["--telescope-size", "65536"]; // 2^32 / 65,536: rates 7.25 times those above
+  equal(await agree(p, ["--timeout", "30", "--uniques", "2", "--rate", "20000", ...small], 0), 127);
 });
 
 // Classic pcap files with Ethernet frames (the reference reads no other format), by content.
