@@ -24,7 +24,7 @@
 import { PacketBatch } from "../capture/packet_batch.ts";
 import { Traffic } from "../decode/traffic.ts";
 import { compareKeys, KeyTable, mix } from "../util/key_table.ts";
-import { compareEventKeys, DarknetEvent, scanRate } from "./darknet_event.ts";
+import { DarknetEvent, scanRate } from "./darknet_event.ts";
 import {
   BYTES,
   EventTable,
@@ -181,6 +181,8 @@ export class EventAggregator {
   #latestNsec = 0;
   #sweepSec = -Infinity;
   #sweepNsec = 0;
+  #pausedAt = -1;
+  #sweepLeft = 0;
   readonly #key6 = new Uint32Array(5);
   readonly #w6 = new Uint32Array(4);
 
@@ -209,6 +211,19 @@ export class EventAggregator {
     return this.#v4.size + this.#v6.size + this.#singles.size;
   }
 
+  /**
+   * The row at which the last `add(…, pauseForSweep)` stopped for a sweep, or -1 if it added
+   * all its rows.
+   */
+  get pausedAt(): number {
+    return this.#pausedAt;
+  }
+
+  /** While {@link EventAggregator.sweepChunks} runs: events still to come after this chunk. */
+  get sweepLeft(): number {
+    return this.#sweepLeft;
+  }
+
   /** Latest packet time seen, as [sec, nsec] (or null before the first packet). */
   get clock(): [number, number] | null {
     return this.#latestSec === -Infinity ? null : [this.#latestSec, this.#latestNsec];
@@ -216,11 +231,15 @@ export class EventAggregator {
 
   /**
    * Adds rows `from .. to-1` of a batch (all by default); returns the events they ended that
-   * pass the filters, in order of ending.
+   * pass the filters, in order of ending. With `pauseForSweep`, it stops at a row that makes a
+   * sweep due instead of sweeping: {@link EventAggregator.pausedAt} is then that row, the caller
+   * takes the sweep with {@link EventAggregator.sweepChunks} and calls `add` again from there
+   * (so that a sweep ending many events makes them a chunk at a time; see the stream).
    */
-  add(b: PacketBatch, from = 0, to: number = b.length): DarknetEvent[] {
+  add(b: PacketBatch, from = 0, to: number = b.length, pauseForSweep = false): DarknetEvent[] {
     const out: DarknetEvent[] = [];
     const n = to;
+    this.#pausedAt = -1;
     this.stats.packets += to - from;
     const t4 = this.#v4;
     const keys4 = t4.keys;
@@ -258,6 +277,12 @@ export class EventAggregator {
         } else if ((sec - sweepSec) * 1e9 + (nsec - sweepNsec) > sweepNs) {
           this.#latestSec = latestSec;
           this.#latestNsec = latestNsec;
+          if (pauseForSweep) { // row i is added again after the sweep: uncount it and the rest
+            this.#pausedAt = i;
+            this.stats.packets -= n - i;
+            ipPackets--;
+            break;
+          }
           this.#sweep(out);
           sweepSec = this.#sweepSec;
           sweepNsec = this.#sweepNsec;
@@ -367,6 +392,10 @@ export class EventAggregator {
     this.stats.eventsEnded++;
     if (this.#singlesPass()) out.push(this.#singleEvent(s));
     else this.stats.eventsFiltered++;
+    this.#freeSingleSample(s);
+  }
+
+  #freeSingleSample(s: number): void {
     const ref = s * SINGLE_U32 + S_REF;
     this.#v4.store.free(this.#singles.rowI[ref]);
     this.#singles.rowI[ref] = 0;
@@ -581,41 +610,102 @@ export class EventAggregator {
    */
   sweepIdle(): DarknetEvent[] {
     const out: DarknetEvent[] = [];
-    if (this.#latestSec === -Infinity) return out;
+    for (const chunk of this.idleChunks(Infinity)) for (const e of chunk) out.push(e);
+    return out;
+  }
+
+  /** {@link EventAggregator.sweepIdle} a chunk at a time, as {@link EventAggregator.sweepChunks}. */
+  *idleChunks(size = 1024): Generator<DarknetEvent[]> {
+    if (this.#latestSec === -Infinity) return;
     const sec = this.#sweepSec;
     const nsec = this.#sweepNsec;
-    this.#sweep(out);
+    yield* this.sweepChunks(size);
     this.#sweepSec = sec;
     this.#sweepNsec = nsec;
-    return out;
   }
 
   // Ends every event idle for more than the timeout at the current clock.
   #sweep(out: DarknetEvent[]): void {
-    const swept: DarknetEvent[] = [];
+    for (const chunk of this.sweepChunks(Infinity)) for (const e of chunk) out.push(e);
+  }
+
+  /**
+   * The sweep that `add(…, pauseForSweep)` stopped for: ends every event idle for more than the
+   * timeout at the current clock and yields those passing the filters in key order, `size` at a
+   * time, each made once the one before was taken; the entries leave the tables when the last
+   * chunk has been taken. Add no packets until it is done.
+   */
+  *sweepChunks(size = 1024): Generator<DarknetEvent[]> {
     const st = this.#singles;
+    const tables = [st, this.#v4, this.#v6] as const;
+    // Idle entries that fail the filters leave at once; those passing stay until made into
+    // events. Removing an entry moves the table's last one into its place: scanning downwards,
+    // that one was scanned already, so a passing one's reference follows it (`at`).
+    const refs: number[] = []; // passing: table × 2^30 + entry (see openEventChunks)
+    const at = new Map<number, number>(); // reference → index in refs
+    let ended = 0;
+    // Entry e of table x is idle: keep it if it passes, else remove it now.
+    const retire = (x: number, e: number, passes: boolean, last: number) => {
+      ended++;
+      const ref = x * 2 ** 30 + e;
+      if (passes) {
+        at.set(ref, refs.length);
+        refs.push(ref);
+        return;
+      }
+      this.#removeEntry(x, e);
+      const r = last === e ? undefined : at.get(x * 2 ** 30 + last);
+      if (r !== undefined) {
+        at.delete(x * 2 ** 30 + last);
+        at.set(ref, r);
+        refs[r] = ref;
+      }
+    };
+    const latestSec = this.#latestSec;
+    const latestNsec = this.#latestNsec;
+    const singlesPass = this.#singlesPass();
     for (let s = st.size - 1; s >= 0; s--) {
-      const idle = (this.#latestSec - st.rowF[s * SINGLE_F64]) * 1e9 +
-        (this.#latestNsec - st.rowU[s * SINGLE_U32 + S_NSEC]);
-      if (idle > this.#timeoutNs) {
-        this.#endSingle(s, swept);
-        st.remove(s);
-      }
+      const quiet = (latestSec - st.rowF[s * SINGLE_F64]) * 1e9 +
+        (latestNsec - st.rowU[s * SINGLE_U32 + S_NSEC]);
+      if (quiet > this.#timeoutNs) retire(0, s, singlesPass, st.size - 1);
     }
-    for (const t of [this.#v4, this.#v6]) {
+    for (let x = 1; x <= 2; x++) {
+      const t = x === 1 ? this.#v4 : this.#v6;
       for (let e = t.size - 1; e >= 0; e--) {
-        const idle = (this.#latestSec - t.rowF[e * ROW_F64 + LAST_SEC]) * 1e9 +
-          (this.#latestNsec - t.rowU[e * ROW_U32 + LAST_NSEC]);
-        if (idle > this.#timeoutNs) {
-          this.#end(t, e, swept);
-          t.remove(e);
-        }
+        const quiet = (latestSec - t.rowF[e * ROW_F64 + LAST_SEC]) * 1e9 +
+          (latestNsec - t.rowU[e * ROW_U32 + LAST_NSEC]);
+        if (quiet > this.#timeoutNs) retire(x, e, this.#passes(t, e), t.size - 1);
       }
     }
-    swept.sort(compareEventKeys);
-    out.push(...swept);
+    this.stats.eventsEnded += ended;
+    this.stats.eventsFiltered += ended - refs.length;
+    refs.sort((a, b) => compareEntryKeys(tables, a, b));
+    for (let i = 0; i < refs.length; i += size) {
+      const chunk: DarknetEvent[] = [];
+      const end = Math.min(i + size, refs.length);
+      for (let j = i; j < end; j++) {
+        const x = Math.floor(refs[j] / 2 ** 30);
+        const e = refs[j] % 2 ** 30;
+        chunk.push(x === 0 ? this.#singleEvent(e) : this.#materialize(tables[x] as EventTable, e));
+      }
+      this.#sweepLeft = refs.length - end;
+      yield chunk;
+    }
+    this.#sweepLeft = 0;
+    // The passing ones, highest entry first in each table: the entry moved into a removed one's
+    // place is then never one still to remove.
+    refs.sort((a, b) => b - a);
+    for (const ref of refs) this.#removeEntry(Math.floor(ref / 2 ** 30), ref % 2 ** 30);
     this.#sweepSec = this.#latestSec;
     this.#sweepNsec = this.#latestNsec;
+  }
+
+  // Removes entry e of table x (0 singles, 1 #v4, 2 #v6) with what it holds.
+  #removeEntry(x: number, e: number): void {
+    if (x === 0) {
+      this.#freeSingleSample(e);
+      this.#singles.remove(e);
+    } else (x === 1 ? this.#v4 : this.#v6).remove(e);
   }
 
   /**

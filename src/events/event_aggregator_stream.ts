@@ -15,6 +15,11 @@ import type { DarknetEvent } from "./darknet_event.ts";
 import type { EventAggregator } from "./event_aggregator.ts";
 import type { encodeState } from "./state_file.ts";
 
+// Events a sweep hands out at a time: large enough that the sweeps of a filtered run (a few
+// thousand events) stay one synchronous step, small enough that one ending the one-off sources
+// of an unfiltered run (tens of thousands) never holds them all as objects at once.
+const SWEEP_CHUNK = 4096;
+
 /** Events leaving the aggregator. */
 export interface EventChunk {
   /** Events in order of ending. */
@@ -62,7 +67,62 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
     let start = NaN; // current window start (seconds), with rotation
     // The state encoder (and node:zlib behind it) is loaded only when snapshots are asked for.
     let encode: typeof encodeState | undefined;
-    const close = (controller: TransformStreamDefaultController<EventChunk>, final: boolean) => {
+    type Controller = TransformStreamDefaultController<EventChunk>;
+    // Until the chunk just enqueued has been taken.
+    const taken = async (controller: Controller) => {
+      while ((controller.desiredSize ?? 0) < 0) await new Promise((r) => setTimeout(r, 0));
+    };
+    // Adds rows `from .. to-1`; a sweep's events leave a chunk at a time, each made once the one
+    // before was taken, so that a sweep ending tens of thousands of events (one-off sources
+    // timing out together) never holds them all as objects at once.
+    // (A promise only if a sweep ends more than one chunk: the usual batch stays synchronous.)
+    const add = (
+      controller: Controller,
+      batch: PacketBatch,
+      from: number,
+      to: number,
+      window?: { start: number; end: number },
+    ): Promise<void> | undefined => {
+      for (;;) {
+        const ended = aggregator.add(batch, from, to, true);
+        if (ended.length > 0) controller.enqueue({ events: ended, open: false, window });
+        from = aggregator.pausedAt;
+        if (from < 0) return;
+        const chunks = aggregator.sweepChunks(SWEEP_CHUNK);
+        let r = chunks.next();
+        if (!r.done && aggregator.sweepLeft > 0) {
+          const at = from;
+          return (async () => {
+            for (; !r.done; r = chunks.next()) {
+              controller.enqueue({ events: r.value, open: false, window });
+              await taken(controller);
+            }
+            await add(controller, batch, at, to, window);
+          })();
+        }
+        for (; !r.done; r = chunks.next()) {
+          controller.enqueue({ events: r.value, open: false, window });
+        }
+      }
+    };
+    // With rotation: the batch's rows window by window, each window closed when the next begins.
+    const windows = async (controller: Controller, batch: PacketBatch) => {
+      const ts = batch.tsSec;
+      let i = 0;
+      while (i < batch.length) {
+        if (Number.isNaN(start)) start = Math.floor(ts[i] / R) * R;
+        let j = i;
+        while (j < batch.length && ts[j] < start + R) j++;
+        await add(controller, batch, i, j, { start, end: start + R });
+        if (j < batch.length) {
+          close(controller, false);
+          start = Math.floor(ts[j] / R) * R;
+        }
+        i = j;
+      }
+      batch.release?.();
+    };
+    const close = (controller: Controller, final: boolean) => {
       const keep = options.keepOpen ?? false;
       // As at the end of input (and as batch mode's hourly runs do): events no later packet
       // could continue are finished in this window.
@@ -85,28 +145,12 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
         },
         transform(batch, controller) {
           if (R <= 0) {
-            const ended = aggregator.add(batch);
-            if (ended.length > 0) controller.enqueue({ events: ended, open: false });
-            batch.release?.(); // samples were copied: the batch's memory can be reused
-            return;
+            // Then samples have been copied: the batch's memory can be reused.
+            const release = () => batch.release?.();
+            const pending = add(controller, batch, 0, batch.length);
+            return pending ? pending.then(release) : release();
           }
-          const ts = batch.tsSec;
-          let i = 0;
-          while (i < batch.length) {
-            if (Number.isNaN(start)) start = Math.floor(ts[i] / R) * R;
-            let j = i;
-            while (j < batch.length && ts[j] < start + R) j++;
-            const ended = aggregator.add(batch, i, j);
-            if (ended.length > 0) {
-              controller.enqueue({ events: ended, open: false, window: { start, end: start + R } });
-            }
-            if (j < batch.length) {
-              close(controller, false);
-              start = Math.floor(ts[j] / R) * R;
-            }
-            i = j;
-          }
-          batch.release?.();
+          return windows(controller, batch);
         },
         async flush(controller) {
           if (R > 0) {
@@ -114,13 +158,15 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
             return;
           }
           // Events no later packet could continue have ended: they are finished, not open.
-          const idle = aggregator.sweepIdle();
-          if (idle.length > 0) controller.enqueue({ events: idle, open: false });
+          for (const events of aggregator.idleChunks(SWEEP_CHUNK)) {
+            controller.enqueue({ events, open: false });
+            await taken(controller);
+          }
           // A chunk at a time, each made once the one before was taken: the end of a run holds
           // one chunk of event objects, not all of them.
           for (const events of aggregator.openEventChunks(options.keepOpen)) {
             controller.enqueue({ events, open: true });
-            while ((controller.desiredSize ?? 0) < 0) await new Promise((r) => setTimeout(r, 0));
+            await taken(controller);
           }
         },
       },

@@ -4,6 +4,8 @@ import { EventAggregator } from "../../src/events/event_aggregator.ts";
 import { EventAggregatorStream } from "../../src/events/event_aggregator_stream.ts";
 import { capture, pkt } from "./_events_helpers.ts";
 
+const D = 0x0a000001;
+
 Deno.test("end of input: open events leave in chunks of 1,024, each made once the one before was taken", async () => {
   const pk = [];
   for (let i = 0; i < 2500; i++) {
@@ -47,4 +49,36 @@ Deno.test("end of input: a last sweep ends the idle events as finished; the rest
     deepEqual(got, [[false, [1]], [true, [2, 3]]], `keepOpen ${keepOpen}`);
     equal(agg.openCount, keepOpen ? 2 : 0);
   }
+});
+
+Deno.test("a sweep ending many events hands them out in chunks, each made once the one before was taken", async () => {
+  // 10,000 one-packet sources at t < 10 s, then one packet at t = 400 s: its sweep (timeout 600,
+  // so at the first packet more than 300 s after the last one) finds none idle; the packet at
+  // t = 750 s sweeps all 10,000 (idle > 600 s) in the middle of the stream.
+  const pk = [];
+  for (let i = 0; i < 10000; i++) pk.push(pkt(i * 0.001, { src: 0x0b000000 + i * 3, dst: D }));
+  pk.push(pkt(400, { src: 0x0c000001, dst: D }), pkt(750, { src: 0x0c000002, dst: D }));
+  const agg = new EventAggregator({ timeout: 600 });
+  const chunks = ReadableStream.from([capture(pk)])
+    .pipeThrough(new PcapDecoderStream())
+    .pipeThrough(new EventAggregatorStream(agg));
+  const got: [boolean, number, number][] = []; // open, size, events open when taken
+  const keys: number[] = [];
+  for await (const c of chunks) {
+    got.push([c.open, c.events.length, agg.openCount]);
+    for (const e of c.events) keys.push(e.src);
+    await new Promise((r) => setTimeout(r, 5)); // a slow consumer
+  }
+  // Swept: 4,096 + 4,096 + 1,808, made before the packet at 750 s is added, the tables emptied
+  // of them only after the last was taken (had the stream made them all at once, the count
+  // would have dropped already); then the two open ones.
+  deepEqual(got, [
+    [false, 4096, 10001],
+    [false, 4096, 10001],
+    [false, 1808, 10001],
+    [true, 2, 2],
+  ]);
+  deepEqual(keys.slice(0, 10000), [...keys.slice(0, 10000)].sort((a, b) => a - b));
+  equal(agg.stats.packets, 10002);
+  equal(agg.stats.eventsEnded, 10002);
 });
