@@ -39,8 +39,13 @@ async function reference(
   captures: string[],
   flags: string[],
 ): Promise<Record<string, unknown>[]> {
-  const out = await new Deno.Command("python3", { args: [REFERENCE, ...captures, ...flags] })
-    .output();
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("python3", { args: [REFERENCE, ...captures, ...flags] }).output();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new Error("python3 is not installed (apt-get install python3); .ci/run installs it");
+  }
   equal(out.code, 0, new TextDecoder().decode(out.stderr));
   return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l).map((l) =>
     JSON.parse(l)
