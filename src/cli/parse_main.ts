@@ -390,7 +390,7 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   if (cfg.mem) (await import("./_profile.ts")).heapSnapshot(cfg.mem);
   return {
     packets: agg.stats.packets,
-    eventsWritten: events?.count ?? agg.stats.eventsEnded - agg.stats.eventsFiltered,
+    eventsWritten: events?.saved ?? agg.stats.eventsEnded - agg.stats.eventsFiltered,
     eventsFiltered: agg.stats.eventsFiltered,
     openSaved: rotate ? agg.openCount : openSaved,
     outOfOrder: agg.stats.outOfOrder,

@@ -465,3 +465,41 @@ Deno.test("--cpu writes a CPU profile, --mem a heap snapshot; --help lists every
     ]
   ) ok(help.stdout.includes(`  ${f} `), f);
 });
+
+Deno.test("a write failing part-way (file size limit, as a full disk) leaves a valid file of the events before it", async () => {
+  // A full run for comparison, then the same under a 128 KiB file size limit (`ulimit -f 256`:
+  // 512-byte blocks; SIGXFSZ ignored, so writes past it fail with EFBIG, as they would with
+  // ENOSPC on a full disk — the same path in EventWriter).
+  const flags = ["--pcap", DEMO, "--samples", "3"];
+  const full = await parse([...flags, "--eventout", `${dir}/whole.json`, "--quiet"]);
+  equal(full.code, 0, full.stderr);
+  const whole = JSON.parse(Deno.readTextFileSync(`${dir}/whole.json`));
+  for (const ndjson of [false, true]) {
+    const out = `${dir}/limited.json`;
+    const args = [...flags, "--eventout", out, ...(ndjson ? ["--newdl"] : [])];
+    const quote = (a: string) => `'${a}'`;
+    const sh = `trap '' XFSZ; ulimit -f 256; exec ${
+      [Deno.execPath(), "run", "--quiet", ...denoFlags("parse"), ENTRIES.parse, ...args].map(quote)
+        .join(" ")
+    }`;
+    const r = await new Deno.Command("sh", {
+      args: ["-c", sh],
+      env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(r.stderr);
+    equal(r.code, 74, stderr);
+    const lines = stderr.trim().split("\n");
+    match(lines[1], /^parse: .*limited\.json: File too large/);
+    equal(lines.length, 2, stderr);
+    const text = Deno.readTextFileSync(out);
+    const kept = ndjson
+      ? text.split("\n").filter((l) => l).map((l) => JSON.parse(l))
+      : JSON.parse(text);
+    ok(kept.length > 50 && kept.length < whole.length, `${kept.length} events kept`);
+    deepEqual(kept, whole.slice(0, kept.length));
+    // The summary counts the events the file holds.
+    match(lines[0], new RegExp(` ${kept.length} events written`));
+  }
+});

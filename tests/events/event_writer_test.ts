@@ -62,3 +62,20 @@ Deno.test("EventWriter writes exactly JSON.stringify of each event (array and ND
     equal(text, ndjson ? lines.join("\n") + "\n" : `[\n${lines.join(",\n")}\n]\n`);
   }
 });
+
+Deno.test("the file on disk is a valid array after every flush, the empty array included", async () => {
+  const path = Deno.makeTempFileSync();
+  const w = await EventWriter.create(path);
+  const onDisk = () => JSON.parse(Deno.readTextFileSync(path)).map((e: { Port: number }) => e.Port);
+  equal(JSON.stringify(onDisk()), "[]"); // before any event
+  for (let i = 1; i <= 3; i++) {
+    w.write(Object.assign(new DarknetEvent(), { port: i }));
+    equal(JSON.stringify(onDisk()), i === 1 ? "[]" : JSON.stringify([1, 2].slice(0, i - 1)));
+    w.flush();
+    equal(JSON.stringify(onDisk()), JSON.stringify([1, 2, 3].slice(0, i)));
+    equal(w.saved, i);
+  }
+  w.close();
+  equal(JSON.stringify(onDisk()), "[1,2,3]");
+  w.close(); // twice is harmless
+});
