@@ -1,5 +1,5 @@
 // A one-line progress report on stderr, only when stderr is a terminal (never into pipes or
-// files), redrawn at most twice a second.
+// files): drawn at the first batch, then redrawn at most twice a second.
 
 const enc = new TextEncoder();
 
@@ -15,7 +15,7 @@ export interface ProgressFigures {
 export class Progress {
   readonly #on: boolean;
   readonly #start = performance.now();
-  #last = 0;
+  #last = -Infinity;
 
   constructor(enabled: boolean) {
     this.#on = enabled && Deno.stderr.isTerminal();
@@ -28,7 +28,7 @@ export class Progress {
     if (now - this.#last < 500) return;
     this.#last = now;
     const sec = (now - this.#start) / 1000;
-    const mb = (x: number) => (x / 1e6).toFixed(0);
+    const mb = (x: number) => (x / 1e6).toFixed(x < 1e7 ? 1 : 0);
     let line = `read ${mb(f.bytesRead)}`;
     if (f.totalBytes) line += `/${mb(f.totalBytes)}`;
     line += ` MB  ${(f.packets / sec / 1e6).toFixed(2)} M pkt/s  ${

@@ -503,3 +503,51 @@ Deno.test("a write failing part-way (file size limit, as a full disk) leaves a v
     match(lines[0], new RegExp(` ${kept.length} events written`));
   }
 });
+
+Deno.test("on a terminal a progress line (bytes, packets/s, open events, ETA); --quiet silences it", async () => {
+  // `script` (util-linux) runs the command on a pseudo-terminal and passes its output through.
+  const cmd = (extra: string[]) =>
+    [
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      ...denoFlags("parse"),
+      ENTRIES.parse,
+      "--pcap",
+      H16,
+      "--eventout",
+      `${dir}/tty.json`,
+      "--samples",
+      "0",
+      ...extra,
+    ].map((a) => `'${a}'`).join(" ");
+  const onTty = async (extra: string[]) => {
+    let r: Deno.CommandOutput;
+    try {
+      r = await new Deno.Command("script", {
+        args: ["-qec", cmd(extra), "/dev/null"],
+        env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      throw new Error("script is not installed (apt-get install bsdutils)");
+    }
+    equal(r.code, 0, new TextDecoder().decode(r.stderr));
+    return new TextDecoder().decode(r.stdout).split(/[\r\n]+/).map((l) => l.replace("\x1b[K", ""))
+      .filter((l) => l);
+  };
+  const size = (Deno.statSync(H16).size / 1e6).toFixed(1);
+  const lines = await onTty([]);
+  ok(
+    lines.some((l) =>
+      new RegExp(`^read [\\d.]+/${size} MB  [\\d.]+ M pkt/s  [\\d,]+ open events  ETA \\d+ s$`)
+        .test(l)
+    ),
+    lines.join("\n"),
+  );
+  match(lines[lines.length - 1], /^parse: 15,000 packets in /);
+  deepEqual(await onTty(["--quiet"]), []);
+});
