@@ -8,6 +8,10 @@ import { runCli } from "../_helpers.ts";
 
 const parse = (args: string[], stdin?: Uint8Array) =>
   runCli(ENTRIES.parse, args, denoFlags("parse"), stdin);
+// The same command as one shell line (for tests that run it under `sh -c` or `script -c`).
+const parseLine = (args: string[]) =>
+  [Deno.execPath(), "run", "--quiet", ...denoFlags("parse"), ENTRIES.parse, ...args]
+    .map((a) => `'${a}'`).join(" ");
 const DEMO = "testdata/demo/scan.pcap.gz";
 const dir = Deno.makeTempDirSync({ prefix: "parse-cli-" });
 const exists = (p: string) => {
@@ -477,11 +481,7 @@ Deno.test("a write failing part-way (file size limit, as a full disk) leaves a v
   for (const ndjson of [false, true]) {
     const out = `${dir}/limited.json`;
     const args = [...flags, "--eventout", out, ...(ndjson ? ["--newdl"] : [])];
-    const quote = (a: string) => `'${a}'`;
-    const sh = `trap '' XFSZ; ulimit -f 256; exec ${
-      [Deno.execPath(), "run", "--quiet", ...denoFlags("parse"), ENTRIES.parse, ...args].map(quote)
-        .join(" ")
-    }`;
+    const sh = `trap '' XFSZ; ulimit -f 256; exec ${parseLine(args)}`;
     const r = await new Deno.Command("sh", {
       args: ["-c", sh],
       env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
@@ -507,20 +507,7 @@ Deno.test("a write failing part-way (file size limit, as a full disk) leaves a v
 Deno.test("on a terminal a progress line (bytes, packets/s, open events, ETA); --quiet silences it", async () => {
   // `script` (util-linux) runs the command on a pseudo-terminal and passes its output through.
   const cmd = (extra: string[]) =>
-    [
-      Deno.execPath(),
-      "run",
-      "--quiet",
-      ...denoFlags("parse"),
-      ENTRIES.parse,
-      "--pcap",
-      H16,
-      "--eventout",
-      `${dir}/tty.json`,
-      "--samples",
-      "0",
-      ...extra,
-    ].map((a) => `'${a}'`).join(" ");
+    parseLine(["--pcap", H16, "--eventout", `${dir}/tty.json`, "--samples", "0", ...extra]);
   const onTty = async (extra: string[]) => {
     let r: Deno.CommandOutput;
     try {
