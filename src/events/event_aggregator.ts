@@ -307,7 +307,7 @@ export class EventAggregator {
       const k = ++rowF[f + PACKETS];
       rowF[f + BYTES] += capLen[i];
       const dst = dstA[i];
-      dests.add(e, dst);
+      dests.push(e, dst);
       // Events of other traffic than TCPSYN have no fingerprint bits left to clear.
       t4.rowU[e * ROW_U32 + FP] &= fingerprints(ipId[i], tcpSeq[i], dst, dstPort[i]);
       if (k === rowF[f + NEXT]) this.#sample(t4, e, k, b, i);

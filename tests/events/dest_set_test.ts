@@ -76,3 +76,78 @@ Deno.test("DestSets with bound rows, a wide inline area and tables reused after 
     for (let slot = 0; slot < slots; slot++) equal(s.count(slot), 0);
   }
 });
+
+Deno.test("deferred adds (push) give the same sets as add, through full logs, reads, clear and moves", () => {
+  for (const log of [1, 7, 4096]) {
+    const slots = 48;
+    const s = new DestSets({ inline: 17, log });
+    const ref = new Map<number, Set<number>>();
+    const of = (slot: number) => ref.get(slot) ?? ref.set(slot, new Set()).get(slot)!;
+    let x = 11;
+    const next = () => x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    for (let i = 0; i < 60000; i++) {
+      const r = next() % 1000;
+      const slot = next() % slots;
+      if (r < 2) { // an event ends: its pending adds go with it
+        s.clear(slot);
+        ref.delete(slot);
+      } else if (r < 4) { // a swap-remove: `to`'s set is dropped, `from`'s pending adds follow
+        const to = next() % slots;
+        if (to === slot) continue;
+        s.move(slot, to);
+        ref.set(to, of(slot));
+        ref.delete(slot);
+      } else if (r < 10) { // a read in the middle applies that slot's pending adds
+        equal(s.count(slot), of(slot).size);
+        equal(s.count24(slot), new Set([...of(slot)].map((d) => d >>> 8)).size);
+      } else {
+        // Slot sizes from a few addresses (inline) to thousands (tables, then containers).
+        const d = (0x0a000000 + (next() % (8 << (slot % 11))) * 131) >>> 0;
+        if (r < 60) s.add(slot, d); // immediate and deferred adds mix freely
+        else s.push(slot, d);
+        of(slot).add(d);
+      }
+    }
+    for (let slot = 0; slot < slots; slot++) {
+      const set = of(slot);
+      equal(s.count(slot), set.size, `log ${log}, slot ${slot}`);
+      equal(s.count24(slot), new Set([...set].map((d) => d >>> 8)).size);
+      deepEqual(Array.from(s.values(slot)), [...set].sort((a, b) => a - b));
+    }
+    // flush applies everything at once; a slot beyond the rows grows them on push.
+    s.push(500, 0x0a000001);
+    s.push(500, 0x0a000001);
+    s.push(500, 0x0a000102);
+    s.flush();
+    equal(s.count(500), 2);
+    equal(s.count24(500), 2);
+    for (let slot = 0; slot <= 500; slot++) s.clear(slot);
+    equal(s._tablesInUse, 0);
+  }
+});
+
+Deno.test("deferred adds follow bound rows that the owner moves (swap-remove) and grows", () => {
+  const stride = 32;
+  let cap = 8;
+  let rows = new Uint32Array(cap * stride);
+  const s = new DestSets({ inline: 17, log: 64 });
+  s._bind(rows, stride, 14, cap);
+  for (let k = 0; k < 40; k++) s.push(2, (0x0a000000 + k * 300) >>> 0); // a medium set
+  for (let k = 0; k < 5; k++) s.push(7, (0x0b000000 + k) >>> 0); // inline
+  // The owner grows its rows (copying them) and rebinds: pending adds stay pending.
+  const grown = new Uint32Array(16 * stride);
+  grown.set(rows);
+  rows = grown;
+  cap = 16;
+  s._bind(rows, stride, 14, cap);
+  for (let k = 0; k < 3; k++) s.push(12, (0x0c000000 + k) >>> 0);
+  // Entry 7 is removed: the last entry (12) takes its place, as EventTable.remove does.
+  s.clear(7);
+  rows.copyWithin(7 * stride, 12 * stride, 13 * stride);
+  s._moved(12, 7);
+  equal(s.count(7), 3);
+  equal(s.count(12), 0);
+  equal(s.count(2), 40);
+  equal(s.count24(2), 40); // 300 apart: one address per /24
+  deepEqual(Array.from(s.values(7)), [0x0c000000, 0x0c000001, 0x0c000002]);
+});
