@@ -276,6 +276,8 @@ export interface DestSetsOptions {
  * const s = new DestSets();
  * s.add(0, 0x0a000001); s.add(0, 0x0a000002); s.add(0, 0x0a000102); s.add(0, 0x0a000001);
  * console.assert(s.count(0) === 3 && s.count24(0) === 2);
+ * s.push(1, 0x0a000001); s.push(1, 0x0a000001); // deferred: applied when the set is read
+ * console.assert(s.count(1) === 1);
  * ```
  */
 export class DestSets {
