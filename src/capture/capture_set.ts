@@ -12,6 +12,7 @@
 
 import { DarknetError } from "../errors.ts";
 import { FileSource } from "../io/file_source.ts";
+import { checkCaptureHeader } from "./check_header.ts";
 import { type Capture, openCapture, type OpenCaptureOptions } from "./open_capture.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 
@@ -78,7 +79,10 @@ export class CaptureSet {
     this.readable = ReadableStream.from(all.call(this));
   }
 
-  /** Opens every path (stdin, `-`, is opened when reached). Throws an `IoError` for a bad path. */
+  /**
+   * Opens every path and checks its header (stdin, `-`, is opened when reached). Throws an
+   * `IoError` for a path that cannot be read and a `DataError` for one that is not a capture.
+   */
   static async open(paths: string[], options: OpenCaptureOptions = {}): Promise<CaptureSet> {
     let total: number | undefined = 0;
     for (const p of paths) {
@@ -88,6 +92,7 @@ export class CaptureSet {
       }
       const src = await FileSource.open(p);
       await src.readable.cancel();
+      await checkCaptureHeader(p);
       if (src.size === undefined) total = undefined;
       else if (total !== undefined) total += src.size;
     }

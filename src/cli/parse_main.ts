@@ -19,6 +19,7 @@ import { EventAggregatorStream } from "../events/event_aggregator_stream.ts";
 import { EventSink } from "../events/event_sink.ts";
 import { EventWriter } from "../events/event_writer.ts";
 import { intFlag, numFlag, parseFlags, pathList, runCli } from "./_cli.ts";
+import { checkCreatable, checkPaths, type FlagPath } from "./_output_paths.ts";
 import { Progress } from "./_progress.ts";
 import { telescopeSize } from "./_telescope.ts";
 import { parseBatchMode } from "./parse_batch.ts";
@@ -125,6 +126,10 @@ export interface ParseConfig {
   rotate?: number;
   /** Directory of rotated files. */
   outdir?: string;
+  /** Packets timed after this (Unix seconds) are skipped (default: one day after the start). */
+  notAfter?: number;
+  /** The flag that named the inputs, for messages (default `--pcap`; batch mode `--input`). */
+  inputFlag?: string;
 }
 
 const FLAGS = {
@@ -242,6 +247,12 @@ export interface ParseResult {
   eventsFiltered: number;
   openSaved: number;
   outOfOrder: number;
+  /** Packets skipped for a timestamp after `notAfter`. */
+  implausibleTime: number;
+  /** The `notAfter` limit used (Unix seconds). */
+  notAfter: number;
+  /** Events open when the input failed, written or saved as at the end of input. */
+  openAtFailure: number;
   seconds: number;
   /** Reverse DNS counters, when --dns was given. */
   dns?: DnsStats;
@@ -253,16 +264,26 @@ export interface ParseResult {
   error?: DarknetError;
 }
 
-// Checks up front that a file can be created in the state file's place.
-async function checkWritable(path: string): Promise<void> {
-  const probe = `${path}.tmp`;
-  try {
-    const f = await Deno.open(probe, { write: true, create: true });
-    f.close();
-    await Deno.remove(probe);
-  } catch (e) {
-    throw ioError(e, path);
-  }
+// Every path the run reads and writes, checked before any file is opened for writing.
+async function checkRunPaths(cfg: ParseConfig): Promise<void> {
+  const named = (flag: string, path: string | undefined): FlagPath[] =>
+    path === undefined ? [] : [{ flag, path }];
+  const inputs = [
+    ...cfg.pcaps.map((path) => ({ flag: cfg.inputFlag ?? "--pcap", path })),
+    ...named("--cachein", cfg.cachein),
+    ...named("--asnin", cfg.asnin),
+    ...named("--geoin", cfg.geoin),
+    ...(cfg.pfx2asin ?? []).map((path) => ({ flag: "--pfx2asin", path })),
+  ];
+  const outputs = [
+    ...named("--eventout", cfg.eventout),
+    ...named("--ongoingout", cfg.ongoingout),
+    ...named("--cacheout", cfg.cacheout),
+    ...named("--cpu", cfg.cpu),
+    ...named("--mem", cfg.mem),
+  ];
+  await checkPaths(inputs, outputs, [["--cachein", "--cacheout"]]);
+  if (cfg.cacheout !== undefined) await checkCreatable("--cacheout", cfg.cacheout);
 }
 
 /** Runs one parse over `cfg.pcaps`. Input and output errors are returned, not thrown. */
@@ -270,6 +291,7 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   const t0 = performance.now();
   const rotate = cfg.rotate ?? 0;
   if (!rotate && cfg.eventout === undefined) throw new UsageError("--eventout is required");
+  await checkRunPaths(cfg);
   // Inputs: a live tcpdump, stdin (main thread only), or files decoded on a second core.
   let live: LiveCapture | undefined;
   let set!: CaptureSet | WorkerCaptureSet; // for a live capture: once tcpdump runs, below
@@ -278,16 +300,19 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
       ? await CaptureSet.open(cfg.pcaps)
       : await WorkerCaptureSet.open(cfg.pcaps);
   }
-  const agg = new EventAggregator(cfg);
+  // A packet timed more than a day after the run started is a corrupt timestamp (a capture
+  // cannot come from the future): skipped and counted instead of moving the clock.
+  const notAfter = cfg.notAfter ?? Math.floor(Date.now() / 1000) + 86400;
+  const agg = new EventAggregator({ ...cfg, notAfter });
   // State files, profiles and gzip are imported only when used: each pulls in a node: module,
   // and the first one loaded starts Deno's Node layer (~6 MB, ~10 ms).
   if (cfg.cachein) await (await import("../events/state_file.ts")).loadState(agg, cfg.cachein);
-  if (cfg.cacheout) await checkWritable(cfg.cacheout);
   if (rotate) {
     await Deno.mkdir(cfg.outdir!, { recursive: true }).catch((e) =>
       Promise.reject(ioError(e, cfg.outdir!))
     );
   }
+  if (cfg.iface) await LiveCapture.check({ iface: cfg.iface, bpf: cfg.bpf });
   const enrich = await openEnrichers(cfg);
   const streaming = cfg.iface !== undefined || cfg.pcaps.includes("-");
   let events: EventWriter | undefined;
@@ -297,7 +322,7 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   else {
     events = await EventWriter.create(cfg.eventout!, { ndjson: cfg.newdl });
     try {
-      ongoing = cfg.ongoingout
+      ongoing = cfg.ongoingout !== undefined
         ? await EventWriter.create(cfg.ongoingout, { ndjson: cfg.newdl })
         : undefined;
     } catch (e) {
@@ -350,11 +375,11 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   );
   let error: DarknetError | undefined;
   let openSaved = 0;
+  let aggStream: EventAggregatorStream | undefined;
   try {
     const keepOpen = rotate > 0 || cfg.cacheout !== undefined;
-    const ended = set.readable
-      .pipeThrough(tap)
-      .pipeThrough(new EventAggregatorStream(agg, { keepOpen, rotate }));
+    aggStream = new EventAggregatorStream(agg, { keepOpen, rotate });
+    const ended = set.readable.pipeThrough(tap).pipeThrough(aggStream);
     await (enrich ? ended.pipeThrough(new EnrichStream(enrich)) : ended).pipeTo(sink);
   } catch (e) {
     if (!(e instanceof DarknetError)) throw e;
@@ -366,10 +391,13 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
     }
   } finally {
     progress.done();
-    for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
   }
   if (live) await live.stop();
   error ??= set.error;
+  // tcpdump that refused to start (no such interface, bad filter) left an empty stream: its own
+  // message says why, not the decoder's "empty input".
+  if (live?.error && error === set.error) error = live.error;
+  const openAtFailure = error && set.error === error ? aggStream?.openAtEnd ?? 0 : 0;
   if (cfg.cacheout) {
     openSaved = agg.openCount;
     try {
@@ -388,12 +416,18 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   }
   await profile?.stop();
   if (cfg.mem) (await import("./_profile.ts")).heapSnapshot(cfg.mem);
+  // Only now: a SIGINT or SIGTERM while the state was being saved or files closed is noted and
+  // the work finished, instead of the default action killing the process half-way.
+  for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
   return {
     packets: agg.stats.packets,
     eventsWritten: events?.saved ?? agg.stats.eventsEnded - agg.stats.eventsFiltered,
     eventsFiltered: agg.stats.eventsFiltered,
     openSaved: rotate ? agg.openCount : openSaved,
     outOfOrder: agg.stats.outOfOrder,
+    implausibleTime: agg.stats.implausibleTime,
+    notAfter,
+    openAtFailure,
     seconds: (performance.now() - t0) / 1000,
     dns: enrich?.dns?.stats,
     capture: live?.stats,
@@ -412,8 +446,19 @@ export function formatParseSummary(r: ParseResult): string {
     `${n(r.eventsWritten)} events written, ${n(r.eventsFiltered)} filtered out`;
   if (r.openSaved) s += `, ${n(r.openSaved)} open events saved`;
   if (r.outOfOrder) s += `; ${n(r.outOfOrder)} packets older than their event's last packet`;
+  if (r.implausibleTime) {
+    s += `; ${n(r.implausibleTime)} packets skipped: timestamp after ${
+      new Date(r.notAfter * 1000).toISOString()
+    } (corrupt)`;
+  }
+  if (r.openAtFailure) {
+    s += `; ${n(r.openAtFailure)} events were open when the input failed (their later packets ` +
+      `may be in the unread part)`;
+  }
   if (r.capture) {
-    s += `; capture: ${n(r.capture.received)} packets received by the filter, ${
+    s += `; capture: ${n(r.capture.received)} packets received by the filter${
+      r.capture.loopback ? " (on a loopback interface the filter sees each packet twice)" : ""
+    }, ${
       n(r.capture.dropped)
     } dropped by the kernel`;
   }

@@ -23,8 +23,16 @@ export const ENTRIES = {
 export const PERMISSIONS: Record<keyof typeof ENTRIES, readonly string[]> = {
   // Reads captures and databases; writes event, state and profile files; net for DNS only;
   // sys for --cpu profiles (node:inspector; Deno has no narrower grant for it); run for the
-  // tcpdump of --interface only.
-  parse: ["--allow-read", "--allow-write", "--allow-net", "--allow-sys", "--allow-run=tcpdump"],
+  // tcpdump of --interface only, through setpriv (which ends it if parse is killed); PATH to
+  // find tcpdump.
+  parse: [
+    "--allow-read",
+    "--allow-write",
+    "--allow-net",
+    "--allow-sys",
+    "--allow-run=tcpdump,setpriv",
+    "--allow-env=PATH",
+  ],
   // Reads captures or event files; writes CSVs into --outdir.
   count: ["--allow-read", "--allow-write"],
   // Reads event files or captures; writes CSVs, SVGs, report.html and state.

@@ -70,6 +70,13 @@ export interface EventAggregatorOptions {
   uniques?: number;
   /** Minimum estimated global scan rate in packets/s (default 0). */
   rate?: number;
+  /**
+   * Packets timed after this (Unix seconds) are implausible: counted in
+   * `stats.implausibleTime` and skipped, so that one corrupt timestamp cannot move the clock
+   * years ahead and end every open event (default: no limit; `parse` uses its start time plus
+   * one day).
+   */
+  notAfter?: number;
 }
 
 /** The packet-time clock carried in state files. */
@@ -96,6 +103,8 @@ export interface AggregatorStats {
   eventsEnded: number;
   /** Events ended that failed a filter. */
   eventsFiltered: number;
+  /** Packets skipped because their time was after `notAfter`. */
+  implausibleTime: number;
 }
 
 /**
@@ -170,7 +179,10 @@ export class EventAggregator {
     outOfOrder: 0,
     eventsEnded: 0,
     eventsFiltered: 0,
+    implausibleTime: 0,
   };
+  /** Packets timed after this (Unix seconds) are skipped; see the options. */
+  readonly notAfter: number;
   #v4: EventTable;
   #v6: EventTable;
   // IPv4 events with a single packet so far (most of the open events), promoted to #v4 by
@@ -195,6 +207,7 @@ export class EventAggregator {
     this.threshold = o.threshold ?? 0;
     this.uniques = o.uniques ?? 0;
     this.minRate = o.rate ?? 0;
+    this.notAfter = o.notAfter ?? Infinity;
     this.#timeoutNs = this.timeout * 1e9;
     this.#v4 = new EventTable(false, this.samples);
     this.#v6 = new EventTable(true, this.samples);
@@ -256,6 +269,7 @@ export class EventAggregator {
     const tcpSeq = b.tcpSeq;
     const dstPort = b.dstPort;
     const dests = t4.dests4;
+    const notAfter = this.notAfter;
     let ipPackets = 0;
     // The clock lives in locals during the loop (written back before a sweep and at the end).
     let latestSec = this.#latestSec;
@@ -269,6 +283,12 @@ export class EventAggregator {
       const sec = tsSec[i];
       const nsec = tsNsec[i];
       if (sec > latestSec || (sec === latestSec && nsec > latestNsec)) {
+        // Only a packet that would move the clock can be beyond notAfter (the clock never is).
+        if (sec > notAfter) {
+          this.stats.implausibleTime++;
+          ipPackets--;
+          continue;
+        }
         latestSec = sec;
         latestNsec = nsec;
         if (sweepSec === -Infinity) {

@@ -61,9 +61,12 @@ export interface EventAggregatorStreamOptions {
  * ```
  */
 export class EventAggregatorStream extends TransformStream<PacketBatch, EventChunk> {
+  readonly #end: { open: number };
+
   /** Wraps `aggregator` (which keeps its state and counters for the caller). */
   constructor(aggregator: EventAggregator, options: EventAggregatorStreamOptions = {}) {
     const R = options.rotate ?? 0;
+    const end = { open: 0 };
     let start = NaN; // current window start (seconds), with rotation
     // The state encoder (and node:zlib behind it) is loaded only when snapshots are asked for.
     let encode: typeof encodeState | undefined;
@@ -155,6 +158,7 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
         async flush(controller) {
           if (R > 0) {
             if (!Number.isNaN(start)) close(controller, true);
+            end.open = aggregator.openCount;
             return;
           }
           // Events no later packet could continue have ended: they are finished, not open.
@@ -162,6 +166,7 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
             controller.enqueue({ events, open: false });
             await taken(controller);
           }
+          end.open = aggregator.openCount;
           // A chunk at a time, each made once the one before was taken: the end of a run holds
           // one chunk of event objects, not all of them.
           for (const events of aggregator.openEventChunks(options.keepOpen)) {
@@ -173,5 +178,11 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
       { highWaterMark: 1 },
       { highWaterMark: 0 },
     );
+    this.#end = end;
+  }
+
+  /** Events still open when the input ended (before they were written or saved). */
+  get openAtEnd(): number {
+    return this.#end.open;
   }
 }

@@ -8,7 +8,14 @@
  * write fails (disk full, quota), the closing bytes go back where the last flush put them —
  * space the file already has — and the file is cut there: it holds every event flushed before
  * the failure, and the error names the file. (A pipe or terminal cannot be rewritten: there the
- * array is closed by {@link EventWriter.close}, which the CLI always calls.)
+ * array is closed by {@link EventWriter.close}, which the CLI always calls.) A process killed
+ * outright (`kill -9`, power loss) can stop inside one write: Linux copies a write page by page
+ * and a fatal signal ends it between pages, so the file may then end inside an event; the
+ * readers (`count`, `timeseries`) say so and name the byte.
+ *
+ * An existing file with content is not truncated until the run has something to write (its
+ * first flush with events, or {@link EventWriter.close}): a run that fails before that leaves
+ * it as it was. `-` and `/dev/stdout` write to standard output.
  *
  * @module
  */
@@ -24,6 +31,25 @@ export interface EventWriterOptions {
 }
 
 const BLOCK = 1 << 16;
+/** Paths that mean standard output (Deno refuses to open `/dev/stdout` without --allow-all). */
+const STDOUT_PATHS = new Set(["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]);
+
+/** What the writer writes to: a file, or standard output. */
+type Sink = Pick<Deno.FsFile, "writeSync" | "close"> & Partial<Pick<Deno.FsFile, "seekSync" | "truncateSync">>;
+
+/**
+ * Whether `path` names standard output for the writers (`-`, `/dev/stdout`).
+ *
+ * @example
+ * ```ts
+ * import { isStdout } from "./event_writer.ts";
+ * import { ok } from "node:assert/strict";
+ * ok(isStdout("-") && isStdout("/dev/stdout") && !isStdout("out.json"));
+ * ```
+ */
+export function isStdout(path: string): boolean {
+  return STDOUT_PATHS.has(path);
+}
 const EMPTY = new Uint8Array(0);
 const CLOSE_EMPTY = new TextEncoder().encode("]\n"); // after "["
 const CLOSE = new TextEncoder().encode("\n]\n"); // after the last event
@@ -47,7 +73,8 @@ export class EventWriter {
   readonly path: string;
   /** One JSON object per line instead of an array. */
   readonly ndjson: boolean;
-  #file: Deno.FsFile;
+  // Undefined until the first write to an existing file with content (see the module doc).
+  #file: Sink | undefined;
   #out = new EventBytes(BLOCK + 4096);
   #count = 0;
   #saved = 0;
@@ -58,29 +85,52 @@ export class EventWriter {
   #end = -1;
   #tail: Uint8Array = EMPTY;
 
-  private constructor(path: string, file: Deno.FsFile, ndjson: boolean) {
+  private constructor(path: string, file: Sink | undefined, ndjson: boolean) {
     this.path = path;
-    this.#file = file;
     this.ndjson = ndjson;
     if (!ndjson) this.#out.ascii("[");
+    if (file) this.#attach(file);
+  }
+
+  #attach(file: Sink): void {
+    this.#file = file;
     try {
-      this.#end = file.seekSync(0, Deno.SeekMode.Current);
+      this.#end = file.seekSync ? file.seekSync(0, Deno.SeekMode.Current) : -1;
     } catch {
       this.#end = -1; // not seekable
     }
     if (this.#end >= 0) this.flush(); // an empty array on disk from the start
   }
 
-  /** Creates (truncates) the file. Throws an `IoError` naming it if that fails. */
+  /**
+   * Opens the output: standard output for `-` or `/dev/stdout`; a new or empty file at once
+   * (holding an empty array); an existing file with content only when the first events are
+   * flushed. Throws an `IoError` naming the path if it cannot be written.
+   */
   static async create(path: string, o: EventWriterOptions = {}): Promise<EventWriter> {
-    let f: Deno.FsFile;
+    const ndjson = o.ndjson ?? false;
+    if (isStdout(path)) return new EventWriter(path, stdoutSink(), ndjson);
+    let keep = false;
     try {
-      f = await Deno.open(path, { write: true, create: true, truncate: true });
+      const st = await Deno.stat(path);
+      if (st.isDirectory) throw new Deno.errors.IsADirectory("is a directory");
+      keep = st.isFile && st.size > 0;
     } catch (e) {
-      throw ioError(e, path);
+      if (!(e instanceof Deno.errors.NotFound)) throw ioError(e, path);
     }
+    if (keep) {
+      // Writable? Opened without truncating and closed again: the content stays until the run
+      // has something to write.
+      try {
+        (await Deno.open(path, { write: true })).close();
+      } catch (e) {
+        throw ioError(e, path);
+      }
+      return new EventWriter(path, undefined, ndjson);
+    }
+    const f = await openTruncating(path);
     try {
-      return new EventWriter(path, f, o.ndjson ?? false);
+      return new EventWriter(path, f, ndjson);
     } catch (e) {
       f.close();
       throw e;
@@ -111,6 +161,11 @@ export class EventWriter {
   /** Writes everything buffered to the file. */
   flush(): void {
     if (this.#failed) return;
+    if (this.#file === undefined) {
+      if (this.#count === 0 && !this.#closed) return; // nothing to write yet: the file is kept
+      this.#attach(openTruncatingSync(this.path));
+      return; // #attach flushed
+    }
     const out = this.#out;
     if (this.#end < 0) { // a pipe: append only
       if (out.len === 0) return;
@@ -127,7 +182,7 @@ export class EventWriter {
     const bytes = out.buf.subarray(0, out.len);
     out.len = 0;
     try {
-      this.#file.seekSync(this.#end, Deno.SeekMode.Start);
+      this.#file.seekSync!(this.#end, Deno.SeekMode.Start);
       this.#writeAll(bytes);
     } catch (e) {
       this.#failed = true;
@@ -142,7 +197,7 @@ export class EventWriter {
   #writeAll(bytes: Uint8Array): void {
     try {
       let o = 0;
-      while (o < bytes.length) o += this.#file.writeSync(bytes.subarray(o));
+      while (o < bytes.length) o += this.#file!.writeSync(bytes.subarray(o));
     } catch (e) {
       throw ioError(e, this.path);
     }
@@ -152,10 +207,11 @@ export class EventWriter {
   // after them.
   #cutBack(): void {
     try {
-      this.#file.seekSync(this.#end, Deno.SeekMode.Start);
+      const f = this.#file!;
+      f.seekSync!(this.#end, Deno.SeekMode.Start);
       let o = 0;
-      while (o < this.#tail.length) o += this.#file.writeSync(this.#tail.subarray(o));
-      this.#file.truncateSync(this.#end + this.#tail.length);
+      while (o < this.#tail.length) o += f.writeSync(this.#tail.subarray(o));
+      f.truncateSync!(this.#end + this.#tail.length);
     } catch { /* nothing more can be done; the error being thrown names the file */ }
   }
 
@@ -167,10 +223,32 @@ export class EventWriter {
     if (this.#closed) return;
     this.#closed = true;
     try {
+      if (this.#file === undefined && !this.#failed) this.flush(); // opens it: the run's result
       if (!this.ndjson && this.#end < 0) this.#out.ascii(this.#count === 0 ? "]\n" : "\n]\n");
       this.flush();
     } finally {
-      this.#file.close();
+      this.#file?.close();
     }
   }
+}
+
+function openTruncatingSync(path: string): Deno.FsFile {
+  try {
+    return Deno.openSync(path, { write: true, create: true, truncate: true });
+  } catch (e) {
+    throw ioError(e, path);
+  }
+}
+
+async function openTruncating(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { write: true, create: true, truncate: true });
+  } catch (e) {
+    throw ioError(e, path);
+  }
+}
+
+// Standard output, left open when the writer closes (the summary and other writers follow).
+function stdoutSink(): Sink {
+  return { writeSync: (b: Uint8Array) => Deno.stdout.writeSync(b), close: () => {} };
 }

@@ -249,7 +249,7 @@ function readTable(r: In, t: EventTable, count: number, samples: number, file: s
 }
 
 /**
- * Writes the aggregator's open events and clock to `path` (atomically, via `path.tmp`).
+ * Writes the aggregator's open events and clock to `path` (atomically: a new temporary file beside it, renamed into place).
  * Throws an `IoError` naming the file on failure.
  *
  * @example
@@ -301,7 +301,7 @@ export function encodeState(agg: EventAggregator): Uint8Array {
 }
 
 /**
- * Writes encoded state to `path` atomically (via `path.tmp` and a rename).
+ * Writes encoded state to `path` atomically (a new temporary file beside it, fsync, rename).
  *
  * @example
  * ```ts

@@ -94,20 +94,26 @@ export function unpackState(
 }
 
 /**
- * Writes bytes to `path` atomically (via `path.tmp`, fsync and a rename).
+ * Writes bytes to `path` atomically: to a new temporary file beside it (created exclusively
+ * under a random name, so no existing file or planted symlink is followed), fsync, rename.
+ * The temporary file is removed if anything fails.
  *
  * @example
  * ```ts
  * import { writeAtomic } from "./state_container.ts";
+ * import { equal } from "node:assert/strict";
  * const p = `${Deno.makeTempDirSync()}/f`;
  * await writeAtomic(Uint8Array.of(1, 2), p);
- * console.assert(Deno.statSync(p).size === 2);
+ * equal(Deno.statSync(p).size, 2);
  * ```
  */
 export async function writeAtomic(bytes: Uint8Array, path: string): Promise<void> {
-  const tmp = `${path}.tmp`;
+  const slash = path.lastIndexOf("/");
+  const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${crypto.randomUUID()}.tmp`;
+  let created = false;
   try {
-    const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    const f = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
+    created = true;
     try {
       let off = 0;
       while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
@@ -116,8 +122,11 @@ export async function writeAtomic(bytes: Uint8Array, path: string): Promise<void
       f.close();
     }
     await Deno.rename(tmp, path);
+    created = false;
   } catch (e) {
     throw ioError(e, path);
+  } finally {
+    if (created) await Deno.remove(tmp).catch(() => {});
   }
 }
 

@@ -2,6 +2,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { startDnsmasq } from "../enrich/_dnsmasq.ts";
 import { runCli } from "../_helpers.ts";
+import { testWith } from "../_programs.ts";
 
 const parse = (args: string[]) => runCli(ENTRIES.parse, args, denoFlags("parse"));
 const DEMO = "testdata/demo/scan.pcap.gz";
@@ -10,7 +11,7 @@ const CITY = "testdata/mmdb/GeoLite2-City-Test.mmdb";
 const PFX = "testdata/pfx2as/routeviews-rv2-20160202-1200-excerpt.pfx2as.gz";
 const dir = Deno.makeTempDirSync({ prefix: "parse-enrich-" });
 
-Deno.test("parse with MaxMind ASN + City, prefix-to-AS and reverse DNS from a real dnsmasq", async () => {
+testWith(["dnsmasq"], "parse with MaxMind ASN + City, prefix-to-AS and reverse DNS from a real dnsmasq", async () => {
   const dns = await startDnsmasq({
     "5.120.78.214.in-addr.arpa": ["zmap-scanner.example.net"],
     "142.69.2.81.in-addr.arpa": ["masscan.example.co.uk"],

@@ -5,15 +5,9 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { runCli } from "../_helpers.ts";
+import { testWith } from "../_programs.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "parse-live-" });
-const hasTcpdump = ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"].some((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
 
 function spawnParse(args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
@@ -44,7 +38,7 @@ async function until(what: string, cond: () => boolean, ms = 8000): Promise<void
 
 // True once the tcpdump for this test's port runs.
 function started(port: number): boolean {
-  return new Deno.Command("pgrep", { args: ["-f", `tcpdump -i lo .*dst port ${port}`] })
+  return new Deno.Command("pgrep", { args: ["-f", `tcpdump -i lo -U .*dst port ${port}`] })
     .outputSync().success;
 }
 
@@ -56,8 +50,7 @@ const lines = (p: string) => {
   }
 };
 
-Deno.test("live capture on lo: events appear while running; SIGTERM saves a state the next run loads", async () => {
-  ok(hasTcpdump, "tcpdump is not installed (apt-get install tcpdump); .ci/run installs it");
+testWith(["tcpdump", "pgrep"], "live capture on lo: events appear while running; SIGTERM saves a state the next run loads", async () => {
   const port = 40000 + Math.floor(Math.random() * 20000);
   const out = `${dir}/live.json`;
   const child = spawnParse([
@@ -94,7 +87,7 @@ Deno.test("live capture on lo: events appear while running; SIGTERM saves a stat
     equal(st.code, 0, err);
     match(
       err,
-      /open events saved; capture: \d+ packets received by the filter, \d+ dropped by the kernel; stopped by SIGTERM/,
+      /open events saved; capture: \d+ packets received by the filter \(on a loopback interface the filter sees each packet twice\), \d+ dropped by the kernel; stopped by SIGTERM/,
     );
   } finally {
     try {
@@ -150,8 +143,7 @@ Deno.test("live capture on lo: events appear while running; SIGTERM saves a stat
   equal(carried[0].Port, port);
 });
 
-Deno.test("live capture: a killed tcpdump ends the run with a clear error, outputs still valid", async () => {
-  ok(hasTcpdump, "tcpdump is not installed");
+testWith(["tcpdump", "pgrep", "pkill"], "live capture: a killed tcpdump ends the run with a clear error, outputs still valid", async () => {
   const port = 40000 + Math.floor(Math.random() * 20000);
   const out = `${dir}/killed.json`;
   const child = spawnParse([
@@ -180,7 +172,7 @@ Deno.test("live capture: a killed tcpdump ends the run with a clear error, outpu
   await new Promise((r) => setTimeout(r, 500));
   await send(port, 5);
   await new Promise((r) => setTimeout(r, 300));
-  new Deno.Command("pkill", { args: ["-KILL", "-f", `tcpdump -i lo .*dst port ${port}`] })
+  new Deno.Command("pkill", { args: ["-KILL", "-f", `tcpdump -i lo -U .*dst port ${port}`] })
     .outputSync();
   const guard = setTimeout(() => child.kill("SIGKILL"), 15000); // never hang the suite
   const st = await child.output();
@@ -194,6 +186,46 @@ Deno.test("live capture: a killed tcpdump ends the run with a clear error, outpu
   equal(evs.length, 1);
   equal(evs[0].Port, port);
   deepEqual(JSON.parse(Deno.readTextFileSync(`${dir}/killed-ongoing.json`)), evs);
+});
+
+testWith(["tcpdump"], "live capture: an unknown interface or a bad filter is tcpdump's own message, exit 2, no output touched", async () => {
+  const out = `${dir}/refused.json`;
+  Deno.writeTextFileSync(out, "keep me");
+  for (
+    const [extra, re] of [
+      [["--interface", "nosuch0"], /^parse: --interface nosuch0: tcpdump: nosuch0: No such device/],
+      [
+        ["--interface", "lo", "--bpf", "udp and dts port 3"],
+        /^parse: --interface lo --bpf 'udp and dts port 3': tcpdump: syntax error/,
+      ],
+    ] as [string[], RegExp][]
+  ) {
+    const r = await runCli(ENTRIES.parse, [...extra, "--eventout", out, "--samples", "0"], denoFlags("parse"));
+    equal(r.code, 2, r.stderr);
+    match(r.stderr, re);
+    equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    equal(Deno.readTextFileSync(out), "keep me");
+  }
+});
+
+testWith(["tcpdump", "pgrep"], "live capture: parse killed with SIGKILL takes its tcpdump with it", async () => {
+  const port = 40000 + Math.floor(Math.random() * 20000);
+  const child = spawnParse([
+    "--interface",
+    "lo",
+    "--bpf",
+    `udp and dst port ${port}`,
+    "--eventout",
+    `${dir}/kill9.json`,
+    "--samples",
+    "0",
+    "--quiet",
+  ]);
+  await until("the capture to start", () => started(port));
+  child.kill("SIGKILL");
+  await child.output();
+  // No packet is sent: tcpdump must not wait for a write into the dead pipe to notice.
+  await until("tcpdump to end", () => !started(port), 5000);
 });
 
 Deno.test("--rotate on captures leaves the same files as batch mode over hourly files", async () => {

@@ -10,6 +10,7 @@ import { generateScenario } from "../../src/synth/scenario.ts";
 import { eventJson } from "../../src/synth/event_json.ts";
 import { concat } from "../../src/synth/pcap_writer.ts";
 import { runCli } from "../_helpers.ts";
+import { testWith } from "../_programs.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "parse-ref-" });
 const REFERENCE = new URL("./_reference_parse.py", import.meta.url).pathname;
@@ -97,18 +98,18 @@ async function agree(
   return got.length;
 }
 
-Deno.test("the shipped demo capture: every event as the reference gives it, with two timeouts", async () => {
+testWith(["python3"], "the shipped demo capture: every event as the reference gives it, with two timeouts", async () => {
   ok(await agree("testdata/demo/scan.pcap.gz", [], 3) > 1000);
   ok(await agree("testdata/demo/scan.pcap.gz", ["--timeout", "20"], 1) > 1000);
 });
 
-Deno.test("real scanners and backscatter, IPv6 included: as the reference gives them", async () => {
+testWith(["python3"], "real scanners and backscatter, IPv6 included: as the reference gives them", async () => {
   ok(await agree("testdata/real-scanners/scanners.pcap", [], 2) > 500);
   // IPv6 rates are packets per second at the telescope: of three IPv6 events one reaches 1 pps.
   equal(await agree("testdata/real-scanners/scanners.pcap", ["--rate", "1"], 0), 1003);
 });
 
-Deno.test("a scenario with short timeouts (many gaps and sweeps) and every filter", async () => {
+testWith(["python3"], "a scenario with short timeouts (many gaps and sweeps) and every filter", async () => {
   const p = scenario("short", 60000, 5);
   ok(await agree(p, ["--timeout", "7"], 2) > 1000);
   // Each filter cuts: of 17,459 events (no filter) 68 pass --threshold 3, 537 --uniques 2, 22
@@ -143,13 +144,13 @@ function classicEthernet(root: string): string[] {
   return out;
 }
 
-Deno.test("every classic Ethernet capture of the format corpus, read as one stream", async () => {
+testWith(["python3"], "every classic Ethernet capture of the format corpus, read as one stream", async () => {
   const files = classicEthernet("testdata/pcap-formats");
   ok(files.length >= 60, `${files.length} files`);
   ok(await agree(files, ["--timeout", "60"], 1) > 200);
 });
 
-Deno.test("out-of-order packets all through the capture", async () => {
+testWith(["python3"], "out-of-order packets all through the capture", async () => {
   const p = scenario("shuffled", 30000, 6, true);
   ok(await agree(p, ["--timeout", "5"], 2) > 1000);
 });

@@ -2,6 +2,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { decodePng } from "../_png.ts";
 import { runCli } from "../_helpers.ts";
+import { testWith } from "../_programs.ts";
 
 const timeseries = (args: string[]) => runCli(ENTRIES.timeseries, args, denoFlags("timeseries"));
 const count = (args: string[]) => runCli(ENTRIES.count, args, denoFlags("count"));
@@ -74,7 +75,7 @@ Deno.test("timeseries on the shipped event days: the day-8 Mirai surge raises gr
   match(bad.stderr, /--series: "traffic=nope,port=1" does not name a traffic,port series/);
 });
 
-Deno.test("report.html renders in headless Chromium without console errors, with charts drawn", async () => {
+testWith(["chromium"], "report.html renders in headless Chromium without console errors, with charts drawn", async () => {
   const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
     try {
       return Deno.statSync(p).isFile;

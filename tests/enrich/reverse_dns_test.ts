@@ -3,6 +3,7 @@ import { DNS_FAILED, ptrName, ReverseDns } from "../../src/enrich/reverse_dns.ts
 import { EnrichStream } from "../../src/enrich/enrich_stream.ts";
 import { DarknetEvent } from "../../src/events/darknet_event.ts";
 import { freePort, garbageServer, silentServer, startDnsmasq } from "./_dnsmasq.ts";
+import { testWith } from "../_programs.ts";
 
 const PTR = {
   "4.3.2.1.in-addr.arpa": ["two.example.org", "one.example.org"],
@@ -18,7 +19,7 @@ Deno.test("PTR names", () => {
   );
 });
 
-Deno.test("reverse DNS against a real dnsmasq: names, NXDOMAIN, IPv6, cache, dead and silent servers", async () => {
+testWith(["dnsmasq"], "reverse DNS against a real dnsmasq: names, NXDOMAIN, IPv6, cache, dead and silent servers", async () => {
   const dns = await startDnsmasq(PTR);
   const silent = await silentServer(); // receives queries, never answers
   const silentPort = silent.port;
@@ -72,7 +73,7 @@ Deno.test("reverse DNS against a real dnsmasq: names, NXDOMAIN, IPv6, cache, dea
   }
 });
 
-Deno.test("EnrichStream keeps the order of chunks although later lookups finish first", async () => {
+testWith(["dnsmasq"], "EnrichStream keeps the order of chunks although later lookups finish first", async () => {
   const dns = await startDnsmasq(PTR);
   const silent = await silentServer();
   try {
