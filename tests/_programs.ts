@@ -37,7 +37,9 @@ export function testWith(programs: string[], name: string, fn: () => Promise<voi
   const missing = programs.filter((p) => program(p) === undefined);
   const hint = `apt-get install ${[...new Set(missing.map((p) => PACKAGES[p] ?? p))].join(" ")}`;
   Deno.test({
-    name: missing.length && !inCi ? `${name} [skipped: needs ${missing.join(", ")}: ${hint}]` : name,
+    name: missing.length && !inCi
+      ? `${name} [skipped: needs ${missing.join(", ")}: ${hint}]`
+      : name,
     ignore: missing.length > 0 && !inCi,
     fn: async () => {
       if (missing.length) throw new Error(`${missing.join(", ")} not installed (${hint})`);

@@ -458,9 +458,7 @@ export function formatParseSummary(r: ParseResult): string {
   if (r.capture) {
     s += `; capture: ${n(r.capture.received)} packets received by the filter${
       r.capture.loopback ? " (on a loopback interface the filter sees each packet twice)" : ""
-    }, ${
-      n(r.capture.dropped)
-    } dropped by the kernel`;
+    }, ${n(r.capture.dropped)} dropped by the kernel`;
   }
   if (r.stopSignal) s += `; stopped by ${r.stopSignal}`;
   if (r.dns) {

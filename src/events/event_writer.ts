@@ -35,7 +35,9 @@ const BLOCK = 1 << 16;
 const STDOUT_PATHS = new Set(["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]);
 
 /** What the writer writes to: a file, or standard output. */
-type Sink = Pick<Deno.FsFile, "writeSync" | "close"> & Partial<Pick<Deno.FsFile, "seekSync" | "truncateSync">>;
+type Sink =
+  & Pick<Deno.FsFile, "writeSync" | "close">
+  & Partial<Pick<Deno.FsFile, "seekSync" | "truncateSync">>;
 
 /**
  * Whether `path` names standard output for the writers (`-`, `/dev/stdout`).

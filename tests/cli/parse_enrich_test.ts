@@ -11,87 +11,91 @@ const CITY = "testdata/mmdb/GeoLite2-City-Test.mmdb";
 const PFX = "testdata/pfx2as/routeviews-rv2-20160202-1200-excerpt.pfx2as.gz";
 const dir = Deno.makeTempDirSync({ prefix: "parse-enrich-" });
 
-testWith(["dnsmasq"], "parse with MaxMind ASN + City, prefix-to-AS and reverse DNS from a real dnsmasq", async () => {
-  const dns = await startDnsmasq({
-    "5.120.78.214.in-addr.arpa": ["zmap-scanner.example.net"],
-    "142.69.2.81.in-addr.arpa": ["masscan.example.co.uk"],
-  });
-  try {
-    const r = await parse([
+testWith(
+  ["dnsmasq"],
+  "parse with MaxMind ASN + City, prefix-to-AS and reverse DNS from a real dnsmasq",
+  async () => {
+    const dns = await startDnsmasq({
+      "5.120.78.214.in-addr.arpa": ["zmap-scanner.example.net"],
+      "142.69.2.81.in-addr.arpa": ["masscan.example.co.uk"],
+    });
+    try {
+      const r = await parse([
+        "--pcap",
+        DEMO,
+        "--eventout",
+        `${dir}/e.json`,
+        "--samples",
+        "1",
+        "--uniques",
+        "100",
+        "--asnin",
+        ASN,
+        "--geoin",
+        CITY,
+        "--pfx2asin",
+        PFX,
+        "--dns",
+        `127.0.0.1:${dns.port}`,
+      ]);
+      equal(r.code, 0, r.stderr);
+      match(r.stderr, /reverse DNS: 5 addresses, 2 named, 3 NXDOMAIN, 0 failed, 0 query timeouts/);
+      const evs = JSON.parse(Deno.readTextFileSync(`${dir}/e.json`));
+      const by = Object.fromEntries(evs.map((e: { SourceIP: string }) => [e.SourceIP, e]));
+      const pick = (ip: string) => {
+        const e = by[ip];
+        return [e.ASN, e.Org, e.Prefix, e.Country, e.City, e.Lat, e.Long, e.RDNS];
+      };
+      deepEqual(pick("214.78.120.5"), [
+        721,
+        "DoD Network Information Center",
+        "214.0.0.0/8",
+        "",
+        "",
+        0,
+        0,
+        [
+          "zmap-scanner.example.net.",
+        ],
+      ]);
+      deepEqual(pick("81.2.69.142"), [0, "", "81.2.64.0/18", "GB", "London", 51.5142, -0.0931, [
+        "masscan.example.co.uk.",
+      ]]);
+      deepEqual(pick("1.128.0.1"), [1221, "Telstra Pty Ltd", "1.128.0.0/11", "", "", 0, 0, []]);
+      deepEqual(pick("89.160.20.115"), [
+        29518,
+        "Bredband2 AB",
+        "89.160.0.0/17",
+        "SE",
+        "Linköping",
+        58.4167,
+        15.6167,
+        [],
+      ]);
+    } finally {
+      await dns.stop();
+    }
+    // Without --asnin the ASN comes from the prefix's first origin; without --dns RDNS is null.
+    const p = await parse([
       "--pcap",
       DEMO,
       "--eventout",
-      `${dir}/e.json`,
+      `${dir}/p.json`,
       "--samples",
-      "1",
+      "0",
       "--uniques",
       "100",
-      "--asnin",
-      ASN,
-      "--geoin",
-      CITY,
       "--pfx2asin",
       PFX,
-      "--dns",
-      `127.0.0.1:${dns.port}`,
+      "--quiet",
     ]);
-    equal(r.code, 0, r.stderr);
-    match(r.stderr, /reverse DNS: 5 addresses, 2 named, 3 NXDOMAIN, 0 failed, 0 query timeouts/);
-    const evs = JSON.parse(Deno.readTextFileSync(`${dir}/e.json`));
-    const by = Object.fromEntries(evs.map((e: { SourceIP: string }) => [e.SourceIP, e]));
-    const pick = (ip: string) => {
-      const e = by[ip];
-      return [e.ASN, e.Org, e.Prefix, e.Country, e.City, e.Lat, e.Long, e.RDNS];
-    };
-    deepEqual(pick("214.78.120.5"), [
-      721,
-      "DoD Network Information Center",
-      "214.0.0.0/8",
-      "",
-      "",
-      0,
-      0,
-      [
-        "zmap-scanner.example.net.",
-      ],
-    ]);
-    deepEqual(pick("81.2.69.142"), [0, "", "81.2.64.0/18", "GB", "London", 51.5142, -0.0931, [
-      "masscan.example.co.uk.",
-    ]]);
-    deepEqual(pick("1.128.0.1"), [1221, "Telstra Pty Ltd", "1.128.0.0/11", "", "", 0, 0, []]);
-    deepEqual(pick("89.160.20.115"), [
-      29518,
-      "Bredband2 AB",
-      "89.160.0.0/17",
-      "SE",
-      "Linköping",
-      58.4167,
-      15.6167,
-      [],
-    ]);
-  } finally {
-    await dns.stop();
-  }
-  // Without --asnin the ASN comes from the prefix's first origin; without --dns RDNS is null.
-  const p = await parse([
-    "--pcap",
-    DEMO,
-    "--eventout",
-    `${dir}/p.json`,
-    "--samples",
-    "0",
-    "--uniques",
-    "100",
-    "--pfx2asin",
-    PFX,
-    "--quiet",
-  ]);
-  equal(p.code, 0, p.stderr);
-  const e = JSON.parse(Deno.readTextFileSync(`${dir}/p.json`)).find((x: { SourceIP: string }) =>
-    x.SourceIP === "81.2.69.142"
-  );
-  deepEqual([e.ASN, e.Prefix, e.RDNS], [20712, "81.2.64.0/18", null]);
-});
+    equal(p.code, 0, p.stderr);
+    const e = JSON.parse(Deno.readTextFileSync(`${dir}/p.json`)).find((x: { SourceIP: string }) =>
+      x.SourceIP === "81.2.69.142"
+    );
+    deepEqual([e.ASN, e.Prefix, e.RDNS], [20712, "81.2.64.0/18", null]);
+  },
+);
 
 Deno.test("a dead DNS server: the run completes, events carry the failure marker, the summary counts it", async () => {
   const r = await parse([

@@ -50,183 +50,206 @@ const lines = (p: string) => {
   }
 };
 
-testWith(["tcpdump", "pgrep"], "live capture on lo: events appear while running; SIGTERM saves a state the next run loads", async () => {
-  const port = 40000 + Math.floor(Math.random() * 20000);
-  const out = `${dir}/live.json`;
-  const child = spawnParse([
-    "--interface",
-    "lo",
-    "--bpf",
-    `udp and dst port ${port}`,
-    "--eventout",
-    out,
-    "--newdl",
-    "--samples",
-    "1",
-    "--timeout",
-    "1",
-    "--cacheout",
-    `${dir}/live.state`,
-  ]);
-  try {
-    // tcpdump needs a moment to start listening: send until the first burst is seen.
+testWith(
+  ["tcpdump", "pgrep"],
+  "live capture on lo: events appear while running; SIGTERM saves a state the next run loads",
+  async () => {
+    const port = 40000 + Math.floor(Math.random() * 20000);
+    const out = `${dir}/live.json`;
+    const child = spawnParse([
+      "--interface",
+      "lo",
+      "--bpf",
+      `udp and dst port ${port}`,
+      "--eventout",
+      out,
+      "--newdl",
+      "--samples",
+      "1",
+      "--timeout",
+      "1",
+      "--cacheout",
+      `${dir}/live.state`,
+    ]);
+    try {
+      // tcpdump needs a moment to start listening: send until the first burst is seen.
+      await until("the capture to start", () => {
+        send(port, 1);
+        return lines(out).length > 0 || started(port);
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      await send(port, 3);
+      await new Promise((r) => setTimeout(r, 1300)); // > timeout: the next packet ends the event
+      await send(port, 2);
+      await until("an event in the output while running", () => lines(out).length >= 1);
+      const e = JSON.parse(lines(out)[0]);
+      deepEqual([e.SourceIP, e.Traffic, e.Port], ["127.0.0.1", 16, port]);
+      child.kill("SIGTERM");
+      const st = await child.output();
+      const err = new TextDecoder().decode(st.stderr);
+      equal(st.code, 0, err);
+      match(
+        err,
+        /open events saved; capture: \d+ packets received by the filter \(on a loopback interface the filter sees each packet twice\), \d+ dropped by the kernel; stopped by SIGTERM/,
+      );
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* exited */ }
+    }
+    // The saved state continues in a following run.
+    Deno.writeFileSync(
+      `${dir}/empty.pcap`,
+      new Uint8Array([
+        0xd4,
+        0xc3,
+        0xb2,
+        0xa1,
+        2,
+        0,
+        4,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        4,
+        0,
+        1,
+        0,
+        0,
+        0,
+      ]),
+    );
+    const next = await runCli(ENTRIES.parse, [
+      "--pcap",
+      `${dir}/empty.pcap`,
+      "--eventout",
+      `${dir}/next.json`,
+      "--samples",
+      "1",
+      "--timeout",
+      "1",
+      "--cachein",
+      `${dir}/live.state`,
+      "--quiet",
+    ], denoFlags("parse"));
+    equal(next.code, 0, next.stderr);
+    const carried = JSON.parse(Deno.readTextFileSync(`${dir}/next.json`));
+    equal(carried.length, 1);
+    equal(carried[0].Port, port);
+  },
+);
+
+testWith(
+  ["tcpdump", "pgrep", "pkill"],
+  "live capture: a killed tcpdump ends the run with a clear error, outputs still valid",
+  async () => {
+    const port = 40000 + Math.floor(Math.random() * 20000);
+    const out = `${dir}/killed.json`;
+    const child = spawnParse([
+      "--interface",
+      "lo",
+      "--bpf",
+      `udp and dst port ${port}`,
+      "--eventout",
+      out,
+      "--samples",
+      "0",
+      "--timeout",
+      "60",
+      "--ongoingout",
+      `${dir}/killed-ongoing.json`,
+    ]);
     await until("the capture to start", () => {
       send(port, 1);
-      return lines(out).length > 0 || started(port);
+      try {
+        return Deno.statSync(out).isFile &&
+          new Deno.Command("pgrep", { args: ["-f", `dst port ${port}`] }).outputSync().success;
+      } catch {
+        return false;
+      }
     });
-    await new Promise((r) => setTimeout(r, 1000));
-    await send(port, 3);
-    await new Promise((r) => setTimeout(r, 1300)); // > timeout: the next packet ends the event
-    await send(port, 2);
-    await until("an event in the output while running", () => lines(out).length >= 1);
-    const e = JSON.parse(lines(out)[0]);
-    deepEqual([e.SourceIP, e.Traffic, e.Port], ["127.0.0.1", 16, port]);
-    child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 500));
+    await send(port, 5);
+    await new Promise((r) => setTimeout(r, 300));
+    new Deno.Command("pkill", { args: ["-KILL", "-f", `tcpdump -i lo -U .*dst port ${port}`] })
+      .outputSync();
+    const guard = setTimeout(() => child.kill("SIGKILL"), 15000); // never hang the suite
     const st = await child.output();
+    clearTimeout(guard);
     const err = new TextDecoder().decode(st.stderr);
-    equal(st.code, 0, err);
-    match(
-      err,
-      /open events saved; capture: \d+ packets received by the filter \(on a loopback interface the filter sees each packet twice\), \d+ dropped by the kernel; stopped by SIGTERM/,
-    );
-  } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
-  }
-  // The saved state continues in a following run.
-  Deno.writeFileSync(
-    `${dir}/empty.pcap`,
-    new Uint8Array([
-      0xd4,
-      0xc3,
-      0xb2,
-      0xa1,
-      2,
-      0,
-      4,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      4,
-      0,
-      1,
-      0,
-      0,
-      0,
-    ]),
-  );
-  const next = await runCli(ENTRIES.parse, [
-    "--pcap",
-    `${dir}/empty.pcap`,
-    "--eventout",
-    `${dir}/next.json`,
-    "--samples",
-    "1",
-    "--timeout",
-    "1",
-    "--cachein",
-    `${dir}/live.state`,
-    "--quiet",
-  ], denoFlags("parse"));
-  equal(next.code, 0, next.stderr);
-  const carried = JSON.parse(Deno.readTextFileSync(`${dir}/next.json`));
-  equal(carried.length, 1);
-  equal(carried[0].Port, port);
-});
+    equal(st.code, 74, err);
+    match(err, /parse: tcpdump on lo stopped unexpectedly \(killed by SIGKILL\)/);
+    // Valid, closed JSON arrays: the open event went to --ongoingout and, without --cacheout, to
+    // --eventout as finished.
+    const evs = JSON.parse(Deno.readTextFileSync(out));
+    equal(evs.length, 1);
+    equal(evs[0].Port, port);
+    deepEqual(JSON.parse(Deno.readTextFileSync(`${dir}/killed-ongoing.json`)), evs);
+  },
+);
 
-testWith(["tcpdump", "pgrep", "pkill"], "live capture: a killed tcpdump ends the run with a clear error, outputs still valid", async () => {
-  const port = 40000 + Math.floor(Math.random() * 20000);
-  const out = `${dir}/killed.json`;
-  const child = spawnParse([
-    "--interface",
-    "lo",
-    "--bpf",
-    `udp and dst port ${port}`,
-    "--eventout",
-    out,
-    "--samples",
-    "0",
-    "--timeout",
-    "60",
-    "--ongoingout",
-    `${dir}/killed-ongoing.json`,
-  ]);
-  await until("the capture to start", () => {
-    send(port, 1);
-    try {
-      return Deno.statSync(out).isFile &&
-        new Deno.Command("pgrep", { args: ["-f", `dst port ${port}`] }).outputSync().success;
-    } catch {
-      return false;
+testWith(
+  ["tcpdump"],
+  "live capture: an unknown interface or a bad filter is tcpdump's own message, exit 2, no output touched",
+  async () => {
+    const out = `${dir}/refused.json`;
+    Deno.writeTextFileSync(out, "keep me");
+    for (
+      const [extra, re] of [
+        [
+          ["--interface", "nosuch0"],
+          /^parse: --interface nosuch0: tcpdump: nosuch0: No such device/,
+        ],
+        [
+          ["--interface", "lo", "--bpf", "udp and dts port 3"],
+          /^parse: --interface lo --bpf 'udp and dts port 3': tcpdump: syntax error/,
+        ],
+      ] as [string[], RegExp][]
+    ) {
+      const r = await runCli(
+        ENTRIES.parse,
+        [...extra, "--eventout", out, "--samples", "0"],
+        denoFlags("parse"),
+      );
+      equal(r.code, 2, r.stderr);
+      match(r.stderr, re);
+      equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      equal(Deno.readTextFileSync(out), "keep me");
     }
-  });
-  await new Promise((r) => setTimeout(r, 500));
-  await send(port, 5);
-  await new Promise((r) => setTimeout(r, 300));
-  new Deno.Command("pkill", { args: ["-KILL", "-f", `tcpdump -i lo -U .*dst port ${port}`] })
-    .outputSync();
-  const guard = setTimeout(() => child.kill("SIGKILL"), 15000); // never hang the suite
-  const st = await child.output();
-  clearTimeout(guard);
-  const err = new TextDecoder().decode(st.stderr);
-  equal(st.code, 74, err);
-  match(err, /parse: tcpdump on lo stopped unexpectedly \(killed by SIGKILL\)/);
-  // Valid, closed JSON arrays: the open event went to --ongoingout and, without --cacheout, to
-  // --eventout as finished.
-  const evs = JSON.parse(Deno.readTextFileSync(out));
-  equal(evs.length, 1);
-  equal(evs[0].Port, port);
-  deepEqual(JSON.parse(Deno.readTextFileSync(`${dir}/killed-ongoing.json`)), evs);
-});
+  },
+);
 
-testWith(["tcpdump"], "live capture: an unknown interface or a bad filter is tcpdump's own message, exit 2, no output touched", async () => {
-  const out = `${dir}/refused.json`;
-  Deno.writeTextFileSync(out, "keep me");
-  for (
-    const [extra, re] of [
-      [["--interface", "nosuch0"], /^parse: --interface nosuch0: tcpdump: nosuch0: No such device/],
-      [
-        ["--interface", "lo", "--bpf", "udp and dts port 3"],
-        /^parse: --interface lo --bpf 'udp and dts port 3': tcpdump: syntax error/,
-      ],
-    ] as [string[], RegExp][]
-  ) {
-    const r = await runCli(ENTRIES.parse, [...extra, "--eventout", out, "--samples", "0"], denoFlags("parse"));
-    equal(r.code, 2, r.stderr);
-    match(r.stderr, re);
-    equal(r.stderr.trim().split("\n").length, 1, r.stderr);
-    equal(Deno.readTextFileSync(out), "keep me");
-  }
-});
-
-testWith(["tcpdump", "pgrep"], "live capture: parse killed with SIGKILL takes its tcpdump with it", async () => {
-  const port = 40000 + Math.floor(Math.random() * 20000);
-  const child = spawnParse([
-    "--interface",
-    "lo",
-    "--bpf",
-    `udp and dst port ${port}`,
-    "--eventout",
-    `${dir}/kill9.json`,
-    "--samples",
-    "0",
-    "--quiet",
-  ]);
-  await until("the capture to start", () => started(port));
-  child.kill("SIGKILL");
-  await child.output();
-  // No packet is sent: tcpdump must not wait for a write into the dead pipe to notice.
-  await until("tcpdump to end", () => !started(port), 5000);
-});
+testWith(
+  ["tcpdump", "pgrep"],
+  "live capture: parse killed with SIGKILL takes its tcpdump with it",
+  async () => {
+    const port = 40000 + Math.floor(Math.random() * 20000);
+    const child = spawnParse([
+      "--interface",
+      "lo",
+      "--bpf",
+      `udp and dst port ${port}`,
+      "--eventout",
+      `${dir}/kill9.json`,
+      "--samples",
+      "0",
+      "--quiet",
+    ]);
+    await until("the capture to start", () => started(port));
+    child.kill("SIGKILL");
+    await child.output();
+    // No packet is sent: tcpdump must not wait for a write into the dead pipe to notice.
+    await until("tcpdump to end", () => !started(port), 5000);
+  },
+);
 
 Deno.test("--rotate on captures leaves the same files as batch mode over hourly files", async () => {
   // Reuse the hourly captures of parse_main_test's layout: build two hours here.

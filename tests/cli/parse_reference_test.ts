@@ -98,28 +98,43 @@ async function agree(
   return got.length;
 }
 
-testWith(["python3"], "the shipped demo capture: every event as the reference gives it, with two timeouts", async () => {
-  ok(await agree("testdata/demo/scan.pcap.gz", [], 3) > 1000);
-  ok(await agree("testdata/demo/scan.pcap.gz", ["--timeout", "20"], 1) > 1000);
-});
+testWith(
+  ["python3"],
+  "the shipped demo capture: every event as the reference gives it, with two timeouts",
+  async () => {
+    ok(await agree("testdata/demo/scan.pcap.gz", [], 3) > 1000);
+    ok(await agree("testdata/demo/scan.pcap.gz", ["--timeout", "20"], 1) > 1000);
+  },
+);
 
-testWith(["python3"], "real scanners and backscatter, IPv6 included: as the reference gives them", async () => {
-  ok(await agree("testdata/real-scanners/scanners.pcap", [], 2) > 500);
-  // IPv6 rates are packets per second at the telescope: of three IPv6 events one reaches 1 pps.
-  equal(await agree("testdata/real-scanners/scanners.pcap", ["--rate", "1"], 0), 1003);
-});
+testWith(
+  ["python3"],
+  "real scanners and backscatter, IPv6 included: as the reference gives them",
+  async () => {
+    ok(await agree("testdata/real-scanners/scanners.pcap", [], 2) > 500);
+    // IPv6 rates are packets per second at the telescope: of three IPv6 events one reaches 1 pps.
+    equal(await agree("testdata/real-scanners/scanners.pcap", ["--rate", "1"], 0), 1003);
+  },
+);
 
-testWith(["python3"], "a scenario with short timeouts (many gaps and sweeps) and every filter", async () => {
-  const p = scenario("short", 60000, 5);
-  ok(await agree(p, ["--timeout", "7"], 2) > 1000);
-  // Each filter cuts: of 17,459 events (no filter) 68 pass --threshold 3, 537 --uniques 2, 22
-  // --uniques 2 --rate 20000.
-  equal(await agree(p, ["--timeout", "30", "--threshold", "3"], 3), 68);
-  equal(await agree(p, ["--timeout", "30", "--uniques", "2"], 1), 537);
-  equal(await agree(p, ["--timeout", "30", "--uniques", "2", "--rate", "20000"], 3), 22);
-  const small = ["--telescope-size", "65536"]; // 2^32 / 65,536: rates 7.25 times those above
-  equal(await agree(p, ["--timeout", "30", "--uniques", "2", "--rate", "20000", ...small], 0), 127);
-});
+testWith(
+  ["python3"],
+  "a scenario with short timeouts (many gaps and sweeps) and every filter",
+  async () => {
+    const p = scenario("short", 60000, 5);
+    ok(await agree(p, ["--timeout", "7"], 2) > 1000);
+    // Each filter cuts: of 17,459 events (no filter) 68 pass --threshold 3, 537 --uniques 2, 22
+    // --uniques 2 --rate 20000.
+    equal(await agree(p, ["--timeout", "30", "--threshold", "3"], 3), 68);
+    equal(await agree(p, ["--timeout", "30", "--uniques", "2"], 1), 537);
+    equal(await agree(p, ["--timeout", "30", "--uniques", "2", "--rate", "20000"], 3), 22);
+    const small = ["--telescope-size", "65536"]; // 2^32 / 65,536: rates 7.25 times those above
+    equal(
+      await agree(p, ["--timeout", "30", "--uniques", "2", "--rate", "20000", ...small], 0),
+      127,
+    );
+  },
+);
 
 // Classic pcap files with Ethernet frames (the reference reads no other format), by content.
 function classicEthernet(root: string): string[] {
@@ -144,11 +159,15 @@ function classicEthernet(root: string): string[] {
   return out;
 }
 
-testWith(["python3"], "every classic Ethernet capture of the format corpus, read as one stream", async () => {
-  const files = classicEthernet("testdata/pcap-formats");
-  ok(files.length >= 60, `${files.length} files`);
-  ok(await agree(files, ["--timeout", "60"], 1) > 200);
-});
+testWith(
+  ["python3"],
+  "every classic Ethernet capture of the format corpus, read as one stream",
+  async () => {
+    const files = classicEthernet("testdata/pcap-formats");
+    ok(files.length >= 60, `${files.length} files`);
+    ok(await agree(files, ["--timeout", "60"], 1) > 200);
+  },
+);
 
 testWith(["python3"], "out-of-order packets all through the capture", async () => {
   const p = scenario("shuffled", 30000, 6, true);

@@ -75,70 +75,74 @@ Deno.test("timeseries on the shipped event days: the day-8 Mirai surge raises gr
   match(bad.stderr, /--series: "traffic=nope,port=1" does not name a traffic,port series/);
 });
 
-testWith(["chromium"], "report.html renders in headless Chromium without console errors, with charts drawn", async () => {
-  const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
-    try {
-      return Deno.statSync(p).isFile;
-    } catch {
-      return false;
+testWith(
+  ["chromium"],
+  "report.html renders in headless Chromium without console errors, with charts drawn",
+  async () => {
+    const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
+      try {
+        return Deno.statSync(p).isFile;
+      } catch {
+        return false;
+      }
+    });
+    ok(chromium, "chromium is not installed (apt-get install chromium); .ci/run installs it");
+    const r = await timeseries([
+      ...DAYS,
+      "--outdir",
+      `${dir}/h`,
+      "--top",
+      "2",
+      "--alert-min-events",
+      "100",
+    ]);
+    equal(r.code, 0, r.stderr);
+    const html = Deno.readTextFileSync(`${dir}/h/report.html`);
+    ok(
+      !/https?:\/\//.test(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, "")),
+      "the report loads something from the network",
+    );
+    const shot = `${dir}/h/shot.png`;
+    const out = await new Deno.Command(chromium, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${dir}/chrome`,
+        "--enable-logging=stderr",
+        "--v=0",
+        `--screenshot=${shot}`,
+        "--window-size=820,900",
+        `file://${Deno.realPathSync(`${dir}/h/report.html`)}`,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    equal(out.code, 0);
+    const log = new TextDecoder().decode(out.stderr);
+    ok(!/CONSOLE\(\d+\).*(error|Uncaught)/i.test(log) && !/Uncaught/.test(log), log.slice(0, 500));
+    const png = decodePng(Deno.readFileSync(shot));
+    deepEqual([png.width, png.height], [820, 900]);
+    let ink = 0;
+    let blue = 0;
+    let red = 0;
+    for (let i = 0; i < png.pixels.length; i += png.channels) {
+      const [r0, g, b] = [png.pixels[i], png.pixels[i + 1], png.pixels[i + 2]];
+      if (r0 < 240 || g < 240 || b < 240) ink++;
+      if (Math.abs(r0 - 0x1f) < 40 && Math.abs(g - 0x6f) < 40 && Math.abs(b - 0xb4) < 40) blue++;
+      if (r0 > 180 && g < 60 && b < 60) red++;
     }
-  });
-  ok(chromium, "chromium is not installed (apt-get install chromium); .ci/run installs it");
-  const r = await timeseries([
-    ...DAYS,
-    "--outdir",
-    `${dir}/h`,
-    "--top",
-    "2",
-    "--alert-min-events",
-    "100",
-  ]);
-  equal(r.code, 0, r.stderr);
-  const html = Deno.readTextFileSync(`${dir}/h/report.html`);
-  ok(
-    !/https?:\/\//.test(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, "")),
-    "the report loads something from the network",
-  );
-  const shot = `${dir}/h/shot.png`;
-  const out = await new Deno.Command(chromium, {
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${dir}/chrome`,
-      "--enable-logging=stderr",
-      "--v=0",
-      `--screenshot=${shot}`,
-      "--window-size=820,900",
-      `file://${Deno.realPathSync(`${dir}/h/report.html`)}`,
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  equal(out.code, 0);
-  const log = new TextDecoder().decode(out.stderr);
-  ok(!/CONSOLE\(\d+\).*(error|Uncaught)/i.test(log) && !/Uncaught/.test(log), log.slice(0, 500));
-  const png = decodePng(Deno.readFileSync(shot));
-  deepEqual([png.width, png.height], [820, 900]);
-  let ink = 0;
-  let blue = 0;
-  let red = 0;
-  for (let i = 0; i < png.pixels.length; i += png.channels) {
-    const [r0, g, b] = [png.pixels[i], png.pixels[i + 1], png.pixels[i + 2]];
-    if (r0 < 240 || g < 240 || b < 240) ink++;
-    if (Math.abs(r0 - 0x1f) < 40 && Math.abs(g - 0x6f) < 40 && Math.abs(b - 0xb4) < 40) blue++;
-    if (r0 > 180 && g < 60 && b < 60) red++;
-  }
-  const total = png.width * png.height;
-  ok(ink / total > 0.02, `page nearly blank: ${ink} of ${total} pixels`);
-  ok(blue > 300, `no packet line drawn (${blue} blue pixels)`);
-  ok(red > 20, `no alert marker drawn (${red} red pixels)`);
-});
+    const total = png.width * png.height;
+    ok(ink / total > 0.02, `page nearly blank: ${ink} of ${total} pixels`);
+    ok(blue > 300, `no packet line drawn (${blue} blue pixels)`);
+    ok(red > 20, `no alert marker drawn (${red} red pixels)`);
+  },
+);
 
 Deno.test("count EVENTFILE...: CSV files, summary table and JSON, error with file and line", async () => {
   const r = await count([...DAYS, "--outdir", `${dir}/c`, "--top", "2", "--json"]);

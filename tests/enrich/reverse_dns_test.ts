@@ -19,97 +19,108 @@ Deno.test("PTR names", () => {
   );
 });
 
-testWith(["dnsmasq"], "reverse DNS against a real dnsmasq: names, NXDOMAIN, IPv6, cache, dead and silent servers", async () => {
-  const dns = await startDnsmasq(PTR);
-  const silent = await silentServer(); // receives queries, never answers
-  const silentPort = silent.port;
-  try {
-    const ok1 = new ReverseDns({
-      servers: [{ ipAddr: "127.0.0.1", port: dns.port }],
-      timeoutMs: 2000,
-    });
-    deepEqual(await ok1.lookup("1.2.3.4"), ["one.example.org.", "two.example.org."]);
-    deepEqual(await ok1.lookup("1.2.3.5"), []);
-    deepEqual(await ok1.lookup("2001:db8::7"), ["v6.example.org."]);
-    deepEqual(await ok1.lookup("1.2.3.4"), ["one.example.org.", "two.example.org."]);
-    deepEqual(ok1.stats, { lookups: 3, answered: 2, nxdomain: 1, failed: 0, timeouts: 0 });
+testWith(
+  ["dnsmasq"],
+  "reverse DNS against a real dnsmasq: names, NXDOMAIN, IPv6, cache, dead and silent servers",
+  async () => {
+    const dns = await startDnsmasq(PTR);
+    const silent = await silentServer(); // receives queries, never answers
+    const silentPort = silent.port;
+    try {
+      const ok1 = new ReverseDns({
+        servers: [{ ipAddr: "127.0.0.1", port: dns.port }],
+        timeoutMs: 2000,
+      });
+      deepEqual(await ok1.lookup("1.2.3.4"), ["one.example.org.", "two.example.org."]);
+      deepEqual(await ok1.lookup("1.2.3.5"), []);
+      deepEqual(await ok1.lookup("2001:db8::7"), ["v6.example.org."]);
+      deepEqual(await ok1.lookup("1.2.3.4"), ["one.example.org.", "two.example.org."]);
+      deepEqual(ok1.stats, { lookups: 3, answered: 2, nxdomain: 1, failed: 0, timeouts: 0 });
 
-    const dead = new ReverseDns({
-      servers: [{ ipAddr: "127.0.0.1", port: await freePort() }],
-      timeoutMs: 300,
-      retries: 1,
-    });
-    deepEqual(await dead.lookup("1.2.3.4"), [DNS_FAILED]);
-    equal(dead.stats.failed, 1);
+      const dead = new ReverseDns({
+        servers: [{ ipAddr: "127.0.0.1", port: await freePort() }],
+        timeoutMs: 300,
+        retries: 1,
+      });
+      deepEqual(await dead.lookup("1.2.3.4"), [DNS_FAILED]);
+      equal(dead.stats.failed, 1);
 
-    const t0 = performance.now();
-    const slow = new ReverseDns({
-      servers: [{ ipAddr: "127.0.0.1", port: silentPort }],
-      timeoutMs: 200,
-      retries: 2,
-    });
-    deepEqual(await slow.lookup("1.2.3.4"), [DNS_FAILED]);
-    deepEqual([slow.stats.failed, slow.stats.timeouts], [1, 3]);
-    ok(performance.now() - t0 < 2000, "the timeout was not applied");
+      const t0 = performance.now();
+      const slow = new ReverseDns({
+        servers: [{ ipAddr: "127.0.0.1", port: silentPort }],
+        timeoutMs: 200,
+        retries: 2,
+      });
+      deepEqual(await slow.lookup("1.2.3.4"), [DNS_FAILED]);
+      deepEqual([slow.stats.failed, slow.stats.timeouts], [1, 3]);
+      ok(performance.now() - t0 < 2000, "the timeout was not applied");
 
-    // Several servers: a silent one and a working one; every lookup ends up answered.
-    const both = new ReverseDns({
-      servers: [{ ipAddr: "127.0.0.1", port: silentPort }, { ipAddr: "127.0.0.1", port: dns.port }],
-      timeoutMs: 200,
-      retries: 1,
-    });
-    const ips = ["1.2.3.4", "214.78.120.5", "1.2.3.5", "1.2.3.6", "1.2.3.7", "1.2.3.8"];
-    const res = await Promise.all(ips.map((ip) => both.lookup(ip)));
-    deepEqual(res.slice(0, 3), [
-      ["one.example.org.", "two.example.org."],
-      ["scanner.example.net."],
-      [],
-    ]);
-    equal(both.stats.failed, 0);
-    ok(both.stats.timeouts > 0, "no lookup went to the silent server first");
-  } finally {
-    await silent.close();
-    await dns.stop();
-  }
-});
-
-testWith(["dnsmasq"], "EnrichStream keeps the order of chunks although later lookups finish first", async () => {
-  const dns = await startDnsmasq(PTR);
-  const silent = await silentServer();
-  try {
-    // 9.9.9.9 is asked of the silent server first (times out, then retried on dnsmasq).
-    const r = new ReverseDns({
-      servers: [{ ipAddr: "127.0.0.1", port: silent.port }, {
-        ipAddr: "127.0.0.1",
-        port: dns.port,
-      }],
-      timeoutMs: 300,
-      retries: 1,
-    });
-    const ev = (a: number) => {
-      const e = new DarknetEvent();
-      e.src = a;
-      return e;
-    };
-    const chunks = [0x09090909, 0x01020304, 0x01020305, 0x0a0b0c0d].map((a, i) => ({
-      events: [ev(a)],
-      open: i === 3,
-    }));
-    const out: string[] = [];
-    for await (const c of ReadableStream.from(chunks).pipeThrough(new EnrichStream({ dns: r }))) {
-      out.push(`${c.events[0].sourceIP} ${JSON.stringify(c.events[0].rdns)} ${c.open}`);
+      // Several servers: a silent one and a working one; every lookup ends up answered.
+      const both = new ReverseDns({
+        servers: [{ ipAddr: "127.0.0.1", port: silentPort }, {
+          ipAddr: "127.0.0.1",
+          port: dns.port,
+        }],
+        timeoutMs: 200,
+        retries: 1,
+      });
+      const ips = ["1.2.3.4", "214.78.120.5", "1.2.3.5", "1.2.3.6", "1.2.3.7", "1.2.3.8"];
+      const res = await Promise.all(ips.map((ip) => both.lookup(ip)));
+      deepEqual(res.slice(0, 3), [
+        ["one.example.org.", "two.example.org."],
+        ["scanner.example.net."],
+        [],
+      ]);
+      equal(both.stats.failed, 0);
+      ok(both.stats.timeouts > 0, "no lookup went to the silent server first");
+    } finally {
+      await silent.close();
+      await dns.stop();
     }
-    deepEqual(out, [
-      `9.9.9.9 [] false`,
-      `1.2.3.4 ["one.example.org.","two.example.org."] false`,
-      `1.2.3.5 [] false`,
-      `10.11.12.13 [] true`,
-    ]);
-  } finally {
-    await silent.close();
-    await dns.stop();
-  }
-});
+  },
+);
+
+testWith(
+  ["dnsmasq"],
+  "EnrichStream keeps the order of chunks although later lookups finish first",
+  async () => {
+    const dns = await startDnsmasq(PTR);
+    const silent = await silentServer();
+    try {
+      // 9.9.9.9 is asked of the silent server first (times out, then retried on dnsmasq).
+      const r = new ReverseDns({
+        servers: [{ ipAddr: "127.0.0.1", port: silent.port }, {
+          ipAddr: "127.0.0.1",
+          port: dns.port,
+        }],
+        timeoutMs: 300,
+        retries: 1,
+      });
+      const ev = (a: number) => {
+        const e = new DarknetEvent();
+        e.src = a;
+        return e;
+      };
+      const chunks = [0x09090909, 0x01020304, 0x01020305, 0x0a0b0c0d].map((a, i) => ({
+        events: [ev(a)],
+        open: i === 3,
+      }));
+      const out: string[] = [];
+      for await (const c of ReadableStream.from(chunks).pipeThrough(new EnrichStream({ dns: r }))) {
+        out.push(`${c.events[0].sourceIP} ${JSON.stringify(c.events[0].rdns)} ${c.open}`);
+      }
+      deepEqual(out, [
+        `9.9.9.9 [] false`,
+        `1.2.3.4 ["one.example.org.","two.example.org."] false`,
+        `1.2.3.5 [] false`,
+        `10.11.12.13 [] true`,
+      ]);
+    } finally {
+      await silent.close();
+      await dns.stop();
+    }
+  },
+);
 
 Deno.test("a server that answers garbage: every lookup ends with the failure marker, quickly", async () => {
   const g = await garbageServer();
