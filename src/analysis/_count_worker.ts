@@ -4,15 +4,28 @@
 /// <reference lib="deno.worker" />
 
 import { DarknetError } from "../errors.ts";
-import { readEvents } from "./event_reader.ts";
+import {
+  type InvalidEvents,
+  readEvents,
+  type ReadEventsOptions,
+  skipping,
+} from "./event_reader.ts";
 import { EventStats, type EventStatsOptions } from "./event_stats.ts";
 
 self.onmessage = async (ev: MessageEvent) => {
-  const { files, options } = ev.data as { files: string[]; options: EventStatsOptions };
+  const { files, options, reader } = ev.data as {
+    files: string[];
+    options: EventStatsOptions;
+    reader: { skipInvalid?: boolean; maxEventBytes?: number };
+  };
+  const invalid: InvalidEvents = { count: 0 };
+  const ro: ReadEventsOptions = reader.skipInvalid
+    ? skipping(invalid, reader.maxEventBytes)
+    : { maxEventBytes: reader.maxEventBytes };
   const stats = new EventStats(options);
   let error: { message: string; exitCode: number } | undefined;
   try {
-    for await (const r of readEvents(files)) stats.add(r.event);
+    for await (const r of readEvents(files, ro)) stats.add(r.event);
   } catch (e) {
     error = e instanceof DarknetError
       ? { message: e.message, exitCode: e.exitCode }
@@ -37,6 +50,6 @@ self.onmessage = async (ev: MessageEvent) => {
     }
   };
   walk(data);
-  self.postMessage({ data, error }, transfer);
+  self.postMessage({ data, error, invalid }, transfer);
   self.close();
 };

@@ -4,20 +4,33 @@
 /// <reference lib="deno.worker" />
 
 import { DarknetError } from "../errors.ts";
-import { readEvents } from "./event_reader.ts";
+import {
+  type InvalidEvents,
+  readEvents,
+  type ReadEventsOptions,
+  skipping,
+} from "./event_reader.ts";
 import { TimeSeries, type TimeSeriesOptions } from "./timeseries.ts";
 
 self.onmessage = async (ev: MessageEvent) => {
-  const { files, options } = ev.data as { files: string[]; options: TimeSeriesOptions };
+  const { files, options, reader } = ev.data as {
+    files: string[];
+    options: TimeSeriesOptions;
+    reader: { skipInvalid?: boolean; maxEventBytes?: number };
+  };
+  const invalid: InvalidEvents = { count: 0 };
+  const ro: ReadEventsOptions = reader.skipInvalid
+    ? skipping(invalid, reader.maxEventBytes)
+    : { maxEventBytes: reader.maxEventBytes };
   const ts = new TimeSeries(options);
   let error: { message: string; exitCode: number } | undefined;
   try {
-    for await (const r of readEvents(files)) ts.add(r.event, r.file);
+    for await (const r of readEvents(files, ro)) ts.add(r.event, r.file);
   } catch (e) {
     error = e instanceof DarknetError
       ? { message: e.message, exitCode: e.exitCode }
       : { message: `internal error: ${(e as Error).message}`, exitCode: 70 };
   }
-  self.postMessage({ data: ts.exportData(), error });
+  self.postMessage({ data: ts.exportData(), error, invalid });
   self.close();
 };

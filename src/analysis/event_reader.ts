@@ -1,16 +1,23 @@
 /**
- * Streaming reader of event files: JSON arrays (as `parse` writes by default and as Merit's
- * tool wrote them) and newline-delimited JSON, optionally gzip-compressed (detected from the
- * content), several files in one run. Top-level objects are cut out of the byte stream by a
- * small scanner (strings and nesting aware), so memory holds one event at a time, never a file.
+ * Streaming reader of event files: any layout of valid JSON holding event objects — a JSON
+ * array (as `parse` and Merit's tool write it, indented, or all on one line as `jq -c`,
+ * `json.dumps` and Go's `json.Marshal` write it), newline-delimited JSON, or objects one after
+ * another — plain or gzip (detected from the content), several files in one run.
+ *
+ * Objects are cut out of the bytes by a scanner that knows strings and nesting, in time linear
+ * in the input and with memory bounded by the largest event (`maxEventBytes`, default 64 MiB):
+ * a file is never held whole, whatever its line lengths. Every event is checked with
+ * {@link checkEvent}; a bad one stops the reading with one line naming file and line (exit 65),
+ * or with `skipInvalid` is counted and passed over. A file that ends inside an event — what a
+ * writer killed outright (`kill -9`, power loss) can leave — is reported with the byte where
+ * that event starts; with `skipInvalid` the events before it are used.
  *
  * @module
  */
 
-import { createGunzip } from "node:zlib";
-import { Readable } from "node:stream";
 import { DataError, ioError } from "../errors.ts";
 import type { EventJson } from "../events/darknet_event.ts";
+import { checkEvent } from "./check_event.ts";
 
 /** One event read from a file. */
 export interface ReadEvent {
@@ -22,32 +29,109 @@ export interface ReadEvent {
   line: number;
 }
 
-async function* chunksOf(path: string): AsyncGenerator<string> {
+/** Options of {@link readEvents}. */
+export interface ReadEventsOptions {
+  /** Pass over events that fail the checks (told to `onInvalid`) instead of stopping. @default false */
+  skipInvalid?: boolean;
+  /** Told about each event passed over with `skipInvalid`. */
+  onInvalid?: (problem: DataError) => void;
+  /** The largest event accepted, in bytes of JSON. @default 67108864 */
+  maxEventBytes?: number;
+}
+
+/** Events passed over with `skipInvalid`: how many, and the first problem. */
+export interface InvalidEvents {
+  /** Events passed over. */
+  count: number;
+  /** The first one's problem (file and line), if any. */
+  first?: string;
+}
+
+/**
+ * Reader options that pass over bad events and tally them in `tally`.
+ *
+ * @example
+ * ```ts
+ * import { type InvalidEvents, readEvents, skipping } from "./event_reader.ts";
+ * import { equal } from "node:assert/strict";
+ * const path = Deno.makeTempFileSync();
+ * Deno.writeTextFileSync(path, '{"SourceIP":"192.0.2.1"}\n');
+ * const tally: InvalidEvents = { count: 0 };
+ * for await (const _ of readEvents([path], skipping(tally))) equal(true, false);
+ * equal(tally.count, 1);
+ * ```
+ */
+export function skipping(tally: InvalidEvents, maxEventBytes?: number): ReadEventsOptions {
+  return {
+    skipInvalid: true,
+    maxEventBytes,
+    onInvalid: (e) => {
+      tally.count++;
+      tally.first ??= e.message;
+    },
+  };
+}
+
+/** Default bound of one event's JSON (255 samples of 64 KiB frames, in base64, fit in it). */
+export const MAX_EVENT_BYTES = 64 << 20;
+
+const PCAP_MAGICS = new Set([
+  0xa1b2c3d4,
+  0xd4c3b2a1,
+  0xa1b23c4d,
+  0x4d3cb2a1,
+  0xa1b2cd34,
+  0x34cdb2a1,
+]);
+
+async function* bytesOf(path: string): AsyncGenerator<Uint8Array> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path);
+    if ((await file.stat()).isDirectory) {
+      file.close();
+      throw new Deno.errors.IsADirectory();
+    }
   } catch (e) {
     throw ioError(e, path);
   }
-  const head = new Uint8Array(2);
-  const n = await file.read(head);
-  await file.seek(0, Deno.SeekMode.Start);
-  const gz = n === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  const dec = new TextDecoder();
-  if (!gz) {
-    for await (const c of file.readable) yield dec.decode(c, { stream: true });
-    yield dec.decode();
+  const head = new Uint8Array(4);
+  let n = 0;
+  try {
+    for (let k; n < 4 && (k = await file.read(head.subarray(n))) !== null;) n += k;
+    await file.seek(0, Deno.SeekMode.Start);
+  } catch (e) {
+    file.close();
+    throw ioError(e, path);
+  }
+  const magic = new DataView(head.buffer).getUint32(0, false);
+  if (n === 4 && (PCAP_MAGICS.has(magic) || magic === 0x0a0d0d0a)) {
+    file.close();
+    throw new DataError(
+      `a ${magic === 0x0a0d0d0a ? "pcapng" : "pcap"} capture, not an event file ` +
+        `(count --pcap reads captures)`,
+      { file: path, offset: 0 },
+    );
+  }
+  if (n < 2 || head[0] !== 0x1f || head[1] !== 0x8b) {
+    try {
+      yield* file.readable;
+    } catch (e) {
+      throw ioError(e, path);
+    }
     return;
   }
+  // Imported only for gzip input: node:zlib starts Deno's Node layer.
+  const { createGunzip } = await import("node:zlib");
+  const { Readable } = await import("node:stream");
   const z = Readable.from(file.readable).pipe(createGunzip());
   try {
-    for await (const c of z) yield dec.decode(c as Uint8Array, { stream: true });
+    for await (const c of z) yield c as Uint8Array;
   } catch (e) {
     throw new DataError(`corrupt gzip data (${(e as Error).message.split("\n")[0]})`, {
       file: path,
     });
   }
-  yield dec.decode();
 }
 
 /**
@@ -56,148 +140,188 @@ async function* chunksOf(path: string): AsyncGenerator<string> {
  * @example
  * ```ts
  * import { readEvents } from "./event_reader.ts";
+ * import { equal } from "node:assert/strict";
+ * const ev = (ip: string, n: number) => ({ SourceIP: ip, Traffic: 11, Port: 23, Packets: n,
+ *   Bytes: 60 * n, UniqueDests: 1, First: "2020-10-21T16:00:00Z", Last: "2020-10-21T16:00:00Z" });
  * const path = Deno.makeTempFileSync();
- * Deno.writeTextFileSync(path, '[\n{"SourceIP":"192.0.2.1","Packets":3},\n{"SourceIP":"192.0.2.2","Packets":1}\n]\n');
+ * Deno.writeTextFileSync(path, JSON.stringify([ev("192.0.2.1", 3), ev("192.0.2.2", 1)]));
  * let n = 0;
  * for await (const r of readEvents([path])) n += r.event.Packets;
- * console.assert(n === 4);
+ * equal(n, 4);
  * ```
  */
-export async function* readEvents(paths: string[]): AsyncGenerator<ReadEvent> {
-  for (const file of paths) yield* readFile(file);
+export async function* readEvents(
+  paths: string[],
+  options: ReadEventsOptions = {},
+): AsyncGenerator<ReadEvent> {
+  for (const file of paths) yield* readFile(file, options);
 }
 
-// Whether a line holds exactly one whole event (NDJSON, or an array with one event per line
-// as parse writes it), after dropping the array's brackets and separating comma.
-function lineObject(raw: string): string | null {
-  let a = 0;
-  let b = raw.length;
-  while (
-    a < b && (raw.charCodeAt(a) <= 32 || raw.charCodeAt(a) === 91 || raw.charCodeAt(a) === 44)
-  ) a++;
-  while (
-    b > a &&
-    (raw.charCodeAt(b - 1) <= 32 || raw.charCodeAt(b - 1) === 44 || raw.charCodeAt(b - 1) === 93)
-  ) b--;
-  if (a === b) return "";
-  return raw.charCodeAt(a) === 123 && raw.charCodeAt(b - 1) === 125 ? raw.slice(a, b) : null;
+const dec = new TextDecoder();
+
+function readFile(file: string, o: ReadEventsOptions): AsyncGenerator<ReadEvent> {
+  return readEventBytes(bytesOf(file), file, o);
 }
 
-async function* readFile(file: string): AsyncGenerator<ReadEvent> {
-  // Fast path: one event per line. If a line turns out not to be a whole object (an indented
-  // array, say), the file is read again with the character scanner.
-  let line = 0;
-  let rest = "";
-  let lineMode = true;
-  let yielded = 0;
-  outer: for await (const text of chunksOf(file)) {
-    const data = rest + text;
-    let start = 0;
-    for (;;) {
-      const nl = data.indexOf("\n", start);
-      if (nl < 0) break;
-      line++;
-      const obj = lineObject(data.slice(start, nl));
-      start = nl + 1;
-      if (obj === "") continue;
-      if (obj === null) {
-        lineMode = false;
-        break outer;
-      }
-      let event: EventJson;
-      try {
-        event = JSON.parse(obj);
-      } catch (e) {
-        throw new DataError(`malformed event (${(e as Error).message.split("\n")[0]})`, {
-          file,
-          line,
-        });
-      }
-      yielded++;
-      yield { event, file, line };
-    }
-    rest = data.slice(start);
-  }
-  if (lineMode) {
-    if (rest.trim() !== "") {
-      line++;
-      const obj = lineObject(rest);
-      if (obj === null) lineMode = false;
-      else if (obj !== "") {
-        let event: EventJson;
-        try {
-          event = JSON.parse(obj);
-        } catch {
-          throw new DataError("the file ends inside an event (truncated?)", { file, line });
-        }
-        yield { event, file, line };
-      }
-    }
-    if (lineMode) return;
-  }
-  yield* scanFile(file, yielded);
-}
-
-// The general reader: cuts top-level objects out of the text whatever its layout. `skip`
-// events were already delivered by the fast path.
-async function* scanFile(file: string, skip: number): AsyncGenerator<ReadEvent> {
-  let depth = 0;
-  let inString = false;
-  let escape = false;
-  let buf = "";
+/**
+ * The events in a stream of bytes, however it is cut into chunks, named `file` in messages:
+ * the scanner under {@link readEvents}.
+ *
+ * @example
+ * ```ts
+ * import { readEventBytes } from "./event_reader.ts";
+ * import { equal } from "node:assert/strict";
+ * const ev = { SourceIP: "192.0.2.1", Traffic: 11, Port: 23, Packets: 2, Bytes: 120,
+ *   UniqueDests: 1, First: "2020-10-21T16:00:00Z", Last: "2020-10-21T16:00:00Z" };
+ * const bytes = new TextEncoder().encode(JSON.stringify([ev, ev]));
+ * const oneByteChunks = ReadableStream.from(bytes.values().map((b) => Uint8Array.of(b)));
+ * let n = 0;
+ * for await (const r of readEventBytes(oneByteChunks, "x.json")) n += r.event.Packets;
+ * equal(n, 4);
+ * ```
+ */
+export async function* readEventBytes(
+  chunks: AsyncIterable<Uint8Array>,
+  file: string,
+  o: ReadEventsOptions = {},
+): AsyncGenerator<ReadEvent> {
+  const max = o.maxEventBytes ?? MAX_EVENT_BYTES;
   let line = 1;
+  let offset = 0; // bytes before the current chunk
+  let depth = 0; // nesting inside the current event
+  let arrays = 0; // open top-level arrays
+  let inString = false;
+  let escaped = false; // a string's last byte in the previous chunk was an unpaired backslash
+  let parts: Uint8Array[] = [];
+  let partLen = 0;
+  let oversized = false;
   let startLine = 0;
-  let seenArray = false;
-  let n = 0;
-  for await (const text of chunksOf(file)) {
+  let startOffset = 0;
+  const bad = (msg: string, at: { line?: number; offset?: number }): DataError =>
+    new DataError(msg, { file, ...at });
+  // A whole event's bytes: parsed, checked, and returned, or a problem.
+  const finish = (bytes: Uint8Array | null): ReadEvent | DataError => {
+    if (bytes === null) {
+      return bad(`event larger than ${max} bytes (--max-event-bytes)`, { line: startLine });
+    }
+    let v: unknown;
+    try {
+      v = JSON.parse(dec.decode(bytes));
+    } catch (e) {
+      return bad(`malformed event (${(e as Error).message.split("\n")[0]})`, { line: startLine });
+    }
+    const why = checkEvent(v);
+    if (why !== undefined) return bad(why, { line: startLine });
+    return { event: v as EventJson, file, line: startLine };
+  };
+  const deliver = function* (r: ReadEvent | DataError): Generator<ReadEvent> {
+    if (!(r instanceof DataError)) {
+      yield r;
+      return;
+    }
+    if (!o.skipInvalid) throw r;
+    o.onInvalid?.(r);
+  };
+  for await (const chunk of chunks) {
+    const n = chunk.length;
+    let i = 0;
     let objStart = depth > 0 ? 0 : -1;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 10) line++;
+    let segStart = 0; // where the current string's bytes in this chunk begin
+    if (inString && escaped) {
+      escaped = false;
+      i = 1; // the escaped byte
+      segStart = 1;
+    }
+    while (i < n) {
       if (inString) {
-        if (escape) escape = false;
-        else if (c === 92) escape = true;
-        else if (c === 34) inString = false;
-        continue;
-      }
-      if (depth > 0) {
-        if (c === 34) inString = true;
-        else if (c === 123 || c === 91) depth++;
-        else if (c === 125 || c === 93) {
-          depth--;
-          if (depth === 0) {
-            const json = buf + text.slice(objStart, i + 1);
-            buf = "";
-            objStart = -1;
-            let event: EventJson;
-            try {
-              event = JSON.parse(json);
-            } catch (e) {
-              throw new DataError(`malformed event (${(e as Error).message.split("\n")[0]})`, {
-                file,
-                line: startLine,
-              });
-            }
-            if (n++ >= skip) yield { event, file, line: startLine };
-          }
+        const q = chunk.indexOf(34, i);
+        if (q < 0) {
+          let bs = 0;
+          for (let k = n - 1; k >= segStart && chunk[k] === 92; k--) bs++;
+          escaped = (bs & 1) === 1;
+          i = n;
+          break;
         }
+        let bs = 0;
+        for (let k = q - 1; k >= segStart && chunk[k] === 92; k--) bs++;
+        i = q + 1;
+        if ((bs & 1) === 0) inString = false;
         continue;
       }
-      // Between objects: whitespace, the array's brackets and commas only.
+      const c = chunk[i];
+      if (depth > 0) {
+        if (c === 34) {
+          inString = true;
+          segStart = i + 1;
+        } else if (c === 123 || c === 91) depth++;
+        else if (c === 125 || c === 93) {
+          if (--depth === 0) {
+            let bytes: Uint8Array | null = null;
+            if (!oversized) {
+              const tail = chunk.subarray(objStart, i + 1);
+              if (partLen + tail.length > max) bytes = null;
+              else if (parts.length === 0) bytes = tail;
+              else {
+                bytes = new Uint8Array(partLen + tail.length);
+                let p = 0;
+                for (const part of parts) {
+                  bytes.set(part, p);
+                  p += part.length;
+                }
+                bytes.set(tail, p);
+              }
+            }
+            parts = [];
+            partLen = 0;
+            oversized = false;
+            objStart = -1;
+            yield* deliver(finish(bytes));
+          }
+        } else if (c === 10) line++;
+        i++;
+        continue;
+      }
+      // Between events: white space, commas and the brackets of top-level arrays.
       if (c === 123) {
         depth = 1;
         objStart = i;
         startLine = line;
-      } else if (c === 91 && !seenArray) seenArray = true;
-      else if (c === 93 || c === 44 || c === 32 || c === 10 || c === 13 || c === 9) continue;
-      else {throw new DataError(`unexpected "${String.fromCharCode(c)}" between events`, {
-          file,
+        startOffset = offset + i;
+      } else if (c === 10) line++;
+      else if (c === 91) {
+        if (++arrays > 1) throw bad("an array inside the array of events", { line });
+      } else if (c === 93) {
+        if (--arrays < 0) throw bad('unexpected "]" between events', { line });
+      } else if (c !== 44 && c !== 32 && c !== 13 && c !== 9) {
+        const what = c >= 32 && c < 127
+          ? `"${String.fromCharCode(c)}"`
+          : `byte 0x${c.toString(16)}`;
+        throw bad(`unexpected ${what} between events (expected an event object)`, {
+          offset: offset + i,
           line,
-        });}
+        });
+      }
+      i++;
     }
-    if (depth > 0) buf += text.slice(objStart < 0 ? 0 : objStart);
+    if (depth > 0 && !oversized) {
+      const part = chunk.slice(objStart < 0 ? 0 : objStart);
+      if (partLen + part.length > max) {
+        oversized = true; // read on to its end, keeping nothing
+        parts = [];
+        partLen = 0;
+      } else {
+        parts.push(part);
+        partLen += part.length;
+      }
+    }
+    offset += n;
   }
   if (depth > 0) {
-    throw new DataError("the file ends inside an event (truncated?)", { file, line: startLine });
+    yield* deliver(bad(
+      `the file ends inside the event starting at line ${startLine} (a writer killed ` +
+        `outright, by kill -9 or a power loss, leaves this; --skip-invalid reads the events ` +
+        `before it)`,
+      { offset: startOffset },
+    ));
   }
 }

@@ -2,6 +2,7 @@
 // errors become exit codes.
 
 import { DarknetError, UsageError } from "../errors.ts";
+import { VERSION } from "../version.ts";
 
 /** Exit code for a bug (EX_SOFTWARE): an error that is not a DarknetError. */
 export const EXIT_SOFTWARE = 70;
@@ -13,6 +14,11 @@ export async function runCli(
   args: string[],
 ) {
   let code: number;
+  const end = args.indexOf("--");
+  if ((end < 0 ? args : args.slice(0, end)).some((a) => a === "--version" || a === "-version")) {
+    console.log(`${tool} (darknet-events) ${VERSION}`);
+    Deno.exit(0);
+  }
   try {
     code = await main(args);
   } catch (e) {
@@ -57,6 +63,12 @@ export interface FlagSpec {
  * any `node:` module starts Deno's Node layer, ~6 MB and ~10 ms on every run. Positionals are
  * also grouped by the multi-value flag before them, so `--pcap a b --pfx2asin c d` gives
  * `{pcap: [a, b], pfx2asin: [c, d]}`.
+ *
+ * Merit's single-dash spellings (`-pcap`, `-eventout=x`) are the same flags, since its users'
+ * scripts use them. A flag that takes one value may be given once (a second value is an error,
+ * not silently the winner); an unknown flag is answered with the nearest known one; a value that
+ * looks like a negative number (`--samples -1`) is taken as the value, so the flag's own check
+ * names its range.
  */
 export function parseFlags(args: string[], options: Record<string, FlagSpec>): ParsedFlags {
   const values: ParsedFlags["values"] = {};
@@ -75,25 +87,31 @@ export function parseFlags(args: string[], options: Record<string, FlagSpec>): P
       flags = false;
       continue;
     }
-    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
-    let name = a.startsWith("--") ? a.slice(2, eq < 0 ? undefined : eq) : "";
-    if (!a.startsWith("--")) {
+    // "-pcap" as "--pcap" (Merit's Go flags), but "-h" stays a short flag.
+    const long = a.startsWith("--") ? a : a.length > 2 && !/^-\d/.test(a) ? `-${a}` : "";
+    const eq = long ? long.indexOf("=") : -1;
+    let name = long ? long.slice(2, eq < 0 ? undefined : eq) : "";
+    if (!long) {
       name = Object.keys(options).find((k) => options[k].short && a === `-${options[k].short}`) ??
         "";
     }
     const spec = Object.hasOwn(options, name) ? options[name] : undefined;
     const flag = `--${name}`;
     if (spec === undefined) {
-      throw new UsageError(`unknown flag ${eq < 0 ? a : a.slice(0, eq)} (see --help)`);
+      const given = eq < 0 ? a : a.slice(0, a.indexOf("="));
+      const near = nearest(name || a.replace(/^-+/, ""), Object.keys(options));
+      throw new UsageError(
+        `unknown flag ${given}${near ? ` (did you mean --${near}?)` : ""} (see --help)`,
+      );
     }
     let value: string | boolean = true;
     if (spec.type === "boolean") {
       if (eq >= 0) throw new UsageError(`${flag} does not take a value`);
-    } else if (eq >= 0) value = a.slice(eq + 1);
+    } else if (eq >= 0) value = long.slice(eq + 1);
     else {
       const next = args[i + 1];
       if (next === undefined) throw new UsageError(`${flag} needs a value`);
-      if (next.length > 1 && next.startsWith("-")) {
+      if (next.length > 1 && next.startsWith("-") && !/^-[\d.]/.test(next)) {
         throw new UsageError(
           `${flag} needs a value (to give one that starts with '-', write ${flag}=VALUE)`,
         );
@@ -102,18 +120,57 @@ export function parseFlags(args: string[], options: Record<string, FlagSpec>): P
       i++;
     }
     if (spec.multiple) ((values[name] ??= []) as (string | boolean)[]).push(value);
-    else values[name] = value;
+    else {
+      if (spec.type === "string" && values[name] !== undefined) {
+        throw new UsageError(
+          `${flag} is given twice ("${values[name]}", "${value}"): give it once`,
+        );
+      }
+      values[name] = value;
+    }
     current = spec.multiple ? name : "";
   }
   return { values, positionals, after };
 }
 
-/** Parses a non-negative integer flag value, or throws a UsageError naming the flag. */
-export function intFlag(name: string, v: unknown, def: number, min = 0): number {
+// The known flag closest to `name` (edit distance at most 2, or a prefix of it), if any.
+function nearest(name: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const k of known) {
+    const d = k.startsWith(name) && name.length >= 2 ? 1 : editDistance(name, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** Parses a whole-number flag value in [min, max], or throws a UsageError naming the range. */
+export function intFlag(
+  name: string,
+  v: unknown,
+  def: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (v === undefined) return def;
   const s = String(v);
-  if (!/^\d+$/.test(s) || Number(s) < min || !Number.isSafeInteger(Number(s))) {
-    throw new UsageError(`--${name}: expected a whole number ≥ ${min}, got "${s}"`);
+  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) {
+    const range = max === Number.MAX_SAFE_INTEGER
+      ? `a whole number ≥ ${min}`
+      : `a whole number from ${min} to ${max}`;
+    throw new UsageError(`--${name}: expected ${range}, got "${s}"`);
   }
   return Number(s);
 }

@@ -13,7 +13,12 @@
  * @module
  */
 
-import { readEvents } from "../analysis/event_reader.ts";
+import {
+  type InvalidEvents,
+  readEvents,
+  type ReadEventsOptions,
+  skipping,
+} from "../analysis/event_reader.ts";
 import { EventStats, type EventStatsOptions, type EventSummary } from "../analysis/event_stats.ts";
 import { runInWorker } from "../util/run_in_worker.ts";
 import { DarknetError, ioError } from "../errors.ts";
@@ -25,6 +30,10 @@ export interface CountEventsOptions extends EventStatsOptions {
   outdir: string;
   /** Rows of the top table (default 10). */
   top?: number;
+  /** Pass over invalid events (counted in the result) instead of stopping. */
+  skipInvalid?: boolean;
+  /** The largest event accepted, in bytes (default 64 MiB). */
+  maxEventBytes?: number;
 }
 
 /** Result: the summary, the files written, and the input error that stopped reading, if any. */
@@ -32,6 +41,8 @@ export interface CountEventsResult {
   summary: EventSummary;
   files: string[];
   error?: DarknetError;
+  /** Events passed over with `skipInvalid`. */
+  invalid: InvalidEvents;
 }
 
 /**
@@ -52,9 +63,14 @@ export async function countEvents(
     largeCoverage: o.largeCoverage,
     minEvents: o.minEvents,
   };
-  const later = half < paths.length ? inWorker(paths.slice(half), options) : undefined;
+  const reader = { skipInvalid: o.skipInvalid, maxEventBytes: o.maxEventBytes };
+  const invalid: InvalidEvents = { count: 0 };
+  const ro: ReadEventsOptions = o.skipInvalid
+    ? skipping(invalid, o.maxEventBytes)
+    : { maxEventBytes: o.maxEventBytes };
+  const later = half < paths.length ? inWorker(paths.slice(half), options, reader) : undefined;
   try {
-    for await (const r of readEvents(paths.slice(0, half))) stats.add(r.event);
+    for await (const r of readEvents(paths.slice(0, half), ro)) stats.add(r.event);
   } catch (e) {
     if (!(e instanceof DarknetError)) throw e;
     error = e;
@@ -63,6 +79,8 @@ export async function countEvents(
     const res = await later;
     stats.mergeData(res.data);
     if (res.error) error ??= new DarknetError(res.error.message, res.error.exitCode);
+    invalid.count += res.invalid.count;
+    invalid.first ??= res.invalid.first;
   }
   try {
     await Deno.mkdir(o.outdir, { recursive: true });
@@ -77,18 +95,38 @@ export async function countEvents(
       throw ioError(e, `${o.outdir}/${name}`);
     }
   }
-  return { summary: stats.summary(o.top ?? 10), files: Object.keys(files), error };
+  return { summary: stats.summary(o.top ?? 10), files: Object.keys(files), error, invalid };
 }
 
 function inWorker(
   files: string[],
   options: EventStatsOptions,
-): Promise<{ data: unknown; error?: { message: string; exitCode: number } }> {
+  reader: { skipInvalid?: boolean; maxEventBytes?: number },
+): Promise<
+  { data: unknown; error?: { message: string; exitCode: number }; invalid: InvalidEvents }
+> {
   return runInWorker(
     new URL("../analysis/_count_worker.ts", import.meta.url),
-    { files, options },
+    { files, options, reader },
     "count",
   );
+}
+
+/**
+ * The line `count` and `timeseries` print about events passed over with `--skip-invalid`.
+ *
+ * @example
+ * ```ts
+ * import { formatInvalid } from "./count_events.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(formatInvalid({ count: 0 }), "");
+ * equal(formatInvalid({ count: 2, first: "a.json: line 3: x" }), "2 invalid events skipped (the first: a.json: line 3: x)");
+ * ```
+ */
+export function formatInvalid(t: InvalidEvents): string {
+  if (t.count === 0) return "";
+  return `${t.count.toLocaleString("en-US")} invalid event${t.count === 1 ? "" : "s"} skipped` +
+    ` (the first: ${t.first})`;
 }
 
 /** The summary as the table `count` prints. */

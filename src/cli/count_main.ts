@@ -7,7 +7,8 @@
 
 import { UsageError } from "../errors.ts";
 import { intFlag, numFlag, parseFlags, pathList, reportError, runCli } from "./_cli.ts";
-import { countEvents, formatEventSummary } from "./count_events.ts";
+import { countEvents, formatEventSummary, formatInvalid } from "./count_events.ts";
+import { MAX_EVENT_BYTES } from "../analysis/event_reader.ts";
 import { countPcap, formatPacketSummary } from "./count_pcap.ts";
 
 /** `count --help` text. */
@@ -29,6 +30,13 @@ darknet-events): JSON arrays or NDJSON, plain or gzip, several at once; writes C
   --telescope-size N    telescope size in addresses (default 475136)
   --large-coverage X    coverage that makes a scan "large" (default 0.1)
   --min-events N        minimum events of a country_counts.csv row (default 1)
+  --skip-invalid        pass over events that are not valid (wrong or missing fields, a file
+                        cut inside its last event) and count them, instead of stopping
+  --max-event-bytes N   the largest event accepted, in bytes of JSON (default 67108864)
+
+Event files may be laid out any way valid JSON allows: an array (indented or on one line),
+NDJSON, or objects one after another. Every field count uses is checked (exit 65 with file and
+line for a bad one).
 
 Packet statistics (count --pcap): packets and bytes per traffic type, IP version and link
 type; unique sources and destinations; first and last timestamp; top sources and ports; decode
@@ -42,6 +50,7 @@ gzip-compressed (detected from the content). Several files are read in order; '-
   --top N          rows in the top sources / top ports tables (default 10)
   --json           print the statistics as JSON instead of tables
   -h, --help       show this help
+  --version        show the version
 
 Exit status: 0 ok, 2 bad command line, 65 malformed input (statistics of every packet before
 the problem are still printed), 74 I/O error.
@@ -57,6 +66,8 @@ export async function countMain(args: string[]): Promise<number> {
     "large-coverage": { type: "string" },
     "min-events": { type: "string" },
     json: { type: "boolean" },
+    "skip-invalid": { type: "boolean" },
+    "max-event-bytes": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -74,10 +85,13 @@ export async function countMain(args: string[]): Promise<number> {
       telescopeSize: intFlag("telescope-size", values["telescope-size"], 475136, 1),
       largeCoverage: numFlag("large-coverage", values["large-coverage"], 0.1),
       minEvents: intFlag("min-events", values["min-events"], 1),
+      skipInvalid: Boolean(values["skip-invalid"]),
+      maxEventBytes: intFlag("max-event-bytes", values["max-event-bytes"], MAX_EVENT_BYTES, 2),
     });
     console.log(
       values.json ? JSON.stringify(r.summary, null, 2) : formatEventSummary(r.summary, outdir),
     );
+    if (r.invalid.count) console.error(`count: ${formatInvalid(r.invalid)}`);
     if (r.error) return reportError("count", r.error);
     return 0;
   }

@@ -27,6 +27,9 @@ import { type Enrichers, EnrichStream } from "../enrich/enrich_stream.ts";
 import { PrefixTable } from "../enrich/prefix_table.ts";
 import { type DnsStats, parseDnsServer, ReverseDns } from "../enrich/reverse_dns.ts";
 
+/** The most frames `--samples` may keep per event (a state file stores the count in a byte). */
+export const MAX_SAMPLES = 255;
+
 /** `parse --help` text. */
 export const PARSE_HELP = `Usage: parse --pcap FILE... --eventout PATH --samples N [flags]
        parse --interface IFACE [--bpf FILTER] (--eventout PATH | --rotate S --outdir DIR) ...
@@ -48,6 +51,7 @@ Inputs and outputs
 
 Events and filters
   --samples N           packets to sample per event, reservoir sampling over all its packets
+                        (0 to ${MAX_SAMPLES})
   --timeout SECONDS     inactivity gap that ends an event (default ${DEFAULT_TIMEOUT})
   --threshold N         write only events with at least N packets (default 0)
   --uniques N           ... with at least N distinct destinations (default 0)
@@ -78,6 +82,7 @@ Diagnostics
   --mem PATH            write a V8 heap snapshot at the end (.heapsnapshot)
   --quiet               no progress line and no summary on stderr
   -h, --help            show this help
+  --version             show the version
 
 Enrichment (events that pass the filters are annotated before they are written)
   --asnin MMDB          MaxMind GeoLite2/GeoIP2 ASN database: ASN and Org
@@ -197,7 +202,7 @@ export function commonConfig(
     ongoingout: v.ongoingout as string | undefined,
     cachein: v.cachein as string | undefined,
     cacheout: v.cacheout as string | undefined,
-    samples: intFlag("samples", v.samples, 0),
+    samples: intFlag("samples", v.samples, 0, 0, MAX_SAMPLES),
     timeout,
     threshold: intFlag("threshold", v.threshold, 0),
     uniques: intFlag("uniques", v.uniques, 0),

@@ -5,7 +5,14 @@
  * @module
  */
 
-import { readEvents } from "../analysis/event_reader.ts";
+import {
+  type InvalidEvents,
+  MAX_EVENT_BYTES,
+  readEvents,
+  type ReadEventsOptions,
+  skipping,
+} from "../analysis/event_reader.ts";
+import { formatInvalid } from "./count_events.ts";
 import { lineChart } from "../analysis/svg_chart.ts";
 import { toCsv } from "../analysis/_csv.ts";
 import {
@@ -62,11 +69,14 @@ sources. Writes into --outdir:
   --alert-min-events N    either alert only on bins with at least N events (default 500)
   --instate PATH          continue the series of an earlier run (daily runs append a day)
   --outstate PATH         save the series for the next run (versioned, checksummed, atomic)
+  --skip-invalid          pass over invalid events (counted) instead of stopping
+  --max-event-bytes N     the largest event accepted, in bytes of JSON (default 67108864)
   --json                  print the summary as JSON
   --pcap CAPTURE...       packet-level series of captures instead: packets and unique sources
                           per traffic type per bin (--bin SECONDS, default 60) into
                           pcap_timeseries.csv and pcap_packets.svg
   -h, --help              show this help
+  --version               show the version
 
 Exit status: 0 ok, 2 bad command line, 65 malformed event file, 74 I/O error.
 `;
@@ -196,10 +206,14 @@ async function pcapSeries(
 function inWorker(
   files: string[],
   options: TimeSeriesOptions,
-): Promise<{ data: unknown; error?: { message: string; exitCode: number } }> {
+  reader: { skipInvalid?: boolean; maxEventBytes?: number },
+): Promise<
+  { data: unknown; error?: { message: string; exitCode: number }; invalid: InvalidEvents }
+> {
   return runInWorker(new URL("../analysis/_timeseries_worker.ts", import.meta.url), {
     files,
     options,
+    reader,
   }, "timeseries");
 }
 
@@ -219,6 +233,8 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     instate: { type: "string" },
     pcap: { type: "string", multiple: true },
     outstate: { type: "string" },
+    "skip-invalid": { type: "boolean" },
+    "max-event-bytes": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -255,6 +271,14 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     ts.loadState(await readStateFile(String(values.instate)), String(values.instate));
   }
   let error: DarknetError | undefined;
+  const reader = {
+    skipInvalid: Boolean(values["skip-invalid"]),
+    maxEventBytes: intFlag("max-event-bytes", values["max-event-bytes"], MAX_EVENT_BYTES, 2),
+  };
+  const invalid: InvalidEvents = { count: 0 };
+  const ro: ReadEventsOptions = reader.skipInvalid
+    ? skipping(invalid, reader.maxEventBytes)
+    : { maxEventBytes: reader.maxEventBytes };
   // With several files, the second half is collected in a Worker on the other core.
   const half = files.length >= 2 ? Math.ceil(files.length / 2) : files.length;
   const later = half < files.length
@@ -265,10 +289,10 @@ export async function timeseriesMain(args: string[]): Promise<number> {
       alertGrowth: ts.alertGrowth,
       alertMinEvents: ts.alertMinEvents,
       alertZ: ts.alertZ,
-    })
+    }, reader)
     : undefined;
   try {
-    for await (const r of readEvents(files.slice(0, half))) ts.add(r.event, r.file);
+    for await (const r of readEvents(files.slice(0, half), ro)) ts.add(r.event, r.file);
   } catch (e) {
     if (!(e instanceof DarknetError)) throw e;
     error = e;
@@ -277,7 +301,10 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     const res = await later;
     ts.mergeData(res.data);
     if (res.error) error ??= new DarknetError(res.error.message, res.error.exitCode);
+    invalid.count += res.invalid.count;
+    invalid.first ??= res.invalid.first;
   }
+  if (invalid.count) console.error(`timeseries: ${formatInvalid(invalid)}`);
   const bins = ts.bins;
   const { total, series, alerts } = ts.result(top, names);
   const out: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { deepEqual, throws } from "node:assert/strict";
-import { type FlagSpec, parseFlags } from "../../src/cli/_cli.ts";
+import { type FlagSpec, intFlag, parseFlags } from "../../src/cli/_cli.ts";
 import { UsageError } from "../../src/errors.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -24,8 +24,6 @@ Deno.test("flags: values, repeats, = forms, booleans, -h, stdin and positionals 
     "--pcap=-",
     "--eventout",
     "-",
-    "--samples",
-    "5",
     "c.pcap",
     "-h",
     "--",
@@ -33,7 +31,7 @@ Deno.test("flags: values, repeats, = forms, booleans, -h, stdin and positionals 
   ], FLAGS);
   deepEqual(r.values, {
     pcap: ["a.pcap", "-"],
-    samples: "5", // the last one wins
+    samples: "3",
     newdl: true,
     pfx2asin: ["rv2.gz"],
     eventout: "-",
@@ -53,10 +51,15 @@ Deno.test("flags: every mistake is one usage error naming the flag", () => {
     [["--toString"], /^unknown flag --toString/], // not an inherited property
     [["--eventout"], /^--eventout needs a value$/],
     [
-      ["--samples", "-1"],
+      ["--samples", "-x"],
       /^--samples needs a value \(to give one that starts with '-', write --samples=VALUE\)$/,
     ],
     [["--newdl=yes"], /^--newdl does not take a value$/],
+    [["--evnetout", "x"], /^unknown flag --evnetout \(did you mean --eventout\?\) \(see --help\)$/],
+    [["--sample", "1"], /^unknown flag --sample \(did you mean --samples\?\)/],
+    [["-evntout=x"], /^unknown flag -evntout \(did you mean --eventout\?\)/],
+    [["--samples", "1", "--samples=2"], /^--samples is given twice \("1", "2"\): give it once$/],
+    [["--eventout", "a", "-eventout", "b"], /^--eventout is given twice/],
   ];
   for (const [args, re] of cases) {
     throws(
@@ -64,4 +67,19 @@ Deno.test("flags: every mistake is one usage error naming the flag", () => {
       (e: unknown) => e instanceof UsageError && re.test(e.message),
     );
   }
+});
+
+Deno.test("flags: Merit's single-dash spellings; a negative number reaches the flag's range check", () => {
+  const r = parseFlags(
+    ["-pcap", "a.pcap", "b.pcap", "-eventout=o.json", "-samples", "-1", "-h"],
+    FLAGS,
+  );
+  deepEqual(r.values, { pcap: ["a.pcap"], eventout: "o.json", samples: "-1", help: true });
+  deepEqual(r.after.pcap, ["b.pcap"]);
+  throws(
+    () => intFlag("samples", r.values.samples, 0, 0, 255),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      e.message === '--samples: expected a whole number from 0 to 255, got "-1"',
+  );
 });

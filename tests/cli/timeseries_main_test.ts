@@ -156,7 +156,8 @@ Deno.test("count EVENTFILE...: CSV files, summary table and JSON, error with fil
   equal(s.fingerprints.mirai, 755);
   const files = Array.from(Deno.readDirSync(`${dir}/c`), (e) => e.name);
   equal(files.length, 20);
-  Deno.writeTextFileSync(`${dir}/bad.ndjson`, '{"SourceIP":"x","Packets":1}\n{"SourceIP": oops}\n');
+  const good = Deno.readTextFileSync(DAYS[0]).split("\n")[0];
+  Deno.writeTextFileSync(`${dir}/bad.ndjson`, `${good}\n{"SourceIP": oops}\n`);
   const bad = await count([DAYS[0], `${dir}/bad.ndjson`, "--outdir", `${dir}/c2`]);
   equal(bad.code, 65);
   match(bad.stderr, /bad\.ndjson: line 2: malformed event/);
