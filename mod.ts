@@ -6,12 +6,13 @@
  *
  * @example Count SYN packets per destination port of a capture
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { captureBatches, Traffic } from "./mod.ts";
  * const perPort = new Float64Array(65536);
  * for await (const b of await captureBatches(["testdata/demo/scan.pcap.gz"])) {
  *   for (let i = 0; i < b.length; i++) if (b.traffic[i] === Traffic.TCPSYN) perPort[b.port[i]]++;
  * }
- * console.assert(perPort[23] > 0);
+ * ok(perPort[23] > 0);
  * ```
  * @module
  */

@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { DataError, EXIT_DATA } from "./errors.ts";
  * const e = new DataError("truncated record", { file: "a.pcap", offset: 40 });
- * console.assert(e.exitCode === EXIT_DATA);
- * console.assert(e.message === "a.pcap: byte 40: truncated record");
+ * ok(e.exitCode === EXIT_DATA);
+ * ok(e.message === "a.pcap: byte 40: truncated record");
  * ```
  * @module
  */
@@ -17,8 +18,9 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { EXIT_USAGE, UsageError } from "./errors.ts";
- * console.assert(new UsageError("--x").exitCode === EXIT_USAGE && EXIT_USAGE === 2);
+ * ok(new UsageError("--x").exitCode === EXIT_USAGE && EXIT_USAGE === 2);
  * ```
  */
 export const EXIT_USAGE = 2;
@@ -27,8 +29,9 @@ export const EXIT_USAGE = 2;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { DataError, EXIT_DATA } from "./errors.ts";
- * console.assert(new DataError("bad").exitCode === EXIT_DATA && EXIT_DATA === 65);
+ * ok(new DataError("bad").exitCode === EXIT_DATA && EXIT_DATA === 65);
  * ```
  */
 export const EXIT_DATA = 65;
@@ -37,8 +40,9 @@ export const EXIT_DATA = 65;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { EXIT_IO, IoError } from "./errors.ts";
- * console.assert(new IoError("gone").exitCode === EXIT_IO && EXIT_IO === 74);
+ * ok(new IoError("gone").exitCode === EXIT_IO && EXIT_IO === 74);
  * ```
  */
 export const EXIT_IO = 74;
@@ -67,8 +71,9 @@ function locate(message: string, where: ErrorLocation): string {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { DarknetError } from "./errors.ts";
- * console.assert(new DarknetError("x", 3).exitCode === 3);
+ * ok(new DarknetError("x", 3).exitCode === 3);
  * ```
  */
 export class DarknetError extends Error {
@@ -93,8 +98,9 @@ export class DarknetError extends Error {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { UsageError } from "./errors.ts";
- * console.assert(new UsageError("--top: not a number").exitCode === 2);
+ * ok(new UsageError("--top: not a number").exitCode === 2);
  * ```
  */
 export class UsageError extends DarknetError {
@@ -109,8 +115,9 @@ export class UsageError extends DarknetError {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { DataError } from "./errors.ts";
- * console.assert(new DataError("bad magic", { file: "x", offset: 0 }).offset === 0);
+ * ok(new DataError("bad magic", { file: "x", offset: 0 }).offset === 0);
  * ```
  */
 export class DataError extends DarknetError {
@@ -125,8 +132,9 @@ export class DataError extends DarknetError {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { IoError } from "./errors.ts";
- * console.assert(new IoError("cannot open", { file: "/nope" }).exitCode === 74);
+ * ok(new IoError("cannot open", { file: "/nope" }).exitCode === 74);
  * ```
  */
 export class IoError extends DarknetError {

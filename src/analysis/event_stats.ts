@@ -294,10 +294,11 @@ const PORT_HEADER = [
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { EventStats } from "./event_stats.ts";
  * const s = new EventStats({ telescopeSize: 65536 });
  * s.add({ SourceIP: "192.0.2.1", Traffic: 11, Port: 23, Packets: 10, Bytes: 600, UniqueDests: 10 } as never);
- * console.assert(s.summary(5).events === 1);
+ * ok(s.summary(5).events === 1);
  * ```
  */
 export class EventStats {
@@ -365,7 +366,10 @@ export class EventStats {
       "country_counts.csv": toCsv(
         ["country", "traffic", "traffic_code", "port", "events", "packets"],
         [...b.byCountryPort].filter(([, t]) => t.events >= this.minEvents).map(([k, t]) => {
-          const [country, traffic, port] = k.split("|");
+          // Split from the right: a country name may itself hold a "|".
+          const b = k.lastIndexOf("|");
+          const a = k.lastIndexOf("|", b - 1);
+          const [country, traffic, port] = [k.slice(0, a), k.slice(a + 1, b), k.slice(b + 1)];
           return [
             country,
             trafficName(Number(traffic)),

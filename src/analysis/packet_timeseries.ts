@@ -16,11 +16,12 @@ import { toCsv } from "./_csv.ts";
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { PacketTimeSeries } from "./packet_timeseries.ts";
  * import { captureBatches } from "../capture/open_capture.ts";
  * const ts = new PacketTimeSeries(600);
  * for await (const b of await captureBatches(["testdata/demo/scan.pcap.gz"])) ts.add(b);
- * console.assert(ts.bins.length === 6);
+ * ok(ts.bins.length === 6);
  * ```
  */
 export class PacketTimeSeries {

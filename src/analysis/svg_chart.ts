@@ -52,9 +52,10 @@ function fmt(v: number): string {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { lineChart } from "./svg_chart.ts";
  * const svg = lineChart({ title: "t", labels: ["a", "b"], unit: "packets", lines: [{ name: "x", values: [1, 3], color: "#06c" }] });
- * console.assert(svg.startsWith("<svg") && svg.includes("<polyline"));
+ * ok(svg.startsWith("<svg") && svg.includes("<polyline"));
  * ```
  */
 export function lineChart(c: Chart): string {

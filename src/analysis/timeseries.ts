@@ -102,9 +102,10 @@ function median(xs: number[]): number {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { robustZ } from "./timeseries.ts";
- * console.assert(robustZ(10, [1, 2, 3]) === 0.6745 * 8);
- * console.assert(robustZ(5, [1]) === 0);
+ * ok(robustZ(10, [1, 2, 3]) === 0.6745 * 8);
+ * ok(robustZ(5, [1]) === 0);
  * ```
  */
 export function robustZ(x: number, history: number[]): number {
@@ -122,10 +123,11 @@ export function robustZ(x: number, history: number[]): number {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { TimeSeries } from "./timeseries.ts";
  * const ts = new TimeSeries({ binSeconds: 86400 });
  * ts.add({ SourceIP: "192.0.2.1", Traffic: 11, Port: 23, Packets: 5, Bytes: 300, First: "2020-10-21T16:00:00Z" } as never, "x");
- * console.assert(ts.result(5).total.packets[0] === 5);
+ * ok(ts.result(5).total.packets[0] === 5);
  * ```
  */
 export class TimeSeries {
@@ -444,8 +446,9 @@ export class TimeSeries {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { SERIES_HEADER } from "./timeseries.ts";
- * console.assert(SERIES_HEADER[0] === "Day" && SERIES_HEADER[6] === "Daily Event Deviation");
+ * ok(SERIES_HEADER[0] === "Day" && SERIES_HEADER[6] === "Daily Event Deviation");
  * ```
  */
 export const SERIES_HEADER = [
@@ -468,10 +471,11 @@ export const SERIES_HEADER = [
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { seriesCsv, TimeSeries } from "./timeseries.ts";
  * const ts = new TimeSeries();
  * ts.add({ SourceIP: "192.0.2.1", Traffic: 11, Port: 23, Packets: 5, Bytes: 300 } as never, "day1.json");
- * console.assert(seriesCsv(ts.result(1).total, ts.bins).startsWith("Day,Packets,Events"));
+ * ok(seriesCsv(ts.result(1).total, ts.bins).startsWith("Day,Packets,Events"));
  * ```
  */
 export function seriesCsv(s: SeriesResult, bins: string[]): string {

@@ -14,11 +14,12 @@ import { PacketBatch } from "./packet_batch.ts";
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { BatchPool } from "./batch_pool.ts";
  * const pool = new BatchPool();
  * const a = pool.takeChunk(1024);
  * pool.giveChunk(a);
- * console.assert(pool.takeChunk(1024) === a);
+ * ok(pool.takeChunk(1024) === a);
  * ```
  */
 export class BatchPool {

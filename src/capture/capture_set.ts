@@ -21,11 +21,12 @@ import type { PacketBatch } from "./packet_batch.ts";
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { CaptureSet } from "./capture_set.ts";
  * const set = await CaptureSet.open(["testdata/pcap-formats/libtrace/100_packets.pcap"]);
  * let n = 0;
  * for await (const b of set.readable) n += b.length;
- * console.assert(n === 100 && set.error === undefined);
+ * ok(n === 100 && set.error === undefined);
  * ```
  */
 export class CaptureSet {

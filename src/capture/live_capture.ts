@@ -12,8 +12,12 @@
  *
  * tcpdump is found on `PATH` (then in the sbin folders, where Debian puts it for root). Where
  * util-linux's `setpriv` exists, tcpdump is started through it with a parent-death signal, so
- * that it ends with this process even when this process is killed outright (`kill -9`);
- * without it, tcpdump ends at its next write into the closed pipe.
+ * that it ends with this process even when this process is killed outright (`kill -9`). Linux
+ * clears that signal when a process changes its user, and tcpdump started as root switches to
+ * the user `tcpdump` once the interface is open: so as root it is told to stay root (`-Z root`;
+ * with `-w` it writes the packets without dissecting them). Without setpriv, or with a tcpdump
+ * that gets its capture right from file capabilities (exec clears the signal then too),
+ * tcpdump ends at its next write into the closed pipe, i.e. at the next captured packet.
  *
  * @module
  */
@@ -141,6 +145,7 @@ export class LiveCapture {
       );
     }
     const setpriv = findProgram("setpriv");
+    if (setpriv && isRoot()) args.splice(args.length - (o.bpf ? 1 : 0), 0, "-Z", "root");
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(setpriv ?? tcpdump, {
@@ -238,4 +243,13 @@ function tcpdumpMessage(stderr: string): string {
     !/packets? (captured|received|dropped)|^listening on|^\s*$/.test(l)
   );
   return lines.findLast((l) => l.startsWith("tcpdump:")) ?? lines.pop() ?? "";
+}
+
+function isRoot(): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "sys", kind: "uid" }).state === "granted" &&
+      Deno.uid() === 0;
+  } catch {
+    return false;
+  }
 }

@@ -41,11 +41,12 @@ export interface OpenCaptureOptions {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { openCapture } from "./open_capture.ts";
  * const cap = await openCapture("testdata/pcap-formats/libtrace/sll.pcap.gz");
  * let n = 0;
  * for await (const batch of cap.batches) n += batch.length;
- * console.assert(cap.compressed && n > 0);
+ * ok(cap.compressed && n > 0);
  * ```
  */
 export async function openCapture(
@@ -112,13 +113,14 @@ export async function openCapture(
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { captureBatches } from "./open_capture.ts";
  * const dir = "testdata/pcap-formats/libtrace/";
  * let n = 0;
  * for await (const b of await captureBatches([dir + "100_packets.pcap", dir + "100_packetsns.pcap"])) {
  *   n += b.length;
  * }
- * console.assert(n === 200);
+ * ok(n === 200);
  * ```
  */
 export async function captureBatches(

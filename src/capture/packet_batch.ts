@@ -45,8 +45,9 @@ const COLUMNS = [
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { DEFAULT_BATCH_SIZE, PacketBatch } from "./packet_batch.ts";
- * console.assert(new PacketBatch().capacity === DEFAULT_BATCH_SIZE);
+ * ok(new PacketBatch().capacity === DEFAULT_BATCH_SIZE);
  * ```
  */
 export const DEFAULT_BATCH_SIZE = 8192;
@@ -56,9 +57,10 @@ export const DEFAULT_BATCH_SIZE = 8192;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { PacketBatch } from "./packet_batch.ts";
  * const b = new PacketBatch(4);
- * console.assert(b.capacity === 4 && b.length === 0);
+ * ok(b.capacity === 4 && b.length === 0);
  * ```
  */
 export class PacketBatch {

@@ -43,12 +43,13 @@ export interface PcapDecoderStreamOptions {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { PcapDecoderStream } from "./pcap_decoder_stream.ts";
  * const bytes = await Deno.readFile("testdata/pcap-formats/libtrace/100_packets.pcap");
  * const batches = ReadableStream.from([bytes]).pipeThrough(new PcapDecoderStream({ name: "x" }));
  * let packets = 0;
  * for await (const batch of batches) packets += batch.length;
- * console.assert(packets === 100);
+ * ok(packets === 100);
  * ```
  */
 export class PcapDecoderStream extends TransformStream<Uint8Array, PacketBatch> {

@@ -24,11 +24,12 @@ export interface WorkerCaptureSetOptions {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { WorkerCaptureSet } from "./worker_capture_set.ts";
  * const set = await WorkerCaptureSet.open(["testdata/pcap-formats/libtrace/100_packets.pcap"]);
  * let n = 0;
  * for await (const b of set.readable) n += b.length;
- * console.assert(n === 100 && set.error === undefined);
+ * ok(n === 100 && set.error === undefined);
  * ```
  */
 export class WorkerCaptureSet {

@@ -4,11 +4,12 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { countEvents } from "./count_events.ts";
  * const ev = Deno.makeTempFileSync();
  * Deno.writeTextFileSync(ev, '{"SourceIP":"192.0.2.1","Traffic":11,"Port":23,"Packets":5,"Bytes":300,"UniqueDests":5,"First":"2020-10-21T16:00:00Z","Last":"2020-10-21T16:00:10Z"}\n');
  * const r = await countEvents([ev], { outdir: Deno.makeTempDirSync() });
- * console.assert(r.summary.events === 1 && r.files.includes("counts.csv"));
+ * ok(r.summary.events === 1 && r.files.includes("counts.csv"));
  * ```
  * @module
  */

@@ -3,9 +3,10 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { countPcap } from "./count_pcap.ts";
  * const r = await countPcap(["testdata/pcap-formats/libtrace/100_packets.pcap"]);
- * console.assert(r.summary.packets === 100 && r.error === undefined);
+ * ok(r.summary.packets === 100 && r.error === undefined);
  * ```
  * @module
  */

@@ -2,15 +2,19 @@
  * `parse` batch mode, the original's `run_parse.py` built in: walks hourly capture files from
  * `--from` up to (not including) `--to` in blocks of `--block` hours, carrying state from block
  * to block, and writes `results_START_END.json`, `ongoing_START_END.json` and
- * `cache_START_END.state` (START and END as `YYYY-MM-DD:HH`, END exclusive) into `--outdir`.
- * A missing hour is reported and skipped; packet time simply moves on.
+ * `cache_START_END.state` (START and END as `YYYY-MM-DDTHH`, END exclusive) into `--outdir`.
+ * (Merit's run_parse.py wrote `YYYY-MM-DD:HH`; ":" is not allowed in Windows file names. Both
+ * spellings are accepted by `--from` and `--to`.) A missing hour is reported and skipped; packet
+ * time simply moves on. Blocks are made one at a time, so a long range costs no memory.
  *
  * @example
  * ```ts
  * import { batchBlocks } from "./parse_batch.ts";
- * const b = batchBlocks("2020-10-21:16", "2020-10-21:19", 2, "x/{date}.{hour}.pcap");
- * console.assert(b.length === 2 && b[0].window === "2020-10-21:16_2020-10-21:18");
- * console.assert(b[1].paths[0] === "x/2020-10-21.18.pcap");
+ * import { equal } from "node:assert/strict";
+ * const b = [...batchBlocks("2020-10-21:16", "2020-10-21T19", 2, "x/{date}.{hour}.pcap")];
+ * equal(b.length, 2);
+ * equal(b[0].window, "2020-10-21T16_2020-10-21T18");
+ * equal(b[1].paths[0], "x/2020-10-21.18.pcap");
  * ```
  * @module
  */
@@ -30,10 +34,23 @@ export interface BatchBlock {
 }
 
 function parseHour(flag: string, s: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2}):(\d{2})$/.exec(s);
-  const t = m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4]) : NaN;
-  if (!m || Number.isNaN(t) || new Date(t).getUTCDate() !== +m[3] || +m[4] > 23) {
-    throw new UsageError(`--${flag}: expected YYYY-MM-DD:HH, got "${s}"`);
+  const m = /^(\d{4})-(\d{2})-(\d{2})[:T](\d{2})$/.exec(s);
+  let t = NaN;
+  if (m) {
+    // Not Date.UTC(y, …): it reads years 0-99 as 1900-1999.
+    const d = new Date(0);
+    d.setUTCFullYear(+m[1], +m[2] - 1, +m[3]);
+    d.setUTCHours(+m[4]);
+    t = d.getTime();
+  }
+  if (
+    !m || Number.isNaN(t) || new Date(t).getUTCDate() !== +m[3] ||
+    new Date(t).getUTCMonth() !== +m[2] - 1 || +m[4] > 23
+  ) {
+    throw new UsageError(`--${flag}: expected YYYY-MM-DDTHH (or YYYY-MM-DD:HH), got "${s}"`);
+  }
+  if (+m[1] < 1970) {
+    throw new UsageError(`--${flag}: ${s} is before 1970 (captures are timed from 1970 on)`);
   }
   return t;
 }
@@ -41,27 +58,35 @@ function parseHour(flag: string, s: string): number {
 function fmt(t: number): { hour: string; date: string; hh: string } {
   const iso = new Date(t).toISOString();
   return {
-    hour: `${iso.slice(0, 10)}:${iso.slice(11, 13)}`,
+    hour: `${iso.slice(0, 10)}T${iso.slice(11, 13)}`,
     date: iso.slice(0, 10),
     hh: iso.slice(11, 13),
   };
 }
 
-/** The blocks of a batch run. */
+/** The blocks of a batch run, made as they are taken (flags are checked at the call). */
 export function batchBlocks(
   from: string,
   to: string,
   block: number,
   pattern: string,
-): BatchBlock[] {
+): IterableIterator<BatchBlock> {
   const start = parseHour("from", from);
   const end = parseHour("to", to);
   if (end <= start) throw new UsageError("--to must be later than --from");
   if (!pattern.includes("{hour}") && !pattern.includes("{date}")) {
     throw new UsageError("--input: the pattern needs {date} and {hour}");
   }
+  return blocksOf(start, end, block, pattern);
+}
+
+function* blocksOf(
+  start: number,
+  end: number,
+  block: number,
+  pattern: string,
+): Generator<BatchBlock> {
   const H = 3600_000;
-  const blocks: BatchBlock[] = [];
   for (let t = start; t < end; t += block * H) {
     const stop = Math.min(end, t + block * H);
     const paths: string[] = [];
@@ -75,9 +100,8 @@ export function batchBlocks(
       );
       hours.push(f.hour);
     }
-    blocks.push({ window: `${fmt(t).hour}_${fmt(stop).hour}`, paths, hours });
+    yield { window: `${fmt(t).hour}_${fmt(stop).hour}`, paths, hours };
   }
-  return blocks;
 }
 
 /** Runs batch mode; returns the exit code. */

@@ -6,8 +6,9 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { PERMISSIONS } from "./permissions.ts";
- * console.assert(PERMISSIONS.count.includes("--allow-read"));
+ * ok(PERMISSIONS.count.includes("--allow-read"));
  * ```
  * @module
  */
@@ -46,8 +47,9 @@ export const PERMISSIONS: Record<keyof typeof ENTRIES, readonly string[]> = {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { V8_FLAGS } from "./permissions.ts";
- * console.assert(V8_FLAGS.parse.every((f) => f.startsWith("--v8-flags=")));
+ * ok(V8_FLAGS.parse.every((f) => f.startsWith("--v8-flags=")));
  * ```
  */
 export const V8_FLAGS: Record<keyof typeof ENTRIES, readonly string[]> = {
@@ -61,8 +63,9 @@ export const V8_FLAGS: Record<keyof typeof ENTRIES, readonly string[]> = {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { denoFlags } from "./permissions.ts";
- * console.assert(denoFlags("count").join(" ") === "--allow-read --allow-write");
+ * ok(denoFlags("count").join(" ") === "--allow-read --allow-write");
  * ```
  */
 export function denoFlags(command: keyof typeof ENTRIES): string[] {

@@ -99,7 +99,27 @@ function seriesKey(spec: string, by: SeriesBy): string {
   throw bad();
 }
 
-const safe = (k: string) => k.replace(/[^A-Za-z0-9._-]+/g, "_");
+/**
+ * File-name part for each series key: letters, digits, `.`, `_` and `-` kept, the rest `_`, at
+ * most 80 characters, and a suffix `~2`, `~3`, … where two keys would give the same name (keys
+ * differing only in other characters, or long keys sharing their first 80).
+ *
+ * @example
+ * ```ts
+ * import { seriesFileNames } from "./timeseries_main.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(seriesFileNames(["TCPSYN/23", "TCPSYN:23", "x".repeat(300)]), ["TCPSYN_23", "TCPSYN_23~2", "x".repeat(80)]);
+ * ```
+ */
+export function seriesFileNames(keys: string[]): string[] {
+  const used = new Map<string, number>();
+  return keys.map((k) => {
+    const base = k.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_").slice(0, 80) || "_";
+    const n = (used.get(base) ?? 0) + 1;
+    used.set(base, n);
+    return n === 1 ? base : `${base}~${n}`;
+  });
+}
 
 function chart(s: SeriesResult, bins: string[], alerts: Alert[], title: string): string {
   const marks = alerts.filter((a) => a.series === s.key).map((a) => ({
@@ -325,15 +345,17 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     "total_volume.svg": chart(total, bins, alerts, "Total volume"),
     "report.html": report(bins, total, series, alerts),
   };
-  for (const s of series) {
-    out[`series_${safe(s.key)}.csv`] = seriesCsv(s, bins);
-    out[`series_${safe(s.key)}.svg`] = chart(s, bins, alerts, `Series ${s.key}`);
-  }
+  const fileNames = seriesFileNames(series.map((s) => s.key));
+  series.forEach((s, i) => {
+    out[`series_${fileNames[i]}.csv`] = seriesCsv(s, bins);
+    out[`series_${fileNames[i]}.svg`] = chart(s, bins, alerts, `Series ${s.key}`);
+  });
   const summary = {
     bins,
     by,
-    series: series.map((s) => ({
+    series: series.map((s, i) => ({
       key: s.key,
+      file: `series_${fileNames[i]}.csv`,
       events: s.events.reduce((a, b) => a + b, 0),
       packets: s.packets.reduce((a, b) => a + b, 0),
     })),

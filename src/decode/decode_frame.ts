@@ -75,6 +75,7 @@ function afToEtype(af: number): number {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { decodeFrame } from "./decode_frame.ts";
  * import { PacketBatch } from "../capture/packet_batch.ts";
  * import { Traffic } from "./traffic.ts";
@@ -85,8 +86,8 @@ function afToEtype(af: number): number {
  * ]);
  * const b = new PacketBatch(1);
  * decodeFrame(ip, 0, ip.length, 101, b, 0);
- * console.assert(b.traffic[0] === Traffic.UDP && b.port[0] === 53);
- * console.assert(b.src[0] === 0x0a000001);
+ * ok(b.traffic[0] === Traffic.UDP && b.port[0] === 53);
+ * ok(b.src[0] === 0x0a000001);
  * ```
  */
 export function decodeFrame(
@@ -214,6 +215,7 @@ const EMPTY = new Uint8Array(0);
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { decodeRows } from "./decode_frame.ts";
  * import { PacketBatch } from "../capture/packet_batch.ts";
  * const ip = new Uint8Array([0x45, 0, 0, 20, 0, 0, 0, 0, 64, 4, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
@@ -223,7 +225,7 @@ const EMPTY = new Uint8Array(0);
  * b.linkType[0] = 101;
  * b.length = 1;
  * decodeRows(b, 0, 1);
- * console.assert(b.src[0] === 0x01020304 && b.traffic[0] === 17);
+ * ok(b.src[0] === 0x01020304 && b.traffic[0] === 17);
  * ```
  */
 export function decodeRows(b: PacketBatch, from: number, to: number): void {

@@ -3,8 +3,9 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { LinkType, linkTypeName } from "./link_type.ts";
- * console.assert(linkTypeName(LinkType.LINUX_SLL) === "LINUX_SLL");
+ * ok(linkTypeName(LinkType.LINUX_SLL) === "LINUX_SLL");
  * ```
  * @module
  */
@@ -14,8 +15,9 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { LinkType } from "./link_type.ts";
- * console.assert(LinkType.ETHERNET === 1 && LinkType.LINUX_SLL2 === 276);
+ * ok(LinkType.ETHERNET === 1 && LinkType.LINUX_SLL2 === 276);
  * ```
  */
 export const LinkType = {
@@ -62,8 +64,9 @@ const NAMES: Record<number, string> = {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { linkTypeName } from "./link_type.ts";
- * console.assert(linkTypeName(1) === "ETHERNET" && linkTypeName(999) === "LINKTYPE_999");
+ * ok(linkTypeName(1) === "ETHERNET" && linkTypeName(999) === "LINKTYPE_999");
  * ```
  */
 export function linkTypeName(lt: number): string {
@@ -75,8 +78,9 @@ export function linkTypeName(lt: number): string {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { isSupportedLinkType } from "./link_type.ts";
- * console.assert(isSupportedLinkType(113) && !isSupportedLinkType(127));
+ * ok(isSupportedLinkType(113) && !isSupportedLinkType(127));
  * ```
  */
 export function isSupportedLinkType(lt: number): boolean {

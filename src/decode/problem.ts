@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { Problem, problemName } from "./problem.ts";
- * console.assert(problemName(Problem.TruncatedIp) === "truncated-ip");
+ * ok(problemName(Problem.TruncatedIp) === "truncated-ip");
  * ```
  * @module
  */
@@ -15,8 +16,9 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { Problem } from "./problem.ts";
- * console.assert(Problem.None === 0 && Problem.TruncatedTransport === 7);
+ * ok(Problem.None === 0 && Problem.TruncatedTransport === 7);
  * ```
  */
 export const Problem = {
@@ -60,8 +62,9 @@ const NAMES = [
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { problemName } from "./problem.ts";
- * console.assert(problemName(1) === "non-ip");
+ * ok(problemName(1) === "non-ip");
  * ```
  */
 export function problemName(code: number): string {

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { Traffic, trafficName } from "./traffic.ts";
- * console.assert(trafficName(Traffic.TCPSYN) === "TCPSYN");
- * console.assert(Traffic.UDP === 16);
+ * ok(trafficName(Traffic.TCPSYN) === "TCPSYN");
+ * ok(Traffic.UDP === 16);
  * ```
  * @module
  */
@@ -16,8 +17,9 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { Traffic } from "./traffic.ts";
- * console.assert(Traffic.TCPSYN === 11 && Traffic.Unknown === 17);
+ * ok(Traffic.TCPSYN === 11 && Traffic.Unknown === 17);
  * ```
  */
 export const Traffic = {
@@ -52,8 +54,9 @@ export const TRAFFIC_COUNT = 18;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { TRAFFIC_NAMES } from "./traffic.ts";
- * console.assert(TRAFFIC_NAMES[16] === "UDP" && TRAFFIC_NAMES.length === 18);
+ * ok(TRAFFIC_NAMES[16] === "UDP" && TRAFFIC_NAMES.length === 18);
  * ```
  */
 export const TRAFFIC_NAMES: readonly string[] = Object.keys(Traffic);
@@ -63,8 +66,9 @@ export const TRAFFIC_NAMES: readonly string[] = Object.keys(Traffic);
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { trafficName } from "./traffic.ts";
- * console.assert(trafficName(12) === "TCPSYNACK");
+ * ok(trafficName(12) === "TCPSYNACK");
  * ```
  */
 export function trafficName(code: number): string {
@@ -76,8 +80,9 @@ export function trafficName(code: number): string {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { trafficCode } from "./traffic.ts";
- * console.assert(trafficCode("TCPSYN") === 11 && trafficCode("16") === 16);
+ * ok(trafficCode("TCPSYN") === 11 && trafficCode("16") === 16);
  * ```
  */
 export function trafficCode(name: string): number {
@@ -92,8 +97,9 @@ export function trafficCode(name: string): number {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { isIcmp, Traffic } from "./traffic.ts";
- * console.assert(isIcmp(Traffic.ICMPEchoRequest) && !isIcmp(Traffic.UDP));
+ * ok(isIcmp(Traffic.ICMPEchoRequest) && !isIcmp(Traffic.UDP));
  * ```
  */
 export function isIcmp(code: number): boolean {
@@ -105,8 +111,9 @@ export function isIcmp(code: number): boolean {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { isTcp, Traffic } from "./traffic.ts";
- * console.assert(isTcp(Traffic.TCPRST) && !isTcp(Traffic.ICMPOther));
+ * ok(isTcp(Traffic.TCPRST) && !isTcp(Traffic.ICMPOther));
  * ```
  */
 export function isTcp(code: number): boolean {

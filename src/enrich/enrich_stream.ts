@@ -33,13 +33,14 @@ export interface Enrichers {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { annotate } from "./enrich_stream.ts";
  * import { PrefixTable } from "./prefix_table.ts";
  * import { DarknetEvent } from "../events/darknet_event.ts";
  * const e = new DarknetEvent();
  * e.src = 0x0a010203;
  * annotate(e, { prefixes: PrefixTable.fromText("10.0.0.0\t8\t64500\n", "x") });
- * console.assert(e.prefix === "10.0.0.0/8" && e.asn === 64500);
+ * ok(e.prefix === "10.0.0.0/8" && e.asn === 64500);
  * ```
  */
 export function annotate(e: DarknetEvent, x: Enrichers): void {
@@ -70,6 +71,7 @@ export function annotate(e: DarknetEvent, x: Enrichers): void {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { EnrichStream } from "./enrich_stream.ts";
  * import { MaxMindDb } from "./maxmind_db.ts";
  * import { DarknetEvent } from "../events/darknet_event.ts";
@@ -77,7 +79,7 @@ export function annotate(e: DarknetEvent, x: Enrichers): void {
  * const e = new DarknetEvent();
  * e.src = 0x01800001; // 1.128.0.1
  * const out = ReadableStream.from([{ events: [e], open: false }]).pipeThrough(new EnrichStream({ asn }));
- * for await (const c of out) console.assert(c.events[0].asn === 1221);
+ * for await (const c of out) ok(c.events[0].asn === 1221);
  * ```
  */
 export class EnrichStream extends TransformStream<EventChunk, EventChunk> {

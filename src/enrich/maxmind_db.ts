@@ -63,9 +63,10 @@ const PROBES = [
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { MaxMindDb } from "./maxmind_db.ts";
  * const asn = await MaxMindDb.open("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "asn");
- * console.assert(asn.asn("1.128.0.1").asn === 1221);
+ * ok(asn.asn("1.128.0.1").asn === 1221);
  * ```
  */
 export class MaxMindDb {

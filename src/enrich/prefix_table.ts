@@ -89,10 +89,11 @@ const SIZE4 = Float64Array.from({ length: 33 }, (_, len) => 2 ** (32 - len));
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { PrefixTable } from "./prefix_table.ts";
  * const t = PrefixTable.fromText("1.0.0.0\t8\t100\n1.2.0.0\t16\t200_300\n", "x");
  * const m = t.lookup4(0x01020304)!;
- * console.assert(m.prefix === "1.2.0.0/16" && m.asn === 200);
+ * ok(m.prefix === "1.2.0.0/16" && m.asn === 200);
  * ```
  */
 export class PrefixTable {

@@ -9,9 +9,10 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { parseDnsServer } from "./reverse_dns.ts";
- * console.assert(parseDnsServer("127.0.0.1:5353").port === 5353);
- * console.assert(parseDnsServer("[::1]").port === 53);
+ * ok(parseDnsServer("127.0.0.1:5353").port === 5353);
+ * ok(parseDnsServer("[::1]").port === 53);
  * ```
  * @module
  */
@@ -58,8 +59,9 @@ export interface DnsStats {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { DNS_FAILED } from "./reverse_dns.ts";
- * console.assert(DNS_FAILED === "FAILED (ERR)");
+ * ok(DNS_FAILED === "FAILED (ERR)");
  * ```
  */
 export const DNS_FAILED = "FAILED (ERR)";
@@ -69,9 +71,10 @@ export const DNS_FAILED = "FAILED (ERR)";
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { parseDnsServer } from "./reverse_dns.ts";
- * console.assert(parseDnsServer("192.0.2.53").port === 53);
- * console.assert(parseDnsServer("[2001:db8::53]:5353").ipAddr === "2001:db8::53");
+ * ok(parseDnsServer("192.0.2.53").port === 53);
+ * ok(parseDnsServer("[2001:db8::53]:5353").ipAddr === "2001:db8::53");
  * ```
  */
 export function parseDnsServer(s: string): DnsServer {
@@ -97,8 +100,9 @@ export function parseDnsServer(s: string): DnsServer {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { ptrName } from "./reverse_dns.ts";
- * console.assert(ptrName("192.0.2.1") === "1.2.0.192.in-addr.arpa");
+ * ok(ptrName("192.0.2.1") === "1.2.0.192.in-addr.arpa");
  * ```
  */
 export function ptrName(ip: string): string {
@@ -118,9 +122,10 @@ export function ptrName(ip: string): string {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { ReverseDns } from "./reverse_dns.ts";
  * const dns = new ReverseDns({ servers: [{ ipAddr: "127.0.0.1", port: 9 }], timeoutMs: 100, retries: 0 });
- * console.assert((await dns.lookup("192.0.2.1"))[0] === "FAILED (ERR)" && dns.stats.failed === 1);
+ * ok((await dns.lookup("192.0.2.1"))[0] === "FAILED (ERR)" && dns.stats.failed === 1);
  * ```
  */
 export class ReverseDns {

@@ -68,9 +68,10 @@ export interface EventJson {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { scanRate } from "./darknet_event.ts";
- * console.assert(scanRate(10, 2, 4, 2 ** 31) === 10);
- * console.assert(scanRate(1, 0, 4, 475136) === Infinity);
+ * ok(scanRate(10, 2, 4, 2 ** 31) === 10);
+ * ok(scanRate(1, 0, 4, 475136) === Infinity);
  * ```
  */
 export function scanRate(
@@ -90,11 +91,12 @@ const NO_ADDRESS = new Uint8Array(0); // shared: an empty array cannot be change
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { DarknetEvent } from "./darknet_event.ts";
  * const e = new DarknetEvent();
  * e.src = 0xc6336401; e.traffic = 11; e.port = 23; e.packets = 1;
  * const j = e.toJSON();
- * console.assert(j.SourceIP === "198.51.100.1" && j.TCP === "TCPSYN" && j.RDNS === null);
+ * ok(j.SourceIP === "198.51.100.1" && j.TCP === "TCPSYN" && j.RDNS === null);
  * ```
  */
 export class DarknetEvent {
@@ -207,12 +209,13 @@ export class DarknetEvent {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { compareEventKeys, DarknetEvent } from "./darknet_event.ts";
  * const a = new DarknetEvent();
  * const b = new DarknetEvent();
  * a.src = 1;
  * b.src = 2;
- * console.assert([b, a].sort(compareEventKeys)[0] === a);
+ * ok([b, a].sort(compareEventKeys)[0] === a);
  * ```
  */
 export function compareEventKeys(a: DarknetEvent, b: DarknetEvent): number {

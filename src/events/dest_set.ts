@@ -272,12 +272,13 @@ export interface DestSetsOptions {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { DestSets } from "./dest_set.ts";
  * const s = new DestSets();
  * s.add(0, 0x0a000001); s.add(0, 0x0a000002); s.add(0, 0x0a000102); s.add(0, 0x0a000001);
- * console.assert(s.count(0) === 3 && s.count24(0) === 2);
+ * ok(s.count(0) === 3 && s.count24(0) === 2);
  * s.push(1, 0x0a000001); s.push(1, 0x0a000001); // deferred: applied when the set is read
- * console.assert(s.count(1) === 1);
+ * ok(s.count(1) === 1);
  * ```
  */
 export class DestSets {

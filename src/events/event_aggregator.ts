@@ -112,8 +112,9 @@ export interface AggregatorStats {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { DEFAULT_TIMEOUT, EventAggregator } from "./event_aggregator.ts";
- * console.assert(new EventAggregator().timeout === DEFAULT_TIMEOUT && DEFAULT_TIMEOUT === 624);
+ * ok(new EventAggregator().timeout === DEFAULT_TIMEOUT && DEFAULT_TIMEOUT === 624);
  * ```
  */
 export const DEFAULT_TIMEOUT = 624;
@@ -122,8 +123,9 @@ export const DEFAULT_TIMEOUT = 624;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { DEFAULT_TELESCOPE_SIZE, EventAggregator } from "./event_aggregator.ts";
- * console.assert(new EventAggregator().telescopeSize === DEFAULT_TELESCOPE_SIZE);
+ * ok(new EventAggregator().telescopeSize === DEFAULT_TELESCOPE_SIZE);
  * ```
  */
 export const DEFAULT_TELESCOPE_SIZE = 475136;
@@ -148,13 +150,14 @@ function fingerprints(id: number, seq: number, dst: number, dport: number): numb
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { EventAggregator } from "./event_aggregator.ts";
  * import { captureBatches } from "../capture/open_capture.ts";
  * const agg = new EventAggregator({ samples: 1 });
  * const ended = [];
  * for await (const b of await captureBatches(["testdata/demo/scan.pcap.gz"])) ended.push(...agg.add(b));
  * const all = [...ended, ...agg.openEvents()];
- * console.assert(all.some((e) => e.zmap) && all.some((e) => e.mirai));
+ * ok(all.some((e) => e.zmap) && all.some((e) => e.mirai));
  * ```
  */
 export class EventAggregator {
@@ -619,13 +622,14 @@ export class EventAggregator {
    *
    * @example
    * ```ts
+   * import { ok } from "node:assert/strict";
    * import { EventAggregator } from "./event_aggregator.ts";
    * import { captureBatches } from "../capture/open_capture.ts";
    * const agg = new EventAggregator({ timeout: 60 });
    * for await (const b of await captureBatches(["testdata/demo/scan.pcap.gz"])) agg.add(b);
    * const open = agg.openCount;
    * const idle = agg.sweepIdle();
-   * console.assert(agg.openCount + idle.length === open);
+   * ok(agg.openCount + idle.length === open);
    * ```
    */
   sweepIdle(): DarknetEvent[] {

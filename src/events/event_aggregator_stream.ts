@@ -50,6 +50,7 @@ export interface EventAggregatorStreamOptions {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { EventAggregatorStream } from "./event_aggregator_stream.ts";
  * import { EventAggregator } from "./event_aggregator.ts";
  * import { CaptureSet } from "../capture/capture_set.ts";
@@ -57,7 +58,7 @@ export interface EventAggregatorStreamOptions {
  * const agg = new EventAggregator({ uniques: 100 });
  * let n = 0;
  * for await (const c of set.readable.pipeThrough(new EventAggregatorStream(agg))) n += c.events.length;
- * console.assert(n === 5);
+ * ok(n === 5);
  * ```
  */
 export class EventAggregatorStream extends TransformStream<PacketBatch, EventChunk> {

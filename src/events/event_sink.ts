@@ -27,6 +27,7 @@ export interface EventSinkOptions {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { EventSink } from "./event_sink.ts";
  * import { EventWriter } from "./event_writer.ts";
  * import { DarknetEvent } from "./darknet_event.ts";
@@ -34,7 +35,7 @@ export interface EventSinkOptions {
  * const events = await EventWriter.create(path, { ndjson: true });
  * const chunks = [{ events: [new DarknetEvent()], open: false }, { events: [new DarknetEvent()], open: true }];
  * await ReadableStream.from(chunks).pipeTo(new EventSink({ events, writeOpen: false }));
- * console.assert(Deno.readTextFileSync(path).trim().split("\n").length === 1);
+ * ok(Deno.readTextFileSync(path).trim().split("\n").length === 1);
  * ```
  */
 export class EventSink extends WritableStream<EventChunk> {

@@ -61,13 +61,14 @@ const CLOSE = new TextEncoder().encode("\n]\n"); // after the last event
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { EventWriter } from "./event_writer.ts";
  * import { DarknetEvent } from "./darknet_event.ts";
  * const path = Deno.makeTempFileSync();
  * const w = await EventWriter.create(path, { ndjson: false });
  * w.write(new DarknetEvent());
  * w.close();
- * console.assert(JSON.parse(Deno.readTextFileSync(path)).length === 1);
+ * ok(JSON.parse(Deno.readTextFileSync(path)).length === 1);
  * ```
  */
 export class EventWriter {

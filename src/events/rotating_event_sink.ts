@@ -22,12 +22,14 @@ export interface RotatingEventSinkOptions {
   ndjson?: boolean;
 }
 
+// `2020-10-21T16`, `…T16-10` or `…T16-10-05`: RFC 3339 with "-" for ":", a name every file
+// system takes (Windows refuses ":"; Merit's run_parse.py wrote `2020-10-21:16`).
 function stamp(sec: number, period: number): string {
   const iso = new Date(sec * 1000).toISOString();
-  const hour = `${iso.slice(0, 10)}:${iso.slice(11, 13)}`;
+  const hour = `${iso.slice(0, 10)}T${iso.slice(11, 13)}`;
   if (period % 3600 === 0) return hour;
-  if (period % 60 === 0) return `${hour}:${iso.slice(14, 16)}`;
-  return `${hour}:${iso.slice(14, 16)}:${iso.slice(17, 19)}`;
+  if (period % 60 === 0) return `${hour}-${iso.slice(14, 16)}`;
+  return `${hour}-${iso.slice(14, 16)}-${iso.slice(17, 19)}`;
 }
 
 /**
@@ -35,8 +37,9 @@ function stamp(sec: number, period: number): string {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { windowName } from "./rotating_event_sink.ts";
- * console.assert(windowName(1603296000, 600) === "2020-10-21:16:00_2020-10-21:16:10");
+ * ok(windowName(1603296000, 600) === "2020-10-21T16-00_2020-10-21T16-10");
  * ```
  */
 export function windowName(start: number, period: number): string {
@@ -48,12 +51,13 @@ export function windowName(start: number, period: number): string {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { RotatingEventSink, windowName } from "./rotating_event_sink.ts";
- * console.assert(windowName(1603296000, 3600) === "2020-10-21:16_2020-10-21:17");
+ * ok(windowName(1603296000, 3600) === "2020-10-21T16_2020-10-21T17");
  * const dir = Deno.makeTempDirSync();
  * await ReadableStream.from([{ events: [], open: true, window: { start: 0, end: 60 } }])
  *   .pipeTo(new RotatingEventSink({ outdir: dir, rotate: 60 }));
- * console.assert(Deno.readTextFileSync(`${dir}/results_1970-01-01:00:00_1970-01-01:00:01.json`) === "[]\n");
+ * ok(Deno.readTextFileSync(`${dir}/results_1970-01-01T00-00_1970-01-01T00-01.json`) === "[]\n");
  * ```
  */
 export class RotatingEventSink extends WritableStream<EventChunk> {

@@ -39,10 +39,11 @@ const MAGIC = "DNEVSTAT";
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { encodeState, STATE_VERSION } from "./state_file.ts";
  * import { EventAggregator } from "./event_aggregator.ts";
  * const bytes = encodeState(new EventAggregator());
- * console.assert(new DataView(bytes.buffer).getUint32(8, true) === STATE_VERSION);
+ * ok(new DataView(bytes.buffer).getUint32(8, true) === STATE_VERSION);
  * ```
  */
 export const STATE_VERSION = 2;
@@ -254,13 +255,14 @@ function readTable(r: In, t: EventTable, count: number, samples: number, file: s
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { loadState, saveState } from "./state_file.ts";
  * import { EventAggregator } from "./event_aggregator.ts";
  * const path = Deno.makeTempFileSync();
  * await saveState(new EventAggregator({ timeout: 60 }), path);
  * const agg = new EventAggregator({ timeout: 60 });
  * await loadState(agg, path);
- * console.assert(agg.openCount === 0);
+ * ok(agg.openCount === 0);
  * ```
  */
 export async function saveState(agg: EventAggregator, path: string): Promise<void> {
@@ -272,9 +274,10 @@ export async function saveState(agg: EventAggregator, path: string): Promise<voi
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { encodeState } from "./state_file.ts";
  * import { EventAggregator } from "./event_aggregator.ts";
- * console.assert(new TextDecoder().decode(encodeState(new EventAggregator()).subarray(0, 8)) === "DNEVSTAT");
+ * ok(new TextDecoder().decode(encodeState(new EventAggregator()).subarray(0, 8)) === "DNEVSTAT");
  * ```
  */
 export function encodeState(agg: EventAggregator): Uint8Array {
@@ -305,11 +308,12 @@ export function encodeState(agg: EventAggregator): Uint8Array {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { encodeState, writeState } from "./state_file.ts";
  * import { EventAggregator } from "./event_aggregator.ts";
  * const path = `${Deno.makeTempDirSync()}/x.state`;
  * await writeState(encodeState(new EventAggregator()), path);
- * console.assert(Deno.statSync(path).size > 20);
+ * ok(Deno.statSync(path).size > 20);
  * ```
  */
 export async function writeState(bytes: Uint8Array, path: string): Promise<void> {
@@ -322,13 +326,14 @@ export async function writeState(bytes: Uint8Array, path: string): Promise<void>
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { loadState, saveState } from "./state_file.ts";
  * import { EventAggregator } from "./event_aggregator.ts";
  * const path = Deno.makeTempFileSync();
  * await saveState(new EventAggregator({ samples: 2 }), path);
  * const agg = new EventAggregator({ samples: 2 });
  * await loadState(agg, path);
- * console.assert(agg.openCount === 0);
+ * ok(agg.openCount === 0);
  * ```
  */
 export async function loadState(agg: EventAggregator, path: string): Promise<void> {

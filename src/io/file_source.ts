@@ -24,11 +24,12 @@ interface Readable {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { FileSource } from "./file_source.ts";
  * const src = await FileSource.open("testdata/pcap-formats/libtrace/100_packets.pcap");
  * let n = 0;
  * for await (const chunk of src.readable) n += chunk.length;
- * console.assert(n === src.size && src.error === undefined);
+ * ok(n === src.size && src.error === undefined);
  * ```
  */
 export class FileSource {

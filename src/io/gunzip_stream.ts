@@ -40,11 +40,12 @@ const OUT_CHUNK = 1 << 20;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { GunzipStream } from "./gunzip_stream.ts";
  * import { gzipSync } from "node:zlib";
  * const gz = new Uint8Array(gzipSync(new TextEncoder().encode("hello")));
  * const out = await new Response(ReadableStream.from([gz]).pipeThrough(new GunzipStream())).text();
- * console.assert(out === "hello");
+ * ok(out === "hello");
  * ```
  */
 export class GunzipStream extends TransformStream<Uint8Array, Uint8Array> {

@@ -6,12 +6,13 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { WorkerGunzipStream } from "./worker_gunzip_stream.ts";
  * import { gzipSync } from "node:zlib";
  * const gz = new Uint8Array(gzipSync(new TextEncoder().encode("hello")));
  * const w = new WorkerGunzipStream();
  * const out = await new Response(ReadableStream.from([gz]).pipeThrough(w)).text();
- * console.assert(out === "hello" && w.error === undefined);
+ * ok(out === "hello" && w.error === undefined);
  * ```
  * @module
  */

@@ -63,8 +63,9 @@ export interface PacketSummary {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { formatTime } from "./packet_stats.ts";
- * console.assert(formatTime(1603296000, 5) === "2020-10-21T16:00:00.000000005Z");
+ * ok(formatTime(1603296000, 5) === "2020-10-21T16:00:00.000000005Z");
  * ```
  */
 export function formatTime(sec: number, nsec: number): string {
@@ -113,13 +114,14 @@ function formatMinute(sec: number): string {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { PacketStats } from "./packet_stats.ts";
  * import { captureBatches } from "../capture/open_capture.ts";
  * const stats = new PacketStats();
  * for await (const b of await captureBatches(["testdata/pcap-formats/libtrace/100_packets.pcap"])) {
  *   stats.add(b);
  * }
- * console.assert(stats.summary(5).packets === 100);
+ * ok(stats.summary(5).packets === 100);
  * ```
  */
 export class PacketStats {

@@ -13,9 +13,10 @@ import type { EventJson } from "../events/darknet_event.ts";
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { eventJson } from "./event_json.ts";
  * const e = eventJson({ SourceIP: "198.51.100.7", Port: 23, Packets: 5 });
- * console.assert(e.Traffic === 11 && e.RDNS === null && Object.keys(e)[0] === "SourceIP");
+ * ok(e.Traffic === 11 && e.RDNS === null && Object.keys(e)[0] === "SourceIP");
  * ```
  */
 export function eventJson(fields: Partial<EventJson>): EventJson {

@@ -83,9 +83,10 @@ function transport(s: PacketSpec, v6: boolean): Uint8Array {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { ipv4Packet, ethernet } from "./frames.ts";
  * const f = ethernet(ipv4Packet({ src: 0xc0000201, dst: 0x0a000001, proto: 6, dport: 23, flags: 0x02 }));
- * console.assert(f.length === 14 + 20 + 20);
+ * ok(f.length === 14 + 20 + 20);
  * ```
  */
 export function ipv4Packet(s: PacketSpec): Uint8Array {
@@ -109,9 +110,10 @@ export function ipv4Packet(s: PacketSpec): Uint8Array {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { ipv6Packet } from "./frames.ts";
  * const p = ipv6Packet({ src: new Uint8Array(16), dst: new Uint8Array(16), proto: 58 });
- * console.assert(p[0] >> 4 === 6 && p[6] === 58);
+ * ok(p[0] >> 4 === 6 && p[6] === 58);
  * ```
  */
 export function ipv6Packet(
@@ -148,9 +150,10 @@ export function ipv6Packet(
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { ethernet, ipv4Packet } from "./frames.ts";
  * const f = ethernet(ipv4Packet({ src: 1, dst: 2, proto: 17 }), [{ tpid: 0x8100, vid: 7 }]);
- * console.assert(f[12] === 0x81 && f[16] === 0x08);
+ * ok(f[12] === 0x81 && f[16] === 0x08);
  * ```
  */
 export function ethernet(ip: Uint8Array, tags: { tpid: number; vid: number }[] = []): Uint8Array {
@@ -176,9 +179,10 @@ export function ethernet(ip: Uint8Array, tags: { tpid: number; vid: number }[] =
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { ipv4Packet, sll } from "./frames.ts";
  * const f = sll(ipv4Packet({ src: 1, dst: 2, proto: 17 }));
- * console.assert(f[14] === 0x08 && f[15] === 0x00);
+ * ok(f[14] === 0x08 && f[15] === 0x00);
  * ```
  */
 export function sll(ip: Uint8Array): Uint8Array {
@@ -198,9 +202,10 @@ export function sll(ip: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { ipv4Packet, sll2 } from "./frames.ts";
  * const f = sll2(ipv4Packet({ src: 1, dst: 2, proto: 17 }));
- * console.assert(f[0] === 0x08 && f.length === 20 + 28);
+ * ok(f[0] === 0x08 && f.length === 20 + 28);
  * ```
  */
 export function sll2(ip: Uint8Array): Uint8Array {
@@ -219,8 +224,9 @@ export function sll2(ip: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { ipv4Packet, nullLoopback } from "./frames.ts";
- * console.assert(nullLoopback(ipv4Packet({ src: 1, dst: 2, proto: 17 }))[0] === 2);
+ * ok(nullLoopback(ipv4Packet({ src: 1, dst: 2, proto: 17 }))[0] === 2);
  * ```
  */
 export function nullLoopback(ip: Uint8Array, littleEndian = true, af6 = 30): Uint8Array {

@@ -38,9 +38,10 @@ export interface PcapOptions {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { pcapHeader } from "./pcap_writer.ts";
  * const h = pcapHeader({ linkType: 1, nanosecond: true });
- * console.assert(new DataView(h.buffer).getUint32(0, true) === 0xa1b23c4d);
+ * ok(new DataView(h.buffer).getUint32(0, true) === 0xa1b23c4d);
  * ```
  */
 export function pcapHeader(o: PcapOptions): Uint8Array {
@@ -60,8 +61,9 @@ export function pcapHeader(o: PcapOptions): Uint8Array {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { pcapRecord } from "./pcap_writer.ts";
- * console.assert(pcapRecord({ sec: 1, nsec: 0, data: new Uint8Array(60) }, { linkType: 1 }).length === 76);
+ * ok(pcapRecord({ sec: 1, nsec: 0, data: new Uint8Array(60) }, { linkType: 1 }).length === 76);
  * ```
  */
 export function pcapRecord(p: WritePacket, o: PcapOptions): Uint8Array {
@@ -82,8 +84,9 @@ export function pcapRecord(p: WritePacket, o: PcapOptions): Uint8Array {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { concat } from "./pcap_writer.ts";
- * console.assert(concat([Uint8Array.of(1), Uint8Array.of(2, 3)]).length === 3);
+ * ok(concat([Uint8Array.of(1), Uint8Array.of(2, 3)]).length === 3);
  * ```
  */
 export function concat(parts: Uint8Array[]): Uint8Array {
@@ -101,9 +104,10 @@ export function concat(parts: Uint8Array[]): Uint8Array {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { pcapFile } from "./pcap_writer.ts";
  * const bytes = pcapFile([{ sec: 1, nsec: 0, data: new Uint8Array(60) }], { linkType: 1 });
- * console.assert(bytes.length === 24 + 16 + 60);
+ * ok(bytes.length === 24 + 16 + 60);
  * ```
  */
 export function pcapFile(packets: WritePacket[], o: PcapOptions): Uint8Array {
@@ -147,9 +151,10 @@ function option(code: number, value: Uint8Array, le: boolean): Uint8Array {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { pcapngSection } from "./pcap_writer.ts";
  * const s = pcapngSection([{ linkType: 1, tsresol: 9 }], [{ sec: 1, nsec: 2, data: new Uint8Array(60) }]);
- * console.assert(new DataView(s.buffer).getUint32(0, true) === 0x0a0d0d0a);
+ * ok(new DataView(s.buffer).getUint32(0, true) === 0x0a0d0d0a);
  * ```
  */
 export function pcapngSection(

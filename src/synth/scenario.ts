@@ -45,10 +45,11 @@ const REC = 16 + 60; // record header + Ethernet/IPv4/TCP padded to the Ethernet
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { generateScenario } from "./scenario.ts";
  * const chunks: Uint8Array[] = [];
  * const info = generateScenario({ packets: 1000, seed: 1 }, (b) => chunks.push(b.slice()));
- * console.assert(info.packets === 1000 && chunks.length > 0);
+ * ok(info.packets === 1000 && chunks.length > 0);
  * ```
  */
 export function generateScenario(

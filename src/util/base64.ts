@@ -16,8 +16,9 @@ for (let i = 0; i < 4096; i++) PAIRS.push(ALPHABET[i >>> 6] + ALPHABET[i & 63]);
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { base64 } from "./base64.ts";
- * console.assert(base64(new TextEncoder().encode("darknet")) === btoa("darknet"));
+ * ok(base64(new TextEncoder().encode("darknet")) === btoa("darknet"));
  * ```
  */
 export function base64(b: Uint8Array): string {

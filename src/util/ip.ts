@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { formatIpv4, parseIpv4 } from "./ip.ts";
- * console.assert(formatIpv4(parseIpv4("192.0.2.1")) === "192.0.2.1");
+ * ok(formatIpv4(parseIpv4("192.0.2.1")) === "192.0.2.1");
  * ```
  * @module
  */
@@ -15,8 +16,9 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { formatIpv4 } from "./ip.ts";
- * console.assert(formatIpv4(0xc0000201) === "192.0.2.1");
+ * ok(formatIpv4(0xc0000201) === "192.0.2.1");
  * ```
  */
 export function formatIpv4(a: number): string {
@@ -28,8 +30,9 @@ export function formatIpv4(a: number): string {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { parseIpv4 } from "./ip.ts";
- * console.assert(parseIpv4("192.0.2.1") === 0xc0000201 && parseIpv4("1.2.3") === -1);
+ * ok(parseIpv4("192.0.2.1") === 0xc0000201 && parseIpv4("1.2.3") === -1);
  * ```
  */
 export function parseIpv4(s: string): number {
@@ -49,9 +52,10 @@ export function parseIpv4(s: string): number {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { formatIpv6 } from "./ip.ts";
  * const b = new Uint8Array(16); b[0] = 0x20; b[1] = 0x01; b[2] = 0x0d; b[3] = 0xb8; b[15] = 1;
- * console.assert(formatIpv6(b) === "2001:db8::1");
+ * ok(formatIpv6(b) === "2001:db8::1");
  * ```
  */
 export function formatIpv6(b: Uint8Array, off = 0): string {
@@ -94,8 +98,9 @@ function formatGroups(g: number[]): string {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { parseIpv6 } from "./ip.ts";
- * console.assert(parseIpv6("2001:db8::1")![15] === 1 && parseIpv6("nope") === null);
+ * ok(parseIpv6("2001:db8::1")![15] === 1 && parseIpv6("nope") === null);
  * ```
  */
 export function parseIpv6(s: string): Uint8Array | null {

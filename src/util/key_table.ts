@@ -19,8 +19,9 @@ const GOLDEN = 0x9e3779b1;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { mix } from "./key_table.ts";
- * console.assert(mix(1) !== 1 && mix(1) === mix(1));
+ * ok(mix(1) !== 1 && mix(1) === mix(1));
  * ```
  */
 export function mix(h: number): number {
@@ -50,10 +51,11 @@ function hash2(a: number, b: number): number {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { KeyTable } from "./key_table.ts";
  * const t = new KeyTable(1);
  * const a = t.add1(0x0a000001);
- * console.assert(t.added && t.add1(0x0a000001) === a && !t.added && t.size === 1);
+ * ok(t.added && t.add1(0x0a000001) === a && !t.added && t.size === 1);
  * ```
  */
 export class KeyTable {
@@ -296,9 +298,10 @@ export class KeyTable {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { compareKeys } from "./key_table.ts";
  * const k = Uint32Array.of(1, 9, 2, 0);
- * console.assert(compareKeys(k, 0, k, 2, 2) < 0 && compareKeys(k, 0, k, 0, 2) === 0);
+ * ok(compareKeys(k, 0, k, 2, 2) < 0 && compareKeys(k, 0, k, 0, 2) === 0);
  * ```
  */
 export function compareKeys(
@@ -319,8 +322,9 @@ export function compareKeys(
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { growF64 } from "./key_table.ts";
- * console.assert(growF64(new Float64Array(2), 8).length === 8);
+ * ok(growF64(new Float64Array(2), 8).length === 8);
  * ```
  */
 export function growF64(arr: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {

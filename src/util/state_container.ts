@@ -7,9 +7,10 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { packState, unpackState } from "./state_container.ts";
  * const bytes = packState("TESTSTAT", 1, new TextEncoder().encode("hello"));
- * console.assert(new TextDecoder().decode(unpackState(bytes, "TESTSTAT", 1, "x")) === "hello");
+ * ok(new TextDecoder().decode(unpackState(bytes, "TESTSTAT", 1, "x")) === "hello");
  * ```
  * @module
  */
@@ -24,8 +25,9 @@ const HEADER = 20;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { packState } from "./state_container.ts";
- * console.assert(packState("TESTSTAT", 1, new Uint8Array(0)).length > 20);
+ * ok(packState("TESTSTAT", 1, new Uint8Array(0)).length > 20);
  * ```
  */
 export function packState(magic: string, version: number, payload: Uint8Array): Uint8Array {
@@ -45,6 +47,7 @@ export function packState(magic: string, version: number, payload: Uint8Array): 
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { packState, unpackState } from "./state_container.ts";
  * let msg = "";
  * try {
@@ -52,7 +55,7 @@ export function packState(magic: string, version: number, payload: Uint8Array): 
  * } catch (e) {
  *   msg = (e as Error).message;
  * }
- * console.assert(msg === "s: byte 8: state format version 2 is not supported (this build reads 1)");
+ * ok(msg === "s: byte 8: state format version 2 is not supported (this build reads 1)");
  * ```
  */
 export function unpackState(
@@ -135,14 +138,9 @@ export async function writeAtomic(bytes: Uint8Array, path: string): Promise<void
  *
  * @example
  * ```ts
+ * import { rejects } from "node:assert/strict";
  * import { readStateFile } from "./state_container.ts";
- * let ok = false;
- * try {
- *   await readStateFile("/nonexistent.state");
- * } catch (e) {
- *   ok = (e as Error).message === "/nonexistent.state: no such file";
- * }
- * console.assert(ok);
+ * await rejects(readStateFile("/nonexistent.state"), /^IoError: \/nonexistent.state: no such file$/);
  * ```
  */
 export async function readStateFile(path: string): Promise<Uint8Array> {

@@ -1,7 +1,7 @@
 // Live capture with a real tcpdump on the loopback interface, with traffic the test sends to
 // 127.0.0.1 itself; and --rotate, which must leave the same files as batch mode.
 
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match } from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { runCli } from "../_helpers.ts";

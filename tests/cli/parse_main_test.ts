@@ -5,6 +5,7 @@ import { generateScenario } from "../../src/synth/scenario.ts";
 import { ethernet, ipv4Packet } from "../../src/synth/frames.ts";
 import { concat, pcapFile } from "../../src/synth/pcap_writer.ts";
 import { runCli } from "../_helpers.ts";
+import { batchBlocks } from "../../src/cli/parse_batch.ts";
 
 const parse = (args: string[], stdin?: Uint8Array) =>
   runCli(ENTRIES.parse, args, denoFlags("parse"), stdin);
@@ -167,7 +168,19 @@ Deno.test("flag errors exit 2 with one line before any file is touched", async (
     ],
     [
       ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--uniques", "-1"],
-      /^parse: --uniques needs a value \(to give one/,
+      /^parse: --uniques: expected a whole number ≥ 0, got "-1"$/m,
+    ],
+    [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "100000000"],
+      /^parse: --samples: expected a whole number from 0 to 255, got "100000000"$/m,
+    ],
+    [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--samples", "2"],
+      /^parse: --samples is given twice/,
+    ],
+    [
+      ["-pcap", DEMO, "-eventout", out, "-samples", "1", "-timeuot", "5"],
+      /^parse: unknown flag -timeuot \(did you mean --timeout\?\)/,
     ],
     [
       ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--rate", "fast"],
@@ -211,6 +224,34 @@ Deno.test("flag errors exit 2 with one line before any file is touched", async (
   equal(missing.code, 74);
   equal(missing.stderr.trim(), "parse: /nope.pcap: no such file");
   ok(!exists(out), "output created although an input is missing");
+  const v = await parse(["--version"]);
+  equal(v.code, 0);
+  match(v.stdout, /^parse \(darknet-events\) \d+\.\d+\.\d+\n$/);
+  equal(
+    JSON.parse(Deno.readTextFileSync("deno.json")).version,
+    v.stdout.trim().split(" ").pop(),
+    "--version and deno.json agree",
+  );
+});
+
+Deno.test("Merit's single-dash flags work; --eventout - writes the events to standard output", async () => {
+  const r = await parse(["-pcap", DEMO, "-eventout", "-", "-samples", "0", "-newdl", "--quiet"]);
+  equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  ok(lines.length > 1000);
+  equal(JSON.parse(lines[0]).SourceIP.split(".").length, 4);
+  ok(!exists("-"), "no file named -");
+  const arr = await parse([
+    "--pcap",
+    DEMO,
+    "--eventout",
+    "/dev/stdout",
+    "--samples",
+    "0",
+    "--quiet",
+  ]);
+  equal(arr.code, 0, arr.stderr);
+  equal(JSON.parse(arr.stdout).length, lines.length);
 });
 
 Deno.test("a truncated input keeps finished events in a valid JSON array and exits 65", async () => {
@@ -389,21 +430,21 @@ Deno.test("batch mode walks the hours, names files like run_parse.py and reports
   ]);
   // Hour 17 is .pcap.gz, so with a ".pcap" pattern it is "missing"; hour 18 is missing too.
   equal(r.code, 0, r.stderr);
-  match(r.stderr, /2020-10-21:17: no capture at .*2020-10-21\.17\.pcap, skipped/);
-  match(r.stderr, /2020-10-21:18: no capture/);
+  match(r.stderr, /2020-10-21T17: no capture at .*2020-10-21\.17\.pcap, skipped/);
+  match(r.stderr, /2020-10-21T18: no capture/);
   deepEqual(Array.from(Deno.readDirSync(out), (e) => e.name).sort(), [
-    "cache_2020-10-21:16_2020-10-21:17.state",
-    "cache_2020-10-21:17_2020-10-21:18.state",
-    "cache_2020-10-21:18_2020-10-21:19.state",
-    "ongoing_2020-10-21:16_2020-10-21:17.json",
-    "ongoing_2020-10-21:17_2020-10-21:18.json",
-    "ongoing_2020-10-21:18_2020-10-21:19.json",
-    "results_2020-10-21:16_2020-10-21:17.json",
-    "results_2020-10-21:17_2020-10-21:18.json",
-    "results_2020-10-21:18_2020-10-21:19.json",
+    "cache_2020-10-21T16_2020-10-21T17.state",
+    "cache_2020-10-21T17_2020-10-21T18.state",
+    "cache_2020-10-21T18_2020-10-21T19.state",
+    "ongoing_2020-10-21T16_2020-10-21T17.json",
+    "ongoing_2020-10-21T17_2020-10-21T18.json",
+    "ongoing_2020-10-21T18_2020-10-21T19.json",
+    "results_2020-10-21T16_2020-10-21T17.json",
+    "results_2020-10-21T17_2020-10-21T18.json",
+    "results_2020-10-21T18_2020-10-21T19.json",
   ]);
   deepEqual(
-    Deno.readFileSync(`${out}/results_2020-10-21:16_2020-10-21:17.json`),
+    Deno.readFileSync(`${out}/results_2020-10-21T16_2020-10-21T17.json`),
     Deno.readFileSync(`${dir}/h1.json`),
   );
   const bad = await parse([
@@ -420,6 +461,32 @@ Deno.test("batch mode walks the hours, names files like run_parse.py and reports
   ]);
   equal(bad.code, 2);
   match(bad.stderr, /--to must be later than --from/);
+  for (
+    const [from, re] of [["0050-01-01:00", /before 1970/], ["2020-13-01T00", /expected YYYY/]] as [
+      string,
+      RegExp,
+    ][]
+  ) {
+    const y = await parse([
+      "--from",
+      from,
+      "--to",
+      "2020-10-21T10",
+      "--input",
+      "x{hour}",
+      "--outdir",
+      out,
+      "--samples",
+      "1",
+    ]);
+    equal(y.code, 2, y.stderr);
+    match(y.stderr, re);
+  }
+  // A range of 8,000 years is walked lazily: the first block comes at once.
+  const t0 = performance.now();
+  const first = batchBlocks("1970-01-01:00", "9999-12-31T23", 1, "x/{date}.{hour}").next().value!;
+  ok(performance.now() - t0 < 1000);
+  equal(first.window, "1970-01-01T00_1970-01-01T01");
 });
 
 Deno.test("--cpu writes a CPU profile, --mem a heap snapshot; --help lists every flag", async () => {

@@ -281,3 +281,43 @@ Deno.test("--help of count and timeseries lists every flag", async () => {
     ok(new RegExp(`(  |, )${f}\\b`).test(c.stdout), f);
   }
 });
+
+Deno.test("country names with '|', '/', ':' and 300 characters: CSV columns intact, one series file each", async () => {
+  const countries = ["A|B", "a/b", "a:b", "x".repeat(300), "x".repeat(300) + "y"];
+  const lines = countries.flatMap((c, i) =>
+    Array.from({ length: 3 }, (_, k) =>
+      JSON.stringify({
+        SourceIP: `192.0.2.${i * 3 + k + 1}`,
+        Traffic: 11,
+        Port: 23,
+        Packets: 1,
+        Bytes: 60,
+        UniqueDests: 1,
+        First: `2020-10-2${k + 1}T16:00:00Z`,
+        Last: `2020-10-2${k + 1}T16:00:00Z`,
+        Country: c,
+      }))
+  );
+  Deno.writeTextFileSync(`${dir}/countries.ndjson`, lines.join("\n") + "\n");
+  const c = await count([`${dir}/countries.ndjson`, "--outdir", `${dir}/cc`]);
+  equal(c.code, 0, c.stderr);
+  const rows = Deno.readTextFileSync(`${dir}/cc/country_counts.csv`).trim().split("\n").slice(1);
+  ok(rows.includes("A|B,TCPSYN,11,23,3,3"), rows.join("\n"));
+  const t = await timeseries([
+    `${dir}/countries.ndjson`,
+    "--by",
+    "country",
+    "--bin",
+    "day",
+    "--top",
+    "5",
+    "--outdir",
+    `${dir}/tc`,
+    "--json",
+  ]);
+  equal(t.code, 0, t.stderr);
+  const files = JSON.parse(t.stdout).series.map((s: { file: string }) => s.file);
+  equal(files.length, 5);
+  equal(new Set(files).size, 5, files.join(" "));
+  for (const f of files) ok(Deno.statSync(`${dir}/tc/${f}`).isFile, f);
+});
