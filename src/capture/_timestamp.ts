@@ -1,5 +1,5 @@
 // Exact conversion of a 64-bit pcapng timestamp (hi, lo words) into seconds and nanoseconds,
-// without BigInt and without losing precision above 2^53.
+// without losing precision above 2^53 (decimal units without BigInt: they are the common case).
 
 /** Output of {@link splitTimestamp}: written in place to avoid allocation. */
 export const ts = { sec: 0, nsec: 0 };
@@ -12,12 +12,13 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
  */
 export function splitTimestamp(hi: number, lo: number, pow10: number, pow2: number): void {
   if (pow2 > 0) {
-    // Units of 2^-pow2 s; pow2 is at most 63 by construction.
-    const units = hi * 4294967296 + lo; // may round above 2^53; acceptable for binary fractions
-    const div = 2 ** pow2;
-    const sec = Math.floor(units / div);
-    ts.sec = sec;
-    ts.nsec = Math.min(999999999, Math.round(((units - sec * div) / div) * 1e9));
+    // Units of 2^-pow2 s (pow2 at most 63 by construction), exactly and with the fraction
+    // truncated to nanoseconds as libpcap does. BigInt: binary resolutions are rare, and a
+    // float product would be off by one nanosecond now and then.
+    const units = (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+    const p = BigInt(pow2);
+    ts.sec = Number(units >> p);
+    ts.nsec = Number(((units & ((1n << p) - 1n)) * 1000000000n) >> p);
     return;
   }
   if (pow10 > 9) {

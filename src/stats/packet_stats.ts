@@ -69,6 +69,9 @@ export interface PacketSummary {
  * ```
  */
 export function formatTime(sec: number, nsec: number): string {
+  // RFC 3339 ends with year 9999: a later time (only a corrupt timestamp gives one; parse
+  // skips those packets) prints as the last time it can write.
+  if (sec > LAST_SEC) return "9999-12-31T23:59:59.999999999Z";
   // Events print many timestamps from the same few minutes: the text up to the minute is
   // kept in a small cache by minute.
   const minute = Math.floor(sec / 60) * 60;
@@ -82,6 +85,7 @@ export function formatTime(sec: number, nsec: number): string {
   return `${prefix}${p2(ss)}.${String(nsec).padStart(9, "0")}Z`;
 }
 
+const LAST_SEC = 253402300799; // 9999-12-31T23:59:59Z
 const MINUTES = 64;
 const minuteKey = new Float64Array(MINUTES).fill(NaN);
 const minutePrefix: string[] = new Array(MINUTES).fill("");

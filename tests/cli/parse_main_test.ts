@@ -6,6 +6,7 @@ import { ethernet, ipv4Packet } from "../../src/synth/frames.ts";
 import { concat, pcapFile } from "../../src/synth/pcap_writer.ts";
 import { runCli } from "../_helpers.ts";
 import { batchBlocks } from "../../src/cli/parse_batch.ts";
+import { formatParseSummary } from "../../src/cli/parse_main.ts";
 
 const parse = (args: string[], stdin?: Uint8Array) =>
   runCli(ENTRIES.parse, args, denoFlags("parse"), stdin);
@@ -604,4 +605,20 @@ Deno.test("on a terminal a progress line (bytes, packets/s, open events, ETA); -
   );
   match(lines[lines.length - 1], /^parse: 15,000 packets in /);
   deepEqual(await onTty(["--quiet"]), []);
+});
+
+Deno.test("the summary's packet rate leaves out loading time, which it states apart", () => {
+  const s = formatParseSummary({
+    packets: 20000,
+    eventsWritten: 5,
+    eventsFiltered: 0,
+    openSaved: 0,
+    outOfOrder: 0,
+    implausibleTime: 0,
+    notAfter: 0,
+    openAtFailure: 0,
+    seconds: 0.01,
+    loadSeconds: 3,
+  });
+  match(s, /^parse: 20,000 packets in 0\.01 s \(2\.00 M pkt\/s\), after 3\.00 s of loading; 5 events/);
 });
