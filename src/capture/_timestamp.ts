@@ -22,13 +22,12 @@ export function splitTimestamp(hi: number, lo: number, pow10: number, pow2: numb
     return;
   }
   if (pow10 > 9) {
-    // Finer than a nanosecond (e.g. picoseconds): divide down to nanoseconds first.
-    const extra = POW10[pow10 - 9];
-    longDiv(hi, lo, extra);
-    const nsHi = Math.floor(q / 4294967296);
-    longDiv(nsHi, q - nsHi * 4294967296, 1e9);
-    ts.sec = q;
-    ts.nsec = r;
+    // Finer than a nanosecond (e.g. picoseconds), truncated to nanoseconds. BigInt, as for
+    // binary units: the nanosecond count passes 2^53, where a float division loses digits.
+    const units = (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+    const ns = units / 10n ** BigInt(pow10 - 9);
+    ts.sec = Number(ns / 1000000000n);
+    ts.nsec = Number(ns % 1000000000n);
     return;
   }
   const d = POW10[pow10];
