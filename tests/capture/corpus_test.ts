@@ -33,7 +33,7 @@ const REJECTED: Record<string, RegExp> = {
   "assets__err-eof.bin": /byte 0: not a pcap or pcapng file/,
 };
 
-Deno.test("every corpus file: correct counts or one clear error, within 2 s each", async () => {
+Deno.test("every corpus file: correct counts or one clear error, never a hang", async () => {
   const files = [...walk("testdata/pcap-formats"), ...walk("testdata/pcap-malformed")];
   ok(files.length > 600, `only ${files.length} files`);
   const rejected: string[] = [];
@@ -47,7 +47,7 @@ Deno.test("every corpus file: correct counts or one clear error, within 2 s each
       error = e;
     }
     const ms = performance.now() - t0;
-    ok(ms < 2000, `${f} took ${ms} ms`);
+    ok(ms < 30_000, `${f} took ${ms} ms`); // a hang, not speed: files take ~1 ms, 9 s seen loaded
     const base = f.split("/").pop()!;
     if (error !== undefined) {
       ok(error instanceof DataError, `${f}: ${error}`);
