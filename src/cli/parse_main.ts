@@ -264,6 +264,8 @@ export interface ParseResult {
   loadSeconds: number;
   /** Reverse DNS counters, when --dns was given. */
   dns?: DnsStats;
+  /** Database values of the wrong type (written as 0 or ""), per database path. */
+  wrongTypes?: { path: string; count: number }[];
   /** tcpdump's counters, for a live capture. */
   capture?: CaptureStats;
   /** The signal that stopped the run early, if any. */
@@ -441,6 +443,10 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
     seconds: (performance.now() - tLoaded) / 1000,
     loadSeconds: (tLoaded - t0) / 1000,
     dns: enrich?.dns?.stats,
+    wrongTypes: [enrich?.asn, enrich?.geo].filter((d) => d && d.wrongTypes > 0).map((d) => ({
+      path: d!.path,
+      count: d!.wrongTypes,
+    })),
     capture: live?.stats,
     stopSignal,
     error,
@@ -453,7 +459,9 @@ export function formatParseSummary(r: ParseResult): string {
   let s =
     `parse: ${n(r.packets)} packets in ${r.seconds.toFixed(2)} s (${
       (r.packets / r.seconds / 1e6).toFixed(2)
-    } M pkt/s)${r.loadSeconds >= 0.05 ? `, after ${r.loadSeconds.toFixed(2)} s of loading` : ""}; ` +
+    } M pkt/s)${
+      r.loadSeconds >= 0.05 ? `, after ${r.loadSeconds.toFixed(2)} s of loading` : ""
+    }; ` +
     `${n(r.eventsWritten)} events written, ${n(r.eventsFiltered)} filtered out`;
   if (r.openSaved) s += `, ${n(r.openSaved)} open events saved`;
   if (r.outOfOrder) s += `; ${n(r.outOfOrder)} packets older than their event's last packet`;
@@ -472,6 +480,9 @@ export function formatParseSummary(r: ParseResult): string {
     }, ${n(r.capture.dropped)} dropped by the kernel`;
   }
   if (r.stopSignal) s += `; stopped by ${r.stopSignal}`;
+  for (const w of r.wrongTypes ?? []) {
+    s += `; ${n(w.count)} values of the wrong type in ${w.path} written as 0 or ""`;
+  }
   if (r.dns) {
     const d = r.dns;
     s +=

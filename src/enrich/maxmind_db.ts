@@ -2,7 +2,14 @@
  * MaxMind ASN and City databases (GeoLite2 / GeoIP2 `.mmdb`) through `npm:maxmind`'s Reader,
  * opened once from memory. Opening checks that the file is an mmdb of the right kind and
  * decodes a spread of records, so a missing, gzipped, foreign or corrupt database fails with
- * one line naming the file before any packet is read. Results are cached per address.
+ * one line naming the file before any packet is read. Results are cached per address, in a
+ * bounded cache (the last {@link MAX_CACHED} to {@link MAX_CACHED}×2 addresses looked up), so a
+ * sensor that runs for months does not grow with the sources it has seen.
+ *
+ * Every value is checked for its type on every lookup: a database whose organisation, country
+ * or city holds a number, map, array, boolean or bytes (or whose AS number is not a whole
+ * number) gives `""` or `0` for that field, counted in {@link MaxMindDb.wrongTypes}, never a
+ * crash after hours of processing.
  *
  * @module
  */
@@ -34,15 +41,35 @@ export interface CityInfo {
   city: string;
 }
 
-interface AsnRecord {
-  autonomous_system_number?: number;
-  autonomous_system_organization?: string;
-}
+/** Addresses cached per database (two generations of up to this many). */
+export const MAX_CACHED = 65536;
 
-interface CityRecord {
-  location?: { latitude?: number; longitude?: number };
-  country?: { iso_code?: string };
-  city?: { names?: Record<string, string> };
+type Rec = Record<string, unknown>;
+const isMap = (v: unknown): v is Rec =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+
+// Two generations: lookups go to `young`, which becomes `old` when full (an old hit moves back
+// to young). Bounded like an LRU at a Map's cost.
+class BoundedCache<V> {
+  #young = new Map<string, V>();
+  #old = new Map<string, V>();
+  get(k: string): V | undefined {
+    const v = this.#young.get(k);
+    if (v !== undefined) return v;
+    const o = this.#old.get(k);
+    if (o !== undefined) this.set(k, o);
+    return o;
+  }
+  set(k: string, v: V): void {
+    if (this.#young.size >= MAX_CACHED) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
+    this.#young.set(k, v);
+  }
+  get size(): number {
+    return this.#young.size + this.#old.size;
+  }
 }
 
 // Addresses whose records are decoded when a database is opened (v4 spread + a few v6).
@@ -78,9 +105,11 @@ export class MaxMindDb {
   readonly databaseType: string;
   /** Lookups that failed on corrupt records (the event keeps zero values). */
   failures = 0;
+  /** Values of the wrong type found in records (written as `""` or `0`). */
+  wrongTypes = 0;
   readonly #reader: Reader<Response>;
-  readonly #asnCache = new Map<string, AsnInfo>();
-  readonly #cityCache = new Map<string, CityInfo>();
+  readonly #asnCache = new BoundedCache<AsnInfo>();
+  readonly #cityCache = new BoundedCache<CityInfo>();
 
   private constructor(path: string, kind: MaxMindKind, reader: Reader<Response>) {
     this.path = path;
@@ -113,24 +142,59 @@ export class MaxMindDb {
       throw bad(`is a "${type}" database, not ${kind === "asn" ? "an ASN" : "a City"} database`);
     }
     for (const ip of PROBES) {
+      let rec: unknown;
       try {
-        reader.get(ip);
+        rec = reader.get(ip);
       } catch (e) {
         throw bad(
           `corrupt MaxMind database (looking up ${ip}: ${(e as Error).message.split("\n")[0]})`,
         );
       }
+      if (rec !== null && !isMap(rec)) {
+        throw bad(`not a MaxMind ${kind} database: the record of ${ip} is not a map`);
+      }
     }
     return new MaxMindDb(path, kind, reader);
   }
 
-  #get(ip: string): (AsnRecord & CityRecord) | null {
+  #get(ip: string): Rec | null {
+    let rec: unknown;
     try {
-      return this.#reader.get(ip) as unknown as (AsnRecord & CityRecord) | null;
+      rec = this.#reader.get(ip);
     } catch {
       this.failures++;
       return null;
     }
+    if (rec === null || rec === undefined) return null;
+    if (!isMap(rec)) {
+      this.wrongTypes++;
+      return null;
+    }
+    return rec;
+  }
+
+  // A field's value if it has the type wanted; else the zero value, counted if present.
+  #str(v: unknown): string {
+    if (typeof v === "string") return v;
+    if (v !== undefined && v !== null) this.wrongTypes++;
+    return "";
+  }
+
+  #num(v: unknown, whole: boolean): number {
+    if (
+      typeof v === "number" && Number.isFinite(v) &&
+      (!whole || (Number.isInteger(v) && v >= 0 && v <= 4294967295))
+    ) {
+      return v;
+    }
+    if (v !== undefined && v !== null) this.wrongTypes++;
+    return 0;
+  }
+
+  #map(v: unknown): Rec | undefined {
+    if (isMap(v)) return v;
+    if (v !== undefined && v !== null) this.wrongTypes++;
+    return undefined;
   }
 
   /** ASN and organisation of `ip`. */
@@ -139,8 +203,8 @@ export class MaxMindDb {
     if (r === undefined) {
       const rec = this.#get(ip);
       r = {
-        asn: rec?.autonomous_system_number ?? 0,
-        org: rec?.autonomous_system_organization ?? "",
+        asn: this.#num(rec?.autonomous_system_number, true),
+        org: this.#str(rec?.autonomous_system_organization),
       };
       this.#asnCache.set(ip, r);
     }
@@ -152,14 +216,20 @@ export class MaxMindDb {
     let r = this.#cityCache.get(ip);
     if (r === undefined) {
       const rec = this.#get(ip);
+      const loc = this.#map(rec?.location);
       r = {
-        lat: rec?.location?.latitude ?? 0,
-        long: rec?.location?.longitude ?? 0,
-        country: rec?.country?.iso_code ?? "",
-        city: rec?.city?.names?.en ?? "",
+        lat: this.#num(loc?.latitude, false),
+        long: this.#num(loc?.longitude, false),
+        country: this.#str(this.#map(rec?.country)?.iso_code),
+        city: this.#str(this.#map(this.#map(rec?.city)?.names)?.en),
       };
       this.#cityCache.set(ip, r);
     }
     return r;
+  }
+
+  /** Addresses cached now (bounded by twice {@link MAX_CACHED}). */
+  get cached(): number {
+    return this.#asnCache.size + this.#cityCache.size;
   }
 }

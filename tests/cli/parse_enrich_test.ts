@@ -171,3 +171,45 @@ Deno.test("paths after --pfx2asin belong to it; paths after --pcap to --pcap", a
   ok(evs.length >= 5 && evs.every((e: { Prefix: string }) => e.Prefix !== ""));
   equal(evs.reduce((n: number, e: { Packets: number }) => n + e.Packets, 0) > 20000, true);
 });
+
+Deno.test("a City database with values of the wrong type: the run completes, every event kept, the summary counts them", async () => {
+  const { writeMmdb } = await import("../enrich/_mmdb_writer.ts");
+  const { ethernet, ipv4Packet } = await import("../../src/synth/frames.ts");
+  const { pcapFile } = await import("../../src/synth/pcap_writer.ts");
+  const d = Deno.makeTempDirSync();
+  Deno.writeFileSync(
+    `${d}/city.mmdb`,
+    writeMmdb("GeoLite2-City", [["198.51.100.0/24", {
+      location: { latitude: "north", longitude: [1] },
+      country: { iso_code: { x: 1 } },
+      city: { names: { en: Uint8Array.of(0xff, 0) } },
+    }]]),
+  );
+  const pk = Array.from({ length: 50 }, (_, i) => ({
+    sec: 1603296000 + i,
+    nsec: 0,
+    data: ethernet(
+      ipv4Packet({ src: 0xc6336400 + i, dst: 0x0a000001, proto: 6, dport: 23, flags: 2 }),
+    ),
+  }));
+  Deno.writeFileSync(`${d}/in.pcap`, pcapFile(pk, { linkType: 1 }));
+  const r = await runCli(ENTRIES.parse, [
+    "--pcap",
+    `${d}/in.pcap`,
+    "--eventout",
+    `${d}/out.json`,
+    "--samples",
+    "0",
+    "--geoin",
+    `${d}/city.mmdb`,
+    "--cacheout",
+    `${d}/s.state`,
+    "--timeout",
+    "10",
+  ], denoFlags("parse"));
+  equal(r.code, 0, r.stderr);
+  match(r.stderr, /; 200 values of the wrong type in .*city\.mmdb written as 0 or ""/);
+  const evs = JSON.parse(Deno.readTextFileSync(`${d}/out.json`));
+  ok(evs.length > 30);
+  for (const e of evs) deepEqual([e.Lat, e.Long, e.Country, e.City], [0, 0, "", ""]);
+});

@@ -620,5 +620,8 @@ Deno.test("the summary's packet rate leaves out loading time, which it states ap
     seconds: 0.01,
     loadSeconds: 3,
   });
-  match(s, /^parse: 20,000 packets in 0\.01 s \(2\.00 M pkt\/s\), after 3\.00 s of loading; 5 events/);
+  match(
+    s,
+    /^parse: 20,000 packets in 0\.01 s \(2\.00 M pkt\/s\), after 3\.00 s of loading; 5 events/,
+  );
 });

@@ -1,6 +1,7 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { DataError } from "../../src/errors.ts";
-import { MaxMindDb } from "../../src/enrich/maxmind_db.ts";
+import { MAX_CACHED, MaxMindDb } from "../../src/enrich/maxmind_db.ts";
+import type { MmdbValue } from "./_mmdb_writer.ts";
 
 // Expected values come from MaxMind's own source data (testdata/mmdb/*.json).
 type Rec = Record<string, Record<string, unknown>>;
@@ -99,4 +100,67 @@ Deno.test("missing, gzipped, foreign and corrupt databases fail with one line na
     }
   }
   equal(n, 21);
+});
+
+Deno.test('values of the wrong type (number, map, array, boolean, bytes, a string AS number) give 0 or "" and are counted', async () => {
+  const { writeMmdb } = await import("./_mmdb_writer.ts");
+  const dir = Deno.makeTempDirSync();
+  const odd: MmdbValue[] = [7, { a: 1 }, ["x"], true, Uint8Array.of(1, 2, 3), { double: 1.5 }];
+  Deno.writeFileSync(
+    `${dir}/asn.mmdb`,
+    writeMmdb("GeoLite2-ASN", [
+      ["192.0.2.1/32", { autonomous_system_number: 64496, autonomous_system_organization: "Good" }],
+      ...odd.map((v, i) =>
+        [`198.51.100.${i}/32`, {
+          autonomous_system_number: "AS1",
+          autonomous_system_organization: v,
+        }] as [
+          string,
+          MmdbValue,
+        ]
+      ),
+    ]),
+  );
+  Deno.writeFileSync(
+    `${dir}/city.mmdb`,
+    writeMmdb("GeoLite2-City", [
+      ["192.0.2.1/32", {
+        location: { latitude: { double: 51.5 }, longitude: { double: -0.1 } },
+        country: { iso_code: "GB" },
+        city: { names: { en: "London" } },
+      }],
+      ...odd.map((v, i) =>
+        [`198.51.100.${i}/32`, {
+          location: { latitude: v, longitude: "west" },
+          country: { iso_code: v },
+          city: { names: v },
+        }] as [string, MmdbValue]
+      ),
+      ["203.0.113.0/24", { location: 5, country: [1], city: "Paris" }],
+    ]),
+  );
+  const asn = await MaxMindDb.open(`${dir}/asn.mmdb`, "asn");
+  deepEqual(asn.asn("192.0.2.1"), { asn: 64496, org: "Good" });
+  for (let i = 0; i < odd.length; i++) deepEqual(asn.asn(`198.51.100.${i}`), { asn: 0, org: "" });
+  equal(asn.wrongTypes, 2 * odd.length);
+  const city = await MaxMindDb.open(`${dir}/city.mmdb`, "city");
+  deepEqual(city.city("192.0.2.1"), { lat: 51.5, long: -0.1, country: "GB", city: "London" });
+  for (let i = 0; i < odd.length; i++) {
+    const c = city.city(`198.51.100.${i}`);
+    equal(c.country, "");
+    equal(c.city, "");
+    equal(c.long, 0);
+  }
+  deepEqual(city.city("203.0.113.9"), { lat: 0, long: 0, country: "", city: "" });
+  ok(city.wrongTypes >= 3 * odd.length + 3, String(city.wrongTypes));
+  equal(city.failures, 0);
+});
+
+Deno.test("the per-address caches are bounded", async () => {
+  const db = await MaxMindDb.open("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "asn");
+  for (let i = 0; i < 3 * MAX_CACHED; i++) {
+    db.asn(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  }
+  ok(db.cached <= 2 * MAX_CACHED, String(db.cached));
+  deepEqual(db.asn("1.128.0.1"), { asn: 1221, org: "Telstra Pty Ltd" });
 });
