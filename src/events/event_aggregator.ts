@@ -403,13 +403,6 @@ export class EventAggregator {
     return e;
   }
 
-  // Every single-packet event into #v4 (before the tables are read as a whole).
-  #promoteAll(): void {
-    const st = this.#singles;
-    const kw = st.keys.keys;
-    for (let s = st.size - 1; s >= 0; s--) this.#promote(s, kw[s * 2], kw[s * 2 + 1]);
-  }
-
   // Ends single-packet event s (counted, returned in `out` if it passes) and frees its sample.
   #endSingle(s: number, out: DarknetEvent[]): void {
     this.stats.eventsEnded++;
@@ -750,7 +743,6 @@ export class EventAggregator {
    * are emptied (unless `keep`) when the last chunk has been taken.
    */
   *openEventChunks(keep = false, size = 1024): Generator<DarknetEvent[]> {
-    if (keep) this.#promoteAll();
     // Entries passing the filters as numbers: table (0 singles, 1 #v4, 2 #v6) × 2^30 + entry.
     const refs: number[] = [];
     const st = this.#singles;
@@ -783,13 +775,15 @@ export class EventAggregator {
     }
   }
 
-  /**
-   * @internal Tables and clock (null before the first packet), for the state file. Moves the
-   * single-packet events into the v4 table first (which changes nothing observable).
-   */
-  get _internals(): { v4: EventTable; v6: EventTable; clock: AggregatorClock | null } {
-    this.#promoteAll();
+  /** @internal Tables and clock (null before the first packet), for the state file. */
+  get _internals(): {
+    singles: SingleTable;
+    v4: EventTable;
+    v6: EventTable;
+    clock: AggregatorClock | null;
+  } {
     return {
+      singles: this.#singles,
       v4: this.#v4,
       v6: this.#v6,
       clock: this.#latestSec === -Infinity ? null : {
@@ -799,6 +793,41 @@ export class EventAggregator {
         sweepNsec: this.#sweepNsec,
       },
     };
+  }
+
+  /**
+   * @internal A single-packet IPv4 event from a state file: (src, traffic << 16 | port) with
+   * its packet's time, destination, captured length, fingerprint bits and frame (if sampled).
+   * Returns false if the key is already open.
+   */
+  _loadSingle(
+    src: number,
+    k1: number,
+    sec: number,
+    nsec: number,
+    dst: number,
+    len: number,
+    fp: number,
+    frame: Uint8Array | null,
+  ): boolean {
+    const st = this.#singles;
+    if (this.#v4.keys.find2(src, k1) >= 0) return false;
+    const s = st.keys.add2(src, k1);
+    if (!st.keys.added) return false;
+    st.ensure();
+    const u = s * SINGLE_U32;
+    st.rowF[s * SINGLE_F64] = sec;
+    st.rowU[u + S_NSEC] = nsec;
+    st.rowU[u + S_DST] = dst;
+    st.rowU[u + S_LEN] = len;
+    st.rowU[u + S_FP] = fp;
+    st.rowI[u + S_REF] = frame ? this.#v4.store.put(frame, 0, len) : 0;
+    return true;
+  }
+
+  /** @internal Whether an IPv4 key is open as a single-packet event (state files check it). */
+  _isSingle(src: number, k1: number): boolean {
+    return this.#singles.keys.find2(src, k1) >= 0;
   }
 
   /** @internal Restores the clock from a state file. */

@@ -2,21 +2,37 @@
  * The state file of `--cachein` / `--cacheout`: everything needed to continue a run exactly —
  * the clock (latest packet time, last sweep), every open event with its full destination set,
  * samples and sampling PRNG state, and the settings that must match (timeout, telescope size,
- * samples per event).
+ * samples per event, seed).
  *
- * Layout: 8-byte magic `DNEVSTAT`, u32 format version, u32 CRC-32 of the payload, u32 payload
- * length, then the gzip-compressed payload (a JSON header, then per event, in key order, its
- * key, scalar columns, destinations as sorted runs of consecutive addresses, and samples).
- * Written to a temporary file and renamed into place, so a crash never leaves a half-written
- * state under the final name. Loading checks magic, version, checksum, every length against the bytes present
- * and the settings, and fails with one clear line before any packet is read.
+ * Container (`state_container.ts`): 8-byte magic `DNEVSTAT`, u32 format version, u32 CRC-32 and
+ * u32 length of the body, then the body: the payload gzip-compressed in members of about 1 MiB.
+ * Format 3's payload is a sequence of records, each a u32 length and its bytes: a JSON header
+ * (settings, clock, counts), then in key order the single-packet IPv4 events (key, time,
+ * destination, length, fingerprint bits, frame), the other IPv4 events and the IPv6 events
+ * (key, scalar columns, destinations — IPv4 as sorted runs of consecutive addresses — and
+ * samples). Records make both directions stream: saving and loading hold one record and one
+ * member at a time, never the whole state, and loading allocates only as bytes arrive, so a
+ * length field cannot size an allocation.
+ *
+ * Loading checks magic, version, length and checksum, then every field: settings as this run's,
+ * times within the clock, counts whole and in range, traffic codes known, fingerprint bits only
+ * on IPv4 TCP SYN events, destinations sorted and no more than the event's packets (and at most
+ * {@link MAX_STATE_DESTINATIONS} in all), sample slots and lengths in range, every key once, no
+ * byte left over — and fails with one line before any packet is read. Format 2 files (earlier
+ * builds, one uncompressed-size payload) are read too, with the same checks.
  *
  * @module
  */
 
 import { DataError } from "../errors.ts";
-import { packState, readStateFile, unpackState, writeAtomic } from "../util/state_container.ts";
+import {
+  packMembers,
+  readStatePayload,
+  StateFileWriter,
+  writeAtomic,
+} from "../util/state_container.ts";
 import { compareKeys, KeyTable } from "../util/key_table.ts";
+import { Traffic, TRAFFIC_NAMES } from "../decode/traffic.ts";
 import type { AggregatorClock, EventAggregator } from "./event_aggregator.ts";
 import {
   BYTES,
@@ -32,26 +48,43 @@ import {
   ROW_F64,
   ROW_U32,
 } from "./_event_table.ts";
+import { S_DST, S_FP, S_LEN, S_NSEC, S_REF, SINGLE_F64, SINGLE_U32 } from "./_single_table.ts";
 
 const MAGIC = "DNEVSTAT";
 /**
- * Current state format version.
+ * Current state format version (this build also reads format 2).
  *
  * @example
  * ```ts
- * import { ok } from "node:assert/strict";
  * import { encodeState, STATE_VERSION } from "./state_file.ts";
  * import { EventAggregator } from "./event_aggregator.ts";
+ * import { equal } from "node:assert/strict";
  * const bytes = encodeState(new EventAggregator());
- * ok(new DataView(bytes.buffer).getUint32(8, true) === STATE_VERSION);
+ * equal(new DataView(bytes.buffer).getUint32(8, true), STATE_VERSION);
  * ```
  */
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
 
+/**
+ * The most destination addresses a state file may expand to in all (IPv4 runs make a few bytes
+ * stand for millions): 2^26, 256 MiB of addresses — four times a /8 telescope seen whole.
+ */
+export const MAX_STATE_DESTINATIONS = 1 << 26;
+
+/** The longest frame a sample may hold (libpcap's largest snapshot length). */
+const MAX_FRAME = 262144;
+const PIECE = 1 << 20;
+
+// Payload bytes, handed on a piece (about 1 MiB, whole records) at a time.
 class Out {
-  #buf = new Uint8Array(1 << 16);
+  #buf = new Uint8Array(PIECE + 4096);
   #dv = new DataView(this.#buf.buffer);
   n = 0;
+  #rec = -1;
+  readonly #emit: (piece: Uint8Array) => void;
+  constructor(emit: (piece: Uint8Array) => void) {
+    this.#emit = emit;
+  }
   #room(k: number): void {
     if (this.n + k <= this.#buf.length) return;
     let cap = this.#buf.length * 2;
@@ -60,6 +93,20 @@ class Out {
     b.set(this.#buf.subarray(0, this.n));
     this.#buf = b;
     this.#dv = new DataView(b.buffer);
+  }
+  begin(): void {
+    this.#room(4);
+    this.#rec = this.n;
+    this.n += 4;
+  }
+  end(): void {
+    this.#dv.setUint32(this.#rec, this.n - this.#rec - 4, true);
+    this.#rec = -1;
+    if (this.n >= PIECE) this.flush();
+  }
+  flush(): void {
+    if (this.n > 0) this.#emit(this.#buf.slice(0, this.n));
+    this.n = 0;
   }
   u8(v: number): void {
     this.#room(1);
@@ -80,11 +127,9 @@ class Out {
     this.#buf.set(b, this.n);
     this.n += b.length;
   }
-  get result(): Uint8Array {
-    return this.#buf.subarray(0, this.n);
-  }
 }
 
+// Bounds-checked reading of one record (or, for format 2, of the whole payload).
 class In {
   readonly #b: Uint8Array;
   readonly #dv: DataView;
@@ -97,7 +142,7 @@ class In {
   }
   #need(k: number): void {
     if (this.p + k > this.#b.length) {
-      throw new DataError(`state payload truncated at payload byte ${this.p} (needs ${k} more)`, {
+      throw new DataError(`corrupt state: a record is shorter than its fields (needs ${k} more)`, {
         file: this.#file,
       });
     }
@@ -129,10 +174,67 @@ class In {
   }
 }
 
+// Records out of a sequence of inflated chunks. A record's bytes are gathered as they come, so a
+// lying length reaches the end of the data before it can size an allocation.
+class Records {
+  readonly #chunks: Iterator<Uint8Array>;
+  readonly #file: string;
+  #cur: Uint8Array = new Uint8Array(0);
+  #pos = 0;
+  constructor(chunks: Iterator<Uint8Array>, file: string) {
+    this.#chunks = chunks;
+    this.#file = file;
+  }
+  // Up to n bytes (fewer only at the end of the data).
+  #take(n: number): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    while (got < n) {
+      if (this.#pos === this.#cur.length) {
+        const r = this.#chunks.next();
+        if (r.done) break;
+        this.#cur = r.value;
+        this.#pos = 0;
+        continue;
+      }
+      const k = Math.min(n - got, this.#cur.length - this.#pos);
+      parts.push(this.#cur.subarray(this.#pos, this.#pos + k));
+      this.#pos += k;
+      got += k;
+    }
+    if (parts.length === 1) return parts[0];
+    const out = new Uint8Array(got);
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+  /** The next record, or null at the end of the data. */
+  next(what: string): In {
+    const head = this.#take(4);
+    if (head.length < 4) {
+      throw new DataError(`corrupt state: the data ends before ${what}`, { file: this.#file });
+    }
+    const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
+    const body = this.#take(len);
+    if (body.length < len) {
+      throw new DataError(`corrupt state: the data ends inside ${what}`, { file: this.#file });
+    }
+    return new In(body, this.#file);
+  }
+  /** Whether any byte is left. */
+  more(): boolean {
+    return this.#take(1).length > 0;
+  }
+}
+
 interface StateHeader {
   tool: string;
   settings: { timeout: number; telescopeSize: number; samples: number; seed: number };
   clock: AggregatorClock | null;
+  singles?: number;
   v4: number;
   v6: number;
 }
@@ -140,17 +242,56 @@ interface StateHeader {
 // Entries in key order (words compared as unsigned numbers): a state file is then the same bytes
 // whatever order its events entered the table in, so one run over two hours and two runs
 // carrying state between them write identical files.
-function keyOrder(t: EventTable): Uint32Array {
-  const w = t.keys.width;
-  const kw = t.keys.keys;
-  const order = new Uint32Array(t.size);
-  for (let e = 0; e < t.size; e++) order[e] = e;
+function keyOrder(kw: Uint32Array, w: number, size: number): Uint32Array {
+  const order = new Uint32Array(size);
+  for (let e = 0; e < size; e++) order[e] = e;
   return order.sort((a, b) => compareKeys(kw, a * w, kw, b * w, w));
+}
+
+function writePayload(agg: EventAggregator, o: Out): void {
+  const { singles, v4, v6, clock } = agg._internals;
+  const header: StateHeader = {
+    tool: "darknet-events",
+    settings: {
+      timeout: agg.timeout,
+      telescopeSize: agg.telescopeSize,
+      samples: agg.samples,
+      seed: agg.seed,
+    },
+    clock,
+    singles: singles.size,
+    v4: v4.size,
+    v6: v6.size,
+  };
+  o.begin();
+  o.bytes(new TextEncoder().encode(JSON.stringify(header)));
+  o.end();
+  const sk = singles.keys.keys;
+  for (const s of keyOrder(sk, 2, singles.size)) {
+    const u = s * SINGLE_U32;
+    o.begin();
+    o.u32(sk[s * 2]);
+    o.u32(sk[s * 2 + 1]);
+    o.f64(singles.rowF[s * SINGLE_F64]);
+    o.u32(singles.rowU[u + S_NSEC]);
+    o.u32(singles.rowU[u + S_DST]);
+    const len = singles.rowU[u + S_LEN];
+    o.u32(len);
+    o.u8(singles.rowU[u + S_FP]);
+    const ref = singles.rowI[u + S_REF];
+    o.u8(ref !== 0 ? 1 : 0);
+    if (ref !== 0) o.bytes(v4.store.get(ref, len));
+    o.end();
+  }
+  writeTable(o, v4, agg.samples);
+  writeTable(o, v6, agg.samples);
+  o.flush();
 }
 
 function writeTable(o: Out, t: EventTable, samples: number): void {
   const w = t.keys.width;
-  for (const e of keyOrder(t)) {
+  for (const e of keyOrder(t.keys.keys, w, t.size)) {
+    o.begin();
     for (let k = 0; k < w; k++) o.u32(t.keys.keys[e * w + k]);
     const f = e * ROW_F64;
     const u = e * ROW_U32;
@@ -190,117 +331,58 @@ function writeTable(o: Out, t: EventTable, samples: number): void {
       o.u32(s.length);
       o.bytes(s);
     }
-  }
-}
-
-function readTable(r: In, t: EventTable, count: number, samples: number, file: string): void {
-  const w = t.keys.width;
-  const key = new Uint32Array(w);
-  const bad = (what: string) => new DataError(`corrupt state: ${what}`, { file });
-  for (let n = 0; n < count; n++) {
-    for (let k = 0; k < w; k++) key[k] = r.u32();
-    const e = w === 2 ? t.keys.add2(key[0], key[1]) : t.keys.add(key);
-    if (!t.keys.added) throw bad("an event key appears twice");
-    t.ensure();
-    t.start(e, 0, 0, 0, 1);
-    const f = e * ROW_F64;
-    const u = e * ROW_U32;
-    t.rowF[f + FIRST_SEC] = r.f64();
-    t.rowU[u + FIRST_NSEC] = r.u32();
-    t.rowF[f + LAST_SEC] = r.f64();
-    t.rowU[u + LAST_NSEC] = r.u32();
-    t.rowF[f + PACKETS] = r.f64();
-    t.rowF[f + BYTES] = r.f64();
-    t.rowU[u + FP] = r.u8();
-    t.rowU[u + RNG] = r.u32();
-    t.rowF[f + NEXT] = r.f64();
-    const nd = r.u32();
-    if (t.v6) {
-      if (nd * 16 > r.left) throw bad("destination count beyond the data");
-      const d = new KeyTable(4, Math.max(4, nd));
-      const nets = new KeyTable(2, 4);
-      const a = new Uint32Array(4);
-      for (let i = 0; i < nd; i++) {
-        for (let k = 0; k < 4; k++) a[k] = r.u32();
-        d.add(a);
-        nets.add2(a[0], a[1]);
-      }
-      if (nd > 0) {
-        t.dests6[e] = d;
-        t.nets6[e] = nets;
-      }
-    } else {
-      if (nd * 8 > r.left) throw bad("destination run count beyond the data");
-      for (let i = 0; i < nd; i++) {
-        const start = r.u32();
-        const len = r.u32();
-        if (len === 0 || start + len > 4294967296) throw bad("destination run out of range");
-        for (let k = 0; k < len; k++) t.dests4.add(e, (start + k) >>> 0);
-      }
-    }
-    const ns = r.u8();
-    for (let i = 0; i < ns; i++) {
-      const j = r.u8();
-      const len = r.u32();
-      if (j >= samples) throw bad("sample slot out of range");
-      if (len > r.left) throw bad("sample length beyond the data");
-      t.putSample(e, j, r.bytes(len), 0, len);
-    }
+    o.end();
   }
 }
 
 /**
- * Writes the aggregator's open events and clock to `path` (atomically: a new temporary file beside it, renamed into place).
- * Throws an `IoError` naming the file on failure.
+ * Writes the aggregator's open events and clock to `path`, a piece at a time (atomically: a new
+ * temporary file beside it, renamed into place). Throws an `IoError` naming the file.
  *
  * @example
  * ```ts
- * import { ok } from "node:assert/strict";
  * import { loadState, saveState } from "./state_file.ts";
  * import { EventAggregator } from "./event_aggregator.ts";
+ * import { equal } from "node:assert/strict";
  * const path = Deno.makeTempFileSync();
  * await saveState(new EventAggregator({ timeout: 60 }), path);
  * const agg = new EventAggregator({ timeout: 60 });
  * await loadState(agg, path);
- * ok(agg.openCount === 0);
+ * equal(agg.openCount, 0);
  * ```
  */
-export async function saveState(agg: EventAggregator, path: string): Promise<void> {
-  await writeState(encodeState(agg), path);
+export function saveState(agg: EventAggregator, path: string): Promise<void> {
+  try {
+    const w = StateFileWriter.create(path, MAGIC, STATE_VERSION);
+    try {
+      writePayload(agg, new Out((piece) => w.write(piece)));
+    } catch (e) {
+      w.abort();
+      throw e;
+    }
+    w.close();
+    return Promise.resolve();
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /**
- * The state file's bytes for the aggregator as it is now (a snapshot).
+ * The state file's bytes for the aggregator as it is now (a snapshot, in memory: `--rotate`
+ * takes one at every window's end and writes it with {@link writeState}).
  *
  * @example
  * ```ts
- * import { ok } from "node:assert/strict";
  * import { encodeState } from "./state_file.ts";
  * import { EventAggregator } from "./event_aggregator.ts";
- * ok(new TextDecoder().decode(encodeState(new EventAggregator()).subarray(0, 8)) === "DNEVSTAT");
+ * import { equal } from "node:assert/strict";
+ * equal(new TextDecoder().decode(encodeState(new EventAggregator()).subarray(0, 8)), "DNEVSTAT");
  * ```
  */
 export function encodeState(agg: EventAggregator): Uint8Array {
-  const { v4, v6, clock } = agg._internals;
-  const header: StateHeader = {
-    tool: "darknet-events",
-    settings: {
-      timeout: agg.timeout,
-      telescopeSize: agg.telescopeSize,
-      samples: agg.samples,
-      seed: agg.seed,
-    },
-    clock,
-    v4: v4.size,
-    v6: v6.size,
-  };
-  const o = new Out();
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  o.u32(json.length);
-  o.bytes(json);
-  writeTable(o, v4, agg.samples);
-  writeTable(o, v6, agg.samples);
-  return packState(MAGIC, STATE_VERSION, o.result);
+  const pieces: Uint8Array[] = [];
+  writePayload(agg, new Out((piece) => pieces.push(piece)));
+  return packMembers(MAGIC, STATE_VERSION, pieces);
 }
 
 /**
@@ -308,9 +390,9 @@ export function encodeState(agg: EventAggregator): Uint8Array {
  *
  * @example
  * ```ts
- * import { ok } from "node:assert/strict";
  * import { encodeState, writeState } from "./state_file.ts";
  * import { EventAggregator } from "./event_aggregator.ts";
+ * import { ok } from "node:assert/strict";
  * const path = `${Deno.makeTempDirSync()}/x.state`;
  * await writeState(encodeState(new EventAggregator()), path);
  * ok(Deno.statSync(path).size > 20);
@@ -320,52 +402,312 @@ export async function writeState(bytes: Uint8Array, path: string): Promise<void>
   await writeAtomic(bytes, path);
 }
 
-/**
- * Loads a state file into a fresh aggregator (before any packet). Throws a `DataError` for a
- * truncated, corrupt, foreign or mismatched file and an `IoError` if it cannot be read.
- *
- * @example
- * ```ts
- * import { ok } from "node:assert/strict";
- * import { loadState, saveState } from "./state_file.ts";
- * import { EventAggregator } from "./event_aggregator.ts";
- * const path = Deno.makeTempFileSync();
- * await saveState(new EventAggregator({ samples: 2 }), path);
- * const agg = new EventAggregator({ samples: 2 });
- * await loadState(agg, path);
- * ok(agg.openCount === 0);
- * ```
- */
-export async function loadState(agg: EventAggregator, path: string): Promise<void> {
-  const raw = unpackState(await readStateFile(path), MAGIC, STATE_VERSION, path);
-  const fail = (msg: string, offset?: number) => new DataError(msg, { file: path, offset });
-  const r = new In(raw, path);
-  const jl = r.u32();
-  if (jl > r.left) throw fail("corrupt state: header length beyond the data");
-  let h: StateHeader;
-  try {
-    h = JSON.parse(new TextDecoder().decode(r.bytes(jl)));
-  } catch {
-    throw fail("corrupt state: unreadable header");
+// Checks of a state's fields against the run loading it.
+class Check {
+  readonly file: string;
+  readonly clock: AggregatorClock | null;
+  readonly samples: number;
+  destinations = 0;
+  constructor(file: string, clock: AggregatorClock | null, samples: number) {
+    this.file = file;
+    this.clock = clock;
+    this.samples = samples;
   }
-  if (h.tool !== "darknet-events" || !h.settings || h.clock === undefined) {
+  bad(what: string): DataError {
+    return new DataError(`corrupt state: ${what}`, { file: this.file });
+  }
+  traffic(k1: number): number {
+    const t = k1 >>> 16;
+    if (t >= TRAFFIC_NAMES.length) throw this.bad(`traffic code ${t} is not one this build knows`);
+    return t;
+  }
+  // A packet time: whole seconds, nanoseconds below 10^9, not after the clock.
+  time(sec: number, nsec: number, what: string): void {
+    if (!Number.isInteger(sec) || sec < 0 || nsec >= 1e9) {
+      throw this.bad(`${what} is not a time (${sec} s, ${nsec} ns)`);
+    }
+    const c = this.clock;
+    if (c === null) throw this.bad("events without a clock");
+    if (sec > c.latestSec || (sec === c.latestSec && nsec > c.latestNsec)) {
+      throw this.bad(`${what} is after the state's clock`);
+    }
+  }
+  count(v: number, what: string, min: number): void {
+    if (!Number.isInteger(v) || v < min || v > Number.MAX_SAFE_INTEGER) {
+      throw this.bad(`${what} is ${v}, not a whole number ≥ ${min}`);
+    }
+  }
+  fingerprint(fp: number, traffic: number, v6: boolean): void {
+    if (fp & ~7) throw this.bad(`fingerprint bits ${fp} are not ZMap, Masscan or Mirai`);
+    if (fp !== 0 && (v6 || traffic !== Traffic.TCPSYN)) {
+      throw this.bad("fingerprint bits on an event that is not IPv4 TCPSYN");
+    }
+  }
+  dests(n: number, packets: number): void {
+    if (n < 1 || n > packets) {
+      throw this.bad(`${n} distinct destinations in an event of ${packets} packets`);
+    }
+    this.destinations += n;
+    if (this.destinations > MAX_STATE_DESTINATIONS) {
+      throw this.bad(`more than ${MAX_STATE_DESTINATIONS} destination addresses in all`);
+    }
+  }
+  frame(len: number): void {
+    if (len < 1 || len > MAX_FRAME) throw this.bad(`a sampled frame of ${len} bytes`);
+  }
+}
+
+function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
+  const w = t.keys.width;
+  for (let k = 0; k < w; k++) key[k] = r.u32();
+  const traffic = c.traffic(key[w - 1]);
+  const e = w === 2 ? t.keys.add2(key[0], key[1]) : t.keys.add(key);
+  if (!t.keys.added) throw c.bad("an event key appears twice");
+  t.ensure();
+  t.start(e, 0, 0, 0, 1);
+  const firstSec = r.f64();
+  const firstNsec = r.u32();
+  const lastSec = r.f64();
+  const lastNsec = r.u32();
+  const packets = r.f64();
+  const bytes = r.f64();
+  const fp = r.u8();
+  const rng = r.u32();
+  const next = r.f64();
+  c.time(firstSec, firstNsec, "an event's first packet");
+  c.time(lastSec, lastNsec, "an event's last packet");
+  if (firstSec > lastSec || (firstSec === lastSec && firstNsec > lastNsec)) {
+    throw c.bad("an event ends before it starts");
+  }
+  c.count(packets, "an event's packet count", 1);
+  c.count(bytes, "an event's byte count", 0);
+  c.fingerprint(fp, traffic, t.v6);
+  if (rng === 0) throw c.bad("an event's sampling state is zero");
+  if (c.samples === 0 ? next !== 0 : !(Number.isInteger(next) && next > packets)) {
+    throw c.bad(`an event's next sampled packet is ${next} (of ${packets})`);
+  }
+  const f = e * ROW_F64;
+  const u = e * ROW_U32;
+  t.rowF[f + FIRST_SEC] = firstSec;
+  t.rowU[u + FIRST_NSEC] = firstNsec;
+  t.rowF[f + LAST_SEC] = lastSec;
+  t.rowU[u + LAST_NSEC] = lastNsec;
+  t.rowF[f + PACKETS] = packets;
+  t.rowF[f + BYTES] = bytes;
+  t.rowU[u + FP] = fp;
+  t.rowU[u + RNG] = rng;
+  t.rowF[f + NEXT] = next;
+  const nd = r.u32();
+  if (t.v6) {
+    if (nd * 16 > r.left) throw c.bad("destination count beyond the data");
+    c.dests(nd, packets);
+    const d = new KeyTable(4, Math.max(4, nd));
+    const nets = new KeyTable(2, 4);
+    const a = new Uint32Array(4);
+    for (let i = 0; i < nd; i++) {
+      for (let k = 0; k < 4; k++) a[k] = r.u32();
+      d.add(a);
+      if (!d.added) throw c.bad("a destination appears twice");
+      nets.add2(a[0], a[1]);
+    }
+    t.dests6[e] = d;
+    t.nets6[e] = nets;
+  } else {
+    if (nd * 8 > r.left) throw c.bad("destination run count beyond the data");
+    let total = 0;
+    let prevEnd = -1;
+    const runs = new Float64Array(nd * 2);
+    for (let i = 0; i < nd; i++) {
+      const start = r.u32();
+      const len = r.u32();
+      if (len === 0 || start + len > 4294967296 || start <= prevEnd) {
+        throw c.bad("destination runs out of order or out of range");
+      }
+      prevEnd = start + len - 1;
+      total += len;
+      runs[2 * i] = start;
+      runs[2 * i + 1] = len;
+    }
+    c.dests(total, packets); // before the runs are expanded: bounds the memory they take
+    for (let i = 0; i < nd; i++) {
+      const start = runs[2 * i];
+      const len = runs[2 * i + 1];
+      for (let k = 0; k < len; k++) t.dests4.add(e, (start + k) >>> 0);
+    }
+  }
+  const ns = r.u8();
+  if (ns > Math.min(c.samples, packets)) throw c.bad(`${ns} samples in an event of ${packets}`);
+  let used = 0;
+  for (let i = 0; i < ns; i++) {
+    const j = r.u8();
+    const len = r.u32();
+    if (j >= c.samples || (used & (1 << j)) !== 0 && j < 31) {
+      throw c.bad("sample slot out of range");
+    }
+    if (j < 31) used |= 1 << j;
+    c.frame(len);
+    if (len > r.left) throw c.bad("sample length beyond the data");
+    t.putSample(e, j, r.bytes(len), 0, len);
+  }
+}
+
+function readSingle(r: In, agg: EventAggregator, c: Check): void {
+  const src = r.u32();
+  const k1 = r.u32();
+  const traffic = c.traffic(k1);
+  const sec = r.f64();
+  const nsec = r.u32();
+  const dst = r.u32();
+  const len = r.u32();
+  const fp = r.u8();
+  const has = r.u8();
+  c.time(sec, nsec, "a single-packet event's packet");
+  c.frame(len);
+  c.fingerprint(fp, traffic, false);
+  if (has !== (c.samples > 0 ? 1 : 0)) throw c.bad("a single-packet event's sample is missing");
+  const frame = has ? r.bytes(len) : null;
+  if (!agg._loadSingle(src, k1, sec, nsec, dst, len, fp, frame)) {
+    throw c.bad("an event key appears twice");
+  }
+}
+
+function checkHeader(h: unknown, agg: EventAggregator, file: string): StateHeader {
+  const fail = (msg: string) => new DataError(msg, { file });
+  const x = h as StateHeader;
+  const whole = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+  if (
+    typeof h !== "object" || h === null || x.tool !== "darknet-events" ||
+    typeof x.settings !== "object" || x.settings === null || x.clock === undefined ||
+    !whole(x.v4) || !whole(x.v6) || (x.singles !== undefined && !whole(x.singles))
+  ) {
     throw fail("corrupt state: incomplete header");
   }
-  const want = { timeout: agg.timeout, telescopeSize: agg.telescopeSize, samples: agg.samples };
+  const want = {
+    timeout: agg.timeout,
+    telescopeSize: agg.telescopeSize,
+    samples: agg.samples,
+    seed: agg.seed,
+  };
   const flag = {
     timeout: "--timeout",
     telescopeSize: "--telescope-size",
     samples: "--samples",
+    seed: "--seed",
   } as const;
-  for (const k of ["timeout", "telescopeSize", "samples"] as const) {
-    if (h.settings[k] !== want[k]) {
-      throw fail(`state was written with ${flag[k]} ${h.settings[k]}, this run uses ${want[k]}`);
+  for (const k of ["timeout", "telescopeSize", "samples", "seed"] as const) {
+    if (x.settings[k] !== want[k]) {
+      throw fail(`state was written with ${flag[k]} ${x.settings[k]}, this run uses ${want[k]}`);
     }
   }
+  const c = x.clock;
+  if (c !== null) {
+    const ok = typeof c === "object" &&
+      [c.latestSec, c.sweepSec].every((v) => whole(v)) &&
+      [c.latestNsec, c.sweepNsec].every((v) => whole(v) && v < 1e9) &&
+      (c.sweepSec < c.latestSec || (c.sweepSec === c.latestSec && c.sweepNsec <= c.latestNsec));
+    if (!ok) throw fail("corrupt state: the clock is not a pair of times");
+    if (c.latestSec > agg.notAfter) {
+      throw fail(
+        `the state's clock (${new Date(c.latestSec * 1000).toISOString()}) is in the future: ` +
+          "written from a packet with a corrupt timestamp?",
+      );
+    }
+  } else if (x.v4 + x.v6 + (x.singles ?? 0) > 0) {
+    throw fail("corrupt state: events without a clock");
+  }
+  return x;
+}
+
+function parseHeader(bytes: Uint8Array, file: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new DataError("corrupt state: unreadable header", { file });
+  }
+}
+
+/**
+ * Loads a state file into a fresh aggregator (before any packet). Throws a `DataError` for a
+ * truncated, corrupt, foreign, mismatched or impossible file and an `IoError` if it cannot be
+ * read.
+ *
+ * @example
+ * ```ts
+ * import { loadState, saveState } from "./state_file.ts";
+ * import { EventAggregator } from "./event_aggregator.ts";
+ * import { equal } from "node:assert/strict";
+ * const path = Deno.makeTempFileSync();
+ * await saveState(new EventAggregator({ samples: 2 }), path);
+ * const agg = new EventAggregator({ samples: 2 });
+ * await loadState(agg, path);
+ * equal(agg.openCount, 0);
+ * ```
+ */
+export function loadState(agg: EventAggregator, path: string): Promise<void> {
+  try {
+    loadStateSync(agg, path);
+    return Promise.resolve();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function loadStateSync(agg: EventAggregator, path: string): void {
   if (agg.openCount !== 0) throw new Error("loadState needs a fresh aggregator");
+  const { version, chunks } = readStatePayload(path, MAGIC, [2, STATE_VERSION]);
   const { v4, v6 } = agg._internals;
-  readTable(r, v4, h.v4, agg.samples, path);
-  readTable(r, v6, h.v6, agg.samples, path);
-  if (r.left !== 0) throw fail(`corrupt state: ${r.left} unexpected bytes after the events`);
+  let h: StateHeader;
+  let c: Check;
+  const key = new Uint32Array(5);
+  try {
+    if (version === 2) {
+      // One payload: a u32 header length, the header, then the events back to back.
+      const parts = [...chunks];
+      const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        all.set(p, o);
+        o += p.length;
+      }
+      const r = new In(all, path);
+      const jl = r.u32();
+      if (jl > r.left) {
+        throw new DataError("corrupt state: header length beyond the data", { file: path });
+      }
+      h = checkHeader(parseHeader(r.bytes(jl), path), agg, path);
+      c = new Check(path, h.clock, agg.samples);
+      for (let n = 0; n < h.v4; n++) readFullEvent(r, v4, c, key);
+      for (let n = 0; n < h.v6; n++) readFullEvent(r, v6, c, key);
+      if (r.left !== 0) {
+        throw new DataError(`corrupt state: ${r.left} unexpected bytes after the events`, {
+          file: path,
+        });
+      }
+    } else {
+      const recs = new Records(chunks, path);
+      const hr = recs.next("the header");
+      h = checkHeader(parseHeader(hr.bytes(hr.left), path), agg, path);
+      c = new Check(path, h.clock, agg.samples);
+      const whole = (r: In, what: string) => {
+        if (r.left !== 0) throw c.bad(`${r.left} unexpected bytes in ${what}`);
+      };
+      for (let n = 0; n < (h.singles ?? 0); n++) {
+        const r = recs.next("a single-packet event");
+        readSingle(r, agg, c);
+        whole(r, "a single-packet event");
+      }
+      for (const [t, count] of [[v4, h.v4], [v6, h.v6]] as const) {
+        for (let n = 0; n < count; n++) {
+          const r = recs.next("an event");
+          readFullEvent(r, t, c, key);
+          if (!t.v6 && agg._isSingle(key[0], key[1])) throw c.bad("an event key appears twice");
+          whole(r, "an event");
+        }
+      }
+      if (recs.more()) throw c.bad("unexpected bytes after the events");
+    }
+  } finally {
+    chunks.return(undefined);
+  }
   agg._setClock(h.clock);
 }

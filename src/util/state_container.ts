@@ -16,7 +16,8 @@
  */
 
 import { crc32, gunzipSync, gzipSync } from "node:zlib";
-import { DataError, ioError } from "../errors.ts";
+import { DataError, IoError, ioError } from "../errors.ts";
+import { Inflate } from "../io/_inflate.ts";
 
 const HEADER = 20;
 
@@ -149,4 +150,255 @@ export async function readStateFile(path: string): Promise<Uint8Array> {
   } catch (e) {
     throw ioError(e, path);
   }
+}
+
+/**
+ * The container's bytes for a payload given in pieces, each its own gzip member: the same bytes
+ * {@link StateFileWriter} writes for those pieces.
+ *
+ * @example
+ * ```ts
+ * import { packMembers, unpackState } from "./state_container.ts";
+ * import { equal } from "node:assert/strict";
+ * const enc = new TextEncoder();
+ * const bytes = packMembers("TESTSTAT", 3, [enc.encode("hel"), enc.encode("lo")]);
+ * equal(new TextDecoder().decode(unpackState(bytes, "TESTSTAT", 3, "x")), "hello");
+ * ```
+ */
+export function packMembers(magic: string, version: number, pieces: Uint8Array[]): Uint8Array {
+  const bodies = pieces.filter((p) => p.length > 0).map((p) =>
+    new Uint8Array(gzipSync(p, { level: 1 }))
+  );
+  const len = bodies.reduce((a, b) => a + b.length, 0);
+  const out = new Uint8Array(HEADER + len);
+  out.set(new TextEncoder().encode(magic));
+  let crc = 0;
+  let o = HEADER;
+  for (const b of bodies) {
+    out.set(b, o);
+    o += b.length;
+    crc = crc32(b, crc) >>> 0;
+  }
+  const dv = new DataView(out.buffer);
+  dv.setUint32(8, version, true);
+  dv.setUint32(12, crc, true);
+  dv.setUint32(16, len, true);
+  return out;
+}
+
+/**
+ * Writes a state file piece by piece, in bounded memory: each piece of the payload becomes one
+ * gzip member (a multi-member gzip stream is one stream to any reader), written to a new
+ * temporary file beside `path`; {@link StateFileWriter.close} fills in the checksum and length,
+ * syncs and renames it into place. {@link StateFileWriter.abort} removes the temporary file.
+ *
+ * @example
+ * ```ts
+ * import { readStatePayload, StateFileWriter } from "./state_container.ts";
+ * import { equal } from "node:assert/strict";
+ * const p = `${Deno.makeTempDirSync()}/s`;
+ * const w = StateFileWriter.create(p, "TESTSTAT", 3);
+ * w.write(new TextEncoder().encode("hel"));
+ * w.write(new TextEncoder().encode("lo"));
+ * w.close();
+ * const { version, chunks } = readStatePayload(p, "TESTSTAT", [3]);
+ * equal(version, 3);
+ * equal([...chunks].map((c) => new TextDecoder().decode(c)).join(""), "hello");
+ * ```
+ */
+export class StateFileWriter {
+  readonly #path: string;
+  readonly #tmp: string;
+  readonly #file: Deno.FsFile;
+  readonly #version: number;
+  #crc = 0;
+  #length = 0;
+  #done = false;
+
+  private constructor(path: string, tmp: string, file: Deno.FsFile, version: number) {
+    this.#path = path;
+    this.#tmp = tmp;
+    this.#file = file;
+    this.#version = version;
+  }
+
+  /** Creates the temporary file (exclusively) and writes the header. Throws an `IoError`. */
+  static create(path: string, magic: string, version: number): StateFileWriter {
+    const slash = path.lastIndexOf("/");
+    const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${crypto.randomUUID()}.tmp`;
+    let f: Deno.FsFile;
+    try {
+      f = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o644 });
+    } catch (e) {
+      throw ioError(e, path);
+    }
+    const w = new StateFileWriter(path, tmp, f, version);
+    const head = new Uint8Array(HEADER);
+    head.set(new TextEncoder().encode(magic));
+    w.#put(head);
+    return w;
+  }
+
+  #put(bytes: Uint8Array): void {
+    try {
+      let o = 0;
+      while (o < bytes.length) o += this.#file.writeSync(bytes.subarray(o));
+    } catch (e) {
+      this.abort();
+      throw ioError(e, this.#path);
+    }
+  }
+
+  /** Compresses and writes one piece of the payload. */
+  write(payload: Uint8Array): void {
+    if (payload.length === 0) return;
+    const body = new Uint8Array(gzipSync(payload, { level: 1 }));
+    this.#crc = crc32(body, this.#crc) >>> 0;
+    this.#length += body.length;
+    if (this.#length > 0xffffffff) {
+      this.abort();
+      throw new IoError("state file over 4 GiB compressed: not supported", { file: this.#path });
+    }
+    this.#put(body);
+  }
+
+  /** Fills in the header, syncs, closes and renames the file into place. */
+  close(): void {
+    const head = new Uint8Array(12);
+    const dv = new DataView(head.buffer);
+    dv.setUint32(0, this.#version, true);
+    dv.setUint32(4, this.#crc, true);
+    dv.setUint32(8, this.#length, true);
+    try {
+      this.#file.seekSync(8, Deno.SeekMode.Start);
+      this.#put(head);
+      this.#file.syncSync();
+      this.#file.close();
+      this.#done = true;
+      Deno.renameSync(this.#tmp, this.#path);
+    } catch (e) {
+      this.abort();
+      throw ioError(e, this.#path);
+    }
+  }
+
+  /** Gives up: closes and removes the temporary file. */
+  abort(): void {
+    if (!this.#done) {
+      this.#done = true;
+      try {
+        this.#file.close();
+      } catch { /* closed */ }
+    }
+    try {
+      Deno.removeSync(this.#tmp);
+    } catch { /* gone */ }
+  }
+}
+
+const READ = 1 << 20;
+
+/**
+ * Opens a state file for reading in bounded memory: checks magic, version (one of `versions`),
+ * length and checksum (a first pass over the compressed bytes), then returns the payload as a
+ * sequence of inflated chunks (1 MiB each, the last shorter). Throws a `DataError` or
+ * `IoError` naming the file.
+ */
+export function readStatePayload(
+  path: string,
+  magic: string,
+  versions: number[],
+): { version: number; chunks: Generator<Uint8Array> } {
+  const fail = (msg: string, offset?: number) => new DataError(msg, { file: path, offset });
+  let f: Deno.FsFile;
+  let size: number;
+  try {
+    f = Deno.openSync(path, { read: true });
+    const st = f.statSync();
+    if (st.isDirectory) throw new Deno.errors.IsADirectory();
+    size = st.size;
+  } catch (e) {
+    throw ioError(e, path);
+  }
+  const readAt = (pos: number, buf: Uint8Array): number => {
+    try {
+      f.seekSync(pos, Deno.SeekMode.Start);
+      let n = 0;
+      while (n < buf.length) {
+        const k = f.readSync(buf.subarray(n));
+        if (k === null || k === 0) break;
+        n += k;
+      }
+      return n;
+    } catch (e) {
+      f.close();
+      throw ioError(e, path);
+    }
+  };
+  const head = new Uint8Array(HEADER);
+  const got = readAt(0, head);
+  const bad = (e: DataError) => {
+    f.close();
+    return e;
+  };
+  if (got < HEADER) throw bad(fail(`not a darknet-events state file (only ${got} bytes)`, 0));
+  if (new TextDecoder().decode(head.subarray(0, 8)) !== magic) {
+    throw bad(fail("not a darknet-events state file of this kind (bad magic)", 0));
+  }
+  const dv = new DataView(head.buffer);
+  const version = dv.getUint32(8, true);
+  if (!versions.includes(version)) {
+    throw bad(fail(
+      `state format version ${version} is not supported (this build reads ${versions.join(", ")})`,
+      8,
+    ));
+  }
+  const len = dv.getUint32(16, true);
+  if (HEADER + len !== size) {
+    throw bad(fail(
+      `state file is truncated or has trailing data (${size - HEADER} of ${len} payload bytes)`,
+      16,
+    ));
+  }
+  const buf = new Uint8Array(READ);
+  let crc = 0;
+  for (let pos = HEADER; pos < size;) {
+    const n = readAt(pos, buf.subarray(0, Math.min(READ, size - pos)));
+    if (n === 0) throw bad(fail("state file shrank while being read", pos));
+    crc = crc32(buf.subarray(0, n), crc) >>> 0;
+    pos += n;
+  }
+  if (crc !== dv.getUint32(12, true)) throw bad(fail("state file checksum mismatch (corrupt)", 12));
+  f.close();
+  // The second pass opens the file again when it starts: a sequence never taken holds nothing.
+  function* chunks(): Generator<Uint8Array> {
+    try {
+      f = Deno.openSync(path, { read: true });
+    } catch (e) {
+      throw ioError(e, path);
+    }
+    const inflate = new Inflate();
+    const out: Uint8Array[] = [];
+    const take = () => new Uint8Array(READ);
+    const emit = (b: Uint8Array, n: number) => {
+      if (n > 0) out.push(b.subarray(0, n));
+    };
+    try {
+      for (let pos = HEADER; pos < size;) {
+        const n = readAt(pos, buf.subarray(0, Math.min(READ, size - pos)));
+        pos += n;
+        if (!inflate.write(buf.subarray(0, n), take, emit)) break;
+        while (out.length) yield out.shift()!;
+      }
+      if (inflate.failure === undefined) inflate.finish(take, emit);
+      while (out.length) yield out.shift()!;
+      if (inflate.failure !== undefined) {
+        throw fail("state payload does not decompress (corrupt)", HEADER);
+      }
+    } finally {
+      inflate.close();
+      f.close();
+    }
+  }
+  return { version, chunks: chunks() };
 }

@@ -3,6 +3,7 @@ import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
 import { DataError } from "../../src/errors.ts";
 import { EventAggregator, type EventAggregatorOptions } from "../../src/events/event_aggregator.ts";
 import { loadState, saveState } from "../../src/events/state_file.ts";
+import { packMembers } from "../../src/util/state_container.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
 import { concat, pcapFile } from "../../src/synth/pcap_writer.ts";
 import { ethernet, ipv6Packet } from "../../src/synth/frames.ts";
@@ -125,4 +126,225 @@ Deno.test("corrupt, truncated, foreign and mismatched state files fail with one 
   );
   // The temporary file never remains under the final name's neighbour.
   ok(!Deno.readDirSync(dir).some((e) => e.name.endsWith(".tmp")));
+});
+
+// A format-3 state built field by field, so that each field can be given an impossible value.
+interface Fields {
+  clock?: unknown;
+  settings?: Record<string, number>;
+  single?: Partial<
+    {
+      src: number;
+      k1: number;
+      sec: number;
+      nsec: number;
+      dst: number;
+      len: number;
+      fp: number;
+      has: number;
+    }
+  >;
+  event?: Partial<{
+    k1: number;
+    first: number;
+    last: number;
+    packets: number;
+    bytes: number;
+    fp: number;
+    rng: number;
+    next: number;
+    runs: [number, number][];
+    slot: number;
+  }>;
+  extra?: Uint8Array;
+}
+
+function craft(f: Fields = {}): Uint8Array {
+  const rec = (build: (dv: DataView, b: Uint8Array) => number): Uint8Array => {
+    const b = new Uint8Array(4096);
+    const dv = new DataView(b.buffer);
+    const n = build(dv, b);
+    dv.setUint32(0, n - 4, true);
+    return b.slice(0, n);
+  };
+  const header = new TextEncoder().encode(JSON.stringify({
+    tool: "darknet-events",
+    settings: { timeout: 300, telescopeSize: 475136, samples: 1, seed: 1, ...f.settings },
+    clock: f.clock !== undefined
+      ? f.clock
+      : { latestSec: 1603296100, latestNsec: 0, sweepSec: 1603296000, sweepNsec: 0 },
+    singles: 1,
+    v4: 1,
+    v6: 0,
+  }));
+  const h = rec((_, b) => {
+    b.set(header, 4);
+    return 4 + header.length;
+  });
+  const s = {
+    src: 0xc0000201,
+    k1: (11 << 16) | 23,
+    sec: 1603296050,
+    nsec: 0,
+    dst: 0x0a000001,
+    len: 60,
+    fp: 0,
+    has: 1,
+    ...f.single,
+  };
+  const single = rec((dv) => {
+    let p = 4;
+    dv.setUint32(p, s.src, true);
+    dv.setUint32(p + 4, s.k1, true);
+    dv.setFloat64(p + 8, s.sec, true);
+    dv.setUint32(p + 16, s.nsec, true);
+    dv.setUint32(p + 20, s.dst, true);
+    dv.setUint32(p + 24, s.len, true);
+    dv.setUint8(p + 28, s.fp);
+    dv.setUint8(p + 29, s.has);
+    p += 30;
+    return p + (s.has ? s.len : 0);
+  });
+  const e = {
+    k1: (11 << 16) | 23,
+    first: 1603296000,
+    last: 1603296010,
+    packets: 3,
+    bytes: 180,
+    fp: 1,
+    rng: 12345,
+    next: 4,
+    runs: [[0x0a000001, 3]] as [number, number][],
+    slot: 0,
+    ...f.event,
+  };
+  const event = rec((dv) => {
+    let p = 4;
+    dv.setUint32(p, 0xc0000202, true);
+    dv.setUint32(p + 4, e.k1, true);
+    p += 8;
+    dv.setFloat64(p, e.first, true);
+    dv.setUint32(p + 8, 0, true);
+    dv.setFloat64(p + 12, e.last, true);
+    dv.setUint32(p + 20, 0, true);
+    dv.setFloat64(p + 24, e.packets, true);
+    dv.setFloat64(p + 32, e.bytes, true);
+    dv.setUint8(p + 40, e.fp);
+    dv.setUint32(p + 41, e.rng, true);
+    dv.setFloat64(p + 45, e.next, true);
+    p += 53;
+    dv.setUint32(p, e.runs.length, true);
+    p += 4;
+    for (const [start, len] of e.runs) {
+      dv.setUint32(p, start, true);
+      dv.setUint32(p + 4, len, true);
+      p += 8;
+    }
+    dv.setUint8(p, 1);
+    dv.setUint8(p + 1, e.slot);
+    dv.setUint32(p + 2, 60, true);
+    return p + 6 + 60;
+  });
+  return packMembers("DNEVSTAT", 3, [concat([h, single, event, f.extra ?? new Uint8Array(0)])]);
+}
+
+Deno.test("a crafted state loads; every impossible field is refused with one line", async () => {
+  const load = async (bytes: Uint8Array) => {
+    const p = `${dir}/crafted.state`;
+    Deno.writeFileSync(p, bytes);
+    const agg = new EventAggregator({ timeout: 300, samples: 1, notAfter: 1700000000 });
+    await loadState(agg, p);
+    return agg;
+  };
+  const good = await load(craft());
+  equal(good.openCount, 2);
+  const evs = good.openEvents();
+  deepEqual(evs.map((e) => [e.packets, e.uniqueDests, e.zmap]), [[1, 1, false], [3, 3, true]]);
+  const cases: [Fields, RegExp][] = [
+    [{ event: { packets: NaN } }, /packet count is NaN/],
+    [{ event: { packets: Infinity } }, /packet count is Infinity/],
+    [{ event: { packets: 0 } }, /packet count is 0/],
+    [{ event: { bytes: -60 } }, /byte count is -60/],
+    [{ event: { k1: (200 << 16) | 23 } }, /traffic code 200/],
+    [{ event: { k1: (0 << 16) | 0 } }, /fingerprint bits on an event that is not IPv4 TCPSYN/],
+    [{ event: { fp: 9 } }, /fingerprint bits 9/],
+    [{ single: { fp: 2, k1: 16 << 16 } }, /fingerprint bits on an event that is not IPv4 TCPSYN/],
+    [{ clock: "2020-10-21" }, /the clock is not a pair of times/],
+    [
+      { clock: { latestSec: 0xffffffff, latestNsec: 0, sweepSec: 0, sweepNsec: 0 } },
+      /clock .*2106.* is in the future/,
+    ],
+    [{ clock: null }, /events without a clock/],
+    [{ event: { last: 1603296200 } }, /last packet is after the state's clock/],
+    [{ event: { first: 1603296020 } }, /ends before it starts/],
+    [
+      { event: { runs: [[0, 4294967295]] } },
+      /4294967295 distinct destinations in an event of 3 packets/,
+    ],
+    [{
+      event: { packets: 2 ** 40, next: 2 ** 40 + 1, runs: [[0, 2 ** 31], [2 ** 31, 2 ** 31 - 1]] },
+    }, /destination runs out of order|more than \d+ destination/],
+    [{ event: { runs: [[5, 2], [3, 1]] } }, /destination runs out of order/],
+    [{ event: { slot: 3 } }, /sample slot out of range/],
+    [{ event: { next: 2 } }, /next sampled packet is 2/],
+    [{ event: { rng: 0 } }, /sampling state is zero/],
+    [{ single: { len: 0, has: 0 } }, /a sampled frame of 0 bytes/],
+    [{ single: { has: 0 } }, /single-packet event's sample is missing/],
+    [{ single: { nsec: 1e9 } }, /is not a time/],
+    [{ single: { src: 0xc0000202 } }, /an event key appears twice/],
+    [{ settings: { seed: 7 } }, /written with --seed 7, this run uses 1/],
+    [{ extra: Uint8Array.of(1, 0, 0, 0, 9) }, /unexpected bytes after the events/],
+  ];
+  for (const [f, re] of cases) {
+    let err: unknown;
+    try {
+      await load(craft(f));
+    } catch (e) {
+      err = e;
+    }
+    ok(err instanceof DataError, `${JSON.stringify(f)}: ${err}`);
+    match(err.message, re, JSON.stringify(f));
+    ok(!err.message.includes("\n"));
+  }
+});
+
+Deno.test("a gzip bomb of a state (1 GB of zeros in 10 MB) fails at once in bounded memory", async () => {
+  const zeros = new Uint8Array(1 << 20);
+  const pieces = [craft().subarray(0, 0), ...Array.from({ length: 1024 }, () => zeros)];
+  const h = new TextEncoder().encode(JSON.stringify({
+    tool: "darknet-events",
+    settings: { timeout: 300, telescopeSize: 475136, samples: 1, seed: 1 },
+    clock: { latestSec: 1603296100, latestNsec: 0, sweepSec: 1603296000, sweepNsec: 0 },
+    singles: 1e9,
+    v4: 0,
+    v6: 0,
+  }));
+  const head = new Uint8Array(4 + h.length);
+  new DataView(head.buffer).setUint32(0, h.length, true);
+  head.set(h, 4);
+  pieces[0] = head;
+  const p = `${dir}/bomb.state`;
+  Deno.writeFileSync(p, packMembers("DNEVSTAT", 3, pieces));
+  ok(Deno.statSync(p).size < 12e6, String(Deno.statSync(p).size));
+  const before = Deno.memoryUsage().rss;
+  await rejects(
+    loadState(new EventAggregator({ timeout: 300, samples: 1 }), p),
+    /corrupt state: a record is shorter than its fields/,
+  );
+  ok(Deno.memoryUsage().rss - before < 200e6);
+});
+
+Deno.test("a state written by the previous format (2) loads and continues exactly", async () => {
+  const agg = new EventAggregator({ timeout: 300, samples: 2 });
+  await loadState(agg, "testdata/state/demo-v2.state");
+  const want = Deno.readTextFileSync("testdata/state/demo-v2-open.ndjson").trim().split("\n")
+    .map((l) => JSON.parse(l));
+  deepEqual(agg.openEvents().map((e) => JSON.parse(JSON.stringify(e))), want);
+  // And through format 3: saved again, loaded, the same events.
+  const again = new EventAggregator({ timeout: 300, samples: 2 });
+  await loadState(again, "testdata/state/demo-v2.state");
+  await saveState(again, `${dir}/v3.state`);
+  const third = new EventAggregator({ timeout: 300, samples: 2 });
+  await loadState(third, `${dir}/v3.state`);
+  deepEqual(third.openEvents().map((e) => JSON.parse(JSON.stringify(e))), want);
 });
