@@ -390,7 +390,9 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   const tLoaded = performance.now();
   try {
     const keepOpen = rotate > 0 || cfg.cacheout !== undefined;
-    aggStream = new EventAggregatorStream(agg, { keepOpen, rotate });
+    // Open events are made into objects at the end only for a file that takes them.
+    const emitOpen = rotate > 0 || cfg.ongoingout !== undefined || cfg.cacheout === undefined;
+    aggStream = new EventAggregatorStream(agg, { keepOpen, rotate, emitOpen });
     const ended = set.readable.pipeThrough(tap).pipeThrough(aggStream);
     await (enrich ? ended.pipeThrough(new EnrichStream(enrich)) : ended).pipeTo(sink);
   } catch (e) {

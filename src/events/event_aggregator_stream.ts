@@ -37,6 +37,12 @@ export interface EventAggregatorStreamOptions {
   /** Leave open events in the aggregator at end of input instead of emitting them. */
   keepOpen?: boolean;
   /**
+   * With `keepOpen` and no rotation: whether the open events are still emitted (as `open`
+   * chunks, e.g. for `--ongoingout`) at the end of input. Without anyone to read them, making
+   * millions of event objects only to drop them is skipped. @default true
+   */
+  emitOpen?: boolean;
+  /**
    * Rotation period in seconds of packet time. Each time packet time crosses a multiple of it,
    * the stream ends the window's idle events (as at the end of input) and emits the window's
    * closing chunk (`open: true`, a snapshot of the open events, and with `keepOpen` the state
@@ -170,6 +176,7 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
           end.open = aggregator.openCount;
           // A chunk at a time, each made once the one before was taken: the end of a run holds
           // one chunk of event objects, not all of them.
+          if (options.keepOpen && options.emitOpen === false) return;
           for (const events of aggregator.openEventChunks(options.keepOpen)) {
             controller.enqueue({ events, open: true });
             await taken(controller);
