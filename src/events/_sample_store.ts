@@ -3,8 +3,9 @@
 // copies. A telescope's frames arrive through one router, so their first 12 bytes (Ethernet
 // destination and source) are nearly always the same: the store keeps the first such prefix
 // once and frames of up to 60 bytes that begin with it (a SYN probe is 60) without it, in a
-// fourth slab of 48-byte slots — a quarter less memory for most samples. A reference is a
-// non-zero integer: (slot << 2 | class) + 1, or −(index + 1) for a large frame. A slab grows by
+// fourth slab of 48-byte slots — a quarter less memory for most samples — and those of up to
+// 76 bytes (an IPv6 SYN is 74) in a fifth of 64-byte slots. A reference is a non-zero integer:
+// (slot << 3 | class) + 1, or −(index + 1) for a large frame. A slab grows by
 // pages of 4,096 slots, never by copying: memory follows the samples held, with at most one
 // page to spare.
 
@@ -42,10 +43,11 @@ class Slab {
 }
 
 const PREFIX = 12;
-const SHORT = 3; // the class of frames stored without the shared prefix
+const SHORT = 3; // the classes of frames stored without the shared prefix: 48 and 64 bytes
+const SHORT64 = 4;
 
 export class SampleStore {
-  readonly #slabs = [new Slab(64), new Slab(128), new Slab(256), new Slab(48)];
+  readonly #slabs = [new Slab(64), new Slab(128), new Slab(256), new Slab(48), new Slab(64)];
   #prefix: Uint8Array | null = null; // the shared first bytes, from the first frame long enough
   #large: (Uint8Array | undefined)[] = [];
   #largeFree: number[] = [];
@@ -59,12 +61,12 @@ export class SampleStore {
       return -(i + 1);
     }
     let from = off;
-    if (len >= PREFIX && len <= PREFIX + 48) {
+    if (len >= PREFIX && len <= PREFIX + 64) {
       const p = this.#prefix ??= src.slice(off, off + PREFIX);
       let k = 0;
       while (k < PREFIX && src[off + k] === p[k]) k++;
       if (k === PREFIX) {
-        cls = SHORT;
+        cls = len <= PREFIX + 48 ? SHORT : SHORT64;
         from = off + PREFIX;
       }
     }
@@ -74,12 +76,12 @@ export class SampleStore {
     const data = slab.pages[slot >>> PAGE_BITS];
     const base = (slot & PAGE_MASK) * slab.size - from;
     for (let i = from, end = off + len; i < end; i++) data[base + i] = src[i];
-    return ((slot << 2) | cls) + 1;
+    return ((slot << 3) | cls) + 1;
   }
 
   /** Releases a reference (0 is ignored). */
   free(ref: number): void {
-    if (ref > 0) this.#slabs[(ref - 1) & 3].give((ref - 1) >>> 2);
+    if (ref > 0) this.#slabs[(ref - 1) & 7].give((ref - 1) >>> 3);
     else if (ref < 0) {
       this.#large[-ref - 1] = undefined;
       this.#largeFree.push(-ref - 1);
@@ -99,12 +101,12 @@ export class SampleStore {
       dst.set(this.#large[-ref - 1]!, at);
       return;
     }
-    const cls = (ref - 1) & 3;
+    const cls = (ref - 1) & 7;
     const slab = this.#slabs[cls];
-    const slot = (ref - 1) >>> 2;
+    const slot = (ref - 1) >>> 3;
     const data = slab.pages[slot >>> PAGE_BITS];
     let i = at;
-    if (cls === SHORT) {
+    if (cls >= SHORT) {
       const p = this.#prefix!;
       for (; i < at + PREFIX; i++) dst[i] = p[i - at];
     }

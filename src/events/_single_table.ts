@@ -7,6 +7,9 @@
 // Entries are dense like KeyTable's: removing one moves the last into its place (rows follow).
 // Row: the packet's time (Float64 seconds at word 0), then nanoseconds, destination, captured
 // length, fingerprint bits and the sample reference in the event table's SampleStore.
+//
+// IPv6 sources are kept the same way (`new SingleTable(true)`): keys of five words, 40-byte
+// rows with the destination's four words at S_DST and S6_DST .. S6_DST + 2 (no fingerprints).
 
 import { KeyTable } from "../util/key_table.ts";
 
@@ -19,15 +22,27 @@ export const S_REF = 6;
 /** Numbers per row in each view (`rowF`: the seconds at `e * SINGLE_F64`). */
 export const SINGLE_U32 = 8;
 export const SINGLE_F64 = 4;
+/** IPv6 rows: words 1-3 of the destination (word 0 at S_DST), and the row sizes. */
+export const S6_DST = 7;
+export const SINGLE6_U32 = 10;
+export const SINGLE6_F64 = 5;
 
 export class SingleTable {
-  readonly keys: KeyTable = new KeyTable(2, 1024);
+  readonly v6: boolean;
+  readonly keys: KeyTable;
+  /** Numbers per row in each view (SINGLE_U32/SINGLE_F64, or the SINGLE6_ ones). */
+  readonly u32PerRow: number;
+  readonly f64PerRow: number;
   rowF: Float64Array<ArrayBuffer> = new Float64Array(0);
   rowU: Uint32Array<ArrayBuffer> = new Uint32Array(0);
   /** The same rows as signed words (for the sample reference). */
   rowI: Int32Array<ArrayBuffer> = new Int32Array(0);
 
-  constructor() {
+  constructor(v6 = false) {
+    this.v6 = v6;
+    this.keys = new KeyTable(v6 ? 5 : 2, 1024);
+    this.u32PerRow = v6 ? SINGLE6_U32 : SINGLE_U32;
+    this.f64PerRow = v6 ? SINGLE6_F64 : SINGLE_F64;
     this.ensure();
   }
 
@@ -38,8 +53,8 @@ export class SingleTable {
   /** Grows the rows to the key table's capacity. */
   ensure(): void {
     const cap = this.keys.capacity;
-    if (this.rowF.length >= cap * SINGLE_F64) return;
-    const rowF = new Float64Array(cap * SINGLE_F64);
+    if (this.rowF.length >= cap * this.f64PerRow) return;
+    const rowF = new Float64Array(cap * this.f64PerRow);
     rowF.set(this.rowF);
     this.rowF = rowF;
     this.rowU = new Uint32Array(rowF.buffer);
@@ -49,6 +64,7 @@ export class SingleTable {
   /** Removes entry `e` (its sample reference is the caller's), moving the last into its place. */
   remove(e: number): void {
     const m = this.keys.delete(e);
-    if (m >= 0) this.rowF.copyWithin(e * SINGLE_F64, m * SINGLE_F64, (m + 1) * SINGLE_F64);
+    const r = this.f64PerRow;
+    if (m >= 0) this.rowF.copyWithin(e * r, m * r, (m + 1) * r);
   }
 }

@@ -48,7 +48,10 @@ import {
   S_FP,
   S_LEN,
   S_NSEC,
+  S6_DST,
   S_REF,
+  SINGLE6_F64,
+  SINGLE6_U32,
   SINGLE_F64,
   SINGLE_U32,
   SingleTable,
@@ -191,6 +194,8 @@ export class EventAggregator {
   // IPv4 events with a single packet so far (most of the open events), promoted to #v4 by
   // their second packet; see _single_table.ts.
   #singles = new SingleTable();
+  // The same for IPv6 sources (most IPv6 events of a flood with spoofed sources).
+  #singles6 = new SingleTable(true);
   readonly #timeoutNs: number;
   #latestSec = -Infinity;
   #latestNsec = 0;
@@ -224,7 +229,7 @@ export class EventAggregator {
 
   /** Number of open events. */
   get openCount(): number {
-    return this.#v4.size + this.#v6.size + this.#singles.size;
+    return this.#v4.size + this.#v6.size + this.#singles.size + this.#singles6.size;
   }
 
   /**
@@ -357,11 +362,72 @@ export class EventAggregator {
     const gap = (b.tsSec[i] - st.rowF[s * SINGLE_F64]) * 1e9 +
       (b.tsNsec[i] - st.rowU[s * SINGLE_U32 + S_NSEC]);
     if (gap > this.#timeoutNs) {
-      this.#endSingle(s, out);
+      this.#endSingle(st, s, out);
       this.#fillSingle(s, b, i);
       return -1;
     }
     return this.#promote(s, src, k1);
+  }
+
+  // IPv6 (key in #key6): as #single, for #singles6 and #v6.
+  #single6(b: PacketBatch, i: number, out: DarknetEvent[]): number {
+    const st = this.#singles6;
+    const s = st.keys.add(this.#key6);
+    if (st.keys.added) {
+      st.ensure();
+      this.#fillSingle6(s, b, i);
+      return -1;
+    }
+    const gap = (b.tsSec[i] - st.rowF[s * SINGLE6_F64]) * 1e9 +
+      (b.tsNsec[i] - st.rowU[s * SINGLE6_U32 + S_NSEC]);
+    if (gap > this.#timeoutNs) {
+      this.#endSingle(st, s, out);
+      this.#fillSingle6(s, b, i);
+      return -1;
+    }
+    return this.#promote6(s);
+  }
+
+  #fillSingle6(s: number, b: PacketBatch, i: number): void {
+    const st = this.#singles6;
+    const u = s * SINGLE6_U32;
+    const d6 = b.dst6;
+    const o = i << 4;
+    for (let x = 0; x < 4; x++) {
+      const p = o + x * 4;
+      st.rowU[u + (x === 0 ? S_DST : S6_DST + x - 1)] =
+        ((d6[p] << 24) | (d6[p + 1] << 16) | (d6[p + 2] << 8) | d6[p + 3]) >>> 0;
+    }
+    const len = b.capLen[i];
+    st.rowF[s * SINGLE6_F64] = b.tsSec[i];
+    st.rowU[u + S_NSEC] = b.tsNsec[i];
+    st.rowU[u + S_LEN] = len;
+    st.rowU[u + S_FP] = 0;
+    st.rowI[u + S_REF] = this.samples > 0
+      ? this.#v6.store.put(b.buffers[b.buf[i]], b.offset[i], len)
+      : 0;
+  }
+
+  // Moves IPv6 single-packet event s into #v6 exactly as if its packet had been added there.
+  #promote6(s: number): number {
+    const t = this.#v6;
+    const st = this.#singles6;
+    const u = s * SINGLE6_U32;
+    const e = t.keys.add(st.keys.keys, s * 5);
+    this.#open(t, e, st.rowF[s * SINGLE6_F64], st.rowU[u + S_NSEC]);
+    const f = e * ROW_F64;
+    t.rowF[f + PACKETS] = 1;
+    t.rowF[f + BYTES] = st.rowU[u + S_LEN];
+    const w = this.#w6;
+    w[0] = st.rowU[u + S_DST];
+    for (let x = 1; x < 4; x++) w[x] = st.rowU[u + S6_DST + x - 1];
+    (t.dests6[e] = new KeyTable(4, 4)).add(w);
+    (t.nets6[e] = new KeyTable(2, 4)).add2(w[0], w[1]);
+    if (this.samples > 0) {
+      t.adoptSample(e, this.#draw(t, e, 1), st.rowI[u + S_REF], st.rowU[u + S_LEN]);
+    }
+    st.remove(s);
+    return e;
   }
 
   // Single-packet event s := packet i (fingerprints checked, sampled if samples are kept).
@@ -404,17 +470,17 @@ export class EventAggregator {
   }
 
   // Ends single-packet event s (counted, returned in `out` if it passes) and frees its sample.
-  #endSingle(s: number, out: DarknetEvent[]): void {
+  #endSingle(st: SingleTable, s: number, out: DarknetEvent[]): void {
     this.stats.eventsEnded++;
-    if (this.#singlesPass()) out.push(this.#singleEvent(s));
+    if (this.#singlesPass()) out.push(this.#singleEvent(st, s));
     else this.stats.eventsFiltered++;
-    this.#freeSingleSample(s);
+    this.#freeSingleSample(st, s);
   }
 
-  #freeSingleSample(s: number): void {
-    const ref = s * SINGLE_U32 + S_REF;
-    this.#v4.store.free(this.#singles.rowI[ref]);
-    this.#singles.rowI[ref] = 0;
+  #freeSingleSample(st: SingleTable, s: number): void {
+    const ref = s * st.u32PerRow + S_REF;
+    (st.v6 ? this.#v6 : this.#v4).store.free(st.rowI[ref]);
+    st.rowI[ref] = 0;
   }
 
   // Whether single-packet events pass the filters (a zero duration makes the rate infinite).
@@ -422,16 +488,24 @@ export class EventAggregator {
     return this.threshold <= 1 && this.uniques <= 1;
   }
 
-  // Single-packet event s as a DarknetEvent.
-  #singleEvent(s: number): DarknetEvent {
-    const st = this.#singles;
-    const u = s * SINGLE_U32;
+  // Single-packet event s of table st as a DarknetEvent.
+  #singleEvent(st: SingleTable, s: number): DarknetEvent {
+    const u = s * st.u32PerRow;
     const ev = new DarknetEvent();
     const kw = st.keys.keys;
-    ev.src = kw[s * 2];
-    ev.traffic = kw[s * 2 + 1] >>> 16;
-    ev.port = kw[s * 2 + 1] & 0xffff;
-    ev.firstSec = ev.lastSec = st.rowF[s * SINGLE_F64];
+    if (st.v6) {
+      ev.version = 6;
+      ev.src6 = new Uint8Array(16);
+      const dv = new DataView(ev.src6.buffer);
+      for (let w = 0; w < 4; w++) dv.setUint32(w * 4, kw[s * 5 + w]);
+      ev.traffic = kw[s * 5 + 4] >>> 16;
+      ev.port = kw[s * 5 + 4] & 0xffff;
+    } else {
+      ev.src = kw[s * 2];
+      ev.traffic = kw[s * 2 + 1] >>> 16;
+      ev.port = kw[s * 2 + 1] & 0xffff;
+    }
+    ev.firstSec = ev.lastSec = st.rowF[s * st.f64PerRow];
     ev.firstNsec = ev.lastNsec = st.rowU[u + S_NSEC];
     ev.packets = 1;
     ev.bytes = st.rowU[u + S_LEN];
@@ -441,7 +515,9 @@ export class EventAggregator {
     ev.masscan = (fp & FP_MASSCAN) !== 0;
     ev.mirai = (fp & FP_MIRAI) !== 0;
     const ref = st.rowI[u + S_REF];
-    if (ref !== 0) ev.samples = [this.#v4.sampleCopy(ref, st.rowU[u + S_LEN])];
+    if (ref !== 0) {
+      ev.samples = [(st.v6 ? this.#v6 : this.#v4).sampleCopy(ref, st.rowU[u + S_LEN])];
+    }
     return ev;
   }
 
@@ -506,9 +582,13 @@ export class EventAggregator {
     key[4] = (traffic << 16) | b.port[i];
     const sec = b.tsSec[i];
     const nsec = b.tsNsec[i];
-    const e = t.keys.add(key);
-    if (t.keys.added) this.#open(t, e, sec, nsec);
-    else this.#continue(t, e, sec, nsec, out);
+    let e = t.keys.find(key);
+    if (e < 0) {
+      // A new key, or the second packet of a single-packet event (then promoted to `e`).
+      e = this.#single6(b, i, out);
+      if (e < 0) return;
+    }
+    this.#continue(t, e, sec, nsec, out);
     const f = e * ROW_F64;
     const k = ++t.rowF[f + PACKETS];
     t.rowF[f + BYTES] += b.capLen[i];
@@ -654,7 +734,7 @@ export class EventAggregator {
    */
   *sweepChunks(size = 1024): Generator<DarknetEvent[]> {
     const st = this.#singles;
-    const tables = [st, this.#v4, this.#v6] as const;
+    const tables = [st, this.#v4, this.#v6, this.#singles6] as const;
     // Idle entries that fail the filters leave at once; those passing stay until made into
     // events. Removing an entry moves the table's last one into its place: scanning downwards,
     // that one was scanned already, so a passing one's reference follows it (`at`).
@@ -681,10 +761,14 @@ export class EventAggregator {
     const latestSec = this.#latestSec;
     const latestNsec = this.#latestNsec;
     const singlesPass = this.#singlesPass();
-    for (let s = st.size - 1; s >= 0; s--) {
-      const quiet = (latestSec - st.rowF[s * SINGLE_F64]) * 1e9 +
-        (latestNsec - st.rowU[s * SINGLE_U32 + S_NSEC]);
-      if (quiet > this.#timeoutNs) retire(0, s, singlesPass, st.size - 1);
+    for (const x of [0, 3]) {
+      const t = tables[x] as SingleTable;
+      const rf = t.f64PerRow;
+      const ru = t.u32PerRow;
+      for (let s = t.size - 1; s >= 0; s--) {
+        const quiet = (latestSec - t.rowF[s * rf]) * 1e9 + (latestNsec - t.rowU[s * ru + S_NSEC]);
+        if (quiet > this.#timeoutNs) retire(x, s, singlesPass, t.size - 1);
+      }
     }
     for (let x = 1; x <= 2; x++) {
       const t = x === 1 ? this.#v4 : this.#v6;
@@ -703,7 +787,11 @@ export class EventAggregator {
       for (let j = i; j < end; j++) {
         const x = Math.floor(refs[j] / 2 ** 30);
         const e = refs[j] % 2 ** 30;
-        chunk.push(x === 0 ? this.#singleEvent(e) : this.#materialize(tables[x] as EventTable, e));
+        chunk.push(
+          x === 0 || x === 3
+            ? this.#singleEvent(tables[x] as SingleTable, e)
+            : this.#materialize(tables[x] as EventTable, e),
+        );
       }
       this.#sweepLeft = refs.length - end;
       yield chunk;
@@ -717,11 +805,12 @@ export class EventAggregator {
     this.#sweepNsec = this.#latestNsec;
   }
 
-  // Removes entry e of table x (0 singles, 1 #v4, 2 #v6) with what it holds.
+  // Removes entry e of table x (0 singles, 1 #v4, 2 #v6, 3 IPv6 singles) with what it holds.
   #removeEntry(x: number, e: number): void {
-    if (x === 0) {
-      this.#freeSingleSample(e);
-      this.#singles.remove(e);
+    if (x === 0 || x === 3) {
+      const st = x === 0 ? this.#singles : this.#singles6;
+      this.#freeSingleSample(st, e);
+      st.remove(e);
     } else (x === 1 ? this.#v4 : this.#v6).remove(e);
   }
 
@@ -746,11 +835,14 @@ export class EventAggregator {
     // Entries passing the filters as numbers: table (0 singles, 1 #v4, 2 #v6) × 2^30 + entry.
     const refs: number[] = [];
     const st = this.#singles;
+    const st6 = this.#singles6;
     const counted = !keep;
     if (counted) this.stats.eventsEnded += this.openCount;
-    if (this.#singlesPass()) { for (let s = 0; s < st.size; s++) refs.push(s); }
-    else if (counted) this.stats.eventsFiltered += st.size;
-    const tables = [st, this.#v4, this.#v6] as const;
+    if (this.#singlesPass()) {
+      for (let s = 0; s < st.size; s++) refs.push(s);
+      for (let s = 0; s < st6.size; s++) refs.push(3 * 2 ** 30 + s);
+    } else if (counted) this.stats.eventsFiltered += st.size + st6.size;
+    const tables = [st, this.#v4, this.#v6, st6] as const;
     for (let x = 1; x <= 2; x++) {
       const t = tables[x] as EventTable;
       for (let e = 0; e < t.size; e++) {
@@ -764,12 +856,17 @@ export class EventAggregator {
       for (let j = i; j < Math.min(i + size, refs.length); j++) {
         const x = Math.floor(refs[j] / 2 ** 30);
         const e = refs[j] % 2 ** 30;
-        chunk.push(x === 0 ? this.#singleEvent(e) : this.#materialize(tables[x] as EventTable, e));
+        chunk.push(
+          x === 0 || x === 3
+            ? this.#singleEvent(tables[x] as SingleTable, e)
+            : this.#materialize(tables[x] as EventTable, e),
+        );
       }
       yield chunk;
     }
     if (!keep) { // all ended: start from empty tables rather than removing entries one by one
       this.#singles = new SingleTable();
+      this.#singles6 = new SingleTable(true);
       this.#v4 = new EventTable(false, this.samples);
       this.#v6 = new EventTable(true, this.samples);
     }
@@ -778,12 +875,14 @@ export class EventAggregator {
   /** @internal Tables and clock (null before the first packet), for the state file. */
   get _internals(): {
     singles: SingleTable;
+    singles6: SingleTable;
     v4: EventTable;
     v6: EventTable;
     clock: AggregatorClock | null;
   } {
     return {
       singles: this.#singles,
+      singles6: this.#singles6,
       v4: this.#v4,
       v6: this.#v6,
       clock: this.#latestSec === -Infinity ? null : {
@@ -830,6 +929,40 @@ export class EventAggregator {
     return this.#singles.keys.find2(src, k1) >= 0;
   }
 
+  /**
+   * @internal A single-packet IPv6 event from a state file: key (four source words and
+   * traffic << 16 | port), time, destination words, captured length and frame (if sampled).
+   * Returns false if the key is already open.
+   */
+  _loadSingle6(
+    key: Uint32Array,
+    sec: number,
+    nsec: number,
+    dst: Uint32Array,
+    len: number,
+    frame: Uint8Array | null,
+  ): boolean {
+    const st = this.#singles6;
+    if (this.#v6.keys.find(key) >= 0) return false;
+    const s = st.keys.add(key);
+    if (!st.keys.added) return false;
+    st.ensure();
+    const u = s * SINGLE6_U32;
+    st.rowF[s * SINGLE6_F64] = sec;
+    st.rowU[u + S_NSEC] = nsec;
+    st.rowU[u + S_DST] = dst[0];
+    for (let x = 1; x < 4; x++) st.rowU[u + S6_DST + x - 1] = dst[x];
+    st.rowU[u + S_LEN] = len;
+    st.rowU[u + S_FP] = 0;
+    st.rowI[u + S_REF] = frame ? this.#v6.store.put(frame, 0, len) : 0;
+    return true;
+  }
+
+  /** @internal Whether an IPv6 key is open as a single-packet event (state files check it). */
+  _isSingle6(key: Uint32Array): boolean {
+    return this.#singles6.keys.find(key) >= 0;
+  }
+
   /** @internal Restores the clock from a state file. */
   _setClock(c: AggregatorClock | null): void {
     if (c === null) return;
@@ -843,14 +976,14 @@ export class EventAggregator {
 // compareEventKeys on table entries (see openEventChunks): IPv4 before IPv6, then source
 // address, traffic and port — the key words in order, as unsigned numbers.
 function compareEntryKeys(
-  tables: readonly [SingleTable, EventTable, EventTable],
+  tables: readonly [SingleTable, EventTable, EventTable, SingleTable],
   a: number,
   b: number,
 ): number {
   const xa = Math.floor(a / 2 ** 30);
   const xb = Math.floor(b / 2 ** 30);
-  const v6a = xa === 2;
-  if (v6a !== (xb === 2)) return v6a ? 1 : -1;
+  const v6a = xa >= 2;
+  if (v6a !== (xb >= 2)) return v6a ? 1 : -1;
   const w = v6a ? 5 : 2;
   return compareKeys(
     tables[xa].keys.keys,

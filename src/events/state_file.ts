@@ -8,7 +8,8 @@
  * u32 length of the body, then the body: the payload gzip-compressed in members of about 1 MiB.
  * Format 3's payload is a sequence of records, each a u32 length and its bytes: a JSON header
  * (settings, clock, counts), then in key order the single-packet IPv4 events (key, time,
- * destination, length, fingerprint bits, frame), the other IPv4 events and the IPv6 events
+ * destination, length, fingerprint bits, frame), the single-packet IPv6 events (key, time,
+ * destination, length, frame), the other IPv4 events and the other IPv6 events
  * (key, scalar columns, destinations — IPv4 as sorted runs of consecutive addresses — and
  * samples). Records make both directions stream: saving and loading hold one record and one
  * member at a time, never the whole state, and loading allocates only as bytes arrive, so a
@@ -48,7 +49,18 @@ import {
   ROW_F64,
   ROW_U32,
 } from "./_event_table.ts";
-import { S_DST, S_FP, S_LEN, S_NSEC, S_REF, SINGLE_F64, SINGLE_U32 } from "./_single_table.ts";
+import {
+  S6_DST,
+  S_DST,
+  S_FP,
+  S_LEN,
+  S_NSEC,
+  S_REF,
+  SINGLE6_F64,
+  SINGLE6_U32,
+  SINGLE_F64,
+  SINGLE_U32,
+} from "./_single_table.ts";
 import type { SampleStore } from "./_sample_store.ts";
 
 const MAGIC = "DNEVSTAT";
@@ -277,6 +289,7 @@ interface StateHeader {
   settings: { timeout: number; telescopeSize: number; samples: number; seed: number };
   clock: AggregatorClock | null;
   singles?: number;
+  singles6?: number;
   v4: number;
   v6: number;
 }
@@ -317,7 +330,7 @@ function keyOrder2(table: KeyTable, size: number): Uint32Array {
 }
 
 function writePayload(agg: EventAggregator, o: Out): void {
-  const { singles, v4, v6, clock } = agg._internals;
+  const { singles, singles6, v4, v6, clock } = agg._internals;
   const header: StateHeader = {
     tool: "darknet-events",
     settings: {
@@ -328,6 +341,7 @@ function writePayload(agg: EventAggregator, o: Out): void {
     },
     clock,
     singles: singles.size,
+    singles6: singles6.size,
     v4: v4.size,
     v6: v6.size,
   };
@@ -349,6 +363,22 @@ function writePayload(agg: EventAggregator, o: Out): void {
     const ref = singles.rowI[u + S_REF];
     o.u8(ref !== 0 ? 1 : 0);
     if (ref !== 0) o.frame(v4.store, ref, len);
+    o.end();
+  }
+  const k6 = singles6.keys.keys;
+  for (const s of keyOrder(singles6.keys, singles6.size)) {
+    const u = s * SINGLE6_U32;
+    o.begin();
+    for (let k = 0; k < 5; k++) o.u32(k6[s * 5 + k]);
+    o.f64(singles6.rowF[s * SINGLE6_F64]);
+    o.u32(singles6.rowU[u + S_NSEC]);
+    o.u32(singles6.rowU[u + S_DST]);
+    for (let k = 0; k < 3; k++) o.u32(singles6.rowU[u + S6_DST + k]);
+    const len = singles6.rowU[u + S_LEN];
+    o.u32(len);
+    const ref = singles6.rowI[u + S_REF];
+    o.u8(ref !== 0 ? 1 : 0);
+    if (ref !== 0) o.frame(v6.store, ref, len);
     o.end();
   }
   writeTable(o, v4, agg.samples);
@@ -639,6 +669,24 @@ function readSingle(r: In, agg: EventAggregator, c: Check): void {
   }
 }
 
+function readSingle6(r: In, agg: EventAggregator, c: Check, key: Uint32Array): void {
+  for (let k = 0; k < 5; k++) key[k] = r.u32();
+  c.traffic(key[4]);
+  const sec = r.f64();
+  const nsec = r.u32();
+  const dst = new Uint32Array(4);
+  for (let k = 0; k < 4; k++) dst[k] = r.u32();
+  const len = r.u32();
+  const has = r.u8();
+  c.time(sec, nsec, "a single-packet event's packet");
+  c.frame(len);
+  if (has !== (c.samples > 0 ? 1 : 0)) throw c.bad("a single-packet event's sample is missing");
+  const frame = has ? r.view(len) : null;
+  if (!agg._loadSingle6(key.subarray(0, 5), sec, nsec, dst, len, frame)) {
+    throw c.bad("an event key appears twice");
+  }
+}
+
 function checkHeader(h: unknown, agg: EventAggregator, file: string): StateHeader {
   const fail = (msg: string) => new DataError(msg, { file });
   const x = h as StateHeader;
@@ -646,7 +694,8 @@ function checkHeader(h: unknown, agg: EventAggregator, file: string): StateHeade
   if (
     typeof h !== "object" || h === null || x.tool !== "darknet-events" ||
     typeof x.settings !== "object" || x.settings === null || x.clock === undefined ||
-    !whole(x.v4) || !whole(x.v6) || (x.singles !== undefined && !whole(x.singles))
+    !whole(x.v4) || !whole(x.v6) || (x.singles !== undefined && !whole(x.singles)) ||
+    (x.singles6 !== undefined && !whole(x.singles6))
   ) {
     throw fail("corrupt state: incomplete header");
   }
@@ -680,7 +729,7 @@ function checkHeader(h: unknown, agg: EventAggregator, file: string): StateHeade
           "written from a packet with a corrupt timestamp?",
       );
     }
-  } else if (x.v4 + x.v6 + (x.singles ?? 0) > 0) {
+  } else if (x.v4 + x.v6 + (x.singles ?? 0) + (x.singles6 ?? 0) > 0) {
     throw fail("corrupt state: events without a clock");
   }
   return x;
@@ -764,11 +813,18 @@ function loadStateSync(agg: EventAggregator, path: string): void {
         readSingle(r, agg, c);
         whole(r, "a single-packet event");
       }
+      for (let n = 0; n < (h.singles6 ?? 0); n++) {
+        const r = recs.next("a single-packet event");
+        readSingle6(r, agg, c, key);
+        whole(r, "a single-packet event");
+      }
       for (const [t, count] of [[v4, h.v4], [v6, h.v6]] as const) {
         for (let n = 0; n < count; n++) {
           const r = recs.next("an event");
           readFullEvent(r, t, c, key);
-          if (!t.v6 && agg._isSingle(key[0], key[1])) throw c.bad("an event key appears twice");
+          if (t.v6 ? agg._isSingle6(key) : agg._isSingle(key[0], key[1])) {
+            throw c.bad("an event key appears twice");
+          }
           whole(r, "an event");
         }
       }

@@ -5,8 +5,8 @@ import { EventAggregator, type EventAggregatorOptions } from "../../src/events/e
 import { loadState, saveState } from "../../src/events/state_file.ts";
 import { packMembers } from "../../src/util/state_container.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
-import { concat, pcapFile } from "../../src/synth/pcap_writer.ts";
-import { ethernet, ipv6Packet } from "../../src/synth/frames.ts";
+import { concat, pcapFile, type WritePacket } from "../../src/synth/pcap_writer.ts";
+import { ethernet, ipv4Packet, ipv6Packet } from "../../src/synth/frames.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "state-test-" });
 const OPTS: EventAggregatorOptions = { timeout: 300, samples: 2, seed: 3, uniques: 2 };
@@ -347,4 +347,53 @@ Deno.test("a state written by the previous format (2) loads and continues exactl
   const third = new EventAggregator({ timeout: 300, samples: 2 });
   await loadState(third, `${dir}/v3.state`);
   deepEqual(third.openEvents().map((e) => JSON.parse(JSON.stringify(e))), want);
+});
+
+Deno.test("one-packet IPv4 and IPv6 events across a state file: promoted, ended and restarted as in one run, same state bytes", async () => {
+  const T = 1603296000;
+  const frame = (i: number, v6: boolean, dport: number) => {
+    if (!v6) {
+      return ethernet(ipv4Packet({ src: 0xc6336400 + i, dst: 0x0a000000 + i, proto: 6, dport, flags: 2, id: i }));
+    }
+    const src = new Uint8Array(16).fill(0x20);
+    src[14] = i >> 8;
+    src[15] = i & 255;
+    const dst = new Uint8Array(16).fill(0xfe);
+    dst[15] = i % 7;
+    return ethernet(ipv6Packet({ src, dst, proto: 6, dport, flags: 2 }));
+  };
+  const hour1: WritePacket[] = [];
+  const hour2: WritePacket[] = [];
+  for (let i = 0; i < 400; i++) {
+    const v6 = i % 2 === 1;
+    hour1.push({ sec: T + i * 5, nsec: i, data: frame(i, v6, 23) });
+    // A second packet within the timeout (promotes), one after it (ends and restarts), or none.
+    if (i % 3 === 0) hour2.push({ sec: T + 3600 + i, nsec: 0, data: frame(i, v6, 23) });
+    if (i % 3 === 1) hour2.push({ sec: T + 3600 + 2000 + i, nsec: 0, data: frame(i, v6, 23) });
+    if (i % 5 === 0) hour2.push({ sec: T + 3600 + i, nsec: 7, data: frame(i + 1000, v6, 80) });
+  }
+  hour2.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
+  const opts = { timeout: 3000, samples: 1, seed: 9 };
+  const h1 = pcapFile(hour1, { linkType: 1 });
+  const h2 = pcapFile(hour2, { linkType: 1 });
+  const one = new EventAggregator(opts);
+  const whole = [...await feed(one, h1), ...await feed(one, h2)];
+  await saveState(one, `${dir}/one.state`);
+  const a = new EventAggregator(opts);
+  const first = await feed(a, h1);
+  equal(a.openCount, 400);
+  await saveState(a, `${dir}/split1.state`);
+  const b = new EventAggregator(opts);
+  await loadState(b, `${dir}/split1.state`);
+  const second = await feed(b, h2);
+  deepEqual([...first, ...second], whole);
+  ok(whole.some((e) => e.includes('"SourceIP":"2020:')), "IPv6 events ended");
+  await saveState(b, `${dir}/split2.state`);
+  deepEqual(Deno.readFileSync(`${dir}/split2.state`), Deno.readFileSync(`${dir}/one.state`));
+  const c = new EventAggregator(opts);
+  await loadState(c, `${dir}/split2.state`);
+  deepEqual(
+    c.openEvents().map((e) => JSON.stringify(e)),
+    one.openEvents().map((e) => JSON.stringify(e)),
+  );
 });
