@@ -9,7 +9,7 @@ import { type CaptureStats, LiveCapture } from "../capture/live_capture.ts";
 import type { EventChunk } from "../events/event_aggregator_stream.ts";
 import { RotatingEventSink } from "../events/rotating_event_sink.ts";
 import { WorkerCaptureSet } from "../capture/worker_capture_set.ts";
-import { DarknetError, DataError, ioError, UsageError } from "../errors.ts";
+import { DarknetError, DataError, IoError, ioError, UsageError } from "../errors.ts";
 import {
   DEFAULT_TELESCOPE_SIZE,
   DEFAULT_TIMEOUT,
@@ -19,6 +19,7 @@ import { EventAggregatorStream } from "../events/event_aggregator_stream.ts";
 import { EventSink } from "../events/event_sink.ts";
 import { EventWriter } from "../events/event_writer.ts";
 import { intFlag, numFlag, parseFlags, pathList, runCli } from "./_cli.ts";
+import { defaultBudget, MemoryBudget, parseSize } from "./_memory_budget.ts";
 import { checkCreatable, checkPaths, type FlagPath } from "./_output_paths.ts";
 import { Progress } from "./_progress.ts";
 import { telescopeSize } from "./_telescope.ts";
@@ -59,6 +60,9 @@ Events and filters
   --telescope CIDR,...  the monitored IPv4 prefixes (gives the telescope size)
   --telescope-size N    telescope size in addresses (default ${DEFAULT_TELESCOPE_SIZE})
   --seed N              sampling seed (default 1): same input and flags, same output bytes
+  --max-memory SIZE     stop reading (as at an input error: every output written, exit 74)
+                        when resident memory passes SIZE, e.g. 8G (default: 3/4 of the
+                        machine's memory)
 
 Live capture (a sensor host)
   --interface IFACE     capture live with tcpdump (-U --immediate-mode); needs tcpdump and the
@@ -131,6 +135,8 @@ export interface ParseConfig {
   rotate?: number;
   /** Directory of rotated files. */
   outdir?: string;
+  /** Memory budget in bytes (default: three quarters of the machine's memory). */
+  maxMemory?: number;
   /** Packets timed after this (Unix seconds) are skipped (default: one day after the start). */
   notAfter?: number;
   /** The flag that named the inputs, for messages (default `--pcap`; batch mode `--input`). */
@@ -170,6 +176,7 @@ const FLAGS = {
   interface: { type: "string" },
   bpf: { type: "string" },
   rotate: { type: "string" },
+  "max-memory": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -221,6 +228,9 @@ export function commonConfig(
     dnsTimeout: numFlag("dns-timeout", v["dns-timeout"], 5),
     dnsRetries: intFlag("dns-retries", v["dns-retries"], 2),
     dnsConcurrency: intFlag("dns-concurrency", v["dns-concurrency"], 64, 1),
+    maxMemory: v["max-memory"] === undefined
+      ? undefined
+      : parseSize("max-memory", String(v["max-memory"])),
   };
 }
 
@@ -368,10 +378,26 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
     : undefined;
   const progress = new Progress(!cfg.quiet);
   const input = set;
+  const { getHeapStatistics } = await import("node:v8");
+  const budget = new MemoryBudget(
+    cfg.maxMemory ?? defaultBudget(),
+    getHeapStatistics().heap_size_limit,
+  );
+  let memoryError: DarknetError | undefined;
   const tap = new TransformStream(
     {
       transform(batch, controller) {
         controller.enqueue(batch);
+        const over = memoryError ? undefined : budget.check();
+        if (over) {
+          // Stop reading: the run ends as at an input error, with every output written.
+          memoryError = new IoError(
+            `${over}; stopped reading with ${agg.openCount.toLocaleString("en-US")} open ` +
+              `events (raise --max-memory, or lower --timeout)`,
+          );
+          if (live) live.stop();
+          else input.stop();
+        }
         progress.update({
           bytesRead: input.bytesRead,
           totalBytes: input.totalBytes,
@@ -386,6 +412,7 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   let error: DarknetError | undefined;
   let openSaved = 0;
   let aggStream: EventAggregatorStream | undefined;
+  let allocationFailed = false;
   // Loading (state file, databases) is timed apart: it says nothing about the packet rate.
   const tLoaded = performance.now();
   try {
@@ -396,6 +423,17 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
     const ended = set.readable.pipeThrough(tap).pipeThrough(aggStream);
     await (enrich ? ended.pipeThrough(new EnrichStream(enrich)) : ended).pipeTo(sink);
   } catch (e) {
+    if (
+      e instanceof RangeError &&
+      /allocation failed|Invalid typed array length|Array buffer/i.test(e.message)
+    ) {
+      // The machine refused memory before the budget was reached: the open events may be
+      // half-updated, so no state is saved; finished events are in the outputs.
+      allocationFailed = true;
+      e = new IoError(
+        `out of memory (${e.message}); lower --max-memory below the machine's free memory`,
+      );
+    }
     if (!(e instanceof DarknetError)) throw e;
     error = e;
     for (const w of [events, ongoing]) {
@@ -407,12 +445,12 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
     progress.done();
   }
   if (live) await live.stop();
-  error ??= set.error;
+  error ??= memoryError ?? set.error;
   // tcpdump that refused to start (no such interface, bad filter) left an empty stream: its own
   // message says why, not the decoder's "empty input".
   if (live?.error && error === set.error) error = live.error;
   const openAtFailure = error && set.error === error ? aggStream?.openAtEnd ?? 0 : 0;
-  if (cfg.cacheout) {
+  if (cfg.cacheout && !allocationFailed) {
     openSaved = agg.openCount;
     try {
       await (await import("../events/state_file.ts")).saveState(agg, cfg.cacheout);

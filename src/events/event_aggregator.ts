@@ -44,11 +44,11 @@ import {
 } from "./_event_table.ts";
 import { nextKept, xorshift } from "./_reservoir.ts";
 import {
+  S6_DST,
   S_DST,
   S_FP,
   S_LEN,
   S_NSEC,
-  S6_DST,
   S_REF,
   SINGLE6_F64,
   SINGLE6_U32,

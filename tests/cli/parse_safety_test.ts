@@ -241,3 +241,63 @@ Deno.test("an input that fails part-way: the summary counts the events open at t
   ]);
   ok(!clean.stderr.includes("open when the input failed"), clean.stderr);
 });
+
+Deno.test("--max-memory: a flood of new sources ends the run like an input error — outputs valid, state saved, exit 74", async () => {
+  const { generateFlood } = await import("../../src/synth/flood.ts");
+  const parts: Uint8Array[] = [];
+  generateFlood({ packets: 600_000, gapMicros: 100 }, (b) => parts.push(b.slice()));
+  Deno.writeFileSync(`${dir}/flood.pcap`, concat(parts));
+  const r = await parse([
+    "--pcap",
+    `${dir}/flood.pcap`,
+    "--eventout",
+    `${dir}/flood.json`,
+    "--ongoingout",
+    `${dir}/flood-ongoing.json`,
+    "--cacheout",
+    `${dir}/flood.state`,
+    "--samples",
+    "1",
+    "--timeout",
+    "3600",
+    "--max-memory",
+    "100M",
+  ]);
+  equal(r.code, 74, r.stderr);
+  match(
+    r.stderr,
+    /^parse: memory budget reached: \d+ MiB resident, --max-memory 100 MiB; stopped reading with [\d,]+ open events/m,
+  );
+  equal(r.stderr.trim().split("\n").length, 2, r.stderr); // the summary and the error
+  deepEqual(JSON.parse(Deno.readTextFileSync(`${dir}/flood.json`)), []);
+  const open = JSON.parse(Deno.readTextFileSync(`${dir}/flood-ongoing.json`)).length;
+  ok(open > 1000 && open < 600_000, String(open));
+  const next = await parse([
+    "--pcap",
+    `${dir}/in.pcap`,
+    "--eventout",
+    `${dir}/after.json`,
+    "--cachein",
+    `${dir}/flood.state`,
+    "--samples",
+    "1",
+    "--timeout",
+    "3600",
+    "--quiet",
+  ]);
+  equal(next.code, 0, next.stderr);
+  for (const bad of ["10", "1x", "-5"]) {
+    const u = await parse([
+      "--pcap",
+      CAPTURE,
+      "--eventout",
+      `${dir}/u.json`,
+      "--samples",
+      "0",
+      "--max-memory",
+      bad,
+    ]);
+    equal(u.code, 2, bad);
+    match(u.stderr, /--max-memory: expected a size of at least 64M/);
+  }
+});

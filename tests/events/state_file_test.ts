@@ -353,7 +353,9 @@ Deno.test("one-packet IPv4 and IPv6 events across a state file: promoted, ended 
   const T = 1603296000;
   const frame = (i: number, v6: boolean, dport: number) => {
     if (!v6) {
-      return ethernet(ipv4Packet({ src: 0xc6336400 + i, dst: 0x0a000000 + i, proto: 6, dport, flags: 2, id: i }));
+      return ethernet(
+        ipv4Packet({ src: 0xc6336400 + i, dst: 0x0a000000 + i, proto: 6, dport, flags: 2, id: i }),
+      );
     }
     const src = new Uint8Array(16).fill(0x20);
     src[14] = i >> 8;
