@@ -22,6 +22,7 @@
 import { UsageError } from "../errors.ts";
 import { intFlag } from "./_cli.ts";
 import { commonConfig, formatParseSummary, runParse } from "./parse_main.ts";
+import { StopSignals } from "./_stop_signals.ts";
 
 /** One block of hours. */
 export interface BatchBlock {
@@ -130,7 +131,29 @@ export async function parseBatchMode(
   const outdir = String(v.outdir);
   await Deno.mkdir(outdir, { recursive: true }).catch(() => {});
   let cachein = common.cachein;
-  for (const b of blocks) {
+  // A signal between two blocks ends the batch there (one during a block ends that block first,
+  // as in a single run, and then the batch).
+  const signals = new StopSignals();
+  try {
+    for (const b of blocks) {
+      if (signals.stopped) {
+        console.error(`parse: stopped by ${signals.stopped} before ${b.window}`);
+        break;
+      }
+      const r = await runBlock(b);
+      if (r !== undefined) return r;
+      if (signals.stopped) {
+        console.error(`parse: stopped by ${signals.stopped} after ${b.window}`);
+        break;
+      }
+    }
+  } finally {
+    signals.dispose();
+  }
+  return 0;
+
+  // One block; an exit code if the batch must stop with it.
+  async function runBlock(b: BatchBlock): Promise<number | undefined> {
     const present: string[] = [];
     b.paths.forEach((p, i) => {
       try {
@@ -148,6 +171,7 @@ export async function parseBatchMode(
       ongoingout: `${outdir}/ongoing_${b.window}.json`,
       cachein,
       cacheout,
+      inputFlag: "--input",
     });
     if (!common.quiet) console.error(`${b.window}: ${formatParseSummary(r)}`);
     if (r.error) {
@@ -155,6 +179,6 @@ export async function parseBatchMode(
       return r.error.exitCode;
     }
     cachein = cacheout;
+    return undefined;
   }
-  return 0;
 }

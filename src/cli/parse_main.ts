@@ -20,6 +20,7 @@ import { EventSink } from "../events/event_sink.ts";
 import { EventWriter } from "../events/event_writer.ts";
 import { intFlag, numFlag, parseFlags, pathList, runCli } from "./_cli.ts";
 import { defaultBudget, MemoryBudget, parseSize } from "./_memory_budget.ts";
+import { StopSignals } from "./_stop_signals.ts";
 import { checkCreatable, checkPaths, type FlagPath } from "./_output_paths.ts";
 import { Progress } from "./_progress.ts";
 import { telescopeSize } from "./_telescope.ts";
@@ -308,6 +309,15 @@ async function checkRunPaths(cfg: ParseConfig): Promise<void> {
 
 /** Runs one parse over `cfg.pcaps`. Input and output errors are returned, not thrown. */
 export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
+  const signals = new StopSignals();
+  try {
+    return await runParseWith(cfg, signals);
+  } finally {
+    signals.dispose();
+  }
+}
+
+async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<ParseResult> {
   const t0 = performance.now();
   const rotate = cfg.rotate ?? 0;
   if (!rotate && cfg.eventout === undefined) throw new UsageError("--eventout is required");
@@ -362,17 +372,7 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
     set = CaptureSet.fromStream(cfg.iface, live.stdout, () => l.exitError());
   }
   // SIGINT / SIGTERM: stop reading, then finish as at the end of input (nothing is lost).
-  let stopSignal: Deno.Signal | undefined;
-  const onSignal = (sig: Deno.Signal) => () => {
-    stopSignal = sig;
-    if (live) live.stop();
-    else set.stop();
-  };
-  const handlers = (["SIGINT", "SIGTERM"] as Deno.Signal[]).map((sig) => {
-    const h = onSignal(sig);
-    Deno.addSignalListener(sig, h);
-    return [sig, h] as const;
-  });
+  signals.onStop(() => live ? live.stop() : set.stop());
   const profile = cfg.cpu
     ? await (await import("./_profile.ts")).CpuProfile.start(cfg.cpu)
     : undefined;
@@ -468,9 +468,6 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
   }
   await profile?.stop();
   if (cfg.mem) (await import("./_profile.ts")).heapSnapshot(cfg.mem);
-  // Only now: a SIGINT or SIGTERM while the state was being saved or files closed is noted and
-  // the work finished, instead of the default action killing the process half-way.
-  for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
   return {
     packets: agg.stats.packets,
     eventsWritten: events?.saved ?? agg.stats.eventsEnded - agg.stats.eventsFiltered,
@@ -488,7 +485,7 @@ export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
       count: d!.wrongTypes,
     })),
     capture: live?.stats,
-    stopSignal,
+    stopSignal: signals.stopped,
     error,
   };
 }

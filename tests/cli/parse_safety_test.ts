@@ -198,7 +198,15 @@ Deno.test("SIGTERM again and again, through the end phase: the run finishes, sav
     alive = false;
     return s;
   });
-  await new Promise((r) => setTimeout(r, 150));
+  // From the moment the run has its handlers (they come before the event file is created).
+  for (let t = 0; t < 500 && alive; t++) {
+    try {
+      Deno.statSync(`${dir}/sig.json`);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
   let sent = 0;
   while (alive && sent < 2000) {
     try {
