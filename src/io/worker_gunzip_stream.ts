@@ -110,8 +110,8 @@ export class WorkerGunzipStream {
           ? chunk
           : chunk.slice();
         const done = new Promise<void>((r) => acks.set(id, r));
+        const size = copy.byteLength; // before the transfer detaches it
         worker.postMessage({ type: "data", chunk: copy, id }, [copy.buffer as ArrayBuffer]);
-        const size = copy.byteLength;
         done.then(() => {
           if (!failed) consumed += size;
         });

@@ -98,6 +98,9 @@ Deno.test("WorkerGunzipStream: multi-member output identical to GunzipStream; tr
   ok(partial.length > 0 && partial.length < cap.length);
   deepEqual(partial, cap.subarray(0, partial.length));
   match(cut.error!.message, /^cut\.gz: truncated gzip stream/);
+  // The offset counts every compressed byte read (each chunk is transferred to the worker, so
+  // its size must be taken before), as GunzipStream's does.
+  equal(cut.error!.message, `cut.gz: truncated gzip stream (at compressed byte ${gz.length >> 2})`);
 });
 
 Deno.test("GunzipStream with a pool inflates into the pool's buffers and reuses them (no buffer per output megabyte)", async () => {
