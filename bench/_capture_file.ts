@@ -2,6 +2,7 @@
 
 import { createGzip } from "node:zlib";
 import { generateScenario } from "../src/synth/scenario.ts";
+import { generateFlood } from "../src/synth/flood.ts";
 
 /** Paths of the plain and gzip benchmark captures with `packets` packets (created if missing). */
 export async function benchCapture(
@@ -47,4 +48,26 @@ export async function benchCapture(
     await Deno.rename(gz + ".tmp", gz);
   }
   return { pcap, gz };
+}
+
+/**
+ * Path of a flood capture (every packet from a new source; see src/synth/flood.ts) with
+ * `packets` packets, IPv4 or IPv6, 100 µs apart (created if missing).
+ */
+export async function floodCapture(packets: number, ipv6: boolean): Promise<string> {
+  const dir = new URL("./.cache/", import.meta.url).pathname;
+  await Deno.mkdir(dir, { recursive: true });
+  const path = `${dir}flood-${packets}-v${ipv6 ? 6 : 4}-100.pcap`;
+  try {
+    if (Deno.statSync(path).size > 0) return path;
+  } catch { /* not made yet */ }
+  console.error(`generating ${path} …`);
+  const f = await Deno.open(path + ".tmp", { write: true, create: true, truncate: true });
+  generateFlood({ packets, ipv6, gapMicros: 100 }, (b) => {
+    let o = 0;
+    while (o < b.length) o += f.writeSync(b.subarray(o));
+  });
+  f.close();
+  await Deno.rename(path + ".tmp", path);
+  return path;
 }

@@ -21,7 +21,7 @@ const GNU_TIME = "/usr/bin/time";
 export async function timedRun(
   command: keyof typeof ENTRIES,
   args: string[],
-): Promise<{ sec: number; rssMb?: number }> {
+): Promise<{ sec: number; rssMb?: number; stderr: string }> {
   const script = new URL(`../${ENTRIES[command]}`, import.meta.url).pathname;
   const full = ["run", ...denoFlags(command), script, ...args];
   const withTime = isFile(GNU_TIME);
@@ -38,5 +38,5 @@ export async function timedRun(
   const err = new TextDecoder().decode(res.stderr);
   if (!res.success) throw new Error(err);
   const kb = withTime ? Number(err.trim().split("\n").pop()) : NaN;
-  return { sec, rssMb: Number.isFinite(kb) ? kb / 1024 : undefined };
+  return { sec, rssMb: Number.isFinite(kb) ? kb / 1024 : undefined, stderr: err };
 }

@@ -1,6 +1,7 @@
 // `deno task bench`: throughput of the capture pipeline (`--packets`, default 5 M), parse end to
-// end (`--parse-packets`, default 10 M), enrichment overhead, and count/timeseries on generated
-// events (`--events`, default 1 M). The CLIs run as subprocesses with their binaries' permission
+// end (`--parse-packets`, default 10 M), enrichment overhead, count/timeseries on generated
+// events (`--events`, default 1 M), and floods of distinct one-packet sources (`--flood`, default
+// 10 M; 0 skips them). The CLIs run as subprocesses with their binaries' permission
 // flags. Each figure is the best of `--runs` runs (default 3). Prints Markdown tables.
 
 import { BatchPool } from "../src/capture/batch_pool.ts";
@@ -8,7 +9,7 @@ import { captureBatches } from "../src/capture/open_capture.ts";
 import { FileSource } from "../src/io/file_source.ts";
 import { GunzipStream } from "../src/io/gunzip_stream.ts";
 import { eventJson } from "../src/synth/event_json.ts";
-import { benchCapture } from "./_capture_file.ts";
+import { benchCapture, floodCapture } from "./_capture_file.ts";
 import { isFile, timedRun } from "./_run.ts";
 
 const args = Deno.args;
@@ -128,6 +129,73 @@ console.log(
 );
 console.log("| run | packets/s | time | peak RSS |\n|---|---|---|---|");
 console.log(parseRows.join("\n"));
+
+// Floods (issue 14): every packet from a new source within one timeout, as a botnet or a
+// spoofed-source flood reaches a telescope; with --samples 1 --cacheout, then the state loaded
+// back. One run each (they take tens of seconds).
+const flood = opt("flood", 10_000_000);
+if (flood > 0) {
+  const floodRows: string[] = [];
+  for (const v6 of [false, true]) {
+    const path = await floodCapture(flood, v6);
+    const state = await Deno.makeTempFile({ suffix: ".state" });
+    const out = await Deno.makeTempFile({ suffix: ".json" });
+    const common = ["--eventout", out, "--samples", "1", "--timeout", "3600", "--quiet"];
+    const run = await timedRun("parse", ["--pcap", path, "--cacheout", state, ...common]);
+    const empty = await Deno.makeTempFile({ suffix: ".pcap" });
+    await Deno.writeFile(
+      empty,
+      Uint8Array.of(
+        0xd4,
+        0xc3,
+        0xb2,
+        0xa1,
+        2,
+        0,
+        4,
+        0,
+        ...new Array(8).fill(0),
+        0,
+        0,
+        4,
+        0,
+        1,
+        0,
+        0,
+        0,
+      ),
+    );
+    const state2 = `${state}.2`;
+    const load = await timedRun("parse", [
+      "--pcap",
+      empty,
+      "--cachein",
+      state,
+      "--cacheout",
+      state2,
+      ...common.filter((a) => a !== "--quiet"),
+    ]);
+    const loading = /after ([\d.]+) s of loading/.exec(load.stderr)?.[1] ?? "?";
+    const mb = (x?: number) => x === undefined ? "n/a" : `${x.toFixed(0)} MB`;
+    floodRows.push(
+      `| IPv${v6 ? 6 : 4} | ${(flood / run.sec / 1e6).toFixed(2)} M pkt/s | ${
+        run.sec.toFixed(2)
+      } s | ${mb(run.rssMb)} | ${
+        (Deno.statSync(state).size / 1e6).toFixed(0)
+      } MB | ${loading} s (load and save again ${load.sec.toFixed(2)} s, ${mb(load.rssMb)}) |`,
+    );
+    for (const f of [state, state2, out, empty]) await Deno.remove(f);
+  }
+  console.log(
+    `\nflood: ${
+      flood.toLocaleString("en-US")
+    } distinct one-packet sources, 100 µs apart, --samples 1 --cacheout:`,
+  );
+  console.log(
+    "| sources | packets/s | time | peak RSS | state file | reload |\n|---|---|---|---|---|---|",
+  );
+  console.log(floodRows.join("\n"));
+}
 
 // Enrichment overhead (issue 4): the same .pcap parse with all databases, DNS excluded. Uses
 // the full GeoLite2-ASN (2019) and CAIDA rv2/rv6 files of the shared reference data when they
