@@ -6,7 +6,8 @@
 //
 // Entries are dense like KeyTable's: removing one moves the last into its place (rows follow).
 // Row: the packet's time (Float64 seconds at word 0), then nanoseconds, destination, captured
-// length, fingerprint bits and the sample reference in the event table's SampleStore.
+// length with the fingerprint bits, and the sample reference in the event table's SampleStore
+// (24 bytes: 10 million one-packet sources take 96 MB less than with 32-byte rows).
 //
 // IPv6 sources are kept the same way (`new SingleTable(true)`): keys of five words, 40-byte
 // rows with the destination's four words at S_DST and S6_DST .. S6_DST + 2 (no fingerprints).
@@ -16,14 +17,14 @@ import { KeyTable } from "../util/key_table.ts";
 /** Uint32 fields of a row (index into `rowU` at `e * SINGLE_U32`). */
 export const S_NSEC = 2;
 export const S_DST = 3;
-export const S_LEN = 4;
-export const S_FP = 5;
-export const S_REF = 6;
-/** Numbers per row in each view (`rowF`: the seconds at `e * SINGLE_F64`). */
-export const SINGLE_U32 = 8;
-export const SINGLE_F64 = 4;
-/** IPv6 rows: words 1-3 of the destination (word 0 at S_DST), and the row sizes. */
-export const S6_DST = 7;
+/** The captured length (low 24 bits) and the fingerprint bits (bits 24-26) in one word. */
+export const S_LENFP = 4;
+export const S_REF = 5;
+/** Numbers per row in each view (`rowF`: the seconds at `e * SINGLE_F64`): 24 bytes. */
+export const SINGLE_U32 = 6;
+export const SINGLE_F64 = 3;
+/** IPv6 rows: words 1-3 of the destination (word 0 at S_DST), and the row sizes (40 bytes). */
+export const S6_DST = 6;
 export const SINGLE6_U32 = 10;
 export const SINGLE6_F64 = 5;
 

@@ -46,8 +46,7 @@ import { nextKept, xorshift } from "./_reservoir.ts";
 import {
   S6_DST,
   S_DST,
-  S_FP,
-  S_LEN,
+  S_LENFP,
   S_NSEC,
   S_REF,
   SINGLE6_F64,
@@ -401,8 +400,7 @@ export class EventAggregator {
     const len = b.capLen[i];
     st.rowF[s * SINGLE6_F64] = b.tsSec[i];
     st.rowU[u + S_NSEC] = b.tsNsec[i];
-    st.rowU[u + S_LEN] = len;
-    st.rowU[u + S_FP] = 0;
+    st.rowU[u + S_LENFP] = len;
     st.rowI[u + S_REF] = this.samples > 0
       ? this.#v6.store.put(b.buffers[b.buf[i]], b.offset[i], len)
       : 0;
@@ -417,14 +415,14 @@ export class EventAggregator {
     this.#open(t, e, st.rowF[s * SINGLE6_F64], st.rowU[u + S_NSEC]);
     const f = e * ROW_F64;
     t.rowF[f + PACKETS] = 1;
-    t.rowF[f + BYTES] = st.rowU[u + S_LEN];
+    t.rowF[f + BYTES] = st.rowU[u + S_LENFP] & 0xffffff;
     const w = this.#w6;
     w[0] = st.rowU[u + S_DST];
     for (let x = 1; x < 4; x++) w[x] = st.rowU[u + S6_DST + x - 1];
     (t.dests6[e] = new KeyTable(4, 4)).add(w);
     (t.nets6[e] = new KeyTable(2, 4)).add2(w[0], w[1]);
     if (this.samples > 0) {
-      t.adoptSample(e, this.#draw(t, e, 1), st.rowI[u + S_REF], st.rowU[u + S_LEN]);
+      t.adoptSample(e, this.#draw(t, e, 1), st.rowI[u + S_REF], st.rowU[u + S_LENFP] & 0xffffff);
     }
     st.remove(s);
     return e;
@@ -442,8 +440,7 @@ export class EventAggregator {
     st.rowF[s * SINGLE_F64] = b.tsSec[i];
     st.rowU[u + S_NSEC] = b.tsNsec[i];
     st.rowU[u + S_DST] = dst;
-    st.rowU[u + S_LEN] = len;
-    st.rowU[u + S_FP] = fp;
+    st.rowU[u + S_LENFP] = ((fp << 24) | len) >>> 0;
     st.rowI[u + S_REF] = this.samples > 0
       ? this.#v4.store.put(b.buffers[b.buf[i]], b.offset[i], len)
       : 0;
@@ -459,11 +456,11 @@ export class EventAggregator {
     this.#open(t, e, st.rowF[s * SINGLE_F64], st.rowU[u + S_NSEC]);
     const f = e * ROW_F64;
     t.rowF[f + PACKETS] = 1;
-    t.rowF[f + BYTES] = st.rowU[u + S_LEN];
+    t.rowF[f + BYTES] = st.rowU[u + S_LENFP] & 0xffffff;
     t.dests4.add(e, st.rowU[u + S_DST]);
-    if (t.rowU[e * ROW_U32 + FP] !== 0) t.rowU[e * ROW_U32 + FP] = st.rowU[u + S_FP];
+    if (t.rowU[e * ROW_U32 + FP] !== 0) t.rowU[e * ROW_U32 + FP] = st.rowU[u + S_LENFP] >>> 24;
     if (this.samples > 0) {
-      t.adoptSample(e, this.#draw(t, e, 1), st.rowI[u + S_REF], st.rowU[u + S_LEN]);
+      t.adoptSample(e, this.#draw(t, e, 1), st.rowI[u + S_REF], st.rowU[u + S_LENFP] & 0xffffff);
     }
     st.remove(s);
     return e;
@@ -508,15 +505,15 @@ export class EventAggregator {
     ev.firstSec = ev.lastSec = st.rowF[s * st.f64PerRow];
     ev.firstNsec = ev.lastNsec = st.rowU[u + S_NSEC];
     ev.packets = 1;
-    ev.bytes = st.rowU[u + S_LEN];
+    ev.bytes = st.rowU[u + S_LENFP] & 0xffffff;
     ev.uniqueDests = ev.uniqueDest24s = 1;
-    const fp = st.rowU[u + S_FP];
+    const fp = st.rowU[u + S_LENFP] >>> 24;
     ev.zmap = (fp & FP_ZMAP) !== 0;
     ev.masscan = (fp & FP_MASSCAN) !== 0;
     ev.mirai = (fp & FP_MIRAI) !== 0;
     const ref = st.rowI[u + S_REF];
     if (ref !== 0) {
-      ev.samples = [(st.v6 ? this.#v6 : this.#v4).sampleCopy(ref, st.rowU[u + S_LEN])];
+      ev.samples = [(st.v6 ? this.#v6 : this.#v4).sampleCopy(ref, st.rowU[u + S_LENFP] & 0xffffff)];
     }
     return ev;
   }
@@ -918,8 +915,7 @@ export class EventAggregator {
     st.rowF[s * SINGLE_F64] = sec;
     st.rowU[u + S_NSEC] = nsec;
     st.rowU[u + S_DST] = dst;
-    st.rowU[u + S_LEN] = len;
-    st.rowU[u + S_FP] = fp;
+    st.rowU[u + S_LENFP] = ((fp << 24) | len) >>> 0;
     st.rowI[u + S_REF] = frame ? this.#v4.store.put(frame, 0, len) : 0;
     return true;
   }
@@ -952,8 +948,7 @@ export class EventAggregator {
     st.rowU[u + S_NSEC] = nsec;
     st.rowU[u + S_DST] = dst[0];
     for (let x = 1; x < 4; x++) st.rowU[u + S6_DST + x - 1] = dst[x];
-    st.rowU[u + S_LEN] = len;
-    st.rowU[u + S_FP] = 0;
+    st.rowU[u + S_LENFP] = len;
     st.rowI[u + S_REF] = frame ? this.#v6.store.put(frame, 0, len) : 0;
     return true;
   }

@@ -52,8 +52,7 @@ import {
 import {
   S6_DST,
   S_DST,
-  S_FP,
-  S_LEN,
+  S_LENFP,
   S_NSEC,
   S_REF,
   SINGLE6_F64,
@@ -357,9 +356,9 @@ function writePayload(agg: EventAggregator, o: Out): void {
     o.f64(singles.rowF[s * SINGLE_F64]);
     o.u32(singles.rowU[u + S_NSEC]);
     o.u32(singles.rowU[u + S_DST]);
-    const len = singles.rowU[u + S_LEN];
+    const len = singles.rowU[u + S_LENFP] & 0xffffff;
     o.u32(len);
-    o.u8(singles.rowU[u + S_FP]);
+    o.u8(singles.rowU[u + S_LENFP] >>> 24);
     const ref = singles.rowI[u + S_REF];
     o.u8(ref !== 0 ? 1 : 0);
     if (ref !== 0) o.frame(v4.store, ref, len);
@@ -374,7 +373,7 @@ function writePayload(agg: EventAggregator, o: Out): void {
     o.u32(singles6.rowU[u + S_NSEC]);
     o.u32(singles6.rowU[u + S_DST]);
     for (let k = 0; k < 3; k++) o.u32(singles6.rowU[u + S6_DST + k]);
-    const len = singles6.rowU[u + S_LEN];
+    const len = singles6.rowU[u + S_LENFP] & 0xffffff;
     o.u32(len);
     const ref = singles6.rowI[u + S_REF];
     o.u8(ref !== 0 ? 1 : 0);

@@ -211,6 +211,9 @@ Deno.test("a City database with values of the wrong type: the run completes, eve
   const evs = JSON.parse(Deno.readTextFileSync(`${d}/out.json`));
   ok(evs.length > 30);
   // Four fields of each written event (open events saved in the state are not enriched).
-  match(r.stderr, new RegExp(`; ${4 * evs.length} values of the wrong type in .*city\\.mmdb written as 0 or ""`));
+  match(
+    r.stderr,
+    new RegExp(`; ${4 * evs.length} values of the wrong type in .*city\\.mmdb written as 0 or ""`),
+  );
   for (const e of evs) deepEqual([e.Lat, e.Long, e.Country, e.City], [0, 0, "", ""]);
 });
