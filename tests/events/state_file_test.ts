@@ -2,7 +2,7 @@ import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
 import { DataError } from "../../src/errors.ts";
 import { EventAggregator, type EventAggregatorOptions } from "../../src/events/event_aggregator.ts";
-import { loadState, saveState } from "../../src/events/state_file.ts";
+import { encodeState, loadState, saveState } from "../../src/events/state_file.ts";
 import { packMembers } from "../../src/util/state_container.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
 import { concat, pcapFile, type WritePacket } from "../../src/synth/pcap_writer.ts";
@@ -398,4 +398,18 @@ Deno.test("one-packet IPv4 and IPv6 events across a state file: promoted, ended 
     c.openEvents().map((e) => JSON.stringify(e)),
     one.openEvents().map((e) => JSON.stringify(e)),
   );
+});
+
+Deno.test("a large state compressed on the other core is the same bytes as one compressed here", async () => {
+  const { generateFlood } = await import("../../src/synth/flood.ts");
+  const parts: Uint8Array[] = [];
+  generateFlood({ packets: 150_000, ipv6: false }, (b) => parts.push(b.slice()));
+  const agg = new EventAggregator({ timeout: 3600, samples: 1 });
+  await feed(agg, concat(parts));
+  ok(agg.openCount >= 100_000, "takes the worker path");
+  await saveState(agg, `${dir}/big.state`);
+  deepEqual(Deno.readFileSync(`${dir}/big.state`), encodeState(agg));
+  const back = new EventAggregator({ timeout: 3600, samples: 1 });
+  await loadState(back, `${dir}/big.state`);
+  equal(back.openCount, 150_000);
 });
