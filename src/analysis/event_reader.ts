@@ -191,7 +191,7 @@ export async function* readEventBytes(
   let depth = 0; // nesting inside the current event
   let arrays = 0; // open top-level arrays
   let inString = false;
-  let escaped = false; // a string's last byte in the previous chunk was an unpaired backslash
+  let escaped = false; // a string's last byte so far was an unpaired backslash
   let parts: Uint8Array[] = [];
   let partLen = 0;
   let oversized = false;
@@ -210,6 +210,9 @@ export async function* readEventBytes(
     } catch (e) {
       return bad(`malformed event (${(e as Error).message.split("\n")[0]})`, { line: startLine });
     }
+    return checked(v);
+  };
+  const checked = (v: unknown): ReadEvent | DataError => {
     const why = checkEvent(v);
     if (why !== undefined) return bad(why, { line: startLine });
     return { event: v as EventJson, file, line: startLine };
@@ -222,24 +225,26 @@ export async function* readEventBytes(
     if (!o.skipInvalid) throw r;
     o.onInvalid?.(r);
   };
-  for await (const chunk of chunks) {
-    const n = chunk.length;
-    let i = 0;
-    let objStart = depth > 0 ? 0 : -1;
-    let segStart = 0; // where the current string's bytes in this chunk begin
-    if (inString && escaped) {
+
+  // The general scanner: bytes [from, to) of `chunk` (at stream offset `base`), whatever the
+  // layout — strings and nesting known, objects cut out as they close.
+  const scan = function* (chunk: Uint8Array, from: number, to: number, base: number) {
+    let i = from;
+    let objStart = depth > 0 ? from : -1;
+    let segStart = from; // where the current string's bytes in this range begin
+    if (inString && escaped && i < to) {
       escaped = false;
-      i = 1; // the escaped byte
-      segStart = 1;
+      i++; // the escaped byte
+      segStart = i;
     }
-    while (i < n) {
+    while (i < to) {
       if (inString) {
         const q = chunk.indexOf(34, i);
-        if (q < 0) {
+        if (q < 0 || q >= to) {
           let bs = 0;
-          for (let k = n - 1; k >= segStart && chunk[k] === 92; k--) bs++;
+          for (let k = to - 1; k >= segStart && chunk[k] === 92; k--) bs++;
           escaped = (bs & 1) === 1;
-          i = n;
+          i = to;
           break;
         }
         let bs = 0;
@@ -286,7 +291,7 @@ export async function* readEventBytes(
         depth = 1;
         objStart = i;
         startLine = line;
-        startOffset = offset + i;
+        startOffset = base + i;
       } else if (c === 10) line++;
       else if (c === 91) {
         if (++arrays > 1) throw bad("an array inside the array of events", { line });
@@ -297,14 +302,14 @@ export async function* readEventBytes(
           ? `"${String.fromCharCode(c)}"`
           : `byte 0x${c.toString(16)}`;
         throw bad(`unexpected ${what} between events (expected an event object)`, {
-          offset: offset + i,
+          offset: base + i,
           line,
         });
       }
       i++;
     }
     if (depth > 0 && !oversized) {
-      const part = chunk.slice(objStart < 0 ? 0 : objStart);
+      const part = chunk.slice(objStart < 0 ? from : objStart, to);
       if (partLen + part.length > max) {
         oversized = true; // read on to its end, keeping nothing
         parts = [];
@@ -314,7 +319,123 @@ export async function* readEventBytes(
         partLen += part.length;
       }
     }
+  };
+
+  // The fast path, for the layout parse and Merit's tool write (an event per line, in an array
+  // or not): a whole line at a time, found with indexOf and given to JSON.parse at once. A line
+  // that is anything else (an indented event, several events, a bad one) goes to the scanner,
+  // which also takes over while it is inside an event, and for a line longer than FAST_LINE.
+  let pending: Uint8Array[] = []; // the start of a line that began in an earlier chunk
+  let pendingLen = 0;
+  let pendingBase = 0;
+  let longLine = false; // the scanner has the rest of this line
+  const isWs = (c: number) => c === 32 || c === 9 || c === 13;
+  // One whole line (without its newline) at stream offset `base`; false if the scanner must
+  // read it.
+  const fast = (b: Uint8Array, base: number): ReadEvent | DataError | null | false => {
+    let a = 0;
+    let z = b.length;
+    let da = 0;
+    while (a < z && isWs(b[a])) a++;
+    if (a < z && b[a] === 91 && arrays === 0) {
+      da = 1;
+      a++;
+      while (a < z && isWs(b[a])) a++;
+    }
+    while (z > a && (isWs(b[z - 1]) || b[z - 1] === 44)) z--;
+    if (z > a && b[z - 1] === 93 && arrays + da === 1) {
+      da -= 1;
+      z--;
+      while (z > a && (isWs(b[z - 1]) || b[z - 1] === 44)) z--;
+    }
+    if (a === z) {
+      if (da === 0 && b.length > 0 && (b.includes(91) || b.includes(93))) return false;
+      arrays += da;
+      return null; // nothing but white space and brackets
+    }
+    if (b[a] !== 123 || b[z - 1] !== 125) return false;
+    let v: unknown;
+    try {
+      v = JSON.parse(dec.decode(b.subarray(a, z)));
+    } catch {
+      return false; // several events, a string holding "}", a bad one: the scanner decides
+    }
+    arrays += da;
+    startLine = line;
+    startOffset = base + a;
+    return checked(v);
+  };
+  for await (const chunk of chunks) {
+    const n = chunk.length;
+    let pos = 0;
+    while (pos < n) {
+      const nl = chunk.indexOf(10, pos);
+      const end = nl < 0 ? n : nl + 1;
+      if (longLine || depth > 0 || inString) {
+        yield* scan(chunk, pos, end, offset);
+        if (nl >= 0) longLine = false;
+        pos = end;
+        continue;
+      }
+      if (nl < 0) { // the line goes on in the next chunk
+        const rest = chunk.subarray(pos);
+        if (pendingLen === 0) pendingBase = offset + pos;
+        if (pendingLen + rest.length > FAST_LINE) {
+          longLine = true; // the scanner takes the line from its start
+          const from = pendingBase;
+          for (const p of pending) yield* scan(p, 0, p.length, from);
+          pending = [];
+          pendingLen = 0;
+          yield* scan(chunk, pos, n, offset);
+        } else {
+          pending.push(chunk.slice(pos));
+          pendingLen += rest.length;
+        }
+        pos = n;
+        continue;
+      }
+      let bytes = chunk.subarray(pos, nl);
+      let base = offset + pos;
+      if (pendingLen > 0) {
+        const all = new Uint8Array(pendingLen + bytes.length);
+        let p = 0;
+        for (const part of pending) {
+          all.set(part, p);
+          p += part.length;
+        }
+        all.set(bytes, p);
+        bytes = all;
+        base = pendingBase;
+        pending = [];
+        pendingLen = 0;
+      }
+      const r = fast(bytes, base);
+      if (r === false) {
+        // The scanner reads the line, its newline included.
+        const withNl = new Uint8Array(bytes.length + 1);
+        withNl.set(bytes);
+        withNl[bytes.length] = 10;
+        yield* scan(withNl, 0, withNl.length, base);
+      } else {
+        line++;
+        if (r === null) { /* a blank or bracket line */ }
+        else if (r instanceof DataError) yield* deliver(r);
+        else yield r; // the usual case, without a generator of its own
+      }
+      pos = end;
+    }
     offset += n;
+  }
+  if (pendingLen > 0) { // a last line without a newline
+    const all = new Uint8Array(pendingLen);
+    let p = 0;
+    for (const part of pending) {
+      all.set(part, p);
+      p += part.length;
+    }
+    const r = fast(all, pendingBase);
+    if (r === false) yield* scan(all, 0, all.length, pendingBase);
+    else if (r !== null) yield* deliver(r);
   }
   if (depth > 0) {
     yield* deliver(bad(
@@ -325,3 +446,7 @@ export async function* readEventBytes(
     ));
   }
 }
+
+// Lines up to this long are tried whole with JSON.parse; longer ones go to the scanner, so that
+// a file on one line (a whole array) is never held as one string.
+const FAST_LINE = 1 << 20;
