@@ -727,12 +727,14 @@ function readSingle(r: In, agg: EventAggregator, c: Check): void {
   }
 }
 
+const DST6 = new Uint32Array(4);
+
 function readSingle6(r: In, agg: EventAggregator, c: Check, key: Uint32Array): void {
   for (let k = 0; k < 5; k++) key[k] = r.u32();
   c.traffic(key[4]);
   const sec = r.f64();
   const nsec = r.u32();
-  const dst = new Uint32Array(4);
+  const dst = DST6;
   for (let k = 0; k < 4; k++) dst[k] = r.u32();
   const len = r.u32();
   const has = r.u8();
@@ -740,7 +742,7 @@ function readSingle6(r: In, agg: EventAggregator, c: Check, key: Uint32Array): v
   c.frame(len);
   if (has !== (c.samples > 0 ? 1 : 0)) throw c.bad("a single-packet event's sample is missing");
   const frame = has ? r.view(len) : null;
-  if (!agg._loadSingle6(key.subarray(0, 5), sec, nsec, dst, len, frame)) {
+  if (!agg._loadSingle6(key, sec, nsec, dst, len, frame)) {
     throw c.bad("an event key appears twice");
   }
 }
