@@ -131,7 +131,16 @@ export {
   ReverseDns,
   type ReverseDnsOptions,
 } from "./src/enrich/reverse_dns.ts";
-export { type ReadEvent, readEvents } from "./src/analysis/event_reader.ts";
+export {
+  type InvalidEvents,
+  MAX_EVENT_BYTES,
+  type ReadEvent,
+  readEventBytes,
+  readEvents,
+  type ReadEventsOptions,
+  skipping,
+} from "./src/analysis/event_reader.ts";
+export { checkEvent } from "./src/analysis/check_event.ts";
 export {
   EventStats,
   type EventStatsOptions,

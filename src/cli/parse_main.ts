@@ -422,7 +422,8 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     aggStream = new EventAggregatorStream(agg, { keepOpen, rotate, emitOpen });
     const ended = set.readable.pipeThrough(tap).pipeThrough(aggStream);
     await (enrich ? ended.pipeThrough(new EnrichStream(enrich)) : ended).pipeTo(sink);
-  } catch (e) {
+  } catch (thrown) {
+    let e = thrown;
     if (
       e instanceof RangeError &&
       /allocation failed|Invalid typed array length|Array buffer/i.test(e.message)

@@ -33,7 +33,7 @@ import {
   StateFileWriter,
   writeAtomic,
 } from "../util/state_container.ts";
-import { compareKeys, KeyTable } from "../util/key_table.ts";
+import { KeyTable } from "../util/key_table.ts";
 import { Traffic, TRAFFIC_NAMES } from "../decode/traffic.ts";
 import type { AggregatorClock, EventAggregator } from "./event_aggregator.ts";
 import {
@@ -300,43 +300,7 @@ interface StateHeader {
 // whatever order its events entered the table in, so one run over two hours and two runs
 // carrying state between them write identical files.
 function keyOrder(table: KeyTable, size: number): Uint32Array {
-  const w = table.width;
-  const kw = table.keys;
-  if (w === 2) return keyOrder2(table, size);
-  const order = new Uint32Array(size);
-  for (let e = 0; e < size; e++) order[e] = e;
-  return order.sort((a, b) => compareKeys(kw, a * w, kw, b * w, w));
-}
-
-// IPv4 keys (source, traffic << 16 | port) with traffic below 32 fit 53 bits as one number:
-// a native sort of numbers, then each entry found again by its key, is several times faster
-// than sorting entries with a comparator.
-function keyOrder2(table: KeyTable, size: number): Uint32Array {
-  const kw = table.keys;
-  const order = new Uint32Array(size);
-  const keys = new Float64Array(size);
-  for (let e = 0; e < size; e++) {
-    const k1 = kw[e * 2 + 1];
-    if (k1 >= 1 << 21) { // not a traffic code this build writes: the general way
-      for (let x = 0; x < size; x++) order[x] = x;
-      return order.sort((a, b) => compareKeys(kw, a * 2, kw, b * 2, 2));
-    }
-    keys[e] = kw[e * 2] * 2097152 + k1;
-  }
-  keys.sort();
-  let x = 0;
-  for (let i = 0; i < size; i++) {
-    if ((i & (BATCH - 1)) === 0) { // see BATCH
-      for (let j = i; j < Math.min(size, i + BATCH); j++) {
-        const src = Math.floor(keys[j] / 2097152);
-        x ^= table.touch2(src, keys[j] - src * 2097152);
-      }
-    }
-    const src = Math.floor(keys[i] / 2097152);
-    order[i] = table.find2(src, keys[i] - src * 2097152);
-  }
-  sink ^= x;
-  return order;
+  return table.sortedEntries(size);
 }
 
 // Records leave in key order, which is a random order over the tables' memory: each one would

@@ -1,5 +1,6 @@
-import { equal, ok } from "node:assert/strict";
-import { KeyTable } from "../../src/util/key_table.ts";
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { compareKeys, KeyTable } from "../../src/util/key_table.ts";
+import { xorshift } from "../_helpers.ts";
 
 Deno.test("KeyTable matches a Map under random add/delete, for 1- and 3-word keys", () => {
   for (const width of [1, 3]) {
@@ -62,5 +63,30 @@ Deno.test("KeyTable add2 agrees with the generic add/find for two-word keys", ()
     k[0] = t.keys[2 * e];
     k[1] = t.keys[2 * e + 1];
     equal(t.add2(k[0], k[1]), e);
+  }
+});
+
+Deno.test("sortedEntries: the order of compareKeys, for keys with shared prefixes, near ties and both widths", () => {
+  const rnd = xorshift(99);
+  for (const w of [2, 5]) {
+    for (const size of [0, 1, 2, 3, 17, 1000, 20000]) {
+      for (const shape of ["random", "shared prefix", "few values"]) {
+        const t = new KeyTable(w, 16);
+        const key = new Uint32Array(w);
+        while (t.size < size) {
+          for (let k = 0; k < w; k++) {
+            key[k] = shape === "random"
+              ? rnd(2 ** 32)
+              : shape === "shared prefix"
+              ? (k < w - 2 ? 0x20010db8 : k === w - 2 ? rnd(4) : rnd(2 ** 32))
+              : rnd(3) * 0x40000000 + rnd(1024); // many keys agreeing on their top bits
+          }
+          t.add(key);
+        }
+        const want = Array.from({ length: t.size }, (_, e) => e)
+          .sort((a, b) => compareKeys(t.keys, a * w, t.keys, b * w, w));
+        deepEqual([...t.sortedEntries()], want, `${w} words, ${size} ${shape}`);
+      }
+    }
   }
 });
