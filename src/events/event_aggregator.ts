@@ -133,6 +133,9 @@ export const DEFAULT_TIMEOUT = 624;
 export const DEFAULT_TELESCOPE_SIZE = 475136;
 
 const EMPTY_BATCH = new PacketBatch(0);
+/** One-packet events from which lookups are touched ahead (beyond the caches), and how far. */
+const TOUCH_FROM = 1 << 20;
+const TOUCH_BATCH = 64;
 
 // The fingerprint bits a TCP SYN matches: ZMap (IP ID 54321), Masscan (IP ID = (dst ^ dport ^
 // seq) & 0xffff), Mirai (seq = dst). Without branches: which scanner a packet comes from is
@@ -203,6 +206,8 @@ export class EventAggregator {
   #pausedAt = -1;
   #sweepLeft = 0;
   readonly #key6 = new Uint32Array(5);
+  readonly #touchKey = new Uint32Array(5);
+  #sink = 0; // what #touchAhead read (kept, so that the reads are not optimised away)
   readonly #w6 = new Uint32Array(4);
 
   /** Creates an aggregator. */
@@ -283,7 +288,13 @@ export class EventAggregator {
     let latestNsec = this.#latestNsec;
     let sweepSec = this.#sweepSec;
     let sweepNsec = this.#sweepNsec;
+    // With millions of one-packet events (a flood of new sources) every packet's key lookup is
+    // a cache miss: the next rows' slots are touched a batch ahead so that the misses overlap.
+    const ahead = this.#singles.size >= TOUCH_FROM || this.#singles6.size >= TOUCH_FROM;
     for (let i = from; i < n; i++) {
+      if (ahead && ((i - from) & (TOUCH_BATCH - 1)) === 0) {
+        this.#touchAhead(b, i, Math.min(n, i + TOUCH_BATCH));
+      }
       const v = ipVersion[i];
       if (v === 0) continue;
       ipPackets++;
@@ -345,6 +356,30 @@ export class EventAggregator {
     this.#sweepNsec = sweepNsec;
     this.stats.ipPackets += ipPackets;
     return out;
+  }
+
+  // Reads the single-packet tables' first slot for the keys of rows from .. to-1.
+  #touchAhead(b: PacketBatch, from: number, to: number): void {
+    const v4 = this.#singles.keys;
+    const v6 = this.#singles6.keys;
+    const key = this.#touchKey;
+    const s6 = b.src6;
+    let x = 0;
+    for (let i = from; i < to; i++) {
+      const v = b.ipVersion[i];
+      const k1 = (b.traffic[i] << 16) | b.port[i];
+      if (v === 4) x ^= v4.touch2(b.src[i], k1);
+      else if (v === 6) {
+        const o = i << 4;
+        for (let w = 0; w < 4; w++) {
+          const p = o + w * 4;
+          key[w] = ((s6[p] << 24) | (s6[p + 1] << 16) | (s6[p + 2] << 8) | s6[p + 3]) >>> 0;
+        }
+        key[4] = k1;
+        x ^= v6.touch(key);
+      }
+    }
+    this.#sink ^= x;
   }
 
   // Packet i has a key without a full event: it starts a single-packet event (returns -1), ends
