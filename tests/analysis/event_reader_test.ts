@@ -195,3 +195,24 @@ Deno.test("bounded: an event over the limit is refused, a long file of short eve
   }
   match(String(err), /: is a directory$/);
 });
+
+Deno.test("a 64 MB line and a gzip bomb of white space are read in linear time and bounded memory", async () => {
+  const one = new TextEncoder().encode(JSON.stringify(ev(9)));
+  const spaces = new Uint8Array(64 << 20).fill(32);
+  const line = new Uint8Array(spaces.length + one.length + 1);
+  line.set(spaces);
+  line.set(one, spaces.length);
+  line[line.length - 1] = 10;
+  Deno.writeFileSync(`${dir}/long-line.json`, line);
+  Deno.writeFileSync(`${dir}/bomb.json.gz`, gzipSync(line, { level: 9 }));
+  ok(Deno.statSync(`${dir}/bomb.json.gz`).size < 1 << 20);
+  for (const f of ["long-line.json", "bomb.json.gz"]) {
+    const before = Deno.memoryUsage().rss;
+    const t0 = performance.now();
+    const got = await all([`${dir}/${f}`]);
+    deepEqual(got.map((x) => [x[1], x[2]]), [[9, 1]], f);
+    // Bounds against a runaway, not a speed figure: ~0.3 s here; quadratic took minutes.
+    ok(performance.now() - t0 < 30_000, f);
+    ok(Deno.memoryUsage().rss - before < 150e6, `${f}: ${Deno.memoryUsage().rss - before}`);
+  }
+});
