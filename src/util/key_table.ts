@@ -198,11 +198,6 @@ export class KeyTable {
     return this.#tab[(hash2(a >>> 0, b >>> 0) & this.#mask) * 3];
   }
 
-  /** As {@link KeyTable.touch2}, for a key of any width at `key[off ..]`. */
-  touch(key: Uint32Array, off = 0): number {
-    return this.#tab[(this.#hashAt(key, off) & this.#mask) * this.#stride];
-  }
-
   // Slot holding the two-word key (a, b), or the empty slot where it would go: -(slot + 1).
   #slot2(a: number, b: number): number {
     const tab = this.#tab;
