@@ -379,14 +379,21 @@ export class EventAggregator {
       this.#fillSingle(s, b, i);
       return -1;
     }
-    const gap = (b.tsSec[i] - st.rowF[s * SINGLE_F64]) * 1e9 +
-      (b.tsNsec[i] - st.rowU[s * SINGLE_U32 + S_NSEC]);
-    if (gap > this.#timeoutNs) {
-      this.#endSingle(st, s, out);
+    if (this.#endsSingle(st, s, b, i, out)) {
       this.#fillSingle(s, b, i);
       return -1;
     }
     return this.#promote(s, src, k1);
+  }
+
+  // Whether packet i comes after a gap longer than the timeout since single-packet event s:
+  // then s is ended (and its entry is free for the packet's new event).
+  #endsSingle(st: SingleTable, s: number, b: PacketBatch, i: number, out: DarknetEvent[]): boolean {
+    const gap = (b.tsSec[i] - st.rowF[s * st.f64PerRow]) * 1e9 +
+      (b.tsNsec[i] - st.rowU[s * st.u32PerRow + S_NSEC]);
+    if (gap <= this.#timeoutNs) return false;
+    this.#endSingle(st, s, out);
+    return true;
   }
 
   // IPv6 (key in #key6): as #single, for #singles6 and #v6.
@@ -398,10 +405,7 @@ export class EventAggregator {
       this.#fillSingle6(s, b, i);
       return -1;
     }
-    const gap = (b.tsSec[i] - st.rowF[s * SINGLE6_F64]) * 1e9 +
-      (b.tsNsec[i] - st.rowU[s * SINGLE6_U32 + S_NSEC]);
-    if (gap > this.#timeoutNs) {
-      this.#endSingle(st, s, out);
+    if (this.#endsSingle(st, s, b, i, out)) {
       this.#fillSingle6(s, b, i);
       return -1;
     }

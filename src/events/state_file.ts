@@ -50,17 +50,7 @@ import {
   ROW_F64,
   ROW_U32,
 } from "./_event_table.ts";
-import {
-  S6_DST,
-  S_DST,
-  S_LENFP,
-  S_NSEC,
-  S_REF,
-  SINGLE6_F64,
-  SINGLE6_U32,
-  SINGLE_F64,
-  SINGLE_U32,
-} from "./_single_table.ts";
+import { S6_DST, S_DST, S_LENFP, S_NSEC, S_REF } from "./_single_table.ts";
 import type { SampleStore } from "./_sample_store.ts";
 import type { SingleTable } from "./_single_table.ts";
 
@@ -349,51 +339,40 @@ function* payload(agg: EventAggregator): Generator<Uint8Array> {
   o.begin();
   o.bytes(new TextEncoder().encode(JSON.stringify(header)));
   o.end();
-  const sk = singles.keys.keys;
-  const order4 = keyOrder(singles.keys, singles.size);
-  for (let i = 0; i < order4.length; i++) {
-    if ((i & (BATCH - 1)) === 0) sink ^= touchSingles(order4, i, singles, v4.store);
-    const s = order4[i];
-    const u = s * SINGLE_U32;
-    o.begin();
-    o.u32(sk[s * 2]);
-    o.u32(sk[s * 2 + 1]);
-    o.f64(singles.rowF[s * SINGLE_F64]);
-    o.u32(singles.rowU[u + S_NSEC]);
-    o.u32(singles.rowU[u + S_DST]);
-    const len = singles.rowU[u + S_LENFP] & 0xffffff;
-    o.u32(len);
-    o.u8(singles.rowU[u + S_LENFP] >>> 24);
-    const ref = singles.rowI[u + S_REF];
-    o.u8(ref !== 0 ? 1 : 0);
-    if (ref !== 0) o.frame(v4.store, ref, len);
-    o.end();
-    if (o.full) yield o.cut();
-  }
-  const k6 = singles6.keys.keys;
-  const order6 = keyOrder(singles6.keys, singles6.size);
-  for (let i = 0; i < order6.length; i++) {
-    if ((i & (BATCH - 1)) === 0) sink ^= touchSingles(order6, i, singles6, v6.store);
-    const s = order6[i];
-    const u = s * SINGLE6_U32;
-    o.begin();
-    for (let k = 0; k < 5; k++) o.u32(k6[s * 5 + k]);
-    o.f64(singles6.rowF[s * SINGLE6_F64]);
-    o.u32(singles6.rowU[u + S_NSEC]);
-    o.u32(singles6.rowU[u + S_DST]);
-    for (let k = 0; k < 3; k++) o.u32(singles6.rowU[u + S6_DST + k]);
-    const len = singles6.rowU[u + S_LENFP] & 0xffffff;
-    o.u32(len);
-    const ref = singles6.rowI[u + S_REF];
-    o.u8(ref !== 0 ? 1 : 0);
-    if (ref !== 0) o.frame(v6.store, ref, len);
-    o.end();
-    if (o.full) yield o.cut();
-  }
+  yield* writeSingles(o, singles, v4.store);
+  yield* writeSingles(o, singles6, v6.store);
   yield* writeTable(o, v4, agg.samples);
   yield* writeTable(o, v6, agg.samples);
   if (o.n > 0) yield o.cut();
   if (sink === 0.5) console.log(sink); // never: keeps `sink` alive
+}
+
+// Single-packet events, in key order: key, time, destination (one word or four), length, for
+// IPv4 the fingerprint bits, and the frame if sampled.
+function* writeSingles(o: Out, t: SingleTable, store: SampleStore): Generator<Uint8Array> {
+  const w = t.keys.width;
+  const kw = t.keys.keys;
+  const ru = t.u32PerRow;
+  const order = keyOrder(t.keys, t.size);
+  for (let i = 0; i < order.length; i++) {
+    if ((i & (BATCH - 1)) === 0) sink ^= touchSingles(order, i, t, store);
+    const s = order[i];
+    const u = s * ru;
+    o.begin();
+    for (let k = 0; k < w; k++) o.u32(kw[s * w + k]);
+    o.f64(t.rowF[s * t.f64PerRow]);
+    o.u32(t.rowU[u + S_NSEC]);
+    o.u32(t.rowU[u + S_DST]);
+    if (t.v6) { for (let k = 0; k < 3; k++) o.u32(t.rowU[u + S6_DST + k]); }
+    const len = t.rowU[u + S_LENFP] & 0xffffff;
+    o.u32(len);
+    if (!t.v6) o.u8(t.rowU[u + S_LENFP] >>> 24);
+    const ref = t.rowI[u + S_REF];
+    o.u8(ref !== 0 ? 1 : 0);
+    if (ref !== 0) o.frame(store, ref, len);
+    o.end();
+    if (o.full) yield o.cut();
+  }
 }
 
 function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Array> {
