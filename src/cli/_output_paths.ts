@@ -33,11 +33,15 @@ export interface FlagPath {
   path: string;
 }
 
-// The identity of the file a path names now, or of the one writing to it would create.
+let devices = 0;
+
+// The identity of the file a path names now, or of the one writing to it would create. A device
+// (`/dev/null`) is no one's data: each naming of it is its own.
 async function identity(path: string, depth = 0): Promise<string> {
   if (isStdout(path)) return "stdout";
   try {
     const st = await Deno.stat(path); // follows symlinks
+    if (!st.isFile && !st.isDirectory) return `device:${devices++}`;
     if (st.ino !== null) return `inode:${st.dev}:${st.ino}`;
   } catch { /* not there (yet), or a dangling link: where would writing create it? */ }
   try {

@@ -78,6 +78,17 @@ Deno.test("outputs must differ from each other; empty paths are refused; an unwr
     ok(!r.stderr.includes("packets in"), "refused before processing");
     ok(!Deno.readDirSync(dir).some((e) => e.name === "same.json"), "no output created");
   }
+  // A device is no one's data: /dev/null may take several outputs.
+  const nul = await parse([
+    "--pcap",
+    CAPTURE,
+    "--eventout",
+    "/dev/null",
+    "--ongoingout",
+    "/dev/null",
+    ...base,
+  ]);
+  equal(nul.code, 0, nul.stderr);
   // --cachein and --cacheout may be one file: it is read whole, then replaced atomically.
   const s = `${dir}/carry.state`;
   const first = await parse(["--pcap", CAPTURE, "--eventout", o, "--cacheout", s, ...base]);
