@@ -514,19 +514,7 @@ export class EventAggregator {
   #singleEvent(st: SingleTable, s: number): DarknetEvent {
     const u = s * st.u32PerRow;
     const ev = new DarknetEvent();
-    const kw = st.keys.keys;
-    if (st.v6) {
-      ev.version = 6;
-      ev.src6 = new Uint8Array(16);
-      const dv = new DataView(ev.src6.buffer);
-      for (let w = 0; w < 4; w++) dv.setUint32(w * 4, kw[s * 5 + w]);
-      ev.traffic = kw[s * 5 + 4] >>> 16;
-      ev.port = kw[s * 5 + 4] & 0xffff;
-    } else {
-      ev.src = kw[s * 2];
-      ev.traffic = kw[s * 2 + 1] >>> 16;
-      ev.port = kw[s * 2 + 1] & 0xffff;
-    }
+    keyInto(ev, st.keys.keys, s, st.v6);
     ev.firstSec = ev.lastSec = st.rowF[s * st.f64PerRow];
     ev.firstNsec = ev.lastNsec = st.rowU[u + S_NSEC];
     ev.packets = 1;
@@ -678,19 +666,7 @@ export class EventAggregator {
 
   #materialize(t: EventTable, e: number): DarknetEvent {
     const ev = new DarknetEvent();
-    const kw = t.keys.keys;
-    if (t.v6) {
-      ev.version = 6;
-      ev.src6 = new Uint8Array(16);
-      const dv = new DataView(ev.src6.buffer);
-      for (let w = 0; w < 4; w++) dv.setUint32(w * 4, kw[e * 5 + w]);
-      ev.traffic = kw[e * 5 + 4] >>> 16;
-      ev.port = kw[e * 5 + 4] & 0xffff;
-    } else {
-      ev.src = kw[e * 2];
-      ev.traffic = kw[e * 2 + 1] >>> 16;
-      ev.port = kw[e * 2 + 1] & 0xffff;
-    }
+    keyInto(ev, t.keys.keys, e, t.v6);
     const f = e * ROW_F64;
     const u = e * ROW_U32;
     ev.firstSec = t.rowF[f + FIRST_SEC];
@@ -990,6 +966,22 @@ export class EventAggregator {
     this.#latestNsec = c.latestNsec;
     this.#sweepSec = c.sweepSec;
     this.#sweepNsec = c.sweepNsec;
+  }
+}
+
+// The source, traffic and port of entry e's key (in `kw`, of an IPv4 or IPv6 table) into ev.
+function keyInto(ev: DarknetEvent, kw: Uint32Array, e: number, v6: boolean): void {
+  if (v6) {
+    ev.version = 6;
+    ev.src6 = new Uint8Array(16);
+    const dv = new DataView(ev.src6.buffer);
+    for (let w = 0; w < 4; w++) dv.setUint32(w * 4, kw[e * 5 + w]);
+    ev.traffic = kw[e * 5 + 4] >>> 16;
+    ev.port = kw[e * 5 + 4] & 0xffff;
+  } else {
+    ev.src = kw[e * 2];
+    ev.traffic = kw[e * 2 + 1] >>> 16;
+    ev.port = kw[e * 2 + 1] & 0xffff;
   }
 }
 
