@@ -398,3 +398,48 @@ Deno.test("open events come in chunks of the asked size, in key order, IPv4 befo
   equal(f.stats.eventsFiltered, opened - 280);
   deepEqual([...new EventAggregator().openEventChunks()], [[]]);
 });
+
+Deno.test("near misses: Mirai's sequence one bit off (lowest or highest), ZMap's IP ID one bit off", async () => {
+  const off = (bit: number) =>
+    [1, 2].map((i) => pkt(i, { src: S + bit, dst: D + i, seq: i === 2 ? (D + i) ^ bit : D + i }));
+  const zmapOff = [1, 2].map((i) =>
+    pkt(i, { src: S + 9, dst: D + i, id: i === 2 ? 54321 ^ 1 : 54321 })
+  );
+  const evs = await events(capture([...off(1), ...off(0x80000000 >>> 0), ...zmapOff]));
+  deepEqual(evs.map((e) => [e.packets, e.zmap, e.masscan, e.mirai]), [
+    [2, false, false, false],
+    [2, false, false, false],
+    [2, false, false, false],
+  ]);
+  // One bit the other way for a single packet: still no Mirai (single-packet rows too).
+  const one = await events(capture([pkt(1, { src: S, dst: D + 7, seq: (D + 7) ^ 1 })]));
+  equal(one[0].mirai, false);
+});
+
+Deno.test("an event that a gap restarts arms fingerprints only for TCP SYN traffic", async () => {
+  // UDP and ICMP with ZMap's IP ID, and a TCP SYN source for contrast, each at 0 and 1 and again
+  // at 12 and 13 with --timeout 10. A clock packet at 10 makes the sweep run while they are idle
+  // 9 s (they survive it), so the packet at 12 restarts each event itself (gap 11 > 10) instead
+  // of finding it swept.
+  const pk = [];
+  for (const at of [0, 1, 12, 13]) {
+    pk.push(pkt(at, { src: S, dst: D + 1, proto: 17, dport: 53, id: 54321 }));
+    pk.push(pkt(at, { src: S + 1, dst: D + 1, proto: 1, id: 54321 }));
+    pk.push(pkt(at, { src: S + 2, dst: D + 1, id: 54321 }));
+  }
+  pk.push(pkt(5, { src: S + 9, dst: D }), pkt(10, { src: S + 9, dst: D }));
+  pk.sort((a, b) => a.sec - b.sec);
+  const evs = await events(capture(pk), { timeout: 10 });
+  deepEqual(
+    evs.filter((e) => e.sourceIP !== "198.51.100.10").map((e) => [e.sourceIP, e.packets, e.zmap])
+      .sort((a, b) => String(a).localeCompare(String(b))),
+    [
+      ["198.51.100.1", 2, false],
+      ["198.51.100.1", 2, false],
+      ["198.51.100.2", 2, false],
+      ["198.51.100.2", 2, false],
+      ["198.51.100.3", 2, true],
+      ["198.51.100.3", 2, true],
+    ],
+  );
+});

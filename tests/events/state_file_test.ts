@@ -413,3 +413,49 @@ Deno.test("a large state compressed on the other core is the same bytes as one c
   await loadState(back, `${dir}/big.state`);
   equal(back.openCount, 150_000);
 });
+
+Deno.test("IPv6 destinations across a state file: /64s told apart by their second word, one destination kept", async () => {
+  const addr = (w: number[]) => {
+    const b = new Uint8Array(16);
+    const dv = new DataView(b.buffer);
+    w.forEach((x, i) => dv.setUint32(i * 4, x));
+    return b;
+  };
+  const src = addr([0x20010db8, 0, 0, 7]);
+  const src2 = addr([0x20010db8, 0, 0, 8]);
+  const dsts = [
+    addr([0x20010db8, 1, 0, 1]),
+    addr([0x20010db8, 2, 0, 1]), // same first word, another /64
+    addr([0x20010db8, 2, 0, 2]), // same /64 as the one before
+  ];
+  const pk: WritePacket[] = dsts.map((dst, i) => ({
+    sec: 1603296000 + i,
+    nsec: 0,
+    data: ethernet(ipv6Packet({ src, dst, proto: 6, dport: 22, flags: 0x02 })),
+  }));
+  // Two packets to one destination: a full event with a single destination.
+  for (const i of [0, 1]) {
+    pk.push({
+      sec: 1603296000 + i,
+      nsec: 5,
+      data: ethernet(ipv6Packet({ src: src2, dst: dsts[0], proto: 6, dport: 22, flags: 0x02 })),
+    });
+  }
+  pk.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
+  const a = new EventAggregator({ samples: 0 });
+  await feed(a, pcapFile(pk, { linkType: 1 }));
+  const want = a.openEvents(true).map((
+    e,
+  ) => [e.sourceIP, e.packets, e.uniqueDests, e.uniqueDest24s]);
+  deepEqual(want, [
+    ["2001:db8::7", 3, 3, 2],
+    ["2001:db8::8", 2, 1, 1],
+  ]);
+  await saveState(a, `${dir}/v6dest.state`);
+  const b = new EventAggregator({ samples: 0 });
+  await loadState(b, `${dir}/v6dest.state`);
+  deepEqual(
+    b.openEvents().map((e) => [e.sourceIP, e.packets, e.uniqueDests, e.uniqueDest24s]),
+    want,
+  );
+});
