@@ -103,7 +103,9 @@ export class KeyTable {
   #grow(): void {
     const w = this.width;
     const st = this.#stride;
-    const slots = (this.#mask + 1) * 2;
+    // Tables of millions grow fourfold: each growth rehashes every key, and a flood of new keys
+    // would pay that at 4 M, 8 M and 16 M slots instead of at 4 M and 16 M.
+    const slots = (this.#mask + 1) * (this.#mask + 1 >= 1 << 22 ? 4 : 2);
     const tab = new Uint32Array(slots * st);
     const mask = slots - 1;
     const keys = new Uint32Array(room(slots) * w);
