@@ -320,3 +320,55 @@ Deno.test("--max-memory: a flood of new sources ends the run like an input error
     match(u.stderr, /--max-memory: expected a size of at least 64M/);
   }
 });
+
+Deno.test("batch mode: SIGTERM ends the batch after the block it arrived in, every file of it complete, exit 0", async () => {
+  const out = `${dir}/batch-sig`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      ...denoFlags("parse"),
+      ENTRIES.parse,
+      "--from",
+      "2020-10-21T00",
+      "--to",
+      "2020-11-21T00", // 744 hours, none of them there: each block is quick, all of them are not
+      "--input",
+      `${dir}/none/{date}.{hour}.pcap`,
+      "--outdir",
+      out,
+      "--samples",
+      "0",
+      "--quiet",
+    ],
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  // Once a few blocks are done.
+  for (let t = 0; t < 1000; t++) {
+    let n = 0;
+    try {
+      n = Array.from(Deno.readDirSync(out)).length;
+    } catch { /* not yet */ }
+    if (n >= 9) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  child.kill("SIGTERM");
+  const st = await child.output();
+  const err = new TextDecoder().decode(st.stderr);
+  equal(st.code, 0, err);
+  match(err, /parse: stopped by SIGTERM (after|before) 2020-10-2\dT\d\d_/);
+  const names = Array.from(Deno.readDirSync(out), (e) => e.name);
+  ok(names.length < 3 * 744, String(names.length));
+  // Every block begun is complete: its three files, the event files valid JSON.
+  const blocks = new Set(
+    names.map((n) => n.replace(/^(results|ongoing|cache)_/, "").replace(/\.(json|state)$/, "")),
+  );
+  for (const b of blocks) {
+    for (const f of [`results_${b}.json`, `ongoing_${b}.json`]) {
+      deepEqual(JSON.parse(Deno.readTextFileSync(`${out}/${f}`)), [], f);
+    }
+    ok(names.includes(`cache_${b}.state`), b);
+  }
+});
