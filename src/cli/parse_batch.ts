@@ -30,7 +30,7 @@ export interface BatchBlock {
   window: string;
   /** Capture path of every hour in the block, in order. */
   paths: string[];
-  /** `YYYY-MM-DD:HH` of every hour in the block. */
+  /** `YYYY-MM-DDTHH` of every hour in the block. */
   hours: string[];
 }
 

@@ -75,11 +75,11 @@ Live capture (a sensor host)
                         also keeps the state at the end at one fixed path (for a restart)
 
 Batch mode (hourly files, state carried from hour to hour)
-  --from DATE:HOUR      first hour, e.g. 2020-10-21:16
-  --to DATE:HOUR        end hour, not included (as the original run_parse.py)
+  --from YYYY-MM-DDTHH  first hour, e.g. 2020-10-21T16 (or run_parse.py's 2020-10-21:16)
+  --to YYYY-MM-DDTHH    end hour, not included (as the original run_parse.py)
   --input PATTERN       path pattern with {date} and {hour}, e.g. 'data/{date}.{hour}.pcap.gz'
   --outdir DIR          writes results_START_END.json, ongoing_START_END.json and
-                        cache_START_END.state per block
+                        cache_START_END.state per block (START, END as 2020-10-21T16)
   --block HOURS         hours per block (default 1)
 
 Diagnostics
