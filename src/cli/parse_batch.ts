@@ -133,22 +133,18 @@ export async function parseBatchMode(
   let cachein = common.cachein;
   // A signal between two blocks ends the batch there (one during a block ends that block first,
   // as in a single run, and then the batch).
-  const signals = new StopSignals();
-  try {
-    for (const b of blocks) {
-      if (signals.stopped) {
-        console.error(`parse: stopped by ${signals.stopped} before ${b.window}`);
-        break;
-      }
-      const r = await runBlock(b);
-      if (r !== undefined) return r;
-      if (signals.stopped) {
-        console.error(`parse: stopped by ${signals.stopped} after ${b.window}`);
-        break;
-      }
+  const signals = new StopSignals(); // held until the process exits, as in parseMain
+  for (const b of blocks) {
+    if (signals.stopped) {
+      console.error(`parse: stopped by ${signals.stopped} before ${b.window}`);
+      break;
     }
-  } finally {
-    signals.dispose();
+    const r = await runBlock(b);
+    if (r !== undefined) return r;
+    if (signals.stopped) {
+      console.error(`parse: stopped by ${signals.stopped} after ${b.window}`);
+      break;
+    }
   }
   return 0;
 
@@ -172,7 +168,7 @@ export async function parseBatchMode(
       cachein,
       cacheout,
       inputFlag: "--input",
-    });
+    }, signals);
     if (!common.quiet) console.error(`${b.window}: ${formatParseSummary(r)}`);
     if (r.error) {
       console.error(`parse: ${r.error.message}`);

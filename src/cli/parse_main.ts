@@ -307,13 +307,19 @@ async function checkRunPaths(cfg: ParseConfig): Promise<void> {
   if (cfg.cacheout !== undefined) await checkCreatable("--cacheout", cfg.cacheout);
 }
 
-/** Runs one parse over `cfg.pcaps`. Input and output errors are returned, not thrown. */
-export async function runParse(cfg: ParseConfig): Promise<ParseResult> {
-  const signals = new StopSignals();
+/**
+ * Runs one parse over `cfg.pcaps`. Input and output errors are returned, not thrown. SIGINT and
+ * SIGTERM stop the input and finish the run; `signals` (the CLI's, held until the process
+ * exits, so that a signal after the run cannot kill it while it prints its summary) or handlers
+ * of the run's own, removed at its end.
+ */
+export async function runParse(cfg: ParseConfig, signals?: StopSignals): Promise<ParseResult> {
+  if (signals) return await runParseWith(cfg, signals);
+  const own = new StopSignals();
   try {
-    return await runParseWith(cfg, signals);
+    return await runParseWith(cfg, own);
   } finally {
-    signals.dispose();
+    own.dispose();
   }
 }
 
@@ -583,7 +589,8 @@ export async function parseMain(args: string[]): Promise<number> {
     rotate,
     outdir: values.outdir as string | undefined,
   };
-  const r = await runParse(cfg);
+  // Held until the process exits: a signal at any moment of the run, or after it, is handled.
+  const r = await runParse(cfg, new StopSignals());
   if (!cfg.quiet) console.error(formatParseSummary(r));
   if (r.error) {
     console.error(`parse: ${r.error.message}`);
