@@ -6,9 +6,9 @@
 import { DarknetError } from "../errors.ts";
 import {
   type InvalidEvents,
+  readerOptions,
+  type ReaderSettings,
   readEvents,
-  type ReadEventsOptions,
-  skipping,
 } from "./event_reader.ts";
 import { EventStats, type EventStatsOptions } from "./event_stats.ts";
 
@@ -16,12 +16,10 @@ self.onmessage = async (ev: MessageEvent) => {
   const { files, options, reader } = ev.data as {
     files: string[];
     options: EventStatsOptions;
-    reader: { skipInvalid?: boolean; maxEventBytes?: number };
+    reader: ReaderSettings;
   };
   const invalid: InvalidEvents = { count: 0 };
-  const ro: ReadEventsOptions = reader.skipInvalid
-    ? skipping(invalid, reader.maxEventBytes)
-    : { maxEventBytes: reader.maxEventBytes };
+  const ro = readerOptions(reader, invalid);
   const stats = new EventStats(options);
   let error: { message: string; exitCode: number } | undefined;
   try {

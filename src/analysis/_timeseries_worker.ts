@@ -6,9 +6,9 @@
 import { DarknetError } from "../errors.ts";
 import {
   type InvalidEvents,
+  readerOptions,
+  type ReaderSettings,
   readEvents,
-  type ReadEventsOptions,
-  skipping,
 } from "./event_reader.ts";
 import { TimeSeries, type TimeSeriesOptions } from "./timeseries.ts";
 
@@ -16,12 +16,10 @@ self.onmessage = async (ev: MessageEvent) => {
   const { files, options, reader } = ev.data as {
     files: string[];
     options: TimeSeriesOptions;
-    reader: { skipInvalid?: boolean; maxEventBytes?: number };
+    reader: ReaderSettings;
   };
   const invalid: InvalidEvents = { count: 0 };
-  const ro: ReadEventsOptions = reader.skipInvalid
-    ? skipping(invalid, reader.maxEventBytes)
-    : { maxEventBytes: reader.maxEventBytes };
+  const ro = readerOptions(reader, invalid);
   const ts = new TimeSeries(options);
   let error: { message: string; exitCode: number } | undefined;
   try {

@@ -72,6 +72,31 @@ export function skipping(tally: InvalidEvents, maxEventBytes?: number): ReadEven
   };
 }
 
+/** Reader settings as the CLI takes them and hands them to its workers. */
+export interface ReaderSettings {
+  /** Pass over invalid events instead of stopping. */
+  skipInvalid?: boolean;
+  /** The largest event accepted, in bytes. */
+  maxEventBytes?: number;
+}
+
+/**
+ * Reader options for `settings`, tallying skipped events in `tally`.
+ *
+ * @example
+ * ```ts
+ * import { readerOptions } from "./event_reader.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(readerOptions({ maxEventBytes: 10 }, { count: 0 }).skipInvalid, undefined);
+ * equal(readerOptions({ skipInvalid: true }, { count: 0 }).skipInvalid, true);
+ * ```
+ */
+export function readerOptions(settings: ReaderSettings, tally: InvalidEvents): ReadEventsOptions {
+  return settings.skipInvalid
+    ? skipping(tally, settings.maxEventBytes)
+    : { maxEventBytes: settings.maxEventBytes };
+}
+
 /** Default bound of one event's JSON (255 samples of 64 KiB frames, in base64, fit in it). */
 export const MAX_EVENT_BYTES = 64 << 20;
 

@@ -16,9 +16,9 @@
 
 import {
   type InvalidEvents,
+  readerOptions,
+  type ReaderSettings,
   readEvents,
-  type ReadEventsOptions,
-  skipping,
 } from "../analysis/event_reader.ts";
 import { EventStats, type EventStatsOptions, type EventSummary } from "../analysis/event_stats.ts";
 import { runInWorker } from "../util/run_in_worker.ts";
@@ -66,9 +66,7 @@ export async function countEvents(
   };
   const reader = { skipInvalid: o.skipInvalid, maxEventBytes: o.maxEventBytes };
   const invalid: InvalidEvents = { count: 0 };
-  const ro: ReadEventsOptions = o.skipInvalid
-    ? skipping(invalid, o.maxEventBytes)
-    : { maxEventBytes: o.maxEventBytes };
+  const ro = readerOptions(reader, invalid);
   const later = half < paths.length ? inWorker(paths.slice(half), options, reader) : undefined;
   try {
     for await (const r of readEvents(paths.slice(0, half), ro)) stats.add(r.event);
@@ -102,7 +100,7 @@ export async function countEvents(
 function inWorker(
   files: string[],
   options: EventStatsOptions,
-  reader: { skipInvalid?: boolean; maxEventBytes?: number },
+  reader: ReaderSettings,
 ): Promise<
   { data: unknown; error?: { message: string; exitCode: number }; invalid: InvalidEvents }
 > {

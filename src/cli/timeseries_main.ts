@@ -8,9 +8,9 @@
 import {
   type InvalidEvents,
   MAX_EVENT_BYTES,
+  readerOptions,
+  type ReaderSettings,
   readEvents,
-  type ReadEventsOptions,
-  skipping,
 } from "../analysis/event_reader.ts";
 import { formatInvalid } from "./count_events.ts";
 import { lineChart } from "../analysis/svg_chart.ts";
@@ -226,7 +226,7 @@ async function pcapSeries(
 function inWorker(
   files: string[],
   options: TimeSeriesOptions,
-  reader: { skipInvalid?: boolean; maxEventBytes?: number },
+  reader: ReaderSettings,
 ): Promise<
   { data: unknown; error?: { message: string; exitCode: number }; invalid: InvalidEvents }
 > {
@@ -296,9 +296,7 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     maxEventBytes: intFlag("max-event-bytes", values["max-event-bytes"], MAX_EVENT_BYTES, 2),
   };
   const invalid: InvalidEvents = { count: 0 };
-  const ro: ReadEventsOptions = reader.skipInvalid
-    ? skipping(invalid, reader.maxEventBytes)
-    : { maxEventBytes: reader.maxEventBytes };
+  const ro = readerOptions(reader, invalid);
   // With several files, the second half is collected in a Worker on the other core.
   const half = files.length >= 2 ? Math.ceil(files.length / 2) : files.length;
   const later = half < files.length
