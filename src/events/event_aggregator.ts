@@ -374,12 +374,9 @@ export class EventAggregator {
   #single(b: PacketBatch, i: number, src: number, k1: number, out: DarknetEvent[]): number {
     const st = this.#singles;
     const s = st.keys.add2(src, k1);
-    if (st.keys.added) {
-      st.ensure();
-      this.#fillSingle(s, b, i);
-      return -1;
-    }
-    if (this.#endsSingle(st, s, b, i, out)) {
+    const added = st.keys.added;
+    if (added) st.ensure();
+    if (added || this.#endsSingle(st, s, b, i, out)) {
       this.#fillSingle(s, b, i);
       return -1;
     }
@@ -400,12 +397,9 @@ export class EventAggregator {
   #single6(b: PacketBatch, i: number, out: DarknetEvent[]): number {
     const st = this.#singles6;
     const s = st.keys.add(this.#key6);
-    if (st.keys.added) {
-      st.ensure();
-      this.#fillSingle6(s, b, i);
-      return -1;
-    }
-    if (this.#endsSingle(st, s, b, i, out)) {
+    const added = st.keys.added;
+    if (added) st.ensure();
+    if (added || this.#endsSingle(st, s, b, i, out)) {
       this.#fillSingle6(s, b, i);
       return -1;
     }
