@@ -23,6 +23,7 @@
 
 import { PacketBatch } from "../capture/packet_batch.ts";
 import { Traffic } from "../decode/traffic.ts";
+import { touchAhead } from "./_touch_ahead.ts";
 import { compareKeys, KeyTable, mix } from "../util/key_table.ts";
 import { DarknetEvent, scanRate } from "./darknet_event.ts";
 import {
@@ -133,8 +134,7 @@ export const DEFAULT_TIMEOUT = 624;
 export const DEFAULT_TELESCOPE_SIZE = 475136;
 
 const EMPTY_BATCH = new PacketBatch(0);
-/** One-packet events from which lookups are touched ahead (beyond the caches), and how far. */
-const TOUCH_FROM = 1 << 20;
+/** How far lookups are touched ahead (from `touchAhead.from` one-packet events). */
 const TOUCH_BATCH = 64;
 
 // The fingerprint bits a TCP SYN matches: ZMap (IP ID 54321), Masscan (IP ID = (dst ^ dport ^
@@ -206,6 +206,9 @@ export class EventAggregator {
   #pausedAt = -1;
   #sweepLeft = 0;
   readonly #key6 = new Uint32Array(5);
+  // IPv6 keys and their hashes for the rows of one touch-ahead batch (see #touchAhead).
+  readonly #aheadKeys = new Uint32Array(TOUCH_BATCH * 5);
+  readonly #aheadHash = new Uint32Array(TOUCH_BATCH);
   #sink = 0; // what #touchAhead read (kept, so that the reads are not optimised away)
   readonly #w6 = new Uint32Array(4);
 
@@ -289,10 +292,11 @@ export class EventAggregator {
     let sweepNsec = this.#sweepNsec;
     // With millions of one-packet events (a flood of new sources) every packet's key lookup is
     // a cache miss: the next rows' slots are touched a batch ahead so that the misses overlap.
-    const ahead = this.#singles.size >= TOUCH_FROM;
+    const ahead = this.#singles.size >= touchAhead.from;
+    const ahead6 = this.#singles6.size >= touchAhead.from;
     for (let i = from; i < n; i++) {
-      if (ahead && ((i - from) & (TOUCH_BATCH - 1)) === 0) {
-        this.#touchAhead(b, i, Math.min(n, i + TOUCH_BATCH));
+      if ((ahead || ahead6) && ((i - from) & (TOUCH_BATCH - 1)) === 0) {
+        this.#touchAhead(b, i, Math.min(n, i + TOUCH_BATCH), ahead, ahead6);
       }
       const v = ipVersion[i];
       if (v === 0) continue;
@@ -326,7 +330,7 @@ export class EventAggregator {
         }
       }
       if (v === 6) {
-        this.#add6(b, i, out);
+        this.#add6(b, i, out, ahead6 ? (i - from) & (TOUCH_BATCH - 1) : -1);
         continue;
       }
       const traffic = trafficA[i];
@@ -357,13 +361,37 @@ export class EventAggregator {
     return out;
   }
 
-  // Reads the IPv4 single-packet table's first slot for the keys of rows from .. to-1. (Tried
-  // for IPv6 too: its five-word slots in a table of hundreds of MB gained nothing measurable.)
-  #touchAhead(b: PacketBatch, from: number, to: number): void {
-    const keys = this.#singles.keys;
+  // Reads the single-packet tables' first slot for the keys of rows from .. to-1. IPv6 keys
+  // and hashes are made first, in a loop of their own, and kept for #add6 (row i at
+  // (i - from) of the batch): a loop that only loads holds enough misses in flight to overlap
+  // them, where one that also hashes five words did not (measured: no gain).
+  #touchAhead(b: PacketBatch, from: number, to: number, v4: boolean, v6: boolean): void {
     let x = 0;
-    for (let i = from; i < to; i++) {
-      if (b.ipVersion[i] === 4) x ^= keys.touch2(b.src[i], (b.traffic[i] << 16) | b.port[i]);
+    if (v4) {
+      const keys = this.#singles.keys;
+      for (let i = from; i < to; i++) {
+        if (b.ipVersion[i] === 4) x ^= keys.touch2(b.src[i], (b.traffic[i] << 16) | b.port[i]);
+      }
+    }
+    if (v6) {
+      const keys = this.#singles6.keys;
+      const ak = this.#aheadKeys;
+      const ah = this.#aheadHash;
+      const s6 = b.src6;
+      for (let i = from; i < to; i++) {
+        if (b.ipVersion[i] !== 6) continue;
+        const k = (i - from) * 5;
+        const o = i << 4;
+        for (let w = 0; w < 4; w++) {
+          const p = o + w * 4;
+          ak[k + w] = ((s6[p] << 24) | (s6[p + 1] << 16) | (s6[p + 2] << 8) | s6[p + 3]) >>> 0;
+        }
+        ak[k + 4] = (b.traffic[i] << 16) | b.port[i];
+        ah[i - from] = keys.hash(ak, k);
+      }
+      for (let i = from; i < to; i++) {
+        if (b.ipVersion[i] === 6) x ^= keys.touchHash(ah[i - from]);
+      }
     }
     this.#sink ^= x;
   }
@@ -394,9 +422,9 @@ export class EventAggregator {
   }
 
   // IPv6 (key in #key6): as #single, for #singles6 and #v6.
-  #single6(b: PacketBatch, i: number, out: DarknetEvent[]): number {
+  #single6(b: PacketBatch, i: number, h: number, out: DarknetEvent[]): number {
     const st = this.#singles6;
-    const s = st.keys.add(this.#key6);
+    const s = st.keys.addHashed(this.#key6, 0, h);
     const added = st.keys.added;
     if (added) st.ensure();
     if (added || this.#endsSingle(st, s, b, i, out)) {
@@ -573,23 +601,32 @@ export class EventAggregator {
     }
   }
 
-  #add6(b: PacketBatch, i: number, out: DarknetEvent[]): void {
+  // Packet i, IPv6; `ahead` is its place in the touch-ahead batch holding its key and hash, or
+  // -1 (none made).
+  #add6(b: PacketBatch, i: number, out: DarknetEvent[], ahead: number): void {
     const t = this.#v6;
     const key = this.#key6;
     const o = i << 4;
-    const s6 = b.src6;
-    for (let w = 0; w < 4; w++) {
-      const p = o + w * 4;
-      key[w] = ((s6[p] << 24) | (s6[p + 1] << 16) | (s6[p + 2] << 8) | s6[p + 3]) >>> 0;
+    let h: number;
+    if (ahead >= 0) {
+      const ak = this.#aheadKeys;
+      for (let w = 0; w < 5; w++) key[w] = ak[ahead * 5 + w];
+      h = this.#aheadHash[ahead];
+    } else {
+      const s6 = b.src6;
+      for (let w = 0; w < 4; w++) {
+        const p = o + w * 4;
+        key[w] = ((s6[p] << 24) | (s6[p + 1] << 16) | (s6[p + 2] << 8) | s6[p + 3]) >>> 0;
+      }
+      key[4] = (b.traffic[i] << 16) | b.port[i];
+      h = t.keys.hash(key);
     }
-    const traffic = b.traffic[i];
-    key[4] = (traffic << 16) | b.port[i];
     const sec = b.tsSec[i];
     const nsec = b.tsNsec[i];
-    let e = t.keys.find(key);
+    let e = t.keys.findHashed(key, 0, h);
     if (e < 0) {
       // A new key, or the second packet of a single-packet event (then promoted to `e`).
-      e = this.#single6(b, i, out);
+      e = this.#single6(b, i, h, out);
       if (e < 0) return;
     }
     this.#continue(t, e, sec, nsec, out);

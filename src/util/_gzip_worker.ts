@@ -1,13 +1,24 @@
 // Worker side of GzipPieces (state_container.ts): compresses each piece it is sent into one gzip
-// member and posts it back (transferred), in the order the pieces came.
+// member and posts it back (transferred), in the order the pieces came, counting the pieces done
+// in a shared word that the sender reads without waiting for the messages.
 
 /// <reference lib="deno.worker" />
 
-import { gzipSync } from "node:zlib";
+import { gzipMember } from "./_gzip_member.ts";
+
+let done: Int32Array | undefined;
 
 self.onmessage = (ev: MessageEvent) => {
-  const { id, piece } = ev.data as { id: number; piece: Uint8Array };
-  // A copy: gzipSync may return a view of a shared pool, which must not be transferred.
-  const body = new Uint8Array(gzipSync(piece, { level: 1 }));
+  const { id, piece, counter } = ev.data as {
+    id: number;
+    piece: Uint8Array;
+    counter?: Int32Array;
+  };
+  if (counter) {
+    done = counter;
+    return;
+  }
+  const body = gzipMember(piece);
   self.postMessage({ id, body }, [body.buffer]);
+  if (done) Atomics.add(done, 0, 1);
 };

@@ -200,6 +200,24 @@ export class KeyTable {
     return this.#tab[(hash2(a >>> 0, b >>> 0) & this.#mask) * 3];
   }
 
+  /**
+   * The hash that places the key in `key[off .. off+width)` (the same for every table of this
+   * width): computed once, it serves {@link KeyTable.touchHash}, {@link KeyTable.findHashed}
+   * and {@link KeyTable.addHashed} of any table of the width.
+   */
+  hash(key: Uint32Array, off = 0): number {
+    return this.#hashAt(key, off);
+  }
+
+  /**
+   * Reads the first slot of the key with hash `h`, as {@link KeyTable.touch2} does. A loop of
+   * these alone (hashes computed before it) keeps many misses in flight at once; a loop that
+   * also hashes holds too few loads in the processor's window to overlap them.
+   */
+  touchHash(h: number): number {
+    return this.#tab[(h & this.#mask) * this.#stride];
+  }
+
   // Slot holding the two-word key (a, b), or the empty slot where it would go: -(slot + 1).
   #slot2(a: number, b: number): number {
     const tab = this.#tab;
@@ -215,12 +233,12 @@ export class KeyTable {
   }
 
   // Slot holding `key[off ..]`, or the empty slot where it would go (negative: -(slot + 1)).
-  #probe(key: Uint32Array, off: number): number {
+  #probe(key: Uint32Array, off: number, h: number): number {
     const w = this.width;
     const st = this.#stride;
     const tab = this.#tab;
     const mask = this.#mask;
-    let s = this.#hashAt(key, off) & mask;
+    let s = h & mask;
     for (;;) {
       const p = s * st;
       if (tab[p] === 0) return -(s + 1);
@@ -238,7 +256,12 @@ export class KeyTable {
 
   /** Finds or inserts the key in `key[off .. off+width)`; returns its entry. */
   add(key: Uint32Array, off = 0): number {
-    const s = this.#probe(key, off);
+    return this.addHashed(key, off, this.#hashAt(key, off));
+  }
+
+  /** As {@link KeyTable.add}, given the key's {@link KeyTable.hash}. */
+  addHashed(key: Uint32Array, off: number, h: number): number {
+    const s = this.#probe(key, off, h);
     if (s >= 0) {
       this.added = false;
       return this.#tab[s * this.#stride] - 1;
@@ -246,7 +269,7 @@ export class KeyTable {
     this.added = true;
     if (this.size === this.capacity) {
       this.#grow();
-      return this.add(key, off);
+      return this.addHashed(key, off, h);
     }
     const slot = -s - 1;
     for (let i = 0; i < this.width; i++) this.#tab[slot * this.#stride + 1 + i] = key[off + i];
@@ -255,7 +278,12 @@ export class KeyTable {
 
   /** Entry of the key in `key[off ..]`, or -1. */
   find(key: Uint32Array, off = 0): number {
-    const s = this.#probe(key, off);
+    return this.findHashed(key, off, this.#hashAt(key, off));
+  }
+
+  /** As {@link KeyTable.find}, given the key's {@link KeyTable.hash}. */
+  findHashed(key: Uint32Array, off: number, h: number): number {
+    const s = this.#probe(key, off, h);
     return s >= 0 ? this.#tab[s * this.#stride] - 1 : -1;
   }
 
@@ -299,91 +327,6 @@ export class KeyTable {
     const w = this.width;
     for (let i = 0; i < w; i++) this.#scratch[i] = this.keys[e * w + i];
     return this.#scratch;
-  }
-
-  /**
-   * Entries `0 .. size-1` (all by default) in key order: words compared as unsigned numbers,
-   * first word first (as {@link compareKeys}).
-   *
-   * @example
-   * ```ts
-   * import { KeyTable } from "./key_table.ts";
-   * import { deepEqual } from "node:assert/strict";
-   * const t = new KeyTable(2);
-   * t.add2(7, 1);
-   * t.add2(3, 9);
-   * t.add2(7, 0);
-   * deepEqual([...t.sortedEntries()], [1, 2, 0]);
-   * ```
-   */
-  sortedEntries(size: number = this.size): Uint32Array {
-    const w = this.width;
-    const kw = this.keys;
-    if (size < 2) return size === 1 ? Uint32Array.of(0) : new Uint32Array(0);
-    // Each entry as one number: the key's first `bits` distinguishing bits (those after the
-    // prefix all keys share), then the entry number in the low `ib` bits. A native sort of numbers
-    // then orders the entries by key, except where two keys agree on those bits: such runs are
-    // put right by comparing whole keys. No comparator on millions of entries, no lookups.
-    const ib = Math.max(1, Math.ceil(Math.log2(size)));
-    const bits = 53 - ib;
-    if (bits < 16) {
-      const order = new Uint32Array(size);
-      for (let e = 0; e < size; e++) order[e] = e;
-      return order.sort((a, b) => compareKeys(kw, a * w, kw, b * w, w));
-    }
-    let first = 32 * w; // the first bit (from the top of word 0) where some key differs from key 0
-    for (let k = 0; k < w && first === 32 * w; k++) {
-      let diff = 0;
-      for (let e = 1; e < size; e++) diff |= kw[e * w + k] ^ kw[k];
-      if (diff !== 0) first = k * 32 + Math.clz32(diff);
-    }
-    // The numbers as two words (high: the top 21 bits), sorted by a radix sort of 11-bit digits:
-    // five passes, each a count and a scatter into 2,048 runs (about twice as fast as sorting
-    // 10 M doubles natively).
-    let lo = new Uint32Array(size);
-    let hi = new Uint32Array(size);
-    const scale = 2 ** ib;
-    for (let e = 0; e < size; e++) {
-      const v = bitsAt(kw, e * w, w, first, bits) * scale + e;
-      const h = Math.floor(v / 4294967296);
-      hi[e] = h;
-      lo[e] = v - h * 4294967296;
-    }
-    let lo2 = new Uint32Array(size);
-    let hi2 = new Uint32Array(size);
-    const count = new Uint32Array(2048);
-    for (let shift = 0; shift < 53; shift += 11) {
-      count.fill(0);
-      for (let i = 0; i < size; i++) count[digit(lo[i], hi[i], shift)]++;
-      let sum = 0;
-      for (let d = 0; d < 2048; d++) {
-        const c = count[d];
-        count[d] = sum;
-        sum += c;
-      }
-      for (let i = 0; i < size; i++) {
-        const at = count[digit(lo[i], hi[i], shift)]++;
-        lo2[at] = lo[i];
-        hi2[at] = hi[i];
-      }
-      [lo, lo2] = [lo2, lo];
-      [hi, hi2] = [hi2, hi];
-    }
-    const mask = scale - 1; // ib ≤ 32 here: the entry number is in the low word
-    const order = lo2; // the spare buffer of the last pass: no fifth array at the peak
-    for (let i = 0; i < size; i++) order[i] = (lo[i] & mask) >>> 0;
-    // Runs of equal leading bits: sorted by whole keys (rare: keys spread over `bits` bits).
-    const same = (i: number, j: number) =>
-      hi[i] === hi[j] && (ib === 32 || (lo[i] >>> ib) === (lo[j] >>> ib));
-    for (let i = 0; i < size;) {
-      let j = i + 1;
-      while (j < size && same(i, j)) j++;
-      if (j - i > 1) {
-        order.subarray(i, j).sort((a, b) => compareKeys(kw, a * w, kw, b * w, w));
-      }
-      i = j;
-    }
-    return order;
   }
 
   /** Removes every entry, keeping the allocated memory. */
@@ -433,29 +376,4 @@ export function growF64(arr: Float64Array<ArrayBuffer>, n: number): Float64Array
   const out = new Float64Array(n);
   out.set(arr);
   return out;
-}
-
-// `n` bits (n ≤ 52) of the key at kw[off .. off + w), starting `from` bits below the top of
-// its first word; bits past the key's end are 0.
-function bitsAt(kw: Uint32Array, off: number, w: number, from: number, n: number): number {
-  let v = 0;
-  let got = 0;
-  let pos = from;
-  while (got < n && pos < 32 * w) {
-    const word = kw[off + (pos >>> 5)];
-    const inWord = 32 - (pos & 31); // bits left in this word from pos
-    const take = Math.min(inWord, n - got);
-    const chunk = ((word >>> (inWord - take)) & (take === 32 ? 0xffffffff : (1 << take) - 1)) >>> 0;
-    v = v * 2 ** take + chunk;
-    got += take;
-    pos += take;
-  }
-  return v * 2 ** (n - got);
-}
-
-// The 11-bit digit at bit `shift` of the 53-bit number (hi, lo).
-function digit(lo: number, hi: number, shift: number): number {
-  if (shift + 11 <= 32) return (lo >>> shift) & 2047;
-  if (shift >= 32) return (hi >>> (shift - 32)) & 2047;
-  return ((lo >>> shift) | (hi << (32 - shift))) & 2047;
 }

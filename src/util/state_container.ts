@@ -15,7 +15,8 @@
  * @module
  */
 
-import { crc32, gunzipSync, gzipSync } from "node:zlib";
+import { crc32, gunzipSync } from "node:zlib";
+import { gzipMember } from "./_gzip_member.ts";
 import { DataError, IoError, ioError } from "../errors.ts";
 import { Inflate } from "../io/_inflate.ts";
 
@@ -32,7 +33,7 @@ const HEADER = 20;
  * ```
  */
 export function packState(magic: string, version: number, payload: Uint8Array): Uint8Array {
-  const body = new Uint8Array(gzipSync(payload, { level: 1 }));
+  const body = gzipMember(payload);
   const out = new Uint8Array(HEADER + body.length);
   out.set(new TextEncoder().encode(magic));
   const dv = new DataView(out.buffer);
@@ -166,9 +167,7 @@ export async function readStateFile(path: string): Promise<Uint8Array> {
  * ```
  */
 export function packMembers(magic: string, version: number, pieces: Uint8Array[]): Uint8Array {
-  const bodies = pieces.filter((p) => p.length > 0).map((p) =>
-    new Uint8Array(gzipSync(p, { level: 1 }))
-  );
+  const bodies = pieces.filter((p) => p.length > 0).map(gzipMember);
   const len = bodies.reduce((a, b) => a + b.length, 0);
   const out = new Uint8Array(HEADER + len);
   out.set(new TextEncoder().encode(magic));
@@ -252,7 +251,7 @@ export class StateFileWriter {
   /** Compresses and writes one piece of the payload. */
   write(payload: Uint8Array): void {
     if (payload.length === 0) return;
-    this.writeMember(new Uint8Array(gzipSync(payload, { level: 1 })));
+    this.writeMember(gzipMember(payload));
   }
 
   /** Writes one piece of the payload compressed already (one gzip member, see GzipPieces). */
@@ -417,10 +416,12 @@ export class GzipPieces {
     type: "module",
   });
   readonly #waiting = new Map<number, (body: Uint8Array) => void>();
+  readonly #done = new Int32Array(new SharedArrayBuffer(4)); // pieces the worker has finished
   #next = 0;
   #failure: Error | undefined;
 
   constructor() {
+    this.#worker.postMessage({ counter: this.#done });
     this.#worker.onmessage = (ev: MessageEvent) => {
       const { id, body } = ev.data as { id: number; body: Uint8Array };
       this.#waiting.get(id)?.(body);
@@ -441,6 +442,14 @@ export class GzipPieces {
     });
     this.#worker.postMessage({ id, piece }, [piece.buffer as ArrayBuffer]);
     return p;
+  }
+
+  /**
+   * Pieces sent and not yet compressed, read from a word the worker counts in: current even
+   * while this thread has not taken the worker's messages (it is busy encoding).
+   */
+  get backlog(): number {
+    return this.#next - Atomics.load(this.#done, 0);
   }
 
   /** Ends the worker. */

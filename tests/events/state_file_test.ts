@@ -369,11 +369,18 @@ Deno.test("one-packet IPv4 and IPv6 events across a state file: promoted, ended 
   for (let i = 0; i < 400; i++) {
     const v6 = i % 2 === 1;
     hour1.push({ sec: T + i * 5, nsec: i, data: frame(i, v6, 23) });
+    // Before the split too: promotions, and (by the late packets below) events ended by a
+    // sweep — removals that move other entries, so that the entries' order is not arrival's.
+    if (i % 7 === 0) hour1.push({ sec: T + i * 5 + 1, nsec: 0, data: frame(i, v6, 23) });
     // A second packet within the timeout (promotes), one after it (ends and restarts), or none.
     if (i % 3 === 0) hour2.push({ sec: T + 3600 + i, nsec: 0, data: frame(i, v6, 23) });
     if (i % 3 === 1) hour2.push({ sec: T + 3600 + 2000 + i, nsec: 0, data: frame(i, v6, 23) });
     if (i % 5 === 0) hour2.push({ sec: T + 3600 + i, nsec: 7, data: frame(i + 1000, v6, 80) });
   }
+  for (let j = 0; j < 6; j++) {
+    hour1.push({ sec: T + 3400 + j, nsec: 0, data: frame(2000 + j, j % 2 === 1, 443) });
+  }
+  hour1.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
   hour2.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
   const opts = { timeout: 3000, samples: 1, seed: 9 };
   const h1 = pcapFile(hour1, { linkType: 1 });
@@ -383,7 +390,7 @@ Deno.test("one-packet IPv4 and IPv6 events across a state file: promoted, ended 
   await saveState(one, `${dir}/one.state`);
   const a = new EventAggregator(opts);
   const first = await feed(a, h1);
-  equal(a.openCount, 400);
+  ok(first.length > 50 && a.openCount > 200, `${first.length} ended, ${a.openCount} open`);
   await saveState(a, `${dir}/split1.state`);
   const b = new EventAggregator(opts);
   await loadState(b, `${dir}/split1.state`);

@@ -1,0 +1,11 @@
+// One piece of a state payload as one gzip member: the one compression every writer of state
+// files uses (here, in GzipPieces' worker, in packMembers), so that a piece compressed on either
+// core is the same bytes.
+
+import { gzipSync } from "node:zlib";
+
+/** The piece as one gzip member, level 1, in an array of its own (transferable). */
+export function gzipMember(piece: Uint8Array): Uint8Array<ArrayBuffer> {
+  // A copy: gzipSync may return a view of a shared pool, which must not be transferred.
+  return new Uint8Array(gzipSync(piece, { level: 1 }));
+}
