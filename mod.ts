@@ -23,7 +23,7 @@ export {
   openCapture,
   type OpenCaptureOptions,
 } from "./src/capture/open_capture.ts";
-export { DEFAULT_BATCH_SIZE, PacketBatch } from "./src/capture/packet_batch.ts";
+export { DEFAULT_BATCH_SIZE, PacketBatch } from "./src/decode/packet_batch.ts";
 export { BatchPool } from "./src/capture/batch_pool.ts";
 export {
   type CaptureInfo,

@@ -1,7 +1,7 @@
 // `deno task demo`: runs `parse` on the shipped capture and prints the events it found.
 
 import { formatTable } from "../src/cli/_cli.ts";
-import { formatParseSummary, runParse } from "../src/cli/parse_main.ts";
+import { formatParseSummary, runParse } from "../src/cli/run_parse.ts";
 import { trafficName } from "../src/decode/traffic.ts";
 import { countEvents, formatEventSummary } from "../src/cli/count_events.ts";
 

@@ -1,7 +1,7 @@
 // Shared test helpers: feed bytes through the pcap stream in chosen chunk sizes and flatten
 // the batches into plain rows, so tests can compare whole results.
 
-import type { PacketBatch } from "../src/capture/packet_batch.ts";
+import type { PacketBatch } from "../src/decode/packet_batch.ts";
 import { PcapDecoderStream } from "../src/capture/pcap_decoder_stream.ts";
 
 /** One decoded packet as a plain object. */

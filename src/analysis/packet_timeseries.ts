@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PacketBatch } from "../capture/packet_batch.ts";
+import type { PacketBatch } from "../decode/packet_batch.ts";
 import { TRAFFIC_COUNT, trafficName } from "../decode/traffic.ts";
 import { KeyTable } from "../util/key_table.ts";
 import { toCsv } from "./_csv.ts";

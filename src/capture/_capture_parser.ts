@@ -6,7 +6,7 @@
 import { DataError } from "../errors.ts";
 import { decodeFrame, decodeRows } from "../decode/decode_frame.ts";
 import type { BatchPool } from "./batch_pool.ts";
-import { PacketBatch } from "./packet_batch.ts";
+import { PacketBatch } from "../decode/packet_batch.ts";
 import { splitTimestamp, ts } from "./_timestamp.ts";
 
 /** Largest captured length accepted for one packet (libpcap's MAXIMUM_SNAPLEN). */

@@ -7,7 +7,7 @@
 import { DarknetError } from "../errors.ts";
 import { BatchPool } from "./batch_pool.ts";
 import { CaptureSet } from "./capture_set.ts";
-import { PacketBatch } from "./packet_batch.ts";
+import { PacketBatch } from "../decode/packet_batch.ts";
 
 interface Start {
   paths: string[];

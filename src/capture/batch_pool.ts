@@ -7,7 +7,7 @@
  * @module
  */
 
-import { PacketBatch } from "./packet_batch.ts";
+import { PacketBatch } from "../decode/packet_batch.ts";
 
 /**
  * Free lists of read buffers (by size) and batches.

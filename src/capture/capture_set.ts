@@ -14,7 +14,7 @@ import { DarknetError } from "../errors.ts";
 import { FileSource } from "../io/file_source.ts";
 import { checkCaptureHeader } from "./check_header.ts";
 import { type Capture, openCapture, type OpenCaptureOptions } from "./open_capture.ts";
-import type { PacketBatch } from "./packet_batch.ts";
+import type { PacketBatch } from "../decode/packet_batch.ts";
 
 /**
  * Inputs read as one packet stream.

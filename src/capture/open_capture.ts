@@ -9,7 +9,7 @@ import { FileSource } from "../io/file_source.ts";
 import { GunzipStream } from "../io/gunzip_stream.ts";
 import { WorkerGunzipStream } from "../io/worker_gunzip_stream.ts";
 import type { BatchPool } from "./batch_pool.ts";
-import type { PacketBatch } from "./packet_batch.ts";
+import type { PacketBatch } from "../decode/packet_batch.ts";
 import { type CaptureInfo, PcapDecoderStream } from "./pcap_decoder_stream.ts";
 
 /** An opened capture. */

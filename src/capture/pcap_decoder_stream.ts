@@ -24,7 +24,7 @@
 import type { DarknetError } from "../errors.ts";
 import { type CaptureInfo, CaptureParser } from "./_capture_parser.ts";
 import type { BatchPool } from "./batch_pool.ts";
-import type { PacketBatch } from "./packet_batch.ts";
+import type { PacketBatch } from "../decode/packet_batch.ts";
 
 export type { CaptureInfo } from "./_capture_parser.ts";
 

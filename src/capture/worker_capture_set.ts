@@ -11,7 +11,7 @@
 
 import { DarknetError } from "../errors.ts";
 import { CaptureSet } from "./capture_set.ts";
-import { PacketBatch } from "./packet_batch.ts";
+import { PacketBatch } from "../decode/packet_batch.ts";
 
 /** Options of {@link WorkerCaptureSet.open}. */
 export interface WorkerCaptureSetOptions {

@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { PacketBatch } from "../capture/packet_batch.ts";
+import type { PacketBatch } from "./packet_batch.ts";
 import { Problem } from "./problem.ts";
 import { Traffic } from "./traffic.ts";
 
@@ -77,7 +77,7 @@ function afToEtype(af: number): number {
  * ```ts
  * import { ok } from "node:assert/strict";
  * import { decodeFrame } from "./decode_frame.ts";
- * import { PacketBatch } from "../capture/packet_batch.ts";
+ * import { PacketBatch } from "./packet_batch.ts";
  * import { Traffic } from "./traffic.ts";
  * // A raw IPv4 UDP packet 10.0.0.1:5000 -> 10.0.0.2:53
  * const ip = new Uint8Array([
@@ -217,7 +217,7 @@ const EMPTY = new Uint8Array(0);
  * ```ts
  * import { ok } from "node:assert/strict";
  * import { decodeRows } from "./decode_frame.ts";
- * import { PacketBatch } from "../capture/packet_batch.ts";
+ * import { PacketBatch } from "./packet_batch.ts";
  * const ip = new Uint8Array([0x45, 0, 0, 20, 0, 0, 0, 0, 64, 4, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
  * const b = new PacketBatch(1);
  * b.buffers.push(ip);

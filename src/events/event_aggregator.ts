@@ -21,7 +21,7 @@
  * @module
  */
 
-import { PacketBatch } from "../capture/packet_batch.ts";
+import { PacketBatch } from "../decode/packet_batch.ts";
 import { Traffic } from "../decode/traffic.ts";
 import { touchAhead } from "./_touch_ahead.ts";
 import { compareKeys, KeyTable, mix } from "../util/key_table.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { PacketBatch } from "../capture/packet_batch.ts";
+import type { PacketBatch } from "../decode/packet_batch.ts";
 import type { DarknetEvent } from "./darknet_event.ts";
 import type { EventAggregator } from "./event_aggregator.ts";
 import type { encodeState } from "./state_file.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { PacketBatch } from "../capture/packet_batch.ts";
+import type { PacketBatch } from "../decode/packet_batch.ts";
 import { linkTypeName } from "../decode/link_type.ts";
 import { PROBLEM_COUNT, problemName } from "../decode/problem.ts";
 import { TRAFFIC_COUNT, trafficName } from "../decode/traffic.ts";

@@ -5,8 +5,8 @@ import { generateScenario } from "../../src/synth/scenario.ts";
 import { ethernet, ipv4Packet } from "../../src/synth/frames.ts";
 import { concat, pcapFile } from "../../src/synth/pcap_writer.ts";
 import { runCli } from "../_helpers.ts";
-import { batchBlocks } from "../../src/cli/parse_batch.ts";
-import { formatParseSummary } from "../../src/cli/parse_main.ts";
+import { batchBlocks } from "../../src/cli/batch_mode.ts";
+import { formatParseSummary } from "../../src/cli/run_parse.ts";
 
 const parse = (args: string[], stdin?: Uint8Array) =>
   runCli(ENTRIES.parse, args, denoFlags("parse"), stdin);

@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { PacketBatch } from "../../src/capture/packet_batch.ts";
+import { PacketBatch } from "../../src/decode/packet_batch.ts";
 import { decodeFrame, decodeRows } from "../../src/decode/decode_frame.ts";
 import { Problem } from "../../src/decode/problem.ts";
 import { Traffic } from "../../src/decode/traffic.ts";

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { batchBlocks } from "./parse_batch.ts";
+ * import { batchBlocks } from "./batch_mode.ts";
  * import { equal } from "node:assert/strict";
  * const b = [...batchBlocks("2020-10-21:16", "2020-10-21T19", 2, "x/{date}.{hour}.pcap")];
  * equal(b.length, 2);
@@ -21,7 +21,7 @@
 
 import { UsageError } from "../errors.ts";
 import { intFlag } from "./_cli.ts";
-import { commonConfig, formatParseSummary, runParse } from "./parse_main.ts";
+import { commonConfig, formatParseSummary, runParse } from "./run_parse.ts";
 import { StopSignals } from "./_stop_signals.ts";
 
 /** One block of hours. */

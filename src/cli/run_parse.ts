@@ -1,0 +1,431 @@
+/**
+ * One `parse` run from a settled configuration (single or batch mode): opens inputs and
+ * outputs, runs the stream chain, and reports. `parse_main.ts` turns the command line into a
+ * {@link ParseConfig}; batch mode (`batch_mode.ts`) makes one per block.
+ *
+ * @module
+ */
+
+import { CaptureSet } from "../capture/capture_set.ts";
+import { type CaptureStats, LiveCapture } from "../capture/live_capture.ts";
+import type { EventChunk } from "../events/event_aggregator_stream.ts";
+import { RotatingEventSink } from "../events/rotating_event_sink.ts";
+import { WorkerCaptureSet } from "../capture/worker_capture_set.ts";
+import { DarknetError, DataError, IoError, ioError, UsageError } from "../errors.ts";
+import {
+  DEFAULT_TELESCOPE_SIZE,
+  DEFAULT_TIMEOUT,
+  EventAggregator,
+} from "../events/event_aggregator.ts";
+import { EventAggregatorStream } from "../events/event_aggregator_stream.ts";
+import { EventSink } from "../events/event_sink.ts";
+import { EventWriter } from "../events/event_writer.ts";
+import { intFlag, numFlag, pathList } from "./_cli.ts";
+import { defaultBudget, MemoryBudget, parseSize } from "./_memory_budget.ts";
+import { StopSignals } from "./_stop_signals.ts";
+import { checkCreatable, checkPaths, type FlagPath } from "./_output_paths.ts";
+import { Progress } from "./_progress.ts";
+import { telescopeSize } from "./_telescope.ts";
+import { type Enrichers, EnrichStream } from "../enrich/enrich_stream.ts";
+import { PrefixTable } from "../enrich/prefix_table.ts";
+import { type DnsStats, parseDnsServer, ReverseDns } from "../enrich/reverse_dns.ts";
+
+/** The most frames `--samples` may keep per event (a state file stores the count in a byte). */
+export const MAX_SAMPLES = 255;
+
+/** Everything a parse run needs. */
+export interface ParseConfig {
+  pcaps: string[];
+  eventout?: string;
+  newdl: boolean;
+  ongoingout?: string;
+  cachein?: string;
+  cacheout?: string;
+  samples: number;
+  timeout: number;
+  threshold: number;
+  uniques: number;
+  rate: number;
+  telescopeSize: number;
+  seed: number;
+  cpu?: string;
+  mem?: string;
+  quiet: boolean;
+  asnin?: string;
+  geoin?: string;
+  pfx2asin?: string[];
+  dns?: string[];
+  dnsTimeout?: number;
+  dnsRetries?: number;
+  dnsConcurrency?: number;
+  /** Live capture: the interface for tcpdump (instead of pcaps). */
+  iface?: string;
+  /** Live capture: BPF filter. */
+  bpf?: string;
+  /** Rotation period in seconds of packet time (with outdir). */
+  rotate?: number;
+  /** Directory of rotated files. */
+  outdir?: string;
+  /** Memory budget in bytes (default: three quarters of the machine's memory). */
+  maxMemory?: number;
+  /** Packets timed after this (Unix seconds) are skipped (default: one day after the start). */
+  notAfter?: number;
+  /** The flag that named the inputs, for messages (default `--pcap`; batch mode `--input`). */
+  inputFlag?: string;
+}
+/** Settings shared by single and batch runs, from parsed flag values. */
+export function commonConfig(
+  v: Record<string, unknown>,
+  after: Record<string, string[]> = {},
+): Omit<ParseConfig, "pcaps" | "eventout"> {
+  const stray = after[""] ?? [];
+  if (stray.length) {
+    throw new UsageError(`unexpected argument "${stray[0]}" (paths follow --pcap or --pfx2asin)`);
+  }
+  if (v.samples === undefined) {
+    throw new UsageError("--samples is required (packets to sample per event; 0 for none)");
+  }
+  if (v.telescope !== undefined && v["telescope-size"] !== undefined) {
+    throw new UsageError("give --telescope or --telescope-size, not both");
+  }
+  const dns = v.dns === undefined
+    ? undefined
+    : (v.dns as string[]).flatMap((x) => x.split(/[\s,]+/)).filter((x) => x);
+  dns?.forEach(parseDnsServer); // a bad server is a usage error, before any file is touched
+  const timeout = numFlag("timeout", v.timeout, DEFAULT_TIMEOUT);
+  if (timeout <= 0) throw new UsageError("--timeout: must be greater than 0");
+  const size = v.telescope !== undefined
+    ? telescopeSize(String(v.telescope))
+    : intFlag("telescope-size", v["telescope-size"], DEFAULT_TELESCOPE_SIZE, 1);
+  return {
+    newdl: Boolean(v.newdl),
+    ongoingout: v.ongoingout as string | undefined,
+    cachein: v.cachein as string | undefined,
+    cacheout: v.cacheout as string | undefined,
+    samples: intFlag("samples", v.samples, 0, 0, MAX_SAMPLES),
+    timeout,
+    threshold: intFlag("threshold", v.threshold, 0),
+    uniques: intFlag("uniques", v.uniques, 0),
+    rate: numFlag("rate", v.rate, 0),
+    telescopeSize: size,
+    seed: intFlag("seed", v.seed, 1),
+    cpu: v.cpu as string | undefined,
+    mem: v.mem as string | undefined,
+    quiet: Boolean(v.quiet),
+    asnin: v.asnin as string | undefined,
+    geoin: v.geoin as string | undefined,
+    pfx2asin: v.pfx2asin === undefined ? undefined : pathList(v.pfx2asin, after.pfx2asin ?? []),
+    dns: v.dns === undefined
+      ? undefined
+      : (v.dns as string[]).flatMap((x) => x.split(/[\s,]+/)).filter((x) => x),
+    dnsTimeout: numFlag("dns-timeout", v["dns-timeout"], 5),
+    dnsRetries: intFlag("dns-retries", v["dns-retries"], 2),
+    dnsConcurrency: intFlag("dns-concurrency", v["dns-concurrency"], 64, 1),
+    maxMemory: v["max-memory"] === undefined
+      ? undefined
+      : parseSize("max-memory", String(v["max-memory"])),
+  };
+}
+
+/** Opens every enrichment source named in `cfg` (before any packet is read). */
+export async function openEnrichers(cfg: ParseConfig): Promise<Enrichers | undefined> {
+  const x: Enrichers = {};
+  if (cfg.asnin || cfg.geoin) {
+    // Loaded only when asked for: the MaxMind reader (an npm package) costs ~13 MB of memory.
+    const { MaxMindDb } = await import("../enrich/maxmind_db.ts");
+    if (cfg.asnin) x.asn = await MaxMindDb.open(cfg.asnin, "asn");
+    if (cfg.geoin) x.geo = await MaxMindDb.open(cfg.geoin, "city");
+  }
+  if (cfg.pfx2asin?.length) x.prefixes = await PrefixTable.load(cfg.pfx2asin);
+  if (cfg.dns?.length) {
+    x.dns = new ReverseDns({
+      servers: cfg.dns.map(parseDnsServer),
+      timeoutMs: (cfg.dnsTimeout ?? 5) * 1000,
+      retries: cfg.dnsRetries,
+      concurrency: cfg.dnsConcurrency,
+    });
+  }
+  return Object.keys(x).length ? x : undefined;
+}
+
+/** Result of {@link runParse}. */
+export interface ParseResult {
+  packets: number;
+  eventsWritten: number;
+  eventsFiltered: number;
+  openSaved: number;
+  outOfOrder: number;
+  /** Packets skipped for a timestamp after `notAfter`. */
+  implausibleTime: number;
+  /** The `notAfter` limit used (Unix seconds). */
+  notAfter: number;
+  /** Events open when the input failed, written or saved as at the end of input. */
+  openAtFailure: number;
+  /** Seconds from the first packet read to the last output closed. */
+  seconds: number;
+  /** Seconds spent before that: checks, the state file, enrichment databases. */
+  loadSeconds: number;
+  /** Reverse DNS counters, when --dns was given. */
+  dns?: DnsStats;
+  /** Database values of the wrong type (written as 0 or ""), per database path. */
+  wrongTypes?: { path: string; count: number }[];
+  /** tcpdump's counters, for a live capture. */
+  capture?: CaptureStats;
+  /** The signal that stopped the run early, if any. */
+  stopSignal?: Deno.Signal;
+  /** The input or output error that ended the run early, if any. */
+  error?: DarknetError;
+}
+
+// Every path the run reads and writes, checked before any file is opened for writing.
+async function checkRunPaths(cfg: ParseConfig): Promise<void> {
+  const named = (flag: string, path: string | undefined): FlagPath[] =>
+    path === undefined ? [] : [{ flag, path }];
+  const inputs = [
+    ...cfg.pcaps.map((path) => ({ flag: cfg.inputFlag ?? "--pcap", path })),
+    ...named("--cachein", cfg.cachein),
+    ...named("--asnin", cfg.asnin),
+    ...named("--geoin", cfg.geoin),
+    ...(cfg.pfx2asin ?? []).map((path) => ({ flag: "--pfx2asin", path })),
+  ];
+  const outputs = [
+    ...named("--eventout", cfg.eventout),
+    ...named("--ongoingout", cfg.ongoingout),
+    ...named("--cacheout", cfg.cacheout),
+    ...named("--cpu", cfg.cpu),
+    ...named("--mem", cfg.mem),
+  ];
+  await checkPaths(inputs, outputs, [["--cachein", "--cacheout"]]);
+  if (cfg.cacheout !== undefined) await checkCreatable("--cacheout", cfg.cacheout);
+}
+
+/**
+ * Runs one parse over `cfg.pcaps`. Input and output errors are returned, not thrown. SIGINT and
+ * SIGTERM stop the input and finish the run; `signals` (the CLI's, held until the process
+ * exits, so that a signal after the run cannot kill it while it prints its summary) or handlers
+ * of the run's own, removed at its end.
+ */
+export async function runParse(cfg: ParseConfig, signals?: StopSignals): Promise<ParseResult> {
+  if (signals) return await runParseWith(cfg, signals);
+  const own = new StopSignals();
+  try {
+    return await runParseWith(cfg, own);
+  } finally {
+    own.dispose();
+  }
+}
+
+async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<ParseResult> {
+  const t0 = performance.now();
+  const rotate = cfg.rotate ?? 0;
+  if (!rotate && cfg.eventout === undefined) throw new UsageError("--eventout is required");
+  await checkRunPaths(cfg);
+  // Inputs: a live tcpdump, stdin (main thread only), or files decoded on a second core.
+  let live: LiveCapture | undefined;
+  let set!: CaptureSet | WorkerCaptureSet; // for a live capture: once tcpdump runs, below
+  if (cfg.iface === undefined) {
+    set = cfg.pcaps.includes("-")
+      ? await CaptureSet.open(cfg.pcaps)
+      : await WorkerCaptureSet.open(cfg.pcaps);
+  }
+  // A packet timed more than a day after the run started is a corrupt timestamp (a capture
+  // cannot come from the future): skipped and counted instead of moving the clock.
+  const notAfter = cfg.notAfter ?? Math.floor(Date.now() / 1000) + 86400;
+  const agg = new EventAggregator({ ...cfg, notAfter });
+  // State files, profiles and gzip are imported only when used: each pulls in a node: module,
+  // and the first one loaded starts Deno's Node layer (~6 MB, ~10 ms).
+  if (cfg.cachein) await (await import("../events/state_file.ts")).loadState(agg, cfg.cachein);
+  if (rotate) {
+    await Deno.mkdir(cfg.outdir!, { recursive: true }).catch((e) =>
+      Promise.reject(ioError(e, cfg.outdir!))
+    );
+  }
+  if (cfg.iface) await LiveCapture.check({ iface: cfg.iface, bpf: cfg.bpf });
+  const enrich = await openEnrichers(cfg);
+  const streaming = cfg.iface !== undefined || cfg.pcaps.includes("-");
+  let events: EventWriter | undefined;
+  let ongoing: EventWriter | undefined;
+  let sink: WritableStream<EventChunk>;
+  if (rotate) sink = new RotatingEventSink({ outdir: cfg.outdir!, rotate, ndjson: cfg.newdl });
+  else {
+    events = await EventWriter.create(cfg.eventout!, { ndjson: cfg.newdl });
+    try {
+      ongoing = cfg.ongoingout !== undefined
+        ? await EventWriter.create(cfg.ongoingout, { ndjson: cfg.newdl })
+        : undefined;
+    } catch (e) {
+      events.close();
+      throw e;
+    }
+    sink = new EventSink({
+      events,
+      ongoing,
+      writeOpen: cfg.cacheout === undefined,
+      flushEach: streaming,
+    });
+  }
+  if (cfg.iface) {
+    live = LiveCapture.start({ iface: cfg.iface, bpf: cfg.bpf });
+    const l = live;
+    set = CaptureSet.fromStream(cfg.iface, live.stdout, () => l.exitError());
+  }
+  // SIGINT / SIGTERM: stop reading, then finish as at the end of input (nothing is lost).
+  signals.onStop(() => live ? live.stop() : set.stop());
+  const profile = cfg.cpu
+    ? await (await import("./_profile.ts")).CpuProfile.start(cfg.cpu)
+    : undefined;
+  const progress = new Progress(!cfg.quiet);
+  const input = set;
+  const { getHeapStatistics } = await import("node:v8");
+  const budget = new MemoryBudget(
+    cfg.maxMemory ?? defaultBudget(),
+    getHeapStatistics().heap_size_limit,
+  );
+  let memoryError: DarknetError | undefined;
+  const tap = new TransformStream(
+    {
+      transform(batch, controller) {
+        controller.enqueue(batch);
+        const over = memoryError ? undefined : budget.check();
+        if (over) {
+          // Stop reading: the run ends as at an input error, with every output written.
+          memoryError = new IoError(
+            `${over}; stopped reading with ${agg.openCount.toLocaleString("en-US")} open ` +
+              `events (raise --max-memory, or lower --timeout)`,
+          );
+          if (live) live.stop();
+          else input.stop();
+        }
+        progress.update({
+          bytesRead: input.bytesRead,
+          totalBytes: input.totalBytes,
+          packets: agg.stats.packets,
+          openEvents: agg.openCount,
+        });
+      },
+    },
+    { highWaterMark: 1 },
+    { highWaterMark: 0 },
+  );
+  let error: DarknetError | undefined;
+  let openSaved = 0;
+  let aggStream: EventAggregatorStream | undefined;
+  let allocationFailed = false;
+  // Loading (state file, databases) is timed apart: it says nothing about the packet rate.
+  const tLoaded = performance.now();
+  try {
+    const keepOpen = rotate > 0 || cfg.cacheout !== undefined;
+    // Open events are made into objects at the end only for a file that takes them.
+    const emitOpen = rotate > 0 || cfg.ongoingout !== undefined || cfg.cacheout === undefined;
+    aggStream = new EventAggregatorStream(agg, { keepOpen, rotate, emitOpen });
+    const ended = set.readable.pipeThrough(tap).pipeThrough(aggStream);
+    await (enrich ? ended.pipeThrough(new EnrichStream(enrich)) : ended).pipeTo(sink);
+  } catch (thrown) {
+    let e = thrown;
+    if (
+      e instanceof RangeError &&
+      /allocation failed|Invalid typed array length|Array buffer/i.test(e.message)
+    ) {
+      // The machine refused memory before the budget was reached: the open events may be
+      // half-updated, so no state is saved; finished events are in the outputs.
+      allocationFailed = true;
+      e = new IoError(
+        `out of memory (${e.message}); lower --max-memory below the machine's free memory`,
+      );
+    }
+    if (!(e instanceof DarknetError)) throw e;
+    error = e;
+    for (const w of [events, ongoing]) {
+      try {
+        w?.close();
+      } catch { /* the file is already failing (disk full?); the error above says why */ }
+    }
+  } finally {
+    progress.done();
+  }
+  if (live) await live.stop();
+  error ??= memoryError ?? set.error;
+  // tcpdump that refused to start (no such interface, bad filter) left an empty stream: its own
+  // message says why, not the decoder's "empty input".
+  if (live?.error && error === set.error) error = live.error;
+  const openAtFailure = error && set.error === error ? aggStream?.openAtEnd ?? 0 : 0;
+  if (cfg.cacheout && !allocationFailed) {
+    openSaved = agg.openCount;
+    try {
+      await (await import("../events/state_file.ts")).saveState(agg, cfg.cacheout);
+    } catch (e) {
+      if (!(e instanceof DarknetError)) throw e;
+      error ??= e;
+    }
+  }
+  for (const db of [enrich?.asn, enrich?.geo]) {
+    if (db && db.failures > 0) {
+      error ??= new DataError(`${db.failures} lookups failed: the database is corrupt`, {
+        file: db.path,
+      });
+    }
+  }
+  await profile?.stop();
+  if (cfg.mem) (await import("./_profile.ts")).heapSnapshot(cfg.mem);
+  return {
+    packets: agg.stats.packets,
+    eventsWritten: events?.saved ?? agg.stats.eventsEnded - agg.stats.eventsFiltered,
+    eventsFiltered: agg.stats.eventsFiltered,
+    openSaved: rotate ? agg.openCount : openSaved,
+    outOfOrder: agg.stats.outOfOrder,
+    implausibleTime: agg.stats.implausibleTime,
+    notAfter,
+    openAtFailure,
+    seconds: (performance.now() - tLoaded) / 1000,
+    loadSeconds: (tLoaded - t0) / 1000,
+    dns: enrich?.dns?.stats,
+    wrongTypes: [enrich?.asn, enrich?.geo].filter((d) => d && d.wrongTypes > 0).map((d) => ({
+      path: d!.path,
+      count: d!.wrongTypes,
+    })),
+    capture: live?.stats,
+    stopSignal: signals.stopped,
+    error,
+  };
+}
+
+/** One-line run summary for stderr. */
+export function formatParseSummary(r: ParseResult): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  let s =
+    `parse: ${n(r.packets)} packets in ${r.seconds.toFixed(2)} s (${
+      (r.packets / r.seconds / 1e6).toFixed(2)
+    } M pkt/s)${
+      r.loadSeconds >= 0.05 ? `, after ${r.loadSeconds.toFixed(2)} s of loading` : ""
+    }; ` +
+    `${n(r.eventsWritten)} events written, ${n(r.eventsFiltered)} filtered out`;
+  if (r.openSaved) s += `, ${n(r.openSaved)} open events saved`;
+  if (r.outOfOrder) s += `; ${n(r.outOfOrder)} packets older than their event's last packet`;
+  if (r.implausibleTime) {
+    s += `; ${n(r.implausibleTime)} packets skipped: timestamp after ${
+      new Date(r.notAfter * 1000).toISOString()
+    } (corrupt)`;
+  }
+  if (r.openAtFailure) {
+    s += `; ${n(r.openAtFailure)} events were open when the input failed (their later packets ` +
+      `may be in the unread part)`;
+  }
+  if (r.capture) {
+    s += `; capture: ${n(r.capture.received)} packets received by the filter${
+      r.capture.loopback ? " (on a loopback interface the filter sees each packet twice)" : ""
+    }, ${n(r.capture.dropped)} dropped by the kernel`;
+  }
+  if (r.stopSignal) s += `; stopped by ${r.stopSignal}`;
+  for (const w of r.wrongTypes ?? []) {
+    s += `; ${n(w.count)} values of the wrong type in ${w.path} written as 0 or ""`;
+  }
+  if (r.dns) {
+    const d = r.dns;
+    s +=
+      `; reverse DNS: ${n(d.lookups)} addresses, ${n(d.answered)} named, ${
+        n(d.nxdomain)
+      } NXDOMAIN, ` +
+      `${n(d.failed)} failed, ${n(d.timeouts)} query timeouts`;
+  }
+  return s;
+}

@@ -1,0 +1,67 @@
+// The module graph of src/: no import cycles anywhere, and data flows one way between layers
+// (decoding never reaches into capture, the library's stages never into the command line).
+
+import { deepEqual } from "node:assert/strict";
+
+const root = new URL("../src/", import.meta.url);
+
+function files(dir: URL): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    if (e.isDirectory) out.push(...files(new URL(`${e.name}/`, dir)).map((f) => `${e.name}/${f}`));
+    else if (e.name.endsWith(".ts")) out.push(e.name);
+  }
+  return out;
+}
+
+// Relative imports of a module: static, re-exports, dynamic `import("…")` and workers'
+// `new URL("…", import.meta.url)`.
+function imports(path: string): string[] {
+  // Without comments: doc examples import their own module.
+  const text = Deno.readTextFileSync(new URL(path, root)).replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/^\s*\/\/.*$/gm, "");
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
+  const out = new Set<string>();
+  const re = /(?:from\s+|import\s*\(\s*|new URL\(\s*)"(\.{1,2}\/[^"]+\.ts)"/g;
+  for (const m of text.matchAll(re)) {
+    const parts = (dir + m[1]).split("/");
+    const norm: string[] = [];
+    for (const p of parts) {
+      if (p === "..") norm.pop();
+      else if (p !== ".") norm.push(p);
+    }
+    out.add(norm.join("/"));
+  }
+  return [...out];
+}
+
+const graph = new Map(files(root).map((f) => [f, imports(f)]));
+
+Deno.test("src/ has no import cycles", () => {
+  const cycles: string[] = [];
+  const state = new Map<string, 1 | 2>(); // 1: on the current path, 2: done
+  const path: string[] = [];
+  const visit = (f: string) => {
+    state.set(f, 1);
+    path.push(f);
+    for (const g of graph.get(f) ?? []) {
+      if (state.get(g) === 1) cycles.push([...path.slice(path.indexOf(g)), g].join(" → "));
+      else if (!state.has(g)) visit(g);
+    }
+    path.pop();
+    state.set(f, 2);
+  };
+  for (const f of [...graph.keys()].sort()) if (!state.has(f)) visit(f);
+  deepEqual(cycles, []);
+});
+
+Deno.test("layers import one way: decode not from capture, library stages not from cli", () => {
+  const wrong: string[] = [];
+  for (const [f, deps] of graph) {
+    for (const d of deps) {
+      if (f.startsWith("decode/") && d.startsWith("capture/")) wrong.push(`${f} → ${d}`);
+      if (!f.startsWith("cli/") && d.startsWith("cli/")) wrong.push(`${f} → ${d}`);
+    }
+  }
+  deepEqual(wrong, []);
+});
