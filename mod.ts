@@ -64,6 +64,14 @@ export { KeyTable } from "./src/util/key_table.ts";
 export { CaptureSet } from "./src/capture/capture_set.ts";
 export { compareEventKeys, DarknetEvent, type EventJson } from "./src/events/darknet_event.ts";
 export { DestSets } from "./src/events/dest_set.ts";
+export { type Fingerprint, isZero } from "./src/fingerprints/fingerprint.ts";
+export {
+  ALL_FINGERPRINTS,
+  armedFingerprints,
+  fingerprintBit,
+  FINGERPRINTS,
+  matchFingerprints,
+} from "./src/fingerprints/registry.ts";
 export {
   type AggregatorStats,
   DEFAULT_TELESCOPE_SIZE,

@@ -16,6 +16,7 @@
  */
 
 import type { EventJson } from "../events/darknet_event.ts";
+import { FINGERPRINTS } from "../fingerprints/registry.ts";
 
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -54,7 +55,7 @@ const REQUIRED: [keyof EventJson, (v: unknown) => boolean, string][] = [
 ];
 
 // Optional fields (enrichment, fingerprints): checked when present.
-const OPTIONAL: [keyof EventJson, (v: unknown) => boolean, string][] = [
+const OPTIONAL: [string, (v: unknown) => boolean, string][] = [
   ["UniqueDest24s", whole(Number.MAX_SAFE_INTEGER), "a whole number ≥ 0"],
   ["Country", (v) => typeof v === "string", "a string"],
   ["City", (v) => typeof v === "string", "a string"],
@@ -63,10 +64,13 @@ const OPTIONAL: [keyof EventJson, (v: unknown) => boolean, string][] = [
   ["ASN", whole(4294967295), "an AS number from 0 to 4294967295"],
   ["Lat", (v) => typeof v === "number" && Number.isFinite(v), "a number"],
   ["Long", (v) => typeof v === "number" && Number.isFinite(v), "a number"],
-  ["Zmap", (v) => typeof v === "boolean", "true or false"],
-  ["Masscan", (v) => typeof v === "boolean", "true or false"],
-  ["Mirai", (v) => typeof v === "boolean", "true or false"],
+  ...FINGERPRINTS.map((f): [string, (v: unknown) => boolean, string] => [
+    f.key,
+    (v) => typeof v === "boolean",
+    "true or false",
+  ]),
 ];
+const FINGERPRINT_KEYS = FINGERPRINTS.map((f) => f.key);
 
 const isCount = (v: unknown) =>
   typeof v === "number" && v >= 0 && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v;
@@ -145,7 +149,7 @@ function plainlyValid(o: Record<string, unknown>): boolean {
     (d24 === undefined || d24 === null || isCount(d24)) &&
     (asn === undefined || asn === null || (isCount(asn) && (asn as number) <= 4294967295)) &&
     isStr(o.Country) && isStr(o.City) && isStr(o.Org) && isStr(o.Prefix) && isNum(o.Lat) &&
-    isNum(o.Long) && isBool(o.Zmap) && isBool(o.Masscan) && isBool(o.Mirai);
+    isNum(o.Long) && FINGERPRINT_KEYS.every((k) => isBool(o[k]));
 }
 
 /** Why `v` is not a usable event (one phrase), or undefined if it is one. */

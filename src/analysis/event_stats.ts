@@ -9,6 +9,7 @@
 
 import { type Packed, SourceSet } from "./_source_set.ts";
 import { trafficName } from "../decode/traffic.ts";
+import { FINGERPRINTS } from "../fingerprints/registry.ts";
 import type { EventJson } from "../events/darknet_event.ts";
 import { toCsv } from "./_csv.ts";
 
@@ -309,7 +310,10 @@ export class EventStats {
   /** Minimum events of a per-country row. */
   readonly minEvents: number;
   readonly #all = new Breakdown();
-  readonly #fp = { zmap: new Breakdown(), masscan: new Breakdown(), mirai: new Breakdown() };
+  // One breakdown per registered fingerprint, by name, in the registry's order.
+  readonly #fp: Record<string, Breakdown> = Object.fromEntries(
+    FINGERPRINTS.map((f) => [f.name, new Breakdown()]),
+  );
 
   /**
    * Creates an empty aggregator.
@@ -332,11 +336,11 @@ export class EventStats {
 
   /** Adds data from {@link exportData} (of events that came later in the input) into this. */
   mergeData(data: unknown): void {
-    const d = data as { all: Breakdown; fp: Record<"zmap" | "masscan" | "mirai", Breakdown> };
+    const d = data as { all: Breakdown; fp: Record<string, Breakdown> };
     this.#all.pack();
     for (const b of Object.values(this.#fp)) b.pack();
     this.#all.merge(d.all);
-    for (const k of ["zmap", "masscan", "mirai"] as const) this.#fp[k].merge(d.fp[k]);
+    for (const f of FINGERPRINTS) this.#fp[f.name].merge(d.fp[f.name]);
   }
 
   /** Adds one event. */
@@ -349,9 +353,10 @@ export class EventStats {
     const rate = dur > 0 ? (e.Packets * (4294967296 / this.telescopeSize)) / dur : Infinity;
     const large = coverage >= this.largeCoverage;
     this.#all.add(e, coverage, rate, large);
-    if (e.Zmap) this.#fp.zmap.add(e, coverage, rate, large);
-    if (e.Masscan) this.#fp.masscan.add(e, coverage, rate, large);
-    if (e.Mirai) this.#fp.mirai.add(e, coverage, rate, large);
+    const o = e as unknown as Record<string, unknown>;
+    for (const f of FINGERPRINTS) {
+      if (o[f.key] === true) this.#fp[f.name].add(e, coverage, rate, large);
+    }
   }
 
   /** The CSV files, by name. */
@@ -420,11 +425,7 @@ export class EventStats {
       packets: b.packets,
       bytes: b.bytes,
       largeEvents: [...b.large.values()].reduce((n, t) => n + t.events, 0),
-      fingerprints: {
-        zmap: this.#fp.zmap.events,
-        masscan: this.#fp.masscan.events,
-        mirai: this.#fp.mirai.events,
-      },
+      fingerprints: Object.fromEntries(FINGERPRINTS.map((f) => [f.name, this.#fp[f.name].events])),
       topPorts: portRows(b.byPort).slice(0, top).map((r) => ({
         traffic: String(r[0]),
         port: Number(r[2]),
@@ -446,8 +447,8 @@ export interface EventSummary {
   bytes: number;
   /** Events with coverage at or above `--large-coverage`. */
   largeEvents: number;
-  /** Events per fingerprint. */
-  fingerprints: { zmap: number; masscan: number; mirai: number };
+  /** Events per registered fingerprint, by name (`zmap`, `masscan`, `mirai`, …). */
+  fingerprints: Record<string, number>;
   /** The (traffic, port) pairs with the most events. */
   topPorts: {
     traffic: string;

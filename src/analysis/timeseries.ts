@@ -17,6 +17,7 @@ import { packState, unpackState } from "../util/state_container.ts";
 const TS_MAGIC = "DNTSSTAT";
 const TS_VERSION = 1;
 import { rfc3339Seconds, sourceKey } from "./event_stats.ts";
+import { FINGERPRINTS } from "../fingerprints/registry.ts";
 
 /** How events are grouped into series. */
 export type SeriesBy = "traffic,port" | "country" | "asn" | "fingerprint";
@@ -87,8 +88,6 @@ export interface Alert {
   /** The deviation (growth) or z-score (zscore) that raised it. */
   score: number;
 }
-
-const FP = ["zmap", "masscan", "mirai"] as const;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -189,10 +188,9 @@ export class TimeSeries {
       case "asn":
         return [`AS${e.ASN ?? 0}`];
       case "fingerprint": {
-        const k = FP.filter((f) =>
-          e[f === "zmap" ? "Zmap" : f === "masscan" ? "Masscan" : "Mirai"]
-        );
-        return k.length ? [...k] : ["none"];
+        const o = e as unknown as Record<string, unknown>;
+        const k = FINGERPRINTS.filter((f) => o[f.key] === true).map((f) => f.name);
+        return k.length ? k : ["none"];
       }
       default:
         return [`${trafficName(e.Traffic)}/${e.Port}`];

@@ -24,6 +24,7 @@ import { EventStats, type EventStatsOptions, type EventSummary } from "../analys
 import { runInWorker } from "../util/run_in_worker.ts";
 import { DarknetError, ioError } from "../errors.ts";
 import { formatTable } from "./_cli.ts";
+import { FINGERPRINTS } from "../fingerprints/registry.ts";
 
 /** Options of {@link countEvents}. */
 export interface CountEventsOptions extends EventStatsOptions {
@@ -135,8 +136,8 @@ export function formatEventSummary(s: EventSummary, outdir: string): string {
     `events ${n(s.events)}  packets ${n(s.packets)}  bytes ${n(s.bytes)}  large scans ${
       n(s.largeEvents)
     }`,
-    `fingerprints: ZMap ${n(s.fingerprints.zmap)}  Masscan ${n(s.fingerprints.masscan)}  Mirai ${
-      n(s.fingerprints.mirai)
+    `fingerprints: ${
+      FINGERPRINTS.map((f) => `${f.label} ${n(s.fingerprints[f.name] ?? 0)}`).join("  ")
     }`,
     "",
     formatTable(

@@ -38,6 +38,7 @@ import {
 import { CaptureSet } from "../capture/capture_set.ts";
 import { PacketTimeSeries } from "../analysis/packet_timeseries.ts";
 import { readStateFile, writeAtomic } from "../util/state_container.ts";
+import { FINGERPRINTS } from "../fingerprints/registry.ts";
 
 /** `timeseries --help` text. */
 export const TIMESERIES_HELP = `Usage: timeseries EVENTFILE... [--outdir DIR] [flags]
@@ -92,7 +93,8 @@ function seriesKey(spec: string, by: SeriesBy): string {
   if (by === "country" && kv.country) return String(kv.country).toUpperCase();
   if (by === "asn" && /^\d+$/.test(String(kv.asn ?? ""))) return `AS${kv.asn}`;
   if (
-    by === "fingerprint" && ["zmap", "masscan", "mirai", "none"].includes(String(kv.fingerprint))
+    by === "fingerprint" &&
+    [...FINGERPRINTS.map((f) => f.name), "none"].includes(String(kv.fingerprint))
   ) {
     return String(kv.fingerprint);
   }

@@ -8,6 +8,7 @@ import { isIcmp, isTcp, trafficName } from "../decode/traffic.ts";
 import { formatTime } from "../stats/packet_stats.ts";
 import { formatIpv6 } from "../util/ip.ts";
 import type { DarknetEvent } from "./darknet_event.ts";
+import { FINGERPRINTS } from "../fingerprints/registry.ts";
 
 const enc = new TextEncoder();
 const K = (s: string) => enc.encode(s);
@@ -28,9 +29,8 @@ const ASN = K(',"ASN":');
 const ORG = K(',"Org":');
 const PREFIX = K(',"Prefix":');
 const RDNS = K(',"RDNS":');
-const ZMAP = K(',"Zmap":');
-const MASSCAN = K(',"Masscan":');
-const MIRAI = K(',"Mirai":');
+// `,"Key":` of each registered fingerprint, in the registry's order.
+const FINGERPRINT_KEYS = FINGERPRINTS.map((f) => K(`,"${f.key}":`));
 const SAMPLES = K(',"Samples":[');
 const TCP = K('],"TCP":"');
 const ICMP = K('","ICMP":"');
@@ -210,12 +210,10 @@ export class EventBytes {
     this.raw(RDNS);
     if (e.rdns === null) this.raw(NULL);
     else this.text(JSON.stringify(e.rdns));
-    this.raw(ZMAP);
-    this.raw(e.zmap ? TRUE : FALSE);
-    this.raw(MASSCAN);
-    this.raw(e.masscan ? TRUE : FALSE);
-    this.raw(MIRAI);
-    this.raw(e.mirai ? TRUE : FALSE);
+    for (let k = 0; k < FINGERPRINT_KEYS.length; k++) {
+      this.raw(FINGERPRINT_KEYS[k]);
+      this.raw((e.fingerprints >> k & 1) === 1 ? TRUE : FALSE);
+    }
     this.raw(SAMPLES);
     for (let i = 0; i < e.samples.length; i++) {
       this.ascii(i === 0 ? '"' : ',"');

@@ -20,6 +20,7 @@ export const NEXT = 4;
 /** Uint32 fields (index into `rowU` at `e * ROW_U32`). */
 export const FIRST_NSEC = 10;
 export const LAST_NSEC = 11;
+/** Fingerprint bits (rule k of the registry is bit k), kept while every packet matched. */
 export const FP = 12;
 export const RNG = 13;
 /** Where the IPv4 destination set's row (header + inline addresses) starts. */
@@ -29,11 +30,6 @@ export const ROW_F64 = 16;
 export const ROW_U32 = 32;
 const INLINE_DESTS = ROW_U32 - DESTS - 1;
 const ARENA = 256 * 1024;
-
-/** Fingerprint bits in the FP field: set while every packet so far matched. */
-export const FP_ZMAP = 1;
-export const FP_MASSCAN = 2;
-export const FP_MIRAI = 4;
 
 export class EventTable {
   readonly v6: boolean;

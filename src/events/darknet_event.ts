@@ -7,6 +7,7 @@
  */
 
 import { isIcmp, isTcp, trafficName } from "../decode/traffic.ts";
+import { fingerprintBit, FINGERPRINTS } from "../fingerprints/registry.ts";
 import { formatTime } from "../stats/packet_stats.ts";
 import { base64 } from "../util/base64.ts";
 import { formatIpv4, formatIpv6 } from "../util/ip.ts";
@@ -47,6 +48,7 @@ export interface EventJson {
   Prefix: string;
   /** Reverse DNS names; null without --dns. */
   RDNS: string[] | null;
+  // Then one boolean per registered fingerprint (src/fingerprints/registry.ts), under its key:
   /** Every packet had IP ID 54321. */
   Zmap: boolean;
   /** Every packet matched Masscan's IP ID formula. */
@@ -126,12 +128,8 @@ export class DarknetEvent {
   uniqueDests = 0;
   /** Distinct /24s (IPv4) or /64s (IPv6). */
   uniqueDest24s = 0;
-  /** ZMap fingerprint. */
-  zmap = false;
-  /** Masscan fingerprint. */
-  masscan = false;
-  /** Mirai fingerprint. */
-  mirai = false;
+  /** Fingerprint bits: rule k of the registry ({@link FINGERPRINTS}) is bit k. */
+  fingerprints = 0;
   /**
    * Reservoir-sampled captured frames. From the aggregator they are views into a shared block
    * of memory: `slice()` one to keep just its bytes for long.
@@ -173,6 +171,32 @@ export class DarknetEvent {
     return scanRate(this.packets, this.duration, this.version, telescopeSize);
   }
 
+  /**
+   * Whether the event has the registered fingerprint `name` (lower case, e.g. "zmap").
+   *
+   * @example
+   * ```ts
+   * import { equal } from "node:assert/strict";
+   * import { DarknetEvent } from "./darknet_event.ts";
+   * const e = new DarknetEvent();
+   * e.fingerprints = 4;
+   * equal(e.fingerprint("mirai"), true);
+   * equal(e.fingerprint("zmap"), false);
+   * ```
+   */
+  fingerprint(name: string): boolean {
+    return (this.fingerprints & fingerprintBit(name)) !== 0;
+  }
+
+  // One boolean per registered fingerprint, under its key, in the registry's order.
+  #fingerprintFields(): Pick<EventJson, "Zmap" | "Masscan" | "Mirai"> {
+    const o: Record<string, boolean> = {};
+    for (let k = 0; k < FINGERPRINTS.length; k++) {
+      o[FINGERPRINTS[k].key] = (this.fingerprints >> k & 1) === 1;
+    }
+    return o as Pick<EventJson, "Zmap" | "Masscan" | "Mirai">;
+  }
+
   /** The output object, keys in Merit's order. */
   toJSON(): EventJson {
     return {
@@ -193,9 +217,7 @@ export class DarknetEvent {
       Org: this.org,
       Prefix: this.prefix,
       RDNS: this.rdns,
-      Zmap: this.zmap,
-      Masscan: this.masscan,
-      Mirai: this.mirai,
+      ...this.#fingerprintFields(),
       Samples: this.samples.map(base64),
       TCP: isTcp(this.traffic) ? trafficName(this.traffic) : "",
       ICMP: isIcmp(this.traffic) ? trafficName(this.traffic) : "",

@@ -22,8 +22,8 @@
  */
 
 import { PacketBatch } from "../decode/packet_batch.ts";
-import { Traffic } from "../decode/traffic.ts";
 import { touchAhead } from "./_touch_ahead.ts";
+import { armedFingerprints, matchFingerprints } from "../fingerprints/registry.ts";
 import { compareKeys, KeyTable, mix } from "../util/key_table.ts";
 import { DarknetEvent, scanRate } from "./darknet_event.ts";
 import {
@@ -32,9 +32,6 @@ import {
   FIRST_NSEC,
   FIRST_SEC,
   FP,
-  FP_MASSCAN,
-  FP_MIRAI,
-  FP_ZMAP,
   LAST_NSEC,
   LAST_SEC,
   NEXT,
@@ -137,19 +134,6 @@ const EMPTY_BATCH = new PacketBatch(0);
 /** How far lookups are touched ahead (from `touchAhead.from` one-packet events). */
 const TOUCH_BATCH = 64;
 
-// The fingerprint bits a TCP SYN matches: ZMap (IP ID 54321), Masscan (IP ID = (dst ^ dport ^
-// seq) & 0xffff), Mirai (seq = dst). Without branches: which scanner a packet comes from is
-// unpredictable, and mispredicted tests cost ~13 ns a packet. A non-zero x of at most 31 bits
-// gives a mask of ones as -x >> 31 (no int32 overflow).
-function fingerprints(id: number, seq: number, dst: number, dport: number): number {
-  const zx = id ^ 54321;
-  const mx = id ^ ((dst ^ dport ^ seq) & 0xffff);
-  const rx = seq ^ dst;
-  const r31 = (rx >>> 1) | (rx & 1);
-  return ~(((-zx >> 31) & FP_ZMAP) | ((-mx >> 31) & FP_MASSCAN) | ((-r31 >> 31) & FP_MIRAI)) &
-    (FP_ZMAP | FP_MASSCAN | FP_MIRAI);
-}
-
 /**
  * The event aggregator.
  *
@@ -162,7 +146,7 @@ function fingerprints(id: number, seq: number, dst: number, dport: number): numb
  * const ended = [];
  * for await (const b of await captureBatches(["testdata/demo/scan.pcap.gz"])) ended.push(...agg.add(b));
  * const all = [...ended, ...agg.openEvents()];
- * ok(all.some((e) => e.zmap) && all.some((e) => e.mirai));
+ * ok(all.some((e) => e.fingerprint("zmap")) && all.some((e) => e.fingerprint("mirai")));
  * ```
  */
 export class EventAggregator {
@@ -279,9 +263,6 @@ export class EventAggregator {
     const dstA = b.dst;
     const portA = b.port;
     const capLen = b.capLen;
-    const ipId = b.ipId;
-    const tcpSeq = b.tcpSeq;
-    const dstPort = b.dstPort;
     const dests = t4.dests4;
     const notAfter = this.notAfter;
     let ipPackets = 0;
@@ -349,8 +330,9 @@ export class EventAggregator {
       rowF[f + BYTES] += capLen[i];
       const dst = dstA[i];
       dests.push(e, dst);
-      // Events of other traffic than TCPSYN have no fingerprint bits left to clear.
-      t4.rowU[e * ROW_U32 + FP] &= fingerprints(ipId[i], tcpSeq[i], dst, dstPort[i]);
+      // An event keeps the bits of the rules every packet matched (none are armed for traffic
+      // they do not apply to).
+      t4.rowU[e * ROW_U32 + FP] &= matchFingerprints(b, i);
       if (k === rowF[f + NEXT]) this.#sample(t4, e, k, b, i);
     }
     this.#latestSec = latestSec;
@@ -481,9 +463,7 @@ export class EventAggregator {
     const u = s * SINGLE_U32;
     const dst = b.dst[i];
     const len = b.capLen[i];
-    const fp = b.traffic[i] === Traffic.TCPSYN
-      ? fingerprints(b.ipId[i], b.tcpSeq[i], dst, b.dstPort[i])
-      : 0;
+    const fp = armedFingerprints(b.traffic[i], false) & matchFingerprints(b, i);
     st.rowF[s * SINGLE_F64] = b.tsSec[i];
     st.rowU[u + S_NSEC] = b.tsNsec[i];
     st.rowU[u + S_DST] = dst;
@@ -542,10 +522,7 @@ export class EventAggregator {
     ev.packets = 1;
     ev.bytes = st.rowU[u + S_LENFP] & 0xffffff;
     ev.uniqueDests = ev.uniqueDest24s = 1;
-    const fp = st.rowU[u + S_LENFP] >>> 24;
-    ev.zmap = (fp & FP_ZMAP) !== 0;
-    ev.masscan = (fp & FP_MASSCAN) !== 0;
-    ev.mirai = (fp & FP_MIRAI) !== 0;
+    ev.fingerprints = st.rowU[u + S_LENFP] >>> 24;
     const ref = st.rowI[u + S_REF];
     if (ref !== 0) {
       ev.samples = [(st.v6 ? this.#v6 : this.#v4).sampleCopy(ref, st.rowU[u + S_LENFP] & 0xffffff)];
@@ -559,7 +536,7 @@ export class EventAggregator {
     this.#restart(t, e, sec, nsec);
   }
 
-  // (Re)starts entry `e` as a new event at (sec, nsec): fingerprints armed for TCPSYN, the
+  // (Re)starts entry `e` as a new event at (sec, nsec): fingerprints armed for its traffic, the
   // sampling PRNG seeded from the run's seed, the key and the start time.
   #restart(t: EventTable, e: number, sec: number, nsec: number): void {
     const kw = t.keys.keys;
@@ -572,8 +549,7 @@ export class EventAggregator {
       k1 = kw[e * 2 + 1];
       seed = this.seed ^ mix(kw[e * 2] ^ mix(k1 ^ sec));
     }
-    const fp = !t.v6 && k1 >>> 16 === Traffic.TCPSYN ? 7 : 0;
-    t.start(e, sec, nsec, fp, mix(seed));
+    t.start(e, sec, nsec, armedFingerprints(k1 >>> 16, t.v6), mix(seed));
   }
 
   // Continues event `e` with a packet at (sec, nsec), or ends it and starts a new one after a
@@ -708,10 +684,7 @@ export class EventAggregator {
     ev.bytes = t.rowF[f + BYTES];
     ev.uniqueDests = t.uniqueDests(e);
     ev.uniqueDest24s = t.uniqueNets(e);
-    const fp = t.rowU[u + FP];
-    ev.zmap = (fp & FP_ZMAP) !== 0;
-    ev.masscan = (fp & FP_MASSCAN) !== 0;
-    ev.mirai = (fp & FP_MIRAI) !== 0;
+    ev.fingerprints = t.rowU[u + FP];
     if (this.samples > 0) ev.samples = t.samplesOf(e);
     return ev;
   }

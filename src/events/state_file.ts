@@ -35,7 +35,8 @@ import {
   writeAtomic,
 } from "../util/state_container.ts";
 import { KeyTable } from "../util/key_table.ts";
-import { Traffic, TRAFFIC_NAMES } from "../decode/traffic.ts";
+import { TRAFFIC_NAMES } from "../decode/traffic.ts";
+import { ALL_FINGERPRINTS, armedFingerprints, FINGERPRINTS } from "../fingerprints/registry.ts";
 import type { AggregatorClock, EventAggregator } from "./event_aggregator.ts";
 import {
   BYTES,
@@ -511,9 +512,15 @@ class Check {
     }
   }
   fingerprint(fp: number, traffic: number, v6: boolean): void {
-    if (fp & ~7) throw this.bad(`fingerprint bits ${fp} are not ZMap, Masscan or Mirai`);
-    if (fp !== 0 && (v6 || traffic !== Traffic.TCPSYN)) {
-      throw this.bad("fingerprint bits on an event that is not IPv4 TCPSYN");
+    if (fp & ~ALL_FINGERPRINTS) {
+      throw this.bad(
+        `fingerprint bits ${fp} are not of ${FINGERPRINTS.map((f) => f.label).join(", ")}`,
+      );
+    }
+    if (fp & ~armedFingerprints(traffic, v6)) {
+      throw this.bad(
+        `fingerprint bits ${fp} on an event of traffic ${traffic}${v6 ? " (IPv6)" : ""}`,
+      );
     }
   }
   dests(n: number, packets: number): void {

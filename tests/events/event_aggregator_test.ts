@@ -153,7 +153,9 @@ Deno.test("fingerprints over every packet; a masscan near miss and other traffic
     capture([...zmap, ...mirai, ...mass, ...nearMiss, ...zmapButOneSample, ...udp]),
     { samples: 1 },
   );
-  const fp = evs.map((e) => [e.sourceIP, e.zmap, e.masscan, e.mirai]);
+  const fp = evs.map((
+    e,
+  ) => [e.sourceIP, e.fingerprint("zmap"), e.fingerprint("masscan"), e.fingerprint("mirai")]);
   deepEqual(fp, [
     ["198.51.100.1", true, false, false],
     ["198.51.100.2", false, false, true],
@@ -323,15 +325,14 @@ Deno.test("single-packet events and their promotion agree with a plain model, wi
       lastNsec: number;
       packets: number;
       uniqueDests: number;
-      zmap: boolean;
-      mirai: boolean;
+      fingerprint(name: string): boolean;
     },
   ) =>
     `${e.src} ${e.traffic === Traffic.UDP ? "u" : "s"} ${e.port} ${
       (e.firstSec - 1603296000) * 1e6 + e.firstNsec / 1000
-    } ${
-      (e.lastSec - 1603296000) * 1e6 + e.lastNsec / 1000
-    } ${e.packets} ${e.uniqueDests} ${e.zmap} ${e.mirai}`;
+    } ${(e.lastSec - 1603296000) * 1e6 + e.lastNsec / 1000} ${e.packets} ${e.uniqueDests} ${
+      e.fingerprint("zmap")
+    } ${e.fingerprint("mirai")}`;
   ok(fromModel.filter((s) => s.split(" ")[5] === "1").length > 500, "few single-packet events");
   ok(fromModel.filter((s) => s.split(" ")[5] === "2").length > 200, "few two-packet events");
   const got = (await events(capture(pk), { timeout, samples: 1 })).map(show).sort();
@@ -406,14 +407,19 @@ Deno.test("near misses: Mirai's sequence one bit off (lowest or highest), ZMap's
     pkt(i, { src: S + 9, dst: D + i, id: i === 2 ? 54321 ^ 1 : 54321 })
   );
   const evs = await events(capture([...off(1), ...off(0x80000000 >>> 0), ...zmapOff]));
-  deepEqual(evs.map((e) => [e.packets, e.zmap, e.masscan, e.mirai]), [
-    [2, false, false, false],
-    [2, false, false, false],
-    [2, false, false, false],
-  ]);
+  deepEqual(
+    evs.map((
+      e,
+    ) => [e.packets, e.fingerprint("zmap"), e.fingerprint("masscan"), e.fingerprint("mirai")]),
+    [
+      [2, false, false, false],
+      [2, false, false, false],
+      [2, false, false, false],
+    ],
+  );
   // One bit the other way for a single packet: still no Mirai (single-packet rows too).
   const one = await events(capture([pkt(1, { src: S, dst: D + 7, seq: (D + 7) ^ 1 })]));
-  equal(one[0].mirai, false);
+  equal(one[0].fingerprint("mirai"), false);
 });
 
 Deno.test("an event that a gap restarts arms fingerprints only for TCP SYN traffic", async () => {
@@ -431,7 +437,9 @@ Deno.test("an event that a gap restarts arms fingerprints only for TCP SYN traff
   pk.sort((a, b) => a.sec - b.sec);
   const evs = await events(capture(pk), { timeout: 10 });
   deepEqual(
-    evs.filter((e) => e.sourceIP !== "198.51.100.10").map((e) => [e.sourceIP, e.packets, e.zmap])
+    evs.filter((e) => e.sourceIP !== "198.51.100.10").map((
+      e,
+    ) => [e.sourceIP, e.packets, e.fingerprint("zmap")])
       .sort((a, b) => String(a).localeCompare(String(b))),
     [
       ["198.51.100.1", 2, false],

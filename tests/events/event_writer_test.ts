@@ -42,9 +42,7 @@ Deno.test("EventWriter writes exactly JSON.stringify of each event (array and ND
     e.rdns = rnd(3) === 0
       ? null
       : Array.from({ length: rnd(3) }, () => strings[rnd(strings.length)]);
-    e.zmap = rnd(2) === 0;
-    e.masscan = rnd(2) === 0;
-    e.mirai = rnd(2) === 0;
+    e.fingerprints = rnd(8);
     e.samples = Array.from({ length: rnd(4) }, () => new Uint8Array(rnd(100)).map(() => rnd(256)));
     events.push(e);
   }
