@@ -88,26 +88,6 @@ export { EventSink, type EventSinkOptions } from "./src/events/event_sink.ts";
 export { EventWriter, type EventWriterOptions } from "./src/events/event_writer.ts";
 export { loadState, saveState, STATE_VERSION } from "./src/events/state_file.ts";
 export {
-  ethernet,
-  ipv4Packet,
-  ipv6Packet,
-  nullLoopback,
-  type PacketSpec,
-  sll,
-  sll2,
-} from "./src/synth/frames.ts";
-export {
-  concat,
-  type NgInterface,
-  pcapFile,
-  pcapHeader,
-  pcapngSection,
-  type PcapOptions,
-  pcapRecord,
-  type WritePacket,
-} from "./src/synth/pcap_writer.ts";
-export { generateScenario, type ScenarioInfo, type ScenarioOptions } from "./src/synth/scenario.ts";
-export {
   type CaptureStats,
   LiveCapture,
   type LiveCaptureOptions,

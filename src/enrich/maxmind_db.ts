@@ -15,7 +15,10 @@
  */
 
 import { Buffer } from "node:buffer";
-import { Reader, type Response } from "maxmind";
+// A full specifier, not an import-map name: mod.ts then works imported from anywhere (a URL,
+// another project) without this project's deno.json.
+// deno-lint-ignore no-import-prefix
+import { Reader, type Response } from "npm:maxmind@4.3.29";
 import { DataError, ioError } from "../errors.ts";
 
 /** Which fields a database provides. */
