@@ -5,8 +5,14 @@
 // Here output goes into buffers the caller provides (pooled ones, reused), nothing is left
 // behind. Multi-member files are handled by zlib's gunzip mode; a truncated stream is detected
 // by `finish` (zlib reports "unexpected end of file" then).
+//
+// The native handle and its `_writeState` are node:zlib internals (Deno's implementation of
+// them). This module is the only user; if a Deno upgrade removes them, `Inflate` falls back to
+// the public `gunzipSync` over the whole input at `finish` — correct, but holding the compressed
+// input and inflating only at the end — and `tests/io/inflate_test.ts` fails loudly so that the
+// fast path is repaired rather than silently lost.
 
-import { constants, createGunzip } from "node:zlib";
+import { constants, createGunzip, gunzipSync } from "node:zlib";
 
 interface ZlibHandle {
   writeSync(
@@ -24,19 +30,40 @@ interface ZlibHandle {
 
 const EMPTY = new Uint8Array(0);
 
+type Internals = { _handle?: Partial<ZlibHandle>; _writeState?: unknown };
+
+/** Whether this runtime's node:zlib has the internals the fast path drives. */
+export function hasZlibInternals(): boolean {
+  const gz = createGunzip() as unknown as Internals;
+  const ok = typeof gz._handle?.writeSync === "function" &&
+    typeof gz._handle?.close === "function" && gz._writeState instanceof Uint32Array &&
+    gz._writeState.length >= 2;
+  gz._handle?.close?.();
+  return ok;
+}
+
+const INTERNALS = hasZlibInternals();
+
 export class Inflate {
   /** Compressed bytes consumed so far. */
   consumed = 0;
   /** zlib's message once the data turned out corrupt (or truncated, after `finish`). */
   failure: string | undefined;
-  readonly #gz: { _handle: ZlibHandle; _writeState: Uint32Array };
-  readonly #handle: ZlibHandle;
+  readonly #gz: { _handle: ZlibHandle; _writeState: Uint32Array } | undefined;
+  readonly #handle: ZlibHandle | undefined;
+  // The fallback's input, inflated at `finish`.
+  readonly #held: Uint8Array[] | undefined;
   // The output buffer being filled, kept from one `write` to the next: only full buffers leave
   // before `finish`, so a consumer sees few, full chunks whatever the input chunks were.
   #out: Uint8Array | null = null;
   #outOff = 0;
 
-  constructor() {
+  /** `publicApi` forces the fallback (for tests). */
+  constructor(publicApi = !INTERNALS) {
+    if (publicApi) {
+      this.#held = [];
+      return;
+    }
     this.#gz = createGunzip() as unknown as { _handle: ZlibHandle; _writeState: Uint32Array };
     this.#handle = this.#gz._handle;
     this.#handle.onerror = (message) => {
@@ -65,7 +92,45 @@ export class Inflate {
 
   /** Frees zlib's state. */
   close(): void {
-    this.#handle.close();
+    this.#handle?.close();
+  }
+
+  // The fallback: input held until `finish`, then inflated at once and emitted buffer by buffer.
+  #runPublic(
+    held: Uint8Array[],
+    flush: number,
+    input: Uint8Array,
+    take: () => Uint8Array,
+    emit: (buf: Uint8Array, n: number) => void,
+  ): boolean {
+    if (this.failure !== undefined) return false;
+    if (input.length > 0) held.push(input.slice());
+    this.consumed += input.length;
+    if (flush !== constants.Z_FINISH) return true;
+    let all: Uint8Array;
+    try {
+      const n = held.reduce((a, b) => a + b.length, 0);
+      const joined = new Uint8Array(n);
+      let o = 0;
+      for (const h of held) (joined.set(h, o), o += h.length);
+      held.length = 0;
+      all = gunzipSync(joined);
+    } catch (e) {
+      this.failure = ((e as Error).message || "corrupt gzip data").split("\n")[0];
+      emit(take(), 0);
+      return false;
+    }
+    for (let at = 0;;) {
+      const out = take();
+      const n = Math.min(out.length, all.length - at);
+      out.set(all.subarray(at, at + n));
+      at += n;
+      if (at === all.length) {
+        emit(out, n);
+        return true;
+      }
+      emit(out, n);
+    }
   }
 
   #run(
@@ -74,15 +139,17 @@ export class Inflate {
     take: () => Uint8Array,
     emit: (buf: Uint8Array, n: number) => void,
   ): boolean {
+    if (this.#held) return this.#runPublic(this.#held, flush, input, take, emit);
     if (this.failure !== undefined) return false;
-    const state = this.#gz._writeState;
+    const state = this.#gz!._writeState;
+    const handle = this.#handle!;
     let inOff = 0;
     let out = this.#out ?? take();
     let outOff = this.#outOff;
     for (;;) {
       const inLen = input.length - inOff;
       const outLen = out.length - outOff;
-      this.#handle.writeSync(flush, input, inOff, inLen, out, outOff, outLen);
+      handle.writeSync(flush, input, inOff, inLen, out, outOff, outLen);
       if (this.failure !== undefined) break;
       const availOut = state[0];
       const availIn = state[1];
