@@ -9,7 +9,6 @@
 import { isIcmp, isTcp, trafficName } from "../decode/traffic.ts";
 import { fingerprintBit, FINGERPRINTS } from "../fingerprints/registry.ts";
 import { formatTime } from "../stats/packet_stats.ts";
-import { base64 } from "../util/base64.ts";
 import { formatIpv4, formatIpv6 } from "../util/ip.ts";
 
 /** The JSON object written for an event (keys in this order). */
@@ -218,7 +217,9 @@ export class DarknetEvent {
       Prefix: this.prefix,
       RDNS: this.rdns,
       ...this.#fingerprintFields(),
-      Samples: this.samples.map(base64),
+      // The runtime's encoder: 3× the speed of a table in JS (the byte writer, _event_bytes.ts,
+      // keeps its table: encoding into its buffer directly beats toBase64 plus encodeInto).
+      Samples: this.samples.map((f) => f.toBase64()),
       TCP: isTcp(this.traffic) ? trafficName(this.traffic) : "",
       ICMP: isIcmp(this.traffic) ? trafficName(this.traffic) : "",
     };
