@@ -7,7 +7,7 @@ import { DataError } from "../errors.ts";
 import { decodeFrame, decodeRows } from "../decode/decode_frame.ts";
 import type { BatchPool } from "./batch_pool.ts";
 import { PacketBatch } from "../decode/packet_batch.ts";
-import { splitTimestamp, ts } from "./_timestamp.ts";
+import { splitTimestamp } from "./_timestamp.ts";
 
 /** Largest captured length accepted for one packet (libpcap's MAXIMUM_SNAPLEN). */
 export const MAX_CAPLEN = 262144;
@@ -113,6 +113,7 @@ export class CaptureParser {
   #ifSnap: number[] = [];
   #ifPow10: number[] = [];
   #ifPow2: number[] = [];
+  readonly #ts = { sec: 0, nsec: 0 }; // splitTimestamp's output, reused
   #ifOffset: number[] = [];
   #lastSec = 0;
   #lastNsec = 0;
@@ -570,7 +571,14 @@ export class CaptureParser {
     if (28 + caplen > len - 4) {
       throw this.#err(`packet captured length ${caplen} overruns its ${len}-byte block`, at + 20);
     }
-    splitTimestamp(u32(d, p + 12, le), u32(d, p + 16, le), this.#ifPow10[ifid], this.#ifPow2[ifid]);
+    const ts = this.#ts;
+    splitTimestamp(
+      ts,
+      u32(d, p + 12, le),
+      u32(d, p + 16, le),
+      this.#ifPow10[ifid],
+      this.#ifPow2[ifid],
+    );
     this.#packet(
       d,
       p + 28,

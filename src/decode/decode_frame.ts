@@ -46,10 +46,14 @@ ICMP6[137] = Traffic.ICMPRedirect;
 ICMP6[3] = Traffic.ICMPTimeExceeded;
 ICMP6[4] = Traffic.ICMPParameterProblem;
 
-// Scratch "second return value" of skipTags: the EtherType after the tags.
-let tagEtype = 0;
+// `etype` while the link layer's payload position and EtherType are still packed by skipTags.
+const TAGGED = -2;
 
-/** Skips 802.1Q-style tags starting at `p` whose outer EtherType is `etype`. */
+/**
+ * Skips 802.1Q-style tags starting at `p` whose outer EtherType is `etype`: returns where the
+ * payload starts and the EtherType after the tags as one number, `p * 65536 + etype` (split by
+ * the caller; frames are shorter than 2^37 bytes), or -1 if the tags run past `end`.
+ */
 function skipTags(d: Uint8Array, p: number, end: number, etype: number): number {
   let n = 0;
   while ((etype === 0x8100 || etype === 0x88a8 || etype === 0x9100) && n < 8) {
@@ -58,8 +62,7 @@ function skipTags(d: Uint8Array, p: number, end: number, etype: number): number 
     p += 4;
     n++;
   }
-  tagEtype = etype;
-  return p;
+  return p * 65536 + etype;
 }
 
 function afToEtype(af: number): number {
@@ -124,7 +127,7 @@ export function decodeFrame(
         return;
       }
       p = skipTags(d, off + 14, end, (d[off + 12] << 8) | d[off + 13]);
-      etype = tagEtype;
+      etype = TAGGED;
       break;
     case 113: // Linux cooked capture v1
       if (len < 16) {
@@ -132,7 +135,7 @@ export function decodeFrame(
         return;
       }
       p = skipTags(d, off + 16, end, (d[off + 14] << 8) | d[off + 15]);
-      etype = tagEtype;
+      etype = TAGGED;
       break;
     case 276: // Linux cooked capture v2
       if (len < 20) {
@@ -140,7 +143,7 @@ export function decodeFrame(
         return;
       }
       p = skipTags(d, off + 20, end, (d[off] << 8) | d[off + 1]);
-      etype = tagEtype;
+      etype = TAGGED;
       break;
     case 0: { // BSD loopback, address family in the capturing host's byte order
       if (len < 4) {
@@ -187,6 +190,10 @@ export function decodeFrame(
   if (p < 0) {
     b.problem[i] = Problem.TruncatedLink;
     return;
+  }
+  if (etype === TAGGED) { // p is skipTags' pair
+    etype = p % 65536;
+    p = (p - etype) / 65536;
   }
   if (etype === BY_VERSION) {
     if (p >= end) {

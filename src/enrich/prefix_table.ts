@@ -448,20 +448,16 @@ function parseFast6(t: Uint8Array, i: number, end: number): boolean {
   return true;
 }
 
-// Lines scan4 consumed in its last call.
-let scanned = 0;
-
 // Reads consecutive lines of the common IPv4 shape "a.b.c.d<TAB>len<TAB>asn[(_|,)asn…]" from
 // `i` in one tight loop (no per-line calls: most of a CAIDA file), appending them to v4. Stops
 // at the first line of another shape (or with host bits set), which parseInto then handles;
-// returns where that line starts (or the end) and sets `scanned`.
+// returns where that line starts (or the end). Every line it consumes is one prefix appended.
 function scan4(t: Uint8Array, i: number, v4: Pending4): number {
   const n = t.length;
   let netA = v4.net;
   let lenA = v4.len;
   let asnA = v4.asn;
   let k = v4.length;
-  let lines = 0;
   while (i < n) {
     const lineStart = i;
     let net = 0;
@@ -524,10 +520,8 @@ function scan4(t: Uint8Array, i: number, v4: Pending4): number {
     lenA[k] = len;
     asnA[k] = asn;
     k++;
-    lines++;
   }
   v4.length = k;
-  scanned = lines;
   return Math.min(i, n);
 }
 
@@ -536,8 +530,9 @@ function parseInto(bytes: Uint8Array, file: string, v4: Pending4, v6: Pending6):
   let line = 0;
   let start = 0;
   while (start < bytes.length) {
+    const before = v4.length;
     start = scan4(bytes, start, v4);
-    line += scanned;
+    line += v4.length - before;
     if (start >= bytes.length) break;
     let end = bytes.indexOf(10, start);
     if (end < 0) end = bytes.length;

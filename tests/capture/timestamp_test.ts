@@ -1,9 +1,10 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { splitTimestamp, ts } from "../../src/capture/_timestamp.ts";
+import { splitTimestamp } from "../../src/capture/_timestamp.ts";
 import { formatTime } from "../../src/stats/packet_stats.ts";
 
 const split = (hi: number, lo: number, pow10: number, pow2: number) => {
-  splitTimestamp(hi, lo, pow10, pow2);
+  const ts = { sec: -1, nsec: -1 };
+  splitTimestamp(ts, hi, lo, pow10, pow2);
   return [ts.sec, ts.nsec];
 };
 
