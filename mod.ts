@@ -84,8 +84,13 @@ export {
   type EventAggregatorStreamOptions,
   type EventChunk,
 } from "./src/events/event_aggregator_stream.ts";
-export { EventSink, type EventSinkOptions } from "./src/events/event_sink.ts";
-export { EventWriter, type EventWriterOptions } from "./src/events/event_writer.ts";
+export { EventSink, type EventSinkOptions } from "./src/outputs/event_sink.ts";
+export { EventWriter, type EventWriterOptions } from "./src/outputs/event_writer.ts";
+export { EventBuffer } from "./src/outputs/event_buffer.ts";
+export type { EventEncoder, EventFormat } from "./src/outputs/event_encoder.ts";
+export { EVENT_FORMATS, eventFormat } from "./src/outputs/formats.ts";
+export { jsonArray } from "./src/outputs/json_array.ts";
+export { ndjson } from "./src/outputs/ndjson.ts";
 export { loadState, saveState, STATE_VERSION } from "./src/events/state_file.ts";
 export {
   type CaptureStats,
@@ -100,7 +105,7 @@ export {
   RotatingEventSink,
   type RotatingEventSinkOptions,
   windowName,
-} from "./src/events/rotating_event_sink.ts";
+} from "./src/outputs/rotating_event_sink.ts";
 export { encodeState, writeState } from "./src/events/state_file.ts";
 export { annotate, type Enrichers, EnrichStream } from "./src/enrich/enrich_stream.ts";
 export {
@@ -123,7 +128,7 @@ export {
   type InvalidEvents,
   MAX_EVENT_BYTES,
   type ReadEvent,
-  readEventBytes,
+  readEventBuffer,
   readEvents,
   type ReadEventsOptions,
   skipping,

@@ -3,6 +3,7 @@
 import { formatTable } from "../src/cli/_cli.ts";
 import { formatParseSummary, runParse } from "../src/cli/run_parse.ts";
 import { trafficName } from "../src/decode/traffic.ts";
+import { jsonArray } from "../src/outputs/json_array.ts";
 import { countEvents, formatEventSummary } from "../src/cli/count_events.ts";
 
 const capture = "testdata/demo/scan.pcap.gz";
@@ -22,7 +23,7 @@ const r = await runParse({
   pfx2asin,
   pcaps: [capture],
   eventout: out,
-  newdl: false,
+  format: jsonArray,
   samples: 1,
   timeout: 624,
   threshold: 0,

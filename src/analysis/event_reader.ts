@@ -5,7 +5,7 @@
  * another — plain or gzip (detected from the content), several files in one run.
  *
  * Objects are cut out of the bytes by a scanner that knows strings and nesting, in time linear
- * in the input and with memory bounded by the largest event (`maxEventBytes`, default 64 MiB):
+ * in the input and with memory bounded by the largest event (`maxEventBuffer`, default 64 MiB):
  * a file is never held whole, whatever its line lengths. Every event is checked with
  * {@link checkEvent}; a bad one stops the reading with one line naming file and line (exit 65),
  * or with `skipInvalid` is counted and passed over. A file that ends inside an event — what a
@@ -36,7 +36,7 @@ export interface ReadEventsOptions {
   /** Told about each event passed over with `skipInvalid`. */
   onInvalid?: (problem: DataError) => void;
   /** The largest event accepted, in bytes of JSON. @default 67108864 */
-  maxEventBytes?: number;
+  maxEventBuffer?: number;
 }
 
 /** Events passed over with `skipInvalid`: how many, and the first problem. */
@@ -61,10 +61,10 @@ export interface InvalidEvents {
  * equal(tally.count, 1);
  * ```
  */
-export function skipping(tally: InvalidEvents, maxEventBytes?: number): ReadEventsOptions {
+export function skipping(tally: InvalidEvents, maxEventBuffer?: number): ReadEventsOptions {
   return {
     skipInvalid: true,
-    maxEventBytes,
+    maxEventBuffer,
     onInvalid: (e) => {
       tally.count++;
       tally.first ??= e.message;
@@ -77,7 +77,7 @@ export interface ReaderSettings {
   /** Pass over invalid events instead of stopping. */
   skipInvalid?: boolean;
   /** The largest event accepted, in bytes. */
-  maxEventBytes?: number;
+  maxEventBuffer?: number;
 }
 
 /**
@@ -87,14 +87,14 @@ export interface ReaderSettings {
  * ```ts
  * import { readerOptions } from "./event_reader.ts";
  * import { equal } from "node:assert/strict";
- * equal(readerOptions({ maxEventBytes: 10 }, { count: 0 }).skipInvalid, undefined);
+ * equal(readerOptions({ maxEventBuffer: 10 }, { count: 0 }).skipInvalid, undefined);
  * equal(readerOptions({ skipInvalid: true }, { count: 0 }).skipInvalid, true);
  * ```
  */
 export function readerOptions(settings: ReaderSettings, tally: InvalidEvents): ReadEventsOptions {
   return settings.skipInvalid
-    ? skipping(tally, settings.maxEventBytes)
-    : { maxEventBytes: settings.maxEventBytes };
+    ? skipping(tally, settings.maxEventBuffer)
+    : { maxEventBuffer: settings.maxEventBuffer };
 }
 
 /** Default bound of one event's JSON (255 samples of 64 KiB frames, in base64, fit in it). */
@@ -185,7 +185,7 @@ export async function* readEvents(
 const dec = new TextDecoder();
 
 function readFile(file: string, o: ReadEventsOptions): AsyncGenerator<ReadEvent> {
-  return readEventBytes(bytesOf(file), file, o);
+  return readEventBuffer(bytesOf(file), file, o);
 }
 
 /**
@@ -194,23 +194,23 @@ function readFile(file: string, o: ReadEventsOptions): AsyncGenerator<ReadEvent>
  *
  * @example
  * ```ts
- * import { readEventBytes } from "./event_reader.ts";
+ * import { readEventBuffer } from "./event_reader.ts";
  * import { equal } from "node:assert/strict";
  * const ev = { SourceIP: "192.0.2.1", Traffic: 11, Port: 23, Packets: 2, Bytes: 120,
  *   UniqueDests: 1, First: "2020-10-21T16:00:00Z", Last: "2020-10-21T16:00:00Z" };
  * const bytes = new TextEncoder().encode(JSON.stringify([ev, ev]));
  * const oneByteChunks = ReadableStream.from(bytes.values().map((b) => Uint8Array.of(b)));
  * let n = 0;
- * for await (const r of readEventBytes(oneByteChunks, "x.json")) n += r.event.Packets;
+ * for await (const r of readEventBuffer(oneByteChunks, "x.json")) n += r.event.Packets;
  * equal(n, 4);
  * ```
  */
-export async function* readEventBytes(
+export async function* readEventBuffer(
   chunks: AsyncIterable<Uint8Array>,
   file: string,
   o: ReadEventsOptions = {},
 ): AsyncGenerator<ReadEvent> {
-  const max = o.maxEventBytes ?? MAX_EVENT_BYTES;
+  const max = o.maxEventBuffer ?? MAX_EVENT_BYTES;
   let line = 1;
   let offset = 0; // bytes before the current chunk
   let depth = 0; // nesting inside the current event

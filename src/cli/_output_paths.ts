@@ -4,7 +4,7 @@
 // file) must be creatable where it goes — checked now, not after an hour of processing.
 
 import { IoError, UsageError } from "../errors.ts";
-import { isStdout } from "../events/event_writer.ts";
+import { isStdout } from "../outputs/event_writer.ts";
 
 // POSIX path helpers (node:path would start Deno's Node layer, ~6 MB, on every run).
 function resolve(base: string, p?: string): string {

@@ -35,7 +35,7 @@ export interface CountEventsOptions extends EventStatsOptions {
   /** Pass over invalid events (counted in the result) instead of stopping. */
   skipInvalid?: boolean;
   /** The largest event accepted, in bytes (default 64 MiB). */
-  maxEventBytes?: number;
+  maxEventBuffer?: number;
 }
 
 /** Result: the summary, the files written, and the input error that stopped reading, if any. */
@@ -65,7 +65,7 @@ export async function countEvents(
     largeCoverage: o.largeCoverage,
     minEvents: o.minEvents,
   };
-  const reader = { skipInvalid: o.skipInvalid, maxEventBytes: o.maxEventBytes };
+  const reader = { skipInvalid: o.skipInvalid, maxEventBuffer: o.maxEventBuffer };
   const invalid: InvalidEvents = { count: 0 };
   const ro = readerOptions(reader, invalid);
   const later = half < paths.length ? inWorker(paths.slice(half), options, reader) : undefined;

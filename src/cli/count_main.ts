@@ -86,7 +86,7 @@ export async function countMain(args: string[]): Promise<number> {
       largeCoverage: numFlag("large-coverage", values["large-coverage"], 0.1),
       minEvents: intFlag("min-events", values["min-events"], 1),
       skipInvalid: Boolean(values["skip-invalid"]),
-      maxEventBytes: intFlag("max-event-bytes", values["max-event-bytes"], MAX_EVENT_BYTES, 2),
+      maxEventBuffer: intFlag("max-event-bytes", values["max-event-bytes"], MAX_EVENT_BYTES, 2),
     });
     console.log(
       values.json ? JSON.stringify(r.summary, null, 2) : formatEventSummary(r.summary, outdir),

@@ -16,6 +16,13 @@ import {
   runParse,
 } from "./run_parse.ts";
 import { DEFAULT_TELESCOPE_SIZE, DEFAULT_TIMEOUT } from "../events/event_aggregator.ts";
+import { EVENT_FORMATS } from "../outputs/formats.ts";
+
+// One help line per output format.
+const FORMAT_LINES: string = EVENT_FORMATS.map((f) =>
+  `\n                        ${f.name}: ${f.description}`
+)
+  .join("");
 
 /** `parse --help` text. */
 export const PARSE_HELP = `Usage: parse --pcap FILE... --eventout PATH --samples N [flags]
@@ -29,8 +36,9 @@ Internet-wide scan-rate estimate, sampled packets and ZMap/Masscan/Mirai fingerp
 Inputs and outputs
   --pcap PATH...        captures (pcap/pcapng, plain or gzip), read in order; repeat the flag,
                         list paths after it, or give one space-separated value; '-' is stdin
-  --eventout PATH       event file (a JSON array; with --newdl one object per line)
-  --newdl               newline-delimited JSON
+  --eventout PATH       event file (a JSON array; see --format)
+  --format NAME         event files' format:${FORMAT_LINES}
+  --newdl               newline-delimited JSON (= --format ndjson; Merit's flag)
   --ongoingout PATH     also write the events still open at the end of input here
   --cachein PATH        continue from a state file written by --cacheout
   --cacheout PATH       save the open events to this state file instead of writing them to
@@ -91,6 +99,7 @@ const FLAGS = {
   pcap: { type: "string", multiple: true },
   eventout: { type: "string" },
   newdl: { type: "boolean" },
+  format: { type: "string" },
   ongoingout: { type: "string" },
   cachein: { type: "string" },
   cacheout: { type: "string" },

@@ -9,7 +9,7 @@
 import { CaptureSet } from "../capture/capture_set.ts";
 import { type CaptureStats, LiveCapture } from "../capture/live_capture.ts";
 import type { EventChunk } from "../events/event_aggregator_stream.ts";
-import { RotatingEventSink } from "../events/rotating_event_sink.ts";
+import { RotatingEventSink } from "../outputs/rotating_event_sink.ts";
 import { WorkerCaptureSet } from "../capture/worker_capture_set.ts";
 import { DarknetError, DataError, IoError, ioError, UsageError } from "../errors.ts";
 import {
@@ -18,9 +18,12 @@ import {
   EventAggregator,
 } from "../events/event_aggregator.ts";
 import { EventAggregatorStream } from "../events/event_aggregator_stream.ts";
-import { EventSink } from "../events/event_sink.ts";
-import { EventWriter } from "../events/event_writer.ts";
+import { EventSink } from "../outputs/event_sink.ts";
+import { EventWriter } from "../outputs/event_writer.ts";
 import { intFlag, numFlag, pathList } from "./_cli.ts";
+import type { EventFormat } from "../outputs/event_encoder.ts";
+import { EVENT_FORMATS, eventFormat } from "../outputs/formats.ts";
+import { ndjson } from "../outputs/ndjson.ts";
 import { defaultBudget, MemoryBudget, parseSize } from "./_memory_budget.ts";
 import { StopSignals } from "./_stop_signals.ts";
 import { checkCreatable, checkPaths, type FlagPath } from "./_output_paths.ts";
@@ -37,7 +40,8 @@ export const MAX_SAMPLES = 255;
 export interface ParseConfig {
   pcaps: string[];
   eventout?: string;
-  newdl: boolean;
+  /** The event files' format (`--format`, `--newdl`). */
+  format: EventFormat;
   ongoingout?: string;
   cachein?: string;
   cacheout?: string;
@@ -73,6 +77,20 @@ export interface ParseConfig {
   /** The flag that named the inputs, for messages (default `--pcap`; batch mode `--input`). */
   inputFlag?: string;
 }
+// `--format NAME` (any registered format), or Merit's `--newdl` for NDJSON; not both unless
+// they agree.
+function formatFlag(name: unknown, newdl: boolean): EventFormat {
+  if (name === undefined) return newdl ? ndjson : EVENT_FORMATS[0];
+  const f = eventFormat(String(name));
+  if (!f) {
+    throw new UsageError(
+      `--format: expected ${EVENT_FORMATS.map((x) => x.name).join(" or ")}, got "${name}"`,
+    );
+  }
+  if (newdl && f !== ndjson) throw new UsageError(`--newdl means --format ndjson, not ${f.name}`);
+  return f;
+}
+
 /** Settings shared by single and batch runs, from parsed flag values. */
 export function commonConfig(
   v: Record<string, unknown>,
@@ -98,7 +116,7 @@ export function commonConfig(
     ? telescopeSize(String(v.telescope))
     : intFlag("telescope-size", v["telescope-size"], DEFAULT_TELESCOPE_SIZE, 1);
   return {
-    newdl: Boolean(v.newdl),
+    format: formatFlag(v.format, Boolean(v.newdl)),
     ongoingout: v.ongoingout as string | undefined,
     cachein: v.cachein as string | undefined,
     cacheout: v.cacheout as string | undefined,
@@ -246,12 +264,12 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   let events: EventWriter | undefined;
   let ongoing: EventWriter | undefined;
   let sink: WritableStream<EventChunk>;
-  if (rotate) sink = new RotatingEventSink({ outdir: cfg.outdir!, rotate, ndjson: cfg.newdl });
+  if (rotate) sink = new RotatingEventSink({ outdir: cfg.outdir!, rotate, format: cfg.format });
   else {
-    events = await EventWriter.create(cfg.eventout!, { ndjson: cfg.newdl });
+    events = await EventWriter.create(cfg.eventout!, { format: cfg.format });
     try {
       ongoing = cfg.ongoingout !== undefined
-        ? await EventWriter.create(cfg.ongoingout, { ndjson: cfg.newdl })
+        ? await EventWriter.create(cfg.ongoingout, { format: cfg.format })
         : undefined;
     } catch (e) {
       events.close();

@@ -295,7 +295,7 @@ export async function timeseriesMain(args: string[]): Promise<number> {
   let error: DarknetError | undefined;
   const reader = {
     skipInvalid: Boolean(values["skip-invalid"]),
-    maxEventBytes: intFlag("max-event-bytes", values["max-event-bytes"], MAX_EVENT_BYTES, 2),
+    maxEventBuffer: intFlag("max-event-bytes", values["max-event-bytes"], MAX_EVENT_BYTES, 2),
   };
   const invalid: InvalidEvents = { count: 0 };
   const ro = readerOptions(reader, invalid);

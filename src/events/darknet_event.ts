@@ -217,7 +217,7 @@ export class DarknetEvent {
       Prefix: this.prefix,
       RDNS: this.rdns,
       ...this.#fingerprintFields(),
-      // The runtime's encoder: 3× the speed of a table in JS (the byte writer, _event_bytes.ts,
+      // The runtime's encoder: 3× the speed of a table in JS (the byte writer, event_buffer.ts,
       // keeps its table: encoding into its buffer directly beats toBase64 plus encodeInto).
       Samples: this.samples.map((f) => f.toBase64()),
       TCP: isTcp(this.traffic) ? trafficName(this.traffic) : "",

@@ -2,7 +2,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import {
   type InvalidEvents,
-  readEventBytes,
+  readEventBuffer,
   readEvents,
   skipping,
 } from "../../src/analysis/event_reader.ts";
@@ -105,7 +105,7 @@ Deno.test("several events on one line (jq -c, json.dumps, Go's json.Marshal), co
       (_, k) => text.slice(k * size, (k + 1) * size),
     );
     const got: [number, number][] = [];
-    for await (const r of readEventBytes(ReadableStream.from(pieces), "x")) {
+    for await (const r of readEventBuffer(ReadableStream.from(pieces), "x")) {
       got.push([r.event.Packets, r.line]);
       deepEqual(r.event.Samples, ev(1).Samples);
     }
@@ -166,7 +166,7 @@ Deno.test("bounded: an event over the limit is refused, a long file of short eve
   Deno.writeTextFileSync(p, `[${JSON.stringify(ev(2))},${JSON.stringify(big)}]`);
   let err: unknown;
   try {
-    for await (const _ of readEvents([p], { maxEventBytes: 100000 })) { /* read */ }
+    for await (const _ of readEvents([p], { maxEventBuffer: 100000 })) { /* read */ }
   } catch (e) {
     err = e;
   }

@@ -155,6 +155,28 @@ Deno.test("--newdl writes one object per line with a final newline; summary on s
   equal(text.trim().split("\n").map((l) => JSON.parse(l)).length, 5);
 });
 
+Deno.test("--format ndjson writes what --newdl writes; --format json what no flag writes", async () => {
+  const run = async (name: string, flags: string[]) => {
+    const r = await parse([
+      "--pcap",
+      DEMO,
+      "--eventout",
+      `${dir}/${name}`,
+      "--samples",
+      "1",
+      ...flags,
+    ]);
+    equal(r.code, 0, r.stderr);
+    return Deno.readFileSync(`${dir}/${name}`);
+  };
+  const newdl = await run("f1.json", ["--newdl"]);
+  deepEqual(await run("f2.json", ["--format", "ndjson"]), newdl);
+  deepEqual(await run("f3.json", ["--format", "ndjson", "--newdl"]), newdl);
+  const plain = await run("f4.json", []);
+  deepEqual(await run("f5.json", ["--format", "json"]), plain);
+  ok(plain.length > newdl.length && plain[0] === 0x5b);
+});
+
 Deno.test("flag errors exit 2 with one line before any file is touched", async () => {
   const out = `${dir}/never.json`;
   const cases: [string[], RegExp][] = [
@@ -194,6 +216,14 @@ Deno.test("flag errors exit 2 with one line before any file is touched", async (
     [
       ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--telescope", "10.0.0.1/8"],
       /host bits set/,
+    ],
+    [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--format", "xml"],
+      /^parse: --format: expected json or ndjson, got "xml"$/m,
+    ],
+    [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--format", "json", "--newdl"],
+      /^parse: --newdl means --format ndjson, not json$/m,
     ],
     [["--pcap", DEMO, "--samples", "1"], /^parse: --eventout is required/],
     [["--eventout", out, "--samples", "1"], /^parse: --pcap is required/],

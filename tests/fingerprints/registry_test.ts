@@ -1,5 +1,4 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { PacketBatch } from "../../src/decode/packet_batch.ts";
 import { Traffic } from "../../src/decode/traffic.ts";
 import {
@@ -7,7 +6,7 @@ import {
   armedFingerprints,
   matchFingerprints,
 } from "../../src/fingerprints/registry.ts";
-import { runCli } from "../_helpers.ts";
+import { copySource, insertAfter, ROOT, runTool } from "../_source_copy.ts";
 
 Deno.test("the composed test gives each rule's bit, for every combination of matches", () => {
   const b = new PacketBatch(8);
@@ -30,10 +29,8 @@ Deno.test("the composed test gives each rule's bit, for every combination of mat
 
 Deno.test("a toy fingerprint is one new file and two lines in registry.ts; parse, state files, count and timeseries follow", async () => {
   // A copy of the source with a rule that every TCP SYN matches, added the documented way.
-  const root = new URL("../../", import.meta.url).pathname;
-  const dir = await Deno.makeTempDir({ prefix: "toy-fingerprint-" });
-  for (const f of ["deno.json", "deno.lock"]) await Deno.copyFile(`${root}${f}`, `${dir}/${f}`);
-  await new Deno.Command("cp", { args: ["-r", `${root}src`, `${dir}/src`] }).output();
+  const dir = await copySource("toy-fingerprint-");
+  const root = ROOT;
   await Deno.writeTextFile(
     `${dir}/src/fingerprints/always.ts`,
     `import { Traffic } from "../decode/traffic.ts";
@@ -47,23 +44,23 @@ export const always: Fingerprint = {
 };
 `,
   );
-  const reg = `${dir}/src/fingerprints/registry.ts`;
-  const text = await Deno.readTextFile(reg);
-  const patched = text.replace(
-    'import { zmap } from "./zmap.ts";',
-    'import { zmap } from "./zmap.ts";\nimport { always } from "./always.ts";',
-  ).replace("  mirai,\n];", "  mirai,\n  always,\n];");
-  equal(patched.split("\n").length, text.split("\n").length + 2);
+  const reg = "src/fingerprints/registry.ts";
+  equal(
+    await insertAfter(dir, reg, 'import { zmap } from "./zmap.ts";', [
+      'import { always } from "./always.ts";',
+    ]),
+    1,
+  );
+  equal(await insertAfter(dir, reg, "  mirai,", ["  always,"]), 1);
 
   const pcap = `${root}testdata/demo/scan.pcap.gz`;
-  const run = (cmd: keyof typeof ENTRIES, base: string, args: string[]) =>
-    runCli(`${base}/${ENTRIES[cmd]}`, args, denoFlags(cmd));
+  const run = (cmd: "parse" | "count" | "timeseries", base: string, args: string[]) =>
+    runTool(base, cmd, args);
   const plainOut = `${dir}/plain.json`;
   equal(
     (await run("parse", root, ["--pcap", pcap, "--samples", "0", "--eventout", plainOut])).code,
     0,
   );
-  await Deno.writeTextFile(reg, patched);
   const toyOut = `${dir}/toy.json`;
   const state = `${dir}/toy.state`;
   const r = await run("parse", dir, [

@@ -1,10 +1,11 @@
 /**
- * Writes events to a file as they end: a JSON array (Merit's default) or, with `ndjson`, one
- * object per line. Output is buffered and flushed in 64 KiB blocks, and `flush()` pushes
- * everything to the file (for `tail -f`).
+ * Writes events to a file as they end, in any {@link EventFormat} (a JSON array, Merit's
+ * default; NDJSON; see `formats.ts`). Output is buffered and flushed in 64 KiB blocks, and
+ * `flush()` pushes everything to the file (for `tail -f`).
  *
  * The file on disk is valid after every flush, whatever happens next: each flush writes its
- * events and the array's closing `]` after them, and the next flush writes over that `]`. If a
+ * events and the format's closing bytes (the array's `]`) after them, and the next flush writes
+ * over those. If a
  * write fails (disk full, quota), the closing bytes go back where the last flush put them —
  * space the file already has — and the file is cut there: it holds every event flushed before
  * the failure, and the error names the file. (A pipe or terminal cannot be rewritten: there the
@@ -21,13 +22,15 @@
  */
 
 import { ioError } from "../errors.ts";
-import type { DarknetEvent } from "./darknet_event.ts";
-import { EventBytes } from "./_event_bytes.ts";
+import type { DarknetEvent } from "../events/darknet_event.ts";
+import { EventBuffer } from "./event_buffer.ts";
+import type { EventEncoder, EventFormat } from "./event_encoder.ts";
+import { jsonArray } from "./json_array.ts";
 
 /** Options of {@link EventWriter.create}. */
 export interface EventWriterOptions {
-  /** One JSON object per line instead of a JSON array. */
-  ndjson?: boolean;
+  /** The output format. @default jsonArray (Merit's JSON array) */
+  format?: EventFormat;
 }
 
 const BLOCK = 1 << 16;
@@ -53,8 +56,6 @@ export function isStdout(path: string): boolean {
   return STDOUT_PATHS.has(path);
 }
 const EMPTY = new Uint8Array(0);
-const CLOSE_EMPTY = new TextEncoder().encode("]\n"); // after "["
-const CLOSE = new TextEncoder().encode("\n]\n"); // after the last event
 
 /**
  * An event output file.
@@ -63,9 +64,9 @@ const CLOSE = new TextEncoder().encode("\n]\n"); // after the last event
  * ```ts
  * import { ok } from "node:assert/strict";
  * import { EventWriter } from "./event_writer.ts";
- * import { DarknetEvent } from "./darknet_event.ts";
+ * import { DarknetEvent } from "../events/darknet_event.ts";
  * const path = Deno.makeTempFileSync();
- * const w = await EventWriter.create(path, { ndjson: false });
+ * const w = await EventWriter.create(path);
  * w.write(new DarknetEvent());
  * w.close();
  * ok(JSON.parse(Deno.readTextFileSync(path)).length === 1);
@@ -74,11 +75,12 @@ const CLOSE = new TextEncoder().encode("\n]\n"); // after the last event
 export class EventWriter {
   /** The file written. */
   readonly path: string;
-  /** One JSON object per line instead of an array. */
-  readonly ndjson: boolean;
+  /** The output format. */
+  readonly format: EventFormat;
+  readonly #enc: EventEncoder;
   // Undefined until the first write to an existing file with content (see the module doc).
   #file: Sink | undefined;
-  #out = new EventBytes(BLOCK + 4096);
+  #out = new EventBuffer(BLOCK + 4096);
   #count = 0;
   #saved = 0;
   #closed = false;
@@ -88,10 +90,11 @@ export class EventWriter {
   #end = -1;
   #tail: Uint8Array = EMPTY;
 
-  private constructor(path: string, file: Sink | undefined, ndjson: boolean) {
+  private constructor(path: string, file: Sink | undefined, format: EventFormat) {
     this.path = path;
-    this.ndjson = ndjson;
-    if (!ndjson) this.#out.ascii("[");
+    this.format = format;
+    this.#enc = format.create();
+    this.#enc.open(this.#out);
     if (file) this.#attach(file);
   }
 
@@ -111,8 +114,8 @@ export class EventWriter {
    * flushed. Throws an `IoError` naming the path if it cannot be written.
    */
   static async create(path: string, o: EventWriterOptions = {}): Promise<EventWriter> {
-    const ndjson = o.ndjson ?? false;
-    if (isStdout(path)) return new EventWriter(path, stdoutSink(), ndjson);
+    const format = o.format ?? jsonArray;
+    if (isStdout(path)) return new EventWriter(path, stdoutSink(), format);
     let keep = false;
     try {
       const st = await Deno.stat(path);
@@ -129,11 +132,11 @@ export class EventWriter {
       } catch (e) {
         throw ioError(e, path);
       }
-      return new EventWriter(path, undefined, ndjson);
+      return new EventWriter(path, undefined, format);
     }
     const f = await openTruncating(path);
     try {
-      return new EventWriter(path, f, ndjson);
+      return new EventWriter(path, f, format);
     } catch (e) {
       f.close();
       throw e;
@@ -154,9 +157,7 @@ export class EventWriter {
   write(e: DarknetEvent): void {
     if (this.#failed) throw ioError(new Error("an earlier write failed"), this.path);
     const out = this.#out;
-    if (!this.ndjson) out.ascii(this.#count === 0 ? "\n" : ",\n");
-    out.event(e);
-    if (this.ndjson) out.ascii("\n");
+    this.#enc.add(out, e);
     this.#count++;
     if (out.len >= BLOCK) this.flush();
   }
@@ -180,7 +181,7 @@ export class EventWriter {
     }
     if (out.len === 0 && this.#tail.length > 0) return;
     const n = out.len;
-    const tail = this.ndjson ? EMPTY : this.#count === 0 ? CLOSE_EMPTY : CLOSE;
+    const tail = this.#enc.closing();
     out.raw(tail);
     const bytes = out.buf.subarray(0, out.len);
     out.len = 0;
@@ -219,15 +220,15 @@ export class EventWriter {
   }
 
   /**
-   * Flushes (the array is closed on disk by every flush of a regular file; for a pipe it is
-   * closed here) and closes the file. Safe to call twice.
+   * Flushes (the closing bytes are on disk after every flush of a regular file; for a pipe they
+   * are written here) and closes the file. Safe to call twice.
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     try {
       if (this.#file === undefined && !this.#failed) this.flush(); // opens it: the run's result
-      if (!this.ndjson && this.#end < 0) this.#out.ascii(this.#count === 0 ? "]\n" : "\n]\n");
+      if (this.#end < 0) this.#out.raw(this.#enc.closing());
       this.flush();
     } finally {
       this.#file?.close();

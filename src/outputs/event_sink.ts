@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { EventChunk } from "./event_aggregator_stream.ts";
+import type { EventChunk } from "../events/event_aggregator_stream.ts";
 import type { EventWriter } from "./event_writer.ts";
 
 /** Options of {@link EventSink}. */
@@ -30,9 +30,10 @@ export interface EventSinkOptions {
  * import { ok } from "node:assert/strict";
  * import { EventSink } from "./event_sink.ts";
  * import { EventWriter } from "./event_writer.ts";
- * import { DarknetEvent } from "./darknet_event.ts";
+ * import { ndjson } from "./ndjson.ts";
+ * import { DarknetEvent } from "../events/darknet_event.ts";
  * const path = Deno.makeTempFileSync();
- * const events = await EventWriter.create(path, { ndjson: true });
+ * const events = await EventWriter.create(path, { format: ndjson });
  * const chunks = [{ events: [new DarknetEvent()], open: false }, { events: [new DarknetEvent()], open: true }];
  * await ReadableStream.from(chunks).pipeTo(new EventSink({ events, writeOpen: false }));
  * ok(Deno.readTextFileSync(path).trim().split("\n").length === 1);

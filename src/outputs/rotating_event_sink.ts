@@ -9,8 +9,9 @@
  * @module
  */
 
-import type { EventChunk } from "./event_aggregator_stream.ts";
+import type { EventChunk } from "../events/event_aggregator_stream.ts";
 import { EventWriter } from "./event_writer.ts";
+import type { EventFormat } from "./event_encoder.ts";
 
 /** Options of {@link RotatingEventSink}. */
 export interface RotatingEventSinkOptions {
@@ -18,8 +19,8 @@ export interface RotatingEventSinkOptions {
   outdir: string;
   /** Rotation period in seconds (for the file names). */
   rotate: number;
-  /** One JSON object per line instead of arrays. */
-  ndjson?: boolean;
+  /** The files' format. @default jsonArray */
+  format?: EventFormat;
 }
 
 // `2020-10-21T16`, `…T16-10` or `…T16-10-05`: RFC 3339 with "-" for ":", a name every file
@@ -74,7 +75,7 @@ export class RotatingEventSink extends WritableStream<EventChunk> {
       results?.close();
       current = name;
       const path = `${o.outdir}/results_${name}.json`;
-      results = await EventWriter.create(path, { ndjson: o.ndjson });
+      results = await EventWriter.create(path, { format: o.format });
       files().push(path);
       return results;
     };
@@ -88,14 +89,14 @@ export class RotatingEventSink extends WritableStream<EventChunk> {
           return;
         }
         const ongoingPath = `${o.outdir}/ongoing_${name}.json`;
-        const ongoing = await EventWriter.create(ongoingPath, { ndjson: o.ndjson });
+        const ongoing = await EventWriter.create(ongoingPath, { format: o.format });
         for (const e of chunk.events) ongoing.write(e);
         ongoing.close();
         files().push(ongoingPath);
         if (chunk.state) {
           const statePath = `${o.outdir}/cache_${name}.state`;
           // Imported on first use: state files need node:zlib, which most runs never load.
-          await (await import("./state_file.ts")).writeState(chunk.state, statePath);
+          await (await import("../events/state_file.ts")).writeState(chunk.state, statePath);
           files().push(statePath);
         }
         w.close();

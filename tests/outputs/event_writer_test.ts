@@ -1,6 +1,8 @@
 import { equal } from "node:assert/strict";
 import { DarknetEvent } from "../../src/events/darknet_event.ts";
-import { EventWriter } from "../../src/events/event_writer.ts";
+import { EventWriter } from "../../src/outputs/event_writer.ts";
+import { jsonArray } from "../../src/outputs/json_array.ts";
+import { ndjson as NDJSON } from "../../src/outputs/ndjson.ts";
 import { xorshift } from "../_helpers.ts";
 
 Deno.test("EventWriter writes exactly JSON.stringify of each event (array and NDJSON), for every kind of field value", async () => {
@@ -52,7 +54,7 @@ Deno.test("EventWriter writes exactly JSON.stringify of each event (array and ND
   events.push(big);
   const dir = await Deno.makeTempDir();
   for (const ndjson of [false, true]) {
-    const w = await EventWriter.create(`${dir}/out.json`, { ndjson });
+    const w = await EventWriter.create(`${dir}/out.json`, { format: ndjson ? NDJSON : jsonArray });
     for (const e of events) w.write(e);
     w.close();
     const text = await Deno.readTextFile(`${dir}/out.json`);
