@@ -107,16 +107,20 @@ export {
   windowName,
 } from "./src/outputs/rotating_event_sink.ts";
 export { encodeState, writeState } from "./src/events/state_file.ts";
-export { annotate, type Enrichers, EnrichStream } from "./src/enrich/enrich_stream.ts";
+export { annotate, EnrichStream } from "./src/enrich/enrich_stream.ts";
+export type { EnrichedField, Enricher } from "./src/enrich/enricher.ts";
 export {
+  asnEnricher,
   type AsnInfo,
+  cityEnricher,
   type CityInfo,
   MaxMindDb,
   type MaxMindKind,
 } from "./src/enrich/maxmind_db.ts";
-export { type PrefixMatch, PrefixTable } from "./src/enrich/prefix_table.ts";
+export { prefixEnricher, type PrefixMatch, PrefixTable } from "./src/enrich/prefix_table.ts";
 export {
   DNS_FAILED,
+  dnsEnricher,
   type DnsServer,
   type DnsStats,
   parseDnsServer,

@@ -29,9 +29,11 @@ import { StopSignals } from "./_stop_signals.ts";
 import { checkCreatable, checkPaths, type FlagPath } from "./_output_paths.ts";
 import { Progress } from "./_progress.ts";
 import { telescopeSize } from "./_telescope.ts";
-import { type Enrichers, EnrichStream } from "../enrich/enrich_stream.ts";
-import { PrefixTable } from "../enrich/prefix_table.ts";
-import { type DnsStats, parseDnsServer, ReverseDns } from "../enrich/reverse_dns.ts";
+import { EnrichStream } from "../enrich/enrich_stream.ts";
+import type { Enricher } from "../enrich/enricher.ts";
+import type { MaxMindDb } from "../enrich/maxmind_db.ts";
+import { prefixEnricher, PrefixTable } from "../enrich/prefix_table.ts";
+import { dnsEnricher, type DnsStats, parseDnsServer, ReverseDns } from "../enrich/reverse_dns.ts";
 
 /** The most frames `--samples` may keep per event (a state file stores the count in a byte). */
 export const MAX_SAMPLES = 255;
@@ -146,15 +148,19 @@ export function commonConfig(
 }
 
 /** Opens every enrichment source named in `cfg` (before any packet is read). */
-export async function openEnrichers(cfg: ParseConfig): Promise<Enrichers | undefined> {
-  const x: Enrichers = {};
+export async function openEnrichers(cfg: ParseConfig): Promise<Enrichment | undefined> {
+  const x: Enrichment = { enrichers: [] };
   if (cfg.asnin || cfg.geoin) {
     // Loaded only when asked for: the MaxMind reader (an npm package) costs ~13 MB of memory.
-    const { MaxMindDb } = await import("../enrich/maxmind_db.ts");
-    if (cfg.asnin) x.asn = await MaxMindDb.open(cfg.asnin, "asn");
-    if (cfg.geoin) x.geo = await MaxMindDb.open(cfg.geoin, "city");
+    const { asnEnricher, cityEnricher, MaxMindDb } = await import("../enrich/maxmind_db.ts");
+    if (cfg.asnin) x.enrichers.push(asnEnricher(x.asn = await MaxMindDb.open(cfg.asnin, "asn")));
+    if (cfg.geoin) x.enrichers.push(cityEnricher(x.geo = await MaxMindDb.open(cfg.geoin, "city")));
   }
-  if (cfg.pfx2asin?.length) x.prefixes = await PrefixTable.load(cfg.pfx2asin);
+  if (cfg.pfx2asin?.length) {
+    // The ASN from the prefix tables only when no ASN database gives it.
+    const table = await PrefixTable.load(cfg.pfx2asin);
+    x.enrichers.push(prefixEnricher(table, { asn: !x.asn }));
+  }
   if (cfg.dns?.length) {
     x.dns = new ReverseDns({
       servers: cfg.dns.map(parseDnsServer),
@@ -162,8 +168,18 @@ export async function openEnrichers(cfg: ParseConfig): Promise<Enrichers | undef
       retries: cfg.dnsRetries,
       concurrency: cfg.dnsConcurrency,
     });
+    x.enrichers.push(dnsEnricher(x.dns));
   }
-  return Object.keys(x).length ? x : undefined;
+  return x.enrichers.length ? x : undefined;
+}
+
+/** The enrichers of a run, and the sources its summary reports on. */
+export interface Enrichment {
+  /** Run in this order. */
+  enrichers: Enricher[];
+  asn?: MaxMindDb;
+  geo?: MaxMindDb;
+  dns?: ReverseDns;
 }
 
 /** Result of {@link runParse}. */
@@ -337,7 +353,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     const emitOpen = rotate > 0 || cfg.ongoingout !== undefined || cfg.cacheout === undefined;
     aggStream = new EventAggregatorStream(agg, { keepOpen, rotate, emitOpen });
     const ended = set.readable.pipeThrough(tap).pipeThrough(aggStream);
-    await (enrich ? ended.pipeThrough(new EnrichStream(enrich)) : ended).pipeTo(sink);
+    await (enrich ? ended.pipeThrough(new EnrichStream(enrich.enrichers)) : ended).pipeTo(sink);
   } catch (thrown) {
     let e = thrown;
     if (

@@ -20,6 +20,7 @@ import { Buffer } from "node:buffer";
 // deno-lint-ignore no-import-prefix
 import { Reader, type Response } from "npm:maxmind@4.3.29";
 import { DataError, ioError } from "../errors.ts";
+import type { Enricher } from "./enricher.ts";
 
 /** Which fields a database provides. */
 export type MaxMindKind = "asn" | "city";
@@ -235,4 +236,60 @@ export class MaxMindDb {
   get cached(): number {
     return this.#asnCache.size + this.#cityCache.size;
   }
+}
+
+/**
+ * `ASN` and `Org` from a MaxMind ASN database.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { asnEnricher, MaxMindDb } from "./maxmind_db.ts";
+ * import { DarknetEvent } from "../events/darknet_event.ts";
+ * const x = asnEnricher(await MaxMindDb.open("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "asn"));
+ * const e = new DarknetEvent();
+ * e.src = 0x01800001; // 1.128.0.1
+ * x.annotate!(e);
+ * equal(e.asn, 1221);
+ * ```
+ */
+export function asnEnricher(db: MaxMindDb): Enricher {
+  return {
+    name: "asn",
+    fields: ["asn", "org"],
+    annotate(e) {
+      const a = db.asn(e.sourceIP);
+      e.asn = a.asn;
+      e.org = a.org;
+    },
+  };
+}
+
+/**
+ * `Lat`, `Long`, `Country` and `City` from a MaxMind City database.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { cityEnricher, MaxMindDb } from "./maxmind_db.ts";
+ * import { DarknetEvent } from "../events/darknet_event.ts";
+ * const x = cityEnricher(await MaxMindDb.open("testdata/mmdb/GeoLite2-City-Test.mmdb", "city"));
+ * const e = new DarknetEvent();
+ * e.src = 0x5102458e; // 81.2.69.142
+ * x.annotate!(e);
+ * equal(e.country, "GB");
+ * ```
+ */
+export function cityEnricher(db: MaxMindDb): Enricher {
+  return {
+    name: "city",
+    fields: ["lat", "long", "country", "city"],
+    annotate(e) {
+      const c = db.city(e.sourceIP);
+      e.lat = c.lat;
+      e.long = c.long;
+      e.country = c.country;
+      e.city = c.city;
+    },
+  };
 }

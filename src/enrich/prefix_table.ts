@@ -15,6 +15,7 @@
 
 import { DataError, ioError } from "../errors.ts";
 import { formatIpv4, formatIpv6Words, parseIpv4, parseIpv6 } from "../util/ip.ts";
+import type { Enricher } from "./enricher.ts";
 
 /** A match: the routed prefix and its first origin AS. */
 export interface PrefixMatch {
@@ -579,4 +580,35 @@ function parseInto(bytes: Uint8Array, file: string, v4: Pending4, v6: Pending6):
     }
     v6.push(w[0], w[1], w[2], w[3], len, asn);
   }
+}
+
+/**
+ * `Prefix` from prefix-to-AS tables, and `ASN` too with `asn` (when no ASN database gives it).
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { PrefixTable, prefixEnricher } from "./prefix_table.ts";
+ * import { DarknetEvent } from "../events/darknet_event.ts";
+ * const x = prefixEnricher(PrefixTable.fromText("10.0.0.0\t8\t64500\n", "x"), { asn: true });
+ * const e = new DarknetEvent();
+ * e.src = 0x0a010203;
+ * x.annotate!(e);
+ * equal(e.prefix, "10.0.0.0/8");
+ * equal(e.asn, 64500);
+ * ```
+ */
+export function prefixEnricher(table: PrefixTable, o: { asn: boolean }): Enricher {
+  const asn = o.asn;
+  return {
+    name: "pfx2as",
+    fields: asn ? ["prefix", "asn"] : ["prefix"],
+    annotate(e) {
+      const m = e.version === 6 ? table.lookup6(e.src6) : table.lookup4(e.src);
+      if (m) {
+        e.prefix = m.prefix;
+        if (asn) e.asn = m.asn;
+      }
+    },
+  };
 }

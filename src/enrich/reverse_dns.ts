@@ -19,6 +19,7 @@
 
 import { UsageError } from "../errors.ts";
 import { parseIpv4, parseIpv6 } from "../util/ip.ts";
+import type { Enricher } from "./enricher.ts";
 
 /** A DNS server address. */
 export interface DnsServer {
@@ -209,4 +210,25 @@ export class ReverseDns {
       this.#release();
     }
   }
+}
+
+/**
+ * `RDNS` by reverse DNS lookups (in the background; see {@link ReverseDns}).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { dnsEnricher, ReverseDns } from "./reverse_dns.ts";
+ * const x = dnsEnricher(new ReverseDns({ servers: [{ ipAddr: "127.0.0.1", port: 9 }] }));
+ * deepEqual(x.fields, ["rdns"]);
+ * ```
+ */
+export function dnsEnricher(dns: ReverseDns): Enricher {
+  return {
+    name: "rdns",
+    fields: ["rdns"],
+    async annotateAsync(e) {
+      e.rdns = await dns.lookup(e.sourceIP);
+    },
+  };
 }

@@ -1,21 +1,23 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { annotate, EnrichStream } from "../../src/enrich/enrich_stream.ts";
-import { MaxMindDb } from "../../src/enrich/maxmind_db.ts";
-import { PrefixTable } from "../../src/enrich/prefix_table.ts";
+import { asnEnricher, cityEnricher, MaxMindDb } from "../../src/enrich/maxmind_db.ts";
+import { prefixEnricher, PrefixTable } from "../../src/enrich/prefix_table.ts";
 import { DarknetEvent } from "../../src/events/darknet_event.ts";
 import type { EventChunk } from "../../src/events/event_aggregator_stream.ts";
+import type { Enricher } from "../../src/enrich/enricher.ts";
 import { parseIpv4 } from "../../src/util/ip.ts";
 
 const fields = (e: DarknetEvent) => [e.lat, e.long, e.country, e.city, e.asn, e.org, e.prefix];
 
 Deno.test("events of one source get the same annotations as a lookup each, past the cache's bound", async () => {
-  const x = {
-    asn: await MaxMindDb.open("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "asn"),
-    geo: await MaxMindDb.open("testdata/mmdb/GeoLite2-City-Test.mmdb", "city"),
-    prefixes: await PrefixTable.load([
-      "testdata/pfx2as/routeviews-rv2-20160202-1200-excerpt.pfx2as.gz",
-    ]),
-  };
+  const x = [
+    asnEnricher(await MaxMindDb.open("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "asn")),
+    cityEnricher(await MaxMindDb.open("testdata/mmdb/GeoLite2-City-Test.mmdb", "city")),
+    prefixEnricher(
+      await PrefixTable.load(["testdata/pfx2as/routeviews-rv2-20160202-1200-excerpt.pfx2as.gz"]),
+      { asn: false },
+    ),
+  ];
   // Sources known to the test databases, each with several events, then 20,000 other sources
   // (more than the cache holds), then the first ones again.
   const known = ["1.128.0.1", "2.125.160.216", "81.2.69.142", "89.160.20.112", "216.160.83.56"];
@@ -45,4 +47,57 @@ Deno.test("events of one source get the same annotations as a lookup each, past 
     if (e.asn !== 0 || e.city !== "") annotated++;
   }
   ok(annotated >= known.length * 3, `only ${annotated} events annotated`);
+});
+
+Deno.test("a toy enricher is one object in the list: it runs in order, its declared fields are cached per source, async ones keep the order", async () => {
+  const asn = asnEnricher(await MaxMindDb.open("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "asn"));
+  let calls = 0;
+  // Overrides the organisation after the ASN database (list order), and tags the city.
+  const toy: Enricher = {
+    name: "toy",
+    fields: ["org", "city"],
+    annotate(e) {
+      calls++;
+      e.org = `toy:${e.asn}`;
+      e.city = `c${e.src & 255}`;
+    },
+  };
+  // Later, from the "network": a reverse name per source, answered in reverse order.
+  let pending = 0;
+  const slow: Enricher = {
+    name: "slow",
+    fields: ["rdns"],
+    async annotateAsync(e) {
+      const wait = 20 - 4 * pending++;
+      await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+      e.rdns = [`h${e.src & 255}.example`];
+    },
+  };
+  const make = (src: number, port: number) => {
+    const e = new DarknetEvent();
+    e.src = src;
+    e.port = port;
+    return e;
+  };
+  const chunks: EventChunk[] = [];
+  for (let c = 0; c < 5; c++) {
+    chunks.push({
+      events: [0, 1, 2].map((k) => make(parseIpv4("1.128.0.1") + c, k)),
+      open: false,
+    });
+  }
+  const out: DarknetEvent[] = [];
+  const stream = ReadableStream.from(chunks).pipeThrough(new EnrichStream([asn, toy, slow]));
+  for await (const c of stream) out.push(...c.events);
+  deepEqual(
+    out.map((e) => `${e.src & 255}/${e.port}`),
+    chunks.flatMap((c) => c.events).map((e) => `${e.src & 255}/${e.port}`),
+  );
+  equal(calls, 5, "one lookup per source: the rest from the cache");
+  for (const e of out) {
+    equal(e.org, `toy:${e.asn}`);
+    equal(e.city, `c${e.src & 255}`);
+    deepEqual(e.rdns, [`h${e.src & 255}.example`]);
+  }
+  equal(out[0].asn, 1221);
 });

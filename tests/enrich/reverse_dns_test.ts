@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { DNS_FAILED, ptrName, ReverseDns } from "../../src/enrich/reverse_dns.ts";
+import { DNS_FAILED, dnsEnricher, ptrName, ReverseDns } from "../../src/enrich/reverse_dns.ts";
 import { EnrichStream } from "../../src/enrich/enrich_stream.ts";
 import { DarknetEvent } from "../../src/events/darknet_event.ts";
 import { freePort, garbageServer, silentServer, startDnsmasq } from "./_dnsmasq.ts";
@@ -107,7 +107,9 @@ testWith(
         open: i === 3,
       }));
       const out: string[] = [];
-      for await (const c of ReadableStream.from(chunks).pipeThrough(new EnrichStream({ dns: r }))) {
+      for await (
+        const c of ReadableStream.from(chunks).pipeThrough(new EnrichStream([dnsEnricher(r)]))
+      ) {
         out.push(`${c.events[0].sourceIP} ${JSON.stringify(c.events[0].rdns)} ${c.open}`);
       }
       deepEqual(out, [
