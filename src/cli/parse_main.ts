@@ -91,6 +91,8 @@ Enrichment (events that pass the filters are annotated before they are written)
   --dns-timeout SECONDS per-query timeout (default 5)
   --dns-retries N       retries after a failed query (default 2)
   --dns-concurrency N   queries in flight at most (default 64)
+  --enrich-cache N      addresses whose annotations each source keeps (N to 2N, default 65536):
+                        bounded, so a sensor running for months does not grow
 
 Exit status: 0 ok, 2 bad command line, 65 malformed input, 74 I/O error. A run that fails
 part-way still writes every finished event, closes its files validly and saves its state.
@@ -126,6 +128,7 @@ const FLAGS = {
   "dns-timeout": { type: "string" },
   "dns-retries": { type: "string" },
   "dns-concurrency": { type: "string" },
+  "enrich-cache": { type: "string" },
   interface: { type: "string" },
   bpf: { type: "string" },
   rotate: { type: "string" },

@@ -64,6 +64,8 @@ export interface ParseConfig {
   dnsTimeout?: number;
   dnsRetries?: number;
   dnsConcurrency?: number;
+  /** Addresses cached per enrichment source (`--enrich-cache`). */
+  enrichCache?: number;
   /** Live capture: the interface for tcpdump (instead of pcaps). */
   iface?: string;
   /** Live capture: BPF filter. */
@@ -141,6 +143,7 @@ export function commonConfig(
     dnsTimeout: numFlag("dns-timeout", v["dns-timeout"], 5),
     dnsRetries: intFlag("dns-retries", v["dns-retries"], 2),
     dnsConcurrency: intFlag("dns-concurrency", v["dns-concurrency"], 64, 1),
+    enrichCache: intFlag("enrich-cache", v["enrich-cache"], 65536, 1, 1 << 26),
     maxMemory: v["max-memory"] === undefined
       ? undefined
       : parseSize("max-memory", String(v["max-memory"])),
@@ -153,8 +156,13 @@ export async function openEnrichers(cfg: ParseConfig): Promise<Enrichment | unde
   if (cfg.asnin || cfg.geoin) {
     // Loaded only when asked for: the MaxMind reader (an npm package) costs ~13 MB of memory.
     const { asnEnricher, cityEnricher, MaxMindDb } = await import("../enrich/maxmind_db.ts");
-    if (cfg.asnin) x.enrichers.push(asnEnricher(x.asn = await MaxMindDb.open(cfg.asnin, "asn")));
-    if (cfg.geoin) x.enrichers.push(cityEnricher(x.geo = await MaxMindDb.open(cfg.geoin, "city")));
+    const cache = cfg.enrichCache;
+    if (cfg.asnin) {
+      x.enrichers.push(asnEnricher(x.asn = await MaxMindDb.open(cfg.asnin, "asn", cache)));
+    }
+    if (cfg.geoin) {
+      x.enrichers.push(cityEnricher(x.geo = await MaxMindDb.open(cfg.geoin, "city", cache)));
+    }
   }
   if (cfg.pfx2asin?.length) {
     // The ASN from the prefix tables only when no ASN database gives it.
@@ -167,6 +175,7 @@ export async function openEnrichers(cfg: ParseConfig): Promise<Enrichment | unde
       timeoutMs: (cfg.dnsTimeout ?? 5) * 1000,
       retries: cfg.dnsRetries,
       concurrency: cfg.dnsConcurrency,
+      cacheSize: cfg.enrichCache,
     });
     x.enrichers.push(dnsEnricher(x.dns));
   }

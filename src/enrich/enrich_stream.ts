@@ -35,6 +35,16 @@ export function annotate(e: DarknetEvent, enrichers: readonly Enricher[]): void 
   for (const x of enrichers) x.annotate?.(e);
 }
 
+/** Options of {@link EnrichStream}. */
+export interface EnrichStreamOptions {
+  /**
+   * Events waiting for asynchronous enrichers (reverse DNS) before the stage stops taking
+   * chunks until they are done: without a bound, lookups slower than events arrive would hold
+   * ever more of them. @default 65536
+   */
+  maxPending?: number;
+}
+
 /**
  * TransformStream annotating event chunks with a list of enrichers.
  *
@@ -53,7 +63,9 @@ export function annotate(e: DarknetEvent, enrichers: readonly Enricher[]): void 
  */
 export class EnrichStream extends TransformStream<EventChunk, EventChunk> {
   /** Creates the stage with the given enrichers (run in this order). */
-  constructor(enrichers: readonly Enricher[]) {
+  constructor(enrichers: readonly Enricher[], options: EnrichStreamOptions = {}) {
+    const maxPending = options.maxPending ?? 65536;
+    let pending = 0;
     let tail: Promise<void> = Promise.resolve();
     const sync = enrichers.filter((x) => x.annotate);
     const later = enrichers.filter((x) => x.annotateAsync);
@@ -64,12 +76,19 @@ export class EnrichStream extends TransformStream<EventChunk, EventChunk> {
           if (sync.length) { for (const e of chunk.events) cache.annotate(e); }
           if (!later.length) {
             controller.enqueue(chunk);
-            return;
+            return undefined;
           }
           const done = Promise.all(
             chunk.events.flatMap((e) => later.map((x) => x.annotateAsync!(e))),
           );
-          tail = tail.then(() => done).then(() => controller.enqueue(chunk));
+          const n = chunk.events.length;
+          pending += n;
+          tail = tail.then(() => done).then(() => {
+            pending -= n;
+            controller.enqueue(chunk);
+          });
+          // Lookups far behind: hold the stream here (memory stays bounded) until they catch up.
+          return pending > maxPending ? tail : undefined;
         },
         flush() {
           return tail;

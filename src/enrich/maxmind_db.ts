@@ -21,6 +21,7 @@ import { Buffer } from "node:buffer";
 import { Reader, type Response } from "npm:maxmind@4.3.29";
 import { DataError, ioError } from "../errors.ts";
 import type { Enricher } from "./enricher.ts";
+import { BoundedCache } from "../util/bounded_cache.ts";
 
 /** Which fields a database provides. */
 export type MaxMindKind = "asn" | "city";
@@ -45,36 +46,12 @@ export interface CityInfo {
   city: string;
 }
 
-/** Addresses cached per database (two generations of up to this many). */
+/** Addresses cached per database by default (two generations of up to this many). */
 export const MAX_CACHED = 65536;
 
 type Rec = Record<string, unknown>;
 const isMap = (v: unknown): v is Rec =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
-
-// Two generations: lookups go to `young`, which becomes `old` when full (an old hit moves back
-// to young). Bounded like an LRU at a Map's cost.
-class BoundedCache<V> {
-  #young = new Map<string, V>();
-  #old = new Map<string, V>();
-  get(k: string): V | undefined {
-    const v = this.#young.get(k);
-    if (v !== undefined) return v;
-    const o = this.#old.get(k);
-    if (o !== undefined) this.set(k, o);
-    return o;
-  }
-  set(k: string, v: V): void {
-    if (this.#young.size >= MAX_CACHED) {
-      this.#old = this.#young;
-      this.#young = new Map();
-    }
-    this.#young.set(k, v);
-  }
-  get size(): number {
-    return this.#young.size + this.#old.size;
-  }
-}
 
 // Addresses whose records are decoded when a database is opened (v4 spread + a few v6).
 const PROBES = [
@@ -112,18 +89,27 @@ export class MaxMindDb {
   /** Values of the wrong type found in records (written as `""` or `0`). */
   wrongTypes = 0;
   readonly #reader: Reader<Response>;
-  readonly #asnCache = new BoundedCache<AsnInfo>();
-  readonly #cityCache = new BoundedCache<CityInfo>();
+  readonly #asnCache: BoundedCache<AsnInfo>;
+  readonly #cityCache: BoundedCache<CityInfo>;
 
-  private constructor(path: string, kind: MaxMindKind, reader: Reader<Response>) {
+  private constructor(path: string, kind: MaxMindKind, reader: Reader<Response>, cache: number) {
     this.path = path;
     this.kind = kind;
     this.#reader = reader;
     this.databaseType = reader.metadata.databaseType;
+    this.#asnCache = new BoundedCache(cache);
+    this.#cityCache = new BoundedCache(cache);
   }
 
-  /** Opens and checks a database. Throws an `IoError` or a `DataError` naming the file. */
-  static async open(path: string, kind: MaxMindKind): Promise<MaxMindDb> {
+  /**
+   * Opens and checks a database; lookups are cached for up to `cacheSize` to twice that many
+   * addresses. Throws an `IoError` or a `DataError` naming the file.
+   */
+  static async open(
+    path: string,
+    kind: MaxMindKind,
+    cacheSize: number = MAX_CACHED,
+  ): Promise<MaxMindDb> {
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(path);
@@ -158,7 +144,7 @@ export class MaxMindDb {
         throw bad(`not a MaxMind ${kind} database: the record of ${ip} is not a map`);
       }
     }
-    return new MaxMindDb(path, kind, reader);
+    return new MaxMindDb(path, kind, reader, cacheSize);
   }
 
   #get(ip: string): Rec | null {

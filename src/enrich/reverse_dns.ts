@@ -20,6 +20,7 @@
 import { UsageError } from "../errors.ts";
 import { parseIpv4, parseIpv6 } from "../util/ip.ts";
 import type { Enricher } from "./enricher.ts";
+import { BoundedCache } from "../util/bounded_cache.ts";
 
 /** A DNS server address. */
 export interface DnsServer {
@@ -39,6 +40,8 @@ export interface ReverseDnsOptions {
   retries?: number;
   /** Queries in flight at most (default 64). */
   concurrency?: number;
+  /** Addresses whose answers are kept: `cacheSize` to twice that many (default 65536). */
+  cacheSize?: number;
 }
 
 /** Counters of a run. */
@@ -140,7 +143,7 @@ export class ReverseDns {
   readonly concurrency: number;
   /** Counters of the run. */
   readonly stats: DnsStats = { lookups: 0, answered: 0, nxdomain: 0, failed: 0, timeouts: 0 };
-  readonly #cache = new Map<string, Promise<string[]>>();
+  readonly #cache: BoundedCache<Promise<string[]>>;
   #inFlight = 0;
   readonly #waiting: (() => void)[] = [];
 
@@ -151,9 +154,15 @@ export class ReverseDns {
     this.timeoutMs = o.timeoutMs ?? 5000;
     this.retries = o.retries ?? 2;
     this.concurrency = o.concurrency ?? 64;
+    this.#cache = new BoundedCache(o.cacheSize ?? 65536);
   }
 
-  /** PTR names of `ip` (cached: each address is asked once per run). */
+  /** Addresses whose answers are cached now (at most twice the cache size). */
+  get cached(): number {
+    return this.#cache.size;
+  }
+
+  /** PTR names of `ip` (cached: an address seen again recently is not asked again). */
   lookup(ip: string): Promise<string[]> {
     let p = this.#cache.get(ip);
     if (!p) {

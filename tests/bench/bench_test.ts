@@ -20,6 +20,8 @@ Deno.test("deno task bench runs every section with the task's own permission fla
       "3000",
       "--events",
       "1000",
+      "--flood",
+      "2000",
     ],
     cwd: root,
     env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
@@ -33,4 +35,26 @@ Deno.test("deno task bench runs every section with the task's own permission fla
   match(out, /enrichment/);
   match(out, /\| count EVENTFILE\.\.\. \| [\d.]+ s \|/);
   match(out, /\| timeseries EVENTFILE\.\.\. --top 5 \| [\d.]+ s \|/);
+  match(out, /\| IPv4 \| [\d.]+ M pkt\/s \| [\d.]+ s \|/);
+  match(out, /\| IPv6 \| [\d.]+ M pkt\/s \| [\d.]+ s \|/);
+});
+
+Deno.test("bench/enrich_memory.ts runs to the end and prints its memory table", async () => {
+  const res = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "bench/enrich_memory.ts",
+      "--sources",
+      "20000",
+      "--every",
+      "10000",
+    ],
+    cwd: root,
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  ok(res.success, new TextDecoder().decode(res.stderr));
+  match(new TextDecoder().decode(res.stdout), /\| [\d,]+ \| \d+ MB \| \d+ \|\n\| 20,000 \| \d+ MB/);
 });

@@ -101,3 +101,32 @@ Deno.test("a toy enricher is one object in the list: it runs in order, its decla
   }
   equal(out[0].asn, 1221);
 });
+
+Deno.test("events waiting for asynchronous enrichers are bounded: past maxPending the stage waits", async () => {
+  let waiting = 0;
+  let most = 0;
+  const slow: Enricher = {
+    name: "slow",
+    fields: ["rdns"],
+    async annotateAsync(e) {
+      most = Math.max(most, ++waiting);
+      await new Promise((r) => setTimeout(r, 1));
+      waiting--;
+      e.rdns = [];
+    },
+  };
+  const chunks = Array.from({ length: 200 }, (_, c): EventChunk => ({
+    events: Array.from({ length: 5 }, (_, k) => {
+      const e = new DarknetEvent();
+      e.src = c * 5 + k;
+      return e;
+    }),
+    open: false,
+  }));
+  let n = 0;
+  const s = ReadableStream.from(chunks).pipeThrough(new EnrichStream([slow], { maxPending: 20 }));
+  for await (const c of s) n += c.events.length;
+  equal(n, 1000);
+  ok(most <= 20 + 5, `${most} events waited at once`);
+  ok(most >= 10);
+});

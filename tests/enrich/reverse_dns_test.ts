@@ -140,3 +140,19 @@ Deno.test("a server that answers garbage: every lookup ends with the failure mar
     await g.close();
   }
 });
+
+Deno.test("the answer cache is bounded (cacheSize to twice that) and keeps recent addresses", async () => {
+  const r = new ReverseDns({
+    servers: [{ ipAddr: "127.0.0.1", port: 9 }],
+    timeoutMs: 50,
+    retries: 0,
+    concurrency: 400,
+    cacheSize: 50,
+  });
+  const all: Promise<string[]>[] = [];
+  for (let i = 0; i < 300; i++) all.push(r.lookup(`10.0.${i >> 8}.${i & 255}`));
+  ok(r.cached <= 100, `${r.cached} cached`);
+  const again = r.lookup("10.0.1.43"); // the last one asked: from the cache
+  await Promise.all([...all, again]);
+  equal(r.stats.lookups, 300);
+});
