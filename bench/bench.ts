@@ -11,6 +11,7 @@ import { GunzipStream } from "../src/io/gunzip_stream.ts";
 import { eventJson } from "../src/synth/event_json.ts";
 import { benchCapture, floodCapture } from "./_capture_file.ts";
 import { isFile, timedRun } from "./_run.ts";
+import { pcapHeader } from "../src/synth/pcap_writer.ts";
 
 const args = Deno.args;
 const opt = (name: string, def: number) => {
@@ -143,28 +144,7 @@ if (flood > 0) {
     const common = ["--eventout", out, "--samples", "1", "--timeout", "3600", "--quiet"];
     const run = await timedRun("parse", ["--pcap", path, "--cacheout", state, ...common]);
     const empty = await Deno.makeTempFile({ suffix: ".pcap" });
-    await Deno.writeFile(
-      empty,
-      Uint8Array.of(
-        0xd4,
-        0xc3,
-        0xb2,
-        0xa1,
-        2,
-        0,
-        4,
-        0,
-        ...new Array(8).fill(0),
-        0,
-        0,
-        4,
-        0,
-        1,
-        0,
-        0,
-        0,
-      ),
-    );
+    await Deno.writeFile(empty, pcapHeader({ linkType: 1 }));
     const state2 = `${state}.2`;
     const load = await timedRun("parse", [
       "--pcap",

@@ -6,6 +6,7 @@ import { createSocket } from "node:dgram";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { runCli } from "../_helpers.ts";
 import { testWith } from "../_programs.ts";
+import { pcapHeader } from "../../src/synth/pcap_writer.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "parse-live-" });
 
@@ -98,35 +99,7 @@ testWith(
       } catch { /* exited */ }
     }
     // The saved state continues in a following run.
-    Deno.writeFileSync(
-      `${dir}/empty.pcap`,
-      new Uint8Array([
-        0xd4,
-        0xc3,
-        0xb2,
-        0xa1,
-        2,
-        0,
-        4,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        4,
-        0,
-        1,
-        0,
-        0,
-        0,
-      ]),
-    );
+    Deno.writeFileSync(`${dir}/empty.pcap`, pcapHeader({ linkType: 1 }));
     const next = await runCli(ENTRIES.parse, [
       "--pcap",
       `${dir}/empty.pcap`,

@@ -7,6 +7,7 @@ import {
   matchFingerprints,
 } from "../../src/fingerprints/registry.ts";
 import { copySource, insertAfter, ROOT, runTool } from "../_source_copy.ts";
+import { pcapHeader } from "../../src/synth/pcap_writer.ts";
 
 Deno.test("the composed test gives each rule's bit, for every combination of matches", () => {
   const b = new PacketBatch(8);
@@ -54,34 +55,25 @@ export const always: Fingerprint = {
   equal(await insertAfter(dir, reg, "  mirai,", ["  always,"]), 1);
 
   const pcap = `${root}testdata/demo/scan.pcap.gz`;
-  const run = (cmd: "parse" | "count" | "timeseries", base: string, args: string[]) =>
+  const run = (cmd: "count" | "timeseries", base: string, args: string[]) =>
     runTool(base, cmd, args);
+  const parse = async (base: string, input: string, out: string, more: string[] = []) => {
+    const r = await runTool(base, "parse", [
+      ...["--pcap", input, "--samples", "0", "--eventout", out],
+      ...more,
+    ]);
+    equal(r.code, 0, r.stderr);
+  };
   const plainOut = `${dir}/plain.json`;
-  equal(
-    (await run("parse", root, ["--pcap", pcap, "--samples", "0", "--eventout", plainOut])).code,
-    0,
-  );
-  const toyOut = `${dir}/toy.json`;
+  await parse(root, pcap, plainOut);
   const state = `${dir}/toy.state`;
-  const r = await run("parse", dir, [
-    "--pcap",
-    pcap,
-    "--samples",
-    "0",
-    "--eventout",
-    toyOut,
-    "--cacheout",
-    state,
-    "--timeout",
-    "100000",
-  ]);
-  equal(r.code, 0, r.stderr);
+  await parse(dir, pcap, `${dir}/toy.json`, ["--cacheout", state, "--timeout", "100000"]);
 
   // Every event of the copy: the plain event with "Always" after "Mirai", true exactly for
   // IPv4 TCP SYN events.
   const plain = JSON.parse(await Deno.readTextFile(plainOut)) as Record<string, unknown>[];
   const again = `${dir}/again.json`;
-  equal((await run("parse", dir, ["--pcap", pcap, "--samples", "0", "--eventout", again])).code, 0);
+  await parse(dir, pcap, again);
   const toy = JSON.parse(await Deno.readTextFile(again)) as Record<string, unknown>[];
   equal(toy.length, plain.length);
   let syn = 0;
@@ -99,48 +91,8 @@ export const always: Fingerprint = {
   // The bit survives a state file: the events saved open come back from it with "Always".
   const fromState = `${dir}/from-state.json`;
   const empty = `${dir}/empty.pcap`;
-  await Deno.writeFile(
-    empty,
-    Uint8Array.of(
-      0xd4,
-      0xc3,
-      0xb2,
-      0xa1,
-      2,
-      0,
-      4,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      4,
-      0,
-      1,
-      0,
-      0,
-      0,
-    ),
-  );
-  const l = await run("parse", dir, [
-    "--pcap",
-    empty,
-    "--samples",
-    "0",
-    "--cachein",
-    state,
-    "--eventout",
-    fromState,
-    "--timeout",
-    "100000",
-  ]);
-  equal(l.code, 0, l.stderr);
+  await Deno.writeFile(empty, pcapHeader({ linkType: 1 }));
+  await parse(dir, empty, fromState, ["--cachein", state, "--timeout", "100000"]);
   const loaded = JSON.parse(await Deno.readTextFile(fromState)) as Record<string, unknown>[];
   ok(loaded.length > 0);
   for (const e of loaded) {
