@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent reference for `parse`: the README's event rules written out plainly in Python
+"""An independent reference for `parse`: the event rules of docs/parse.md written out plainly in Python
 (standard library only, dicts and sets, one packet at a time), sharing no code with the Deno
 implementation. tests/cli/parse_reference_test.ts runs it and `parse` on the same captures and
 compares every event field by field.

@@ -1,4 +1,4 @@
-// parse against an independent implementation: tests/cli/_reference_parse.py writes the README's
+// parse against an independent implementation: tests/cli/_reference_parse.py writes docs/parse.md's
 // event rules out plainly in Python (its own pcap reader and classifier, dicts and sets, one
 // packet at a time). Every event must match field by field and in order; each sampled frame must
 // be one of the event's frames (the reference lists their SHA-1s).
