@@ -153,5 +153,6 @@ export {
   TimeSeries,
   type TimeSeriesOptions,
 } from "./src/analysis/timeseries.ts";
-export { PacketTimeSeries } from "./src/analysis/packet_timeseries.ts";
+export { type PacketSeriesRow, PacketTimeSeries } from "./src/analysis/packet_timeseries.ts";
+export { type Analyzer, runAnalyzers } from "./src/analysis/analyzer.ts";
 export { type Chart, type ChartLine, lineChart } from "./src/analysis/svg_chart.ts";

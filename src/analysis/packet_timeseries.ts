@@ -6,10 +6,25 @@
  * @module
  */
 
+import type { Analyzer } from "./analyzer.ts";
 import type { PacketBatch } from "../decode/packet_batch.ts";
 import { TRAFFIC_COUNT, trafficName } from "../decode/traffic.ts";
 import { KeyTable } from "../util/key_table.ts";
 import { toCsv } from "./_csv.ts";
+
+/** One bin and traffic type of a {@link PacketTimeSeries}. */
+export interface PacketSeriesRow {
+  /** Bin start (RFC 3339). */
+  binStart: string;
+  /** Traffic name. */
+  traffic: string;
+  /** Traffic code. */
+  code: number;
+  /** Packets. */
+  packets: number;
+  /** Distinct sources. */
+  uniqueSources: number;
+}
 
 /**
  * Packets and unique sources per bin and traffic type.
@@ -24,7 +39,9 @@ import { toCsv } from "./_csv.ts";
  * ok(ts.bins.length === 6);
  * ```
  */
-export class PacketTimeSeries {
+export class PacketTimeSeries implements Analyzer<PacketSeriesRow[]> {
+  /** The analyzer's name. */
+  readonly name = "packet-timeseries";
   /** Bin length in seconds. */
   readonly binSeconds: number;
   readonly #binOf = new Map<number, number>(); // absolute bin number -> index
@@ -67,9 +84,9 @@ export class PacketTimeSeries {
     return i;
   }
 
-  /** Adds every IP packet of a batch. */
-  add(b: PacketBatch): void {
-    for (let i = 0; i < b.length; i++) {
+  /** Adds the IP packets of rows `from .. to-1` of a batch (every row by default). */
+  add(b: PacketBatch, from = 0, to: number = b.length): void {
+    for (let i = from; i < to; i++) {
       const v = b.ipVersion[i];
       if (v === 0) continue;
       const slot = this.#bin(b.tsSec[i]) * TRAFFIC_COUNT + b.traffic[i];
@@ -93,6 +110,59 @@ export class PacketTimeSeries {
     }
   }
 
+  /**
+   * Adds another series of the same bin length (other packets: a later part of the input, or
+   * another split of it): packets add up, unique sources are counted once over both.
+   */
+  merge(o: PacketTimeSeries): void {
+    if (o.binSeconds !== this.binSeconds) throw new Error("merging series of other bins");
+    const slotOf = (oi: number) => this.#bin(o.#starts[oi]) * TRAFFIC_COUNT;
+    for (let oi = 0; oi < o.#starts.length; oi++) {
+      const base = slotOf(oi);
+      for (let k = 0; k < TRAFFIC_COUNT; k++) {
+        this.#packets[base + k] += o.#packets[oi * TRAFFIC_COUNT + k];
+      }
+    }
+    const w4 = o.#seen4.keys;
+    for (let e = 0; e < o.#seen4.size; e++) {
+      const slot = w4[e * 2];
+      const mine = slotOf(Math.floor(slot / TRAFFIC_COUNT)) + (slot % TRAFFIC_COUNT);
+      this.#seen4.add2(mine, w4[e * 2 + 1]);
+      if (this.#seen4.added) this.#sources[mine]++;
+    }
+    const w6 = o.#seen6.keys;
+    const k = this.#key6;
+    for (let e = 0; e < o.#seen6.size; e++) {
+      const slot = w6[e * 5];
+      k[0] = slotOf(Math.floor(slot / TRAFFIC_COUNT)) + (slot % TRAFFIC_COUNT);
+      for (let x = 1; x < 5; x++) k[x] = w6[e * 5 + x];
+      this.#seen6.add(k);
+      if (this.#seen6.added) this.#sources[k[0]]++;
+    }
+  }
+
+  /** Rows per bin (ascending) and traffic type with packets. */
+  result(): PacketSeriesRow[] {
+    const rows: PacketSeriesRow[] = [];
+    for (const t of this.bins) {
+      const i = this.#binOf.get(t / this.binSeconds)!;
+      const binStart = new Date(t * 1000).toISOString().replace(".000Z", "Z");
+      for (let k = 0; k < TRAFFIC_COUNT; k++) {
+        const packets = this.#packets[i * TRAFFIC_COUNT + k];
+        if (packets > 0) {
+          rows.push({
+            binStart,
+            traffic: trafficName(k),
+            code: k,
+            packets,
+            uniqueSources: this.#sources[i * TRAFFIC_COUNT + k],
+          });
+        }
+      }
+    }
+    return rows;
+  }
+
   /** Bin start times (seconds), ascending. */
   get bins(): number[] {
     return [...this.#starts].sort((a, b) => a - b);
@@ -111,15 +181,9 @@ export class PacketTimeSeries {
 
   /** CSV: one row per bin and traffic type with packets. */
   csv(): string {
-    const rows: (string | number)[][] = [];
-    for (const t of this.bins) {
-      const i = this.#binOf.get(t / this.binSeconds)!;
-      const iso = new Date(t * 1000).toISOString().replace(".000Z", "Z");
-      for (let k = 0; k < TRAFFIC_COUNT; k++) {
-        const p = this.#packets[i * TRAFFIC_COUNT + k];
-        if (p > 0) rows.push([iso, trafficName(k), k, p, this.#sources[i * TRAFFIC_COUNT + k]]);
-      }
-    }
-    return toCsv(["bin_start", "traffic", "traffic_code", "packets", "unique_sources"], rows);
+    return toCsv(
+      ["bin_start", "traffic", "traffic_code", "packets", "unique_sources"],
+      this.result().map((r) => [r.binStart, r.traffic, r.code, r.packets, r.uniqueSources]),
+    );
   }
 }

@@ -15,6 +15,8 @@ import { BatchPool } from "../capture/batch_pool.ts";
 import { captureBatches } from "../capture/open_capture.ts";
 import { DarknetError } from "../errors.ts";
 import { PacketStats, type PacketSummary } from "../stats/packet_stats.ts";
+import { runAnalyzers } from "../analysis/analyzer.ts";
+import { WorkerCaptureSet } from "../capture/worker_capture_set.ts";
 import { formatTable } from "./_cli.ts";
 
 /** Result of {@link countPcap}: statistics of everything read, and the error that stopped it. */
@@ -24,23 +26,28 @@ export interface CountPcapResult {
 }
 
 /**
- * Reads the captures in order and aggregates them. A data or I/O error stops reading, but the
- * statistics of every packet before it are returned with the error.
+ * Reads the captures in order and aggregates them: {@link PacketStats}, an analyzer over the
+ * decoded batches, with reading and decoding on the other core (standard input on this one). A
+ * data or I/O error stops reading, but the statistics of every packet before it are returned
+ * with the error.
  */
 export async function countPcap(paths: string[], top = 10): Promise<CountPcapResult> {
-  const stats = new PacketStats();
+  const stats = new PacketStats(top);
   let error: DarknetError | undefined;
   try {
-    // Batches are released after counting, so read buffers and arrays are reused.
-    for await (const batch of await captureBatches(paths, { pool: new BatchPool() })) {
-      stats.add(batch);
-      batch.release?.();
+    if (paths.includes("-")) {
+      // Batches are released after counting, so read buffers and arrays are reused.
+      await runAnalyzers(await captureBatches(paths, { pool: new BatchPool() }), [stats]);
+    } else {
+      const set = await WorkerCaptureSet.open(paths);
+      await runAnalyzers(set.readable, [stats]);
+      error = set.error;
     }
   } catch (e) {
     if (!(e instanceof DarknetError) || paths.length === 0) throw e;
     error = e;
   }
-  return { summary: stats.summary(top), error };
+  return { summary: stats.result(), error };
 }
 
 const n = (x: number) => x.toLocaleString("en-US");

@@ -40,6 +40,8 @@ Inputs and outputs
   --format NAME         event files' format:${FORMAT_LINES}
   --newdl               newline-delimited JSON (= --format ndjson; Merit's flag)
   --ongoingout PATH     also write the events still open at the end of input here
+  --statsout PATH       also write the packet statistics of the input (count --pcap --json's
+                        report) here, from the same decoded packets
   --cachein PATH        continue from a state file written by --cacheout
   --cacheout PATH       save the open events to this state file instead of writing them to
                         --eventout (the next run continues them with --cachein)
@@ -129,6 +131,7 @@ const FLAGS = {
   "dns-retries": { type: "string" },
   "dns-concurrency": { type: "string" },
   "enrich-cache": { type: "string" },
+  statsout: { type: "string" },
   interface: { type: "string" },
   bpf: { type: "string" },
   rotate: { type: "string" },

@@ -21,6 +21,7 @@ import { EventAggregatorStream } from "../events/event_aggregator_stream.ts";
 import { EventSink } from "../outputs/event_sink.ts";
 import { EventWriter } from "../outputs/event_writer.ts";
 import { intFlag, numFlag, pathList } from "./_cli.ts";
+import { PacketStats } from "../stats/packet_stats.ts";
 import type { EventFormat } from "../outputs/event_encoder.ts";
 import { EVENT_FORMATS, eventFormat } from "../outputs/formats.ts";
 import { ndjson } from "../outputs/ndjson.ts";
@@ -64,6 +65,8 @@ export interface ParseConfig {
   dnsTimeout?: number;
   dnsRetries?: number;
   dnsConcurrency?: number;
+  /** Where to write the packet statistics (`--statsout`), as `count --pcap --json` does. */
+  statsout?: string;
   /** Addresses cached per enrichment source (`--enrich-cache`). */
   enrichCache?: number;
   /** Live capture: the interface for tcpdump (instead of pcaps). */
@@ -124,6 +127,7 @@ export function commonConfig(
     ongoingout: v.ongoingout as string | undefined,
     cachein: v.cachein as string | undefined,
     cacheout: v.cacheout as string | undefined,
+    statsout: v.statsout as string | undefined,
     samples: intFlag("samples", v.samples, 0, 0, MAX_SAMPLES),
     timeout,
     threshold: intFlag("threshold", v.threshold, 0),
@@ -235,6 +239,7 @@ async function checkRunPaths(cfg: ParseConfig): Promise<void> {
     ...named("--eventout", cfg.eventout),
     ...named("--ongoingout", cfg.ongoingout),
     ...named("--cacheout", cfg.cacheout),
+    ...named("--statsout", cfg.statsout),
     ...named("--cpu", cfg.cpu),
     ...named("--mem", cfg.mem),
   ];
@@ -354,13 +359,20 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   let openSaved = 0;
   let aggStream: EventAggregatorStream | undefined;
   let allocationFailed = false;
+  // Packet statistics (count --pcap's) on the same decoded batches, for --statsout.
+  const stats = cfg.statsout !== undefined ? new PacketStats() : undefined;
   // Loading (state file, databases) is timed apart: it says nothing about the packet rate.
   const tLoaded = performance.now();
   try {
     const keepOpen = rotate > 0 || cfg.cacheout !== undefined;
     // Open events are made into objects at the end only for a file that takes them.
     const emitOpen = rotate > 0 || cfg.ongoingout !== undefined || cfg.cacheout === undefined;
-    aggStream = new EventAggregatorStream(agg, { keepOpen, rotate, emitOpen });
+    aggStream = new EventAggregatorStream(agg, {
+      keepOpen,
+      rotate,
+      emitOpen,
+      analyzers: stats ? [stats] : [],
+    });
     const ended = set.readable.pipeThrough(tap).pipeThrough(aggStream);
     await (enrich ? ended.pipeThrough(new EnrichStream(enrich.enrichers)) : ended).pipeTo(sink);
   } catch (thrown) {
@@ -392,6 +404,17 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   // message says why, not the decoder's "empty input".
   if (live?.error && error === set.error) error = live.error;
   const openAtFailure = error && set.error === error ? aggStream?.openAtEnd ?? 0 : 0;
+  if (stats && cfg.statsout !== undefined) {
+    try {
+      const text = `${JSON.stringify(stats.result(), null, 2)}\n`;
+      // Imported here: it loads node:zlib, which parse otherwise starts only for state files.
+      const { writeAtomic } = await import("../util/state_container.ts");
+      await writeAtomic(new TextEncoder().encode(text), cfg.statsout);
+    } catch (e) {
+      if (!(e instanceof DarknetError)) throw e;
+      error ??= e;
+    }
+  }
   if (cfg.cacheout && !allocationFailed) {
     openSaved = agg.openCount;
     try {

@@ -37,6 +37,7 @@ import {
 } from "./_cli.ts";
 import { CaptureSet } from "../capture/capture_set.ts";
 import { PacketTimeSeries } from "../analysis/packet_timeseries.ts";
+import { runAnalyzers } from "../analysis/analyzer.ts";
 import { readStateFile, writeAtomic } from "../util/state_container.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
 
@@ -194,7 +195,7 @@ async function pcapSeries(
   const outdir = String(values.outdir ?? "out");
   const set = await CaptureSet.open(paths);
   const ts = new PacketTimeSeries(bin);
-  for await (const b of set.readable) ts.add(b);
+  await runAnalyzers(set.readable, [ts]);
   const labels = ts.bins.map((t) =>
     new Date(t * 1000).toISOString().slice(0, 16).replace("T", " ")
   );

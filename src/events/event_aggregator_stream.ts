@@ -14,6 +14,7 @@ import type { PacketBatch } from "../decode/packet_batch.ts";
 import type { DarknetEvent } from "./darknet_event.ts";
 import type { EventAggregator } from "./event_aggregator.ts";
 import type { encodeState } from "./state_file.ts";
+import type { Analyzer } from "../analysis/analyzer.ts";
 
 // Events a sweep hands out at a time: large enough that the sweeps of a filtered run (a few
 // thousand events) stay one synchronous step, small enough that one ending the one-off sources
@@ -49,6 +50,11 @@ export interface EventAggregatorStreamOptions {
    * bytes) before any event of the next window.
    */
   rotate?: number;
+  /**
+   * Analyzers that see every batch too, before the aggregator (packets decoded once, several
+   * consumers: `parse --statsout` runs `PacketStats` here). @default []
+   */
+  analyzers?: readonly Analyzer[];
 }
 
 /**
@@ -73,6 +79,7 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
   /** Wraps `aggregator` (which keeps its state and counters for the caller). */
   constructor(aggregator: EventAggregator, options: EventAggregatorStreamOptions = {}) {
     const R = options.rotate ?? 0;
+    const analyzers = options.analyzers ?? [];
     const end = { open: 0 };
     let start = NaN; // current window start (seconds), with rotation
     // The state encoder (and node:zlib behind it) is loaded only when snapshots are asked for.
@@ -154,6 +161,7 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
           if (R > 0 && options.keepOpen) encode = (await import("./state_file.ts")).encodeState;
         },
         transform(batch, controller) {
+          for (const a of analyzers) a.add(batch, 0, batch.length);
           if (R <= 0) {
             // Then samples have been copied: the batch's memory can be reused.
             const release = () => batch.release?.();

@@ -192,6 +192,11 @@ export class KeyTable {
     return s >= 0 ? this.#tab[s * 3] - 1 : -1;
   }
 
+  /** As {@link KeyTable.touch2}, for a one-word key. */
+  touch1(a: number): number {
+    return this.#tab[(hash1(a >>> 0) & this.#mask) << 1];
+  }
+
   /**
    * Reads the first slot where the two-word key (a, b) would be, so that its memory is on its
    * way to the cache: touching a batch of keys before looking them up lets the misses overlap.

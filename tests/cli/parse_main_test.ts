@@ -177,6 +177,26 @@ Deno.test("--format ndjson writes what --newdl writes; --format json what no fla
   ok(plain.length > newdl.length && plain[0] === 0x5b);
 });
 
+Deno.test("--statsout writes count --pcap --json's report from the same pass; the events are those of a run without it", async () => {
+  const common = ["--pcap", DEMO, "--samples", "1", "--quiet"];
+  const r = await parse([...common, "--eventout", `${dir}/s1.json`, "--statsout", `${dir}/s.json`]);
+  equal(r.code, 0, r.stderr);
+  equal((await parse([...common, "--eventout", `${dir}/s2.json`])).code, 0);
+  deepEqual(Deno.readFileSync(`${dir}/s1.json`), Deno.readFileSync(`${dir}/s2.json`));
+  const c = await runCli(ENTRIES.count, ["--pcap", DEMO, "--json"], denoFlags("count"));
+  equal(c.code, 0, c.stderr);
+  equal(Deno.readTextFileSync(`${dir}/s.json`), c.stdout);
+  const same = await parse([
+    ...common,
+    "--eventout",
+    `${dir}/s3.json`,
+    "--statsout",
+    `${dir}/s3.json`,
+  ]);
+  equal(same.code, 2);
+  match(same.stderr, /--statsout/);
+});
+
 Deno.test("flag errors exit 2 with one line before any file is touched", async () => {
   const out = `${dir}/never.json`;
   const cases: [string[], RegExp][] = [

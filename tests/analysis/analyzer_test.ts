@@ -1,0 +1,65 @@
+import { deepEqual, ok } from "node:assert/strict";
+import { type Analyzer, runAnalyzers } from "../../src/analysis/analyzer.ts";
+import { PacketTimeSeries } from "../../src/analysis/packet_timeseries.ts";
+import { captureBatches } from "../../src/capture/open_capture.ts";
+import type { PacketBatch } from "../../src/decode/packet_batch.ts";
+import { PacketStats } from "../../src/stats/packet_stats.ts";
+
+// Batches kept (not pooled), so that the same rows can be fed in several splits.
+async function batches(path: string): Promise<PacketBatch[]> {
+  const out: PacketBatch[] = [];
+  for await (const b of await captureBatches([path])) out.push(b);
+  return out;
+}
+
+// One pass over every row, against the rows split at `cut` (a row inside a batch) into two
+// analyzers merged afterwards — in either order of merging.
+function splitEqualsWhole<R>(all: PacketBatch[], make: () => Analyzer<R>, cut: number): void {
+  const whole = make();
+  for (const b of all) whole.add(b, 0, b.length);
+  const [a, z] = [make(), make()];
+  let seen = 0;
+  for (const b of all) {
+    const k = Math.max(0, Math.min(b.length, cut - seen));
+    if (k > 0) a.add(b, 0, k);
+    if (k < b.length) z.add(b, k, b.length);
+    seen += b.length;
+  }
+  const [a2, z2] = [make(), make()];
+  seen = 0;
+  for (const b of all) {
+    const k = Math.max(0, Math.min(b.length, cut - seen));
+    if (k > 0) a2.add(b, 0, k);
+    if (k < b.length) z2.add(b, k, b.length);
+    seen += b.length;
+  }
+  a.merge(z);
+  z2.merge(a2);
+  deepEqual(a.result(), whole.result());
+  deepEqual(z2.result(), whole.result());
+}
+
+Deno.test("analyzers split anywhere and merged give one pass's results: PacketStats and PacketTimeSeries", async () => {
+  const all = await batches("testdata/demo/scan.pcap.gz");
+  const rows = all.reduce((n, b) => n + b.length, 0);
+  ok(rows > 10000);
+  for (const cut of [1, 7777, Math.floor(rows / 2), rows - 1]) {
+    splitEqualsWhole(all, () => new PacketStats(20), cut);
+    splitEqualsWhole(all, () => new PacketTimeSeries(60), cut);
+  }
+  // Real scanners and backscatter, IPv6 sources included.
+  const real = await batches("testdata/real-scanners/scanners.pcap");
+  ok(real.some((b) => b.ipVersion.subarray(0, b.length).includes(6)));
+  const n = real.reduce((k, b) => k + b.length, 0);
+  for (const cut of [1, Math.floor(n / 3), n - 1]) {
+    splitEqualsWhole(real, () => new PacketStats(), cut);
+    splitEqualsWhole(real, () => new PacketTimeSeries(1), cut);
+  }
+});
+
+Deno.test("runAnalyzers gives every analyzer every row once", async () => {
+  const [s, t] = [new PacketStats(), new PacketTimeSeries(600)];
+  await runAnalyzers(await captureBatches(["testdata/demo/scan.pcap.gz"]), [s, t]);
+  const packets = t.result().reduce((n, r) => n + r.packets, 0);
+  deepEqual([s.result().packets, packets], [20000, s.result().ipPackets]);
+});
