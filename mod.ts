@@ -62,8 +62,8 @@ export {
 export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./src/util/ip.ts";
 export { KeyTable } from "./src/util/key_table.ts";
 export { CaptureSet } from "./src/capture/capture_set.ts";
-export { compareEventKeys, DarknetEvent, type EventJson } from "./src/events/darknet_event.ts";
-export { DestSets } from "./src/events/dest_set.ts";
+export { compareEventKeys, DarknetEvent, type EventJson } from "./src/model/darknet_event.ts";
+export { DestSets } from "./src/aggregation/dest_set.ts";
 export { type Fingerprint, isZero } from "./src/fingerprints/fingerprint.ts";
 export {
   ALL_FINGERPRINTS,
@@ -78,12 +78,12 @@ export {
   DEFAULT_TIMEOUT,
   EventAggregator,
   type EventAggregatorOptions,
-} from "./src/events/event_aggregator.ts";
+} from "./src/aggregation/event_aggregator.ts";
 export {
   EventAggregatorStream,
   type EventAggregatorStreamOptions,
   type EventChunk,
-} from "./src/events/event_aggregator_stream.ts";
+} from "./src/aggregation/event_aggregator_stream.ts";
 export { EventSink, type EventSinkOptions } from "./src/outputs/event_sink.ts";
 export { EventWriter, type EventWriterOptions } from "./src/outputs/event_writer.ts";
 export { EventBuffer } from "./src/outputs/event_buffer.ts";
@@ -91,7 +91,7 @@ export type { EventEncoder, EventFormat } from "./src/outputs/event_encoder.ts";
 export { EVENT_FORMATS, eventFormat } from "./src/outputs/formats.ts";
 export { jsonArray } from "./src/outputs/json_array.ts";
 export { ndjson } from "./src/outputs/ndjson.ts";
-export { loadState, saveState, STATE_VERSION } from "./src/events/state_file.ts";
+export { loadState, saveState, STATE_VERSION } from "./src/state/state_file.ts";
 export {
   type CaptureStats,
   LiveCapture,
@@ -106,7 +106,7 @@ export {
   type RotatingEventSinkOptions,
   windowName,
 } from "./src/outputs/rotating_event_sink.ts";
-export { encodeState, writeState } from "./src/events/state_file.ts";
+export { encodeState, writeState } from "./src/state/state_file.ts";
 export { annotate, EnrichStream } from "./src/enrich/enrich_stream.ts";
 export type { EnrichedField, Enricher } from "./src/enrich/enricher.ts";
 export {

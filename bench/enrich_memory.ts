@@ -10,8 +10,8 @@ import { EnrichStream } from "../src/enrich/enrich_stream.ts";
 import type { Enricher } from "../src/enrich/enricher.ts";
 import { asnEnricher, cityEnricher, MaxMindDb } from "../src/enrich/maxmind_db.ts";
 import { prefixEnricher, PrefixTable } from "../src/enrich/prefix_table.ts";
-import { DarknetEvent } from "../src/events/darknet_event.ts";
-import type { EventChunk } from "../src/events/event_aggregator_stream.ts";
+import { DarknetEvent } from "../src/model/darknet_event.ts";
+import type { EventChunk } from "../src/aggregation/event_aggregator_stream.ts";
 
 const arg = (name: string, def: number) => {
   const i = Deno.args.indexOf(`--${name}`);

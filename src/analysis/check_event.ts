@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { EventJson } from "../events/darknet_event.ts";
+import type { EventJson } from "../model/darknet_event.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
 
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;

@@ -16,7 +16,7 @@
  */
 
 import { DataError, ioError } from "../errors.ts";
-import type { EventJson } from "../events/darknet_event.ts";
+import type { EventJson } from "../model/darknet_event.ts";
 import { checkEvent } from "./check_event.ts";
 
 /** One event read from a file. */

@@ -10,7 +10,7 @@
 import { type Packed, SourceSet } from "./_source_set.ts";
 import { trafficName } from "../decode/traffic.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
-import type { EventJson } from "../events/darknet_event.ts";
+import type { EventJson } from "../model/darknet_event.ts";
 import { toCsv } from "./_csv.ts";
 
 /** Options of {@link EventStats}. */

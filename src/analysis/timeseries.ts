@@ -9,10 +9,10 @@
  */
 
 import { trafficName } from "../decode/traffic.ts";
-import type { EventJson } from "../events/darknet_event.ts";
+import type { EventJson } from "../model/darknet_event.ts";
 import { toCsv } from "./_csv.ts";
 import { DataError } from "../errors.ts";
-import { packState, unpackState } from "../util/state_container.ts";
+import { packState, unpackState } from "../state/state_container.ts";
 
 const TS_MAGIC = "DNTSSTAT";
 const TS_VERSION = 1;

@@ -15,7 +15,7 @@ import {
   type ParseConfig,
   runParse,
 } from "./run_parse.ts";
-import { DEFAULT_TELESCOPE_SIZE, DEFAULT_TIMEOUT } from "../events/event_aggregator.ts";
+import { DEFAULT_TELESCOPE_SIZE, DEFAULT_TIMEOUT } from "../aggregation/event_aggregator.ts";
 import { EVENT_FORMATS } from "../outputs/formats.ts";
 
 // One help line per output format.

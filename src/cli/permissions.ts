@@ -74,7 +74,11 @@ export function denoFlags(command: keyof typeof ENTRIES): string[] {
 
 /** Modules an entry loads dynamically, which `deno compile` must be told to embed. */
 export const INCLUDES: Record<keyof typeof ENTRIES, readonly string[]> = {
-  parse: ["src/capture/_capture_worker.ts", "src/io/_gunzip_worker.ts", "src/util/_gzip_worker.ts"],
+  parse: [
+    "src/capture/_capture_worker.ts",
+    "src/io/_gunzip_worker.ts",
+    "src/state/_gzip_worker.ts",
+  ],
   count: ["src/analysis/_count_worker.ts", "src/io/_gunzip_worker.ts"],
   timeseries: ["src/analysis/_timeseries_worker.ts", "src/io/_gunzip_worker.ts"],
 };

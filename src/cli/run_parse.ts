@@ -8,7 +8,7 @@
 
 import { CaptureSet } from "../capture/capture_set.ts";
 import { type CaptureStats, LiveCapture } from "../capture/live_capture.ts";
-import type { EventChunk } from "../events/event_aggregator_stream.ts";
+import type { EventChunk } from "../aggregation/event_aggregator_stream.ts";
 import { RotatingEventSink } from "../outputs/rotating_event_sink.ts";
 import { WorkerCaptureSet } from "../capture/worker_capture_set.ts";
 import { DarknetError, DataError, IoError, ioError, UsageError } from "../errors.ts";
@@ -16,8 +16,8 @@ import {
   DEFAULT_TELESCOPE_SIZE,
   DEFAULT_TIMEOUT,
   EventAggregator,
-} from "../events/event_aggregator.ts";
-import { EventAggregatorStream } from "../events/event_aggregator_stream.ts";
+} from "../aggregation/event_aggregator.ts";
+import { EventAggregatorStream } from "../aggregation/event_aggregator_stream.ts";
 import { EventSink } from "../outputs/event_sink.ts";
 import { EventWriter } from "../outputs/event_writer.ts";
 import { intFlag, numFlag, pathList } from "./_cli.ts";
@@ -282,7 +282,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   const agg = new EventAggregator({ ...cfg, notAfter });
   // State files, profiles and gzip are imported only when used: each pulls in a node: module,
   // and the first one loaded starts Deno's Node layer (~6 MB, ~10 ms).
-  if (cfg.cachein) await (await import("../events/state_file.ts")).loadState(agg, cfg.cachein);
+  if (cfg.cachein) await (await import("../state/state_file.ts")).loadState(agg, cfg.cachein);
   if (rotate) {
     await Deno.mkdir(cfg.outdir!, { recursive: true }).catch((e) =>
       Promise.reject(ioError(e, cfg.outdir!))
@@ -408,7 +408,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     try {
       const text = `${JSON.stringify(stats.result(), null, 2)}\n`;
       // Imported here: it loads node:zlib, which parse otherwise starts only for state files.
-      const { writeAtomic } = await import("../util/state_container.ts");
+      const { writeAtomic } = await import("../state/state_container.ts");
       await writeAtomic(new TextEncoder().encode(text), cfg.statsout);
     } catch (e) {
       if (!(e instanceof DarknetError)) throw e;
@@ -418,7 +418,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   if (cfg.cacheout && !allocationFailed) {
     openSaved = agg.openCount;
     try {
-      await (await import("../events/state_file.ts")).saveState(agg, cfg.cacheout);
+      await (await import("../state/state_file.ts")).saveState(agg, cfg.cacheout);
     } catch (e) {
       if (!(e instanceof DarknetError)) throw e;
       error ??= e;

@@ -38,7 +38,7 @@ import {
 import { CaptureSet } from "../capture/capture_set.ts";
 import { PacketTimeSeries } from "../analysis/packet_timeseries.ts";
 import { runAnalyzers } from "../analysis/analyzer.ts";
-import { readStateFile, writeAtomic } from "../util/state_container.ts";
+import { readStateFile, writeAtomic } from "../state/state_container.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
 
 /** `timeseries --help` text. */

@@ -12,8 +12,8 @@
  * @module
  */
 
-import type { DarknetEvent } from "../events/darknet_event.ts";
-import type { EventChunk } from "../events/event_aggregator_stream.ts";
+import type { DarknetEvent } from "../model/darknet_event.ts";
+import type { EventChunk } from "../aggregation/event_aggregator_stream.ts";
 import type { EnrichedField, Enricher } from "./enricher.ts";
 
 /**
@@ -24,7 +24,7 @@ import type { EnrichedField, Enricher } from "./enricher.ts";
  * import { ok } from "node:assert/strict";
  * import { annotate } from "./enrich_stream.ts";
  * import { PrefixTable, prefixEnricher } from "./prefix_table.ts";
- * import { DarknetEvent } from "../events/darknet_event.ts";
+ * import { DarknetEvent } from "../model/darknet_event.ts";
  * const e = new DarknetEvent();
  * e.src = 0x0a010203;
  * annotate(e, [prefixEnricher(PrefixTable.fromText("10.0.0.0\t8\t64500\n", "x"), { asn: true })]);
@@ -53,7 +53,7 @@ export interface EnrichStreamOptions {
  * import { ok } from "node:assert/strict";
  * import { EnrichStream } from "./enrich_stream.ts";
  * import { asnEnricher, MaxMindDb } from "./maxmind_db.ts";
- * import { DarknetEvent } from "../events/darknet_event.ts";
+ * import { DarknetEvent } from "../model/darknet_event.ts";
  * const asn = asnEnricher(await MaxMindDb.open("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "asn"));
  * const e = new DarknetEvent();
  * e.src = 0x01800001; // 1.128.0.1

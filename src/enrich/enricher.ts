@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { DarknetEvent } from "../events/darknet_event.ts";
+import type { DarknetEvent } from "../model/darknet_event.ts";
 
 /** Event fields an enricher may set (their zero values are the events' defaults). */
 export type EnrichedField = "lat" | "long" | "country" | "city" | "asn" | "org" | "prefix" | "rdns";
@@ -20,7 +20,7 @@ export type EnrichedField = "lat" | "long" | "country" | "city" | "asn" | "org" 
  * import { equal } from "node:assert/strict";
  * import type { Enricher } from "./enricher.ts";
  * import { annotate } from "./enrich_stream.ts";
- * import { DarknetEvent } from "../events/darknet_event.ts";
+ * import { DarknetEvent } from "../model/darknet_event.ts";
  * // Every source in "ZZ".
  * const zz: Enricher = { name: "zz", fields: ["country"], annotate: (e) => (e.country = "ZZ") };
  * const e = new DarknetEvent();

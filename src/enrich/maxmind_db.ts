@@ -231,7 +231,7 @@ export class MaxMindDb {
  * ```ts
  * import { equal } from "node:assert/strict";
  * import { asnEnricher, MaxMindDb } from "./maxmind_db.ts";
- * import { DarknetEvent } from "../events/darknet_event.ts";
+ * import { DarknetEvent } from "../model/darknet_event.ts";
  * const x = asnEnricher(await MaxMindDb.open("testdata/mmdb/GeoLite2-ASN-Test.mmdb", "asn"));
  * const e = new DarknetEvent();
  * e.src = 0x01800001; // 1.128.0.1
@@ -258,7 +258,7 @@ export function asnEnricher(db: MaxMindDb): Enricher {
  * ```ts
  * import { equal } from "node:assert/strict";
  * import { cityEnricher, MaxMindDb } from "./maxmind_db.ts";
- * import { DarknetEvent } from "../events/darknet_event.ts";
+ * import { DarknetEvent } from "../model/darknet_event.ts";
  * const x = cityEnricher(await MaxMindDb.open("testdata/mmdb/GeoLite2-City-Test.mmdb", "city"));
  * const e = new DarknetEvent();
  * e.src = 0x5102458e; // 81.2.69.142

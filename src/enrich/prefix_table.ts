@@ -589,7 +589,7 @@ function parseInto(bytes: Uint8Array, file: string, v4: Pending4, v6: Pending6):
  * ```ts
  * import { equal } from "node:assert/strict";
  * import { PrefixTable, prefixEnricher } from "./prefix_table.ts";
- * import { DarknetEvent } from "../events/darknet_event.ts";
+ * import { DarknetEvent } from "../model/darknet_event.ts";
  * const x = prefixEnricher(PrefixTable.fromText("10.0.0.0\t8\t64500\n", "x"), { asn: true });
  * const e = new DarknetEvent();
  * e.src = 0x0a010203;

@@ -7,7 +7,7 @@
 import { isIcmp, isTcp, trafficName } from "../decode/traffic.ts";
 import { formatTime } from "../stats/packet_stats.ts";
 import { formatIpv6 } from "../util/ip.ts";
-import type { DarknetEvent } from "../events/darknet_event.ts";
+import type { DarknetEvent } from "../model/darknet_event.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
 
 const enc = new TextEncoder();
@@ -48,7 +48,7 @@ const B64 = K("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
  * ```ts
  * import { equal } from "node:assert/strict";
  * import { EventBuffer } from "./event_buffer.ts";
- * import { DarknetEvent } from "../events/darknet_event.ts";
+ * import { DarknetEvent } from "../model/darknet_event.ts";
  * const out = new EventBuffer(16);
  * const e = new DarknetEvent();
  * out.event(e);

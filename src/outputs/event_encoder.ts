@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { DarknetEvent } from "../events/darknet_event.ts";
+import type { DarknetEvent } from "../model/darknet_event.ts";
 import type { EventBuffer } from "./event_buffer.ts";
 
 /**

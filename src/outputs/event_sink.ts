@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { EventChunk } from "../events/event_aggregator_stream.ts";
+import type { EventChunk } from "../aggregation/event_aggregator_stream.ts";
 import type { EventWriter } from "./event_writer.ts";
 
 /** Options of {@link EventSink}. */
@@ -31,7 +31,7 @@ export interface EventSinkOptions {
  * import { EventSink } from "./event_sink.ts";
  * import { EventWriter } from "./event_writer.ts";
  * import { ndjson } from "./ndjson.ts";
- * import { DarknetEvent } from "../events/darknet_event.ts";
+ * import { DarknetEvent } from "../model/darknet_event.ts";
  * const path = Deno.makeTempFileSync();
  * const events = await EventWriter.create(path, { format: ndjson });
  * const chunks = [{ events: [new DarknetEvent()], open: false }, { events: [new DarknetEvent()], open: true }];

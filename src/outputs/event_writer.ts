@@ -22,7 +22,7 @@
  */
 
 import { ioError } from "../errors.ts";
-import type { DarknetEvent } from "../events/darknet_event.ts";
+import type { DarknetEvent } from "../model/darknet_event.ts";
 import { EventBuffer } from "./event_buffer.ts";
 import type { EventEncoder, EventFormat } from "./event_encoder.ts";
 import { jsonArray } from "./json_array.ts";
@@ -64,7 +64,7 @@ const EMPTY = new Uint8Array(0);
  * ```ts
  * import { ok } from "node:assert/strict";
  * import { EventWriter } from "./event_writer.ts";
- * import { DarknetEvent } from "../events/darknet_event.ts";
+ * import { DarknetEvent } from "../model/darknet_event.ts";
  * const path = Deno.makeTempFileSync();
  * const w = await EventWriter.create(path);
  * w.write(new DarknetEvent());

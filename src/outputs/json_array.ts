@@ -6,7 +6,7 @@
  * import { equal } from "node:assert/strict";
  * import { jsonArray } from "./json_array.ts";
  * import { EventBuffer } from "./event_buffer.ts";
- * import { DarknetEvent } from "../events/darknet_event.ts";
+ * import { DarknetEvent } from "../model/darknet_event.ts";
  * const enc = jsonArray.create();
  * const out = new EventBuffer(1024);
  * enc.open(out);

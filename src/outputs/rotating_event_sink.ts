@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { EventChunk } from "../events/event_aggregator_stream.ts";
+import type { EventChunk } from "../aggregation/event_aggregator_stream.ts";
 import { EventWriter } from "./event_writer.ts";
 import type { EventFormat } from "./event_encoder.ts";
 
@@ -96,7 +96,7 @@ export class RotatingEventSink extends WritableStream<EventChunk> {
         if (chunk.state) {
           const statePath = `${o.outdir}/cache_${name}.state`;
           // Imported on first use: state files need node:zlib, which most runs never load.
-          await (await import("../events/state_file.ts")).writeState(chunk.state, statePath);
+          await (await import("../state/state_file.ts")).writeState(chunk.state, statePath);
           files().push(statePath);
         }
         w.close();

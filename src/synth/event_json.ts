@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { EventJson } from "../events/darknet_event.ts";
+import type { EventJson } from "../model/darknet_event.ts";
 
 /**
  * An event record with Merit's keys in Merit's order; `fields` override the zero values (an

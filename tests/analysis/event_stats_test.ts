@@ -1,6 +1,6 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { EventStats } from "../../src/analysis/event_stats.ts";
-import type { EventJson } from "../../src/events/darknet_event.ts";
+import type { EventJson } from "../../src/model/darknet_event.ts";
 import { eventJson } from "../../src/synth/event_json.ts";
 
 const T = (s: number) => new Date(Date.UTC(2020, 9, 21, 16) + s * 1000).toISOString();

@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { robustZ, seriesCsv, TimeSeries } from "../../src/analysis/timeseries.ts";
 import { lineChart } from "../../src/analysis/svg_chart.ts";
-import type { EventJson } from "../../src/events/darknet_event.ts";
+import type { EventJson } from "../../src/model/darknet_event.ts";
 
 function ev(
   src: string,

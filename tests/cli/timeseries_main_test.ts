@@ -222,7 +222,7 @@ Deno.test("--outstate then --instate equals one run over all bins (file bins and
 });
 
 Deno.test("timeseries --pcap: packets and unique sources per traffic type per bin", async () => {
-  const { pkt, capture } = await import("../events/_events_helpers.ts");
+  const { pkt, capture } = await import("../aggregation/_events_helpers.ts");
   const S = 0xc6336401;
   const bytes = capture([
     pkt(0, { src: S, dst: 1 }),

@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { DNS_FAILED, dnsEnricher, ptrName, ReverseDns } from "../../src/enrich/reverse_dns.ts";
 import { EnrichStream } from "../../src/enrich/enrich_stream.ts";
-import { DarknetEvent } from "../../src/events/darknet_event.ts";
+import { DarknetEvent } from "../../src/model/darknet_event.ts";
 import { freePort, garbageServer, silentServer, startDnsmasq } from "./_dnsmasq.ts";
 import { testWith } from "../_programs.ts";
 

@@ -1,5 +1,5 @@
 import { equal } from "node:assert/strict";
-import { DarknetEvent } from "../../src/events/darknet_event.ts";
+import { DarknetEvent } from "../../src/model/darknet_event.ts";
 import { EventWriter } from "../../src/outputs/event_writer.ts";
 import { jsonArray } from "../../src/outputs/json_array.ts";
 import { ndjson as NDJSON } from "../../src/outputs/ndjson.ts";

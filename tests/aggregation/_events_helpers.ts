@@ -1,8 +1,11 @@
 // Builds captures with known answers and runs them through the aggregator.
 
 import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
-import type { DarknetEvent } from "../../src/events/darknet_event.ts";
-import { EventAggregator, type EventAggregatorOptions } from "../../src/events/event_aggregator.ts";
+import type { DarknetEvent } from "../../src/model/darknet_event.ts";
+import {
+  EventAggregator,
+  type EventAggregatorOptions,
+} from "../../src/aggregation/event_aggregator.ts";
 import { ethernet, ipv4Packet, type PacketSpec } from "../../src/synth/frames.ts";
 import { pcapFile, type WritePacket } from "../../src/synth/pcap_writer.ts";
 

@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { Traffic } from "../../src/decode/traffic.ts";
-import { EventAggregator } from "../../src/events/event_aggregator.ts";
-import { compareEventKeys } from "../../src/events/darknet_event.ts";
+import { EventAggregator } from "../../src/aggregation/event_aggregator.ts";
+import { compareEventKeys } from "../../src/model/darknet_event.ts";
 import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
 import { capture, events, pkt } from "./_events_helpers.ts";
 import { xorshift } from "../_helpers.ts";
@@ -339,7 +339,7 @@ Deno.test("single-packet events and their promotion agree with a plain model, wi
   deepEqual(got, fromModel);
 
   // The same with the state saved after the first half and loaded into a fresh aggregator.
-  const { loadState, saveState } = await import("../../src/events/state_file.ts");
+  const { loadState, saveState } = await import("../../src/state/state_file.ts");
   const first = new EventAggregator({ timeout, samples: 1 });
   const out = [];
   for await (
@@ -456,9 +456,11 @@ Deno.test("the touch-ahead path of floods gives the events and state of the plai
   // With millions of one-packet events the aggregator touches its tables a batch ahead and
   // looks IPv6 keys up by hashes made there; here that path is taken from the first packet and
   // compared with the plain one, through the stream (which pauses batches for sweeps).
-  const { touchAhead } = await import("../../src/events/_touch_ahead.ts");
-  const { EventAggregatorStream } = await import("../../src/events/event_aggregator_stream.ts");
-  const { encodeState } = await import("../../src/events/state_file.ts");
+  const { touchAhead } = await import("../../src/aggregation/_touch_ahead.ts");
+  const { EventAggregatorStream } = await import(
+    "../../src/aggregation/event_aggregator_stream.ts"
+  );
+  const { encodeState } = await import("../../src/state/state_file.ts");
   const { ethernet, ipv6Packet } = await import("../../src/synth/frames.ts");
   const rnd = xorshift(77);
   const pk = [];

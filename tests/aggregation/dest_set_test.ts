@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { DestSets } from "../../src/events/dest_set.ts";
+import { DestSets } from "../../src/aggregation/dest_set.ts";
 
 Deno.test("DestSets: exact counts through inline, array and bitmap containers; move and clear", () => {
   const s = new DestSets();

@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { SampleStore } from "../../src/events/_sample_store.ts";
+import { SampleStore } from "../../src/aggregation/_sample_store.ts";
 import { xorshift } from "../_helpers.ts";
 
 Deno.test("sample store: frames of every length come back exactly, with and without the shared prefix", () => {

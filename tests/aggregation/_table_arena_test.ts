@@ -1,5 +1,5 @@
 import { equal, ok } from "node:assert/strict";
-import { TableArena } from "../../src/events/_table_arena.ts";
+import { TableArena } from "../../src/aggregation/_table_arena.ts";
 import { xorshift } from "../_helpers.ts";
 
 Deno.test("table arena: blocks never overlap, come back zeroed, merge with their buddies and let empty pages go", () => {

@@ -25,7 +25,7 @@ import { PacketBatch } from "../decode/packet_batch.ts";
 import { touchAhead } from "./_touch_ahead.ts";
 import { armedFingerprints, matchFingerprints } from "../fingerprints/registry.ts";
 import { compareKeys, KeyTable, mix } from "../util/key_table.ts";
-import { DarknetEvent, scanRate } from "./darknet_event.ts";
+import { DarknetEvent, scanRate } from "../model/darknet_event.ts";
 import {
   BYTES,
   EventTable,

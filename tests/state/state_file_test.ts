@@ -1,9 +1,12 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
 import { DataError } from "../../src/errors.ts";
-import { EventAggregator, type EventAggregatorOptions } from "../../src/events/event_aggregator.ts";
-import { encodeState, loadState, saveState } from "../../src/events/state_file.ts";
-import { packMembers } from "../../src/util/state_container.ts";
+import {
+  EventAggregator,
+  type EventAggregatorOptions,
+} from "../../src/aggregation/event_aggregator.ts";
+import { encodeState, loadState, saveState } from "../../src/state/state_file.ts";
+import { packMembers } from "../../src/state/state_container.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
 import { concat, pcapFile, type WritePacket } from "../../src/synth/pcap_writer.ts";
 import { ethernet, ipv4Packet, ipv6Packet } from "../../src/synth/frames.ts";

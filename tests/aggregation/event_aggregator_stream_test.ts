@@ -1,7 +1,7 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
-import { EventAggregator } from "../../src/events/event_aggregator.ts";
-import { EventAggregatorStream } from "../../src/events/event_aggregator_stream.ts";
+import { EventAggregator } from "../../src/aggregation/event_aggregator.ts";
+import { EventAggregatorStream } from "../../src/aggregation/event_aggregator_stream.ts";
 import { capture, pkt } from "./_events_helpers.ts";
 
 const D = 0x0a000001;

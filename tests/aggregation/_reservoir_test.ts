@@ -1,5 +1,5 @@
 import { equal, ok } from "node:assert/strict";
-import { nextKept, xorshift } from "../../src/events/_reservoir.ts";
+import { nextKept, xorshift } from "../../src/aggregation/_reservoir.ts";
 
 // Runs the skip-counting sampler over n items with S slots, as the aggregator does.
 function sampleOnce(n: number, S: number, seed: number): number[] {

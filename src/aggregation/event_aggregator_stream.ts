@@ -11,9 +11,9 @@
  */
 
 import type { PacketBatch } from "../decode/packet_batch.ts";
-import type { DarknetEvent } from "./darknet_event.ts";
+import type { DarknetEvent } from "../model/darknet_event.ts";
 import type { EventAggregator } from "./event_aggregator.ts";
-import type { encodeState } from "./state_file.ts";
+import type { encodeState } from "../state/state_file.ts";
 import type { Analyzer } from "../analysis/analyzer.ts";
 
 // Events a sweep hands out at a time: large enough that the sweeps of a filtered run (a few
@@ -158,7 +158,9 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
     super(
       {
         async start() {
-          if (R > 0 && options.keepOpen) encode = (await import("./state_file.ts")).encodeState;
+          if (R > 0 && options.keepOpen) {
+            encode = (await import("../state/state_file.ts")).encodeState;
+          }
         },
         transform(batch, controller) {
           for (const a of analyzers) a.add(batch, 0, batch.length);

@@ -26,18 +26,18 @@
  */
 
 import { DataError } from "../errors.ts";
-import { gzipMember } from "../util/_gzip_member.ts";
+import { gzipMember } from "./_gzip_member.ts";
 import {
   GzipPieces,
   packMembers,
   readStatePayload,
   StateFileWriter,
   writeAtomic,
-} from "../util/state_container.ts";
+} from "./state_container.ts";
 import { KeyTable } from "../util/key_table.ts";
 import { TRAFFIC_NAMES } from "../decode/traffic.ts";
 import { ALL_FINGERPRINTS, armedFingerprints, FINGERPRINTS } from "../fingerprints/registry.ts";
-import type { AggregatorClock, EventAggregator } from "./event_aggregator.ts";
+import type { AggregatorClock, EventAggregator } from "../aggregation/event_aggregator.ts";
 import {
   BYTES,
   type EventTable,
@@ -51,10 +51,10 @@ import {
   RNG,
   ROW_F64,
   ROW_U32,
-} from "./_event_table.ts";
-import { S6_DST, S_DST, S_LENFP, S_NSEC, S_REF } from "./_single_table.ts";
-import type { SampleStore } from "./_sample_store.ts";
-import type { SingleTable } from "./_single_table.ts";
+} from "../aggregation/_event_table.ts";
+import { S6_DST, S_DST, S_LENFP, S_NSEC, S_REF } from "../aggregation/_single_table.ts";
+import type { SampleStore } from "../aggregation/_sample_store.ts";
+import type { SingleTable } from "../aggregation/_single_table.ts";
 
 const MAGIC = "DNEVSTAT";
 /**
@@ -63,7 +63,7 @@ const MAGIC = "DNEVSTAT";
  * @example
  * ```ts
  * import { encodeState, STATE_VERSION } from "./state_file.ts";
- * import { EventAggregator } from "./event_aggregator.ts";
+ * import { EventAggregator } from "../aggregation/event_aggregator.ts";
  * import { equal } from "node:assert/strict";
  * const bytes = encodeState(new EventAggregator());
  * equal(new DataView(bytes.buffer).getUint32(8, true), STATE_VERSION);
@@ -403,7 +403,7 @@ function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Arr
  * @example
  * ```ts
  * import { loadState, saveState } from "./state_file.ts";
- * import { EventAggregator } from "./event_aggregator.ts";
+ * import { EventAggregator } from "../aggregation/event_aggregator.ts";
  * import { equal } from "node:assert/strict";
  * const path = Deno.makeTempFileSync();
  * await saveState(new EventAggregator({ timeout: 60 }), path);
@@ -450,7 +450,7 @@ const PARALLEL_FROM = 100_000;
  * @example
  * ```ts
  * import { encodeState } from "./state_file.ts";
- * import { EventAggregator } from "./event_aggregator.ts";
+ * import { EventAggregator } from "../aggregation/event_aggregator.ts";
  * import { equal } from "node:assert/strict";
  * equal(new TextDecoder().decode(encodeState(new EventAggregator()).subarray(0, 8)), "DNEVSTAT");
  * ```
@@ -465,7 +465,7 @@ export function encodeState(agg: EventAggregator): Uint8Array {
  * @example
  * ```ts
  * import { encodeState, writeState } from "./state_file.ts";
- * import { EventAggregator } from "./event_aggregator.ts";
+ * import { EventAggregator } from "../aggregation/event_aggregator.ts";
  * import { ok } from "node:assert/strict";
  * const path = `${Deno.makeTempDirSync()}/x.state`;
  * await writeState(encodeState(new EventAggregator()), path);
@@ -735,7 +735,7 @@ function parseHeader(bytes: Uint8Array, file: string): unknown {
  * @example
  * ```ts
  * import { loadState, saveState } from "./state_file.ts";
- * import { EventAggregator } from "./event_aggregator.ts";
+ * import { EventAggregator } from "../aggregation/event_aggregator.ts";
  * import { equal } from "node:assert/strict";
  * const path = Deno.makeTempFileSync();
  * await saveState(new EventAggregator({ samples: 2 }), path);
