@@ -46,8 +46,9 @@ ICMP6[137] = Traffic.ICMPRedirect;
 ICMP6[3] = Traffic.ICMPTimeExceeded;
 ICMP6[4] = Traffic.ICMPParameterProblem;
 
-// `etype` while the link layer's payload position and EtherType are still packed by skipTags.
-const TAGGED = -2;
+// `etype` while the link layer's payload position and EtherType are still packed by skipTags
+// (distinct from NOT_IP and BY_VERSION).
+const TAGGED = -3;
 
 /**
  * Skips 802.1Q-style tags starting at `p` whose outer EtherType is `etype`: returns where the

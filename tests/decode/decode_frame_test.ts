@@ -189,6 +189,15 @@ Deno.test("link types: VLAN, QinQ, SLL, SLL2, NULL both orders, LOOP, RAW, IPv4/
   arp[12] = 0x08;
   arp[13] = 0x06;
   equal(one(arp, 1).problem, Problem.NonIp);
+  // Not IP on the other link types too: an unknown address family on BSD loopback, an
+  // unknown EtherType on Linux cooked capture.
+  const lo = nullLoopback(ip, true);
+  new DataView(lo.buffer).setUint32(0, 99, true);
+  equal(one(lo, 0).problem, Problem.NonIp);
+  const sllArp = sll(ip);
+  sllArp[14] = 0x08;
+  sllArp[15] = 0x06;
+  equal(one(sllArp, 113).problem, Problem.NonIp);
 });
 
 Deno.test("IPv6 extension header chain and fragment header", () => {
