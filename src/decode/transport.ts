@@ -1,0 +1,131 @@
+/**
+ * The transport layer and the traffic classification, shared by the decoder's fast path
+ * (`decodeRows`) and its general path (`decodeFrame`): TCP by its flags, UDP, ICMP and ICMPv6
+ * by type.
+ *
+ * @module
+ */
+
+import type { PacketBatch } from "./packet_batch.ts";
+import { Problem } from "./problem.ts";
+import { Traffic } from "./traffic.ts";
+
+/**
+ * ICMPv4 type → traffic code (ICMPOther where unlisted).
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { ICMP4 } from "./transport.ts";
+ * import { Traffic } from "./traffic.ts";
+ * equal(ICMP4[8], Traffic.ICMPEchoRequest);
+ * ```
+ */
+export const ICMP4: Uint8Array = new Uint8Array(256).fill(Traffic.ICMPOther);
+ICMP4[8] = Traffic.ICMPEchoRequest;
+ICMP4[0] = Traffic.ICMPEchoReply;
+ICMP4[3] = Traffic.ICMPDestinationUnreachable;
+ICMP4[4] = Traffic.ICMPSourceQuench;
+ICMP4[5] = Traffic.ICMPRedirect;
+ICMP4[11] = Traffic.ICMPTimeExceeded;
+ICMP4[12] = Traffic.ICMPParameterProblem;
+ICMP4[14] = Traffic.ICMPTimestampReply;
+ICMP4[16] = Traffic.ICMPInfoReply;
+ICMP4[18] = Traffic.ICMPAddressMaskReply;
+
+/** ICMPv6 type → traffic code (ICMPOther where unlisted). */
+export const ICMP6: Uint8Array = new Uint8Array(256).fill(Traffic.ICMPOther);
+ICMP6[128] = Traffic.ICMPEchoRequest;
+ICMP6[129] = Traffic.ICMPEchoReply;
+ICMP6[1] = Traffic.ICMPDestinationUnreachable;
+ICMP6[137] = Traffic.ICMPRedirect;
+ICMP6[3] = Traffic.ICMPTimeExceeded;
+ICMP6[4] = Traffic.ICMPParameterProblem;
+
+/**
+ * TCP flags (9 bits) → traffic code: exactly SYN, SYN+ACK, ACK or RST, else TCPOther.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { TCP_TRAFFIC } from "./transport.ts";
+ * import { Traffic } from "./traffic.ts";
+ * equal(TCP_TRAFFIC[0x002], Traffic.TCPSYN);
+ * equal(TCP_TRAFFIC[0x003], Traffic.TCPOther); // SYN+FIN
+ * ```
+ */
+export const TCP_TRAFFIC: Uint8Array = new Uint8Array(512).fill(Traffic.TCPOther);
+TCP_TRAFFIC[0x002] = Traffic.TCPSYN;
+TCP_TRAFFIC[0x012] = Traffic.TCPSYNACK;
+TCP_TRAFFIC[0x010] = Traffic.TCPACK;
+TCP_TRAFFIC[0x004] = Traffic.TCPRST;
+
+/**
+ * TCP flags → 1 when the event's port is the source port (backscatter: SYN+ACK, RST), else 0.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { TCP_SOURCE_PORT } from "./transport.ts";
+ * equal(TCP_SOURCE_PORT[0x012], 1);
+ * equal(TCP_SOURCE_PORT[0x002], 0);
+ * ```
+ */
+export const TCP_SOURCE_PORT: Uint8Array = new Uint8Array(512);
+TCP_SOURCE_PORT[0x012] = 1;
+TCP_SOURCE_PORT[0x004] = 1;
+
+/** Marks row `i` as cut short in its transport header `proto`. */
+export function truncated(b: PacketBatch, i: number, proto: number): void {
+  b.proto[i] = proto;
+  b.problem[i] = Problem.TruncatedTransport;
+}
+
+/**
+ * Decodes the transport header at `d[q ..]` (IP payload up to `end`) of IP version `v` into row
+ * `i` and classifies it. Anything but TCP, UDP and ICMP (IP-in-IP, 6in4, GRE, SCTP, …) stays
+ * Unknown with port 0.
+ */
+export function decodeTransport(
+  d: Uint8Array,
+  q: number,
+  end: number,
+  proto: number,
+  v: number,
+  b: PacketBatch,
+  i: number,
+): void {
+  const avail = end - q;
+  if (proto === 6) {
+    if (avail < 20) return truncated(b, i, proto);
+    const sport = (d[q] << 8) | d[q + 1];
+    const dport = (d[q + 2] << 8) | d[q + 3];
+    const doff = (d[q + 12] >> 4) << 2;
+    if (doff < 20) {
+      b.problem[i] = Problem.BadTransportHeader;
+      return;
+    }
+    const flags = ((d[q + 12] & 1) << 8) | d[q + 13];
+    b.srcPort[i] = sport;
+    b.dstPort[i] = dport;
+    b.tcpSeq[i] = ((d[q + 4] << 24) | (d[q + 5] << 16) | (d[q + 6] << 8) | d[q + 7]) >>> 0;
+    b.tcpFlags[i] = flags;
+    b.tcpWindow[i] = (d[q + 14] << 8) | d[q + 15];
+    b.tcpOptLen[i] = (doff < avail ? doff : avail) - 20;
+    b.traffic[i] = TCP_TRAFFIC[flags];
+    b.port[i] = TCP_SOURCE_PORT[flags] ? sport : dport;
+  } else if (proto === 17) {
+    if (avail < 8) return truncated(b, i, proto);
+    const dport = (d[q + 2] << 8) | d[q + 3];
+    b.srcPort[i] = (d[q] << 8) | d[q + 1];
+    b.dstPort[i] = dport;
+    b.traffic[i] = Traffic.UDP;
+    b.port[i] = dport;
+  } else if (proto === 1 && v === 4) {
+    if (avail < 8) return truncated(b, i, proto);
+    b.traffic[i] = ICMP4[d[q]];
+  } else if (proto === 58 && v === 6) {
+    if (avail < 4) return truncated(b, i, proto);
+    b.traffic[i] = ICMP6[d[q]];
+  }
+}
