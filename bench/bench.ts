@@ -131,6 +131,28 @@ console.log(
 console.log("| run | packets/s | time | peak RSS |\n|---|---|---|---|");
 console.log(parseRows.join("\n"));
 
+// count --pcap (issue 15): packet statistics of the same capture, as the CLI runs them.
+const countRows: string[] = [];
+for (const [label, path] of [[".pcap", big.pcap], [".pcap.gz", big.gz]] as const) {
+  let best = Infinity;
+  let rss = "n/a";
+  for (let r = 0; r < runs; r++) {
+    const res = await timedRun("count", ["--pcap", path]);
+    if (res.sec < best) {
+      best = res.sec;
+      rss = res.rssMb === undefined ? "n/a" : `${res.rssMb.toFixed(0)} MB`;
+    }
+  }
+  const n = opt("parse-packets", 10_000_000);
+  countRows.push(
+    `| count --pcap ${label} | ${(n / best / 1e6).toFixed(2)} M pkt/s | ${
+      best.toFixed(2)
+    } s | ${rss} |`,
+  );
+}
+console.log("| run | packets/s | time | peak RSS |\n|---|---|---|---|");
+console.log(countRows.join("\n"));
+
 // Floods (issue 14): every packet from a new source within one timeout, as a botnet or a
 // spoofed-source flood reaches a telescope; with --samples 1 --cacheout, then the state loaded
 // back. One run each (they take tens of seconds).

@@ -15,6 +15,7 @@ import { PROBLEM_COUNT, problemName } from "../decode/problem.ts";
 import { TRAFFIC_COUNT, trafficName } from "../decode/traffic.ts";
 import { formatIpv4, formatIpv6Words } from "../util/ip.ts";
 import { growF64, KeyTable } from "../util/key_table.ts";
+import { DestSets } from "../aggregation/dest_set.ts";
 
 /** A name with packet and byte counts. */
 export interface CountRow {
@@ -154,7 +155,9 @@ export class PacketStats implements Analyzer<PacketSummary> {
   #src4 = new KeyTable(1);
   #src4Pk = new Float64Array(1024);
   #src4By = new Float64Array(1024);
-  #dst4 = new KeyTable(1);
+  // IPv4 destinations as one exact set of per-/16 containers (bitmaps once dense): a telescope's
+  // addresses in ~64 KiB, fed through the set's log (a sequential write per packet).
+  #dst4 = new DestSets();
   #src6 = new KeyTable(4);
   #src6Pk = new Float64Array(1024);
   #src6By = new Float64Array(1024);
@@ -214,7 +217,7 @@ export class PacketStats implements Analyzer<PacketSummary> {
         }
         this.#src4Pk[e]++;
         this.#src4By[e] += len;
-        this.#dst4.add1(b.dst[i]);
+        this.#dst4.push(0, b.dst[i]);
       } else {
         const w = this.#w;
         const o = i << 4;
@@ -236,10 +239,9 @@ export class PacketStats implements Analyzer<PacketSummary> {
 
   #touch(b: PacketBatch, from: number, to: number): void {
     const src = this.#src4;
-    const dst = this.#dst4;
     let x = 0;
     for (let i = from; i < to; i++) {
-      if (b.ipVersion[i] === 4) x ^= src.touch1(b.src[i]) ^ dst.touch1(b.dst[i]);
+      if (b.ipVersion[i] === 4) x ^= src.touch1(b.src[i]);
     }
     this.#sink ^= x;
   }
@@ -275,7 +277,7 @@ export class PacketStats implements Analyzer<PacketSummary> {
       this.#src4Pk[k] += o.#src4Pk[e];
       this.#src4By[k] += o.#src4By[e];
     }
-    for (let e = 0; e < o.#dst4.size; e++) this.#dst4.add1(o.#dst4.keys[e]);
+    for (const d of o.#dst4.values(0)) this.#dst4.push(0, d);
     for (let e = 0; e < o.#src6.size; e++) {
       const k = this.#src6.add(o.#src6.keys, e * 4);
       this.#src6Pk = growF64(this.#src6Pk, this.#src6.capacity);
@@ -363,7 +365,7 @@ export class PacketStats implements Analyzer<PacketSummary> {
       first: this.packets ? formatTime(this.#firstSec, this.#firstNsec) : null,
       last: this.packets ? formatTime(this.#lastSec, this.#lastNsec) : null,
       uniqueSources: this.#src4.size + this.#src6.size,
-      uniqueDestinations: this.#dst4.size + this.#dst6.size,
+      uniqueDestinations: this.#dst4.count(0) + this.#dst6.size,
       traffic: rows(this.#trafficPk, this.#trafficBy, trafficName),
       ipVersions: rows(this.#verPk, this.#verBy, (i) => ["non-IP", "IPv4", "IPv6"][i]),
       linkTypes: rows(this.#linkPk, this.#linkBy, (i) => `${linkTypeName(i)} (${i})`),
