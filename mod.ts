@@ -63,6 +63,7 @@ export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./src/util/ip.ts";
 export { KeyTable } from "./src/util/key_table.ts";
 export { CaptureSet } from "./src/capture/capture_set.ts";
 export { compareEventKeys, DarknetEvent, type EventJson } from "./src/model/darknet_event.ts";
+export { EVENT_FIELDS, type EventField, type FieldKind } from "./src/model/event_schema.ts";
 export { DestSets } from "./src/aggregation/dest_set.ts";
 export { type Fingerprint, isZero } from "./src/fingerprints/fingerprint.ts";
 export {
@@ -137,7 +138,7 @@ export {
   type ReadEventsOptions,
   skipping,
 } from "./src/analysis/event_reader.ts";
-export { checkEvent } from "./src/analysis/check_event.ts";
+export { checkEvent, checkEventFields } from "./src/analysis/check_event.ts";
 export {
   EventStats,
   type EventStatsOptions,
