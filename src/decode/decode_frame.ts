@@ -23,7 +23,7 @@ import { decodeIpv4, decodeIpv6 } from "./network.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 import { Problem } from "./problem.ts";
 import { Traffic } from "./traffic.ts";
-import { ICMP4, TCP_SOURCE_PORT, TCP_TRAFFIC } from "./transport.ts";
+import { ICMP4, TCP_SOURCE_PORT, TCP_TRAFFIC, tcpOptions } from "./transport.ts";
 
 /**
  * Decodes the frame `d[off .. off+len)` of link type `linkType` into row `i` of `b`.
@@ -69,6 +69,7 @@ export function decodeFrame(
   b.tcpFlags[i] = 0;
   b.tcpWindow[i] = 0;
   b.tcpOptLen[i] = 0;
+  b.ipFlags[i] = 0;
 
   const end = off + len;
   const link = linkDecoder(linkType);
@@ -144,6 +145,8 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
   const tcpFlags = b.tcpFlags;
   const tcpWindow = b.tcpWindow;
   const tcpOptLen = b.tcpOptLen;
+  const ipFlags = b.ipFlags;
+  const icmpIdSeq = b.icmpIdSeq;
   let d = buffers[0] ?? EMPTY;
   // Big-endian words in one load each (TurboFan inlines DataView reads) instead of four byte
   // loads and shifts.
@@ -181,6 +184,7 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
     const q = p + ihl;
     const avail = ipEnd - q;
     ipVersion[i] = 4;
+    ipFlags[i] = d[p + 6] >> 5;
     ttl[i] = d[p + 8];
     ipId[i] = dv.getUint16(p + 4);
     protoA[i] = proto;
@@ -198,6 +202,8 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
       tcpFlags[i] = flags;
       tcpWindow[i] = dv.getUint16(q + 14);
       tcpOptLen[i] = (doff < avail ? doff : avail) - 20;
+      // The option columns are written only for rows that have options (see PacketBatch).
+      if (doff > 20) tcpOptions(d, q, doff, avail, b, i);
       traffic[i] = TCP_TRAFFIC[flags];
       port[i] = TCP_SOURCE_PORT[flags] ? sport : dport;
       continue;
@@ -219,7 +225,9 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
     dstPort[i] = 0;
     port[i] = 0;
     if (proto === 1 && avail >= 8) {
-      traffic[i] = ICMP4[d[q]];
+      const type = d[q];
+      traffic[i] = ICMP4[type];
+      if (type === 8 || type === 0) icmpIdSeq[i] = dv.getUint32(q + 4);
       continue;
     }
     decodeFrame(d, off, len, lt, b, i);

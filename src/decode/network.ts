@@ -32,6 +32,7 @@ export function decodeIpv4(d: Uint8Array, p: number, end: number, b: PacketBatch
   }
   const ipEnd = total === 0 || p + total > end ? end : p + total;
   b.ipVersion[i] = 4;
+  b.ipFlags[i] = d[p + 6] >> 5;
   b.ttl[i] = d[p + 8];
   b.ipId[i] = (d[p + 4] << 8) | d[p + 5];
   const proto = d[p + 9];

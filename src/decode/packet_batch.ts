@@ -38,6 +38,12 @@ const COLUMNS = [
   "tcpFlags",
   "tcpWindow",
   "tcpOptLen",
+  "ipFlags",
+  "tcpOpts",
+  "tcpMss",
+  "tcpWscale",
+  "tcpTsval",
+  "icmpIdSeq",
 ] as const;
 
 /**
@@ -130,6 +136,24 @@ export class PacketBatch {
   tcpWindow: Uint16Array;
   /** Bytes of TCP options present in the header. */
   tcpOptLen: Uint8Array;
+  /** IPv4 flags: 2 = don't fragment, 1 = more fragments (0 for IPv6). */
+  ipFlags: Uint8Array;
+  /**
+   * The TCP option kinds in the order they come, 4 bits each from the top (kind + 1 for kinds
+   * 0–13, 15 for any other; 0 = no more options), at most 8: the option layout scanners differ
+   * by (ZMap 4.1's default SYN: MSS, NOP, WS, NOP, NOP, SACK-permitted = 0x32422500). This and
+   * the next three are written only for rows with `tcpOptLen > 0` (reading them is for those
+   * rows only: the decoder's common path then stores nothing for them).
+   */
+  tcpOpts: Uint32Array;
+  /** TCP MSS option value (0 if none). Rows with options only. */
+  tcpMss: Uint16Array;
+  /** TCP window-scale shift (255 if no such option). Rows with options only. */
+  tcpWscale: Uint8Array;
+  /** TCP timestamp option's value (0 if none). Rows with options only. */
+  tcpTsval: Uint32Array;
+  /** ICMP/ICMPv6 echo request or reply: identifier << 16 | sequence. Written for those only. */
+  icmpIdSeq: Uint32Array;
 
   /** Allocates a batch with room for `capacity` packets. */
   constructor(capacity: number = DEFAULT_BATCH_SIZE) {
@@ -156,6 +180,12 @@ export class PacketBatch {
     this.tcpFlags = new Uint16Array(capacity);
     this.tcpWindow = new Uint16Array(capacity);
     this.tcpOptLen = new Uint8Array(capacity);
+    this.ipFlags = new Uint8Array(capacity);
+    this.tcpOpts = new Uint32Array(capacity);
+    this.tcpMss = new Uint16Array(capacity);
+    this.tcpWscale = new Uint8Array(capacity);
+    this.tcpTsval = new Uint32Array(capacity);
+    this.icmpIdSeq = new Uint32Array(capacity);
   }
 
   /** The arrays of the batch, by field name: what a Worker transfers. */
@@ -215,6 +245,12 @@ export class PacketBatch {
     this.tcpFlags = g(this.tcpFlags);
     this.tcpWindow = g(this.tcpWindow);
     this.tcpOptLen = g(this.tcpOptLen);
+    this.ipFlags = g(this.ipFlags);
+    this.tcpOpts = g(this.tcpOpts);
+    this.tcpMss = g(this.tcpMss);
+    this.tcpWscale = g(this.tcpWscale);
+    this.tcpTsval = g(this.tcpTsval);
+    this.icmpIdSeq = g(this.icmpIdSeq);
     this.capacity = capacity;
   }
 

@@ -75,6 +75,56 @@ export const TCP_SOURCE_PORT: Uint8Array = new Uint8Array(512);
 TCP_SOURCE_PORT[0x012] = 1;
 TCP_SOURCE_PORT[0x004] = 1;
 
+/**
+ * Reads the TCP options of the header at `d[q ..]` (`doff` header bytes, `avail` captured) into
+ * row `i`: the kinds in order (`tcpOpts`), MSS, window scale and timestamp value. Options cut off
+ * by the snap length, or malformed, end the list where they start (the row keeps what came
+ * before).
+ */
+export function tcpOptions(
+  d: Uint8Array,
+  q: number,
+  doff: number,
+  avail: number,
+  b: PacketBatch,
+  i: number,
+): void {
+  let kinds = 0;
+  let n = 0;
+  let mss = 0;
+  let ws = 255;
+  let ts = 0;
+  const end = q + (doff < avail ? doff : avail);
+  let p = q + 20;
+  while (p < end && n < 8) {
+    const kind = d[p];
+    kinds |= (kind < 14 ? kind + 1 : 15) << (28 - 4 * n++);
+    if (kind === 0) break; // end of options
+    if (kind === 1) { // no-operation
+      p++;
+      continue;
+    }
+    if (p + 1 >= end) break;
+    const len = d[p + 1];
+    if (len < 2 || p + len > end) break;
+    if (kind === 2 && len === 4) mss = (d[p + 2] << 8) | d[p + 3];
+    else if (kind === 3 && len === 3) ws = d[p + 2];
+    else if (kind === 8 && len === 10) {
+      ts = ((d[p + 2] << 24) | (d[p + 3] << 16) | (d[p + 4] << 8) | d[p + 5]) >>> 0;
+    }
+    p += len;
+  }
+  b.tcpOpts[i] = kinds >>> 0;
+  b.tcpMss[i] = mss;
+  b.tcpWscale[i] = ws;
+  b.tcpTsval[i] = ts;
+}
+
+/** An echo message's identifier << 16 | sequence number (the header at `d[q ..]`). */
+export function icmpIdSeq(d: Uint8Array, q: number): number {
+  return ((d[q + 4] << 24) | (d[q + 5] << 16) | (d[q + 6] << 8) | d[q + 7]) >>> 0;
+}
+
 /** Marks row `i` as cut short in its transport header `proto`. */
 export function truncated(b: PacketBatch, i: number, proto: number): void {
   b.proto[i] = proto;
@@ -112,6 +162,7 @@ export function decodeTransport(
     b.tcpFlags[i] = flags;
     b.tcpWindow[i] = (d[q + 14] << 8) | d[q + 15];
     b.tcpOptLen[i] = (doff < avail ? doff : avail) - 20;
+    if (doff > 20) tcpOptions(d, q, doff, avail, b, i);
     b.traffic[i] = TCP_TRAFFIC[flags];
     b.port[i] = TCP_SOURCE_PORT[flags] ? sport : dport;
   } else if (proto === 17) {
@@ -124,8 +175,10 @@ export function decodeTransport(
   } else if (proto === 1 && v === 4) {
     if (avail < 8) return truncated(b, i, proto);
     b.traffic[i] = ICMP4[d[q]];
+    if (d[q] === 8 || d[q] === 0) b.icmpIdSeq[i] = icmpIdSeq(d, q);
   } else if (proto === 58 && v === 6) {
     if (avail < 4) return truncated(b, i, proto);
     b.traffic[i] = ICMP6[d[q]];
+    if ((d[q] === 128 || d[q] === 129) && avail >= 8) b.icmpIdSeq[i] = icmpIdSeq(d, q);
   }
 }

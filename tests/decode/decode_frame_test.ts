@@ -1,4 +1,4 @@
-import { deepEqual, equal } from "node:assert/strict";
+import { deepEqual, equal, ok } from "node:assert/strict";
 import { PacketBatch } from "../../src/decode/packet_batch.ts";
 import { decodeFrame, decodeRows } from "../../src/decode/decode_frame.ts";
 import { Problem } from "../../src/decode/problem.ts";
@@ -42,6 +42,12 @@ function one(frame: Uint8Array, lt: number) {
     flags: x.tcpFlags[0],
     win: x.tcpWindow[0],
     opt: x.tcpOptLen[0],
+    ipFlags: x.ipFlags[0],
+    opts: x.tcpOpts[0],
+    mss: x.tcpMss[0],
+    ws: x.tcpWscale[0],
+    tsval: x.tcpTsval[0],
+    icmp: x.icmpIdSeq[0],
   });
   deepEqual(pick(b), pick(a));
   return pick(a);
@@ -221,4 +227,40 @@ Deno.test("IPv6 extension header chain and fragment header", () => {
     1,
   );
   deepEqual([f2.traffic, f2.port, f2.id, f2.v], [Traffic.Unknown, 0, 9, 6]);
+});
+
+Deno.test("TCP option layouts (ZMap 4.1's windows, linux and bsd probes), MSS, window scale, timestamp; DF; ICMP echo id and sequence", () => {
+  const syn = (options: number[], truncate = 0) => {
+    const f = ethernet(ipv4Packet({ src: A, dst: B, proto: 6, dport: 80, flags: 2, options }));
+    return truncate ? f.subarray(0, f.length - truncate) : f;
+  };
+  // windows: MSS 1460, NOP, WS 8, NOP, NOP, SACK-permitted.
+  const win = one(syn([2, 4, 5, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2]), 1);
+  deepEqual([win.opts, win.mss, win.ws, win.tsval], [0x32422500, 1460, 8, 0]);
+  // linux: MSS, SACK-permitted, timestamp (TSval 0x5f8f0000), NOP, WS 7.
+  const ts = [8, 10, 0x5f, 0x8f, 0, 0, 0, 0, 0, 0];
+  const lin = one(syn([2, 4, 5, 0xb4, 4, 2, ...ts, 1, 3, 3, 7]), 1);
+  deepEqual([lin.opts, lin.mss, lin.ws, lin.tsval], [0x35924000, 1460, 7, 0x5f8f0000]);
+  // bsd: MSS, NOP, WS 6, NOP, NOP, timestamp, SACK-permitted, EOL, EOL (the list ends at EOL).
+  const bsd = one(syn([2, 4, 5, 0xb4, 1, 3, 3, 6, 1, 1, ...ts, 4, 2, 0, 0]), 1);
+  deepEqual([bsd.opts, bsd.mss, bsd.ws], [0x32422951, 1460, 6]);
+  // No options; options cut by the snap length (the timestamp's 10 bytes not all there).
+  equal(one(syn([]), 1).opt, 0); // no options: the option columns are not for this row
+  const cut = one(syn([2, 4, 5, 0xb4, ...ts], 4), 1);
+  ok(cut.opt > 0);
+  deepEqual([cut.opts, cut.mss, cut.tsval], [0x39000000, 1460, 0]);
+  // A malformed length stops the list there.
+  const bad = one(syn([2, 4, 5, 0xb4, 3, 0, 0, 0]), 1);
+  deepEqual([bad.opts, bad.mss, bad.ws], [0x34000000, 1460, 255]);
+  // DF and ICMP echo identifier/sequence.
+  const df = ipv4Packet({ src: A, dst: B, proto: 1, icmpType: 8, payload: new Uint8Array(0) });
+  df[6] = 0x40;
+  const echo = ethernet(df);
+  echo.set([0x12, 0x34, 0x00, 0x07], 14 + 20 + 4);
+  const e = one(echo, 1);
+  deepEqual([e.ipFlags, e.icmp, e.traffic], [2, 0x12340007, Traffic.ICMPEchoRequest]);
+  const s6 = new Uint8Array(16).fill(3);
+  const e6 = ethernet(ipv6Packet({ src: s6, dst: s6, proto: 58, icmpType: 128 }));
+  e6.set([0, 9, 0, 1], 14 + 40 + 4);
+  equal(one(e6, 1).icmp, 0x00090001);
 });
