@@ -146,7 +146,6 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
   const tcpWindow = b.tcpWindow;
   const tcpOptLen = b.tcpOptLen;
   const ipFlags = b.ipFlags;
-  const icmpIdSeq = b.icmpIdSeq;
   let d = buffers[0] ?? EMPTY;
   // Big-endian words in one load each (TurboFan inlines DataView reads) instead of four byte
   // loads and shifts.
@@ -227,7 +226,10 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
     if (proto === 1 && avail >= 8) {
       const type = d[q];
       traffic[i] = ICMP4[type];
-      if (type === 8 || type === 0) icmpIdSeq[i] = dv.getUint32(q + 4);
+      if (type === 8 || type === 0) {
+        if (b.icmpIdSeq.length === 0) b.allocExtras();
+        b.icmpIdSeq[i] = dv.getUint32(q + 4);
+      }
       continue;
     }
     decodeFrame(d, off, len, lt, b, i);

@@ -12,6 +12,8 @@
  */
 
 const EMPTY = new Uint8Array(0);
+const EMPTY16 = new Uint16Array(0);
+const EMPTY32 = new Uint32Array(0);
 
 const COLUMNS = [
   "tsSec",
@@ -145,15 +147,19 @@ export class PacketBatch {
    * the next three are written only for rows with `tcpOptLen > 0` (reading them is for those
    * rows only: the decoder's common path then stores nothing for them).
    */
-  tcpOpts: Uint32Array;
+  tcpOpts: Uint32Array = EMPTY32;
   /** TCP MSS option value (0 if none). Rows with options only. */
-  tcpMss: Uint16Array;
+  tcpMss: Uint16Array = EMPTY16;
   /** TCP window-scale shift (255 if no such option). Rows with options only. */
-  tcpWscale: Uint8Array;
+  tcpWscale: Uint8Array = EMPTY;
   /** TCP timestamp option's value (0 if none). Rows with options only. */
-  tcpTsval: Uint32Array;
-  /** ICMP/ICMPv6 echo request or reply: identifier << 16 | sequence. Written for those only. */
-  icmpIdSeq: Uint32Array;
+  tcpTsval: Uint32Array = EMPTY32;
+  /**
+   * ICMP/ICMPv6 echo request or reply: identifier << 16 | sequence. Written for those only.
+   * The option columns and this one stay empty until a row needs them ({@link allocExtras}):
+   * most batches of a telescope have neither.
+   */
+  icmpIdSeq: Uint32Array = EMPTY32;
 
   /** Allocates a batch with room for `capacity` packets. */
   constructor(capacity: number = DEFAULT_BATCH_SIZE) {
@@ -181,11 +187,6 @@ export class PacketBatch {
     this.tcpWindow = new Uint16Array(capacity);
     this.tcpOptLen = new Uint8Array(capacity);
     this.ipFlags = new Uint8Array(capacity);
-    this.tcpOpts = new Uint32Array(capacity);
-    this.tcpMss = new Uint16Array(capacity);
-    this.tcpWscale = new Uint8Array(capacity);
-    this.tcpTsval = new Uint32Array(capacity);
-    this.icmpIdSeq = new Uint32Array(capacity);
   }
 
   /** The arrays of the batch, by field name: what a Worker transfers. */
@@ -246,11 +247,13 @@ export class PacketBatch {
     this.tcpWindow = g(this.tcpWindow);
     this.tcpOptLen = g(this.tcpOptLen);
     this.ipFlags = g(this.ipFlags);
-    this.tcpOpts = g(this.tcpOpts);
-    this.tcpMss = g(this.tcpMss);
-    this.tcpWscale = g(this.tcpWscale);
-    this.tcpTsval = g(this.tcpTsval);
-    this.icmpIdSeq = g(this.icmpIdSeq);
+    if (this.tcpOpts.length) {
+      this.tcpOpts = g(this.tcpOpts);
+      this.tcpMss = g(this.tcpMss);
+      this.tcpWscale = g(this.tcpWscale);
+      this.tcpTsval = g(this.tcpTsval);
+      this.icmpIdSeq = g(this.icmpIdSeq);
+    }
     this.capacity = capacity;
   }
 
@@ -259,6 +262,20 @@ export class PacketBatch {
     if (this.src6.length === 0) {
       this.src6 = new Uint8Array(this.capacity * 16);
       this.dst6 = new Uint8Array(this.capacity * 16);
+    }
+  }
+
+  /**
+   * Allocates the TCP option columns and {@link icmpIdSeq}; the decoder calls it on the first row
+   * with TCP options or an ICMP echo.
+   */
+  allocExtras(): void {
+    if (this.tcpOpts.length === 0) {
+      this.tcpOpts = new Uint32Array(this.capacity);
+      this.tcpMss = new Uint16Array(this.capacity);
+      this.tcpWscale = new Uint8Array(this.capacity);
+      this.tcpTsval = new Uint32Array(this.capacity);
+      this.icmpIdSeq = new Uint32Array(this.capacity);
     }
   }
 

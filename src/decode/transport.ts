@@ -89,6 +89,7 @@ export function tcpOptions(
   b: PacketBatch,
   i: number,
 ): void {
+  if (b.tcpOpts.length === 0) b.allocExtras();
   let kinds = 0;
   let n = 0;
   let mss = 0;
@@ -175,10 +176,16 @@ export function decodeTransport(
   } else if (proto === 1 && v === 4) {
     if (avail < 8) return truncated(b, i, proto);
     b.traffic[i] = ICMP4[d[q]];
-    if (d[q] === 8 || d[q] === 0) b.icmpIdSeq[i] = icmpIdSeq(d, q);
+    if (d[q] === 8 || d[q] === 0) {
+      if (b.icmpIdSeq.length === 0) b.allocExtras();
+      b.icmpIdSeq[i] = icmpIdSeq(d, q);
+    }
   } else if (proto === 58 && v === 6) {
     if (avail < 4) return truncated(b, i, proto);
     b.traffic[i] = ICMP6[d[q]];
-    if ((d[q] === 128 || d[q] === 129) && avail >= 8) b.icmpIdSeq[i] = icmpIdSeq(d, q);
+    if ((d[q] === 128 || d[q] === 129) && avail >= 8) {
+      if (b.icmpIdSeq.length === 0) b.allocExtras();
+      b.icmpIdSeq[i] = icmpIdSeq(d, q);
+    }
   }
 }
