@@ -48,6 +48,13 @@ export interface Analyzer<R = unknown> {
   merge(other: this): void;
   /** The results so far. */
   result(): R;
+  /** What it holds, as a state file's bytes (optional: for runs that continue earlier ones). */
+  save?(): Uint8Array;
+  /**
+   * Loads what {@link Analyzer.save} wrote into this fresh analyzer; throws a `DataError` naming
+   * `file` for anything impossible in it.
+   */
+  load?(bytes: Uint8Array, file: string): void;
 }
 
 /**

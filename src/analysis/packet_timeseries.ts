@@ -7,10 +7,16 @@
  */
 
 import type { Analyzer } from "./analyzer.ts";
+import { DataError } from "../errors.ts";
+import { packState, unpackState } from "../state/state_container.ts";
 import type { PacketBatch } from "../decode/packet_batch.ts";
 import { TRAFFIC_COUNT, trafficName } from "../decode/traffic.ts";
 import { KeyTable } from "../util/key_table.ts";
 import { toCsv } from "./_csv.ts";
+
+const TOOL = "darknet-events packet timeseries";
+const PTS_MAGIC = "DNPTSSTA";
+const PTS_VERSION = 1;
 
 /** One bin and traffic type of a {@link PacketTimeSeries}. */
 export interface PacketSeriesRow {
@@ -161,6 +167,88 @@ export class PacketTimeSeries implements Analyzer<PacketSeriesRow[]> {
       }
     }
     return rows;
+  }
+
+  /**
+   * The series as a state file's bytes (`timeseries --pcap --outstate`): versioned, checksummed,
+   * with every bin's source set, so that a later run continues exactly (two runs carrying state
+   * give what one run over both gives).
+   */
+  save(): Uint8Array {
+    const body = {
+      tool: TOOL,
+      binSeconds: this.binSeconds,
+      starts: this.#starts,
+      packets: [...this.#packets.subarray(0, this.#starts.length * TRAFFIC_COUNT)],
+      sources: [...this.#sources.subarray(0, this.#starts.length * TRAFFIC_COUNT)],
+      seen4: [...this.#seen4.keys.subarray(0, this.#seen4.size * 2)],
+      seen6: [...this.#seen6.keys.subarray(0, this.#seen6.size * 5)],
+    };
+    return packState(PTS_MAGIC, PTS_VERSION, new TextEncoder().encode(JSON.stringify(body)));
+  }
+
+  /** Loads a state written by {@link save} into this fresh series; every field is checked. */
+  load(bytes: Uint8Array, file: string): void {
+    const bad = (msg: string) => new DataError(`packet time-series state: ${msg}`, { file });
+    if (this.#starts.length) throw new Error("load needs an empty PacketTimeSeries");
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(new TextDecoder().decode(unpackState(bytes, PTS_MAGIC, PTS_VERSION, file)));
+    } catch (e) {
+      if (e instanceof DataError) throw e;
+      throw bad("unreadable");
+    }
+    const ints = (v: unknown, what: string, max = Number.MAX_SAFE_INTEGER) => {
+      if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 0 && x <= max)) {
+        throw bad(`${what} are not whole numbers from 0 to ${max}`);
+      }
+      return v as number[];
+    };
+    if (body?.tool !== TOOL) throw bad("not a packet time-series state");
+    if (body.binSeconds !== this.binSeconds) {
+      throw bad(`written with --bin ${body.binSeconds}, this run uses ${this.binSeconds}`);
+    }
+    const starts = ints(body.starts, "bin starts");
+    const cells = starts.length * TRAFFIC_COUNT;
+    const packets = ints(body.packets, "packet counts");
+    const sources = ints(body.sources, "source counts");
+    const seen4 = ints(body.seen4, "IPv4 sources", 0xffffffff);
+    const seen6 = ints(body.seen6, "IPv6 sources", 0xffffffff);
+    if (packets.length !== cells || sources.length !== cells) {
+      throw bad("counts do not fit the bins");
+    }
+    if (seen4.length % 2 || seen6.length % 5) throw bad("a source record is cut short");
+    for (const s of starts) {
+      if (s % this.binSeconds !== 0) throw bad(`bin start ${s} is not on a bin boundary`);
+      this.#bin(s);
+    }
+    if (this.#starts.length !== starts.length) throw bad("a bin appears twice");
+    this.#packets.set(packets);
+    const counted = new Float64Array(cells);
+    const source = (slot: number) => {
+      if (slot >= cells || packets[slot] === 0) {
+        throw bad(`a source in cell ${slot}, which has no packets`);
+      }
+      counted[slot]++;
+    };
+    for (let e = 0; e < seen4.length; e += 2) {
+      source(seen4[e]);
+      this.#seen4.add2(seen4[e], seen4[e + 1]);
+      if (!this.#seen4.added) throw bad("an IPv4 source appears twice in a cell");
+    }
+    const k = this.#key6;
+    for (let e = 0; e < seen6.length; e += 5) {
+      source(seen6[e]);
+      for (let x = 0; x < 5; x++) k[x] = seen6[e + x];
+      this.#seen6.add(k);
+      if (!this.#seen6.added) throw bad("an IPv6 source appears twice in a cell");
+    }
+    for (let c = 0; c < cells; c++) {
+      if (counted[c] !== sources[c] || sources[c] > packets[c]) {
+        throw bad(`cell ${c}: ${sources[c]} sources counted, ${counted[c]} listed`);
+      }
+    }
+    this.#sources.set(sources);
   }
 
   /** Bin start times (seconds), ascending. */

@@ -76,7 +76,8 @@ sources. Writes into --outdir:
   --json                  print the summary as JSON
   --pcap CAPTURE...       packet-level series of captures instead: packets and unique sources
                           per traffic type per bin (--bin SECONDS, default 60) into
-                          pcap_timeseries.csv and pcap_packets.svg
+                          pcap_timeseries.csv and pcap_packets.svg; --instate/--outstate
+                          carry it from run to run (hourly captures, one series)
   -h, --help              show this help
   --version               show the version
 
@@ -195,6 +196,9 @@ async function pcapSeries(
   const outdir = String(values.outdir ?? "out");
   const set = await CaptureSet.open(paths);
   const ts = new PacketTimeSeries(bin);
+  if (values.instate !== undefined) {
+    ts.load(await readStateFile(String(values.instate)), String(values.instate));
+  }
   await runAnalyzers(set.readable, [ts]);
   const labels = ts.bins.map((t) =>
     new Date(t * 1000).toISOString().slice(0, 16).replace("T", " ")
@@ -223,6 +227,7 @@ async function pcapSeries(
     `${labels.length} bins of ${bin} s; pcap_timeseries.csv and pcap_packets.svg in ${outdir}/`,
   );
   if (set.error) return reportError("timeseries", set.error);
+  if (values.outstate !== undefined) await writeAtomic(ts.save(), String(values.outstate));
   return 0;
 }
 

@@ -63,3 +63,44 @@ Deno.test("runAnalyzers gives every analyzer every row once", async () => {
   const packets = t.result().reduce((n, r) => n + r.packets, 0);
   deepEqual([s.result().packets, packets], [20000, s.result().ipPackets]);
 });
+
+Deno.test("PacketTimeSeries: saved and loaded then continued equals one pass; impossible states refused", async () => {
+  const { packState } = await import("../../src/state/state_container.ts");
+  const { DataError } = await import("../../src/errors.ts");
+  const all = await batches("testdata/real-scanners/scanners.pcap");
+  const whole = new PacketTimeSeries(1);
+  for (const b of all) whole.add(b, 0, b.length);
+  const half = Math.floor(all.length / 2);
+  const first = new PacketTimeSeries(1);
+  for (const b of all.slice(0, half || 1)) first.add(b, 0, b.length);
+  const second = new PacketTimeSeries(1);
+  second.load(first.save(), "s");
+  for (const b of all.slice(half || 1)) second.add(b, 0, b.length);
+  deepEqual(second.result(), whole.result());
+  // Crafted bodies: each impossible field gives a DataError naming the file.
+  const good = JSON.parse(
+    new TextDecoder().decode(
+      (await import("node:zlib")).gunzipSync(first.save().subarray(20)),
+    ),
+  );
+  const bad = (change: (b: Record<string, unknown>) => void, why: RegExp) => {
+    const b = structuredClone(good);
+    change(b);
+    const bytes = packState("DNPTSSTA", 1, new TextEncoder().encode(JSON.stringify(b)));
+    try {
+      new PacketTimeSeries(1).load(bytes, "crafted.state");
+    } catch (e) {
+      ok(e instanceof DataError && why.test(e.message), `${e}`);
+      return;
+    }
+    throw new Error(`accepted: ${why}`);
+  };
+  bad((b) => (b.packets as number[])[0] = -1, /packet counts/);
+  bad((b) => (b.sources as number[]).push(1), /do not fit/);
+  bad((b) => b.binSeconds = 60, /--bin 60/);
+  bad((b) => (b.starts as number[]).push((b.starts as number[])[0]), /./);
+  bad((b) => (b.seen4 as number[]).push(...(b.seen4 as number[]).slice(0, 2)), /twice|counted/);
+  bad((b) => (b.seen4 as number[]).push(1e9, 1), /cell/);
+  bad((b) => (b.sources as number[])[(b.seen4 as number[])[0]] += 1, /counted/);
+  bad((b) => b.tool = "x", /not a packet time-series state/);
+});

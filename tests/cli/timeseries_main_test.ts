@@ -243,6 +243,61 @@ Deno.test("timeseries --pcap: packets and unique sources per traffic type per bi
   ok(Deno.readTextFileSync(`${dir}/p/pcap_packets.svg`).includes("<polyline"));
 });
 
+Deno.test("timeseries --pcap over two hours carrying state equals one run over both; a bad state is one line, exit 65", async () => {
+  const { pkt, capture } = await import("../aggregation/_events_helpers.ts");
+  const { ipv6Packet, ethernet } = await import("../../src/synth/frames.ts");
+  const S = 0xc6336401;
+  const v6 = (sec: number, last: number) => {
+    const src = new Uint8Array(16).fill(0x20);
+    src[15] = last;
+    return {
+      ...pkt(sec, { src: S, dst: 1 }),
+      data: ethernet(ipv6Packet({ src, dst: src, proto: 6, flags: 2, dport: 22 })),
+    };
+  };
+  // A source seen in both parts, in a bin that spans the cut (bins of 7 minutes from the
+  // epoch: [T0 + 3180, T0 + 3600) holds 3590 and 3595).
+  const h1 = [pkt(0, { src: S, dst: 1 }), pkt(3590, { src: S, dst: 2 }), v6(100, 1), v6(3592, 2)];
+  const h2 = [
+    pkt(3595, { src: S, dst: 3 }),
+    pkt(3597, { src: S + 1, dst: 4 }),
+    v6(3598, 2),
+    v6(7000, 1),
+  ];
+  Deno.writeFileSync(`${dir}/h1.pcap`, capture(h1));
+  Deno.writeFileSync(`${dir}/h2.pcap`, capture(h2));
+  Deno.writeFileSync(`${dir}/both.pcap`, capture([...h1, ...h2]));
+  const run = (input: string, out: string, more: string[] = []) =>
+    timeseries(["--pcap", input, "--bin", "420", "--outdir", `${dir}/${out}`, ...more]);
+  equal((await run(`${dir}/both.pcap`, "one")).code, 0);
+  const a = await run(`${dir}/h1.pcap`, "a", ["--outstate", `${dir}/pts.state`]);
+  equal(a.code, 0, a.stderr);
+  const b = await run(`${dir}/h2.pcap`, "b", ["--instate", `${dir}/pts.state`]);
+  equal(b.code, 0, b.stderr);
+  const csv = (d: string) => Deno.readTextFileSync(`${dir}/${d}/pcap_timeseries.csv`);
+  equal(csv("b"), csv("one"));
+  ok(csv("one").split("\n").length > 4);
+  // Mismatched bins, and a corrupt state.
+  const other = await timeseries([
+    "--pcap",
+    `${dir}/h2.pcap`,
+    "--bin",
+    "60",
+    "--outdir",
+    `${dir}/c`,
+    "--instate",
+    `${dir}/pts.state`,
+  ]);
+  equal(other.code, 65);
+  match(other.stderr, /^timeseries: .*pts\.state.*written with --bin 420, this run uses 60\n$/);
+  const bytes = Deno.readFileSync(`${dir}/pts.state`);
+  bytes[bytes.length - 5] ^= 0xff;
+  Deno.writeFileSync(`${dir}/bad.state`, bytes);
+  const corrupt = await run(`${dir}/h2.pcap`, "d", ["--instate", `${dir}/bad.state`]);
+  equal(corrupt.code, 65);
+  equal(corrupt.stderr.trim().split("\n").length, 1);
+});
+
 Deno.test("--help of count and timeseries lists every flag", async () => {
   const t = await timeseries(["--help"]);
   equal(t.code, 0);
