@@ -95,17 +95,6 @@ export class SampleStore {
     return out;
   }
 
-  /**
-   * Reads one byte of the frame behind `ref`, so that its memory is on its way to the cache:
-   * a loop touching many frames first lets their cache misses overlap (see state_file.ts).
-   */
-  touch(ref: number): number {
-    if (ref <= 0) return 0;
-    const slab = this.#slabs[(ref - 1) & 7];
-    const slot = (ref - 1) >>> 3;
-    return slab.pages[slot >>> PAGE_BITS][(slot & PAGE_MASK) * slab.size];
-  }
-
   /** Copies the frame behind `ref` (of length `len`) into `dst` at `at`. */
   copyTo(ref: number, len: number, dst: Uint8Array, at: number): void {
     if (ref < 0) {
