@@ -238,6 +238,10 @@ Deno.test("flag errors exit 2 with one line before any file is touched", async (
       /host bits set/,
     ],
     [
+      ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--enrich-cache", "0"],
+      /^parse: --enrich-cache: expected a whole number from 1 to 67108864, got "0"$/m,
+    ],
+    [
       ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--format", "xml"],
       /^parse: --format: expected json or ndjson, got "xml"$/m,
     ],
