@@ -9,6 +9,7 @@
 import { KeyTable } from "../util/key_table.ts";
 import { DestSets } from "./dest_set.ts";
 import { SampleStore } from "./_sample_store.ts";
+import { ATTR, attrStart } from "./_attribution.ts";
 
 /** Float64 fields (index into `rowF` at `e * ROW_F64`). */
 export const FIRST_SEC = 0;
@@ -40,6 +41,8 @@ export class EventTable {
   /** Per event × sample slot: a SampleStore reference (0 = empty) and the frame length. */
   sampleRef: Int32Array<ArrayBuffer> = new Int32Array(0);
   sampleLen: Uint32Array<ArrayBuffer> = new Uint32Array(0);
+  /** Per event: the tool attribution's words (`_attribution.ts`, ATTR each). */
+  attr: Uint32Array<ArrayBuffer> = new Uint32Array(0);
   readonly store: SampleStore = new SampleStore();
   readonly dests4: DestSets = new DestSets({ inline: INLINE_DESTS });
   dests6: (KeyTable | undefined)[] = [];
@@ -67,6 +70,9 @@ export class EventTable {
     this.rowF = rowF;
     this.rowU = new Uint32Array(rowF.buffer);
     if (!this.v6) this.dests4._bind(this.rowU, ROW_U32, DESTS, cap);
+    const attr = new Uint32Array(cap * ATTR);
+    attr.set(this.attr);
+    this.attr = attr;
     const s = this.samplesPer;
     const ref = new Int32Array(cap * s);
     ref.set(this.sampleRef);
@@ -136,8 +142,11 @@ export class EventTable {
     }
   }
 
-  /** Resets entry `e` to an event that starts at (sec, nsec). */
-  start(e: number, sec: number, nsec: number, fp: number, seed: number): void {
+  /**
+   * Resets entry `e` to an event that starts at (sec, nsec), with fingerprint bits `fp`, the
+   * tools `tools` armed and sampling seed `seed`.
+   */
+  start(e: number, sec: number, nsec: number, fp: number, seed: number, tools = 0): void {
     const f = e * ROW_F64;
     const rowF = this.rowF;
     rowF[f + FIRST_SEC] = sec;
@@ -151,6 +160,7 @@ export class EventTable {
     rowU[u + LAST_NSEC] = nsec;
     rowU[u + FP] = fp;
     rowU[u + RNG] = seed || 1;
+    attrStart(this.attr, e * ATTR, tools);
     this.#freeSamples(e);
     if (this.v6) {
       this.dests6[e] = undefined;
@@ -172,6 +182,7 @@ export class EventTable {
     }
     if (!this.v6) this.dests4.clear(e); // before the copy: its header is in e's row
     this.rowF.copyWithin(e * ROW_F64, m * ROW_F64, (m + 1) * ROW_F64);
+    this.attr.copyWithin(e * ATTR, m * ATTR, (m + 1) * ATTR);
     for (let j = 0; j < s; j++) {
       this.sampleRef[e * s + j] = this.sampleRef[m * s + j];
       this.sampleLen[e * s + j] = this.sampleLen[m * s + j];

@@ -13,6 +13,7 @@
 // rows with the destination's four words at S_DST and S6_DST .. S6_DST + 2 (no fingerprints).
 
 import { KeyTable } from "../util/key_table.ts";
+import { SINGLE_ATTR } from "./_attribution.ts";
 
 /** Uint32 fields of a row (index into `rowU` at `e * SINGLE_U32`). */
 export const S_NSEC = 2;
@@ -38,6 +39,8 @@ export class SingleTable {
   rowU: Uint32Array<ArrayBuffer> = new Uint32Array(0);
   /** The same rows as signed words (for the sample reference). */
   rowI: Int32Array<ArrayBuffer> = new Int32Array(0);
+  /** Per event: the tool attribution's words (`_attribution.ts`, SINGLE_ATTR each). */
+  attr: Uint32Array<ArrayBuffer> = new Uint32Array(0);
 
   constructor(v6 = false) {
     this.v6 = v6;
@@ -60,12 +63,18 @@ export class SingleTable {
     this.rowF = rowF;
     this.rowU = new Uint32Array(rowF.buffer);
     this.rowI = new Int32Array(rowF.buffer);
+    const attr = new Uint32Array(cap * SINGLE_ATTR);
+    attr.set(this.attr);
+    this.attr = attr;
   }
 
   /** Removes entry `e` (its sample reference is the caller's), moving the last into its place. */
   remove(e: number): void {
     const m = this.keys.delete(e);
     const r = this.f64PerRow;
-    if (m >= 0) this.rowF.copyWithin(e * r, m * r, (m + 1) * r);
+    if (m >= 0) {
+      this.rowF.copyWithin(e * r, m * r, (m + 1) * r);
+      this.attr.copyWithin(e * SINGLE_ATTR, m * SINGLE_ATTR, (m + 1) * SINGLE_ATTR);
+    }
   }
 }

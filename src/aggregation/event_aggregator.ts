@@ -24,6 +24,18 @@
 import { PacketBatch } from "../decode/packet_batch.ts";
 import { touchAhead } from "./_touch_ahead.ts";
 import { armedFingerprints, matchFingerprints } from "../fingerprints/registry.ts";
+import { armedTools } from "../attribution/tools.ts";
+import {
+  ATTR,
+  attrAdd,
+  type Attribution,
+  attrOf,
+  attrOfSingle,
+  attrPromote,
+  attrSingle,
+  attrSingleUnknown,
+  SINGLE_ATTR,
+} from "./_attribution.ts";
 import { compareKeys, KeyTable, mix } from "../util/key_table.ts";
 import { DarknetEvent, scanRate } from "../model/darknet_event.ts";
 import {
@@ -333,6 +345,7 @@ export class EventAggregator {
       // An event keeps the bits of the rules every packet matched (none are armed for traffic
       // they do not apply to).
       t4.rowU[e * ROW_U32 + FP] &= matchFingerprints(b, i);
+      attrAdd(t4.attr, e * ATTR, b, i, dst);
       if (k === rowF[f + NEXT]) this.#sample(t4, e, k, b, i);
     }
     this.#latestSec = latestSec;
@@ -433,6 +446,7 @@ export class EventAggregator {
     st.rowI[u + S_REF] = this.samples > 0
       ? this.#v6.store.put(b.buffers[b.buf[i]], b.offset[i], len)
       : 0;
+    attrSingle(st.attr, s * SINGLE_ATTR, b, i, armedTools(b.traffic[i], true));
   }
 
   // Moves IPv6 single-packet event s into #v6 exactly as if its packet had been added there.
@@ -442,6 +456,7 @@ export class EventAggregator {
     const u = s * SINGLE6_U32;
     const e = t.keys.add(st.keys.keys, s * 5);
     this.#open(t, e, st.rowF[s * SINGLE6_F64], st.rowU[u + S_NSEC]);
+    attrPromote(st.attr, s * SINGLE_ATTR, t.attr, e * ATTR, st.rowU[u + S6_DST + 2]);
     const f = e * ROW_F64;
     t.rowF[f + PACKETS] = 1;
     t.rowF[f + BYTES] = st.rowU[u + S_LENFP] & 0xffffff;
@@ -471,6 +486,7 @@ export class EventAggregator {
     st.rowI[u + S_REF] = this.samples > 0
       ? this.#v4.store.put(b.buffers[b.buf[i]], b.offset[i], len)
       : 0;
+    attrSingle(st.attr, s * SINGLE_ATTR, b, i, armedTools(b.traffic[i], false));
   }
 
   // Moves single-packet event s into #v4 exactly as if its packet had been added there; returns
@@ -481,6 +497,7 @@ export class EventAggregator {
     const u = s * SINGLE_U32;
     const e = t.keys.add2(src, k1);
     this.#open(t, e, st.rowF[s * SINGLE_F64], st.rowU[u + S_NSEC]);
+    attrPromote(st.attr, s * SINGLE_ATTR, t.attr, e * ATTR, st.rowU[u + S_DST]);
     const f = e * ROW_F64;
     t.rowF[f + PACKETS] = 1;
     t.rowF[f + BYTES] = st.rowU[u + S_LENFP] & 0xffffff;
@@ -523,6 +540,7 @@ export class EventAggregator {
     ev.bytes = st.rowU[u + S_LENFP] & 0xffffff;
     ev.uniqueDests = ev.uniqueDest24s = 1;
     ev.fingerprints = st.rowU[u + S_LENFP] >>> 24;
+    setAttribution(ev, attrOfSingle(st.attr, s * SINGLE_ATTR));
     const ref = st.rowI[u + S_REF];
     if (ref !== 0) {
       ev.samples = [(st.v6 ? this.#v6 : this.#v4).sampleCopy(ref, st.rowU[u + S_LENFP] & 0xffffff)];
@@ -549,7 +567,8 @@ export class EventAggregator {
       k1 = kw[e * 2 + 1];
       seed = this.seed ^ mix(kw[e * 2] ^ mix(k1 ^ sec));
     }
-    t.start(e, sec, nsec, armedFingerprints(k1 >>> 16, t.v6), mix(seed));
+    const traffic = k1 >>> 16;
+    t.start(e, sec, nsec, armedFingerprints(traffic, t.v6), mix(seed), armedTools(traffic, t.v6));
   }
 
   // Continues event `e` with a packet at (sec, nsec), or ends it and starts a new one after a
@@ -617,6 +636,7 @@ export class EventAggregator {
     }
     (t.dests6[e] ??= new KeyTable(4, 4)).add(w);
     (t.nets6[e] ??= new KeyTable(2, 4)).add2(w[0], w[1]);
+    attrAdd(t.attr, e * ATTR, b, i, w[3]);
     if (k === t.rowF[f + NEXT]) this.#sample(t, e, k, b, i);
   }
 
@@ -685,6 +705,7 @@ export class EventAggregator {
     ev.uniqueDests = t.uniqueDests(e);
     ev.uniqueDest24s = t.uniqueNets(e);
     ev.fingerprints = t.rowU[u + FP];
+    setAttribution(ev, attrOf(t.attr, e * ATTR, t.v6));
     if (this.samples > 0) ev.samples = t.samplesOf(e);
     return ev;
   }
@@ -910,6 +931,7 @@ export class EventAggregator {
     len: number,
     fp: number,
     frame: Uint8Array | null,
+    attr: Uint32Array | null,
   ): boolean {
     const st = this.#singles;
     if (this.#v4.keys.find2(src, k1) >= 0) return false;
@@ -922,6 +944,8 @@ export class EventAggregator {
     st.rowU[u + S_DST] = dst;
     st.rowU[u + S_LENFP] = ((fp << 24) | len) >>> 0;
     st.rowI[u + S_REF] = frame ? this.#v4.store.put(frame, 0, len) : 0;
+    if (attr) st.attr.set(attr, s * SINGLE_ATTR);
+    else attrSingleUnknown(st.attr, s * SINGLE_ATTR);
     return true;
   }
 
@@ -942,6 +966,7 @@ export class EventAggregator {
     dst: Uint32Array,
     len: number,
     frame: Uint8Array | null,
+    attr: Uint32Array | null,
   ): boolean {
     const st = this.#singles6;
     if (this.#v6.keys.find(key) >= 0) return false;
@@ -955,6 +980,8 @@ export class EventAggregator {
     for (let x = 1; x < 4; x++) st.rowU[u + S6_DST + x - 1] = dst[x];
     st.rowU[u + S_LENFP] = len;
     st.rowI[u + S_REF] = frame ? this.#v6.store.put(frame, 0, len) : 0;
+    if (attr) st.attr.set(attr, s * SINGLE_ATTR);
+    else attrSingleUnknown(st.attr, s * SINGLE_ATTR);
     return true;
   }
 
@@ -971,6 +998,13 @@ export class EventAggregator {
     this.#sweepSec = c.sweepSec;
     this.#sweepNsec = c.sweepNsec;
   }
+}
+
+function setAttribution(ev: DarknetEvent, a: Attribution): void {
+  ev.tools = a.matched;
+  ev.toolPackets = a.tested;
+  ev.synSignature = a.synSignature;
+  ev.ipIdClass = a.ipIdClass;
 }
 
 // The source, traffic and port of entry e's key (in `kw`, of an IPv4 or IPv6 table) into ev.

@@ -23,7 +23,7 @@ import { decodeIpv4, decodeIpv6 } from "./network.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 import { Problem } from "./problem.ts";
 import { Traffic } from "./traffic.ts";
-import { ICMP4, TCP_SOURCE_PORT, TCP_TRAFFIC, tcpOptions } from "./transport.ts";
+import { ICMP4, icmpEcho, TCP_SOURCE_PORT, TCP_TRAFFIC, tcpOptions } from "./transport.ts";
 
 /**
  * Decodes the frame `d[off .. off+len)` of link type `linkType` into row `i` of `b`.
@@ -226,10 +226,7 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
     if (proto === 1 && avail >= 8) {
       const type = d[q];
       traffic[i] = ICMP4[type];
-      if (type === 8 || type === 0) {
-        if (b.icmpIdSeq.length === 0) b.allocExtras();
-        b.icmpIdSeq[i] = dv.getUint32(q + 4);
-      }
+      if (type === 8 || type === 0) icmpEcho(d, q, ipEnd, b, i);
       continue;
     }
     decodeFrame(d, off, len, lt, b, i);

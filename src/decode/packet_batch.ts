@@ -46,6 +46,7 @@ const COLUMNS = [
   "tcpWscale",
   "tcpTsval",
   "icmpIdSeq",
+  "icmpPayload",
 ] as const;
 
 /**
@@ -160,6 +161,12 @@ export class PacketBatch {
    * most batches of a telescope have neither.
    */
   icmpIdSeq: Uint32Array = EMPTY32;
+  /**
+   * ICMP/ICMPv6 echo request or reply: the payload's captured length (low 16 bits) and, in bit
+   * 16, whether its first 64 bytes (or all, if fewer) are zero (ZMap's echo probe carries 20
+   * zero bytes). Written for echo rows only, with {@link icmpIdSeq}.
+   */
+  icmpPayload: Uint32Array = EMPTY32;
 
   /** Allocates a batch with room for `capacity` packets. */
   constructor(capacity: number = DEFAULT_BATCH_SIZE) {
@@ -253,6 +260,7 @@ export class PacketBatch {
       this.tcpWscale = g(this.tcpWscale);
       this.tcpTsval = g(this.tcpTsval);
       this.icmpIdSeq = g(this.icmpIdSeq);
+      this.icmpPayload = g(this.icmpPayload);
     }
     this.capacity = capacity;
   }
@@ -266,7 +274,7 @@ export class PacketBatch {
   }
 
   /**
-   * Allocates the TCP option columns and {@link icmpIdSeq}; the decoder calls it on the first row
+   * Allocates the TCP option columns, {@link icmpIdSeq} and {@link icmpPayload}; the decoder calls it on the first row
    * with TCP options or an ICMP echo.
    */
   allocExtras(): void {
@@ -276,6 +284,7 @@ export class PacketBatch {
       this.tcpWscale = new Uint8Array(this.capacity);
       this.tcpTsval = new Uint32Array(this.capacity);
       this.icmpIdSeq = new Uint32Array(this.capacity);
+      this.icmpPayload = new Uint32Array(this.capacity);
     }
   }
 

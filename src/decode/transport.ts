@@ -126,6 +126,21 @@ export function icmpIdSeq(d: Uint8Array, q: number): number {
   return ((d[q + 4] << 24) | (d[q + 5] << 16) | (d[q + 6] << 8) | d[q + 7]) >>> 0;
 }
 
+/**
+ * Row `i` is an ICMP/ICMPv6 echo message whose header is at `d[q ..]` (8 bytes captured) and
+ * whose IP payload ends at `end`: its identifier and sequence number, its payload's length and
+ * whether the payload starts with 64 zero bytes (or is all zero, if shorter).
+ */
+export function icmpEcho(d: Uint8Array, q: number, end: number, b: PacketBatch, i: number): void {
+  if (b.icmpIdSeq.length === 0) b.allocExtras();
+  b.icmpIdSeq[i] = icmpIdSeq(d, q);
+  const n = end - q - 8;
+  const stop = q + 8 + (n < 64 ? n : 64);
+  let zero = 1;
+  for (let p = q + 8; p < stop; p++) zero &= d[p] === 0 ? 1 : 0;
+  b.icmpPayload[i] = ((zero << 16) | (n > 0xffff ? 0xffff : n)) >>> 0;
+}
+
 /** Marks row `i` as cut short in its transport header `proto`. */
 export function truncated(b: PacketBatch, i: number, proto: number): void {
   b.proto[i] = proto;
@@ -176,16 +191,10 @@ export function decodeTransport(
   } else if (proto === 1 && v === 4) {
     if (avail < 8) return truncated(b, i, proto);
     b.traffic[i] = ICMP4[d[q]];
-    if (d[q] === 8 || d[q] === 0) {
-      if (b.icmpIdSeq.length === 0) b.allocExtras();
-      b.icmpIdSeq[i] = icmpIdSeq(d, q);
-    }
+    if (d[q] === 8 || d[q] === 0) icmpEcho(d, q, end, b, i);
   } else if (proto === 58 && v === 6) {
     if (avail < 4) return truncated(b, i, proto);
     b.traffic[i] = ICMP6[d[q]];
-    if ((d[q] === 128 || d[q] === 129) && avail >= 8) {
-      if (b.icmpIdSeq.length === 0) b.allocExtras();
-      b.icmpIdSeq[i] = icmpIdSeq(d, q);
-    }
+    if ((d[q] === 128 || d[q] === 129) && avail >= 8) icmpEcho(d, q, end, b, i);
   }
 }

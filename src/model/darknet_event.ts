@@ -9,6 +9,7 @@
 import { isIcmp, isTcp, trafficName } from "../decode/traffic.ts";
 import { fingerprintBit, FINGERPRINTS } from "../fingerprints/registry.ts";
 import { EVENT_FIELDS } from "./event_schema.ts";
+import { attribute, TOOLS } from "../attribution/tools.ts";
 import { formatTime } from "../stats/packet_stats.ts";
 import { formatIpv4, formatIpv6 } from "../util/ip.ts";
 
@@ -61,6 +62,14 @@ export interface EventJson {
   TCP: string;
   /** Traffic name for ICMP events, else empty. */
   ICMP: string;
+  /** Per tool whose rule matched a packet: [packets matched, packets tested]. */
+  Tools: Record<string, [number, number]>;
+  /** The attribution: a tool's name, or "". */
+  Tool: string;
+  /** The first TCP SYN's signature (JA4T's form), or "". */
+  SynSignature: string;
+  /** IP ID behaviour: constant, incrementing, random, mixed, or "". */
+  IPIDClass: string;
 }
 
 /**
@@ -128,6 +137,14 @@ export class DarknetEvent {
   uniqueDests = 0;
   /** Distinct /24s (IPv4) or /64s (IPv6). */
   uniqueDest24s = 0;
+  /** Packets matched per registered tool ({@link TOOLS} order; empty: none tested). */
+  tools: number[] = [];
+  /** Packets the tools were tested on. */
+  toolPackets = 0;
+  /** The first SYN's signature (JA4T's form), or "". */
+  synSignature = "";
+  /** How the IP IDs behave: constant, incrementing, random, mixed, or "". */
+  ipIdClass = "";
   /** Fingerprint bits: rule k of the registry ({@link FINGERPRINTS}) is bit k. */
   fingerprints = 0;
   /**
@@ -220,6 +237,16 @@ const BY_KEY: Record<string, (e: DarknetEvent) => unknown> = {
   Samples: (e) => e.samples.map((f) => f.toBase64()),
   TCP: (e) => isTcp(e.traffic) ? trafficName(e.traffic) : "",
   ICMP: (e) => isIcmp(e.traffic) ? trafficName(e.traffic) : "",
+  Tools: (e) => {
+    const o: Record<string, [number, number]> = {};
+    e.tools.forEach((m, k) => {
+      if (m > 0) o[TOOLS[k].name] = [m, e.toolPackets];
+    });
+    return o;
+  },
+  Tool: (e) => attribute(e.tools),
+  SynSignature: (e) => e.synSignature,
+  IPIDClass: (e) => e.ipIdClass,
 };
 FINGERPRINTS.forEach((f, k) => {
   BY_KEY[f.key] = (e) => (e.fingerprints >> k & 1) === 1;

@@ -4,7 +4,8 @@
  * writes exactly these keys in this order (its values by key, in `darknet_event.ts`), the byte
  * encoder writes what `toJSON` gives (tested), event files are checked field by field from these
  * kinds (`analysis/check_event.ts`), and the table of docs/parse.md lists them (tested).
- * Fingerprint fields come from the fingerprint registry, after `RDNS`.
+ * Fingerprint fields come from the fingerprint registry, after `RDNS`; the attribution's after
+ * Merit's keys.
  *
  * @module
  */
@@ -24,7 +25,9 @@ export type FieldKind =
   | "names" // an array of strings, or null (reverse DNS)
   | "boolean"
   | "frames" // an array of base64 strings
-  | "label"; // a traffic name or ""
+  | "label" // a traffic name or ""
+  | "tools" // {tool name: [matched, tested]}
+  | "tool"; // a registered tool's name or ""
 
 /** One field. */
 export interface EventField {
@@ -53,7 +56,7 @@ const field = (key: string, kind: FieldKind, required: boolean, doc: string): Ev
  * import { equal } from "node:assert/strict";
  * import { EVENT_FIELDS } from "./event_schema.ts";
  * equal(EVENT_FIELDS[0].key, "SourceIP");
- * equal(EVENT_FIELDS.at(-1)?.key, "ICMP");
+ * equal(EVENT_FIELDS.at(-1)?.key, "IPIDClass");
  * ```
  */
 export const EVENT_FIELDS: readonly EventField[] = [
@@ -80,4 +83,18 @@ export const EVENT_FIELDS: readonly EventField[] = [
   field("Samples", "frames", false, "sampled frames, base64"),
   field("TCP", "label", false, "traffic name for TCP events, else empty"),
   field("ICMP", "label", false, "traffic name for ICMP events, else empty"),
+  field(
+    "Tools",
+    "tools",
+    false,
+    "per tool whose rule matched a packet: [packets matched, packets tested] (docs/attribution.md)",
+  ),
+  field("Tool", "tool", false, "the attribution: a tool's name, or empty (docs/attribution.md)"),
+  field(
+    "SynSignature",
+    "string",
+    false,
+    "the first TCP SYN's window_options_mss_wscale, else empty",
+  ),
+  field("IPIDClass", "string", false, "constant, incrementing, random, mixed, or empty"),
 ];

@@ -9,6 +9,7 @@ import { formatTime } from "../stats/packet_stats.ts";
 import { formatIpv6 } from "../util/ip.ts";
 import type { DarknetEvent } from "../model/darknet_event.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
+import { attribute, TOOLS } from "../attribution/tools.ts";
 
 const enc = new TextEncoder();
 const K = (s: string) => enc.encode(s);
@@ -34,7 +35,13 @@ const FINGERPRINT_KEYS = FINGERPRINTS.map((f) => K(`,"${f.key}":`));
 const SAMPLES = K(',"Samples":[');
 const TCP = K('],"TCP":"');
 const ICMP = K('","ICMP":"');
+const TOOLS_KEY = K('","Tools":{');
+const TOOL_KEY = K('},"Tool":"');
+const SYN = K('","SynSignature":"');
+const IPID = K('","IPIDClass":"');
 const END = K('"}');
+// `"name":[` of each registered tool.
+const TOOL_NAMES = TOOLS.map((t) => K(`"${t.name}":[`));
 const TRUE = K("true");
 const FALSE = K("false");
 const NULL = K("null");
@@ -242,6 +249,24 @@ export class EventBuffer {
     if (isTcp(t)) this.ascii(trafficName(t));
     this.raw(ICMP);
     if (isIcmp(t)) this.ascii(trafficName(t));
+    this.raw(TOOLS_KEY);
+    const tools = e.tools;
+    let n = 0;
+    for (let k = 0; k < tools.length; k++) {
+      if (tools[k] === 0) continue;
+      if (n++ > 0) this.ascii(",");
+      this.raw(TOOL_NAMES[k]);
+      this.num(tools[k]);
+      this.ascii(",");
+      this.num(e.toolPackets);
+      this.ascii("]");
+    }
+    this.raw(TOOL_KEY);
+    if (n > 0) this.ascii(attribute(tools));
+    this.raw(SYN);
+    this.ascii(e.synSignature);
+    this.raw(IPID);
+    this.ascii(e.ipIdClass);
     this.raw(END);
   }
 }

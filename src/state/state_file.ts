@@ -6,12 +6,14 @@
  *
  * Container (`state_container.ts`): 8-byte magic `DNEVSTAT`, u32 format version, u32 CRC-32 and
  * u32 length of the body, then the body: the payload gzip-compressed in members of about 1 MiB.
- * Format 3's payload is a sequence of records, each a u32 length and its bytes: a JSON header
+ * Format 4's payload is a sequence of records, each a u32 length and its bytes: a JSON header
  * (settings, clock, counts), then in table order the single-packet IPv4 events (key, time,
  * destination, length, fingerprint bits, frame), the single-packet IPv6 events (key, time,
  * destination, length, frame), the other IPv4 events and the other IPv6 events
  * (key, scalar columns, destinations — IPv4 as sorted runs of consecutive addresses — and
- * samples). Records make both directions stream: saving and loading hold one record and one
+ * samples), each record ending with the event's tool-attribution words
+ * (`aggregation/_attribution.ts`). Format 3 is the same without those words. Records make both
+ * directions stream: saving and loading hold one record and one
  * member at a time, never the whole state, and loading allocates only as bytes arrive, so a
  * length field cannot size an allocation.
  *
@@ -35,7 +37,7 @@ import {
   writeAtomic,
 } from "./state_container.ts";
 import { KeyTable } from "../util/key_table.ts";
-import { TRAFFIC_NAMES } from "../decode/traffic.ts";
+import { Traffic, TRAFFIC_NAMES } from "../decode/traffic.ts";
 import { ALL_FINGERPRINTS, armedFingerprints, FINGERPRINTS } from "../fingerprints/registry.ts";
 import type { AggregatorClock, EventAggregator } from "../aggregation/event_aggregator.ts";
 import {
@@ -55,10 +57,19 @@ import {
 import { S6_DST, S_DST, S_LENFP, S_NSEC, S_REF } from "../aggregation/_single_table.ts";
 import type { SampleStore } from "../aggregation/_sample_store.ts";
 import type { SingleTable } from "../aggregation/_single_table.ts";
+import {
+  ATTR,
+  attrProblem,
+  attrSingleProblem,
+  attrStart,
+  SINGLE_ATTR,
+} from "../aggregation/_attribution.ts";
+import { armedTools } from "../attribution/tools.ts";
 
 const MAGIC = "DNEVSTAT";
 /**
- * Current state format version (this build also reads format 2).
+ * Current state format version (this build also reads formats 2 and 3, which predate the tool
+ * attribution: their events' attribution starts with the next packet).
  *
  * @example
  * ```ts
@@ -69,7 +80,7 @@ const MAGIC = "DNEVSTAT";
  * equal(new DataView(bytes.buffer).getUint32(8, true), STATE_VERSION);
  * ```
  */
-export const STATE_VERSION = 3;
+export const STATE_VERSION = 4;
 
 /**
  * The most destination addresses a state file may expand to in all (IPv4 runs make a few bytes
@@ -343,6 +354,7 @@ function* writeSingles(o: Out, t: SingleTable, store: SampleStore): Generator<Ui
     const ref = t.rowI[u + S_REF];
     o.u8(ref !== 0 ? 1 : 0);
     if (ref !== 0) o.frame(store, ref, len);
+    for (let k = s * SINGLE_ATTR; k < (s + 1) * SINGLE_ATTR; k++) o.u32(t.attr[k]);
     o.end();
     if (o.full) yield o.cut();
   }
@@ -391,6 +403,7 @@ function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Arr
       o.u32(t.sampleLen[k]);
       o.frame(t.store, t.sampleRef[k], t.sampleLen[k]);
     }
+    for (let k = e * ATTR; k < (e + 1) * ATTR; k++) o.u32(t.attr[k]);
     o.end();
     if (o.full) yield o.cut();
   }
@@ -481,11 +494,17 @@ class Check {
   readonly file: string;
   readonly clock: AggregatorClock | null;
   readonly samples: number;
+  /** Whether records end with the attribution's words (format 4 on). */
+  readonly attribution: boolean;
   destinations = 0;
-  constructor(file: string, clock: AggregatorClock | null, samples: number) {
+  constructor(file: string, clock: AggregatorClock | null, samples: number, version: number) {
     this.file = file;
     this.clock = clock;
     this.samples = samples;
+    this.attribution = version >= 4;
+  }
+  problem(p: string): void {
+    if (p !== "") throw this.bad(p);
   }
   bad(what: string): DataError {
     return new DataError(`corrupt state: ${what}`, { file: this.file });
@@ -629,6 +648,26 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
     if (len > r.left) throw c.bad("sample length beyond the data");
     t.putSample(e, j, r.view(len), 0, len);
   }
+  const armed = armedTools(traffic, t.v6);
+  const o = e * ATTR;
+  if (c.attribution) {
+    if (ATTR * 4 > r.left) throw c.bad("an event's attribution beyond the data");
+    for (let k = 0; k < ATTR; k++) t.attr[o + k] = r.u32();
+    c.problem(attrProblem(t.attr, o, armed, packets, traffic === Traffic.TCPSYN));
+  } else attrStart(t.attr, o, armed);
+}
+
+const ATTR_WORDS = new Uint32Array(SINGLE_ATTR);
+
+// A single-packet event's attribution words (null before format 4), checked.
+function readSingleAttr(r: In, c: Check, traffic: number, v6: boolean): Uint32Array | null {
+  if (!c.attribution) return null;
+  if (SINGLE_ATTR * 4 > r.left) throw c.bad("an event's attribution beyond the data");
+  for (let k = 0; k < SINGLE_ATTR; k++) ATTR_WORDS[k] = r.u32();
+  c.problem(
+    attrSingleProblem(ATTR_WORDS, 0, armedTools(traffic, v6), traffic === Traffic.TCPSYN),
+  );
+  return ATTR_WORDS;
 }
 
 function readSingle(r: In, agg: EventAggregator, c: Check): void {
@@ -646,7 +685,8 @@ function readSingle(r: In, agg: EventAggregator, c: Check): void {
   c.fingerprint(fp, traffic, false);
   if (has !== (c.samples > 0 ? 1 : 0)) throw c.bad("a single-packet event's sample is missing");
   const frame = has ? r.view(len) : null;
-  if (!agg._loadSingle(src, k1, sec, nsec, dst, len, fp, frame)) {
+  const attr = readSingleAttr(r, c, traffic, false);
+  if (!agg._loadSingle(src, k1, sec, nsec, dst, len, fp, frame, attr)) {
     throw c.bad("an event key appears twice");
   }
 }
@@ -655,7 +695,7 @@ const DST6 = new Uint32Array(4);
 
 function readSingle6(r: In, agg: EventAggregator, c: Check, key: Uint32Array): void {
   for (let k = 0; k < 5; k++) key[k] = r.u32();
-  c.traffic(key[4]);
+  const traffic = c.traffic(key[4]);
   const sec = r.f64();
   const nsec = r.u32();
   const dst = DST6;
@@ -666,7 +706,8 @@ function readSingle6(r: In, agg: EventAggregator, c: Check, key: Uint32Array): v
   c.frame(len);
   if (has !== (c.samples > 0 ? 1 : 0)) throw c.bad("a single-packet event's sample is missing");
   const frame = has ? r.view(len) : null;
-  if (!agg._loadSingle6(key, sec, nsec, dst, len, frame)) {
+  const attr = readSingleAttr(r, c, traffic, true);
+  if (!agg._loadSingle6(key, sec, nsec, dst, len, frame, attr)) {
     throw c.bad("an event key appears twice");
   }
 }
@@ -755,7 +796,7 @@ export function loadState(agg: EventAggregator, path: string): Promise<void> {
 
 function loadStateSync(agg: EventAggregator, path: string): void {
   if (agg.openCount !== 0) throw new Error("loadState needs a fresh aggregator");
-  const { version, chunks } = readStatePayload(path, MAGIC, [2, STATE_VERSION]);
+  const { version, chunks } = readStatePayload(path, MAGIC, [2, 3, STATE_VERSION]);
   const { v4, v6 } = agg._internals;
   let h: StateHeader;
   let c: Check;
@@ -776,7 +817,7 @@ function loadStateSync(agg: EventAggregator, path: string): void {
         throw new DataError("corrupt state: header length beyond the data", { file: path });
       }
       h = checkHeader(parseHeader(r.bytes(jl), path), agg, path);
-      c = new Check(path, h.clock, agg.samples);
+      c = new Check(path, h.clock, agg.samples, version);
       for (let n = 0; n < h.v4; n++) readFullEvent(r, v4, c, key);
       for (let n = 0; n < h.v6; n++) readFullEvent(r, v6, c, key);
       if (r.left !== 0) {
@@ -788,7 +829,7 @@ function loadStateSync(agg: EventAggregator, path: string): void {
       const recs = new Records(chunks, path);
       const hr = recs.next("the header");
       h = checkHeader(parseHeader(hr.bytes(hr.left), path), agg, path);
-      c = new Check(path, h.clock, agg.samples);
+      c = new Check(path, h.clock, agg.samples, version);
       const whole = (r: In, what: string) => {
         if (r.left !== 0) throw c.bad(`${r.left} unexpected bytes in ${what}`);
       };

@@ -8,7 +8,7 @@
 import type { EventJson } from "../model/darknet_event.ts";
 
 /**
- * An event record with Merit's keys in Merit's order; `fields` override the zero values (an
+ * An event record with Merit's keys in Merit's order, then the attribution's; `fields` override the zero values (an
  * IPv4 TCP SYN event of one packet from 192.0.2.1 to port 0 at the Unix epoch).
  *
  * @example
@@ -44,6 +44,10 @@ export function eventJson(fields: Partial<EventJson>): EventJson {
     Samples: [],
     TCP: "",
     ICMP: "",
+    Tools: {},
+    Tool: "",
+    SynSignature: "",
+    IPIDClass: "",
     ...fields,
   };
 }

@@ -1,0 +1,241 @@
+// Per-event state of the tool attribution (src/attribution/): fixed-size words beside each
+// event's row, filled from the packets the aggregator adds.
+//
+// Full events (`EventTable.attr`, ATTR words an entry): per tool the packets matched; per
+// sequence tool the last value and destination word; the packets seen; the first and last IP
+// ID with the pairs equal and a small step apart; the first SYN's window, MSS, option layout and
+// window scale; flags. Single-packet events (`SingleTable.attr`, SINGLE_ATTR words): the
+// packet's matches, window scale, IP ID, signature words and sequence values — what a promotion
+// needs to continue exactly as if the event had been full from its first packet.
+
+import type { PacketBatch } from "../decode/packet_batch.ts";
+import { Traffic } from "../decode/traffic.ts";
+import { isZero } from "../fingerprints/fingerprint.ts";
+import { IPID_STEP, ipIdClass } from "../attribution/ipid_class.ts";
+import { synSignature } from "../attribution/syn_signature.ts";
+import { matchTools, SEQUENCE_TOOLS, TOOLS } from "../attribution/tools.ts";
+
+const T = TOOLS.length;
+const S = SEQUENCE_TOOLS.length;
+/** Per tool: its place among the sequence tools, or -1. */
+const SEQ_SLOT = TOOLS.map((_, k) => SEQUENCE_TOOLS.indexOf(k));
+const VALUE = TOOLS.map((t) => t.value ?? (() => 0));
+
+// Full rows: matched[T], then (last value, last destination) per sequence tool, then these.
+const LAST = T;
+export const TESTED = T + 2 * S;
+const IPID = TESTED + 1; // first << 16 | last
+const EQUAL = TESTED + 2;
+const STEP = TESTED + 3;
+const SIG_WM = TESTED + 4; // window << 16 | MSS
+const SIG_OPTS = TESTED + 5;
+/** Window scale (bits 0-7), signature present (bit 8), sequence tool s has a last (16 + s), armed tools (24-31). */
+export const FLAGS = TESTED + 6;
+/** Words per full event. */
+export const ATTR = TESTED + 7;
+const HAS_SIG = 1 << 8;
+
+// Single rows: matches (bits 0-7), window scale (8-15), attribution valid (16), signature
+// present (17); the IP ID; window << 16 | MSS; option layout; a value per sequence tool.
+const S_IPID = 1;
+const S_WM = 2;
+const S_OPTS = 3;
+const S_VALUES = 4;
+/** Words per single-packet event. */
+export const SINGLE_ATTR = S_VALUES + S;
+const S_VALID = 1 << 16;
+const S_SIG = 1 << 17;
+
+/** A fresh full event tested by the `armed` tools. */
+export function attrStart(a: Uint32Array, o: number, armed: number): void {
+  a.fill(0, o, o + ATTR);
+  a[o + FLAGS] = armed << 24;
+}
+
+/** Packet i of the batch joins the full event at `a[o ..]` (`dst`: its destination's last word). */
+export function attrAdd(a: Uint32Array, o: number, b: PacketBatch, i: number, dst: number): void {
+  const flags = a[o + FLAGS];
+  const armed = flags >>> 24;
+  if (armed !== 0) {
+    const m = matchTools(b, i) & armed;
+    if (m !== 0) count(a, o, m, b, i, dst);
+  }
+  const tested = ++a[o + TESTED];
+  const id = b.ipId[i];
+  if (tested === 1) {
+    a[o + IPID] = ((id << 16) | id) >>> 0;
+    if (b.traffic[i] === Traffic.TCPSYN) signature(a, o, b, i);
+    return;
+  }
+  const w = a[o + IPID];
+  const d = (id - w) & 0xffff;
+  a[o + EQUAL] += isZero(d);
+  a[o + STEP] += ((d - 1) >>> 0) < IPID_STEP ? 1 : 0;
+  a[o + IPID] = ((w & 0xffff0000) | id) >>> 0;
+}
+
+// The tools of bits `m` matched packet i: count it (a sequence tool if its value repeats).
+function count(a: Uint32Array, o: number, m: number, b: PacketBatch, i: number, dst: number) {
+  for (let k = 0; k < T; k++) {
+    if (((m >>> k) & 1) === 0) continue;
+    const s = SEQ_SLOT[k];
+    if (s < 0) {
+      a[o + k]++;
+      continue;
+    }
+    const v = VALUE[k](b, i) >>> 0;
+    const has = 1 << (16 + s);
+    const at = o + LAST + 2 * s;
+    if ((a[o + FLAGS] & has) !== 0 && a[at] === v && a[at + 1] !== dst) a[o + k]++;
+    a[at] = v;
+    a[at + 1] = dst;
+    a[o + FLAGS] |= has;
+  }
+}
+
+function signature(a: Uint32Array, o: number, b: PacketBatch, i: number): void {
+  const n = b.tcpOptLen[i];
+  a[o + SIG_WM] = (b.tcpWindow[i] << 16 | (n > 0 ? b.tcpMss[i] : 0)) >>> 0;
+  a[o + SIG_OPTS] = n > 0 ? b.tcpOpts[i] : 0;
+  a[o + FLAGS] = (a[o + FLAGS] & ~0x1ff) | HAS_SIG | (n > 0 ? b.tcpWscale[i] : 255);
+}
+
+/** Packet i alone, as the single-packet event at `s[o ..]` of an event tested by `armed`. */
+export function attrSingle(s: Uint32Array, o: number, b: PacketBatch, i: number, armed: number) {
+  const m = armed !== 0 ? matchTools(b, i) & armed : 0;
+  let flags = m | S_VALID;
+  if (b.traffic[i] === Traffic.TCPSYN) {
+    const n = b.tcpOptLen[i];
+    s[o + S_WM] = (b.tcpWindow[i] << 16 | (n > 0 ? b.tcpMss[i] : 0)) >>> 0;
+    s[o + S_OPTS] = n > 0 ? b.tcpOpts[i] : 0;
+    flags |= S_SIG | ((n > 0 ? b.tcpWscale[i] : 255) << 8);
+  } else {
+    s[o + S_WM] = 0;
+    s[o + S_OPTS] = 0;
+  }
+  s[o] = flags;
+  s[o + S_IPID] = b.ipId[i];
+  for (let x = 0; x < S; x++) {
+    const k = SEQUENCE_TOOLS[x];
+    s[o + S_VALUES + x] = (m >>> k) & 1 ? VALUE[k](b, i) >>> 0 : 0;
+  }
+}
+
+/** A single-packet event at `s[so ..]` from a state file without attribution: nothing known. */
+export function attrSingleUnknown(s: Uint32Array, so: number): void {
+  s.fill(0, so, so + SINGLE_ATTR);
+}
+
+/**
+ * The full event at `a[o ..]` (started, `armed` set) continues the single-packet event at
+ * `s[so ..]` whose destination's last word is `dst`: the state its one packet would have left.
+ */
+export function attrPromote(s: Uint32Array, so: number, a: Uint32Array, o: number, dst: number) {
+  const f = s[so];
+  if ((f & S_VALID) === 0) return;
+  const m = f & 0xff;
+  let flags = a[o + FLAGS];
+  for (let k = 0; k < T; k++) {
+    if (((m >>> k) & 1) === 0) continue;
+    const x = SEQ_SLOT[k];
+    if (x < 0) a[o + k] = 1;
+    else {
+      a[o + LAST + 2 * x] = s[so + S_VALUES + x];
+      a[o + LAST + 2 * x + 1] = dst;
+      flags |= 1 << (16 + x);
+    }
+  }
+  a[o + TESTED] = 1;
+  const id = s[so + S_IPID];
+  a[o + IPID] = ((id << 16) | id) >>> 0;
+  if (f & S_SIG) {
+    a[o + SIG_WM] = s[so + S_WM];
+    a[o + SIG_OPTS] = s[so + S_OPTS];
+    flags = (flags & ~0x1ff) | HAS_SIG | ((f >>> 8) & 0xff);
+  }
+  a[o + FLAGS] = flags;
+}
+
+/** What an event shows of its attribution. */
+export interface Attribution {
+  /** Packets matched per tool (registry order). */
+  matched: number[];
+  /** Packets tested. */
+  tested: number;
+  /** JA4T-style signature of the first SYN, or "". */
+  synSignature: string;
+  /** IP ID behaviour, or "". */
+  ipIdClass: string;
+}
+
+/** The attribution of the full event at `a[o ..]` (IPv6: no IP ID class). */
+export function attrOf(a: Uint32Array, o: number, v6: boolean): Attribution {
+  const tested = a[o + TESTED];
+  const flags = a[o + FLAGS];
+  return {
+    matched: Array.from(a.subarray(o, o + T)),
+    tested,
+    synSignature: flags & HAS_SIG
+      ? synSignature(a[o + SIG_WM] >>> 16, a[o + SIG_OPTS], a[o + SIG_WM] & 0xffff, flags & 0xff)
+      : "",
+    ipIdClass: v6 || tested === 0 ? "" : ipIdClass(tested - 1, a[o + EQUAL], a[o + STEP]),
+  };
+}
+
+/** The attribution of the single-packet event at `s[so ..]`. */
+export function attrOfSingle(s: Uint32Array, so: number): Attribution {
+  const f = s[so];
+  const m = f & 0xff;
+  return {
+    matched: TOOLS.map((_, k) => SEQ_SLOT[k] < 0 ? (m >>> k) & 1 : 0),
+    tested: (f & S_VALID) !== 0 ? 1 : 0,
+    synSignature: f & S_SIG
+      ? synSignature(s[so + S_WM] >>> 16, s[so + S_OPTS], s[so + S_WM] & 0xffff, (f >>> 8) & 0xff)
+      : "",
+    ipIdClass: "",
+  };
+}
+
+/**
+ * What is wrong with the full event's words at `a[o ..]` from a state file (an event of
+ * `packets` packets, tested by `armed`, a TCP SYN event if `syn`), or "".
+ */
+export function attrProblem(
+  a: Uint32Array,
+  o: number,
+  armed: number,
+  packets: number,
+  syn: boolean,
+): string {
+  const tested = a[o + TESTED];
+  const flags = a[o + FLAGS];
+  if (tested > packets) return `attribution of ${tested} packets in an event of ${packets}`;
+  if (flags >>> 24 !== armed) return `tools ${flags >>> 24} armed where ${armed} apply`;
+  for (let k = 0; k < T; k++) {
+    if (a[o + k] > tested || (a[o + k] > 0 && ((armed >>> k) & 1) === 0)) {
+      return `${a[o + k]} packets matched ${TOOLS[k].label} of ${tested} tested`;
+    }
+  }
+  for (let x = 0; x < S; x++) {
+    if ((flags >>> (16 + x)) & 1 && ((armed >>> SEQUENCE_TOOLS[x]) & 1) === 0) {
+      return "a sequence rule's state on an event it does not apply to";
+    }
+  }
+  if ((flags & 0xfe00) !== 0 || (flags >>> 16 & 0xff) >>> S !== 0) {
+    return `attribution flags ${flags}`;
+  }
+  if ((flags & HAS_SIG) !== 0 && !syn) return "a SYN signature on an event of other traffic";
+  if (a[o + EQUAL] + a[o + STEP] > Math.max(tested - 1, 0)) return "IP ID pairs beyond the packets";
+  return "";
+}
+
+/** What is wrong with the single-packet event's words at `s[o ..]` from a state file, or "". */
+export function attrSingleProblem(s: Uint32Array, o: number, armed: number, syn: boolean): string {
+  const f = s[o];
+  if (f >>> 18 !== 0) return `attribution flags ${f}`;
+  if ((f & 0xff & ~armed) !== 0) return `tool bits ${f & 0xff} where ${armed} apply`;
+  if ((f & S_SIG) !== 0 && !syn) return "a SYN signature on an event of other traffic";
+  if ((f & S_VALID) === 0 && (f !== 0 || s[o + S_IPID] !== 0)) return "attribution flags";
+  if (s[o + S_IPID] > 0xffff) return `IP ID ${s[o + S_IPID]}`;
+  return "";
+}
