@@ -49,7 +49,21 @@ const KIND: Partial<Record<FieldKind, [(v: unknown) => boolean, string]>> = {
   string: [(v) => typeof v === "string", "a string"],
   asn: [whole(4294967295), "an AS number from 0 to 4294967295"],
   boolean: [(v) => typeof v === "boolean", "true or false"],
+  tools: [(v) => v !== undefined && isTools(v), "an object of [matched, tested] pairs"],
+  tool: [(v) => typeof v === "string", "a tool's name or empty"],
 };
+
+// {name: [matched, tested]} with matched ≤ tested (or null / absent).
+function isTools(v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (typeof v !== "object" || Array.isArray(v)) return false;
+  for (const x of Object.values(v as Record<string, unknown>)) {
+    if (!Array.isArray(x) || x.length !== 2 || !isCount(x[0]) || !isCount(x[1]) || x[0] > x[1]) {
+      return false;
+    }
+  }
+  return true;
+}
 
 type Check = [string, (v: unknown) => boolean, string];
 const checks = (required: boolean): Check[] =>
@@ -140,7 +154,8 @@ function plainlyValid(o: Record<string, unknown>): boolean {
     (d24 === undefined || d24 === null || isCount(d24)) &&
     (asn === undefined || asn === null || (isCount(asn) && (asn as number) <= 4294967295)) &&
     isStr(o.Country) && isStr(o.City) && isStr(o.Org) && isStr(o.Prefix) && isNum(o.Lat) &&
-    isNum(o.Long) && FINGERPRINT_KEYS.every((k) => isBool(o[k]));
+    isNum(o.Long) && FINGERPRINT_KEYS.every((k) => isBool(o[k])) && isTools(o.Tools) &&
+    isStr(o.Tool) && isStr(o.SynSignature) && isStr(o.IPIDClass);
 }
 
 /** Why `v` is not a usable event (one phrase), or undefined if it is one. */

@@ -26,6 +26,7 @@
  * const b = new PacketBatch(1);
  * b.allocExtras();
  * b.ttl[0] = 61;
+ * b.traffic[0] = 11; // TCPSYN
  * b.tcpWindow[0] = 65535;
  * b.tcpOptLen[0] = 12;
  * b.tcpOpts[0] = 0x32422500; // MSS, NOP, WS, NOP, NOP, SACK-permitted

@@ -48,31 +48,65 @@ def packets(path):
         off += 16 + caplen
 
 
+def tcp_options(t):
+    """(kinds in order, MSS, window scale, timestamp value) of a TCP header's options: at most
+    eight kinds, ending at End of options or at an option cut short or malformed (its kind
+    kept)."""
+    doff = (t[12] >> 4) * 4
+    end = min(doff, len(t))
+    kinds, mss, ws, tsval = [], 0, None, 0
+    p = 20
+    while p < end and len(kinds) < 8:
+        kind = t[p]
+        kinds.append(kind)
+        if kind == 0:
+            break
+        if kind == 1:
+            p += 1
+            continue
+        if p + 1 >= end:
+            break
+        n = t[p + 1]
+        if n < 2 or p + n > end:
+            break
+        if kind == 2 and n == 4:
+            mss = struct.unpack(">H", t[p + 2:p + 4])[0]
+        elif kind == 3 and n == 3:
+            ws = t[p + 2]
+        elif kind == 8 and n == 10:
+            tsval = struct.unpack(">I", t[p + 2:p + 6])[0]
+        p += n
+    return kinds, mss, ws, tsval, end - 20
+
+
 def transport(proto, t, v6):
-    """(traffic, port, seq, dport) of a transport header `t`, as Merit's tool classifies it."""
+    """The fields of a transport header `t`: traffic and port as Merit's tool classifies them,
+    and what the attribution reads."""
+    f = {"traffic": UNKNOWN, "port": 0, "seq": 0, "sport": 0, "dport": 0, "window": 0,
+         "kinds": [], "mss": 0, "ws": None, "tsval": 0, "optlen": 0, "payload": b""}
     if proto == 6 and len(t) >= 20:
         sport, dport, seq = struct.unpack(">HHI", t[:8])
         flags = ((t[12] & 1) << 8) | t[13]
-        if flags == 0x002:
-            return 11, dport, seq, dport
-        if flags == 0x012:
-            return 12, sport, seq, dport
-        if flags == 0x010:
-            return 13, dport, seq, dport
-        if flags == 0x004:
-            return 14, sport, seq, dport
-        return 15, dport, seq, dport
-    if proto == 17 and len(t) >= 8:
-        return 16, struct.unpack(">H", t[2:4])[0], 0, 0
-    if proto == 1 and not v6 and len(t) >= 8:
-        return ICMP4.get(t[0], 10), 0, 0, 0
-    if proto == 58 and v6 and len(t) >= 4:
-        return ICMP6.get(t[0], 10), 0, 0, 0
-    return UNKNOWN, 0, 0, 0
+        traffic, port = {0x002: (11, dport), 0x012: (12, sport), 0x010: (13, dport),
+                         0x004: (14, sport)}.get(flags, (15, dport))
+        f.update(traffic=traffic, port=port, seq=seq, sport=sport, dport=dport,
+                 window=struct.unpack(">H", t[14:16])[0])
+        if t[12] >> 4 > 5:
+            kinds, mss, ws, tsval, optlen = tcp_options(t)
+            f.update(kinds=kinds, mss=mss, ws=ws, tsval=tsval, optlen=optlen)
+    elif proto == 17 and len(t) >= 8:
+        sport, dport = struct.unpack(">HH", t[:4])
+        f.update(traffic=16, port=dport, sport=sport, dport=dport)
+    elif proto == 1 and not v6 and len(t) >= 8:
+        f.update(traffic=ICMP4.get(t[0], 10), payload=t[8:])
+    elif proto == 58 and v6 and len(t) >= 4:
+        f.update(traffic=ICMP6.get(t[0], 10), payload=t[8:])
+    return f
 
 
 def decode(frame):
-    """(version, src, dst, traffic, port, ip_id, seq, dport) or None for non-IP frames."""
+    """A dict of the packet's fields (version, src, dst, ttl, ip_id and the transport's), or
+    None for non-IP frames."""
     etype, p = struct.unpack(">H", frame[12:14])[0], 14
     while etype in (0x8100, 0x88A8):
         etype, p = struct.unpack(">H", frame[p + 2:p + 4])[0], p + 4
@@ -82,10 +116,9 @@ def decode(frame):
         proto = frame[p + 9]
         src, dst = struct.unpack(">II", frame[p + 12:p + 20])
         end = p + total if 0 < total and p + total <= len(frame) else len(frame)
-        if frag & 0x1FFF != 0:
-            return 4, src, dst, UNKNOWN, 0, ip_id, 0, 0
-        traffic, port, seq, dport = transport(proto, frame[p + ihl:end], False)
-        return 4, src, dst, traffic, port, ip_id, seq, dport
+        f = transport(proto if frag & 0x1FFF == 0 else -1, frame[p + ihl:end], False)
+        f.update(version=4, src=src, dst=dst, ttl=frame[p + 8], ip_id=ip_id, dst_word=dst)
+        return f
     if etype == 0x86DD:
         src = int.from_bytes(frame[p + 8:p + 24], "big")
         dst = int.from_bytes(frame[p + 24:p + 40], "big")
@@ -99,13 +132,80 @@ def decode(frame):
                 nh, q = frame[q], q + (frame[q + 1] + 2) * 4
             elif nh == 44:  # fragment: only the first is classified
                 if struct.unpack(">H", frame[q + 2:q + 4])[0] >> 3 != 0:
-                    return 6, src, dst, UNKNOWN, 0, 0, 0, 0
+                    nh = -1
+                    break
                 nh, q = frame[q], q + 8
             else:
                 break
-        traffic, port, _, _ = transport(nh, frame[q:end], True)
-        return 6, src, dst, traffic, port, 0, 0, 0
+        f = transport(nh, frame[q:end], True)
+        f.update(version=6, src=src, dst=dst, ttl=frame[p + 7], ip_id=0,
+                 dst_word=dst & 0xFFFFFFFF)
+        return f
     return None
+
+
+# Scanner attribution (docs/attribution.md): each tool's rule, the traffic it applies to, whether
+# it applies to IPv6, the matched packets its attribution needs, and for rules about a sequence
+# the value that must repeat.
+DAY = 86400
+
+
+def zmap(k, sec):
+    old = k["ip_id"] == 54321 and k["ttl"] > 128
+    young = k["ttl"] <= 64
+    if k["traffic"] == 0:
+        pl = k["payload"]
+        zero = all(b == 0 for b in pl[:64])
+        return zero and ((old and len(pl) == 12) or (young and len(pl) == 20))
+    if k["window"] != 65535:
+        return False
+    if k["optlen"] == 0:
+        return old
+    kinds, n, ws = k["kinds"], k["optlen"], k["ws"]
+    if k["mss"] != 1460:
+        return False
+    if n == 4 and kinds == [2]:
+        return old or young
+    near = 0 <= sec - k["tsval"] + DAY < 32 * DAY
+    return young and ((n == 12 and kinds == [2, 1, 3, 1, 1, 4] and ws == 8)
+                      or (n == 20 and kinds == [2, 4, 8, 1, 3] and ws == 7 and near)
+                      or (n == 24 and kinds == [2, 1, 3, 1, 1, 8, 4, 0] and ws == 6 and near))
+
+
+TOOLS = [  # name, traffic, IPv6 too, matches needed, test, repeating value
+    ("zmap", (11, 0), True, 3, zmap, None),
+    ("masscan", (11,), False, 2,
+     lambda k, _: k["ip_id"] == (k["dst"] ^ k["dport"] ^ k["seq"]) & 0xFFFF, None),
+    ("nmap", (11,), True, 1,
+     lambda k, _: k["window"] in (1024, 2048, 3072, 4096) and k["optlen"] == 4
+     and k["kinds"] == [2] and k["mss"] == 1460, lambda k: k["seq"]),
+    ("unicornscan", (11,), False, 1, lambda k, _: k["seq"] != k["dst"],
+     lambda k: (k["seq"] ^ k["dst"] ^ ((k["dport"] << 16) + k["sport"])) & 0xFFFFFFFF),
+    ("mirai", (11,), False, 1, lambda k, _: k["seq"] == k["dst"], None),
+]
+
+
+def signature(k):
+    kinds = "-".join("x" if x > 13 else str(x) for x in k["kinds"]) or "00"
+    mss = k["mss"] if 2 in k["kinds"] else "00"
+    ws = "00" if k["ws"] is None or k["ws"] == 255 else k["ws"]
+    return f"{k['window']}_{kinds}_{mss}_{ws}"
+
+
+def ipid_class(ids):
+    pairs = len(ids) - 1
+    if pairs <= 0:
+        return ""
+    steps = [(b - a) & 0xFFFF for a, b in zip(ids, ids[1:])]
+    equal = sum(1 for d in steps if d == 0)
+    small = sum(1 for d in steps if 1 <= d <= 1024)
+    if equal == pairs:
+        return "constant"
+    if small == pairs:
+        return "incrementing"
+    if equal <= pairs // 4096 and small <= pairs // 16 + 1:
+        return "random"
+    return "mixed"
 
 
 def rfc3339(sec, nsec):
@@ -145,8 +245,21 @@ def main():
             "Zmap": e["syn4"] and e["zmap"], "Masscan": e["syn4"] and e["masscan"],
             "Mirai": e["syn4"] and e["mirai"],
             "TCP": name if 11 <= traffic <= 15 else "", "ICMP": name if traffic <= 10 else "",
+            "Tools": {t[0]: [e["matched"][j], e["packets"]]
+                      for j, t in enumerate(TOOLS) if e["matched"][j] > 0},
+            "Tool": attribute(e["matched"]),
+            "SynSignature": e["signature"],
+            "IPIDClass": ipid_class(e["ids"]) if version == 4 else "",
             "Frames": e["frames"],
         })
+
+    def attribute(matched):
+        ok = [(m, t[0]) for m, t in zip(matched, TOOLS) if m >= t[3]]
+        if not ok:
+            return ""
+        best = max(m for m, _ in ok)
+        names = [n for m, n in ok if m == best]
+        return names[0] if len(names) == 1 else ""
 
     def sweep(now):
         for key in sorted(k for k, e in events.items() if now - e["last"] > timeout):
@@ -156,7 +269,8 @@ def main():
         d = decode(frame)
         if d is None:
             continue
-        version, src, dst, traffic, port, ip_id, seq, dport = d
+        version, src, dst, traffic, port = (d[x] for x in ("version", "src", "dst", "traffic", "port"))
+        ip_id, seq, dport = d["ip_id"], d["seq"], d["dport"]
         ts = sec * 10 ** 9 + nsec
         if latest is None or ts > latest:
             latest = ts
@@ -173,7 +287,9 @@ def main():
         if e is None:
             e = events[key] = {"first": ts, "last": ts, "packets": 0, "bytes": 0, "dests": set(),
                                "syn4": version == 4 and traffic == 11, "zmap": True,
-                               "masscan": True, "mirai": True, "frames": []}
+                               "masscan": True, "mirai": True, "frames": [],
+                               "matched": [0] * len(TOOLS), "prev": [None] * len(TOOLS),
+                               "signature": signature(d) if traffic == 11 else "", "ids": []}
         elif ts < e["last"]:
             e["first"] = min(e["first"], ts)  # out of order: joins, Last stays
         else:
@@ -185,6 +301,19 @@ def main():
         e["masscan"] &= ip_id == (dst ^ dport ^ seq) & 0xFFFF
         e["mirai"] &= seq == dst
         e["frames"].append(hashlib.sha1(frame).hexdigest())
+        if version == 4:
+            e["ids"].append(ip_id)
+        for j, (_, traffic_of, v6_too, _, test, value) in enumerate(TOOLS):
+            if traffic not in traffic_of or (version == 6 and not v6_too) or not test(d, sec):
+                continue
+            if value is None:
+                e["matched"][j] += 1
+                continue
+            v = value(d)
+            prev = e["prev"][j]
+            if prev is not None and prev[0] == v and prev[1] != d["dst_word"]:
+                e["matched"][j] += 1
+            e["prev"][j] = (v, d["dst_word"])
     if latest is not None:
         sweep(latest)  # end of input: the idle ones are finished first
     for key in sorted(events):

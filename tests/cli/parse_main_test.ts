@@ -96,6 +96,10 @@ Deno.test("parse writes Merit's keys in order; same input and flags give identic
     "Samples",
     "TCP",
     "ICMP",
+    "Tools",
+    "Tool",
+    "SynSignature",
+    "IPIDClass",
   ]);
   const zmap = evs.find((e: { Zmap: boolean }) => e.Zmap);
   deepEqual([

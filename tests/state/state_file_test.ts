@@ -344,10 +344,12 @@ Deno.test("a gzip bomb of a state (1 GB of zeros in 10 MB) fails at once in boun
 Deno.test("a state written by the previous format (2) loads and continues exactly", async () => {
   const agg = new EventAggregator({ timeout: 300, samples: 2 });
   await loadState(agg, "testdata/state/demo-v2.state");
+  // The events as that build wrote them, with the attribution of a state without it: nothing
+  // known (it starts with the next packet).
   const want = Deno.readTextFileSync("testdata/state/demo-v2-open.ndjson").trim().split("\n")
-    .map((l) => JSON.parse(l));
+    .map((l) => ({ ...JSON.parse(l), Tools: {}, Tool: "", SynSignature: "", IPIDClass: "" }));
   deepEqual(agg.openEvents().map((e) => JSON.parse(JSON.stringify(e))), want);
-  // And through format 3: saved again, loaded, the same events.
+  // And through the current format: saved again, loaded, the same events.
   const again = new EventAggregator({ timeout: 300, samples: 2 });
   await loadState(again, "testdata/state/demo-v2.state");
   await saveState(again, `${dir}/v3.state`);
