@@ -35,6 +35,7 @@ import {
   attrSingle,
   attrSingleUnknown,
   SINGLE_ATTR,
+  TESTED,
 } from "./_attribution.ts";
 import { compareKeys, KeyTable, mix } from "../util/key_table.ts";
 import { DarknetEvent, scanRate } from "../model/darknet_event.ts";
@@ -278,6 +279,7 @@ export class EventAggregator {
     const dests = t4.dests4;
     const notAfter = this.notAfter;
     let ipPackets = 0;
+    let sink = 0;
     // The clock lives in locals during the loop (written back before a sweep and at the end).
     let latestSec = this.#latestSec;
     let latestNsec = this.#latestNsec;
@@ -335,6 +337,8 @@ export class EventAggregator {
         e = this.#single(b, i, src, k1, out);
         if (e < 0) continue;
       }
+      // Loads the event's attribution words now, so that their cache miss overlaps the row's.
+      sink ^= t4.attr[e * ATTR + TESTED];
       this.#continue(t4, e, sec, nsec, out);
       const rowF = t4.rowF;
       const f = e * ROW_F64;
@@ -353,6 +357,7 @@ export class EventAggregator {
     this.#sweepSec = sweepSec;
     this.#sweepNsec = sweepNsec;
     this.stats.ipPackets += ipPackets;
+    this.#sink ^= sink;
     return out;
   }
 

@@ -42,9 +42,11 @@ export const nmap: Tool = {
   ipv6: true,
   chance: 2 ** -32,
   test: (b, i) => {
+    // The option columns exist only for rows with options: not read for the others.
+    if (b.tcpOptLen[i] !== 4) return 0;
     const w = b.tcpWindow[i];
     // w = 1024 k with k in 1 .. 4
-    return isZero(w & 1023) & isZero(((w >>> 10) - 1) >>> 2) & isZero(b.tcpOptLen[i] ^ 4) &
+    return isZero(w & 1023) & isZero(((w >>> 10) - 1) >>> 2) &
       isZero(b.tcpOpts[i] ^ 0x30000000) & isZero(b.tcpMss[i] ^ 1460);
   },
   value: (b, i) => b.tcpSeq[i],
