@@ -1,19 +1,20 @@
-// Per-event state of the tool attribution (src/attribution/): fixed-size words beside each
-// event's row, filled from the packets the aggregator adds.
-//
-// Full events (`EventTable.attr`, ATTR words an entry): per tool the packets matched; per
-// sequence tool the last value and destination word; the packets seen; the first and last IP
-// ID with the pairs equal and a small step apart; the first SYN's window, MSS, option layout and
-// window scale; flags. Single-packet events (`SingleTable.attr`, SINGLE_ATTR words): the
-// packet's matches, window scale, IP ID, signature words and sequence values — what a promotion
-// needs to continue exactly as if the event had been full from its first packet.
+// Per-event state of the tool attribution (src/attribution/). The words every packet updates —
+// the last IP ID and the IP ID pairs equal or a small step apart — are in the event's row (FP,
+// IPID_EQUAL, IPID_STEP: `_event_table.ts`); these words beside the row (`EventTable.attr`, ATTR
+// an entry) are touched once per event and by the packets a tool matched (the batch's `tools`,
+// tagged where the packets were decoded): per tool the packets matched; per sequence tool the
+// last value and destination word; the packets before the attribution started (an event loaded
+// from an older state file); the first IP ID; the first SYN's window, MSS and option layout;
+// flags. Single-packet events (`SingleTable.attr`, SINGLE_ATTR words) keep the packet's matches,
+// window scale, IP ID, signature words and sequence values: what a promotion needs to continue
+// exactly as if the event had been full from its first packet.
 
 import type { PacketBatch } from "../decode/packet_batch.ts";
 import { Traffic } from "../decode/traffic.ts";
-import { isZero } from "../fingerprints/fingerprint.ts";
-import { IPID_STEP, ipIdClass } from "../attribution/ipid_class.ts";
+import { ipIdClass } from "../attribution/ipid_class.ts";
 import { synSignature } from "../attribution/syn_signature.ts";
-import { matchTools, SEQUENCE_TOOLS, TOOLS } from "../attribution/tools.ts";
+import { SEQUENCE_TOOLS, TOOLS } from "../attribution/tools.ts";
+import { FIRST_ID, FP, IPID_EQUAL, IPID_STEP } from "./_event_row.ts";
 
 const T = TOOLS.length;
 const S = SEQUENCE_TOOLS.length;
@@ -21,18 +22,17 @@ const S = SEQUENCE_TOOLS.length;
 const SEQ_SLOT = TOOLS.map((_, k) => SEQUENCE_TOOLS.indexOf(k));
 const VALUE = TOOLS.map((t) => t.value ?? (() => 0));
 
-// Full rows: matched[T], then (last value, last destination) per sequence tool, then these.
+// Words beside a full event: matched[T], then (last value, last destination) per sequence tool.
 const LAST = T;
-export const TESTED = T + 2 * S;
-const IPID = TESTED + 1; // first << 16 | last
-const EQUAL = TESTED + 2;
-const STEP = TESTED + 3;
-const SIG_WM = TESTED + 4; // window << 16 | MSS
-const SIG_OPTS = TESTED + 5;
-/** Window scale (bits 0-7), signature present (bit 8), sequence tool s has a last (16 + s), armed tools (24-31). */
-export const FLAGS = TESTED + 6;
-/** Words per full event. */
-export const ATTR = TESTED + 7;
+const BASE = T + 2 * S; // packets before the attribution started
+const IPID_FIRST = BASE + 1;
+const SIG_WM = BASE + 2; // window << 16 | MSS
+const SIG_OPTS = BASE + 3;
+// Window scale (bits 0-7), signature present (8), sequence tool s has a last value (16 + s),
+// the armed tools (24-31).
+const FLAGS = BASE + 4;
+/** Words beside each full event. */
+export const ATTR = BASE + 5;
 const HAS_SIG = 1 << 8;
 
 // Single rows: matches (bits 0-7), window scale (8-15), attribution valid (16), signature
@@ -46,36 +46,47 @@ export const SINGLE_ATTR = S_VALUES + S;
 const S_VALID = 1 << 16;
 const S_SIG = 1 << 17;
 
-/** A fresh full event tested by the `armed` tools. */
+/** A fresh full event tested by the `armed` tools (its row's words: `EventTable.start`). */
 export function attrStart(a: Uint32Array, o: number, armed: number): void {
   a.fill(0, o, o + ATTR);
   a[o + FLAGS] = armed << 24;
 }
 
-/** Packet i of the batch joins the full event at `a[o ..]` (`dst`: its destination's last word). */
-export function attrAdd(a: Uint32Array, o: number, b: PacketBatch, i: number, dst: number): void {
-  const flags = a[o + FLAGS];
-  const armed = flags >>> 24;
-  if (armed !== 0) {
-    const m = matchTools(b, i) & armed;
-    if (m !== 0) count(a, o, m, b, i, dst);
-  }
-  const tested = ++a[o + TESTED];
-  const id = b.ipId[i];
-  if (tested === 1) {
-    a[o + IPID] = ((id << 16) | id) >>> 0;
-    if (b.traffic[i] === Traffic.TCPSYN) signature(a, o, b, i);
-    return;
-  }
-  const w = a[o + IPID];
-  const d = (id - w) & 0xffff;
-  a[o + EQUAL] += isZero(d);
-  a[o + STEP] += ((d - 1) >>> 0) < IPID_STEP ? 1 : 0;
-  a[o + IPID] = ((w & 0xffff0000) | id) >>> 0;
+/**
+ * The first packet the attribution sees of the full event (row words at `rowU[u ..]`, the others
+ * at `a[o ..]`): its IP ID and, for a SYN, its signature.
+ */
+export function attrFirst(
+  rowU: Uint32Array,
+  u: number,
+  a: Uint32Array,
+  o: number,
+  b: PacketBatch,
+  i: number,
+): void {
+  const id = b.ipId[i] & 0xffff;
+  rowU[u + FP] = ((rowU[u + FP] & 0xff) | (id << 16)) >>> 0;
+  a[o + IPID_FIRST] = id;
+  if (b.traffic[i] !== Traffic.TCPSYN) return;
+  const n = b.tcpOptLen[i];
+  a[o + SIG_WM] = (b.tcpWindow[i] << 16 | (n > 0 ? b.tcpMss[i] : 0)) >>> 0;
+  a[o + SIG_OPTS] = n > 0 ? b.tcpOpts[i] : 0;
+  a[o + FLAGS] = (a[o + FLAGS] & ~0x1ff) | HAS_SIG | (n > 0 ? b.tcpWscale[i] : 255);
 }
 
-// The tools of bits `m` matched packet i: count it (a sequence tool if its value repeats).
-function count(a: Uint32Array, o: number, m: number, b: PacketBatch, i: number, dst: number) {
+/**
+ * Packet i matched the tools of bits `m` (the batch's tag, masked by the event's traffic): count
+ * it, a sequence tool only if its value repeats the last one to another destination (`dst`: the
+ * destination's last 32 bits).
+ */
+export function attrMatched(
+  a: Uint32Array,
+  o: number,
+  m: number,
+  b: PacketBatch,
+  i: number,
+  dst: number,
+): void {
   for (let k = 0; k < T; k++) {
     if (((m >>> k) & 1) === 0) continue;
     const s = SEQ_SLOT[k];
@@ -93,16 +104,8 @@ function count(a: Uint32Array, o: number, m: number, b: PacketBatch, i: number, 
   }
 }
 
-function signature(a: Uint32Array, o: number, b: PacketBatch, i: number): void {
-  const n = b.tcpOptLen[i];
-  a[o + SIG_WM] = (b.tcpWindow[i] << 16 | (n > 0 ? b.tcpMss[i] : 0)) >>> 0;
-  a[o + SIG_OPTS] = n > 0 ? b.tcpOpts[i] : 0;
-  a[o + FLAGS] = (a[o + FLAGS] & ~0x1ff) | HAS_SIG | (n > 0 ? b.tcpWscale[i] : 255);
-}
-
-/** Packet i alone, as the single-packet event at `s[o ..]` of an event tested by `armed`. */
-export function attrSingle(s: Uint32Array, o: number, b: PacketBatch, i: number, armed: number) {
-  const m = armed !== 0 ? matchTools(b, i) & armed : 0;
+/** Packet i alone, as the single-packet event at `s[o ..]` (`m`: its tools' tag). */
+export function attrSingle(s: Uint32Array, o: number, b: PacketBatch, i: number, m: number) {
   let flags = m | S_VALID;
   if (b.traffic[i] === Traffic.TCPSYN) {
     const n = b.tcpOptLen[i];
@@ -114,7 +117,7 @@ export function attrSingle(s: Uint32Array, o: number, b: PacketBatch, i: number,
     s[o + S_OPTS] = 0;
   }
   s[o] = flags;
-  s[o + S_IPID] = b.ipId[i];
+  s[o + S_IPID] = b.ipId[i] & 0xffff;
   for (let x = 0; x < S; x++) {
     const k = SEQUENCE_TOOLS[x];
     s[o + S_VALUES + x] = (m >>> k) & 1 ? VALUE[k](b, i) >>> 0 : 0;
@@ -127,12 +130,21 @@ export function attrSingleUnknown(s: Uint32Array, so: number): void {
 }
 
 /**
- * The full event at `a[o ..]` (started, `armed` set) continues the single-packet event at
- * `s[so ..]` whose destination's last word is `dst`: the state its one packet would have left.
+ * The full event (row words at `rowU[u ..]`, the others at `a[o ..]`; started) continues the
+ * single-packet event at `s[so ..]` whose destination's last word is `dst`: the state its one
+ * packet would have left.
  */
-export function attrPromote(s: Uint32Array, so: number, a: Uint32Array, o: number, dst: number) {
+export function attrPromote(
+  s: Uint32Array,
+  so: number,
+  rowU: Uint32Array,
+  u: number,
+  a: Uint32Array,
+  o: number,
+  dst: number,
+): void {
   const f = s[so];
-  if ((f & S_VALID) === 0) return;
+  if ((f & S_VALID) === 0) return; // from an older state file: starts with the next packet
   const m = f & 0xff;
   let flags = a[o + FLAGS];
   for (let k = 0; k < T; k++) {
@@ -145,15 +157,24 @@ export function attrPromote(s: Uint32Array, so: number, a: Uint32Array, o: numbe
       flags |= 1 << (16 + x);
     }
   }
-  a[o + TESTED] = 1;
   const id = s[so + S_IPID];
-  a[o + IPID] = ((id << 16) | id) >>> 0;
+  rowU[u + FP] = ((rowU[u + FP] & 0xff) | (id << 16)) >>> 0; // FIRST_ID cleared
+  a[o + IPID_FIRST] = id;
   if (f & S_SIG) {
     a[o + SIG_WM] = s[so + S_WM];
     a[o + SIG_OPTS] = s[so + S_OPTS];
     flags = (flags & ~0x1ff) | HAS_SIG | ((f >>> 8) & 0xff);
   }
   a[o + FLAGS] = flags;
+}
+
+/**
+ * The full event loaded from a state file older than the attribution: it starts with the next
+ * packet (`packets` came before).
+ */
+export function attrLoadedWithout(a: Uint32Array, o: number, armed: number, packets: number) {
+  attrStart(a, o, armed);
+  a[o + BASE] = packets;
 }
 
 /** What an event shows of its attribution. */
@@ -168,9 +189,16 @@ export interface Attribution {
   ipIdClass: string;
 }
 
-/** The attribution of the full event at `a[o ..]` (IPv6: no IP ID class). */
-export function attrOf(a: Uint32Array, o: number, v6: boolean): Attribution {
-  const tested = a[o + TESTED];
+/** The attribution of the full event of `packets` packets (row at `rowU[u ..]`, words at `a[o ..]`). */
+export function attrOf(
+  rowU: Uint32Array,
+  u: number,
+  a: Uint32Array,
+  o: number,
+  v6: boolean,
+  packets: number,
+): Attribution {
+  const tested = packets - a[o + BASE];
   const flags = a[o + FLAGS];
   return {
     matched: Array.from(a.subarray(o, o + T)),
@@ -178,7 +206,9 @@ export function attrOf(a: Uint32Array, o: number, v6: boolean): Attribution {
     synSignature: flags & HAS_SIG
       ? synSignature(a[o + SIG_WM] >>> 16, a[o + SIG_OPTS], a[o + SIG_WM] & 0xffff, flags & 0xff)
       : "",
-    ipIdClass: v6 || tested === 0 ? "" : ipIdClass(tested - 1, a[o + EQUAL], a[o + STEP]),
+    ipIdClass: v6 || tested === 0
+      ? ""
+      : ipIdClass(tested - 1, rowU[u + IPID_EQUAL], rowU[u + IPID_STEP]),
   };
 }
 
@@ -197,19 +227,22 @@ export function attrOfSingle(s: Uint32Array, so: number): Attribution {
 }
 
 /**
- * What is wrong with the full event's words at `a[o ..]` from a state file (an event of
- * `packets` packets, tested by `armed`, a TCP SYN event if `syn`), or "".
+ * What is wrong with a full event's attribution from a state file (row at `rowU[u ..]`, words at
+ * `a[o ..]`; an event of `packets` packets, tested by `armed`, a TCP SYN event if `syn`), or "".
  */
 export function attrProblem(
+  rowU: Uint32Array,
+  u: number,
   a: Uint32Array,
   o: number,
   armed: number,
   packets: number,
   syn: boolean,
 ): string {
-  const tested = a[o + TESTED];
+  const base = a[o + BASE];
   const flags = a[o + FLAGS];
-  if (tested > packets) return `attribution of ${tested} packets in an event of ${packets}`;
+  if (base > packets) return `attribution after ${base} packets of an event of ${packets}`;
+  const tested = packets - base;
   if (flags >>> 24 !== armed) return `tools ${flags >>> 24} armed where ${armed} apply`;
   for (let k = 0; k < T; k++) {
     if (a[o + k] > tested || (a[o + k] > 0 && ((armed >>> k) & 1) === 0)) {
@@ -225,7 +258,12 @@ export function attrProblem(
     return `attribution flags ${flags}`;
   }
   if ((flags & HAS_SIG) !== 0 && !syn) return "a SYN signature on an event of other traffic";
-  if (a[o + EQUAL] + a[o + STEP] > Math.max(tested - 1, 0)) return "IP ID pairs beyond the packets";
+  if (a[o + IPID_FIRST] > 0xffff) return `IP ID ${a[o + IPID_FIRST]}`;
+  const pairs = rowU[u + IPID_EQUAL] + rowU[u + IPID_STEP];
+  if (pairs > Math.max(tested - 1, 0)) return "IP ID pairs beyond the packets";
+  if ((rowU[u + FP] & FIRST_ID) !== 0 && (tested > 0 || pairs > 0)) {
+    return "an attribution that has not started has counts";
+  }
   return "";
 }
 

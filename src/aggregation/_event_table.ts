@@ -2,8 +2,10 @@
 // one moves the last entry into its place (rows follow).
 //
 // Each event has one 128-byte row (two adjacent cache lines) holding everything a packet
-// updates: times, counters, fingerprint bits, sampling state and, for IPv4, the destination
-// set's header with its first 17 addresses inline. The row is read through two views of the
+// updates: times, counters, fingerprint bits with the last IP ID, the IP ID pairs, sampling state
+// (the first cache line) and, for IPv4, the destination set's header with its first 15 addresses
+// inline (the second: a packet's address goes to a log, not here). The tool attribution's other
+// words, touched by the packets of scanners only, are beside the rows (`attr`). The row is read through two views of the
 // same memory: `rowF` (Float64, 16 per row) and `rowU` (Uint32, 32 per row).
 
 import { KeyTable } from "../util/key_table.ts";
@@ -11,24 +13,41 @@ import { DestSets } from "./dest_set.ts";
 import { SampleStore } from "./_sample_store.ts";
 import { ATTR, attrStart } from "./_attribution.ts";
 
-/** Float64 fields (index into `rowF` at `e * ROW_F64`). */
-export const FIRST_SEC = 0;
-export const LAST_SEC = 1;
-export const PACKETS = 2;
-export const BYTES = 3;
-/** Number of the event's next packet to sample (0: none; see _reservoir.ts). */
-export const NEXT = 4;
-/** Uint32 fields (index into `rowU` at `e * ROW_U32`). */
-export const FIRST_NSEC = 10;
-export const LAST_NSEC = 11;
-/** Fingerprint bits (rule k of the registry is bit k), kept while every packet matched. */
-export const FP = 12;
-export const RNG = 13;
-/** Where the IPv4 destination set's row (header + inline addresses) starts. */
-export const DESTS = 14;
-/** Numbers per event row in each view. */
-export const ROW_F64 = 16;
-export const ROW_U32 = 32;
+export {
+  BYTES,
+  DESTS,
+  FIRST_ID,
+  FIRST_NSEC,
+  FIRST_SEC,
+  FP,
+  IPID_EQUAL,
+  IPID_STEP,
+  LAST_NSEC,
+  LAST_SEC,
+  NEXT,
+  PACKETS,
+  RNG,
+  ROW_F64,
+  ROW_U32,
+} from "./_event_row.ts";
+import {
+  BYTES,
+  DESTS,
+  FIRST_ID,
+  FIRST_NSEC,
+  FIRST_SEC,
+  FP,
+  IPID_EQUAL,
+  IPID_STEP,
+  LAST_NSEC,
+  LAST_SEC,
+  NEXT,
+  PACKETS,
+  RNG,
+  ROW_F64,
+  ROW_U32,
+} from "./_event_row.ts";
+
 const INLINE_DESTS = ROW_U32 - DESTS - 1;
 const ARENA = 256 * 1024;
 
@@ -158,8 +177,10 @@ export class EventTable {
     const rowU = this.rowU;
     rowU[u + FIRST_NSEC] = nsec;
     rowU[u + LAST_NSEC] = nsec;
-    rowU[u + FP] = fp;
+    rowU[u + FP] = fp | FIRST_ID;
     rowU[u + RNG] = seed || 1;
+    rowU[u + IPID_EQUAL] = 0;
+    rowU[u + IPID_STEP] = 0;
     attrStart(this.attr, e * ATTR, tools);
     this.#freeSamples(e);
     if (this.v6) {

@@ -24,27 +24,31 @@
 import { PacketBatch } from "../decode/packet_batch.ts";
 import { touchAhead } from "./_touch_ahead.ts";
 import { armedFingerprints, matchFingerprints } from "../fingerprints/registry.ts";
-import { armedTools } from "../attribution/tools.ts";
+import { armedTools, tagTools } from "../attribution/tools.ts";
+import { IPID_SMALL_STEP } from "../attribution/ipid_class.ts";
 import {
   ATTR,
-  attrAdd,
+  attrFirst,
   type Attribution,
+  attrMatched,
   attrOf,
   attrOfSingle,
   attrPromote,
   attrSingle,
   attrSingleUnknown,
   SINGLE_ATTR,
-  TESTED,
 } from "./_attribution.ts";
 import { compareKeys, KeyTable, mix } from "../util/key_table.ts";
 import { DarknetEvent, scanRate } from "../model/darknet_event.ts";
 import {
   BYTES,
   EventTable,
+  FIRST_ID,
   FIRST_NSEC,
   FIRST_SEC,
   FP,
+  IPID_EQUAL,
+  IPID_STEP,
   LAST_NSEC,
   LAST_SEC,
   NEXT,
@@ -276,10 +280,12 @@ export class EventAggregator {
     const dstA = b.dst;
     const portA = b.port;
     const capLen = b.capLen;
+    const ipIdA = b.ipId;
+    if (!b.toolsTagged) tagTools(b);
+    const toolsA = b.tools;
     const dests = t4.dests4;
     const notAfter = this.notAfter;
     let ipPackets = 0;
-    let sink = 0;
     // The clock lives in locals during the loop (written back before a sweep and at the end).
     let latestSec = this.#latestSec;
     let latestNsec = this.#latestNsec;
@@ -337,8 +343,6 @@ export class EventAggregator {
         e = this.#single(b, i, src, k1, out);
         if (e < 0) continue;
       }
-      // Loads the event's attribution words now, so that their cache miss overlaps the row's.
-      sink ^= t4.attr[e * ATTR + TESTED];
       this.#continue(t4, e, sec, nsec, out);
       const rowF = t4.rowF;
       const f = e * ROW_F64;
@@ -347,9 +351,23 @@ export class EventAggregator {
       const dst = dstA[i];
       dests.push(e, dst);
       // An event keeps the bits of the rules every packet matched (none are armed for traffic
-      // they do not apply to).
-      t4.rowU[e * ROW_U32 + FP] &= matchFingerprints(b, i);
-      attrAdd(t4.attr, e * ATTR, b, i, dst);
+      // they do not apply to); the IP ID pairs are counted in the row (bits 16-31: the last).
+      const rowU = t4.rowU;
+      const u = e * ROW_U32;
+      const fp = rowU[u + FP];
+      const fpm = matchFingerprints(b, i) | 0xffffff00;
+      if ((fp & FIRST_ID) !== 0) {
+        rowU[u + FP] = fp & fpm;
+        attrFirst(rowU, u, t4.attr, e * ATTR, b, i);
+      } else {
+        const id = ipIdA[i];
+        const d = (id - (fp >>> 16)) & 0xffff;
+        rowU[u + IPID_EQUAL] += d === 0 ? 1 : 0;
+        rowU[u + IPID_STEP] += ((d - 1) >>> 0) < IPID_SMALL_STEP ? 1 : 0;
+        rowU[u + FP] = ((fp & fpm & 0xffff) | (id << 16)) >>> 0;
+      }
+      const m = toolsA[i];
+      if (m !== 0) attrMatched(t4.attr, e * ATTR, m, b, i, dst);
       if (k === rowF[f + NEXT]) this.#sample(t4, e, k, b, i);
     }
     this.#latestSec = latestSec;
@@ -357,7 +375,6 @@ export class EventAggregator {
     this.#sweepSec = sweepSec;
     this.#sweepNsec = sweepNsec;
     this.stats.ipPackets += ipPackets;
-    this.#sink ^= sink;
     return out;
   }
 
@@ -451,7 +468,7 @@ export class EventAggregator {
     st.rowI[u + S_REF] = this.samples > 0
       ? this.#v6.store.put(b.buffers[b.buf[i]], b.offset[i], len)
       : 0;
-    attrSingle(st.attr, s * SINGLE_ATTR, b, i, armedTools(b.traffic[i], true));
+    attrSingle(st.attr, s * SINGLE_ATTR, b, i, b.tools[i]);
   }
 
   // Moves IPv6 single-packet event s into #v6 exactly as if its packet had been added there.
@@ -461,7 +478,15 @@ export class EventAggregator {
     const u = s * SINGLE6_U32;
     const e = t.keys.add(st.keys.keys, s * 5);
     this.#open(t, e, st.rowF[s * SINGLE6_F64], st.rowU[u + S_NSEC]);
-    attrPromote(st.attr, s * SINGLE_ATTR, t.attr, e * ATTR, st.rowU[u + S6_DST + 2]);
+    attrPromote(
+      st.attr,
+      s * SINGLE_ATTR,
+      t.rowU,
+      e * ROW_U32,
+      t.attr,
+      e * ATTR,
+      st.rowU[u + S6_DST + 2],
+    );
     const f = e * ROW_F64;
     t.rowF[f + PACKETS] = 1;
     t.rowF[f + BYTES] = st.rowU[u + S_LENFP] & 0xffffff;
@@ -491,7 +516,7 @@ export class EventAggregator {
     st.rowI[u + S_REF] = this.samples > 0
       ? this.#v4.store.put(b.buffers[b.buf[i]], b.offset[i], len)
       : 0;
-    attrSingle(st.attr, s * SINGLE_ATTR, b, i, armedTools(b.traffic[i], false));
+    attrSingle(st.attr, s * SINGLE_ATTR, b, i, b.tools[i]);
   }
 
   // Moves single-packet event s into #v4 exactly as if its packet had been added there; returns
@@ -502,12 +527,22 @@ export class EventAggregator {
     const u = s * SINGLE_U32;
     const e = t.keys.add2(src, k1);
     this.#open(t, e, st.rowF[s * SINGLE_F64], st.rowU[u + S_NSEC]);
-    attrPromote(st.attr, s * SINGLE_ATTR, t.attr, e * ATTR, st.rowU[u + S_DST]);
+    attrPromote(
+      st.attr,
+      s * SINGLE_ATTR,
+      t.rowU,
+      e * ROW_U32,
+      t.attr,
+      e * ATTR,
+      st.rowU[u + S_DST],
+    );
     const f = e * ROW_F64;
     t.rowF[f + PACKETS] = 1;
     t.rowF[f + BYTES] = st.rowU[u + S_LENFP] & 0xffffff;
     t.dests4.add(e, st.rowU[u + S_DST]);
-    if (t.rowU[e * ROW_U32 + FP] !== 0) t.rowU[e * ROW_U32 + FP] = st.rowU[u + S_LENFP] >>> 24;
+    // Its fingerprint bits (armed ones only, by #fillSingle); the row's other FP bits stay.
+    const fpw = t.rowU[e * ROW_U32 + FP];
+    t.rowU[e * ROW_U32 + FP] = ((fpw & ~0xff) | (st.rowU[u + S_LENFP] >>> 24)) >>> 0;
     if (this.samples > 0) {
       t.adoptSample(e, this.#draw(t, e, 1), st.rowI[u + S_REF], st.rowU[u + S_LENFP] & 0xffffff);
     }
@@ -641,7 +676,13 @@ export class EventAggregator {
     }
     (t.dests6[e] ??= new KeyTable(4, 4)).add(w);
     (t.nets6[e] ??= new KeyTable(2, 4)).add2(w[0], w[1]);
-    attrAdd(t.attr, e * ATTR, b, i, w[3]);
+    const u = e * ROW_U32;
+    if ((t.rowU[u + FP] & FIRST_ID) !== 0) {
+      t.rowU[u + FP] &= ~FIRST_ID;
+      attrFirst(t.rowU, u, t.attr, e * ATTR, b, i);
+    }
+    const m = b.tools[i];
+    if (m !== 0) attrMatched(t.attr, e * ATTR, m, b, i, w[3]);
     if (k === t.rowF[f + NEXT]) this.#sample(t, e, k, b, i);
   }
 
@@ -710,7 +751,7 @@ export class EventAggregator {
     ev.uniqueDests = t.uniqueDests(e);
     ev.uniqueDest24s = t.uniqueNets(e);
     ev.fingerprints = t.rowU[u + FP];
-    setAttribution(ev, attrOf(t.attr, e * ATTR, t.v6));
+    setAttribution(ev, attrOf(t.rowU, u, t.attr, e * ATTR, t.v6, ev.packets));
     if (this.samples > 0) ev.samples = t.samplesOf(e);
     return ev;
   }

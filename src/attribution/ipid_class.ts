@@ -14,7 +14,7 @@
  */
 
 /** The largest step (modulo 2^16) between consecutive IP IDs that counts as incrementing. */
-export const IPID_STEP = 1024;
+export const IPID_SMALL_STEP = 1024;
 
 /**
  * The class from the number of consecutive pairs, the pairs equal and the pairs a small step.

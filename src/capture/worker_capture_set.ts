@@ -17,6 +17,11 @@ import { PacketBatch } from "../decode/packet_batch.ts";
 export interface WorkerCaptureSetOptions {
   /** Batches the worker may run ahead (default 4; more bought no speed, only memory). */
   window?: number;
+  /**
+   * Tag each batch's scanning tools there too (`tagTools`), taking that work off the consumer's
+   * thread (parse sets it: its aggregator reads the tags). Default false.
+   */
+  tagTools?: boolean;
 }
 
 /**
@@ -42,7 +47,12 @@ export class WorkerCaptureSet {
   #error: DarknetError | undefined;
   #bytesRead = 0;
 
-  private constructor(paths: string[], total: number | undefined, window: number) {
+  private constructor(
+    paths: string[],
+    total: number | undefined,
+    window: number,
+    tagTools: boolean,
+  ) {
     this.paths = paths;
     this.totalBytes = total;
     let worker: Worker | undefined;
@@ -63,6 +73,7 @@ export class WorkerCaptureSet {
           this.#bytesRead = m.bytesRead;
           if (m.type === "batch") {
             const b = PacketBatch.fromColumns(m.length, m.source, m.buffers, m.cols);
+            b.toolsTagged = m.tagged === true;
             // Done with it: the arrays and whole read buffers go back to the worker's pool
             // (transferred, so this batch is unusable afterwards), instead of the worker
             // allocating fresh ones for every batch.
@@ -96,7 +107,7 @@ export class WorkerCaptureSet {
           worker!.terminate();
           notify();
         };
-        worker.postMessage({ type: "start", paths, window });
+        worker.postMessage({ type: "start", paths, window, tagTools });
       },
       pull: async (controller) => {
         while (queue.length === 0 && !ended) await new Promise<void>((r) => waiting = r);
@@ -120,7 +131,7 @@ export class WorkerCaptureSet {
   static async open(paths: string[], o: WorkerCaptureSetOptions = {}): Promise<WorkerCaptureSet> {
     const check = await CaptureSet.open(paths);
     await check.readable.cancel();
-    return new WorkerCaptureSet(paths, check.totalBytes, o.window ?? 4);
+    return new WorkerCaptureSet(paths, check.totalBytes, o.window ?? 4, o.tagTools ?? false);
   }
 
   #worker: Worker | undefined;

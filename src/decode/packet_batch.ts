@@ -47,6 +47,7 @@ const COLUMNS = [
   "tcpTsval",
   "icmpIdSeq",
   "icmpPayload",
+  "tools",
 ] as const;
 
 /**
@@ -167,6 +168,14 @@ export class PacketBatch {
    * zero bytes). Written for echo rows only, with {@link icmpIdSeq}.
    */
   icmpPayload: Uint32Array = EMPTY32;
+  /**
+   * The bits of the scanning tools whose rules each row matches, among those tested on its
+   * traffic (`attribution/tools.ts`): computed once per packet by `tagTools`, on the capture
+   * worker for `parse`. Valid only while {@link toolsTagged}.
+   */
+  tools: Uint8Array = EMPTY;
+  /** Whether {@link tools} holds this batch's rows (producers that refill a batch reset it). */
+  toolsTagged = false;
 
   /** Allocates a batch with room for `capacity` packets. */
   constructor(capacity: number = DEFAULT_BATCH_SIZE) {
@@ -262,6 +271,7 @@ export class PacketBatch {
       this.icmpIdSeq = g(this.icmpIdSeq);
       this.icmpPayload = g(this.icmpPayload);
     }
+    if (this.tools.length) this.tools = g(this.tools);
     this.capacity = capacity;
   }
 

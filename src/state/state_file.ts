@@ -43,9 +43,12 @@ import type { AggregatorClock, EventAggregator } from "../aggregation/event_aggr
 import {
   BYTES,
   type EventTable,
+  FIRST_ID,
   FIRST_NSEC,
   FIRST_SEC,
   FP,
+  IPID_EQUAL,
+  IPID_STEP,
   LAST_NSEC,
   LAST_SEC,
   NEXT,
@@ -59,9 +62,9 @@ import type { SampleStore } from "../aggregation/_sample_store.ts";
 import type { SingleTable } from "../aggregation/_single_table.ts";
 import {
   ATTR,
+  attrLoadedWithout,
   attrProblem,
   attrSingleProblem,
-  attrStart,
   SINGLE_ATTR,
 } from "../aggregation/_attribution.ts";
 import { armedTools } from "../attribution/tools.ts";
@@ -373,7 +376,7 @@ function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Arr
     o.u32(t.rowU[u + LAST_NSEC]);
     o.f64(t.rowF[f + PACKETS]);
     o.f64(t.rowF[f + BYTES]);
-    o.u8(t.rowU[u + FP]);
+    o.u32(t.rowU[u + FP]); // format 3: a byte (the fingerprint bits)
     o.u32(t.rowU[u + RNG]);
     o.f64(t.rowF[f + NEXT]);
     if (t.v6) {
@@ -404,6 +407,8 @@ function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Arr
       o.frame(t.store, t.sampleRef[k], t.sampleLen[k]);
     }
     for (let k = e * ATTR; k < (e + 1) * ATTR; k++) o.u32(t.attr[k]);
+    o.u32(t.rowU[u + IPID_EQUAL]);
+    o.u32(t.rowU[u + IPID_STEP]);
     o.end();
     if (o.full) yield o.cut();
   }
@@ -570,7 +575,8 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
   const lastNsec = r.u32();
   const packets = r.f64();
   const bytes = r.f64();
-  const fp = r.u8();
+  const fpw = c.attribution ? r.u32() : r.u8();
+  const fp = fpw & 0xff;
   const rng = r.u32();
   const next = r.f64();
   c.time(firstSec, firstNsec, "an event's first packet");
@@ -593,7 +599,8 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
   t.rowU[u + LAST_NSEC] = lastNsec;
   t.rowF[f + PACKETS] = packets;
   t.rowF[f + BYTES] = bytes;
-  t.rowU[u + FP] = fp;
+  if ((fpw & 0xfe00) !== 0) throw c.bad(`fingerprint word ${fpw}`);
+  t.rowU[u + FP] = c.attribution ? fpw : fp | FIRST_ID;
   t.rowU[u + RNG] = rng;
   t.rowF[f + NEXT] = next;
   const nd = r.u32();
@@ -651,10 +658,12 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
   const armed = armedTools(traffic, t.v6);
   const o = e * ATTR;
   if (c.attribution) {
-    if (ATTR * 4 > r.left) throw c.bad("an event's attribution beyond the data");
+    if ((ATTR + 2) * 4 > r.left) throw c.bad("an event's attribution beyond the data");
     for (let k = 0; k < ATTR; k++) t.attr[o + k] = r.u32();
-    c.problem(attrProblem(t.attr, o, armed, packets, traffic === Traffic.TCPSYN));
-  } else attrStart(t.attr, o, armed);
+    t.rowU[u + IPID_EQUAL] = r.u32();
+    t.rowU[u + IPID_STEP] = r.u32();
+    c.problem(attrProblem(t.rowU, u, t.attr, o, armed, packets, traffic === Traffic.TCPSYN));
+  } else attrLoadedWithout(t.attr, o, armed, packets);
 }
 
 const ATTR_WORDS = new Uint32Array(SINGLE_ATTR);
