@@ -132,6 +132,7 @@ export const matchTools: (b: PacketBatch, i: number) => number = compose(TOOLS);
  * b.traffic[1] = Traffic.UDP;
  * b.dst.fill(7);
  * b.tcpSeq.fill(7); // seq = destination: Mirai's relation, on both rows
+ * b.ipId.fill(1); // not masscan's (0 here)
  * tagTools(b);
  * equal(b.tools[0], 0b10000);
  * equal(b.tools[1], 0); // no tool is tested on UDP
