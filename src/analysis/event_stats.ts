@@ -1,7 +1,8 @@
 /**
  * General statistics of events (the aggregator behind `count EVENTFILE...`): counts per
  * (traffic, port), coverage and scan-rate distributions, small versus large scans, per-country
- * and per-AS counts, and all of that again for each scanner fingerprint (ZMap, Masscan, Mirai).
+ * and per-AS counts, and all of that again for each scanner fingerprint (ZMap, Masscan, Mirai);
+ * events, packets and sources per attributed tool (`Tool`) and per SYN signature.
  * Events are added one at a time; nothing but the aggregates is kept.
  *
  * @module
@@ -10,6 +11,7 @@
 import { type Packed, SourceSet } from "./_source_set.ts";
 import { trafficName } from "../decode/traffic.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
+import { TOOLS } from "../attribution/tools.ts";
 import type { EventJson } from "../model/darknet_event.ts";
 import { toCsv } from "./_csv.ts";
 
@@ -280,6 +282,32 @@ function portRows(m: Map<number, Tally>): (string | number)[][] {
   );
 }
 
+/** Distinct SYN signatures `count` keeps; later ones are tallied under {@link OTHER_SIGNATURES}. */
+export const MAX_SIGNATURES = 100_000;
+/** The row of the signatures beyond {@link MAX_SIGNATURES}. */
+export const OTHER_SIGNATURES = "(other)";
+
+// Per attributed tool, the registry's order, then events of no tool ("(none)").
+function toolRows(m: Map<string, Tally>): (string | number)[][] {
+  const names = [
+    ...TOOLS.map((t) => t.name),
+    ...[...m.keys()].filter((k) => k !== "" && !TOOLS.some((t) => t.name === k)).sort(),
+    "",
+  ];
+  return names.filter((k) => m.has(k)).map((k) => {
+    const t = m.get(k)!;
+    return [k === "" ? "(none)" : k, t.events, t.packets, t.bytes, sourceCount(t.sources)];
+  });
+}
+
+// Per signature, by events (then the signature).
+function signatureRows(m: Map<string, Tally>): (string | number)[][] {
+  return [...m].map(([k, t]) => [k, t.events, t.packets, t.bytes, sourceCount(t.sources)])
+    .sort((a, b) =>
+      (b[1] as number) - (a[1] as number) || String(a[0]).localeCompare(String(b[0]))
+    );
+}
+
 const PORT_HEADER = [
   "traffic",
   "traffic_code",
@@ -314,6 +342,10 @@ export class EventStats {
   readonly #fp: Record<string, Breakdown> = Object.fromEntries(
     FINGERPRINTS.map((f) => [f.name, new Breakdown()]),
   );
+  // By attributed tool ("" for none) and by SYN signature (at most MAX_SIGNATURES kept, the
+  // rest under OTHER_SIGNATURES: a flood of forged windows must not grow this without bound).
+  #byTool = new Map<string, Tally>();
+  #bySignature = new Map<string, Tally>();
 
   /**
    * Creates an empty aggregator.
@@ -331,16 +363,34 @@ export class EventStats {
   exportData(): unknown {
     this.#all.pack();
     for (const b of Object.values(this.#fp)) b.pack();
-    return { all: this.#all, fp: this.#fp };
+    for (const m of [this.#byTool, this.#bySignature]) {
+      for (const t of m.values()) t.sources = pack(t.sources);
+    }
+    return { all: this.#all, fp: this.#fp, tools: this.#byTool, signatures: this.#bySignature };
   }
 
   /** Adds data from {@link exportData} (of events that came later in the input) into this. */
   mergeData(data: unknown): void {
-    const d = data as { all: Breakdown; fp: Record<string, Breakdown> };
+    const d = data as {
+      all: Breakdown;
+      fp: Record<string, Breakdown>;
+      tools: Map<string, Tally>;
+      signatures: Map<string, Tally>;
+    };
     this.#all.pack();
     for (const b of Object.values(this.#fp)) b.pack();
     this.#all.merge(d.all);
     for (const f of FINGERPRINTS) this.#fp[f.name].merge(d.fp[f.name]);
+    for (const m of [this.#byTool, this.#bySignature]) {
+      for (const t of m.values()) t.sources = pack(t.sources);
+    }
+    mergeTallies(this.#byTool, d.tools);
+    for (const [k, t] of d.signatures) {
+      const key = this.#bySignature.has(k) || this.#bySignature.size < MAX_SIGNATURES
+        ? k
+        : OTHER_SIGNATURES;
+      mergeTallies(this.#bySignature, new Map([[key, t]]));
+    }
   }
 
   /** Adds one event. */
@@ -356,6 +406,15 @@ export class EventStats {
     const o = e as unknown as Record<string, unknown>;
     for (const f of FINGERPRINTS) {
       if (o[f.key] === true) this.#fp[f.name].add(e, coverage, rate, large);
+    }
+    const src = sourceKey(e.SourceIP);
+    tally(this.#byTool, typeof e.Tool === "string" ? e.Tool : "", e, src);
+    const sig = e.SynSignature;
+    if (typeof sig === "string" && sig !== "") {
+      const key = this.#bySignature.has(sig) || this.#bySignature.size < MAX_SIGNATURES
+        ? sig
+        : OTHER_SIGNATURES;
+      tally(this.#bySignature, key, e, src);
     }
   }
 
@@ -402,6 +461,14 @@ export class EventStats {
           ),
       ),
     };
+    out["tool_counts.csv"] = toCsv(
+      ["tool", "events", "packets", "bytes", "unique_sources"],
+      toolRows(this.#byTool),
+    );
+    out["syn_signatures.csv"] = toCsv(
+      ["syn_signature", "events", "packets", "bytes", "unique_sources"],
+      signatureRows(this.#bySignature),
+    );
     for (const [name, f] of Object.entries(this.#fp)) {
       out[`${name}_port_counts.csv`] = toCsv(PORT_HEADER, portRows(f.byPort));
       out[`${name}_country_counts.csv`] = toCsv(
@@ -426,6 +493,13 @@ export class EventStats {
       bytes: b.bytes,
       largeEvents: [...b.large.values()].reduce((n, t) => n + t.events, 0),
       fingerprints: Object.fromEntries(FINGERPRINTS.map((f) => [f.name, this.#fp[f.name].events])),
+      tools: Object.fromEntries(TOOLS.map((t) => [t.name, this.#byTool.get(t.name)?.events ?? 0])),
+      topSynSignatures: signatureRows(this.#bySignature).slice(0, top).map((r) => ({
+        signature: String(r[0]),
+        events: Number(r[1]),
+        packets: Number(r[2]),
+        uniqueSources: Number(r[4]),
+      })),
       topPorts: portRows(b.byPort).slice(0, top).map((r) => ({
         traffic: String(r[0]),
         port: Number(r[2]),
@@ -449,6 +523,15 @@ export interface EventSummary {
   largeEvents: number;
   /** Events per registered fingerprint, by name (`zmap`, `masscan`, `mirai`, …). */
   fingerprints: Record<string, number>;
+  /** Events attributed to each registered tool (`Tool`), by name. */
+  tools: Record<string, number>;
+  /** The SYN signatures with the most events. */
+  topSynSignatures: {
+    signature: string;
+    events: number;
+    packets: number;
+    uniqueSources: number;
+  }[];
   /** The (traffic, port) pairs with the most events. */
   topPorts: {
     traffic: string;

@@ -1,6 +1,6 @@
 /**
  * Time series of events: events binned by input file or by time, grouped into series (by
- * traffic and port, country, ASN or fingerprint), with per-bin metrics (events, packets, bytes,
+ * traffic and port, country, ASN, fingerprint or attributed tool), with per-bin metrics (events, packets, bytes,
  * unique sources), a moving average and the original tool's deviation
  * `(x − MA_prev) / MA_prev`, growth alerts, a robust anomaly score (median/MAD z-score over the
  * bins before) and the Jaccard overlap of consecutive bins' source sets.
@@ -20,7 +20,7 @@ import { rfc3339Seconds, sourceKey } from "./event_stats.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
 
 /** How events are grouped into series. */
-export type SeriesBy = "traffic,port" | "country" | "asn" | "fingerprint";
+export type SeriesBy = "traffic,port" | "country" | "asn" | "fingerprint" | "tool";
 
 /** Options of {@link TimeSeries}. */
 export interface TimeSeriesOptions {
@@ -192,6 +192,8 @@ export class TimeSeries {
         const k = FINGERPRINTS.filter((f) => o[f.key] === true).map((f) => f.name);
         return k.length ? k : ["none"];
       }
+      case "tool":
+        return [typeof e.Tool === "string" && e.Tool !== "" ? e.Tool : "none"];
       default:
         return [`${trafficName(e.Traffic)}/${e.Port}`];
     }

@@ -25,6 +25,7 @@ import { runInWorker } from "../util/run_in_worker.ts";
 import { DarknetError, ioError } from "../errors.ts";
 import { formatTable } from "./_cli.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
+import { TOOLS } from "../attribution/tools.ts";
 
 /** Options of {@link countEvents}. */
 export interface CountEventsOptions extends EventStatsOptions {
@@ -139,11 +140,26 @@ export function formatEventSummary(s: EventSummary, outdir: string): string {
     `fingerprints: ${
       FINGERPRINTS.map((f) => `${f.label} ${n(s.fingerprints[f.name] ?? 0)}`).join("  ")
     }`,
+    `attributed: ${TOOLS.map((t) => `${t.label} ${n(s.tools[t.name] ?? 0)}`).join("  ")}`,
     "",
     formatTable(
       ["traffic", "port", "events", "packets", "sources"],
       s.topPorts.map((r) => [r.traffic, r.port, n(r.events), n(r.packets), n(r.uniqueSources)]),
     ),
+    ...(s.topSynSignatures.length > 0
+      ? [
+        "",
+        formatTable(
+          ["SYN signature", "events", "packets", "sources"],
+          s.topSynSignatures.map((r) => [
+            r.signature,
+            n(r.events),
+            n(r.packets),
+            n(r.uniqueSources),
+          ]),
+        ),
+      ]
+      : []),
     "",
     `CSV files in ${outdir}/`,
   ].join("\n");

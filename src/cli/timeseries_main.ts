@@ -40,6 +40,7 @@ import { PacketTimeSeries } from "../analysis/packet_timeseries.ts";
 import { runAnalyzers } from "../analysis/analyzer.ts";
 import { readStateFile, writeAtomic } from "../state/state_container.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
+import { TOOLS } from "../attribution/tools.ts";
 
 /** `timeseries --help` text. */
 export const TIMESERIES_HELP = `Usage: timeseries EVENTFILE... [--outdir DIR] [flags]
@@ -61,10 +62,11 @@ sources. Writes into --outdir:
   --outdir DIR            output directory (default ./out)
   --bin file|hour|day|S   one bin per input file (default, as the original: a file a day), or
                           by event First time: an hour, a day, or S seconds
-  --by KEY                series by traffic,port (default), country, asn or fingerprint
+  --by KEY                series by traffic,port (default), country, asn, fingerprint or tool
   --top K                 the K series with the most packets (default 5)
   --series SPEC           name series instead, repeatable: traffic=11,port=23 (or
-                          traffic=TCPSYN,port=23), country=GB, asn=64500, fingerprint=mirai
+                          traffic=TCPSYN,port=23), country=GB, asn=64500, fingerprint=mirai,
+                          tool=zmap (the attribution; "none" for events without one)
   --window N              moving-average window in bins (default 3)
   --alert-growth X        growth alert when the event deviation is at least X (default 0.25)
   --alert-z Z             anomaly alert when |robust z| of packets or events >= Z (default 3.5)
@@ -99,6 +101,9 @@ function seriesKey(spec: string, by: SeriesBy): string {
     [...FINGERPRINTS.map((f) => f.name), "none"].includes(String(kv.fingerprint))
   ) {
     return String(kv.fingerprint);
+  }
+  if (by === "tool" && [...TOOLS.map((t) => t.name), "none"].includes(String(kv.tool))) {
+    return String(kv.tool);
   }
   throw bad();
 }
@@ -273,8 +278,10 @@ export async function timeseriesMain(args: string[]): Promise<number> {
   const files = after[""] ?? [];
   if (files.length === 0) throw new UsageError("give event files (or --pcap CAPTURE...)");
   const by = String(values.by ?? "traffic,port") as SeriesBy;
-  if (!["traffic,port", "country", "asn", "fingerprint"].includes(by)) {
-    throw new UsageError(`--by: expected traffic,port, country, asn or fingerprint, got "${by}"`);
+  if (!["traffic,port", "country", "asn", "fingerprint", "tool"].includes(by)) {
+    throw new UsageError(
+      `--by: expected traffic,port, country, asn, fingerprint or tool, got "${by}"`,
+    );
   }
   const binText = String(values.bin ?? "file");
   const binSeconds = binText === "file"

@@ -95,3 +95,39 @@ Deno.test("older real scanners: ZMap 2.1.1, masscan 1.3.2, nmap 7.93 attributed;
   equal(others.length > 5, true);
   deepEqual(others.filter((e) => e.Tool !== "" || Object.keys(e.Tools as object).length), []);
 });
+
+Deno.test("count and timeseries follow the attribution: events, packets and sources per tool, top SYN signatures, series by tool; halves merged equal one pass", async () => {
+  const { EventStats } = await import("../../src/analysis/event_stats.ts");
+  const { TimeSeries } = await import("../../src/analysis/timeseries.ts");
+  const evs = [
+    ...await parse("testdata/real-scanners/scanners.pcap"),
+    ...await parse("testdata/captures-modern/masscan_master_syn.pcap"),
+  ] as never[];
+  const one = new EventStats();
+  for (const e of evs) one.add(e);
+  const a = new EventStats();
+  const b = new EventStats();
+  evs.forEach((e, i) => (i < evs.length / 2 ? a : b).add(e));
+  a.mergeData(structuredClone(b.exportData()));
+  for (const s of [one, a]) {
+    const sum = s.summary(3);
+    deepEqual(sum.tools, { zmap: 2, masscan: 5, nmap: 1, unicornscan: 0, mirai: 0 });
+    deepEqual(sum.topSynSignatures.map((r) => [r.signature, r.events]), [
+      ["512_00_00_00", 400],
+      ["1025_2_1460_00", 3],
+      ["1024_00_00_00", 2],
+    ]);
+    const csv = s.files()["tool_counts.csv"].trim().split("\n");
+    deepEqual(csv.slice(0, 4), [
+      "tool,events,packets,bytes,unique_sources",
+      "zmap,2,512,29696,2",
+      "masscan,5,3584,205824,2",
+      "nmap,1,256,14848,1",
+    ]);
+    equal(csv[4].startsWith("(none),"), true);
+  }
+  const ts = new TimeSeries({ by: "tool", binSeconds: 3600 });
+  for (const e of evs) ts.add(e, "x");
+  const r = ts.result(10);
+  deepEqual(r.series.map((s) => s.key).sort(), ["masscan", "nmap", "none", "zmap"]);
+});
