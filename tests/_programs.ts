@@ -1,4 +1,5 @@
-// Tests that drive real programs (tcpdump, dnsmasq, Chromium, Python, tshark). Outside CI a
+// Tests that drive real programs (tcpdump, dnsmasq, Chromium, Python, tshark, nmap, hping3,
+// fping). Outside CI a
 // test whose program is missing is reported as ignored, with the install hint in its name, and
 // the run passes; with CI=true (as .ci/run sets) a missing program fails the test.
 
@@ -13,6 +14,9 @@ const PACKAGES: Record<string, string> = {
   tshark: "tshark",
   pgrep: "procps",
   pkill: "procps",
+  nmap: "nmap",
+  hping3: "hping3",
+  fping: "fping",
 };
 
 const inCi = (() => {
