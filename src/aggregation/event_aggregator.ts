@@ -36,7 +36,6 @@ import {
   attrPromote,
   attrSingle,
   attrSingleUnknown,
-  SINGLE_ATTR,
 } from "./_attribution.ts";
 import { compareKeys, KeyTable, mix } from "../util/key_table.ts";
 import { DarknetEvent, scanRate } from "../model/darknet_event.ts";
@@ -468,7 +467,7 @@ export class EventAggregator {
     st.rowI[u + S_REF] = this.samples > 0
       ? this.#v6.store.put(b.buffers[b.buf[i]], b.offset[i], len)
       : 0;
-    attrSingle(st.attr, s * SINGLE_ATTR, b, i, b.tools[i]);
+    attrSingle(st.rowU, u + st.attrAt, b, i, b.tools[i]);
   }
 
   // Moves IPv6 single-packet event s into #v6 exactly as if its packet had been added there.
@@ -479,8 +478,8 @@ export class EventAggregator {
     const e = t.keys.add(st.keys.keys, s * 5);
     this.#open(t, e, st.rowF[s * SINGLE6_F64], st.rowU[u + S_NSEC]);
     attrPromote(
-      st.attr,
-      s * SINGLE_ATTR,
+      st.rowU,
+      u + st.attrAt,
       t.rowU,
       e * ROW_U32,
       t.attr,
@@ -516,7 +515,7 @@ export class EventAggregator {
     st.rowI[u + S_REF] = this.samples > 0
       ? this.#v4.store.put(b.buffers[b.buf[i]], b.offset[i], len)
       : 0;
-    attrSingle(st.attr, s * SINGLE_ATTR, b, i, b.tools[i]);
+    attrSingle(st.rowU, u + st.attrAt, b, i, b.tools[i]);
   }
 
   // Moves single-packet event s into #v4 exactly as if its packet had been added there; returns
@@ -528,8 +527,8 @@ export class EventAggregator {
     const e = t.keys.add2(src, k1);
     this.#open(t, e, st.rowF[s * SINGLE_F64], st.rowU[u + S_NSEC]);
     attrPromote(
-      st.attr,
-      s * SINGLE_ATTR,
+      st.rowU,
+      u + st.attrAt,
       t.rowU,
       e * ROW_U32,
       t.attr,
@@ -580,7 +579,7 @@ export class EventAggregator {
     ev.bytes = st.rowU[u + S_LENFP] & 0xffffff;
     ev.uniqueDests = ev.uniqueDest24s = 1;
     ev.fingerprints = st.rowU[u + S_LENFP] >>> 24;
-    setAttribution(ev, attrOfSingle(st.attr, s * SINGLE_ATTR));
+    setAttribution(ev, attrOfSingle(st.rowU, u + st.attrAt));
     const ref = st.rowI[u + S_REF];
     if (ref !== 0) {
       ev.samples = [(st.v6 ? this.#v6 : this.#v4).sampleCopy(ref, st.rowU[u + S_LENFP] & 0xffffff)];
@@ -990,8 +989,8 @@ export class EventAggregator {
     st.rowU[u + S_DST] = dst;
     st.rowU[u + S_LENFP] = ((fp << 24) | len) >>> 0;
     st.rowI[u + S_REF] = frame ? this.#v4.store.put(frame, 0, len) : 0;
-    if (attr) st.attr.set(attr, s * SINGLE_ATTR);
-    else attrSingleUnknown(st.attr, s * SINGLE_ATTR);
+    if (attr) st.rowU.set(attr, u + st.attrAt);
+    else attrSingleUnknown(st.rowU, u + st.attrAt);
     return true;
   }
 
@@ -1026,8 +1025,8 @@ export class EventAggregator {
     for (let x = 1; x < 4; x++) st.rowU[u + S6_DST + x - 1] = dst[x];
     st.rowU[u + S_LENFP] = len;
     st.rowI[u + S_REF] = frame ? this.#v6.store.put(frame, 0, len) : 0;
-    if (attr) st.attr.set(attr, s * SINGLE_ATTR);
-    else attrSingleUnknown(st.attr, s * SINGLE_ATTR);
+    if (attr) st.rowU.set(attr, u + st.attrAt);
+    else attrSingleUnknown(st.rowU, u + st.attrAt);
     return true;
   }
 

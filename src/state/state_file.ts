@@ -357,7 +357,7 @@ function* writeSingles(o: Out, t: SingleTable, store: SampleStore): Generator<Ui
     const ref = t.rowI[u + S_REF];
     o.u8(ref !== 0 ? 1 : 0);
     if (ref !== 0) o.frame(store, ref, len);
-    for (let k = s * SINGLE_ATTR; k < (s + 1) * SINGLE_ATTR; k++) o.u32(t.attr[k]);
+    for (let k = u + t.attrAt; k < u + t.attrAt + SINGLE_ATTR; k++) o.u32(t.rowU[k]);
     o.end();
     if (o.full) yield o.cut();
   }
