@@ -11,7 +11,7 @@
 
 import type { PacketBatch } from "../decode/packet_batch.ts";
 import { Traffic } from "../decode/traffic.ts";
-import { ipIdClass } from "../attribution/ipid_class.ts";
+import { IPID_SMALL_STEP, ipIdClass } from "../attribution/ipid_class.ts";
 import { synSignature } from "../attribution/syn_signature.ts";
 import { SEQUENCE_TOOLS, TOOLS } from "../attribution/tools.ts";
 import { FIRST_ID, FP, IPID_EQUAL, IPID_STEP } from "./_event_row.ts";
@@ -22,9 +22,11 @@ const S = SEQUENCE_TOOLS.length;
 const SEQ_SLOT = TOOLS.map((_, k) => SEQUENCE_TOOLS.indexOf(k));
 const VALUE = TOOLS.map((t) => t.value ?? (() => 0));
 
-// Words beside a full event: matched[T], then (last value, last destination) per sequence tool.
+// Words beside a full event: matched[T], then per sequence tool its last value and destination
+// and its first (a merge of two halves compares the first half's last with the second's first).
 const LAST = T;
-const BASE = T + 2 * S; // packets before the attribution started
+const SEQ_WORDS = 4;
+const BASE = T + SEQ_WORDS * S; // packets before the attribution started
 const IPID_FIRST = BASE + 1;
 const SIG_WM = BASE + 2; // window << 16 | MSS
 const SIG_OPTS = BASE + 3;
@@ -96,11 +98,14 @@ export function attrMatched(
     }
     const v = VALUE[k](b, i) >>> 0;
     const has = 1 << (16 + s);
-    const at = o + LAST + 2 * s;
-    if ((a[o + FLAGS] & has) !== 0 && a[at] === v && a[at + 1] !== dst) a[o + k]++;
+    const at = o + LAST + SEQ_WORDS * s;
+    if ((a[o + FLAGS] & has) === 0) {
+      a[at + 2] = v;
+      a[at + 3] = dst;
+      a[o + FLAGS] |= has;
+    } else if (a[at] === v && a[at + 1] !== dst) a[o + k]++;
     a[at] = v;
     a[at + 1] = dst;
-    a[o + FLAGS] |= has;
   }
 }
 
@@ -152,8 +157,9 @@ export function attrPromote(
     const x = SEQ_SLOT[k];
     if (x < 0) a[o + k] = 1;
     else {
-      a[o + LAST + 2 * x] = s[so + S_VALUES + x];
-      a[o + LAST + 2 * x + 1] = dst;
+      const at = o + LAST + SEQ_WORDS * x;
+      a[at] = a[at + 2] = s[so + S_VALUES + x];
+      a[at + 1] = a[at + 3] = dst;
       flags |= 1 << (16 + x);
     }
   }
@@ -175,6 +181,73 @@ export function attrPromote(
 export function attrLoadedWithout(a: Uint32Array, o: number, armed: number, packets: number) {
   attrStart(a, o, armed);
   a[o + BASE] = packets;
+}
+
+/**
+ * Merges two halves of one event: the full event A (row at `ar[au ..]`, words at `aa[ao ..]`,
+ * `pa` packets) and B, the same key's next packets (`pb`), into A — the state one pass over all
+ * of them leaves: counts added, the pair across the boundary counted (IP IDs; a sequence tool's
+ * value), A's first and B's last kept. Merit's fingerprint bits are ANDed. (A single-packet
+ * half is promoted first.)
+ */
+export function attrMerge(
+  ar: Uint32Array,
+  au: number,
+  aa: Uint32Array,
+  ao: number,
+  pa: number,
+  br: Uint32Array,
+  bu: number,
+  ba: Uint32Array,
+  bo: number,
+  pb: number,
+): void {
+  const aTested = pa - aa[ao + BASE];
+  const bTested = pb - ba[bo + BASE];
+  const aFlags = aa[ao + FLAGS];
+  const bFlags = ba[bo + FLAGS];
+  // B's first packet follows A's last directly only if B's attribution saw it.
+  const joined = aTested > 0 && bTested > 0 && ba[bo + BASE] === 0;
+  let flags = aFlags;
+  for (let k = 0; k < T; k++) {
+    aa[ao + k] += ba[bo + k];
+    const x = SEQ_SLOT[k];
+    if (x < 0) continue;
+    const has = 1 << (16 + x);
+    const at = ao + LAST + SEQ_WORDS * x;
+    const bt = bo + LAST + SEQ_WORDS * x;
+    if ((bFlags & has) === 0) continue;
+    if ((aFlags & has) === 0) {
+      aa[at + 2] = ba[bt + 2];
+      aa[at + 3] = ba[bt + 3];
+    } else if (aa[at] === ba[bt + 2] && aa[at + 1] !== ba[bt + 3]) aa[ao + k]++;
+    aa[at] = ba[bt];
+    aa[at + 1] = ba[bt + 1];
+    flags |= has;
+  }
+  aa[ao + BASE] += ba[bo + BASE];
+  const aw = ar[au + FP];
+  const bw = br[bu + FP];
+  let eq = ar[au + IPID_EQUAL] + br[bu + IPID_EQUAL];
+  let step = ar[au + IPID_STEP] + br[bu + IPID_STEP];
+  let last = aw >>> 16;
+  if (joined) {
+    const d = (ba[bo + IPID_FIRST] - last) & 0xffff;
+    if (d === 0) eq++;
+    else if (d - 1 < IPID_SMALL_STEP) step++;
+  }
+  if (bTested > 0) last = bw >>> 16;
+  if (aTested === 0) aa[ao + IPID_FIRST] = ba[bo + IPID_FIRST];
+  ar[au + IPID_EQUAL] = eq;
+  ar[au + IPID_STEP] = step;
+  const started = (aw & FIRST_ID) === 0 || (bw & FIRST_ID) === 0;
+  ar[au + FP] = ((aw & bw & 0xff) | (started ? 0 : FIRST_ID) | (last << 16)) >>> 0;
+  if ((aFlags & HAS_SIG) === 0 && (bFlags & HAS_SIG) !== 0) {
+    aa[ao + SIG_WM] = ba[bo + SIG_WM];
+    aa[ao + SIG_OPTS] = ba[bo + SIG_OPTS];
+    flags = (flags & ~0x1ff) | (bFlags & 0x1ff);
+  }
+  aa[ao + FLAGS] = flags;
 }
 
 /** What an event shows of its attribution. */
