@@ -66,6 +66,18 @@ export { compareEventKeys, DarknetEvent, type EventJson } from "./src/model/dark
 export { EVENT_FIELDS, type EventField, type FieldKind } from "./src/model/event_schema.ts";
 export { DestSets } from "./src/aggregation/dest_set.ts";
 export { type Fingerprint, isZero } from "./src/fingerprints/fingerprint.ts";
+export { ATTRIBUTION_BOUND, minMatches, type Tool } from "./src/attribution/tool.ts";
+export {
+  armedTools,
+  attribute,
+  matchTools,
+  MIN_MATCHES,
+  SEQUENCE_TOOLS,
+  tagTools,
+  TOOLS,
+} from "./src/attribution/tools.ts";
+export { synSignature } from "./src/attribution/syn_signature.ts";
+export { IPID_SMALL_STEP, ipIdClass } from "./src/attribution/ipid_class.ts";
 export {
   ALL_FINGERPRINTS,
   armedFingerprints,
