@@ -21,6 +21,7 @@ const S = SEQUENCE_TOOLS.length;
 /** Per tool: its place among the sequence tools, or -1. */
 const SEQ_SLOT = TOOLS.map((_, k) => SEQUENCE_TOOLS.indexOf(k));
 const VALUE = TOOLS.map((t) => t.value ?? (() => 0));
+const SEQUENCE_BITS = SEQUENCE_TOOLS.reduce((m, k) => m | (1 << k), 0);
 
 // Words beside a full event: matched[T], then per sequence tool its last value and destination
 // and its first (a merge of two halves compares the first half's last with the second's first).
@@ -50,7 +51,10 @@ const S_SIG = 1 << 17;
 
 /** A fresh full event tested by the `armed` tools (its row's words: `EventTable.start`). */
 export function attrStart(a: Uint32Array, o: number, armed: number): void {
-  a.fill(0, o, o + ATTR);
+  // Only what is read unconditionally: the counters, the base and the flags (the flags' bits
+  // guard the sequence words, the signature; attrFirst or attrPromote set the first IP ID).
+  for (let k = 0; k < T; k++) a[o + k] = 0;
+  a[o + BASE] = 0;
   a[o + FLAGS] = armed << 24;
 }
 
@@ -110,22 +114,29 @@ export function attrMatched(
 }
 
 /** Packet i alone, as the single-packet event at `s[o ..]` (`m`: its tools' tag). */
+// (Millions of one-off sources an hour make this one of the hottest paths: it writes only the
+// words that will be read — the signature's with the signature bit, a value with its tool's bit.)
 export function attrSingle(s: Uint32Array, o: number, b: PacketBatch, i: number, m: number) {
   let flags = m | S_VALID;
   if (b.traffic[i] === Traffic.TCPSYN) {
     const n = b.tcpOptLen[i];
-    s[o + S_WM] = (b.tcpWindow[i] << 16 | (n > 0 ? b.tcpMss[i] : 0)) >>> 0;
-    s[o + S_OPTS] = n > 0 ? b.tcpOpts[i] : 0;
-    flags |= S_SIG | ((n > 0 ? b.tcpWscale[i] : 255) << 8);
-  } else {
-    s[o + S_WM] = 0;
-    s[o + S_OPTS] = 0;
+    if (n > 0) {
+      s[o + S_WM] = (b.tcpWindow[i] << 16 | b.tcpMss[i]) >>> 0;
+      s[o + S_OPTS] = b.tcpOpts[i];
+      flags |= S_SIG | (b.tcpWscale[i] << 8);
+    } else {
+      s[o + S_WM] = b.tcpWindow[i] << 16 >>> 0;
+      s[o + S_OPTS] = 0;
+      flags |= S_SIG | (255 << 8);
+    }
   }
   s[o] = flags;
   s[o + S_IPID] = b.ipId[i] & 0xffff;
-  for (let x = 0; x < S; x++) {
-    const k = SEQUENCE_TOOLS[x];
-    s[o + S_VALUES + x] = (m >>> k) & 1 ? VALUE[k](b, i) >>> 0 : 0;
+  if ((m & SEQUENCE_BITS) !== 0) {
+    for (let x = 0; x < S; x++) {
+      const k = SEQUENCE_TOOLS[x];
+      if ((m >>> k) & 1) s[o + S_VALUES + x] = VALUE[k](b, i) >>> 0;
+    }
   }
 }
 
@@ -248,6 +259,45 @@ export function attrMerge(
     flags = (flags & ~0x1ff) | (bFlags & 0x1ff);
   }
   aa[ao + FLAGS] = flags;
+}
+
+/**
+ * The full event's words as a state file keeps them (into `out`): words no flag vouches for
+ * (a sequence tool's before its first packet, the signature's of a non-SYN event, the first IP
+ * ID before the first packet) are left over from an entry's earlier event, so they are written
+ * as 0 — a state file holds nothing but this event.
+ */
+export function attrSaved(
+  rowU: Uint32Array,
+  u: number,
+  a: Uint32Array,
+  o: number,
+  out: Uint32Array,
+) {
+  out.set(a.subarray(o, o + ATTR));
+  const flags = a[o + FLAGS];
+  for (let x = 0; x < S; x++) {
+    if (((flags >>> (16 + x)) & 1) === 0) {
+      out.fill(0, LAST + SEQ_WORDS * x, LAST + SEQ_WORDS * (x + 1));
+    }
+  }
+  if ((flags & HAS_SIG) === 0) {
+    out[SIG_WM] = 0;
+    out[SIG_OPTS] = 0;
+    out[FLAGS] &= ~0xff;
+  }
+  if ((rowU[u + FP] & FIRST_ID) !== 0) out[IPID_FIRST] = 0;
+}
+
+/** The single-packet event's words as a state file keeps them (see {@link attrSaved}). */
+export function attrSingleSaved(s: Uint32Array, o: number, out: Uint32Array): void {
+  out.set(s.subarray(o, o + SINGLE_ATTR));
+  const f = s[o];
+  if ((f & S_SIG) === 0) {
+    out[S_WM] = 0;
+    out[S_OPTS] = 0;
+  }
+  for (let x = 0; x < S; x++) if (((f >>> SEQUENCE_TOOLS[x]) & 1) === 0) out[S_VALUES + x] = 0;
 }
 
 /** What an event shows of its attribution. */

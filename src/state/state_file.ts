@@ -64,7 +64,9 @@ import {
   ATTR,
   attrLoadedWithout,
   attrProblem,
+  attrSaved,
   attrSingleProblem,
+  attrSingleSaved,
   SINGLE_ATTR,
 } from "../aggregation/_attribution.ts";
 import { armedTools } from "../attribution/tools.ts";
@@ -357,11 +359,15 @@ function* writeSingles(o: Out, t: SingleTable, store: SampleStore): Generator<Ui
     const ref = t.rowI[u + S_REF];
     o.u8(ref !== 0 ? 1 : 0);
     if (ref !== 0) o.frame(store, ref, len);
-    for (let k = u + t.attrAt; k < u + t.attrAt + SINGLE_ATTR; k++) o.u32(t.rowU[k]);
+    attrSingleSaved(t.rowU, u + t.attrAt, SAVED_SINGLE);
+    for (let k = 0; k < SINGLE_ATTR; k++) o.u32(SAVED_SINGLE[k]);
     o.end();
     if (o.full) yield o.cut();
   }
 }
+
+const SAVED = new Uint32Array(ATTR);
+const SAVED_SINGLE = new Uint32Array(SINGLE_ATTR);
 
 function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Array> {
   const w = t.keys.width;
@@ -406,7 +412,8 @@ function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Arr
       o.u32(t.sampleLen[k]);
       o.frame(t.store, t.sampleRef[k], t.sampleLen[k]);
     }
-    for (let k = e * ATTR; k < (e + 1) * ATTR; k++) o.u32(t.attr[k]);
+    attrSaved(t.rowU, u, t.attr, e * ATTR, SAVED);
+    for (let k = 0; k < ATTR; k++) o.u32(SAVED[k]);
     o.u32(t.rowU[u + IPID_EQUAL]);
     o.u32(t.rowU[u + IPID_STEP]);
     o.end();

@@ -475,3 +475,89 @@ Deno.test("IPv6 destinations across a state file: /64s told apart by their secon
     want,
   );
 });
+
+Deno.test("the attribution's words round-trip; impossible ones are refused with one line", async () => {
+  const { ATTR } = await import("../../src/aggregation/_attribution.ts");
+  const { FP, IPID_EQUAL, ROW_U32 } = await import("../../src/aggregation/_event_table.ts");
+  const T = 1603296000;
+  // A masscan-like SYN source (three packets) and a UDP source (two), both open at the end.
+  const pk: WritePacket[] = [];
+  for (let k = 0; k < 3; k++) {
+    const dst = 0x0a000001 + k;
+    const seq = 0x01020304 * (k + 1) >>> 0;
+    pk.push({
+      sec: T + k,
+      nsec: 0,
+      data: ethernet(ipv4Packet({
+        src: 0xc6336401,
+        dst,
+        proto: 6,
+        flags: 2,
+        dport: 80,
+        seq,
+        id: (dst ^ 80 ^ seq) & 0xffff,
+        window: 1025,
+        options: [2, 4, 5, 0xb4],
+      })),
+    });
+  }
+  for (let k = 0; k < 2; k++) {
+    pk.push({
+      sec: T + k,
+      nsec: 0,
+      data: ethernet(ipv4Packet({ src: 0xc6336402, dst: 1, proto: 17, dport: 53, id: 7 + k })),
+    });
+  }
+  pk.sort((a, b) => a.sec - b.sec);
+  const fresh = async () => {
+    const agg = new EventAggregator({ timeout: 300, samples: 1 });
+    for await (
+      const b of ReadableStream.from([pcapFile(pk, { linkType: 1 })]).pipeThrough(
+        new PcapDecoderStream(),
+      )
+    ) agg.add(b);
+    return agg;
+  };
+  const agg = await fresh();
+  const p = `${dir}/attr.state`;
+  await saveState(agg, p);
+  const back = new EventAggregator({ timeout: 300, samples: 1 });
+  await loadState(back, p);
+  const show = (a: EventAggregator) =>
+    a.openEvents(true).map((e) => {
+      const j = JSON.parse(JSON.stringify(e));
+      return [j.Tools, j.Tool, j.SynSignature, j.IPIDClass];
+    });
+  deepEqual(show(back), [
+    [{ masscan: [3, 3] }, "masscan", "1025_2_1460_00", "incrementing"], // steps of 773
+    [{}, "", "", "incrementing"],
+  ]);
+  deepEqual(show(back), show(agg));
+  // Corrupt words: more matches than packets, IP ID pairs beyond the packets, a fingerprint
+  // word with unknown bits.
+  const cases: [
+    string,
+    (t: { attr: Uint32Array; rowU: Uint32Array }, e: number) => void,
+    RegExp,
+  ][] = [
+    ["matched", (t, e) => t.attr[e * ATTR + 1] = 4, /4 packets matched Masscan of 3 tested/],
+    ["pairs", (t, e) => t.rowU[e * ROW_U32 + IPID_EQUAL] = 3, /IP ID pairs beyond the packets/],
+    ["fp", (t, e) => t.rowU[e * ROW_U32 + FP] |= 0x200, /fingerprint word/],
+  ];
+  for (const [name, spoil, want] of cases) {
+    const bad = await fresh();
+    const t = bad._internals.v4;
+    const e = t.keys.find2(0xc6336401, (11 << 16) | 80);
+    ok(e >= 0);
+    spoil(t, e);
+    await saveState(bad, `${dir}/bad.state`);
+    await rejects(
+      loadState(new EventAggregator({ timeout: 300, samples: 1 }), `${dir}/bad.state`),
+      (err: Error) => err instanceof DataError && want.test(err.message) || assertFail(name, err),
+    );
+  }
+});
+
+function assertFail(name: string, err: Error): boolean {
+  throw new Error(`${name}: ${err.message}`);
+}
