@@ -15,6 +15,7 @@ import { IPID_SMALL_STEP, ipIdClass } from "../attribution/ipid_class.ts";
 import { synSignature } from "../attribution/syn_signature.ts";
 import { SEQUENCE_TOOLS, TOOLS } from "../attribution/tools.ts";
 import { FIRST_ID, FP, IPID_EQUAL, IPID_STEP } from "./_event_row.ts";
+import type { SignatureTable } from "./_signature_table.ts";
 
 const T = TOOLS.length;
 const S = SEQUENCE_TOOLS.length;
@@ -38,8 +39,12 @@ const FLAGS = BASE + 4;
 export const ATTR = BASE + 5;
 const HAS_SIG = 1 << 8;
 
-// Single rows: matches (bits 0-7), window scale (8-15), attribution valid (16), signature
-// present (17); the IP ID; window << 16 | MSS; option layout; a value per sequence tool.
+// A single-packet event's attribution, expanded (state files, promotions, output): matches (bits
+// 0-7), window scale (8-15), attribution valid (16), signature present (17); the IP ID; window <<
+// 16 | MSS; option layout; a value per sequence tool. In its row it is compact (SINGLE_ROW_ATTR
+// words): matches | valid << 8 | signature << 9 | IP ID << 16; the signature's number in the
+// aggregator's SignatureTable; the value of its sequence tool (a packet of two sequence tools'
+// shapes keeps the first's).
 const S_IPID = 1;
 const S_WM = 2;
 const S_OPTS = 3;
@@ -48,6 +53,10 @@ const S_VALUES = 4;
 export const SINGLE_ATTR = S_VALUES + S;
 const S_VALID = 1 << 16;
 const S_SIG = 1 << 17;
+/** Words of a single-packet event's attribution in its row. */
+export const SINGLE_ROW_ATTR = 3;
+const C_VALID = 1 << 8;
+const C_SIG = 1 << 9;
 
 /** A fresh full event tested by the `armed` tools (its row's words: `EventTable.start`). */
 export function attrStart(a: Uint32Array, o: number, armed: number): void {
@@ -114,35 +123,91 @@ export function attrMatched(
 }
 
 /** Packet i alone, as the single-packet event at `s[o ..]` (`m`: its tools' tag). */
-// (Millions of one-off sources an hour make this one of the hottest paths: it writes only the
-// words that will be read — the signature's with the signature bit, a value with its tool's bit.)
-export function attrSingle(s: Uint32Array, o: number, b: PacketBatch, i: number, m: number) {
-  let flags = m | S_VALID;
+/**
+ * Packet i alone, as the single-packet event whose compact words are at `s[o ..]` (`m`: its
+ * tools' tag; `sigs`: where SYN signatures are interned). Millions of one-off sources an hour make
+ * this one of the hottest paths: it writes two words, three for a packet of a sequence tool's shape.
+ */
+export function attrSingle(
+  s: Uint32Array,
+  o: number,
+  b: PacketBatch,
+  i: number,
+  m: number,
+  sigs: SignatureTable,
+): void {
+  let w = ((b.ipId[i] & 0xffff) << 16) | C_VALID;
   if (b.traffic[i] === Traffic.TCPSYN) {
     const n = b.tcpOptLen[i];
-    if (n > 0) {
-      s[o + S_WM] = (b.tcpWindow[i] << 16 | b.tcpMss[i]) >>> 0;
-      s[o + S_OPTS] = b.tcpOpts[i];
-      flags |= S_SIG | (b.tcpWscale[i] << 8);
-    } else {
-      s[o + S_WM] = b.tcpWindow[i] << 16 >>> 0;
-      s[o + S_OPTS] = 0;
-      flags |= S_SIG | (255 << 8);
-    }
+    const id = n > 0
+      ? sigs.intern((b.tcpWindow[i] << 16 | b.tcpMss[i]) >>> 0, b.tcpOpts[i], b.tcpWscale[i])
+      : sigs.intern(b.tcpWindow[i] << 16 >>> 0, 0, 255);
+    s[o + 1] = id;
+    if (id !== 0) w |= C_SIG;
   }
-  s[o] = flags;
-  s[o + S_IPID] = b.ipId[i] & 0xffff;
   if ((m & SEQUENCE_BITS) !== 0) {
     for (let x = 0; x < S; x++) {
       const k = SEQUENCE_TOOLS[x];
-      if ((m >>> k) & 1) s[o + S_VALUES + x] = VALUE[k](b, i) >>> 0;
+      if (((m >>> k) & 1) === 0) continue;
+      s[o + 2] = VALUE[k](b, i) >>> 0;
+      m &= ~SEQUENCE_BITS | (1 << k); // the first sequence tool only
+      break;
     }
   }
+  s[o] = (w | m) >>> 0;
 }
 
-/** A single-packet event at `s[so ..]` from a state file without attribution: nothing known. */
+/** The compact words at `s[o ..]` expanded into `out` (SINGLE_ATTR words). */
+export function attrSingleExpand(
+  s: Uint32Array,
+  o: number,
+  sigs: SignatureTable,
+  out: Uint32Array,
+): void {
+  const w = s[o];
+  out.fill(0);
+  if ((w & C_VALID) === 0) return;
+  const m = w & 0xff;
+  out[S_IPID] = w >>> 16;
+  let flags = m | S_VALID;
+  if ((w & C_SIG) !== 0) {
+    sigs.words(s[o + 1], out, S_WM); // window << 16 | MSS, layout, window scale at S_VALUES
+    flags |= S_SIG | (out[S_VALUES] << 8);
+    out[S_VALUES] = 0;
+  }
+  out[0] = flags;
+  for (let x = 0; x < S; x++) if ((m >>> SEQUENCE_TOOLS[x]) & 1) out[S_VALUES + x] = s[o + 2];
+}
+
+/** Expanded words (checked) into the compact ones at `s[o ..]`. */
+export function attrSingleCompact(
+  e: Uint32Array,
+  s: Uint32Array,
+  o: number,
+  sigs: SignatureTable,
+): void {
+  const f = e[0];
+  if ((f & S_VALID) === 0) return attrSingleUnknown(s, o);
+  let m = f & 0xff;
+  let w = (e[S_IPID] << 16) | C_VALID;
+  if ((f & S_SIG) !== 0) {
+    const id = sigs.intern(e[S_WM], e[S_OPTS], (f >>> 8) & 0xff);
+    s[o + 1] = id;
+    if (id !== 0) w |= C_SIG;
+  }
+  for (let x = 0; x < S; x++) {
+    const k = SEQUENCE_TOOLS[x];
+    if (((m >>> k) & 1) === 0) continue;
+    s[o + 2] = e[S_VALUES + x];
+    m &= ~SEQUENCE_BITS | (1 << k);
+    break;
+  }
+  s[o] = (w | m) >>> 0;
+}
+
+/** A single-packet event (compact words at `s[so ..]`) from a state file without attribution. */
 export function attrSingleUnknown(s: Uint32Array, so: number): void {
-  s.fill(0, so, so + SINGLE_ATTR);
+  s.fill(0, so, so + SINGLE_ROW_ATTR);
 }
 
 /**

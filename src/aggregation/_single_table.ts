@@ -1,19 +1,20 @@
 // Open IPv4 events that have seen exactly one packet. Most darknet sources send a single packet
 // per (source, traffic, port) — they are most of the open events at any time — so they are kept
-// in 32 bytes each (plus their sample) instead of a 128-byte event row with its destination set
+// in 40 bytes each (plus their sample) instead of a 128-byte event row with its destination set
 // and sample slots. A second packet for the key promotes the event to the full table
 // (EventAggregator does that, replaying this packet exactly as if it had been there all along).
 //
 // Entries are dense like KeyTable's: removing one moves the last into its place (rows follow).
 // Row: the packet's time (Float64 seconds at word 0), then nanoseconds, destination, captured
-// length with the fingerprint bits, and the sample reference in the event table's SampleStore
-// (24 bytes: 10 million one-packet sources take 96 MB less than with 32-byte rows).
+// length with the fingerprint bits, the sample reference in the event table's SampleStore, and
+// the tool attribution's compact words (`_attribution.ts`; a SYN's signature as a number in the
+// aggregator's SignatureTable): 24 + 16 bytes.
 //
-// IPv6 sources are kept the same way (`new SingleTable(true)`): keys of five words, 40-byte
+// IPv6 sources are kept the same way (`new SingleTable(true)`): keys of five words, 56-byte
 // rows with the destination's four words at S_DST and S6_DST .. S6_DST + 2 (no fingerprints).
 
 import { KeyTable } from "../util/key_table.ts";
-import { SINGLE_ATTR } from "./_attribution.ts";
+import { SINGLE_ROW_ATTR } from "./_attribution.ts";
 
 /** Uint32 fields of a row (index into `rowU` at `e * SINGLE_U32`). */
 export const S_NSEC = 2;
@@ -21,18 +22,18 @@ export const S_DST = 3;
 /** The captured length (low 24 bits) and the fingerprint bits (bits 24-26) in one word. */
 export const S_LENFP = 4;
 export const S_REF = 5;
-/** Where the tool attribution's words start (`_attribution.ts`, SINGLE_ATTR of them). */
+/** Where the tool attribution's words start (`_attribution.ts`, SINGLE_ROW_ATTR of them). */
 export const S_ATTR = 6;
 /**
  * Numbers per row in each view (`rowF`: the seconds at `e * SINGLE_F64`): 24 bytes of the packet
- * and 24 of the attribution (in the row, not beside it: one cache line touched, not two).
+ * and 16 of the attribution (in the row, not beside it: one cache line touched, not two).
  */
-export const SINGLE_U32 = S_ATTR + SINGLE_ATTR + (SINGLE_ATTR & 1);
+export const SINGLE_U32 = S_ATTR + SINGLE_ROW_ATTR + (SINGLE_ROW_ATTR & 1);
 export const SINGLE_F64 = SINGLE_U32 / 2;
 /** IPv6 rows: words 1-3 of the destination (word 0 at S_DST), and the row sizes (40 bytes). */
 export const S6_DST = 6;
 export const S6_ATTR = 10;
-export const SINGLE6_U32 = S6_ATTR + SINGLE_ATTR + (SINGLE_ATTR & 1);
+export const SINGLE6_U32 = S6_ATTR + SINGLE_ROW_ATTR + (SINGLE_ROW_ATTR & 1);
 export const SINGLE6_F64 = SINGLE6_U32 / 2;
 
 export class SingleTable {

@@ -35,8 +35,15 @@ import {
   attrOfSingle,
   attrPromote,
   attrSingle,
+  attrSingleCompact,
+  attrSingleExpand,
   attrSingleUnknown,
+  SINGLE_ATTR,
 } from "./_attribution.ts";
+import { SignatureTable } from "./_signature_table.ts";
+
+// A single-packet event's attribution, expanded (scratch).
+const SINGLE_WORDS = new Uint32Array(SINGLE_ATTR);
 import { compareKeys, KeyTable, mix } from "../util/key_table.ts";
 import { DarknetEvent, scanRate } from "../model/darknet_event.ts";
 import {
@@ -210,6 +217,8 @@ export class EventAggregator {
   readonly #aheadKeys = new Uint32Array(TOUCH_BATCH * 5);
   readonly #aheadHash = new Uint32Array(TOUCH_BATCH);
   #sink = 0; // what #touchAhead read (kept, so that the reads are not optimised away)
+  // SYN signatures of the one-packet events (kept as numbers in their rows).
+  #sigs = new SignatureTable();
   readonly #w6 = new Uint32Array(4);
 
   /** Creates an aggregator. */
@@ -467,7 +476,7 @@ export class EventAggregator {
     st.rowI[u + S_REF] = this.samples > 0
       ? this.#v6.store.put(b.buffers[b.buf[i]], b.offset[i], len)
       : 0;
-    attrSingle(st.rowU, u + st.attrAt, b, i, b.tools[i]);
+    attrSingle(st.rowU, u + st.attrAt, b, i, b.tools[i], this.#sigs);
   }
 
   // Moves IPv6 single-packet event s into #v6 exactly as if its packet had been added there.
@@ -477,9 +486,10 @@ export class EventAggregator {
     const u = s * SINGLE6_U32;
     const e = t.keys.add(st.keys.keys, s * 5);
     this.#open(t, e, st.rowF[s * SINGLE6_F64], st.rowU[u + S_NSEC]);
+    attrSingleExpand(st.rowU, u + st.attrAt, this.#sigs, SINGLE_WORDS);
     attrPromote(
-      st.rowU,
-      u + st.attrAt,
+      SINGLE_WORDS,
+      0,
       t.rowU,
       e * ROW_U32,
       t.attr,
@@ -515,7 +525,7 @@ export class EventAggregator {
     st.rowI[u + S_REF] = this.samples > 0
       ? this.#v4.store.put(b.buffers[b.buf[i]], b.offset[i], len)
       : 0;
-    attrSingle(st.rowU, u + st.attrAt, b, i, b.tools[i]);
+    attrSingle(st.rowU, u + st.attrAt, b, i, b.tools[i], this.#sigs);
   }
 
   // Moves single-packet event s into #v4 exactly as if its packet had been added there; returns
@@ -526,9 +536,10 @@ export class EventAggregator {
     const u = s * SINGLE_U32;
     const e = t.keys.add2(src, k1);
     this.#open(t, e, st.rowF[s * SINGLE_F64], st.rowU[u + S_NSEC]);
+    attrSingleExpand(st.rowU, u + st.attrAt, this.#sigs, SINGLE_WORDS);
     attrPromote(
-      st.rowU,
-      u + st.attrAt,
+      SINGLE_WORDS,
+      0,
       t.rowU,
       e * ROW_U32,
       t.attr,
@@ -579,7 +590,8 @@ export class EventAggregator {
     ev.bytes = st.rowU[u + S_LENFP] & 0xffffff;
     ev.uniqueDests = ev.uniqueDest24s = 1;
     ev.fingerprints = st.rowU[u + S_LENFP] >>> 24;
-    setAttribution(ev, attrOfSingle(st.rowU, u + st.attrAt));
+    attrSingleExpand(st.rowU, u + st.attrAt, this.#sigs, SINGLE_WORDS);
+    setAttribution(ev, attrOfSingle(SINGLE_WORDS, 0));
     const ref = st.rowI[u + S_REF];
     if (ref !== 0) {
       ev.samples = [(st.v6 ? this.#v6 : this.#v4).sampleCopy(ref, st.rowU[u + S_LENFP] & 0xffffff)];
@@ -937,6 +949,7 @@ export class EventAggregator {
       this.#singles6 = new SingleTable(true);
       this.#v4 = new EventTable(false, this.samples);
       this.#v6 = new EventTable(true, this.samples);
+      this.#sigs = new SignatureTable();
     }
   }
 
@@ -947,8 +960,10 @@ export class EventAggregator {
     v4: EventTable;
     v6: EventTable;
     clock: AggregatorClock | null;
+    signatures: SignatureTable;
   } {
     return {
+      signatures: this.#sigs,
       singles: this.#singles,
       singles6: this.#singles6,
       v4: this.#v4,
@@ -989,7 +1004,7 @@ export class EventAggregator {
     st.rowU[u + S_DST] = dst;
     st.rowU[u + S_LENFP] = ((fp << 24) | len) >>> 0;
     st.rowI[u + S_REF] = frame ? this.#v4.store.put(frame, 0, len) : 0;
-    if (attr) st.rowU.set(attr, u + st.attrAt);
+    if (attr) attrSingleCompact(attr, st.rowU, u + st.attrAt, this.#sigs);
     else attrSingleUnknown(st.rowU, u + st.attrAt);
     return true;
   }
@@ -1025,7 +1040,7 @@ export class EventAggregator {
     for (let x = 1; x < 4; x++) st.rowU[u + S6_DST + x - 1] = dst[x];
     st.rowU[u + S_LENFP] = len;
     st.rowI[u + S_REF] = frame ? this.#v6.store.put(frame, 0, len) : 0;
-    if (attr) st.rowU.set(attr, u + st.attrAt);
+    if (attr) attrSingleCompact(attr, st.rowU, u + st.attrAt, this.#sigs);
     else attrSingleUnknown(st.rowU, u + st.attrAt);
     return true;
   }

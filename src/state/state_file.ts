@@ -60,11 +60,13 @@ import {
 import { S6_DST, S_DST, S_LENFP, S_NSEC, S_REF } from "../aggregation/_single_table.ts";
 import type { SampleStore } from "../aggregation/_sample_store.ts";
 import type { SingleTable } from "../aggregation/_single_table.ts";
+import type { SignatureTable } from "../aggregation/_signature_table.ts";
 import {
   ATTR,
   attrLoadedWithout,
   attrProblem,
   attrSaved,
+  attrSingleExpand,
   attrSingleProblem,
   attrSingleSaved,
   SINGLE_ATTR,
@@ -314,7 +316,7 @@ interface StateHeader {
 // The payload, a piece at a time.
 function* payload(agg: EventAggregator): Generator<Uint8Array> {
   const o = new Out();
-  const { singles, singles6, v4, v6, clock } = agg._internals;
+  const { singles, singles6, v4, v6, clock, signatures } = agg._internals;
   const header: StateHeader = {
     tool: "darknet-events",
     settings: {
@@ -332,8 +334,8 @@ function* payload(agg: EventAggregator): Generator<Uint8Array> {
   o.begin();
   o.bytes(new TextEncoder().encode(JSON.stringify(header)));
   o.end();
-  yield* writeSingles(o, singles, v4.store);
-  yield* writeSingles(o, singles6, v6.store);
+  yield* writeSingles(o, singles, v4.store, signatures);
+  yield* writeSingles(o, singles6, v6.store, signatures);
   yield* writeTable(o, v4, agg.samples);
   yield* writeTable(o, v6, agg.samples);
   if (o.n > 0) yield o.cut();
@@ -341,7 +343,12 @@ function* payload(agg: EventAggregator): Generator<Uint8Array> {
 
 // Single-packet events, in entry order: key, time, destination (one word or four), length, for
 // IPv4 the fingerprint bits, and the frame if sampled.
-function* writeSingles(o: Out, t: SingleTable, store: SampleStore): Generator<Uint8Array> {
+function* writeSingles(
+  o: Out,
+  t: SingleTable,
+  store: SampleStore,
+  sigs: SignatureTable,
+): Generator<Uint8Array> {
   const w = t.keys.width;
   const kw = t.keys.keys;
   const ru = t.u32PerRow;
@@ -359,7 +366,8 @@ function* writeSingles(o: Out, t: SingleTable, store: SampleStore): Generator<Ui
     const ref = t.rowI[u + S_REF];
     o.u8(ref !== 0 ? 1 : 0);
     if (ref !== 0) o.frame(store, ref, len);
-    attrSingleSaved(t.rowU, u + t.attrAt, SAVED_SINGLE);
+    attrSingleExpand(t.rowU, u + t.attrAt, sigs, EXPANDED);
+    attrSingleSaved(EXPANDED, 0, SAVED_SINGLE);
     for (let k = 0; k < SINGLE_ATTR; k++) o.u32(SAVED_SINGLE[k]);
     o.end();
     if (o.full) yield o.cut();
@@ -368,6 +376,7 @@ function* writeSingles(o: Out, t: SingleTable, store: SampleStore): Generator<Ui
 
 const SAVED = new Uint32Array(ATTR);
 const SAVED_SINGLE = new Uint32Array(SINGLE_ATTR);
+const EXPANDED = new Uint32Array(SINGLE_ATTR);
 
 function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Array> {
   const w = t.keys.width;

@@ -22,6 +22,7 @@ const WINDOWS = [...MSS, 1, 3, 3, 8, 1, 1, 4, 2];
 const ts = (v: number) => [8, 10, v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255, 0, 0, 0, 0];
 const LINUX = (tsval: number) => [...MSS, 4, 2, ...ts(tsval), 1, 3, 3, 7];
 const BSD = (tsval: number) => [...MSS, 1, 3, 3, 6, 1, 1, ...ts(tsval), 4, 2, 0, 0];
+const UNICORNSCAN = [...MSS, 1, 1, 4, 2, 1, 3, 3, 0, 1, 1, ...ts(12345)];
 
 type Spec = Partial<PacketSpec>;
 
@@ -132,9 +133,15 @@ Deno.test("nmap: one sequence number over probes to other destinations; a retran
 
 Deno.test("unicornscan: sequence ^ destination ^ ((dport << 16) + sport) constant; Mirai's sequence is not unicornscan", async () => {
   const key = 0x5eed1234;
-  const u = (flip: number) => (k: number, dst: number): Spec => {
+  const u = (flip: number, window = 16384) => (k: number, dst: number): Spec => {
     const sport = 40000 + k * 13;
-    return { sport, seq: ((key ^ dst ^ ((23 << 16) + sport)) ^ (k === 2 ? flip : 0)) >>> 0 };
+    return {
+      sport,
+      seq: ((key ^ dst ^ ((23 << 16) + sport)) ^ (k === 2 ? flip : 0)) >>> 0,
+      window,
+      ttl: 64,
+      options: UNICORNSCAN,
+    };
   };
   const e = await scan(4, u(0));
   deepEqual([toolsOf(e), JSON.parse(JSON.stringify(e)).Tool], [
@@ -142,6 +149,8 @@ Deno.test("unicornscan: sequence ^ destination ^ ((dport << 16) + sport) constan
     "unicornscan",
   ]);
   deepEqual(toolsOf(await scan(4, u(0x80000000))), { unicornscan: [1, 4] });
+  // Another window: not its default profile's shape.
+  deepEqual(toolsOf(await scan(4, u(0, 16385))), {});
   const mirai = JSON.parse(JSON.stringify(await scan(4, (_k, dst) => ({ seq: dst, sport: 4444 }))));
   deepEqual([mirai.Tools, mirai.Tool, mirai.Mirai], [{ mirai: [4, 4] }, "mirai", true]);
 });

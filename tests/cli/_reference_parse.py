@@ -179,7 +179,9 @@ TOOLS = [  # name, traffic, IPv6 too, matches needed, test, repeating value
     ("nmap", (11,), True, 1,
      lambda k, _: k["window"] in (1024, 2048, 3072, 4096) and k["optlen"] == 4
      and k["kinds"] == [2] and k["mss"] == 1460, lambda k: k["seq"]),
-    ("unicornscan", (11,), False, 1, lambda k, _: k["seq"] != k["dst"],
+    ("unicornscan", (11,), False, 1,
+     lambda k, _: k["window"] == 16384 and k["optlen"] == 24
+     and k["kinds"] == [2, 1, 1, 4, 1, 3, 1, 1] and k["ws"] == 0,
      lambda k: (k["seq"] ^ k["dst"] ^ ((k["dport"] << 16) + k["sport"])) & 0xFFFFFFFF),
     ("mirai", (11,), False, 1, lambda k, _: k["seq"] == k["dst"], None),
 ]
