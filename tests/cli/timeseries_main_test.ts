@@ -155,7 +155,12 @@ Deno.test("count EVENTFILE...: CSV files, summary table and JSON, error with fil
   ]);
   equal(s.fingerprints.mirai, 755);
   const files = Array.from(Deno.readDirSync(`${dir}/c`), (e) => e.name);
-  equal(files.length, 20);
+  equal(files.length, 22);
+  ok(files.includes("tool_counts.csv") && files.includes("syn_signatures.csv"));
+  // Files without the attribution's keys: every event unattributed.
+  const tools = Deno.readTextFileSync(`${dir}/c/tool_counts.csv`).trim().split("\n");
+  deepEqual([tools.length, tools[1].split(",").slice(0, 2)], [2, ["(none)", "1566"]]);
+  deepEqual(s.tools, { zmap: 0, masscan: 0, nmap: 0, unicornscan: 0, mirai: 0 });
   const good = Deno.readTextFileSync(DAYS[0]).split("\n")[0];
   Deno.writeTextFileSync(`${dir}/bad.ndjson`, `${good}\n{"SourceIP": oops}\n`);
   const bad = await count([DAYS[0], `${dir}/bad.ndjson`, "--outdir", `${dir}/c2`]);
