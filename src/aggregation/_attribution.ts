@@ -13,7 +13,7 @@ import type { PacketBatch } from "../decode/packet_batch.ts";
 import { Traffic } from "../decode/traffic.ts";
 import { IPID_SMALL_STEP, ipIdClass } from "../attribution/ipid_class.ts";
 import { synSignature } from "../attribution/syn_signature.ts";
-import { SEQUENCE_TOOLS, TOOLS } from "../attribution/tools.ts";
+import { SEQUENCE_BITS, SEQUENCE_TOOLS, TOOLS } from "../attribution/tools.ts";
 import { FIRST_ID, FP, IPID_EQUAL, IPID_STEP } from "./_event_row.ts";
 import type { SignatureTable } from "./_signature_table.ts";
 
@@ -22,7 +22,6 @@ const S = SEQUENCE_TOOLS.length;
 /** Per tool: its place among the sequence tools, or -1. */
 const SEQ_SLOT = TOOLS.map((_, k) => SEQUENCE_TOOLS.indexOf(k));
 const VALUE = TOOLS.map((t) => t.value ?? (() => 0));
-const SEQUENCE_BITS = SEQUENCE_TOOLS.reduce((m, k) => m | (1 << k), 0);
 
 // Words beside a full event: matched[T], then per sequence tool its last value and destination
 // and its first (a merge of two halves compares the first half's last with the second's first).
@@ -365,6 +364,21 @@ export function attrSingleSaved(s: Uint32Array, o: number, out: Uint32Array): vo
   for (let x = 0; x < S; x++) if (((f >>> SEQUENCE_TOOLS[x]) & 1) === 0) out[S_VALUES + x] = 0;
 }
 
+// The text of the last signatures made (events of one scanner repeat theirs), by their words.
+const TEXT_CACHE = new Map<number, Map<number, string>>();
+
+function signatureText(wm: number, opts: number, ws: number): string {
+  const key = wm * 256 + ws; // < 2^40: exact
+  let m = TEXT_CACHE.get(key);
+  let t = m?.get(opts);
+  if (t !== undefined) return t;
+  if (TEXT_CACHE.size >= 4096) TEXT_CACHE.clear();
+  if (!m) TEXT_CACHE.set(key, m = new Map());
+  t = synSignature(wm >>> 16, opts, wm & 0xffff, ws);
+  m.set(opts, t);
+  return t;
+}
+
 /** What an event shows of its attribution. */
 export interface Attribution {
   /** Packets matched per tool (registry order). */
@@ -388,11 +402,13 @@ export function attrOf(
 ): Attribution {
   const tested = packets - a[o + BASE];
   const flags = a[o + FLAGS];
+  const matched = new Array<number>(T);
+  for (let k = 0; k < T; k++) matched[k] = a[o + k];
   return {
-    matched: Array.from(a.subarray(o, o + T)),
+    matched,
     tested,
     synSignature: flags & HAS_SIG
-      ? synSignature(a[o + SIG_WM] >>> 16, a[o + SIG_OPTS], a[o + SIG_WM] & 0xffff, flags & 0xff)
+      ? signatureText(a[o + SIG_WM], a[o + SIG_OPTS], flags & 0xff)
       : "",
     ipIdClass: v6 || tested === 0
       ? ""
@@ -407,9 +423,7 @@ export function attrOfSingle(s: Uint32Array, so: number): Attribution {
   return {
     matched: TOOLS.map((_, k) => SEQ_SLOT[k] < 0 ? (m >>> k) & 1 : 0),
     tested: (f & S_VALID) !== 0 ? 1 : 0,
-    synSignature: f & S_SIG
-      ? synSignature(s[so + S_WM] >>> 16, s[so + S_OPTS], s[so + S_WM] & 0xffff, (f >>> 8) & 0xff)
-      : "",
+    synSignature: f & S_SIG ? signatureText(s[so + S_WM], s[so + S_OPTS], (f >>> 8) & 0xff) : "",
     ipIdClass: "",
   };
 }

@@ -16,6 +16,24 @@ export class SignatureTable {
 
   /** The number of (window << 16 | MSS, option layout, window scale), 1 or more; 0 if full. */
   intern(wm: number, opts: number, ws: number): number {
+    // A flood repeats one signature: the last one answers without a lookup.
+    if (wm === this.#lastWm && opts === this.#lastOpts && ws === this.#lastWs) return this.#lastId;
+    const id = this.#intern(wm, opts, ws);
+    if (id !== 0) {
+      this.#lastWm = wm;
+      this.#lastOpts = opts;
+      this.#lastWs = ws;
+      this.#lastId = id;
+    }
+    return id;
+  }
+
+  #lastWm = -1;
+  #lastOpts = -1;
+  #lastWs = -1;
+  #lastId = 0;
+
+  #intern(wm: number, opts: number, ws: number): number {
     const k = this.#key;
     k[0] = wm;
     k[1] = opts;

@@ -24,7 +24,7 @@
 import { PacketBatch } from "../decode/packet_batch.ts";
 import { touchAhead } from "./_touch_ahead.ts";
 import { armedFingerprints, matchFingerprints } from "../fingerprints/registry.ts";
-import { armedTools, tagTools } from "../attribution/tools.ts";
+import { armedTools, SEQUENCE_BITS, tagTools } from "../attribution/tools.ts";
 import { IPID_SMALL_STEP } from "../attribution/ipid_class.ts";
 import {
   ATTR,
@@ -288,9 +288,7 @@ export class EventAggregator {
     const dstA = b.dst;
     const portA = b.port;
     const capLen = b.capLen;
-    const ipIdA = b.ipId;
     if (!b.toolsTagged) tagTools(b);
-    const toolsA = b.tools;
     const dests = t4.dests4;
     const notAfter = this.notAfter;
     let ipPackets = 0;
@@ -368,14 +366,19 @@ export class EventAggregator {
         rowU[u + FP] = fp & fpm;
         attrFirst(rowU, u, t4.attr, e * ATTR, b, i);
       } else {
-        const id = ipIdA[i];
+        const id = b.ipId[i];
         const d = (id - (fp >>> 16)) & 0xffff;
-        rowU[u + IPID_EQUAL] += d === 0 ? 1 : 0;
-        rowU[u + IPID_STEP] += ((d - 1) >>> 0) < IPID_SMALL_STEP ? 1 : 0;
+        // Random IDs (most scanners) are neither: no store.
+        if (d <= IPID_SMALL_STEP) rowU[u + (d === 0 ? IPID_EQUAL : IPID_STEP)]++;
         rowU[u + FP] = ((fp & fpm & 0xffff) | (id << 16)) >>> 0;
       }
-      const m = toolsA[i];
-      if (m !== 0) attrMatched(t4.attr, e * ATTR, m, b, i, dst);
+      const m = b.tools[i];
+      if (m !== 0) {
+        // One rule that is not about a sequence (the common case): its counter, inline.
+        if ((m & (m - 1) & 0xff) === 0 && (m & SEQUENCE_BITS) === 0) {
+          t4.attr[e * ATTR + 31 - Math.clz32(m)]++;
+        } else attrMatched(t4.attr, e * ATTR, m, b, i, dst);
+      }
       if (k === rowF[f + NEXT]) this.#sample(t4, e, k, b, i);
     }
     this.#latestSec = latestSec;

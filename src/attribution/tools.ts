@@ -48,6 +48,18 @@ if (TOOLS.length > 8) throw new Error("at most 8 tools (a packet's matches are a
 export const SEQUENCE_TOOLS: readonly number[] = TOOLS.flatMap((t, k) => t.value ? [k] : []);
 
 /**
+ * The bits of the tools with a rule about a sequence.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { SEQUENCE_BITS } from "./tools.ts";
+ * equal(SEQUENCE_BITS, 0b01100);
+ * ```
+ */
+export const SEQUENCE_BITS: number = SEQUENCE_TOOLS.reduce((m, k) => m | (1 << k), 0);
+
+/**
  * Matched packets each tool needs for the attribution ({@link minMatches} of its chance).
  *
  * @example
