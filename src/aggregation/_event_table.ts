@@ -13,42 +13,12 @@ import { DestSets } from "./dest_set.ts";
 import { SampleStore } from "./_sample_store.ts";
 import { ATTR, attrStart } from "./_attribution.ts";
 
-export {
-  BYTES,
-  DESTS,
-  FIRST_ID,
-  FIRST_NSEC,
-  FIRST_SEC,
-  FP,
-  IPID_EQUAL,
-  IPID_STEP,
-  LAST_NSEC,
-  LAST_SEC,
-  NEXT,
-  PACKETS,
-  RNG,
-  ROW_F64,
-  ROW_U32,
-} from "./_event_row.ts";
-import {
-  BYTES,
-  DESTS,
-  FIRST_ID,
-  FIRST_NSEC,
-  FIRST_SEC,
-  FP,
-  IPID_EQUAL,
-  IPID_STEP,
-  LAST_NSEC,
-  LAST_SEC,
-  NEXT,
-  PACKETS,
-  RNG,
-  ROW_F64,
-  ROW_U32,
-} from "./_event_row.ts";
+// The row's layout (which number holds what) is its own module so that `_attribution.ts` can
+// use it without importing this one; importers see it here.
+export * from "./_event_row.ts";
+import * as R from "./_event_row.ts";
 
-const INLINE_DESTS = ROW_U32 - DESTS - 1;
+const INLINE_DESTS = R.ROW_U32 - R.DESTS - 1;
 const ARENA = 256 * 1024;
 
 export class EventTable {
@@ -83,12 +53,12 @@ export class EventTable {
   /** Grows the rows to the key table's capacity. */
   ensure(): void {
     const cap = this.keys.capacity;
-    if (this.rowF.length >= cap * ROW_F64) return;
-    const rowF = new Float64Array(cap * ROW_F64);
+    if (this.rowF.length >= cap * R.ROW_F64) return;
+    const rowF = new Float64Array(cap * R.ROW_F64);
     rowF.set(this.rowF);
     this.rowF = rowF;
     this.rowU = new Uint32Array(rowF.buffer);
-    if (!this.v6) this.dests4._bind(this.rowU, ROW_U32, DESTS, cap);
+    if (!this.v6) this.dests4._bind(this.rowU, R.ROW_U32, R.DESTS, cap);
     const attr = new Uint32Array(cap * ATTR);
     attr.set(this.attr);
     this.attr = attr;
@@ -166,21 +136,21 @@ export class EventTable {
    * tools `tools` armed and sampling seed `seed`.
    */
   start(e: number, sec: number, nsec: number, fp: number, seed: number, tools = 0): void {
-    const f = e * ROW_F64;
+    const f = e * R.ROW_F64;
     const rowF = this.rowF;
-    rowF[f + FIRST_SEC] = sec;
-    rowF[f + LAST_SEC] = sec;
-    rowF[f + PACKETS] = 0;
-    rowF[f + BYTES] = 0;
-    rowF[f + NEXT] = this.samplesPer > 0 ? 1 : 0;
-    const u = e * ROW_U32;
+    rowF[f + R.FIRST_SEC] = sec;
+    rowF[f + R.LAST_SEC] = sec;
+    rowF[f + R.PACKETS] = 0;
+    rowF[f + R.BYTES] = 0;
+    rowF[f + R.NEXT] = this.samplesPer > 0 ? 1 : 0;
+    const u = e * R.ROW_U32;
     const rowU = this.rowU;
-    rowU[u + FIRST_NSEC] = nsec;
-    rowU[u + LAST_NSEC] = nsec;
-    rowU[u + FP] = fp | FIRST_ID;
-    rowU[u + RNG] = seed || 1;
-    rowU[u + IPID_EQUAL] = 0;
-    rowU[u + IPID_STEP] = 0;
+    rowU[u + R.FIRST_NSEC] = nsec;
+    rowU[u + R.LAST_NSEC] = nsec;
+    rowU[u + R.FP] = fp | R.FIRST_ID;
+    rowU[u + R.RNG] = seed || 1;
+    rowU[u + R.IPID_EQUAL] = 0;
+    rowU[u + R.IPID_STEP] = 0;
     attrStart(this.attr, e * ATTR, tools);
     this.#freeSamples(e);
     if (this.v6) {
@@ -202,7 +172,7 @@ export class EventTable {
       return;
     }
     if (!this.v6) this.dests4.clear(e); // before the copy: its header is in e's row
-    this.rowF.copyWithin(e * ROW_F64, m * ROW_F64, (m + 1) * ROW_F64);
+    this.rowF.copyWithin(e * R.ROW_F64, m * R.ROW_F64, (m + 1) * R.ROW_F64);
     this.attr.copyWithin(e * ATTR, m * ATTR, (m + 1) * ATTR);
     for (let j = 0; j < s; j++) {
       this.sampleRef[e * s + j] = this.sampleRef[m * s + j];

@@ -482,6 +482,13 @@ export class EventAggregator {
     attrSingle(st.rowU, u + st.attrAt, b, i, b.tools[i], this.#sigs);
   }
 
+  // The attribution of the single-packet event whose row starts at word u of st, continued by
+  // entry e of t (`dst`: its packet's destination's last word).
+  #promoteAttribution(st: SingleTable, u: number, t: EventTable, e: number, dst: number): void {
+    attrSingleExpand(st.rowU, u + st.attrAt, this.#sigs, SINGLE_WORDS);
+    attrPromote(SINGLE_WORDS, 0, t.rowU, e * ROW_U32, t.attr, e * ATTR, dst);
+  }
+
   // Moves IPv6 single-packet event s into #v6 exactly as if its packet had been added there.
   #promote6(s: number): number {
     const t = this.#v6;
@@ -489,16 +496,7 @@ export class EventAggregator {
     const u = s * SINGLE6_U32;
     const e = t.keys.add(st.keys.keys, s * 5);
     this.#open(t, e, st.rowF[s * SINGLE6_F64], st.rowU[u + S_NSEC]);
-    attrSingleExpand(st.rowU, u + st.attrAt, this.#sigs, SINGLE_WORDS);
-    attrPromote(
-      SINGLE_WORDS,
-      0,
-      t.rowU,
-      e * ROW_U32,
-      t.attr,
-      e * ATTR,
-      st.rowU[u + S6_DST + 2],
-    );
+    this.#promoteAttribution(st, u, t, e, st.rowU[u + S6_DST + 2]);
     const f = e * ROW_F64;
     t.rowF[f + PACKETS] = 1;
     t.rowF[f + BYTES] = st.rowU[u + S_LENFP] & 0xffffff;
@@ -539,16 +537,7 @@ export class EventAggregator {
     const u = s * SINGLE_U32;
     const e = t.keys.add2(src, k1);
     this.#open(t, e, st.rowF[s * SINGLE_F64], st.rowU[u + S_NSEC]);
-    attrSingleExpand(st.rowU, u + st.attrAt, this.#sigs, SINGLE_WORDS);
-    attrPromote(
-      SINGLE_WORDS,
-      0,
-      t.rowU,
-      e * ROW_U32,
-      t.attr,
-      e * ATTR,
-      st.rowU[u + S_DST],
-    );
+    this.#promoteAttribution(st, u, t, e, st.rowU[u + S_DST]);
     const f = e * ROW_F64;
     t.rowF[f + PACKETS] = 1;
     t.rowF[f + BYTES] = st.rowU[u + S_LENFP] & 0xffffff;

@@ -4,25 +4,9 @@
 // Linux stack's own responses attributed to none.
 
 import { deepEqual, equal } from "node:assert/strict";
-import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
-import { runCli } from "../_helpers.ts";
+import { parseEvents } from "./_parse.ts";
 
-const dir = Deno.makeTempDirSync({ prefix: "attribution-" });
-
-async function parse(pcap: string): Promise<Record<string, unknown>[]> {
-  const out = `${dir}/ev.json`;
-  const r = await runCli(ENTRIES.parse, [
-    "--pcap",
-    pcap,
-    "--eventout",
-    out,
-    "--samples",
-    "0",
-    "--quiet",
-  ], denoFlags("parse"));
-  equal(r.code, 0, r.stderr);
-  return JSON.parse(Deno.readTextFileSync(out));
-}
+const parse = (pcap: string) => parseEvents(pcap);
 
 const row = (e: Record<string, unknown>) => [
   e.SourceIP,

@@ -3,8 +3,7 @@
 // unicornscan or Mirai. tcpdump records them; parse reads the capture.
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
-import { runCli } from "../_helpers.ts";
+import { parseEvents } from "./_parse.ts";
 import { program, testWith } from "../_programs.ts";
 
 const run = (cmd: string, args: string[]) =>
@@ -52,18 +51,7 @@ testWith(
       tcpdump.kill("SIGINT");
       await tcpdump.status;
     }
-    const out = `${dir}/ev.json`;
-    const r = await runCli(ENTRIES.parse, [
-      "--pcap",
-      pcap,
-      "--eventout",
-      out,
-      "--samples",
-      "0",
-      "--quiet",
-    ], denoFlags("parse"));
-    equal(r.code, 0, r.stderr);
-    const evs: Record<string, unknown>[] = JSON.parse(Deno.readTextFileSync(out));
+    const evs = await parseEvents(pcap);
     const syn = (port: number) => evs.filter((e) => e.Traffic === 11 && e.Port === port);
     // nmap's SYNs to port 22: one event, attributed to nmap.
     deepEqual(syn(22).map((e) => [e.Tool, Object.keys(e.Tools as object)]), [["nmap", ["nmap"]]]);
