@@ -91,7 +91,8 @@ for (const [k, t] of TOOLS.entries()) {
  * equal(armedTools(Traffic.TCPSYN, false), 0b11111);
  * equal(armedTools(Traffic.TCPSYN, true), 0b00101); // ZMap and nmap
  * equal(armedTools(Traffic.ICMPEchoRequest, false), 0b00001);
- * equal(armedTools(Traffic.UDP, false), 0);
+ * equal(armedTools(Traffic.UDP, false), 0b00011); // ZMap ≤ 4.0, masscan's DNS probes
+ * equal(armedTools(Traffic.TCPRST, false), 0);
  * ```
  */
 export function armedTools(traffic: number, v6: boolean): number {

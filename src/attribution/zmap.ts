@@ -2,14 +2,16 @@
  * ZMap (github.com/zmap/zmap), TCP SYN and ICMP echo scans. Two generations:
  *
  * - **2.x – 4.0**: IP ID 54321 on every probe, initial TTL 255 (seen above 128), SYN window
- *   65535 with no options (2.x) or MSS 1460 alone (3.x – 4.0); echo requests with 12 zero bytes.
+ *   65535 with no options (2.x) or MSS 1460 alone (3.x – 4.0); echo requests with 12 zero bytes;
+ *   UDP probes (any payload).
  * - **4.1 and later** (May 2024 on): the IP ID is part of the per-target validation (random),
  *   initial TTL 64 (seen at most 64), window 65535 and one of four option layouts
  *   (`--probe-args`): `windows` (the default: MSS 1460, NOP, WS 8, NOP, NOP, SACK-permitted),
  *   `linux` (MSS 1460, SACK-permitted, timestamp, NOP, WS 7), `bsd` (MSS 1460, NOP, WS 6, NOP,
  *   NOP, timestamp, SACK-permitted, EOL, EOL) or `smallest-probes` (MSS 1460 alone); the
  *   timestamp's value is the Unix time the scan started (taken as up to 31 days before the
- *   packet, or a day after for clock skew). Echo requests carry 20 zero bytes.
+ *   packet, or a day after for clock skew). Echo requests carry 20 zero bytes. Its UDP probes
+ *   have nothing of their own (a random IP ID, the payload the user gives): not recognised.
  *
  * Chance: 2^-8 a packet. The old generation's IP ID alone is one in 65,536, and a timestamp
  * within the window one in ~1,600, but the 4.1 `windows` and `smallest-probes` layouts have no
@@ -59,15 +61,18 @@ export const zmap: Tool = {
     "(≤ 4.0), or TTL ≤ 64 and exactly one of the windows / linux / bsd / smallest-probes " +
     "option layouts with MSS 1460 and WS 8 / 7 / 6, the timestamp (linux, bsd) the Unix time " +
     "up to 31 days before the packet (≥ 4.1). Echo request: payload of 12 zero bytes with " +
-    "IP ID 54321 and TTL > 128 (≤ 4.0), or of 20 zero bytes with TTL ≤ 64 (≥ 4.1)",
-  traffic: [Traffic.TCPSYN, Traffic.ICMPEchoRequest],
+    "IP ID 54321 and TTL > 128 (≤ 4.0), or of 20 zero bytes with TTL ≤ 64 (≥ 4.1). UDP: IP ID " +
+    "54321 and TTL > 128 (≤ 4.0)",
+  traffic: [Traffic.TCPSYN, Traffic.ICMPEchoRequest, Traffic.UDP],
   ipv6: true,
   chance: 2 ** -8,
   test: (b, i) => {
     const ttl = b.ttl[i];
     const old = isZero(b.ipId[i] ^ 54321) & ((128 - ttl) >>> 31); // and TTL > 128
     const young = ((64 - ttl) >>> 31) ^ 1; // TTL ≤ 64
-    if (b.traffic[i] !== Traffic.TCPSYN) {
+    const t = b.traffic[i];
+    if (t === Traffic.UDP) return old;
+    if (t !== Traffic.TCPSYN) {
       const p = b.icmpPayload[i];
       return (old & isZero(p ^ 0x1000c)) | (young & isZero(p ^ 0x10014));
     }

@@ -23,7 +23,7 @@ import { decodeIpv4, decodeIpv6 } from "./network.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 import { Problem } from "./problem.ts";
 import { Traffic } from "./traffic.ts";
-import { ICMP4, icmpEcho, TCP_SOURCE_PORT, TCP_TRAFFIC, tcpOptions } from "./transport.ts";
+import { ICMP4, icmpEcho, TCP_SOURCE_PORT, TCP_TRAFFIC, tcpOptions, udpHead } from "./transport.ts";
 
 /**
  * Decodes the frame `d[off .. off+len)` of link type `linkType` into row `i` of `b`.
@@ -218,6 +218,7 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
       dstPort[i] = dport;
       traffic[i] = Traffic.UDP;
       port[i] = dport;
+      udpHead(d, q, ipEnd, b, i);
       continue;
     }
     srcPort[i] = 0;

@@ -47,6 +47,7 @@ const COLUMNS = [
   "tcpTsval",
   "icmpIdSeq",
   "icmpPayload",
+  "udpHead",
   "tools",
 ] as const;
 
@@ -169,6 +170,12 @@ export class PacketBatch {
    */
   icmpPayload: Uint32Array = EMPTY32;
   /**
+   * UDP: the payload's captured length (high 16 bits, at most 65,535) and its first two bytes
+   * (low 16 bits; a DNS query's transaction id, which masscan ties to the IP ID). Written for UDP
+   * rows only.
+   */
+  udpHead: Uint32Array = EMPTY32;
+  /**
    * The bits of the scanning tools whose rules each row matches, among those tested on its
    * traffic (`attribution/tools.ts`): computed once per packet by `tagTools`, on the capture
    * worker for `parse`. Valid only while {@link toolsTagged}.
@@ -270,6 +277,7 @@ export class PacketBatch {
       this.tcpTsval = g(this.tcpTsval);
       this.icmpIdSeq = g(this.icmpIdSeq);
       this.icmpPayload = g(this.icmpPayload);
+      this.udpHead = g(this.udpHead);
     }
     if (this.tools.length) this.tools = g(this.tools);
     this.capacity = capacity;
@@ -295,6 +303,7 @@ export class PacketBatch {
       this.tcpTsval = new Uint32Array(this.capacity);
       this.icmpIdSeq = new Uint32Array(this.capacity);
       this.icmpPayload = new Uint32Array(this.capacity);
+      this.udpHead = new Uint32Array(this.capacity);
     }
   }
 

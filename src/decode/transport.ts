@@ -141,6 +141,17 @@ export function icmpEcho(d: Uint8Array, q: number, end: number, b: PacketBatch, 
   b.icmpPayload[i] = ((zero << 16) | (n > 0xffff ? 0xffff : n)) >>> 0;
 }
 
+/**
+ * Row `i` is UDP with its header at `d[q ..]` and its IP payload ending at `end`: the payload's
+ * length and first two bytes (`PacketBatch.udpHead`).
+ */
+export function udpHead(d: Uint8Array, q: number, end: number, b: PacketBatch, i: number): void {
+  if (b.udpHead.length === 0) b.allocExtras();
+  const n = end - q - 8;
+  const head = n >= 2 ? (d[q + 8] << 8) | d[q + 9] : n === 1 ? d[q + 8] << 8 : 0;
+  b.udpHead[i] = (((n > 0xffff ? 0xffff : n) << 16) | head) >>> 0;
+}
+
 /** Marks row `i` as cut short in its transport header `proto`. */
 export function truncated(b: PacketBatch, i: number, proto: number): void {
   b.proto[i] = proto;
@@ -188,6 +199,7 @@ export function decodeTransport(
     b.dstPort[i] = dport;
     b.traffic[i] = Traffic.UDP;
     b.port[i] = dport;
+    udpHead(d, q, end, b, i);
   } else if (proto === 1 && v === 4) {
     if (avail < 8) return truncated(b, i, proto);
     b.traffic[i] = ICMP4[d[q]];

@@ -255,3 +255,23 @@ Deno.test("a million one-off sources with random IP IDs, sequence numbers and po
   // Masscan's relation holds by chance about once in 65,536 packets (≈ 15 here).
   equal(counted > 2 && counted < 40, true, String(counted));
 });
+
+Deno.test("UDP: masscan's DNS probes (the transaction id in the IP ID formula) and ZMap ≤ 4.0's IP ID 54321; one bit off, another port or a short payload do not match", async () => {
+  const dns = (flip: number, dport = 53, bytes = 17) => (k: number, dst: number): Spec => {
+    const txid = (k * 7919 + 1) & 0xffff;
+    const payload = new Uint8Array(bytes);
+    payload[0] = txid >> 8;
+    payload[1] = txid & 255;
+    return { proto: 17, dport, payload, ttl: 250, id: ((dst ^ dport ^ txid) & 0xffff) ^ flip };
+  };
+  const e = JSON.parse(JSON.stringify(await scan(3, dns(0))));
+  deepEqual([e.Tools, e.Tool, e.SynSignature], [{ masscan: [3, 3] }, "masscan", ""]);
+  deepEqual(toolsOf(await scan(3, dns(1))), {});
+  deepEqual(toolsOf(await scan(3, dns(0x8000))), {});
+  deepEqual(toolsOf(await scan(3, dns(0, 54))), {});
+  deepEqual(toolsOf(await scan(3, dns(0, 53, 1))), {});
+  const z = (id: number, ttl: number) => (): Spec => ({ proto: 17, dport: 161, id, ttl });
+  deepEqual(toolsOf(await scan(3, z(54321, 250))), { zmap: [3, 3] });
+  deepEqual(toolsOf(await scan(3, z(54320, 250))), {});
+  deepEqual(toolsOf(await scan(3, z(54321, 64))), {});
+});

@@ -96,7 +96,7 @@ def transport(proto, t, v6):
             f.update(kinds=kinds, mss=mss, ws=ws, tsval=tsval, optlen=optlen)
     elif proto == 17 and len(t) >= 8:
         sport, dport = struct.unpack(">HH", t[:4])
-        f.update(traffic=16, port=dport, sport=sport, dport=dport)
+        f.update(traffic=16, port=dport, sport=sport, dport=dport, payload=t[8:])
     elif proto == 1 and not v6 and len(t) >= 8:
         f.update(traffic=ICMP4.get(t[0], 10), payload=t[8:])
     elif proto == 58 and v6 and len(t) >= 4:
@@ -153,6 +153,8 @@ DAY = 86400
 def zmap(k, sec):
     old = k["ip_id"] == 54321 and k["ttl"] > 128
     young = k["ttl"] <= 64
+    if k["traffic"] == 16:
+        return old
     if k["traffic"] == 0:
         pl = k["payload"]
         zero = all(b == 0 for b in pl[:64])
@@ -172,10 +174,17 @@ def zmap(k, sec):
                       or (n == 24 and kinds == [2, 1, 3, 1, 1, 8, 4, 0] and ws == 6 and near))
 
 
+def masscan(k, _):
+    if k["traffic"] == 11:
+        return k["ip_id"] == (k["dst"] ^ k["dport"] ^ k["seq"]) & 0xFFFF
+    pl = k["payload"]  # UDP: a DNS query whose transaction id ties to the IP ID
+    return k["dport"] == 53 and len(pl) >= 2 and \
+        k["ip_id"] == (k["dst"] ^ 53 ^ struct.unpack(">H", pl[:2])[0]) & 0xFFFF
+
+
 TOOLS = [  # name, traffic, IPv6 too, matches needed, test, repeating value
-    ("zmap", (11, 0), True, 3, zmap, None),
-    ("masscan", (11,), False, 2,
-     lambda k, _: k["ip_id"] == (k["dst"] ^ k["dport"] ^ k["seq"]) & 0xFFFF, None),
+    ("zmap", (11, 0, 16), True, 3, zmap, None),
+    ("masscan", (11, 16), False, 2, masscan, None),
     ("nmap", (11,), True, 1,
      lambda k, _: k["window"] in (1024, 2048, 3072, 4096) and k["optlen"] == 4
      and k["kinds"] == [2] and k["mss"] == 1460, lambda k: k["seq"]),
