@@ -16,22 +16,24 @@ export class SignatureTable {
 
   /** The number of (window << 16 | MSS, option layout, window scale), 1 or more; 0 if full. */
   intern(wm: number, opts: number, ws: number): number {
-    // A flood repeats one signature: the last one answers without a lookup.
-    if (wm === this.#lastWm && opts === this.#lastOpts && ws === this.#lastWs) return this.#lastId;
+    // A small direct-mapped cache in front of the table: one-off sources repeat a handful of
+    // signatures, and a hash-table probe per packet cost more than the rest of its words.
+    const h = (Math.imul(wm ^ (opts >>> 7), 0x9e3779b1) ^ opts ^ ws) >>> 24;
+    const c = this.#cache;
+    const at = h * 4;
+    if (c[at + 3] !== 0 && c[at] === wm && c[at + 1] === opts && c[at + 2] === ws) return c[at + 3];
     const id = this.#intern(wm, opts, ws);
     if (id !== 0) {
-      this.#lastWm = wm;
-      this.#lastOpts = opts;
-      this.#lastWs = ws;
-      this.#lastId = id;
+      c[at] = wm;
+      c[at + 1] = opts;
+      c[at + 2] = ws;
+      c[at + 3] = id;
     }
     return id;
   }
 
-  #lastWm = -1;
-  #lastOpts = -1;
-  #lastWs = -1;
-  #lastId = 0;
+  // 256 entries of (wm, opts, ws, id); id 0: empty.
+  readonly #cache = new Uint32Array(256 * 4);
 
   #intern(wm: number, opts: number, ws: number): number {
     const k = this.#key;
