@@ -130,6 +130,7 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
         if (Number.isNaN(start)) start = Math.floor(ts[i] / R) * R;
         let j = i;
         while (j < batch.length && ts[j] < start + R) j++;
+        for (const a of analyzers) a.add(batch, i, j);
         await add(controller, batch, i, j, { start, end: start + R });
         if (j < batch.length) {
           close(controller, false);
@@ -154,6 +155,7 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
       };
       if (keep) chunk.state = encode!(aggregator);
       controller.enqueue(chunk);
+      for (const a of analyzers) a.endInterval?.(start + R);
     };
     super(
       {
@@ -163,8 +165,8 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
           }
         },
         transform(batch, controller) {
-          for (const a of analyzers) a.add(batch, 0, batch.length);
           if (R <= 0) {
+            for (const a of analyzers) a.add(batch, 0, batch.length);
             // Then samples have been copied: the batch's memory can be reused.
             const release = () => batch.release?.();
             const pending = add(controller, batch, 0, batch.length);
@@ -178,6 +180,7 @@ export class EventAggregatorStream extends TransformStream<PacketBatch, EventChu
             end.open = aggregator.openCount;
             return;
           }
+          for (const a of analyzers) a.endInterval?.(Infinity);
           // Events no later packet could continue have ended: they are finished, not open.
           for (const events of aggregator.idleChunks(SWEEP_CHUNK)) {
             controller.enqueue({ events, open: false });

@@ -1,7 +1,7 @@
 /**
  * Consumers of decoded packets, with one small lifecycle (as corsaro3's plugins): rows of a
- * batch are added in packet order, an instance that saw other packets is merged in, and the
- * results are read out. Packets are decoded and classified once, in the capture stage; every
+ * batch are added in packet order, intervals end (rotation windows, the end of input), an
+ * instance that saw other packets is merged in, and the results are read out. Packets are decoded and classified once, in the capture stage; every
  * analyzer reads the same batches (`parse --statsout` runs `PacketStats` beside the event
  * aggregator; `count --pcap` runs it alone; `timeseries --pcap` runs `PacketTimeSeries`).
  *
@@ -46,6 +46,13 @@ export interface Analyzer<R = unknown> {
   add(b: PacketBatch, from: number, to: number): void;
   /** Adds what another analyzer of the same kind saw (other packets) into this one. */
   merge(other: this): void;
+  /**
+   * Every packet timed before `end` (seconds) has been added: an interval is over (optional).
+   * Beside the event aggregator (`EventAggregatorStream`'s `analyzers`), called at each
+   * `--rotate` window's end, with rows given window by window, and at the end of input with
+   * `Infinity` — where an analyzer closes and reports a period, as corsaro3's plugins do.
+   */
+  endInterval?(end: number): void;
   /** The results so far. */
   result(): R;
   /** What it holds, as a state file's bytes (optional: for runs that continue earlier ones). */

@@ -104,3 +104,48 @@ Deno.test("PacketTimeSeries: saved and loaded then continued equals one pass; im
   bad((b) => (b.sources as number[])[(b.seen4 as number[])[0]] += 1, /counted/);
   bad((b) => b.tool = "x", /not a packet time-series state/);
 });
+
+Deno.test("intervals: beside the aggregator, each --rotate window's rows come before its endInterval, and the end of input ends the last", async () => {
+  const { EventAggregator } = await import("../../src/aggregation/event_aggregator.ts");
+  const { EventAggregatorStream } = await import(
+    "../../src/aggregation/event_aggregator_stream.ts"
+  );
+  // Records, per interval, the packets added and the latest time; checks no row is late.
+  class Intervals implements Analyzer<[number, number][]> {
+    readonly name = "intervals";
+    readonly ends: [number, number][] = [];
+    #n = 0;
+    #lastEnd = -Infinity;
+    #max = -Infinity;
+    add(b: PacketBatch, from: number, to: number) {
+      for (let i = from; i < to; i++) {
+        ok(b.tsSec[i] >= this.#lastEnd, "a row after its interval ended");
+        this.#max = Math.max(this.#max, b.tsSec[i]);
+        this.#n++;
+      }
+    }
+    endInterval(end: number) {
+      ok(this.#max < end, `a row of ${this.#max} before the interval ending at ${end} ended`);
+      this.ends.push([end, this.#n]);
+      this.#lastEnd = end;
+      this.#n = 0;
+    }
+    merge() {}
+    result() {
+      return this.ends;
+    }
+  }
+  const run = async (rotate: number) => {
+    const a = new Intervals();
+    const s = (await captureBatches(["testdata/demo/scan.pcap.gz"])).pipeThrough(
+      new EventAggregatorStream(new EventAggregator({ timeout: 60 }), { rotate, analyzers: [a] }),
+    );
+    for await (const _ of s) { /* drain */ }
+    return a.result();
+  };
+  const windows = await run(300);
+  ok(windows.length >= 2, JSON.stringify(windows));
+  ok(windows.every(([end], k) => end % 300 === 0 && (k === 0 || end === windows[k - 1][0] + 300)));
+  deepEqual(windows.reduce((n, [, p]) => n + p, 0), 20000);
+  deepEqual(await run(0), [[Infinity, 20000]]);
+});
