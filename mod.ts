@@ -73,10 +73,10 @@ export {
   matchTools,
   MIN_MATCHES,
   SEQUENCE_TOOLS,
-  tagTools,
   TOOLS,
 } from "./src/attribution/tools.ts";
 export { synSignature } from "./src/attribution/syn_signature.ts";
+export { tagPackets } from "./src/attribution/tag_packets.ts";
 export { IPID_SMALL_STEP, ipIdClass } from "./src/attribution/ipid_class.ts";
 export {
   ALL_FINGERPRINTS,

@@ -23,8 +23,9 @@
 
 import { PacketBatch } from "../decode/packet_batch.ts";
 import { touchAhead } from "./_touch_ahead.ts";
-import { armedFingerprints, matchFingerprints } from "../fingerprints/registry.ts";
-import { armedTools, SEQUENCE_BITS, tagTools } from "../attribution/tools.ts";
+import { armedFingerprints } from "../fingerprints/registry.ts";
+import { armedTools, SEQUENCE_BITS } from "../attribution/tools.ts";
+import { tagPackets } from "../attribution/tag_packets.ts";
 import { IPID_SMALL_STEP } from "../attribution/ipid_class.ts";
 import {
   ATTR,
@@ -288,7 +289,7 @@ export class EventAggregator {
     const dstA = b.dst;
     const portA = b.port;
     const capLen = b.capLen;
-    if (!b.toolsTagged) tagTools(b);
+    if (!b.tagged) tagPackets(b);
     const dests = t4.dests4;
     const notAfter = this.notAfter;
     let ipPackets = 0;
@@ -361,7 +362,7 @@ export class EventAggregator {
       const rowU = t4.rowU;
       const u = e * ROW_U32;
       const fp = rowU[u + FP];
-      const fpm = matchFingerprints(b, i) | 0xffffff00;
+      const fpm = b.fingerprints[i] | 0xffffff00;
       if ((fp & FIRST_ID) !== 0) {
         rowU[u + FP] = fp & fpm;
         attrFirst(rowU, u, t4.attr, e * ATTR, b, i);
@@ -518,7 +519,7 @@ export class EventAggregator {
     const u = s * SINGLE_U32;
     const dst = b.dst[i];
     const len = b.capLen[i];
-    const fp = armedFingerprints(b.traffic[i], false) & matchFingerprints(b, i);
+    const fp = armedFingerprints(b.traffic[i], false) & b.fingerprints[i];
     st.rowF[s * SINGLE_F64] = b.tsSec[i];
     st.rowU[u + S_NSEC] = b.tsNsec[i];
     st.rowU[u + S_DST] = dst;

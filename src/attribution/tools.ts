@@ -128,43 +128,6 @@ function compose(tools: readonly Tool[]): (b: PacketBatch, i: number) => number 
 export const matchTools: (b: PacketBatch, i: number) => number = compose(TOOLS);
 
 /**
- * Fills the batch's `tools` column: per row, the tools tested on its traffic and IP version whose
- * rules it matches (0 for other rows), and marks the batch tagged. Runs where the packets are
- * decoded (parse's capture worker), so that the aggregator reads one byte per packet.
- *
- * @example
- * ```ts
- * import { equal } from "node:assert/strict";
- * import { tagTools } from "./tools.ts";
- * import { PacketBatch } from "../decode/packet_batch.ts";
- * import { Traffic } from "../decode/traffic.ts";
- * const b = new PacketBatch(2);
- * b.length = 2;
- * b.ipVersion.fill(4);
- * b.traffic[0] = Traffic.TCPSYN;
- * b.traffic[1] = Traffic.UDP;
- * b.dst.fill(7);
- * b.tcpSeq.fill(7); // seq = destination: Mirai's relation, on both rows
- * b.ipId.fill(1); // not masscan's (0 here)
- * tagTools(b);
- * equal(b.tools[0], 0b10000);
- * equal(b.tools[1], 0); // no tool is tested on UDP
- * ```
- */
-export function tagTools(b: PacketBatch): void {
-  if (b.tools.length < b.capacity) b.tools = new Uint8Array(b.capacity);
-  const tools = b.tools;
-  const version = b.ipVersion;
-  const traffic = b.traffic;
-  for (let i = 0; i < b.length; i++) {
-    const v = version[i];
-    const armed = v === 0 ? 0 : ARMED[(v === 6 ? 256 : 0) + traffic[i]];
-    tools[i] = armed === 0 ? 0 : matchTools(b, i) & armed;
-  }
-  b.toolsTagged = true;
-}
-
-/**
  * The attribution from an event's matched packets per tool (registry order): the tool with at
  * least its {@link MIN_MATCHES} and the most matched packets; "" if none, or if two tie.
  *

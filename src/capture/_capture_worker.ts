@@ -8,12 +8,12 @@ import { DarknetError } from "../errors.ts";
 import { BatchPool } from "./batch_pool.ts";
 import { CaptureSet } from "./capture_set.ts";
 import { PacketBatch } from "../decode/packet_batch.ts";
-import { tagTools } from "../attribution/tools.ts";
+import { tagPackets } from "../attribution/tag_packets.ts";
 
 interface Start {
   paths: string[];
   window: number;
-  tagTools: boolean;
+  tagPackets: boolean;
 }
 
 let credit = 0;
@@ -56,7 +56,7 @@ self.onmessage = async (ev: MessageEvent) => {
     current = set;
     if (stopRequested) set.stop();
     for await (const b of set.readable) {
-      if (msg.tagTools) tagTools(b);
+      if (msg.tagPackets) tagPackets(b);
       while (credit === 0) await new Promise<void>((r) => wake = r);
       credit--;
       const cols = b.columns();
@@ -76,7 +76,7 @@ self.onmessage = async (ev: MessageEvent) => {
           type: "batch",
           length: b.length,
           source: b.source,
-          tagged: b.toolsTagged,
+          tagged: b.tagged,
           cols,
           buffers,
           lent,

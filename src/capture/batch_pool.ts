@@ -81,7 +81,7 @@ export class BatchPool {
     b.length = 0;
     b.buffers.length = 0;
     b.source = "";
-    b.toolsTagged = false;
+    b.tagged = false;
     return b;
   }
 

@@ -18,10 +18,11 @@ export interface WorkerCaptureSetOptions {
   /** Batches the worker may run ahead (default 4; more bought no speed, only memory). */
   window?: number;
   /**
-   * Tag each batch's scanning tools there too (`tagTools`), taking that work off the consumer's
-   * thread (parse sets it: its aggregator reads the tags). Default false.
+   * Tag each batch's packets there too (`tagPackets`: scanning tools, Merit fingerprints),
+   * taking that work off the consumer's thread (parse sets it: its aggregator reads the tags).
+   * Default false.
    */
-  tagTools?: boolean;
+  tagPackets?: boolean;
 }
 
 /**
@@ -51,7 +52,7 @@ export class WorkerCaptureSet {
     paths: string[],
     total: number | undefined,
     window: number,
-    tagTools: boolean,
+    tagPackets: boolean,
   ) {
     this.paths = paths;
     this.totalBytes = total;
@@ -73,7 +74,7 @@ export class WorkerCaptureSet {
           this.#bytesRead = m.bytesRead;
           if (m.type === "batch") {
             const b = PacketBatch.fromColumns(m.length, m.source, m.buffers, m.cols);
-            b.toolsTagged = m.tagged === true;
+            b.tagged = m.tagged === true;
             // Done with it: the arrays and whole read buffers go back to the worker's pool
             // (transferred, so this batch is unusable afterwards), instead of the worker
             // allocating fresh ones for every batch.
@@ -107,7 +108,7 @@ export class WorkerCaptureSet {
           worker!.terminate();
           notify();
         };
-        worker.postMessage({ type: "start", paths, window, tagTools });
+        worker.postMessage({ type: "start", paths, window, tagPackets });
       },
       pull: async (controller) => {
         while (queue.length === 0 && !ended) await new Promise<void>((r) => waiting = r);
@@ -131,7 +132,7 @@ export class WorkerCaptureSet {
   static async open(paths: string[], o: WorkerCaptureSetOptions = {}): Promise<WorkerCaptureSet> {
     const check = await CaptureSet.open(paths);
     await check.readable.cancel();
-    return new WorkerCaptureSet(paths, check.totalBytes, o.window ?? 4, o.tagTools ?? false);
+    return new WorkerCaptureSet(paths, check.totalBytes, o.window ?? 4, o.tagPackets ?? false);
   }
 
   #worker: Worker | undefined;

@@ -274,7 +274,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   if (cfg.iface === undefined) {
     set = cfg.pcaps.includes("-")
       ? await CaptureSet.open(cfg.pcaps)
-      : await WorkerCaptureSet.open(cfg.pcaps, { tagTools: true });
+      : await WorkerCaptureSet.open(cfg.pcaps, { tagPackets: true });
   }
   // A packet timed more than a day after the run started is a corrupt timestamp (a capture
   // cannot come from the future): skipped and counted instead of moving the clock.

@@ -49,6 +49,7 @@ const COLUMNS = [
   "icmpPayload",
   "udpHead",
   "tools",
+  "fingerprints",
 ] as const;
 
 /**
@@ -177,12 +178,17 @@ export class PacketBatch {
   udpHead: Uint32Array = EMPTY32;
   /**
    * The bits of the scanning tools whose rules each row matches, among those tested on its
-   * traffic (`attribution/tools.ts`): computed once per packet by `tagTools`, on the capture
-   * worker for `parse`. Valid only while {@link toolsTagged}.
+   * traffic (`attribution/tools.ts`): computed once per packet by `tagPackets`, on the capture
+   * worker for `parse`. Valid only while {@link tagged}.
    */
   tools: Uint8Array = EMPTY;
-  /** Whether {@link tools} holds this batch's rows (producers that refill a batch reset it). */
-  toolsTagged = false;
+  /**
+   * The bits of the Merit fingerprints (`fingerprints/registry.ts`) each IPv4 row matches,
+   * whatever its traffic (an event arms the bits its traffic allows); with {@link tools}.
+   */
+  fingerprints: Uint8Array = EMPTY;
+  /** Whether {@link tools} and {@link fingerprints} hold this batch's rows (producers that refill a batch reset it). */
+  tagged = false;
 
   /** Allocates a batch with room for `capacity` packets. */
   constructor(capacity: number = DEFAULT_BATCH_SIZE) {
@@ -279,7 +285,10 @@ export class PacketBatch {
       this.icmpPayload = g(this.icmpPayload);
       this.udpHead = g(this.udpHead);
     }
-    if (this.tools.length) this.tools = g(this.tools);
+    if (this.tools.length) {
+      this.tools = g(this.tools);
+      this.fingerprints = g(this.fingerprints);
+    }
     this.capacity = capacity;
   }
 
