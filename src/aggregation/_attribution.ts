@@ -42,8 +42,8 @@ const HAS_SIG = 1 << 8;
 // 0-7), window scale (8-15), attribution valid (16), signature present (17); the IP ID; window <<
 // 16 | MSS; option layout; a value per sequence tool. In its row it is compact (SINGLE_ROW_ATTR
 // words): matches | valid << 8 | signature << 9 | IP ID << 16; the signature's number in the
-// aggregator's SignatureTable; the value of its sequence tool (a packet of two sequence tools'
-// shapes keeps the first's).
+// aggregator's SignatureTable. The value of its sequence tool (a packet of two sequence tools'
+// shapes keeps the first's) is in the table's `values`, by entry: few packets have such a shape.
 const S_IPID = 1;
 const S_WM = 2;
 const S_OPTS = 3;
@@ -53,7 +53,7 @@ export const SINGLE_ATTR = S_VALUES + S;
 const S_VALID = 1 << 16;
 const S_SIG = 1 << 17;
 /** Words of a single-packet event's attribution in its row. */
-export const SINGLE_ROW_ATTR = 3;
+export const SINGLE_ROW_ATTR = 2;
 const C_VALID = 1 << 8;
 const C_SIG = 1 << 9;
 
@@ -121,11 +121,11 @@ export function attrMatched(
   }
 }
 
-/** Packet i alone, as the single-packet event at `s[o ..]` (`m`: its tools' tag). */
 /**
- * Packet i alone, as the single-packet event whose compact words are at `s[o ..]` (`m`: its
- * tools' tag; `sigs`: where SYN signatures are interned). Millions of one-off sources an hour make
- * this one of the hottest paths: it writes two words, three for a packet of a sequence tool's shape.
+ * Packet i alone, as the single-packet event `entry` whose compact words are at `s[o ..]` (`m`:
+ * its tools' tag; `sigs`: where SYN signatures are interned; `values`: the sequence values of
+ * the table's events, by entry — rare, so kept out of the rows). Millions of one-off sources an
+ * hour make this one of the hottest paths: it writes one or two words.
  */
 export function attrSingle(
   s: Uint32Array,
@@ -134,6 +134,8 @@ export function attrSingle(
   i: number,
   m: number,
   sigs: SignatureTable,
+  values: Map<number, number>,
+  entry: number,
 ): void {
   let w = ((b.ipId[i] & 0xffff) << 16) | C_VALID;
   if (b.traffic[i] === Traffic.TCPSYN) {
@@ -148,20 +150,22 @@ export function attrSingle(
     for (let x = 0; x < S; x++) {
       const k = SEQUENCE_TOOLS[x];
       if (((m >>> k) & 1) === 0) continue;
-      s[o + 2] = VALUE[k](b, i) >>> 0;
+      values.set(entry, VALUE[k](b, i) >>> 0);
       m &= ~SEQUENCE_BITS | (1 << k); // the first sequence tool only
       break;
     }
-  }
+  } else if (values.size > 0) values.delete(entry);
   s[o] = (w | m) >>> 0;
 }
 
-/** The compact words at `s[o ..]` expanded into `out` (SINGLE_ATTR words). */
+/** The compact words at `s[o ..]` of `entry` expanded into `out` (SINGLE_ATTR words). */
 export function attrSingleExpand(
   s: Uint32Array,
   o: number,
   sigs: SignatureTable,
   out: Uint32Array,
+  values: Map<number, number>,
+  entry: number,
 ): void {
   const w = s[o];
   out.fill(0);
@@ -175,15 +179,19 @@ export function attrSingleExpand(
     out[S_VALUES] = 0;
   }
   out[0] = flags;
-  for (let x = 0; x < S; x++) if ((m >>> SEQUENCE_TOOLS[x]) & 1) out[S_VALUES + x] = s[o + 2];
+  if ((m & SEQUENCE_BITS) === 0) return;
+  const v = values.get(entry) ?? 0;
+  for (let x = 0; x < S; x++) if ((m >>> SEQUENCE_TOOLS[x]) & 1) out[S_VALUES + x] = v;
 }
 
-/** Expanded words (checked) into the compact ones at `s[o ..]`. */
+/** Expanded words (checked) into the compact ones at `s[o ..]` of `entry`. */
 export function attrSingleCompact(
   e: Uint32Array,
   s: Uint32Array,
   o: number,
   sigs: SignatureTable,
+  values: Map<number, number>,
+  entry: number,
 ): void {
   const f = e[0];
   if ((f & S_VALID) === 0) return attrSingleUnknown(s, o);
@@ -197,10 +205,11 @@ export function attrSingleCompact(
   for (let x = 0; x < S; x++) {
     const k = SEQUENCE_TOOLS[x];
     if (((m >>> k) & 1) === 0) continue;
-    s[o + 2] = e[S_VALUES + x];
+    values.set(entry, e[S_VALUES + x]);
     m &= ~SEQUENCE_BITS | (1 << k);
     break;
   }
+  if ((m & SEQUENCE_BITS) === 0 && values.size > 0) values.delete(entry);
   s[o] = (w | m) >>> 0;
 }
 
@@ -353,17 +362,6 @@ export function attrSaved(
   if ((rowU[u + FP] & FIRST_ID) !== 0) out[IPID_FIRST] = 0;
 }
 
-/** The single-packet event's words as a state file keeps them (see {@link attrSaved}). */
-export function attrSingleSaved(s: Uint32Array, o: number, out: Uint32Array): void {
-  out.set(s.subarray(o, o + SINGLE_ATTR));
-  const f = s[o];
-  if ((f & S_SIG) === 0) {
-    out[S_WM] = 0;
-    out[S_OPTS] = 0;
-  }
-  for (let x = 0; x < S; x++) if (((f >>> SEQUENCE_TOOLS[x]) & 1) === 0) out[S_VALUES + x] = 0;
-}
-
 // The text of the last signatures made (events of one scanner repeat theirs), by their words.
 const TEXT_CACHE = new Map<number, Map<number, string>>();
 
@@ -478,4 +476,67 @@ export function attrSingleProblem(s: Uint32Array, o: number, armed: number, syn:
   if ((f & S_VALID) === 0 && (f !== 0 || s[o + S_IPID] !== 0)) return "attribution flags";
   if (s[o + S_IPID] > 0xffff) return `IP ID ${s[o + S_IPID]}`;
   return "";
+}
+
+/**
+ * The single-packet event's attribution as a state file keeps it, appended to `out`: its first
+ * compact word, then the number of its signature in the file's dictionary (`dict` maps the
+ * aggregator's numbers to the file's, 1 on; see `state_file.ts`) if it has one, then its sequence
+ * value if it has one.
+ */
+export function attrSingleToFile(
+  s: Uint32Array,
+  o: number,
+  values: Map<number, number>,
+  entry: number,
+  dict: Uint32Array,
+  out: number[],
+): void {
+  const w = s[o];
+  out.push(w);
+  if ((w & C_SIG) !== 0) out.push(dict[s[o + 1]]);
+  if ((w & SEQUENCE_BITS) !== 0) out.push(values.get(entry) ?? 0);
+}
+
+/** Whether the compact word `w` is followed by a signature number, and by a sequence value. */
+export function attrSingleFileWords(w: number): number {
+  return ((w & C_SIG) !== 0 ? 1 : 0) + ((w & C_VALID) !== 0 && (w & SEQUENCE_BITS) !== 0 ? 1 : 0);
+}
+
+/**
+ * The expanded words (into `out`) of a single-packet event read from a state file: compact word
+ * `w`, its signature's words (`sig`: window << 16 | MSS, layout, window scale; when `w` says it
+ * has one) and its sequence value. "" or the problem: flags this build does not know.
+ */
+export function attrSingleFromFile(
+  w: number,
+  sig: ArrayLike<number> | null,
+  value: number,
+  out: Uint32Array,
+): string {
+  out.fill(0);
+  if ((w & ~(0xff | C_VALID | C_SIG | 0xffff0000)) !== 0) return `attribution word ${w}`;
+  if ((w & C_VALID) === 0) return w === 0 ? "" : `attribution word ${w}`;
+  const m = w & 0xff;
+  let flags = m | S_VALID;
+  if ((w & C_SIG) !== 0 && sig) {
+    out[S_WM] = sig[0];
+    out[S_OPTS] = sig[1];
+    if (sig[2] > 255) return `window scale ${sig[2]}`;
+    flags |= S_SIG | (sig[2] << 8);
+  }
+  out[0] = flags;
+  out[S_IPID] = w >>> 16;
+  for (let x = 0; x < S; x++) if ((m >>> SEQUENCE_TOOLS[x]) & 1) out[S_VALUES + x] = value;
+  return "";
+}
+
+/** The signature number of the single-packet event at `s[o ..]`, 0 if none. */
+export function attrSingleSignature(s: Uint32Array, o: number): number {
+  return (s[o] & C_SIG) !== 0 ? s[o + 1] : 0;
+}
+
+/** Whether compact word `w` (from a state file) says a signature number follows. */
+export function attrSingleHasSignature(w: number): boolean {
+  return (w & C_SIG) !== 0;
 }

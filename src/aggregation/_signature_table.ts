@@ -14,6 +14,11 @@ export class SignatureTable {
   /** Signatures not kept because the table was full. */
   dropped = 0;
 
+  /** Signatures kept (their numbers are 1 .. size). */
+  get size(): number {
+    return this.#keys.size;
+  }
+
   /** The number of (window << 16 | MSS, option layout, window scale), 1 or more; 0 if full. */
   intern(wm: number, opts: number, ws: number): number {
     // A small direct-mapped cache in front of the table: one-off sources repeat a handful of

@@ -1,6 +1,6 @@
 // Open IPv4 events that have seen exactly one packet. Most darknet sources send a single packet
 // per (source, traffic, port) — they are most of the open events at any time — so they are kept
-// in 40 bytes each (plus their sample) instead of a 128-byte event row with its destination set
+// in 32 bytes each (plus their sample) instead of a 128-byte event row with its destination set
 // and sample slots. A second packet for the key promotes the event to the full table
 // (EventAggregator does that, replaying this packet exactly as if it had been there all along).
 //
@@ -8,9 +8,9 @@
 // Row: the packet's time (Float64 seconds at word 0), then nanoseconds, destination, captured
 // length with the fingerprint bits, the sample reference in the event table's SampleStore, and
 // the tool attribution's compact words (`_attribution.ts`; a SYN's signature as a number in the
-// aggregator's SignatureTable): 24 + 16 bytes.
+// aggregator's SignatureTable): 24 + 8 bytes.
 //
-// IPv6 sources are kept the same way (`new SingleTable(true)`): keys of five words, 56-byte
+// IPv6 sources are kept the same way (`new SingleTable(true)`): keys of five words, 48-byte
 // rows with the destination's four words at S_DST and S6_DST .. S6_DST + 2 (no fingerprints).
 
 import { KeyTable } from "../util/key_table.ts";
@@ -26,7 +26,7 @@ export const S_REF = 5;
 export const S_ATTR = 6;
 /**
  * Numbers per row in each view (`rowF`: the seconds at `e * SINGLE_F64`): 24 bytes of the packet
- * and 16 of the attribution (in the row, not beside it: one cache line touched, not two).
+ * and 8 of the attribution (in the row, not beside it: one cache line touched, not two).
  */
 export const SINGLE_U32 = S_ATTR + SINGLE_ROW_ATTR + (SINGLE_ROW_ATTR & 1);
 export const SINGLE_F64 = SINGLE_U32 / 2;
@@ -48,6 +48,8 @@ export class SingleTable {
   rowI: Int32Array<ArrayBuffer> = new Int32Array(0);
   /** Where in a row the attribution's words start (S_ATTR or S6_ATTR). */
   readonly attrAt: number;
+  /** The sequence value of the events of a sequence tool's shape (few), by entry. */
+  readonly values: Map<number, number> = new Map();
 
   constructor(v6 = false) {
     this.v6 = v6;
@@ -78,5 +80,13 @@ export class SingleTable {
     const m = this.keys.delete(e);
     const r = this.f64PerRow;
     if (m >= 0) this.rowF.copyWithin(e * r, m * r, (m + 1) * r);
+    const values = this.values;
+    if (values.size > 0) {
+      values.delete(e);
+      if (m >= 0 && values.has(m)) {
+        values.set(e, values.get(m)!);
+        values.delete(m);
+      }
+    }
   }
 }

@@ -480,13 +480,13 @@ export class EventAggregator {
     st.rowI[u + S_REF] = this.samples > 0
       ? this.#v6.store.put(b.buffers[b.buf[i]], b.offset[i], len)
       : 0;
-    attrSingle(st.rowU, u + st.attrAt, b, i, b.tools[i], this.#sigs);
+    attrSingle(st.rowU, u + st.attrAt, b, i, b.tools[i], this.#sigs, st.values, s);
   }
 
   // The attribution of the single-packet event whose row starts at word u of st, continued by
   // entry e of t (`dst`: its packet's destination's last word).
   #promoteAttribution(st: SingleTable, u: number, t: EventTable, e: number, dst: number): void {
-    attrSingleExpand(st.rowU, u + st.attrAt, this.#sigs, SINGLE_WORDS);
+    attrSingleExpand(st.rowU, u + st.attrAt, this.#sigs, SINGLE_WORDS, st.values, u / st.u32PerRow);
     attrPromote(SINGLE_WORDS, 0, t.rowU, e * ROW_U32, t.attr, e * ATTR, dst);
   }
 
@@ -527,7 +527,7 @@ export class EventAggregator {
     st.rowI[u + S_REF] = this.samples > 0
       ? this.#v4.store.put(b.buffers[b.buf[i]], b.offset[i], len)
       : 0;
-    attrSingle(st.rowU, u + st.attrAt, b, i, b.tools[i], this.#sigs);
+    attrSingle(st.rowU, u + st.attrAt, b, i, b.tools[i], this.#sigs, st.values, s);
   }
 
   // Moves single-packet event s into #v4 exactly as if its packet had been added there; returns
@@ -583,7 +583,7 @@ export class EventAggregator {
     ev.bytes = st.rowU[u + S_LENFP] & 0xffffff;
     ev.uniqueDests = ev.uniqueDest24s = 1;
     ev.fingerprints = st.rowU[u + S_LENFP] >>> 24;
-    attrSingleExpand(st.rowU, u + st.attrAt, this.#sigs, SINGLE_WORDS);
+    attrSingleExpand(st.rowU, u + st.attrAt, this.#sigs, SINGLE_WORDS, st.values, s);
     setAttribution(ev, attrOfSingle(SINGLE_WORDS, 0));
     const ref = st.rowI[u + S_REF];
     if (ref !== 0) {
@@ -997,7 +997,7 @@ export class EventAggregator {
     st.rowU[u + S_DST] = dst;
     st.rowU[u + S_LENFP] = ((fp << 24) | len) >>> 0;
     st.rowI[u + S_REF] = frame ? this.#v4.store.put(frame, 0, len) : 0;
-    if (attr) attrSingleCompact(attr, st.rowU, u + st.attrAt, this.#sigs);
+    if (attr) attrSingleCompact(attr, st.rowU, u + st.attrAt, this.#sigs, st.values, s);
     else attrSingleUnknown(st.rowU, u + st.attrAt);
     return true;
   }
@@ -1033,7 +1033,7 @@ export class EventAggregator {
     for (let x = 1; x < 4; x++) st.rowU[u + S6_DST + x - 1] = dst[x];
     st.rowU[u + S_LENFP] = len;
     st.rowI[u + S_REF] = frame ? this.#v6.store.put(frame, 0, len) : 0;
-    if (attr) attrSingleCompact(attr, st.rowU, u + st.attrAt, this.#sigs);
+    if (attr) attrSingleCompact(attr, st.rowU, u + st.attrAt, this.#sigs, st.values, s);
     else attrSingleUnknown(st.rowU, u + st.attrAt);
     return true;
   }

@@ -60,15 +60,17 @@ import {
 import { S6_DST, S_DST, S_LENFP, S_NSEC, S_REF } from "../aggregation/_single_table.ts";
 import type { SampleStore } from "../aggregation/_sample_store.ts";
 import type { SingleTable } from "../aggregation/_single_table.ts";
-import type { SignatureTable } from "../aggregation/_signature_table.ts";
 import {
   ATTR,
   attrLoadedWithout,
   attrProblem,
   attrSaved,
-  attrSingleExpand,
+  attrSingleFileWords,
+  attrSingleFromFile,
+  attrSingleHasSignature,
   attrSingleProblem,
-  attrSingleSaved,
+  attrSingleSignature,
+  attrSingleToFile,
   SINGLE_ATTR,
 } from "../aggregation/_attribution.ts";
 import { armedTools } from "../attribution/tools.ts";
@@ -334,8 +336,27 @@ function* payload(agg: EventAggregator): Generator<Uint8Array> {
   o.begin();
   o.bytes(new TextEncoder().encode(JSON.stringify(header)));
   o.end();
-  yield* writeSingles(o, singles, v4.store, signatures);
-  yield* writeSingles(o, singles6, v6.store, signatures);
+  // The SYN signatures one-packet events refer to, once each, numbered in the order of their
+  // first use (so that the file depends on the open events alone, not on what came before).
+  const dict = new Uint32Array(signatures.size + 1);
+  const words: number[] = [];
+  let n = 0;
+  for (const t of [singles, singles6]) {
+    for (let s = 0; s < t.size; s++) {
+      const at = s * t.u32PerRow + t.attrAt;
+      const id = attrSingleSignature(t.rowU, at);
+      if (id === 0 || dict[id] !== 0) continue;
+      dict[id] = ++n;
+      signatures.words(id, SIG3, 0);
+      words.push(SIG3[0], SIG3[1], SIG3[2]);
+    }
+  }
+  o.begin();
+  o.u32(n);
+  for (const x of words) o.u32(x);
+  o.end();
+  yield* writeSingles(o, singles, v4.store, dict);
+  yield* writeSingles(o, singles6, v6.store, dict);
   yield* writeTable(o, v4, agg.samples);
   yield* writeTable(o, v6, agg.samples);
   if (o.n > 0) yield o.cut();
@@ -347,7 +368,7 @@ function* writeSingles(
   o: Out,
   t: SingleTable,
   store: SampleStore,
-  sigs: SignatureTable,
+  dict: Uint32Array,
 ): Generator<Uint8Array> {
   const w = t.keys.width;
   const kw = t.keys.keys;
@@ -366,17 +387,17 @@ function* writeSingles(
     const ref = t.rowI[u + S_REF];
     o.u8(ref !== 0 ? 1 : 0);
     if (ref !== 0) o.frame(store, ref, len);
-    attrSingleExpand(t.rowU, u + t.attrAt, sigs, EXPANDED);
-    attrSingleSaved(EXPANDED, 0, SAVED_SINGLE);
-    for (let k = 0; k < SINGLE_ATTR; k++) o.u32(SAVED_SINGLE[k]);
+    SINGLE_OUT.length = 0;
+    attrSingleToFile(t.rowU, u + t.attrAt, t.values, s, dict, SINGLE_OUT);
+    for (const x of SINGLE_OUT) o.u32(x);
     o.end();
     if (o.full) yield o.cut();
   }
 }
 
 const SAVED = new Uint32Array(ATTR);
-const SAVED_SINGLE = new Uint32Array(SINGLE_ATTR);
-const EXPANDED = new Uint32Array(SINGLE_ATTR);
+const SINGLE_OUT: number[] = [];
+const SIG3 = new Uint32Array(3);
 
 function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Array> {
   const w = t.keys.width;
@@ -517,6 +538,8 @@ class Check {
   readonly samples: number;
   /** Whether records end with the attribution's words (format 4 on). */
   readonly attribution: boolean;
+  /** The state's SYN signatures (format 4 on): three words each, numbered from 1. */
+  signatures: Uint32Array = new Uint32Array(0);
   destinations = 0;
   constructor(file: string, clock: AggregatorClock | null, samples: number, version: number) {
     this.file = file;
@@ -684,11 +707,22 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
 
 const ATTR_WORDS = new Uint32Array(SINGLE_ATTR);
 
-// A single-packet event's attribution words (null before format 4), checked.
+// A single-packet event's attribution (null before format 4), checked, expanded.
 function readSingleAttr(r: In, c: Check, traffic: number, v6: boolean): Uint32Array | null {
   if (!c.attribution) return null;
-  if (SINGLE_ATTR * 4 > r.left) throw c.bad("an event's attribution beyond the data");
-  for (let k = 0; k < SINGLE_ATTR; k++) ATTR_WORDS[k] = r.u32();
+  if (r.left < 4) throw c.bad("an event's attribution beyond the data");
+  const w = r.u32();
+  const more = attrSingleFileWords(w);
+  if (more * 4 > r.left) throw c.bad("an event's attribution beyond the data");
+  let sig: Uint32Array | null = null;
+  const hasSig = attrSingleHasSignature(w); // its number comes first, then a sequence value
+  if (hasSig) {
+    const k = r.u32();
+    if (k < 1 || k > c.signatures.length / 3) throw c.bad(`signature ${k} is not in the state`);
+    sig = c.signatures.subarray((k - 1) * 3, k * 3);
+  }
+  const value = more - (hasSig ? 1 : 0) > 0 ? r.u32() : 0;
+  c.problem(attrSingleFromFile(w, sig, value, ATTR_WORDS));
   c.problem(
     attrSingleProblem(ATTR_WORDS, 0, armedTools(traffic, v6), traffic === Traffic.TCPSYN),
   );
@@ -858,6 +892,14 @@ function loadStateSync(agg: EventAggregator, path: string): void {
       const whole = (r: In, what: string) => {
         if (r.left !== 0) throw c.bad(`${r.left} unexpected bytes in ${what}`);
       };
+      if (c.attribution) {
+        const r = recs.next("the SYN signatures");
+        const n = r.u32();
+        if (n * 12 > r.left) throw c.bad("signature count beyond the data");
+        c.signatures = new Uint32Array(n * 3);
+        for (let k = 0; k < n * 3; k++) c.signatures[k] = r.u32();
+        whole(r, "the SYN signatures");
+      }
       for (let n = 0; n < (h.singles ?? 0); n++) {
         const r = recs.next("a single-packet event");
         readSingle(r, agg, c);

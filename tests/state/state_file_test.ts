@@ -558,6 +558,78 @@ Deno.test("the attribution's words round-trip; impossible ones are refused with 
   }
 });
 
+Deno.test("one-packet events' attribution in a state file: signatures once each, words checked", async () => {
+  const T = 1603296000;
+  // Five one-packet SYN sources, two signatures, one of them nmap-shaped (a sequence value).
+  const pk: WritePacket[] = [0, 1, 2, 3, 4].map((k) => ({
+    sec: T + k,
+    nsec: 0,
+    data: ethernet(ipv4Packet({
+      src: 0xc6336410 + k,
+      dst: 0x0a000001,
+      proto: 6,
+      flags: 2,
+      dport: 22,
+      seq: 1000 + k,
+      id: 77 + k,
+      window: k < 2 ? 1024 : 65535,
+      options: k < 2 ? [2, 4, 5, 0xb4] : [],
+    })),
+  }));
+  const fresh = async () => {
+    const agg = new EventAggregator({ timeout: 300, samples: 0 });
+    for await (
+      const b of ReadableStream.from([pcapFile(pk, { linkType: 1 })]).pipeThrough(
+        new PcapDecoderStream(),
+      )
+    ) agg.add(b);
+    return agg;
+  };
+  const agg = await fresh();
+  const p = `${dir}/singles-attr.state`;
+  await saveState(agg, p);
+  const back = new EventAggregator({ timeout: 300, samples: 0 });
+  await loadState(back, p);
+  const show = (a: EventAggregator) =>
+    a.openEvents(true).map((e) => JSON.parse(JSON.stringify(e)).SynSignature);
+  deepEqual(show(back), [
+    "1024_2_1460_00",
+    "1024_2_1460_00",
+    "65535_00_00_00",
+    "65535_00_00_00",
+    "65535_00_00_00",
+  ]);
+  // The nmap-shaped ones keep their sequence value: a second probe to another address matches.
+  const more = new EventAggregator({ timeout: 300, samples: 0 });
+  await loadState(more, p);
+  const next = ethernet(ipv4Packet({
+    src: 0xc6336410,
+    dst: 0x0a000002,
+    proto: 6,
+    flags: 2,
+    dport: 22,
+    seq: 1000,
+    window: 1024,
+    options: [2, 4, 5, 0xb4],
+  }));
+  for await (
+    const b of ReadableStream.from([pcapFile([{ sec: T + 9, nsec: 0, data: next }], {
+      linkType: 1,
+    })]).pipeThrough(new PcapDecoderStream())
+  ) more.add(b);
+  const e0 = more.openEvents(true).map((e) => JSON.parse(JSON.stringify(e)))[0];
+  deepEqual([e0.Packets, e0.Tools, e0.Tool], [2, { nmap: [1, 2] }, "nmap"]);
+  // A word with flags this build does not know is refused.
+  const bad = await fresh();
+  const st = bad._internals.singles;
+  st.rowU[st.attrAt] |= 1 << 12;
+  await saveState(bad, `${dir}/bad-single.state`);
+  await rejects(
+    loadState(new EventAggregator({ timeout: 300, samples: 0 }), `${dir}/bad-single.state`),
+    /corrupt state: attribution word/,
+  );
+});
+
 function assertFail(name: string, err: Error): boolean {
   throw new Error(`${name}: ${err.message}`);
 }
