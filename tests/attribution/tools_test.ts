@@ -275,3 +275,23 @@ Deno.test("UDP: masscan's DNS probes (the transaction id in the IP ID formula) a
   deepEqual(toolsOf(await scan(3, z(54320, 250))), {});
   deepEqual(toolsOf(await scan(3, z(54321, 64))), {});
 });
+
+Deno.test("the event a gap restarts is tested afresh: masscan's DNS probes before and after a gap, each event attributed on its own packets", async () => {
+  const probe = (at: number, k: number) => {
+    const dst = D + 1 + k;
+    const txid = (k * 977 + 3) & 0xffff;
+    const payload = new Uint8Array(12);
+    payload[0] = txid >> 8;
+    payload[1] = txid & 255;
+    return pkt(at, { src: S, dst, proto: 17, dport: 53, payload, id: (dst ^ 53 ^ txid) & 0xffff });
+  };
+  // Two probes, a gap of 30 s (timeout 10), one probe, then a clock packet from elsewhere.
+  const evs = (await events(
+    capture([probe(0, 0), probe(1, 1), probe(31, 2), pkt(40, { src: S + 5, dst: D })]),
+    { timeout: 10 },
+  )).map((e) => JSON.parse(JSON.stringify(e))).filter((e) => e.Traffic === 16);
+  deepEqual(evs.map((e) => [e.Packets, e.Tools, e.Tool]), [
+    [2, { masscan: [2, 2] }, "masscan"],
+    [1, { masscan: [1, 1] }, ""],
+  ]);
+});
