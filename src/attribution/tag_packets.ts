@@ -1,7 +1,7 @@
 /**
  * Tagging once per packet, where packets are decoded: the scanning tools whose rules a packet
  * matches (among those tested on its traffic and IP version) and the Merit fingerprints it
- * matches, as two columns of its batch. parse does it on its capture worker, so that the
+ * matches (TCP SYN rows; Merit's rules arm no other event), as two columns of its batch. parse does it on its capture worker, so that the
  * aggregator on the other core reads two bytes a packet instead of running eight rules.
  *
  * @module
@@ -9,6 +9,7 @@
 
 import type { PacketBatch } from "../decode/packet_batch.ts";
 import { matchFingerprints } from "../fingerprints/registry.ts";
+import { Traffic } from "../decode/traffic.ts";
 import { armedTools, matchTools } from "./tools.ts";
 
 /**
@@ -24,14 +25,15 @@ import { armedTools, matchTools } from "./tools.ts";
  * b.length = 2;
  * b.ipVersion.fill(4);
  * b.traffic[0] = Traffic.TCPSYN;
- * b.traffic[1] = Traffic.TCPRST;
+ * b.traffic[1] = Traffic.UDP;
  * b.dst.fill(7);
  * b.tcpSeq.fill(7); // seq = destination: Mirai's relation, on both rows
  * b.ipId.fill(1); // not masscan's (0 here)
  * tagPackets(b);
  * equal(b.tools[0], 0b10000); // the Mirai tool
- * equal(b.tools[1], 0); // no tool is tested on RST
- * equal(b.fingerprints[1], 0b100); // Merit's Mirai bit (its event arms it or not)
+ * equal(b.tools[1], 0); // masscan's UDP rule is about DNS queries; ZMap's needs IP ID 54321
+ * equal(b.fingerprints[0], 0b100); // Merit's Mirai bit
+ * equal(b.fingerprints[1], 0); // Merit's rules are for TCP SYN only
  * ```
  */
 export function tagPackets(b: PacketBatch): void {
@@ -50,9 +52,11 @@ export function tagPackets(b: PacketBatch): void {
       fingerprints[i] = 0;
       continue;
     }
-    const armed = armedTools(traffic[i], v === 6);
+    const t = traffic[i];
+    const armed = armedTools(t, v === 6);
     tools[i] = armed === 0 ? 0 : matchTools(b, i) & armed;
-    fingerprints[i] = v === 4 ? matchFingerprints(b, i) : 0;
+    // Merit's rules apply to IPv4 TCP SYN events only (no other event arms them).
+    fingerprints[i] = v === 4 && t === Traffic.TCPSYN ? matchFingerprints(b, i) : 0;
   }
   b.tagged = true;
 }
