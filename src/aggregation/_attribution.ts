@@ -23,11 +23,14 @@ const S = SEQUENCE_TOOLS.length;
 const SEQ_SLOT = TOOLS.map((_, k) => SEQUENCE_TOOLS.indexOf(k));
 const VALUE = TOOLS.map((t) => t.value ?? (() => 0));
 
-// Words beside a full event: matched[T], then per sequence tool its last value and destination
-// and its first (a merge of two halves compares the first half's last with the second's first).
-const LAST = T;
+// Words beside a full event: matched[T], then these. A sequence tool's state — its last value
+// and destination and its first (a merge of two halves compares the first half's last with the
+// second's first) — is kept apart, by entry (`EventTable.seq`): few events have a packet of a
+// sequence tool's shape, and every event's words are touched when it starts.
 const SEQ_WORDS = 4;
-const BASE = T + SEQ_WORDS * S; // packets before the attribution started
+/** Words of the sequence tools' state of an event (`EventTable.seq`). */
+export const SEQ_STATE = SEQ_WORDS * S;
+const BASE = T; // packets before the attribution started
 const IPID_FIRST = BASE + 1;
 const SIG_WM = BASE + 2; // window << 16 | MSS
 const SIG_OPTS = BASE + 3;
@@ -100,6 +103,8 @@ export function attrMatched(
   b: PacketBatch,
   i: number,
   dst: number,
+  seq: Map<number, Uint32Array>,
+  entry: number,
 ): void {
   for (let k = 0; k < T; k++) {
     if (((m >>> k) & 1) === 0) continue;
@@ -110,15 +115,23 @@ export function attrMatched(
     }
     const v = VALUE[k](b, i) >>> 0;
     const has = 1 << (16 + s);
-    const at = o + LAST + SEQ_WORDS * s;
+    const w = seqState(seq, entry);
+    const at = SEQ_WORDS * s;
     if ((a[o + FLAGS] & has) === 0) {
-      a[at + 2] = v;
-      a[at + 3] = dst;
+      w[at + 2] = v;
+      w[at + 3] = dst;
       a[o + FLAGS] |= has;
-    } else if (a[at] === v && a[at + 1] !== dst) a[o + k]++;
-    a[at] = v;
-    a[at + 1] = dst;
+    } else if (w[at] === v && w[at + 1] !== dst) a[o + k]++;
+    w[at] = v;
+    w[at + 1] = dst;
   }
+}
+
+// The sequence state of `entry` (made on first use).
+function seqState(seq: Map<number, Uint32Array>, entry: number): Uint32Array {
+  let w = seq.get(entry);
+  if (w === undefined) seq.set(entry, w = new Uint32Array(SEQ_STATE));
+  return w;
 }
 
 /**
@@ -231,6 +244,8 @@ export function attrPromote(
   a: Uint32Array,
   o: number,
   dst: number,
+  seq: Map<number, Uint32Array>,
+  entry: number,
 ): void {
   const f = s[so];
   if ((f & S_VALID) === 0) return; // from an older state file: starts with the next packet
@@ -241,9 +256,10 @@ export function attrPromote(
     const x = SEQ_SLOT[k];
     if (x < 0) a[o + k] = 1;
     else {
-      const at = o + LAST + SEQ_WORDS * x;
-      a[at] = a[at + 2] = s[so + S_VALUES + x];
-      a[at + 1] = a[at + 3] = dst;
+      const w = seqState(seq, entry);
+      const at = SEQ_WORDS * x;
+      w[at] = w[at + 2] = s[so + S_VALUES + x];
+      w[at + 1] = w[at + 3] = dst;
       flags |= 1 << (16 + x);
     }
   }
@@ -256,6 +272,21 @@ export function attrPromote(
     flags = (flags & ~0x1ff) | HAS_SIG | ((f >>> 8) & 0xff);
   }
   a[o + FLAGS] = flags;
+}
+
+/**
+ * The sequence state (`words`, SEQ_STATE of them, as {@link attrSaved} wrote them after the
+ * event's words) of a full event loaded from a state file, into `seq` if its flags keep any.
+ */
+export function attrLoadSequences(
+  a: Uint32Array,
+  o: number,
+  words: Uint32Array,
+  seq: Map<number, Uint32Array>,
+  entry: number,
+): void {
+  seq.delete(entry);
+  if (((a[o + FLAGS] >>> 16) & 0xff) !== 0) seq.set(entry, words.slice());
 }
 
 /**
@@ -280,11 +311,15 @@ export function attrMerge(
   aa: Uint32Array,
   ao: number,
   pa: number,
+  aSeq: Map<number, Uint32Array>,
+  ae: number,
   br: Uint32Array,
   bu: number,
   ba: Uint32Array,
   bo: number,
   pb: number,
+  bSeq: Map<number, Uint32Array>,
+  be: number,
 ): void {
   const aTested = pa - aa[ao + BASE];
   const bTested = pb - ba[bo + BASE];
@@ -298,15 +333,16 @@ export function attrMerge(
     const x = SEQ_SLOT[k];
     if (x < 0) continue;
     const has = 1 << (16 + x);
-    const at = ao + LAST + SEQ_WORDS * x;
-    const bt = bo + LAST + SEQ_WORDS * x;
     if ((bFlags & has) === 0) continue;
+    const w = seqState(aSeq, ae);
+    const v = bSeq.get(be)!;
+    const at = SEQ_WORDS * x;
     if ((aFlags & has) === 0) {
-      aa[at + 2] = ba[bt + 2];
-      aa[at + 3] = ba[bt + 3];
-    } else if (aa[at] === ba[bt + 2] && aa[at + 1] !== ba[bt + 3]) aa[ao + k]++;
-    aa[at] = ba[bt];
-    aa[at + 1] = ba[bt + 1];
+      w[at + 2] = v[at + 2];
+      w[at + 3] = v[at + 3];
+    } else if (w[at] === v[at + 2] && w[at + 1] !== v[at + 3]) aa[ao + k]++;
+    w[at] = v[at];
+    w[at + 1] = v[at + 1];
     flags |= has;
   }
   aa[ao + BASE] += ba[bo + BASE];
@@ -335,23 +371,28 @@ export function attrMerge(
 }
 
 /**
- * The full event's words as a state file keeps them (into `out`): words no flag vouches for
- * (a sequence tool's before its first packet, the signature's of a non-SYN event, the first IP
- * ID before the first packet) are left over from an entry's earlier event, so they are written
- * as 0 — a state file holds nothing but this event.
+ * The full event's words as a state file keeps them (into `out`, ATTR + SEQ_STATE words: its
+ * words, then its sequence tools' state): words no flag vouches for (a sequence tool's before its
+ * first packet, the signature's of a non-SYN event, the first IP ID before the first packet) are
+ * left over from an entry's earlier event, so they are written as 0 — a state file holds nothing
+ * but this event.
  */
 export function attrSaved(
   rowU: Uint32Array,
   u: number,
   a: Uint32Array,
   o: number,
+  seq: Map<number, Uint32Array>,
+  entry: number,
   out: Uint32Array,
 ) {
+  out.fill(0);
   out.set(a.subarray(o, o + ATTR));
   const flags = a[o + FLAGS];
+  const w = seq.get(entry);
   for (let x = 0; x < S; x++) {
-    if (((flags >>> (16 + x)) & 1) === 0) {
-      out.fill(0, LAST + SEQ_WORDS * x, LAST + SEQ_WORDS * (x + 1));
+    if (((flags >>> (16 + x)) & 1) !== 0 && w) {
+      out.set(w.subarray(SEQ_WORDS * x, SEQ_WORDS * (x + 1)), ATTR + SEQ_WORDS * x);
     }
   }
   if ((flags & HAS_SIG) === 0) {

@@ -32,6 +32,8 @@ export class EventTable {
   sampleLen: Uint32Array<ArrayBuffer> = new Uint32Array(0);
   /** Per event: the tool attribution's words (`_attribution.ts`, ATTR each). */
   attr: Uint32Array<ArrayBuffer> = new Uint32Array(0);
+  /** The sequence tools' state of the events that have one (few), by entry. */
+  readonly seq: Map<number, Uint32Array> = new Map();
   readonly store: SampleStore = new SampleStore();
   readonly dests4: DestSets = new DestSets({ inline: INLINE_DESTS });
   dests6: (KeyTable | undefined)[] = [];
@@ -152,6 +154,7 @@ export class EventTable {
     rowU[u + R.IPID_EQUAL] = 0;
     rowU[u + R.IPID_STEP] = 0;
     attrStart(this.attr, e * ATTR, tools);
+    if (this.seq.size > 0) this.seq.delete(e);
     this.#freeSamples(e);
     if (this.v6) {
       this.dests6[e] = undefined;
@@ -165,6 +168,7 @@ export class EventTable {
     const s = this.samplesPer;
     this.#freeSamples(e);
     if (m < 0) {
+      if (this.seq.size > 0) this.seq.delete(e);
       if (this.v6) {
         this.dests6[e] = undefined;
         this.nets6[e] = undefined;
@@ -174,6 +178,15 @@ export class EventTable {
     if (!this.v6) this.dests4.clear(e); // before the copy: its header is in e's row
     this.rowF.copyWithin(e * R.ROW_F64, m * R.ROW_F64, (m + 1) * R.ROW_F64);
     this.attr.copyWithin(e * ATTR, m * ATTR, (m + 1) * ATTR);
+    const seq = this.seq;
+    if (seq.size > 0) {
+      seq.delete(e);
+      const w = seq.get(m);
+      if (w !== undefined) {
+        seq.set(e, w);
+        seq.delete(m);
+      }
+    }
     for (let j = 0; j < s; j++) {
       this.sampleRef[e * s + j] = this.sampleRef[m * s + j];
       this.sampleLen[e * s + j] = this.sampleLen[m * s + j];

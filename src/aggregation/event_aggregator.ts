@@ -378,7 +378,7 @@ export class EventAggregator {
         // One rule that is not about a sequence (the common case): its counter, inline.
         if ((m & (m - 1) & 0xff) === 0 && (m & SEQUENCE_BITS) === 0) {
           t4.attr[e * ATTR + 31 - Math.clz32(m)]++;
-        } else attrMatched(t4.attr, e * ATTR, m, b, i, dst);
+        } else attrMatched(t4.attr, e * ATTR, m, b, i, dst, t4.seq, e);
       }
       if (k === rowF[f + NEXT]) this.#sample(t4, e, k, b, i);
     }
@@ -487,7 +487,7 @@ export class EventAggregator {
   // entry e of t (`dst`: its packet's destination's last word).
   #promoteAttribution(st: SingleTable, u: number, t: EventTable, e: number, dst: number): void {
     attrSingleExpand(st.rowU, u + st.attrAt, this.#sigs, SINGLE_WORDS, st.values, u / st.u32PerRow);
-    attrPromote(SINGLE_WORDS, 0, t.rowU, e * ROW_U32, t.attr, e * ATTR, dst);
+    attrPromote(SINGLE_WORDS, 0, t.rowU, e * ROW_U32, t.attr, e * ATTR, dst, t.seq, e);
   }
 
   // Moves IPv6 single-packet event s into #v6 exactly as if its packet had been added there.
@@ -686,7 +686,7 @@ export class EventAggregator {
       attrFirst(t.rowU, u, t.attr, e * ATTR, b, i);
     }
     const m = b.tools[i];
-    if (m !== 0) attrMatched(t.attr, e * ATTR, m, b, i, w[3]);
+    if (m !== 0) attrMatched(t.attr, e * ATTR, m, b, i, w[3], t.seq, e);
     if (k === t.rowF[f + NEXT]) this.#sample(t, e, k, b, i);
   }
 

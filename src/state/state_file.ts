@@ -63,6 +63,7 @@ import type { SingleTable } from "../aggregation/_single_table.ts";
 import {
   ATTR,
   attrLoadedWithout,
+  attrLoadSequences,
   attrProblem,
   attrSaved,
   attrSingleFileWords,
@@ -71,6 +72,7 @@ import {
   attrSingleProblem,
   attrSingleSignature,
   attrSingleToFile,
+  SEQ_STATE,
   SINGLE_ATTR,
 } from "../aggregation/_attribution.ts";
 import { armedTools } from "../attribution/tools.ts";
@@ -395,7 +397,8 @@ function* writeSingles(
   }
 }
 
-const SAVED = new Uint32Array(ATTR);
+const SAVED = new Uint32Array(ATTR + SEQ_STATE);
+const SEQ_WORDS_READ = new Uint32Array(SEQ_STATE);
 const SINGLE_OUT: number[] = [];
 const SIG3 = new Uint32Array(3);
 
@@ -442,8 +445,8 @@ function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Arr
       o.u32(t.sampleLen[k]);
       o.frame(t.store, t.sampleRef[k], t.sampleLen[k]);
     }
-    attrSaved(t.rowU, u, t.attr, e * ATTR, SAVED);
-    for (let k = 0; k < ATTR; k++) o.u32(SAVED[k]);
+    attrSaved(t.rowU, u, t.attr, e * ATTR, t.seq, e, SAVED);
+    for (let k = 0; k < SAVED.length; k++) o.u32(SAVED[k]);
     o.u32(t.rowU[u + IPID_EQUAL]);
     o.u32(t.rowU[u + IPID_STEP]);
     o.end();
@@ -697,8 +700,10 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
   const armed = armedTools(traffic, t.v6);
   const o = e * ATTR;
   if (c.attribution) {
-    if ((ATTR + 2) * 4 > r.left) throw c.bad("an event's attribution beyond the data");
+    if ((ATTR + SEQ_STATE + 2) * 4 > r.left) throw c.bad("an event's attribution beyond the data");
     for (let k = 0; k < ATTR; k++) t.attr[o + k] = r.u32();
+    for (let k = 0; k < SEQ_STATE; k++) SEQ_WORDS_READ[k] = r.u32();
+    attrLoadSequences(t.attr, o, SEQ_WORDS_READ, t.seq, e);
     t.rowU[u + IPID_EQUAL] = r.u32();
     t.rowU[u + IPID_STEP] = r.u32();
     c.problem(attrProblem(t.rowU, u, t.attr, o, armed, packets, traffic === Traffic.TCPSYN));

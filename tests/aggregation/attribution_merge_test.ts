@@ -6,7 +6,13 @@ import { deepEqual, ok } from "node:assert/strict";
 import { capture, pkt } from "./_events_helpers.ts";
 import { EventAggregator } from "../../src/aggregation/event_aggregator.ts";
 import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
-import { ATTR, attrMerge, attrOf } from "../../src/aggregation/_attribution.ts";
+import {
+  ATTR,
+  attrMerge,
+  attrOf,
+  attrSaved,
+  SEQ_STATE,
+} from "../../src/aggregation/_attribution.ts";
 import { FP, IPID_EQUAL, IPID_STEP, ROW_U32 } from "../../src/aggregation/_event_table.ts";
 import type { WritePacket } from "../../src/synth/pcap_writer.ts";
 import { xorshift } from "../_helpers.ts";
@@ -60,11 +66,15 @@ Deno.test("the attribution of two halves merged equals one pass, split anywhere"
         a.t.attr,
         a.e * ATTR,
         a.packets,
+        a.t.seq,
+        a.e,
         b.t.rowU,
         b.e * ROW_U32,
         b.t.attr,
         b.e * ATTR,
         b.packets,
+        b.t.seq,
+        b.e,
       );
       deepEqual(state(a.t, a.e, n), want, `round ${round}, cut ${cut}`);
     }
@@ -72,11 +82,17 @@ Deno.test("the attribution of two halves merged equals one pass, split anywhere"
 });
 
 // Everything the attribution keeps of entry e, as shown and as stored.
-function state(t: { rowU: Uint32Array; attr: Uint32Array; v6: boolean }, e: number, n: number) {
+function state(
+  t: { rowU: Uint32Array; attr: Uint32Array; v6: boolean; seq: Map<number, Uint32Array> },
+  e: number,
+  n: number,
+) {
   const u = e * ROW_U32;
+  const saved = new Uint32Array(ATTR + SEQ_STATE);
+  attrSaved(t.rowU, u, t.attr, e * ATTR, t.seq, e, saved);
   return {
     shown: attrOf(t.rowU, u, t.attr, e * ATTR, t.v6, n),
-    words: Array.from(t.attr.subarray(e * ATTR, (e + 1) * ATTR)),
+    words: Array.from(saved), // as a state file keeps them: the sequence state too
     row: [t.rowU[u + FP], t.rowU[u + IPID_EQUAL], t.rowU[u + IPID_STEP]],
   };
 }
