@@ -509,15 +509,7 @@ Deno.test("the attribution's words round-trip; impossible ones are refused with 
     });
   }
   pk.sort((a, b) => a.sec - b.sec);
-  const fresh = async () => {
-    const agg = new EventAggregator({ timeout: 300, samples: 1 });
-    for await (
-      const b of ReadableStream.from([pcapFile(pk, { linkType: 1 })]).pipeThrough(
-        new PcapDecoderStream(),
-      )
-    ) agg.add(b);
-    return agg;
-  };
+  const fresh = () => aggregated(pk, 1);
   const agg = await fresh();
   const p = `${dir}/attr.state`;
   await saveState(agg, p);
@@ -576,15 +568,7 @@ Deno.test("one-packet events' attribution in a state file: signatures once each,
       options: k < 2 ? [2, 4, 5, 0xb4] : [],
     })),
   }));
-  const fresh = async () => {
-    const agg = new EventAggregator({ timeout: 300, samples: 0 });
-    for await (
-      const b of ReadableStream.from([pcapFile(pk, { linkType: 1 })]).pipeThrough(
-        new PcapDecoderStream(),
-      )
-    ) agg.add(b);
-    return agg;
-  };
+  const fresh = () => aggregated(pk, 0);
   const agg = await fresh();
   const p = `${dir}/singles-attr.state`;
   await saveState(agg, p);
@@ -629,6 +613,16 @@ Deno.test("one-packet events' attribution in a state file: signatures once each,
     /corrupt state: attribution word/,
   );
 });
+
+// An aggregator (timeout 300) that has seen `pk`.
+async function aggregated(pk: WritePacket[], samples: number): Promise<EventAggregator> {
+  const agg = new EventAggregator({ timeout: 300, samples });
+  const bytes = pcapFile(pk, { linkType: 1 });
+  for await (const b of ReadableStream.from([bytes]).pipeThrough(new PcapDecoderStream())) {
+    agg.add(b);
+  }
+  return agg;
+}
 
 function assertFail(name: string, err: Error): boolean {
   throw new Error(`${name}: ${err.message}`);
