@@ -857,15 +857,7 @@ export class EventAggregator {
     for (let i = 0; i < refs.length; i += size) {
       const chunk: DarknetEvent[] = [];
       const end = Math.min(i + size, refs.length);
-      for (let j = i; j < end; j++) {
-        const x = Math.floor(refs[j] / 2 ** 30);
-        const e = refs[j] % 2 ** 30;
-        chunk.push(
-          x === 0 || x === 3
-            ? this.#singleEvent(tables[x] as SingleTable, e)
-            : this.#materialize(tables[x] as EventTable, e),
-        );
-      }
+      for (let j = i; j < end; j++) chunk.push(this.#refEvent(tables, refs[j]));
       this.#sweepLeft = refs.length - end;
       yield chunk;
     }
@@ -876,6 +868,18 @@ export class EventAggregator {
     for (const ref of refs) this.#removeEntry(Math.floor(ref / 2 ** 30), ref % 2 ** 30);
     this.#sweepSec = this.#latestSec;
     this.#sweepNsec = this.#latestNsec;
+  }
+
+  // The event of a reference (table × 2^30 + entry; tables 0 and 3 hold single-packet events).
+  #refEvent(
+    tables: readonly [SingleTable, EventTable, EventTable, SingleTable],
+    ref: number,
+  ): DarknetEvent {
+    const x = Math.floor(ref / 2 ** 30);
+    const e = ref % 2 ** 30;
+    return x === 0 || x === 3
+      ? this.#singleEvent(tables[x] as SingleTable, e)
+      : this.#materialize(tables[x] as EventTable, e);
   }
 
   // Removes entry e of table x (0 singles, 1 #v4, 2 #v6, 3 IPv6 singles) with what it holds.
@@ -927,13 +931,7 @@ export class EventAggregator {
     for (let i = 0; i === 0 || i < refs.length; i += size) {
       const chunk: DarknetEvent[] = [];
       for (let j = i; j < Math.min(i + size, refs.length); j++) {
-        const x = Math.floor(refs[j] / 2 ** 30);
-        const e = refs[j] % 2 ** 30;
-        chunk.push(
-          x === 0 || x === 3
-            ? this.#singleEvent(tables[x] as SingleTable, e)
-            : this.#materialize(tables[x] as EventTable, e),
-        );
+        chunk.push(this.#refEvent(tables, refs[j]));
       }
       yield chunk;
     }
