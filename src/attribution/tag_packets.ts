@@ -1,8 +1,10 @@
 /**
  * Tagging once per packet, where packets are decoded: the scanning tools whose rules a packet
  * matches (among those tested on its traffic and IP version) and the Merit fingerprints it
- * matches (TCP SYN rows; Merit's rules arm no other event), as two columns of its batch. parse does it on its capture worker, so that the
- * aggregator on the other core reads two bytes a packet instead of running eight rules.
+ * matches (TCP SYN rows; Merit's rules arm no other event) and its traffic tags
+ * (`tags/traffic_tags.ts`), as three columns of its batch. parse does it on its capture worker,
+ * so that the aggregator on the other core reads a few bytes a packet instead of running the
+ * rules.
  *
  * @module
  */
@@ -10,10 +12,13 @@
 import type { PacketBatch } from "../decode/packet_batch.ts";
 import { matchFingerprints } from "../fingerprints/registry.ts";
 import { Traffic } from "../decode/traffic.ts";
-import { armedTools, matchTools } from "./tools.ts";
+import { armedTools, matchTools, TOOLS } from "./tools.ts";
+import { trafficTags } from "../tags/traffic_tags.ts";
+
+const MASSCAN = 1 << TOOLS.findIndex((t) => t.name === "masscan");
 
 /**
- * Fills the batch's `tools` and `fingerprints` columns and marks it tagged.
+ * Fills the batch's `tools`, `fingerprints` and `tags` columns and marks it tagged.
  *
  * @example
  * ```ts
@@ -26,6 +31,12 @@ import { armedTools, matchTools } from "./tools.ts";
  * b.ipVersion.fill(4);
  * b.traffic[0] = Traffic.TCPSYN;
  * b.traffic[1] = Traffic.UDP;
+ * b.src.fill(0x01020304);
+ * b.srcPort.fill(40000);
+ * b.dstPort.fill(443);
+ * b.tcpFlags[0] = 0x002;
+ * b.proto[0] = 6;
+ * b.proto[1] = 17;
  * b.dst.fill(7);
  * b.tcpSeq.fill(7); // seq = destination: Mirai's relation, on both rows
  * b.ipId.fill(1); // not masscan's (0 here)
@@ -34,13 +45,16 @@ import { armedTools, matchTools } from "./tools.ts";
  * equal(b.tools[1], 0); // masscan's UDP rule is about DNS queries; ZMap's needs IP ID 54321
  * equal(b.fingerprints[0], 0b100); // Merit's Mirai bit
  * equal(b.fingerprints[1], 0); // Merit's rules are for TCP SYN only
+ * equal(b.tags[0], 0); // nothing odd about either
  * ```
  */
 export function tagPackets(b: PacketBatch): void {
   if (b.tools.length < b.capacity) {
     b.tools = new Uint8Array(b.capacity);
     b.fingerprints = new Uint8Array(b.capacity);
+    b.tags = new Uint32Array(b.capacity);
   }
+  const tags = b.tags;
   const tools = b.tools;
   const fingerprints = b.fingerprints;
   const version = b.ipVersion;
@@ -50,11 +64,14 @@ export function tagPackets(b: PacketBatch): void {
     if (v === 0) {
       tools[i] = 0;
       fingerprints[i] = 0;
+      tags[i] = 0;
       continue;
     }
     const t = traffic[i];
     const armed = armedTools(t, v === 6);
-    tools[i] = armed === 0 ? 0 : matchTools(b, i) & armed;
+    const m = armed === 0 ? 0 : matchTools(b, i) & armed;
+    tools[i] = m;
+    tags[i] = trafficTags(b, i, (m & MASSCAN) === 0 ? 0 : 1);
     // Merit's rules apply to IPv4 TCP SYN events only (no other event arms them).
     fingerprints[i] = v === 4 && t === Traffic.TCPSYN ? matchFingerprints(b, i) : 0;
   }

@@ -70,6 +70,7 @@ export function decodeFrame(
   b.tcpWindow[i] = 0;
   b.tcpOptLen[i] = 0;
   b.ipFlags[i] = 0;
+  b.ipLen[i] = 0;
 
   const end = off + len;
   const link = linkDecoder(linkType);
@@ -146,6 +147,7 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
   const tcpWindow = b.tcpWindow;
   const tcpOptLen = b.tcpOptLen;
   const ipFlags = b.ipFlags;
+  const ipLen = b.ipLen;
   let d = buffers[0] ?? EMPTY;
   // Big-endian words in one load each (TurboFan inlines DataView reads) instead of four byte
   // loads and shifts.
@@ -184,6 +186,7 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
     const avail = ipEnd - q;
     ipVersion[i] = 4;
     ipFlags[i] = d[p + 6] >> 5;
+    ipLen[i] = total;
     ttl[i] = d[p + 8];
     ipId[i] = dv.getUint16(p + 4);
     protoA[i] = proto;

@@ -33,13 +33,17 @@ export function decodeIpv4(d: Uint8Array, p: number, end: number, b: PacketBatch
   const ipEnd = total === 0 || p + total > end ? end : p + total;
   b.ipVersion[i] = 4;
   b.ipFlags[i] = d[p + 6] >> 5;
+  b.ipLen[i] = total;
   b.ttl[i] = d[p + 8];
   b.ipId[i] = (d[p + 4] << 8) | d[p + 5];
   const proto = d[p + 9];
   b.proto[i] = proto;
   b.src[i] = ((d[p + 12] << 24) | (d[p + 13] << 16) | (d[p + 14] << 8) | d[p + 15]) >>> 0;
   b.dst[i] = ((d[p + 16] << 24) | (d[p + 17] << 16) | (d[p + 18] << 8) | d[p + 19]) >>> 0;
-  if ((((d[p + 6] & 0x1f) << 8) | d[p + 7]) !== 0) return; // non-first fragment: Unknown
+  if ((((d[p + 6] & 0x1f) << 8) | d[p + 7]) !== 0) { // non-first fragment: Unknown
+    b.ipFlags[i] |= 8;
+    return;
+  }
   decodeTransport(d, p + ihl, ipEnd, proto, 4, b, i);
 }
 
@@ -57,6 +61,7 @@ export function decodeIpv6(d: Uint8Array, p: number, end: number, b: PacketBatch
   const ipEnd = payload === 0 || p + 40 + payload > end ? end : p + 40 + payload;
   b.ipVersion[i] = 6;
   b.ttl[i] = d[p + 7];
+  b.ipLen[i] = payload < 65495 ? 40 + payload : 65535;
   if (b.src6.length === 0) b.allocV6();
   const o = i << 4;
   for (let k = 0; k < 16; k++) {
@@ -80,6 +85,7 @@ export function decodeIpv6(d: Uint8Array, p: number, end: number, b: PacketBatch
       if (q + 8 > ipEnd) return truncated(b, i, nh);
       const next = d[q];
       const fragOff = ((d[q + 2] << 8) | d[q + 3]) >> 3;
+      b.ipFlags[i] = (d[q + 3] & 1) | (fragOff !== 0 ? 8 : 0);
       b.ipId[i] = ((d[q + 4] << 24) | (d[q + 5] << 16) | (d[q + 6] << 8) | d[q + 7]) >>> 0;
       q += 8;
       nh = next;

@@ -41,6 +41,7 @@ const COLUMNS = [
   "tcpWindow",
   "tcpOptLen",
   "ipFlags",
+  "ipLen",
   "tcpOpts",
   "tcpMss",
   "tcpWscale",
@@ -48,8 +49,10 @@ const COLUMNS = [
   "icmpIdSeq",
   "icmpPayload",
   "udpHead",
+  "udpAt",
   "tools",
   "fingerprints",
+  "tags",
 ] as const;
 
 /**
@@ -142,8 +145,13 @@ export class PacketBatch {
   tcpWindow: Uint16Array;
   /** Bytes of TCP options present in the header. */
   tcpOptLen: Uint8Array;
-  /** IPv4 flags: 2 = don't fragment, 1 = more fragments (0 for IPv6). */
+  /**
+   * IPv4 flags (4 = reserved, 2 = don't fragment, 1 = more fragments) and 8 for a fragment
+   * other than the first; for IPv6, 1 and 8 from a fragment header (0 without one).
+   */
   ipFlags: Uint8Array;
+  /** IP length from the header: IPv4 total length, IPv6 40 + payload length (0 if not IP). */
+  ipLen: Uint16Array;
   /**
    * The TCP option kinds in the order they come, 4 bits each from the top (kind + 1 for kinds
    * 0–13, 15 for any other; 0 = no more options), at most 8: the option layout scanners differ
@@ -176,6 +184,8 @@ export class PacketBatch {
    * rows only.
    */
   udpHead: Uint32Array = EMPTY32;
+  /** UDP: where its header starts, from the start of the frame. Written for UDP rows only. */
+  udpAt: Uint32Array = EMPTY32;
   /**
    * The bits of the scanning tools whose rules each row matches, among those tested on its
    * traffic (`attribution/tools.ts`): computed once per packet by `tagPackets`, on the capture
@@ -187,6 +197,11 @@ export class PacketBatch {
    * whatever its traffic (an event arms the bits its traffic allows); with {@link tools}.
    */
   fingerprints: Uint8Array = EMPTY;
+  /**
+   * The traffic tags and the rules behind them (`tags/traffic_tags.ts`) of each row; with
+   * {@link tools}.
+   */
+  tags: Uint32Array = EMPTY32;
   /** Whether {@link tools} and {@link fingerprints} hold this batch's rows (producers that refill a batch reset it). */
   tagged = false;
 
@@ -216,6 +231,7 @@ export class PacketBatch {
     this.tcpWindow = new Uint16Array(capacity);
     this.tcpOptLen = new Uint8Array(capacity);
     this.ipFlags = new Uint8Array(capacity);
+    this.ipLen = new Uint16Array(capacity);
   }
 
   /** The arrays of the batch, by field name: what a Worker transfers. */
@@ -276,6 +292,7 @@ export class PacketBatch {
     this.tcpWindow = g(this.tcpWindow);
     this.tcpOptLen = g(this.tcpOptLen);
     this.ipFlags = g(this.ipFlags);
+    this.ipLen = g(this.ipLen);
     if (this.tcpOpts.length) {
       this.tcpOpts = g(this.tcpOpts);
       this.tcpMss = g(this.tcpMss);
@@ -284,10 +301,12 @@ export class PacketBatch {
       this.icmpIdSeq = g(this.icmpIdSeq);
       this.icmpPayload = g(this.icmpPayload);
       this.udpHead = g(this.udpHead);
+      this.udpAt = g(this.udpAt);
     }
     if (this.tools.length) {
       this.tools = g(this.tools);
       this.fingerprints = g(this.fingerprints);
+      this.tags = g(this.tags);
     }
     this.capacity = capacity;
   }
@@ -313,6 +332,7 @@ export class PacketBatch {
       this.icmpIdSeq = new Uint32Array(this.capacity);
       this.icmpPayload = new Uint32Array(this.capacity);
       this.udpHead = new Uint32Array(this.capacity);
+      this.udpAt = new Uint32Array(this.capacity);
     }
   }
 

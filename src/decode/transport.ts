@@ -143,13 +143,14 @@ export function icmpEcho(d: Uint8Array, q: number, end: number, b: PacketBatch, 
 
 /**
  * Row `i` is UDP with its header at `d[q ..]` and its IP payload ending at `end`: the payload's
- * length and first two bytes (`PacketBatch.udpHead`).
+ * length and first two bytes (`PacketBatch.udpHead`), and where the header is (`udpAt`).
  */
 export function udpHead(d: Uint8Array, q: number, end: number, b: PacketBatch, i: number): void {
   if (b.udpHead.length === 0) b.allocExtras();
   const n = end - q - 8;
   const head = n >= 2 ? (d[q + 8] << 8) | d[q + 9] : n === 1 ? d[q + 8] << 8 : 0;
   b.udpHead[i] = (((n > 0xffff ? 0xffff : n) << 16) | head) >>> 0;
+  b.udpAt[i] = q - b.offset[i];
 }
 
 /** Marks row `i` as cut short in its transport header `proto`. */
