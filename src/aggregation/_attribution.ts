@@ -8,13 +8,19 @@
 // flags. Single-packet events (`SingleTable.attr`, SINGLE_ATTR words) keep the packet's matches,
 // window scale, IP ID, signature words and sequence values: what a promotion needs to continue
 // exactly as if the event had been full from its first packet.
+//
+// The traffic tags (`tags/traffic_tags.ts`) are counted here too, from the same first packet:
+// while every packet of an event has the same tags (nearly all events: the port and traffic are
+// the key's), the row's FP word holds them (TAGS_SHIFT) and a packet only compares; the first
+// packet that differs makes the event "mixed" (TAGS_MIXED), its counts per tag then in its words.
 
 import type { PacketBatch } from "../decode/packet_batch.ts";
 import { Traffic } from "../decode/traffic.ts";
 import { IPID_SMALL_STEP, ipIdClass } from "../attribution/ipid_class.ts";
 import { synSignature } from "../attribution/syn_signature.ts";
 import { SEQUENCE_BITS, SEQUENCE_TOOLS, TOOLS } from "../attribution/tools.ts";
-import { FIRST_ID, FP, IPID_EQUAL, IPID_STEP } from "./_event_row.ts";
+import { FIRST_ID, FP, IPID_EQUAL, IPID_STEP, TAGS_MIXED, TAGS_SHIFT } from "./_event_row.ts";
+import { TAG_BITS, TAGS } from "../tags/traffic_tags.ts";
 import type { SignatureTable } from "./_signature_table.ts";
 
 const T = TOOLS.length;
@@ -37,14 +43,20 @@ const SIG_OPTS = BASE + 3;
 // Window scale (bits 0-7), signature present (8), sequence tool s has a last value (16 + s),
 // the armed tools (24-31).
 const FLAGS = BASE + 4;
+/** Words of the attribution in state format 4 (before the tag counts). */
+export const ATTR_V4 = BASE + 5;
+const TAG_COUNTS = BASE + 5; // packets per tag, while the event is mixed
 /** Words beside each full event. */
-export const ATTR = BASE + 5;
+export const ATTR = TAG_COUNTS + TAGS.length;
 const HAS_SIG = 1 << 8;
+// The tag bits of a row's FP word (shared tags, mixed).
+const TAG_WORD = (TAG_BITS << TAGS_SHIFT) | TAGS_MIXED;
 
 // A single-packet event's attribution, expanded (state files, promotions, output): matches (bits
-// 0-7), window scale (8-15), attribution valid (16), signature present (17); the IP ID; window <<
+// 0-7), window scale (8-15), attribution valid (16), signature present (17), tags (18-21); the
+// IP ID; window <<
 // 16 | MSS; option layout; a value per sequence tool. In its row it is compact (SINGLE_ROW_ATTR
-// words): matches | valid << 8 | signature << 9 | IP ID << 16; the signature's number in the
+// words): matches | valid << 8 | signature << 9 | tags << 10 | IP ID << 16; the signature's number in the
 // aggregator's SignatureTable. The value of its sequence tool (a packet of two sequence tools'
 // shapes keeps the first's) is in the table's `values`, by entry: few packets have such a shape.
 const S_IPID = 1;
@@ -59,6 +71,8 @@ const S_SIG = 1 << 17;
 export const SINGLE_ROW_ATTR = 2;
 const C_VALID = 1 << 8;
 const C_SIG = 1 << 9;
+const C_TAGS = 10;
+const S_TAGS = 18;
 
 /** A fresh full event tested by the `armed` tools (its row's words: `EventTable.start`). */
 export function attrStart(a: Uint32Array, o: number, armed: number): void {
@@ -82,13 +96,47 @@ export function attrFirst(
   i: number,
 ): void {
   const id = b.ipId[i] & 0xffff;
-  rowU[u + FP] = ((rowU[u + FP] & 0xff) | (id << 16)) >>> 0;
+  rowU[u + FP] = ((rowU[u + FP] & 0xff) | ((b.tags[i] & TAG_BITS) << TAGS_SHIFT) | (id << 16)) >>>
+    0;
   a[o + IPID_FIRST] = id;
   if (b.traffic[i] !== Traffic.TCPSYN) return;
   const n = b.tcpOptLen[i];
   a[o + SIG_WM] = (b.tcpWindow[i] << 16 | (n > 0 ? b.tcpMss[i] : 0)) >>> 0;
   a[o + SIG_OPTS] = n > 0 ? b.tcpOpts[i] : 0;
   a[o + FLAGS] = (a[o + FLAGS] & ~0x1ff) | HAS_SIG | (n > 0 ? b.tcpWscale[i] : 255);
+}
+
+/**
+ * The `k`th packet of the full event has tags `tg` (TAG_BITS), not those every packet before it
+ * had, or the event is mixed already: its counts per tag, made from the shared tags first.
+ */
+export function attrTags(
+  rowU: Uint32Array,
+  u: number,
+  a: Uint32Array,
+  o: number,
+  tg: number,
+  k: number,
+): void {
+  const w = rowU[u + FP];
+  if ((w & TAGS_MIXED) === 0) {
+    const before = k - 1 - a[o + BASE];
+    const had = w >>> TAGS_SHIFT;
+    for (let t = 0; t < TAGS.length; t++) a[o + TAG_COUNTS + t] = (had >>> t) & 1 ? before : 0;
+    rowU[u + FP] = ((w & ~(TAG_BITS << TAGS_SHIFT)) | TAGS_MIXED) >>> 0; // the same word however split
+  }
+  for (let t = 0; t < TAGS.length; t++) a[o + TAG_COUNTS + t] += (tg >>> t) & 1;
+}
+
+// The packets per tag of a full event with `tested` packets seen (FP word `w`).
+function tagCounts(w: number, a: Uint32Array, o: number, tested: number): number[] {
+  const out = new Array<number>(TAGS.length);
+  const had = w >>> TAGS_SHIFT;
+  const mixed = (w & TAGS_MIXED) !== 0;
+  for (let t = 0; t < TAGS.length; t++) {
+    out[t] = mixed ? a[o + TAG_COUNTS + t] : (had >>> t) & 1 ? tested : 0;
+  }
+  return out;
 }
 
 /**
@@ -150,7 +198,7 @@ export function attrSingle(
   values: Map<number, number>,
   entry: number,
 ): void {
-  let w = ((b.ipId[i] & 0xffff) << 16) | C_VALID;
+  let w = ((b.ipId[i] & 0xffff) << 16) | C_VALID | ((b.tags[i] & TAG_BITS) << C_TAGS);
   if (b.traffic[i] === Traffic.TCPSYN) {
     const n = b.tcpOptLen[i];
     const id = n > 0
@@ -185,13 +233,13 @@ export function attrSingleExpand(
   if ((w & C_VALID) === 0) return;
   const m = w & 0xff;
   out[S_IPID] = w >>> 16;
-  let flags = m | S_VALID;
+  let flags = m | S_VALID | (((w >>> C_TAGS) & TAG_BITS) << S_TAGS);
   if ((w & C_SIG) !== 0) {
     sigs.words(s[o + 1], out, S_WM); // window << 16 | MSS, layout, window scale at S_VALUES
     flags |= S_SIG | (out[S_VALUES] << 8);
     out[S_VALUES] = 0;
   }
-  out[0] = flags;
+  out[0] = flags >>> 0;
   if ((m & SEQUENCE_BITS) === 0) return;
   const v = values.get(entry) ?? 0;
   for (let x = 0; x < S; x++) if ((m >>> SEQUENCE_TOOLS[x]) & 1) out[S_VALUES + x] = v;
@@ -209,7 +257,7 @@ export function attrSingleCompact(
   const f = e[0];
   if ((f & S_VALID) === 0) return attrSingleUnknown(s, o);
   let m = f & 0xff;
-  let w = (e[S_IPID] << 16) | C_VALID;
+  let w = (e[S_IPID] << 16) | C_VALID | (((f >>> S_TAGS) & TAG_BITS) << C_TAGS);
   if ((f & S_SIG) !== 0) {
     const id = sigs.intern(e[S_WM], e[S_OPTS], (f >>> 8) & 0xff);
     s[o + 1] = id;
@@ -264,7 +312,10 @@ export function attrPromote(
     }
   }
   const id = s[so + S_IPID];
-  rowU[u + FP] = ((rowU[u + FP] & 0xff) | (id << 16)) >>> 0; // FIRST_ID cleared
+  // FIRST_ID cleared; the packet's tags, shared so far
+  rowU[u + FP] =
+    ((rowU[u + FP] & 0xff) | (((f >>> S_TAGS) & TAG_BITS) << TAGS_SHIFT) | (id << 16)) >>>
+    0;
   a[o + IPID_FIRST] = id;
   if (f & S_SIG) {
     a[o + SIG_WM] = s[so + S_WM];
@@ -361,7 +412,21 @@ export function attrMerge(
   ar[au + IPID_EQUAL] = eq;
   ar[au + IPID_STEP] = step;
   const started = (aw & FIRST_ID) === 0 || (bw & FIRST_ID) === 0;
-  ar[au + FP] = ((aw & bw & 0xff) | (started ? 0 : FIRST_ID) | (last << 16)) >>> 0;
+  // Tags: one half's if the other saw none; shared if both halves had the same throughout.
+  let tags: number;
+  if (bTested === 0) tags = aw & TAG_WORD;
+  else if (aTested === 0) {
+    tags = bw & TAG_WORD;
+    for (let t = 0; t < TAGS.length; t++) aa[ao + TAG_COUNTS + t] = ba[bo + TAG_COUNTS + t];
+  } else if (((aw | bw) & TAGS_MIXED) === 0 && (aw & TAG_WORD) === (bw & TAG_WORD)) {
+    tags = aw & TAG_WORD;
+  } else {
+    const ca = tagCounts(aw, aa, ao, aTested);
+    const cb = tagCounts(bw, ba, bo, bTested);
+    for (let t = 0; t < TAGS.length; t++) aa[ao + TAG_COUNTS + t] = ca[t] + cb[t];
+    tags = TAGS_MIXED;
+  }
+  ar[au + FP] = ((aw & bw & 0xff) | (started ? 0 : FIRST_ID) | tags | (last << 16)) >>> 0;
   if ((aFlags & HAS_SIG) === 0 && (bFlags & HAS_SIG) !== 0) {
     aa[ao + SIG_WM] = ba[bo + SIG_WM];
     aa[ao + SIG_OPTS] = ba[bo + SIG_OPTS];
@@ -401,6 +466,7 @@ export function attrSaved(
     out[FLAGS] &= ~0xff;
   }
   if ((rowU[u + FP] & FIRST_ID) !== 0) out[IPID_FIRST] = 0;
+  if ((rowU[u + FP] & TAGS_MIXED) === 0) out.fill(0, TAG_COUNTS, TAG_COUNTS + TAGS.length);
 }
 
 // The text of the last signatures made (events of one scanner repeat theirs), by their words.
@@ -428,6 +494,8 @@ export interface Attribution {
   synSignature: string;
   /** IP ID behaviour, or "". */
   ipIdClass: string;
+  /** Packets per traffic tag (`TAGS` order) among those tested. */
+  tags: number[];
 }
 
 /** The attribution of the full event of `packets` packets (row at `rowU[u ..]`, words at `a[o ..]`). */
@@ -452,6 +520,7 @@ export function attrOf(
     ipIdClass: v6 || tested === 0
       ? ""
       : ipIdClass(tested - 1, rowU[u + IPID_EQUAL], rowU[u + IPID_STEP]),
+    tags: tagCounts(rowU[u + FP], a, o, tested),
   };
 }
 
@@ -464,6 +533,7 @@ export function attrOfSingle(s: Uint32Array, so: number): Attribution {
     tested: (f & S_VALID) !== 0 ? 1 : 0,
     synSignature: f & S_SIG ? signatureText(s[so + S_WM], s[so + S_OPTS], (f >>> 8) & 0xff) : "",
     ipIdClass: "",
+    tags: TAGS.map((_, t) => (f >>> (S_TAGS + t)) & 1),
   };
 }
 
@@ -502,8 +572,17 @@ export function attrProblem(
   if (a[o + IPID_FIRST] > 0xffff) return `IP ID ${a[o + IPID_FIRST]}`;
   const pairs = rowU[u + IPID_EQUAL] + rowU[u + IPID_STEP];
   if (pairs > Math.max(tested - 1, 0)) return "IP ID pairs beyond the packets";
-  if ((rowU[u + FP] & FIRST_ID) !== 0 && (tested > 0 || pairs > 0)) {
+  const w = rowU[u + FP];
+  if ((w & FIRST_ID) !== 0 && (tested > 0 || pairs > 0 || (w & TAG_WORD) !== 0)) {
     return "an attribution that has not started has counts";
+  }
+  if ((w & 0xfe00 & ~TAG_WORD) !== 0 || (w & TAGS_MIXED && w & (TAG_BITS << TAGS_SHIFT))) {
+    return `fingerprint word ${w}`;
+  }
+  for (let t = 0; t < TAGS.length; t++) {
+    if (a[o + TAG_COUNTS + t] > tested) {
+      return `${a[o + TAG_COUNTS + t]} packets tagged ${TAGS[t]} of ${tested}`;
+    }
   }
   return "";
 }
@@ -511,7 +590,7 @@ export function attrProblem(
 /** What is wrong with the single-packet event's words at `s[o ..]` from a state file, or "". */
 export function attrSingleProblem(s: Uint32Array, o: number, armed: number, syn: boolean): string {
   const f = s[o];
-  if (f >>> 18 !== 0) return `attribution flags ${f}`;
+  if (f >>> (S_TAGS + TAGS.length) !== 0) return `attribution flags ${f}`;
   if ((f & 0xff & ~armed) !== 0) return `tool bits ${f & 0xff} where ${armed} apply`;
   if ((f & S_SIG) !== 0 && !syn) return "a SYN signature on an event of other traffic";
   if ((f & S_VALID) === 0 && (f !== 0 || s[o + S_IPID] !== 0)) return "attribution flags";
@@ -556,17 +635,19 @@ export function attrSingleFromFile(
   out: Uint32Array,
 ): string {
   out.fill(0);
-  if ((w & ~(0xff | C_VALID | C_SIG | 0xffff0000)) !== 0) return `attribution word ${w}`;
+  if ((w & ~(0xff | C_VALID | C_SIG | (TAG_BITS << C_TAGS) | 0xffff0000)) !== 0) {
+    return `attribution word ${w}`;
+  }
   if ((w & C_VALID) === 0) return w === 0 ? "" : `attribution word ${w}`;
   const m = w & 0xff;
-  let flags = m | S_VALID;
+  let flags = m | S_VALID | (((w >>> C_TAGS) & TAG_BITS) << S_TAGS);
   if ((w & C_SIG) !== 0 && sig) {
     out[S_WM] = sig[0];
     out[S_OPTS] = sig[1];
     if (sig[2] > 255) return `window scale ${sig[2]}`;
     flags |= S_SIG | (sig[2] << 8);
   }
-  out[0] = flags;
+  out[0] = flags >>> 0;
   out[S_IPID] = w >>> 16;
   for (let x = 0; x < S; x++) if ((m >>> SEQUENCE_TOOLS[x]) & 1) out[S_VALUES + x] = value;
   return "";

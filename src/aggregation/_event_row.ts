@@ -12,7 +12,9 @@ export const FIRST_NSEC = 10;
 export const LAST_NSEC = 11;
 /**
  * Fingerprint bits (rule k of the registry is bit k, bits 0-7), kept while every packet matched;
- * bit 8 set until the attribution has seen a packet; the last IP ID (bits 16-31).
+ * bit 8 set until the attribution has seen a packet; the traffic tags every packet so far had
+ * (bits 9-12) or, bit 13, that they differed (then counted beside the row: `_attribution.ts`);
+ * the last IP ID (bits 16-31).
  */
 export const FP = 12;
 export const RNG = 13;
@@ -21,6 +23,10 @@ export const IPID_EQUAL = 14;
 export const IPID_STEP = 15;
 /** FP's bit: the next packet is the first the attribution sees. */
 export const FIRST_ID = 0x100;
+/** Where FP keeps the tags every packet so far had. */
+export const TAGS_SHIFT = 9;
+/** FP's bit: the event's packets had different tags (counted per tag). */
+export const TAGS_MIXED = 0x2000;
 /** Where the IPv4 destination set's row (header + inline addresses) starts. */
 export const DESTS = 16;
 /** Numbers per event row in each view. */

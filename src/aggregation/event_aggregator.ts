@@ -27,6 +27,7 @@ import { armedFingerprints } from "../fingerprints/registry.ts";
 import { armedTools, SEQUENCE_BITS } from "../attribution/tools.ts";
 import { tagPackets } from "../attribution/tag_packets.ts";
 import { IPID_SMALL_STEP } from "../attribution/ipid_class.ts";
+import { TAG_BITS } from "../tags/traffic_tags.ts";
 import {
   ATTR,
   attrFirst,
@@ -39,6 +40,7 @@ import {
   attrSingleCompact,
   attrSingleExpand,
   attrSingleUnknown,
+  attrTags,
   SINGLE_ATTR,
 } from "./_attribution.ts";
 import { SignatureTable } from "./_signature_table.ts";
@@ -63,6 +65,7 @@ import {
   RNG,
   ROW_F64,
   ROW_U32,
+  TAGS_SHIFT,
 } from "./_event_table.ts";
 import { nextKept, xorshift } from "./_reservoir.ts";
 import {
@@ -101,6 +104,11 @@ export interface EventAggregatorOptions {
    * one day).
    */
   notAfter?: number;
+  /**
+   * Traffic tags (bits of `Tag`, `tags/traffic_tags.ts`) whose packets are dropped before they
+   * join an event: counted in `stats.excludedByTags` only (default none).
+   */
+  excludeTags?: number;
 }
 
 /** The packet-time clock carried in state files. */
@@ -129,6 +137,8 @@ export interface AggregatorStats {
   eventsFiltered: number;
   /** Packets skipped because their time was after `notAfter`. */
   implausibleTime: number;
+  /** Packets dropped for a tag in `excludeTags`. */
+  excludedByTags: number;
 }
 
 /**
@@ -196,9 +206,12 @@ export class EventAggregator {
     eventsEnded: 0,
     eventsFiltered: 0,
     implausibleTime: 0,
+    excludedByTags: 0,
   };
   /** Packets timed after this (Unix seconds) are skipped; see the options. */
   readonly notAfter: number;
+  /** Tags whose packets are dropped; see the options. */
+  readonly excludeTags: number;
   #v4: EventTable;
   #v6: EventTable;
   // IPv4 events with a single packet so far (most of the open events), promoted to #v4 by
@@ -232,6 +245,7 @@ export class EventAggregator {
     this.uniques = o.uniques ?? 0;
     this.minRate = o.rate ?? 0;
     this.notAfter = o.notAfter ?? Infinity;
+    this.excludeTags = (o.excludeTags ?? 0) & TAG_BITS;
     this.#timeoutNs = this.timeout * 1e9;
     this.#v4 = new EventTable(false, this.samples);
     this.#v6 = new EventTable(true, this.samples);
@@ -290,6 +304,8 @@ export class EventAggregator {
     const portA = b.port;
     const capLen = b.capLen;
     if (!b.tagged) tagPackets(b);
+    const tagsA = b.tags;
+    const exclude = this.excludeTags;
     const dests = t4.dests4;
     const notAfter = this.notAfter;
     let ipPackets = 0;
@@ -308,6 +324,10 @@ export class EventAggregator {
       }
       const v = ipVersion[i];
       if (v === 0) continue;
+      if (exclude !== 0 && (tagsA[i] & exclude) !== 0) {
+        this.stats.excludedByTags++;
+        continue;
+      }
       ipPackets++;
       const sec = tsSec[i];
       const nsec = tsNsec[i];
@@ -372,6 +392,9 @@ export class EventAggregator {
         // Random IDs (most scanners) are neither: no store.
         if (d <= IPID_SMALL_STEP) rowU[u + (d === 0 ? IPID_EQUAL : IPID_STEP)]++;
         rowU[u + FP] = ((fp & fpm & 0xffff) | (id << 16)) >>> 0;
+        // Tags: the same as every packet's before (nearly always), else counted per tag.
+        const tg = tagsA[i] & TAG_BITS;
+        if (((fp >>> TAGS_SHIFT) & 31) !== tg) attrTags(rowU, u, t4.attr, e * ATTR, tg, k);
       }
       const m = b.tools[i];
       if (m !== 0) {
@@ -681,10 +704,12 @@ export class EventAggregator {
     (t.dests6[e] ??= new KeyTable(4, 4)).add(w);
     (t.nets6[e] ??= new KeyTable(2, 4)).add2(w[0], w[1]);
     const u = e * ROW_U32;
-    if ((t.rowU[u + FP] & FIRST_ID) !== 0) {
+    const tg = b.tags[i] & TAG_BITS;
+    const fp = t.rowU[u + FP];
+    if ((fp & FIRST_ID) !== 0) {
       t.rowU[u + FP] &= ~FIRST_ID;
       attrFirst(t.rowU, u, t.attr, e * ATTR, b, i);
-    }
+    } else if (((fp >>> TAGS_SHIFT) & 31) !== tg) attrTags(t.rowU, u, t.attr, e * ATTR, tg, k);
     const m = b.tools[i];
     if (m !== 0) attrMatched(t.attr, e * ATTR, m, b, i, w[3], t.seq, e);
     if (k === t.rowF[f + NEXT]) this.#sample(t, e, k, b, i);
@@ -1056,6 +1081,7 @@ function setAttribution(ev: DarknetEvent, a: Attribution): void {
   ev.toolPackets = a.tested;
   ev.synSignature = a.synSignature;
   ev.ipIdClass = a.ipIdClass;
+  ev.tags = a.tags;
 }
 
 // The source, traffic and port of entry e's key (in `kw`, of an IPv4 or IPv6 table) into ev.

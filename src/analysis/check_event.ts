@@ -51,7 +51,15 @@ const KIND: Partial<Record<FieldKind, [(v: unknown) => boolean, string]>> = {
   boolean: [(v) => typeof v === "boolean", "true or false"],
   tools: [(v) => v !== undefined && isTools(v), "an object of [matched, tested] pairs"],
   tool: [(v) => typeof v === "string", "a tool's name or empty"],
+  tags: [(v) => isTags(v), "an object of packet counts"],
 };
+
+// {tag: packets} (or null / absent).
+function isTags(v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (typeof v !== "object" || Array.isArray(v)) return false;
+  return Object.values(v as Record<string, unknown>).every(isCount);
+}
 
 // {name: [matched, tested]} with matched ≤ tested (or null / absent).
 function isTools(v: unknown): boolean {
@@ -155,7 +163,7 @@ function plainlyValid(o: Record<string, unknown>): boolean {
     (asn === undefined || asn === null || (isCount(asn) && (asn as number) <= 4294967295)) &&
     isStr(o.Country) && isStr(o.City) && isStr(o.Org) && isStr(o.Prefix) && isNum(o.Lat) &&
     isNum(o.Long) && FINGERPRINT_KEYS.every((k) => isBool(o[k])) && isTools(o.Tools) &&
-    isStr(o.Tool) && isStr(o.SynSignature) && isStr(o.IPIDClass);
+    isStr(o.Tool) && isStr(o.SynSignature) && isStr(o.IPIDClass) && isTags(o.Tags);
 }
 
 /** Why `v` is not a usable event (one phrase), or undefined if it is one. */

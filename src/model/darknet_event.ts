@@ -10,6 +10,7 @@ import { isIcmp, isTcp, trafficName } from "../decode/traffic.ts";
 import { fingerprintBit, FINGERPRINTS } from "../fingerprints/registry.ts";
 import { EVENT_FIELDS } from "./event_schema.ts";
 import { attribute, TOOLS } from "../attribution/tools.ts";
+import { TAGS } from "../tags/traffic_tags.ts";
 import { formatTime } from "../stats/packet_stats.ts";
 import { formatIpv4, formatIpv6 } from "../util/ip.ts";
 
@@ -70,6 +71,8 @@ export interface EventJson {
   SynSignature: string;
   /** IP ID behaviour: constant, incrementing, random, mixed, or "". */
   IPIDClass: string;
+  /** Packets per traffic tag that tagged any (see the README's "Traffic tags"). */
+  Tags: Record<string, number>;
 }
 
 /**
@@ -145,6 +148,8 @@ export class DarknetEvent {
   synSignature = "";
   /** How the IP IDs behave: constant, incrementing, random, mixed, or "". */
   ipIdClass = "";
+  /** Packets per traffic tag ({@link TAGS} order; empty: none counted). */
+  tags: number[] = [];
   /** Fingerprint bits: rule k of the registry ({@link FINGERPRINTS}) is bit k. */
   fingerprints = 0;
   /**
@@ -247,6 +252,13 @@ const BY_KEY: Record<string, (e: DarknetEvent) => unknown> = {
   Tool: (e) => attribute(e.tools),
   SynSignature: (e) => e.synSignature,
   IPIDClass: (e) => e.ipIdClass,
+  Tags: (e) => {
+    const o: Record<string, number> = {};
+    e.tags.forEach((n, t) => {
+      if (n > 0) o[TAGS[t]] = n;
+    });
+    return o;
+  },
 };
 FINGERPRINTS.forEach((f, k) => {
   BY_KEY[f.key] = (e) => (e.fingerprints >> k & 1) === 1;

@@ -27,7 +27,8 @@ export type FieldKind =
   | "frames" // an array of base64 strings
   | "label" // a traffic name or ""
   | "tools" // {tool name: [matched, tested]}
-  | "tool"; // a registered tool's name or ""
+  | "tool" // a registered tool's name or ""
+  | "tags"; // {tag name: packets}
 
 /** One field. */
 export interface EventField {
@@ -56,7 +57,7 @@ const field = (key: string, kind: FieldKind, required: boolean, doc: string): Ev
  * import { equal } from "node:assert/strict";
  * import { EVENT_FIELDS } from "./event_schema.ts";
  * equal(EVENT_FIELDS[0].key, "SourceIP");
- * equal(EVENT_FIELDS.at(-1)?.key, "IPIDClass");
+ * equal(EVENT_FIELDS.at(-1)?.key, "Tags");
  * ```
  */
 export const EVENT_FIELDS: readonly EventField[] = [
@@ -97,4 +98,10 @@ export const EVENT_FIELDS: readonly EventField[] = [
     "the first TCP SYN's window_options_mss_wscale, else empty",
   ),
   field("IPIDClass", "string", false, "constant, incrementing, random, mixed, or empty"),
+  field(
+    "Tags",
+    "tags",
+    false,
+    "per traffic tag that tagged a packet: packets (spoofed, erratic, unroutable, large-scale-scan)",
+  ),
 ];

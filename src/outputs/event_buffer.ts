@@ -10,6 +10,7 @@ import { formatIpv6 } from "../util/ip.ts";
 import type { DarknetEvent } from "../model/darknet_event.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
 import { attribute, TOOLS } from "../attribution/tools.ts";
+import { TAGS } from "../tags/traffic_tags.ts";
 
 const enc = new TextEncoder();
 const K = (s: string) => enc.encode(s);
@@ -39,9 +40,11 @@ const TOOLS_KEY = K('","Tools":{');
 const TOOL_KEY = K('},"Tool":"');
 const SYN = K('","SynSignature":"');
 const IPID = K('","IPIDClass":"');
-const END = K('"}');
+const TAGS_KEY = K('","Tags":{');
+const END = K("}}");
 // `"name":[` of each registered tool.
 const TOOL_NAMES = TOOLS.map((t) => K(`"${t.name}":[`));
+const TAG_NAMES = TAGS.map((t) => K(`"${t}":`));
 const TRUE = K("true");
 const FALSE = K("false");
 const NULL = K("null");
@@ -267,6 +270,15 @@ export class EventBuffer {
     this.ascii(e.synSignature);
     this.raw(IPID);
     this.ascii(e.ipIdClass);
+    this.raw(TAGS_KEY);
+    const tags = e.tags;
+    let m = 0;
+    for (let t = 0; t < tags.length; t++) {
+      if (tags[t] === 0) continue;
+      if (m++ > 0) this.ascii(",");
+      this.raw(TAG_NAMES[t]);
+      this.num(tags[t]);
+    }
     this.raw(END);
   }
 }

@@ -11,8 +11,9 @@
  * destination, length, fingerprint bits, frame), the single-packet IPv6 events (key, time,
  * destination, length, frame), the other IPv4 events and the other IPv6 events
  * (key, scalar columns, destinations — IPv4 as sorted runs of consecutive addresses — and
- * samples), each record ending with the event's tool-attribution words
- * (`aggregation/_attribution.ts`). Format 3 is the same without those words. Records make both
+ * samples), each record ending with the event's tool-attribution and traffic-tag words
+ * (`aggregation/_attribution.ts`). Format 4 is the same without the tag counts (its events count
+ * tags from the next packet on); format 3 without the attribution's words. Records make both
  * directions stream: saving and loading hold one record and one
  * member at a time, never the whole state, and loading allocates only as bytes arrive, so a
  * length field cannot size an allocation.
@@ -56,12 +57,14 @@ import {
   RNG,
   ROW_F64,
   ROW_U32,
+  TAGS_MIXED,
 } from "../aggregation/_event_table.ts";
 import { S6_DST, S_DST, S_LENFP, S_NSEC, S_REF } from "../aggregation/_single_table.ts";
 import type { SampleStore } from "../aggregation/_sample_store.ts";
 import type { SingleTable } from "../aggregation/_single_table.ts";
 import {
   ATTR,
+  ATTR_V4,
   attrLoadedWithout,
   attrLoadSequences,
   attrProblem,
@@ -80,7 +83,8 @@ import { armedTools } from "../attribution/tools.ts";
 const MAGIC = "DNEVSTAT";
 /**
  * Current state format version (this build also reads formats 2 and 3, which predate the tool
- * attribution: their events' attribution starts with the next packet).
+ * attribution: their events' attribution starts with the next packet; and 4, which predates the
+ * traffic tags: its events count tags from the next packet).
  *
  * @example
  * ```ts
@@ -91,7 +95,7 @@ const MAGIC = "DNEVSTAT";
  * equal(new DataView(bytes.buffer).getUint32(8, true), STATE_VERSION);
  * ```
  */
-export const STATE_VERSION = 4;
+export const STATE_VERSION = 5;
 
 /**
  * The most destination addresses a state file may expand to in all (IPv4 runs make a few bytes
@@ -541,6 +545,10 @@ class Check {
   readonly samples: number;
   /** Whether records end with the attribution's words (format 4 on). */
   readonly attribution: boolean;
+  /** Whether the attribution's words include the tag counts (format 5 on). */
+  readonly tags: boolean;
+  /** Words of a full event's attribution in the file. */
+  readonly attrWords: number;
   /** The state's SYN signatures (format 4 on): three words each, numbered from 1. */
   signatures: Uint32Array = new Uint32Array(0);
   destinations = 0;
@@ -549,6 +557,8 @@ class Check {
     this.clock = clock;
     this.samples = samples;
     this.attribution = version >= 4;
+    this.tags = version >= 5;
+    this.attrWords = this.tags ? ATTR : ATTR_V4;
   }
   problem(p: string): void {
     if (p !== "") throw this.bad(p);
@@ -641,7 +651,8 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
   t.rowU[u + LAST_NSEC] = lastNsec;
   t.rowF[f + PACKETS] = packets;
   t.rowF[f + BYTES] = bytes;
-  if ((fpw & 0xfe00) !== 0) throw c.bad(`fingerprint word ${fpw}`);
+  // Bits 9-13 (the tags, checked with the attribution) only from format 5 on.
+  if ((fpw & (c.tags ? 0xc000 : 0xfe00)) !== 0) throw c.bad(`fingerprint word ${fpw}`);
   t.rowU[u + FP] = c.attribution ? fpw : fp | FIRST_ID;
   t.rowU[u + RNG] = rng;
   t.rowF[f + NEXT] = next;
@@ -700,8 +711,12 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
   const armed = armedTools(traffic, t.v6);
   const o = e * ATTR;
   if (c.attribution) {
-    if ((ATTR + SEQ_STATE + 2) * 4 > r.left) throw c.bad("an event's attribution beyond the data");
-    for (let k = 0; k < ATTR; k++) t.attr[o + k] = r.u32();
+    const words = c.attrWords;
+    if ((words + SEQ_STATE + 2) * 4 > r.left) throw c.bad("an event's attribution beyond the data");
+    for (let k = 0; k < words; k++) t.attr[o + k] = r.u32();
+    for (let k = words; k < ATTR; k++) t.attr[o + k] = 0;
+    // Format 4 knows no tags: a started event counts them from its next packet (mixed, at 0).
+    if (!c.tags && (t.rowU[u + FP] & FIRST_ID) === 0) t.rowU[u + FP] |= TAGS_MIXED;
     for (let k = 0; k < SEQ_STATE; k++) SEQ_WORDS_READ[k] = r.u32();
     attrLoadSequences(t.attr, o, SEQ_WORDS_READ, t.seq, e);
     t.rowU[u + IPID_EQUAL] = r.u32();
@@ -860,7 +875,7 @@ export function loadState(agg: EventAggregator, path: string): Promise<void> {
 
 function loadStateSync(agg: EventAggregator, path: string): void {
   if (agg.openCount !== 0) throw new Error("loadState needs a fresh aggregator");
-  const { version, chunks } = readStatePayload(path, MAGIC, [2, 3, STATE_VERSION]);
+  const { version, chunks } = readStatePayload(path, MAGIC, [2, 3, 4, STATE_VERSION]);
   const { v4, v6 } = agg._internals;
   let h: StateHeader;
   let c: Check;

@@ -48,6 +48,7 @@ export function eventJson(fields: Partial<EventJson>): EventJson {
     Tool: "",
     SynSignature: "",
     IPIDClass: "",
+    Tags: {},
     ...fields,
   };
 }

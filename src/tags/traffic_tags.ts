@@ -74,8 +74,9 @@ export const TAG_RULES: readonly TagRule[] = [
   {
     name: "fragmented",
     tag: "spoofed",
-    rule: "an IP fragment: IPv4 reserved flag, more-fragments flag or a fragment offset; IPv6 " +
-      "a fragment header with either",
+    rule: "an IP fragment or a reserved flag: IPv4 more-fragments flag, a fragment offset or the " +
+      "reserved flag; IPv6 a fragment header with the M flag or an offset (corsaro3's 2019 rule " +
+      "tests the offset and the reserved flag only, missing first fragments)",
   },
   { name: "last-byte-src-0", tag: "spoofed", rule: "IPv4 source ending in .0" },
   { name: "last-byte-src-255", tag: "spoofed", rule: "IPv4 source ending in .255" },

@@ -1,6 +1,6 @@
 // The attribution's per-event state merges exactly: an event's packets split in two at every
 // place, each half aggregated on its own, the halves merged (attrMerge) — the same counters,
-// sequence state, IP ID pairs, signature and fingerprint bits as one pass.
+// sequence state, IP ID pairs, signature, fingerprint bits and traffic-tag counts as one pass.
 
 import { deepEqual, ok } from "node:assert/strict";
 import { capture, pkt } from "./_events_helpers.ts";
@@ -52,7 +52,8 @@ Deno.test("the attribution of two halves merged equals one pass, split anywhere"
         id: kind === 1 ? (dst ^ 23 ^ seq) & 0xffff : id,
         window: kind === 0 ? 1024 : 65535,
         options: kind === 0 ? MSS : k === 0 ? [...MSS, 1, 3, 3, 8, 1, 1, 4, 2] : [],
-        ttl: 60,
+        // Traffic tags: all alike in odd rounds, mixed (TTL ≥ 200 is spoofed) in even ones.
+        ttl: round % 2 === 0 && r(3) === 0 ? 250 : 60,
       }));
     }
     const all = await open(pk);

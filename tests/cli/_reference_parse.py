@@ -83,24 +83,26 @@ def transport(proto, t, v6):
     """The fields of a transport header `t`: traffic and port as Merit's tool classifies them,
     and what the attribution reads."""
     f = {"traffic": UNKNOWN, "port": 0, "seq": 0, "sport": 0, "dport": 0, "window": 0,
-         "kinds": [], "mss": 0, "ws": None, "tsval": 0, "optlen": 0, "payload": b""}
+         "kinds": [], "mss": 0, "ws": None, "tsval": 0, "optlen": 0, "payload": b"",
+         "flags": 0, "udp_len": 0, "icmp_type": None}
     if proto == 6 and len(t) >= 20:
         sport, dport, seq = struct.unpack(">HHI", t[:8])
         flags = ((t[12] & 1) << 8) | t[13]
         traffic, port = {0x002: (11, dport), 0x012: (12, sport), 0x010: (13, dport),
                          0x004: (14, sport)}.get(flags, (15, dport))
-        f.update(traffic=traffic, port=port, seq=seq, sport=sport, dport=dport,
+        f.update(traffic=traffic, port=port, seq=seq, sport=sport, dport=dport, flags=flags,
                  window=struct.unpack(">H", t[14:16])[0])
         if t[12] >> 4 > 5:
             kinds, mss, ws, tsval, optlen = tcp_options(t)
             f.update(kinds=kinds, mss=mss, ws=ws, tsval=tsval, optlen=optlen)
     elif proto == 17 and len(t) >= 8:
         sport, dport = struct.unpack(">HH", t[:4])
-        f.update(traffic=16, port=dport, sport=sport, dport=dport, payload=t[8:])
+        f.update(traffic=16, port=dport, sport=sport, dport=dport, payload=t[8:],
+                 udp_len=struct.unpack(">H", t[4:6])[0])
     elif proto == 1 and not v6 and len(t) >= 8:
-        f.update(traffic=ICMP4.get(t[0], 10), payload=t[8:])
+        f.update(traffic=ICMP4.get(t[0], 10), payload=t[8:], icmp_type=t[0])
     elif proto == 58 and v6 and len(t) >= 4:
-        f.update(traffic=ICMP6.get(t[0], 10), payload=t[8:])
+        f.update(traffic=ICMP6.get(t[0], 10), payload=t[8:], icmp_type=t[0])
     return f
 
 
@@ -117,7 +119,8 @@ def decode(frame):
         src, dst = struct.unpack(">II", frame[p + 12:p + 20])
         end = p + total if 0 < total and p + total <= len(frame) else len(frame)
         f = transport(proto if frag & 0x1FFF == 0 else -1, frame[p + ihl:end], False)
-        f.update(version=4, src=src, dst=dst, ttl=frame[p + 8], ip_id=ip_id, dst_word=dst)
+        f.update(version=4, src=src, dst=dst, ttl=frame[p + 8], ip_id=ip_id, dst_word=dst,
+                 proto=proto, ip_len=total, fragment=(frag & 0xBFFF) != 0)
         return f
     if etype == 0x86DD:
         src = int.from_bytes(frame[p + 8:p + 24], "big")
@@ -125,21 +128,29 @@ def decode(frame):
         payload = struct.unpack(">H", frame[p + 4:p + 6])[0]
         end = p + 40 + payload if 0 < payload and p + 40 + payload <= len(frame) else len(frame)
         nh, q = frame[p + 6], p + 40
+        fragment = False
         for _ in range(16):  # at most 16 extension headers; a longer chain stays Unknown
             if nh in (0, 43, 60, 135, 139, 140):  # options, routing, mobility, HIP, shim6
                 nh, q = frame[q], q + (frame[q + 1] + 1) * 8
             elif nh == 51:  # authentication header
                 nh, q = frame[q], q + (frame[q + 1] + 2) * 4
             elif nh == 44:  # fragment: only the first is classified
-                if struct.unpack(">H", frame[q + 2:q + 4])[0] >> 3 != 0:
-                    nh = -1
-                    break
+                off_m = struct.unpack(">H", frame[q + 2:q + 4])[0]
+                fragment = (off_m & 0xFFF9) != 0
+                if off_m >> 3 != 0:
+                    nh = frame[q]
+                    f = transport(-1, b"", True)
+                    f.update(version=6, src=src, dst=dst, ttl=frame[p + 7], ip_id=0,
+                             dst_word=dst & 0xFFFFFFFF, proto=nh, ip_len=min(40 + payload, 65535),
+                             fragment=True)
+                    return f
                 nh, q = frame[q], q + 8
             else:
                 break
         f = transport(nh, frame[q:end], True)
         f.update(version=6, src=src, dst=dst, ttl=frame[p + 7], ip_id=0,
-                 dst_word=dst & 0xFFFFFFFF)
+                 dst_word=dst & 0xFFFFFFFF, proto=nh, ip_len=min(40 + payload, 65535),
+                 fragment=fragment)
         return f
     return None
 
@@ -219,6 +230,87 @@ def ipid_class(ids):
     return "mixed"
 
 
+# Traffic tags (README "Traffic tags"), from the rule table's wording.
+TAG_NAMES = ["spoofed", "erratic", "unroutable", "large-scale-scan"]
+NORMAL_FLAGS = {"S", "A", "R", "F", "SF", "SA", "FA", "AP", "FAP"}
+SPECIAL = [ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128",
+    "::ffff:0:0/96", "64:ff9b:1::/48", "100::/64", "2001:2::/48", "2001:10::/28",
+    "2001:db8::/32", "3fff::/20", "fc00::/7", "fe80::/10", "ff00::/8")]
+
+
+def flag_letters(flags):
+    return "".join(c for c, bit in (("S", 2), ("F", 1), ("A", 16), ("R", 4), ("P", 8), ("U", 32))
+                   if flags & bit)
+
+
+def bittorrent(pl, ip_len, udp_len):
+    w = [struct.unpack(">I", pl[i:i + 4])[0] if len(pl) >= i + 4 else None for i in range(0, 40, 4)]
+    first = struct.unpack(">H", pl[:2])[0] if len(pl) >= 2 else None
+    if udp_len >= 20 and len(pl) >= 12 and pl[:4] in (b"d1:a", b"d1:r") and pl[4:12] == b"d2:id20:":
+        return True
+    if udp_len >= 48 and len(pl) >= 40 and pl[20:40] == b"\x13BitTorrent protocol":
+        return True
+    if ip_len >= 58 and first in (0x4102, 0x2102, 0x3102, 0x1102) and len(pl) >= udp_len - 8 \
+            and len(pl) >= 10 and pl[-10:] == b"\x00\x08" + bytes(8):
+        return True
+    if ip_len == 48 and first in (0x4100, 0x2100, 0x3102, 0x1100):
+        return True
+    return ip_len == 61 and len(pl) >= 32 and w[3:8] == [0x7FFFFFFF, 0xAB020400, 0x01000000,
+                                                       0x08000000, 0]
+
+
+def traffic_tags(d, sec):
+    """The tags of one decoded packet, as a set of names."""
+    v, proto, traffic, ttl = d["version"], d["proto"], d["traffic"], d["ttl"]
+    tcp, udp = 11 <= traffic <= 15, traffic == 16
+    icmp = proto == (1 if v == 4 else 58)
+    sport, dport, pl, ip_len = d["sport"], d["dport"], d["payload"], d["ip_len"]
+    large = tcp and d["flags"] & 0x12 == 0x02 and d["optlen"] == 0 and ttl >= 200 \
+        and d["window"] == 1024
+    is_masscan = v == 4 and traffic in (11, 16) and masscan(d, sec)
+    normal = (6, 17, 1, 41) if v == 4 else (6, 17, 58)
+    spoofed = [
+        proto not in normal or (tcp and flag_letters(d["flags"] & 0x3F) not in NORMAL_FLAGS),
+        not icmp and ttl >= 200 and not large and not is_masscan,
+        d["fragment"],
+        v == 4 and d["src"] & 0xFF == 0,
+        v == 4 and d["src"] & 0xFF == 0xFF,
+        d["src"] == d["dst"],
+        udp and 0 in (sport, dport),
+        tcp and 0 in (sport, dport),
+        udp and dport == 80,
+    ]
+    erratic = [
+        not icmp and ttl >= 200,
+        udp and ip_len == 58 and pl[:10] == bytes(8) + b"\x31\x00",
+        udp and sport == 5060 and dport == 5060 and pl[:7] == b"SIP/2.0",
+        udp and v == 4 and ip_len in (96, 1500),
+        (tcp or udp) and 53 in (sport, dport),
+        tcp and bool({23, 80, 5000} & {sport, dport}),
+        udp and ip_len > 42 and len(pl) >= 12 and struct.unpack(">H", pl[2:4])[0] & 0xFFF0 == 0x8180
+        and all(c < 10 for c in struct.unpack(">HHHH", pl[4:12])),
+        udp and sport == 137 and dport == 137 and ip_len > 48 and pl[12:20] == b" CKAAAAA",
+        (udp and sport == 53) or (tcp and (d["flags"] & 0x12 == 0x12 or d["flags"] & 4 != 0))
+        or (icmp and d["icmp_type"] in ((0, 3, 4, 5, 11, 12, 14, 16, 18) if v == 4
+                                        else (129, 1, 137, 3, 4))),
+        udp and bittorrent(pl, ip_len, d["udp_len"]),
+    ]
+    out = set()
+    if any(spoofed):
+        out |= {"spoofed", "erratic"}
+    if any(erratic):
+        out.add("erratic")
+    src = ipaddress.IPv4Address(d["src"]) if v == 4 else ipaddress.IPv6Address(d["src"])
+    if any(src in n for n in SPECIAL if n.version == v):
+        out.add("unroutable")
+    if large:
+        out.add("large-scale-scan")
+    return out
+
+
 def rfc3339(sec, nsec):
     t = datetime.fromtimestamp(sec, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{t}.{nsec:09d}Z"
@@ -261,6 +353,7 @@ def main():
             "Tool": attribute(e["matched"]),
             "SynSignature": e["signature"],
             "IPIDClass": ipid_class(e["ids"]) if version == 4 else "",
+            "Tags": {t: e["tags"][t] for t in TAG_NAMES if e["tags"].get(t)},
             "Frames": e["frames"],
         })
 
@@ -300,7 +393,8 @@ def main():
                                "syn4": version == 4 and traffic == 11, "zmap": True,
                                "masscan": True, "mirai": True, "frames": [],
                                "matched": [0] * len(TOOLS), "prev": [None] * len(TOOLS),
-                               "signature": signature(d) if traffic == 11 else "", "ids": []}
+                               "signature": signature(d) if traffic == 11 else "", "ids": [],
+                               "tags": {}}
         elif ts < e["last"]:
             e["first"] = min(e["first"], ts)  # out of order: joins, Last stays
         else:
@@ -312,6 +406,8 @@ def main():
         e["masscan"] &= ip_id == (dst ^ dport ^ seq) & 0xFFFF
         e["mirai"] &= seq == dst
         e["frames"].append(hashlib.sha1(frame).hexdigest())
+        for t in traffic_tags(d, sec):
+            e["tags"][t] = e["tags"].get(t, 0) + 1
         if version == 4:
             e["ids"].append(ip_id)
         for j, (_, traffic_of, v6_too, _, test, value) in enumerate(TOOLS):

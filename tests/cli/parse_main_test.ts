@@ -100,6 +100,7 @@ Deno.test("parse writes Merit's keys in order; same input and flags give identic
     "Tool",
     "SynSignature",
     "IPIDClass",
+    "Tags",
   ]);
   const zmap = evs.find((e: { Zmap: boolean }) => e.Zmap);
   deepEqual([

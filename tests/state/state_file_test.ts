@@ -347,7 +347,14 @@ Deno.test("a state written by the previous format (2) loads and continues exactl
   // The events as that build wrote them, with the attribution of a state without it: nothing
   // known (it starts with the next packet).
   const want = Deno.readTextFileSync("testdata/state/demo-v2-open.ndjson").trim().split("\n")
-    .map((l) => ({ ...JSON.parse(l), Tools: {}, Tool: "", SynSignature: "", IPIDClass: "" }));
+    .map((l) => ({
+      ...JSON.parse(l),
+      Tools: {},
+      Tool: "",
+      SynSignature: "",
+      IPIDClass: "",
+      Tags: {},
+    }));
   deepEqual(agg.openEvents().map((e) => JSON.parse(JSON.stringify(e))), want);
   // And through the current format: saved again, loaded, the same events.
   const again = new EventAggregator({ timeout: 300, samples: 2 });
@@ -478,7 +485,9 @@ Deno.test("IPv6 destinations across a state file: /64s told apart by their secon
 
 Deno.test("the attribution's words round-trip; impossible ones are refused with one line", async () => {
   const { ATTR } = await import("../../src/aggregation/_attribution.ts");
-  const { FP, IPID_EQUAL, ROW_U32 } = await import("../../src/aggregation/_event_table.ts");
+  const { FP, IPID_EQUAL, ROW_U32, TAGS_MIXED } = await import(
+    "../../src/aggregation/_event_table.ts"
+  );
   const T = 1603296000;
   // A masscan-like SYN source (three packets) and a UDP source (two), both open at the end.
   const pk: WritePacket[] = [];
@@ -534,7 +543,15 @@ Deno.test("the attribution's words round-trip; impossible ones are refused with 
   ][] = [
     ["matched", (t, e) => t.attr[e * ATTR + 1] = 4, /4 packets matched Masscan of 3 tested/],
     ["pairs", (t, e) => t.rowU[e * ROW_U32 + IPID_EQUAL] = 3, /IP ID pairs beyond the packets/],
-    ["fp", (t, e) => t.rowU[e * ROW_U32 + FP] |= 0x200, /fingerprint word/],
+    ["fp", (t, e) => t.rowU[e * ROW_U32 + FP] |= 0x4000, /fingerprint word/],
+    [
+      "tags",
+      (t, e) => {
+        t.rowU[e * ROW_U32 + FP] = (t.rowU[e * ROW_U32 + FP] & ~(15 << 9)) | TAGS_MIXED;
+        t.attr[e * ATTR + ATTR - 1] = 4;
+      },
+      /4 packets tagged large-scale-scan of 3/,
+    ],
   ];
   for (const [name, spoil, want] of cases) {
     const bad = await fresh();
@@ -606,7 +623,7 @@ Deno.test("one-packet events' attribution in a state file: signatures once each,
   // A word with flags this build does not know is refused.
   const bad = await fresh();
   const st = bad._internals.singles;
-  st.rowU[st.attrAt] |= 1 << 12;
+  st.rowU[st.attrAt] |= 1 << 14;
   await saveState(bad, `${dir}/bad-single.state`);
   await rejects(
     loadState(new EventAggregator({ timeout: 300, samples: 0 }), `${dir}/bad-single.state`),
