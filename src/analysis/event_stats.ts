@@ -12,6 +12,7 @@ import { type Packed, SourceSet } from "./_source_set.ts";
 import { trafficName } from "../decode/traffic.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
 import { TOOLS } from "../attribution/tools.ts";
+import { TAGS } from "../tags/traffic_tags.ts";
 import type { EventJson } from "../model/darknet_event.ts";
 import { toCsv } from "./_csv.ts";
 
@@ -167,11 +168,17 @@ class Histogram {
   }
 }
 
-function tally<K>(m: Map<K, Tally>, k: K, e: EventJson, src: number | string | null): void {
+function tally<K>(
+  m: Map<K, Tally>,
+  k: K,
+  e: EventJson,
+  src: number | string | null,
+  packets: number = e.Packets,
+): void {
   let t = m.get(k);
   if (!t) m.set(k, t = newTally());
   t.events++;
-  t.packets += e.Packets;
+  t.packets += packets;
   t.bytes += e.Bytes;
   if (src !== null) (t.sources as SourceSet).add(src);
 }
@@ -346,6 +353,8 @@ export class EventStats {
   // rest under OTHER_SIGNATURES: a flood of forged windows must not grow this without bound).
   #byTool = new Map<string, Tally>();
   #bySignature = new Map<string, Tally>();
+  // By traffic tag ("" for events without any): events, tagged packets, sources.
+  #byTag = new Map<string, Tally>();
 
   /**
    * Creates an empty aggregator.
@@ -363,10 +372,16 @@ export class EventStats {
   exportData(): unknown {
     this.#all.pack();
     for (const b of Object.values(this.#fp)) b.pack();
-    for (const m of [this.#byTool, this.#bySignature]) {
+    for (const m of [this.#byTool, this.#bySignature, this.#byTag]) {
       for (const t of m.values()) t.sources = pack(t.sources);
     }
-    return { all: this.#all, fp: this.#fp, tools: this.#byTool, signatures: this.#bySignature };
+    return {
+      all: this.#all,
+      fp: this.#fp,
+      tools: this.#byTool,
+      signatures: this.#bySignature,
+      tags: this.#byTag,
+    };
   }
 
   /** Adds data from {@link exportData} (of events that came later in the input) into this. */
@@ -376,15 +391,17 @@ export class EventStats {
       fp: Record<string, Breakdown>;
       tools: Map<string, Tally>;
       signatures: Map<string, Tally>;
+      tags: Map<string, Tally>;
     };
     this.#all.pack();
     for (const b of Object.values(this.#fp)) b.pack();
     this.#all.merge(d.all);
     for (const f of FINGERPRINTS) this.#fp[f.name].merge(d.fp[f.name]);
-    for (const m of [this.#byTool, this.#bySignature]) {
+    for (const m of [this.#byTool, this.#bySignature, this.#byTag]) {
       for (const t of m.values()) t.sources = pack(t.sources);
     }
     mergeTallies(this.#byTool, d.tools);
+    mergeTallies(this.#byTag, d.tags);
     for (const [k, t] of d.signatures) {
       const key = this.#bySignature.has(k) || this.#bySignature.size < MAX_SIGNATURES
         ? k
@@ -409,6 +426,19 @@ export class EventStats {
     }
     const src = sourceKey(e.SourceIP);
     tally(this.#byTool, typeof e.Tool === "string" ? e.Tool : "", e, src);
+    // Tags: an event counts under each tag it has, with its tagged packets only.
+    const tags = e.Tags;
+    let tagged = false;
+    if (tags && typeof tags === "object") {
+      for (const name of TAGS) {
+        const k = tags[name];
+        if (typeof k === "number" && k > 0) {
+          tally(this.#byTag, name, e, src, k);
+          tagged = true;
+        }
+      }
+    }
+    if (!tagged) tally(this.#byTag, "", e, src);
     const sig = e.SynSignature;
     if (typeof sig === "string" && sig !== "") {
       const key = this.#bySignature.has(sig) || this.#bySignature.size < MAX_SIGNATURES
@@ -465,6 +495,13 @@ export class EventStats {
       ["tool", "events", "packets", "bytes", "unique_sources"],
       toolRows(this.#byTool),
     );
+    out["tag_counts.csv"] = toCsv(
+      ["tag", "events", "tagged_packets", "unique_sources"],
+      [...TAGS, ""].filter((k) => this.#byTag.has(k)).map((k) => {
+        const t = this.#byTag.get(k)!;
+        return [k === "" ? "(none)" : k, t.events, t.packets, sourceCount(t.sources)];
+      }),
+    );
     out["syn_signatures.csv"] = toCsv(
       ["syn_signature", "events", "packets", "bytes", "unique_sources"],
       signatureRows(this.#bySignature),
@@ -494,6 +531,10 @@ export class EventStats {
       largeEvents: [...b.large.values()].reduce((n, t) => n + t.events, 0),
       fingerprints: Object.fromEntries(FINGERPRINTS.map((f) => [f.name, this.#fp[f.name].events])),
       tools: Object.fromEntries(TOOLS.map((t) => [t.name, this.#byTool.get(t.name)?.events ?? 0])),
+      tags: Object.fromEntries(TAGS.map((name) => {
+        const t = this.#byTag.get(name);
+        return [name, { events: t?.events ?? 0, packets: t?.packets ?? 0 }];
+      })),
       topSynSignatures: signatureRows(this.#bySignature).slice(0, top).map((r) => ({
         signature: String(r[0]),
         events: Number(r[1]),
@@ -525,6 +566,8 @@ export interface EventSummary {
   fingerprints: Record<string, number>;
   /** Events attributed to each registered tool (`Tool`), by name. */
   tools: Record<string, number>;
+  /** Per traffic tag: events with a packet of it, and those packets. */
+  tags: Record<string, { events: number; packets: number }>;
   /** The SYN signatures with the most events. */
   topSynSignatures: {
     signature: string;

@@ -18,9 +18,10 @@ const TS_MAGIC = "DNTSSTAT";
 const TS_VERSION = 1;
 import { rfc3339Seconds, sourceKey } from "./event_stats.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
+import { TAGS } from "../tags/traffic_tags.ts";
 
 /** How events are grouped into series. */
-export type SeriesBy = "traffic,port" | "country" | "asn" | "fingerprint" | "tool";
+export type SeriesBy = "traffic,port" | "country" | "asn" | "fingerprint" | "tool" | "tag";
 
 /** Options of {@link TimeSeries}. */
 export interface TimeSeriesOptions {
@@ -194,6 +195,10 @@ export class TimeSeries {
       }
       case "tool":
         return [typeof e.Tool === "string" && e.Tool !== "" ? e.Tool : "none"];
+      case "tag": {
+        const k = TAGS.filter((t) => (e.Tags?.[t] ?? 0) > 0);
+        return k.length ? k : ["none"];
+      }
       default:
         return [`${trafficName(e.Traffic)}/${e.Port}`];
     }
@@ -203,11 +208,11 @@ export class TimeSeries {
   add(e: EventJson, file: string): void {
     const bin = this.#bin(e, file);
     const src = sourceKey(e.SourceIP);
-    const put = (m: Map<number, Cell>) => {
+    const put = (m: Map<number, Cell>, packets = e.Packets) => {
       let c = m.get(bin);
       if (!c) m.set(bin, c = { events: 0, packets: 0, bytes: 0, sources: new Set() });
       c.events++;
-      c.packets += e.Packets;
+      c.packets += packets;
       c.bytes += e.Bytes ?? 0;
       c.sources.add(src);
     };
@@ -215,7 +220,8 @@ export class TimeSeries {
     for (const k of this.#keys(e)) {
       let m = this.#series.get(k);
       if (!m) this.#series.set(k, m = new Map());
-      put(m);
+      // A tag's series counts the event's packets of that tag.
+      put(m, this.by === "tag" && k !== "none" ? e.Tags[k] : e.Packets);
     }
   }
 

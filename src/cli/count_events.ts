@@ -26,6 +26,7 @@ import { DarknetError, ioError } from "../errors.ts";
 import { formatTable } from "./_cli.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
 import { TOOLS } from "../attribution/tools.ts";
+import { TAGS } from "../tags/traffic_tags.ts";
 
 /** Options of {@link countEvents}. */
 export interface CountEventsOptions extends EventStatsOptions {
@@ -141,6 +142,7 @@ export function formatEventSummary(s: EventSummary, outdir: string): string {
       FINGERPRINTS.map((f) => `${f.label} ${n(s.fingerprints[f.name] ?? 0)}`).join("  ")
     }`,
     `attributed: ${TOOLS.map((t) => `${t.label} ${n(s.tools[t.name] ?? 0)}`).join("  ")}`,
+    `tagged events: ${TAGS.map((t) => `${t} ${n(s.tags[t]?.events ?? 0)}`).join("  ")}`,
     "",
     formatTable(
       ["traffic", "port", "events", "packets", "sources"],

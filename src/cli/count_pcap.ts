@@ -39,7 +39,7 @@ export async function countPcap(paths: string[], top = 10): Promise<CountPcapRes
       // Batches are released after counting, so read buffers and arrays are reused.
       await runAnalyzers(await captureBatches(paths, { pool: new BatchPool() }), [stats]);
     } else {
-      const set = await WorkerCaptureSet.open(paths);
+      const set = await WorkerCaptureSet.open(paths, { tagPackets: true });
       await runAnalyzers(set.readable, [stats]);
       error = set.error;
     }
@@ -90,6 +90,19 @@ export function formatPacketSummary(s: PacketSummary): string {
     ["traffic", "port", "packets", "bytes"],
     s.topPorts.map((r) => [r.traffic, r.port, n(r.packets), n(r.bytes)]),
   );
+  const pct = (x: number) => s.ipPackets ? `${(100 * x / s.ipPackets).toFixed(1)} %` : "-";
+  if (s.tags.some((r) => r.packets > 0)) {
+    section(
+      "Traffic tags (README: Traffic tags)",
+      ["tag", "packets", "of IP packets", "bytes"],
+      s.tags.map((r) => [r.name, n(r.packets), pct(r.packets), n(r.bytes)]),
+    );
+    section(
+      "Tag rules",
+      ["rule", "tag", "packets", "of IP packets"],
+      s.tagRules.map((r) => [r.name, r.tag, n(r.packets), pct(r.packets)]),
+    );
+  }
   section("Decode problems", ["problem", "packets"], s.problems.map((r) => [r.name, n(r.packets)]));
   section(
     "Unsupported link types",

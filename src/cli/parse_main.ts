@@ -53,6 +53,9 @@ Events and filters
   --threshold N         write only events with at least N packets (default 0)
   --uniques N           ... with at least N distinct destinations (default 0)
   --rate PPS            ... with an estimated global scan rate of at least PPS (default 0)
+  --exclude-tags TAGS   drop packets with any of these traffic tags before they join an
+                        event: spoofed, erratic, unroutable, large-scale-scan (comma-separated;
+                        README "Traffic tags")
   --telescope CIDR,...  the monitored IPv4 prefixes (gives the telescope size)
   --telescope-size N    telescope size in addresses (default ${DEFAULT_TELESCOPE_SIZE})
   --seed N              sampling seed (default 1): same input and flags, same output bytes
@@ -112,6 +115,7 @@ const FLAGS = {
   threshold: { type: "string" },
   uniques: { type: "string" },
   rate: { type: "string" },
+  "exclude-tags": { type: "string" },
   telescope: { type: "string" },
   "telescope-size": { type: "string" },
   seed: { type: "string" },

@@ -35,6 +35,7 @@ import type { Enricher } from "../enrich/enricher.ts";
 import type { MaxMindDb } from "../enrich/maxmind_db.ts";
 import { prefixEnricher, PrefixTable } from "../enrich/prefix_table.ts";
 import { dnsEnricher, type DnsStats, parseDnsServer, ReverseDns } from "../enrich/reverse_dns.ts";
+import { parseTagList, TAGS } from "../tags/traffic_tags.ts";
 
 /** The most frames `--samples` may keep per event (a state file stores the count in a byte). */
 export const MAX_SAMPLES = 255;
@@ -53,6 +54,8 @@ export interface ParseConfig {
   threshold: number;
   uniques: number;
   rate: number;
+  /** Traffic tags whose packets are dropped before aggregation (`--exclude-tags`, `Tag` bits). */
+  excludeTags?: number;
   telescopeSize: number;
   seed: number;
   cpu?: string;
@@ -98,6 +101,18 @@ function formatFlag(name: unknown, newdl: boolean): EventFormat {
   return f;
 }
 
+// `--exclude-tags spoofed,erratic,…`: the tags' bits; an unknown name is a usage error.
+function excludeTagsFlag(v: unknown): number {
+  if (v === undefined) return 0;
+  try {
+    const m = parseTagList(String(v));
+    if (m === 0) throw new Error(`no tag named (tags: ${TAGS.join(", ")})`);
+    return m;
+  } catch (e) {
+    throw new UsageError(`--exclude-tags: ${(e as Error).message}`);
+  }
+}
+
 /** Settings shared by single and batch runs, from parsed flag values. */
 export function commonConfig(
   v: Record<string, unknown>,
@@ -133,6 +148,7 @@ export function commonConfig(
     threshold: intFlag("threshold", v.threshold, 0),
     uniques: intFlag("uniques", v.uniques, 0),
     rate: numFlag("rate", v.rate, 0),
+    excludeTags: excludeTagsFlag(v["exclude-tags"]),
     telescopeSize: size,
     seed: intFlag("seed", v.seed, 1),
     cpu: v.cpu as string | undefined,
@@ -204,6 +220,8 @@ export interface ParseResult {
   outOfOrder: number;
   /** Packets skipped for a timestamp after `notAfter`. */
   implausibleTime: number;
+  /** Packets dropped for a tag in `--exclude-tags`. */
+  excludedByTags: number;
   /** The `notAfter` limit used (Unix seconds). */
   notAfter: number;
   /** Events open when the input failed, written or saved as at the end of input. */
@@ -440,6 +458,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     openSaved: rotate ? agg.openCount : openSaved,
     outOfOrder: agg.stats.outOfOrder,
     implausibleTime: agg.stats.implausibleTime,
+    excludedByTags: agg.stats.excludedByTags,
     notAfter,
     openAtFailure,
     seconds: (performance.now() - tLoaded) / 1000,
@@ -467,6 +486,7 @@ export function formatParseSummary(r: ParseResult): string {
     `${n(r.eventsWritten)} events written, ${n(r.eventsFiltered)} filtered out`;
   if (r.openSaved) s += `, ${n(r.openSaved)} open events saved`;
   if (r.outOfOrder) s += `; ${n(r.outOfOrder)} packets older than their event's last packet`;
+  if (r.excludedByTags) s += `; ${n(r.excludedByTags)} packets dropped by --exclude-tags`;
   if (r.implausibleTime) {
     s += `; ${n(r.implausibleTime)} packets skipped: timestamp after ${
       new Date(r.notAfter * 1000).toISOString()

@@ -41,6 +41,7 @@ import { runAnalyzers } from "../analysis/analyzer.ts";
 import { readStateFile, writeAtomic } from "../state/state_container.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
 import { TOOLS } from "../attribution/tools.ts";
+import { TAGS } from "../tags/traffic_tags.ts";
 
 /** `timeseries --help` text. */
 export const TIMESERIES_HELP = `Usage: timeseries EVENTFILE... [--outdir DIR] [flags]
@@ -62,11 +63,13 @@ sources. Writes into --outdir:
   --outdir DIR            output directory (default ./out)
   --bin file|hour|day|S   one bin per input file (default, as the original: a file a day), or
                           by event First time: an hour, a day, or S seconds
-  --by KEY                series by traffic,port (default), country, asn, fingerprint or tool
+  --by KEY                series by traffic,port (default), country, asn, fingerprint, tool
+                          or tag (traffic tags; a tag's series counts its tagged packets)
   --top K                 the K series with the most packets (default 5)
   --series SPEC           name series instead, repeatable: traffic=11,port=23 (or
                           traffic=TCPSYN,port=23), country=GB, asn=64500, fingerprint=mirai,
-                          tool=zmap (the attribution; "none" for events without one)
+                          tool=zmap (the attribution; "none" for events without one),
+                          tag=spoofed ("none": events without tags)
   --window N              moving-average window in bins (default 3)
   --alert-growth X        growth alert when the event deviation is at least X (default 0.25)
   --alert-z Z             anomaly alert when |robust z| of packets or events >= Z (default 3.5)
@@ -105,6 +108,7 @@ function seriesKey(spec: string, by: SeriesBy): string {
   if (by === "tool" && [...TOOLS.map((t) => t.name), "none"].includes(String(kv.tool))) {
     return String(kv.tool);
   }
+  if (by === "tag" && [...TAGS, "none"].includes(String(kv.tag))) return String(kv.tag);
   throw bad();
 }
 
@@ -278,9 +282,9 @@ export async function timeseriesMain(args: string[]): Promise<number> {
   const files = after[""] ?? [];
   if (files.length === 0) throw new UsageError("give event files (or --pcap CAPTURE...)");
   const by = String(values.by ?? "traffic,port") as SeriesBy;
-  if (!["traffic,port", "country", "asn", "fingerprint", "tool"].includes(by)) {
+  if (!["traffic,port", "country", "asn", "fingerprint", "tool", "tag"].includes(by)) {
     throw new UsageError(
-      `--by: expected traffic,port, country, asn, fingerprint or tool, got "${by}"`,
+      `--by: expected traffic,port, country, asn, fingerprint, tool or tag, got "${by}"`,
     );
   }
   const binText = String(values.bin ?? "file");

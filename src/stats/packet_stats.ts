@@ -16,6 +16,8 @@ import { TRAFFIC_COUNT, trafficName } from "../decode/traffic.ts";
 import { formatIpv4, formatIpv6Words } from "../util/ip.ts";
 import { growF64, KeyTable } from "../util/key_table.ts";
 import { DestSets } from "../aggregation/dest_set.ts";
+import { TAG_RULES, TAGS } from "../tags/traffic_tags.ts";
+import { tagPackets } from "../attribution/tag_packets.ts";
 
 /** A name with packet and byte counts. */
 export interface CountRow {
@@ -57,6 +59,10 @@ export interface PacketSummary {
   topSources: { address: string; packets: number; bytes: number }[];
   /** The (TCP/UDP traffic type, port) pairs with the most packets. */
   topPorts: { traffic: string; port: number; packets: number; bytes: number }[];
+  /** Packets and bytes per traffic tag (README "Traffic tags"), in the tags' order. */
+  tags: CountRow[];
+  /** Packets per tag rule that matched any, with the tag it sets. */
+  tagRules: { name: string; tag: string; packets: number }[];
 }
 
 /**
@@ -167,6 +173,9 @@ export class PacketStats implements Analyzer<PacketSummary> {
   #lastSec = -Infinity;
   #lastNsec = 0;
   #w = new Uint32Array(4);
+  #tagPk = new Float64Array(TAGS.length);
+  #tagBy = new Float64Array(TAGS.length);
+  #rulePk = new Float64Array(TAG_RULES.length);
   #sink = 0; // what #touch read (kept, so that the reads are not optimised away)
 
   /** Statistics listing the `top` sources and ports in {@link PacketStats.result}. */
@@ -176,6 +185,9 @@ export class PacketStats implements Analyzer<PacketSummary> {
 
   /** Adds rows `from .. to-1` of a batch (every row by default). */
   add(b: PacketBatch, from = 0, to: number = b.length): void {
+    // Tagged where the batch was decoded (a capture worker), else here.
+    if (!b.tagged) tagPackets(b);
+    const tags = b.tags;
     for (let i = from; i < to; i++) {
       // The address tables outgrow the caches (a telescope's destinations, one-off sources):
       // their slots for the next rows are read first, in a loop of loads alone, so that the
@@ -203,6 +215,8 @@ export class PacketStats implements Analyzer<PacketSummary> {
       this.#verPk[vi]++;
       this.#verBy[vi] += len;
       if (vi === 0) continue;
+      const tw = tags[i];
+      if (tw !== 0) this.#tag(tw, len);
       const t = b.traffic[i];
       this.#trafficPk[t]++;
       this.#trafficBy[t] += len;
@@ -235,6 +249,17 @@ export class PacketStats implements Analyzer<PacketSummary> {
     }
     this.packets += to - from;
     for (let i = from; i < to; i++) this.bytes += b.capLen[i];
+  }
+
+  // A tagged packet: its tags and rules (bit 4 + k: rule k).
+  #tag(w: number, len: number): void {
+    for (let t = 0; t < TAGS.length; t++) {
+      if ((w >>> t) & 1) {
+        this.#tagPk[t]++;
+        this.#tagBy[t] += len;
+      }
+    }
+    for (let r = w >>> 4, k = 0; r !== 0; r >>>= 1, k++) if (r & 1) this.#rulePk[k]++;
   }
 
   #touch(b: PacketBatch, from: number, to: number): void {
@@ -270,6 +295,9 @@ export class PacketStats implements Analyzer<PacketSummary> {
     sum(this.#unsupported, o.#unsupported);
     sum(this.#portPk, o.#portPk);
     sum(this.#portBy, o.#portBy);
+    sum(this.#tagPk, o.#tagPk);
+    sum(this.#tagBy, o.#tagBy);
+    sum(this.#rulePk, o.#rulePk);
     for (let e = 0; e < o.#src4.size; e++) {
       const k = this.#src4.add1(o.#src4.keys[e]);
       this.#src4Pk = growF64(this.#src4Pk, this.#src4.capacity);
@@ -373,6 +401,10 @@ export class PacketStats implements Analyzer<PacketSummary> {
       unsupportedLinkTypes: named(this.#unsupported, (i) => `${linkTypeName(i)} (${i})`),
       topSources: topSources.slice(0, top),
       topPorts: topPorts.slice(0, top),
+      tags: TAGS.map((name, t) => ({ name, packets: this.#tagPk[t], bytes: this.#tagBy[t] })),
+      tagRules: TAG_RULES.flatMap((r, k) =>
+        this.#rulePk[k] > 0 ? [{ name: r.name, tag: r.tag, packets: this.#rulePk[k] }] : []
+      ),
     };
   }
 }

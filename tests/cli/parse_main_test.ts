@@ -675,6 +675,7 @@ Deno.test("the summary's packet rate leaves out loading time, which it states ap
     openSaved: 0,
     outOfOrder: 0,
     implausibleTime: 0,
+    excludedByTags: 0,
     notAfter: 0,
     openAtFailure: 0,
     seconds: 0.01,
