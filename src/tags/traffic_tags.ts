@@ -111,8 +111,8 @@ export const TAG_RULES: readonly TagRule[] = [
   {
     name: "netbios-query-name",
     tag: "erratic",
-    rule: "UDP from port 137 to port 137, IP length > 48, payload bytes 12-19 ` CKAAAAA` (the " +
-      "encoded wildcard name of a NetBIOS name query)",
+    rule: "UDP from port 137 to port 137, IP length > 48, payload bytes 12-19 a space and " +
+      "`CKAAAAA` (the encoded wildcard name of a NetBIOS name query)",
   },
   {
     name: "backscatter",

@@ -307,3 +307,14 @@ Deno.test("--exclude-tags names: known ones, and one line for an unknown one", (
     /unknown tag "spoof" \(tags: spoofed, erratic, unroutable, large-scale-scan\)/,
   );
 });
+
+Deno.test("the README's table of tag rules is the rule list", () => {
+  const text = Deno.readTextFileSync(new URL("../../README.md", import.meta.url));
+  const rows = [...text.matchAll(/^\| `([a-z0-9-]+)` +\| ([a-z-]+) +\| (.+?) +\|$/gm)]
+    .filter((m) => TAG_RULES.some((r) => r.name === m[1]) || m[2] !== "")
+    .map((m) => [m[1], m[2], m[3]]);
+  deepEqual(
+    rows.filter((r) => TAGS.includes(r[1] as never)),
+    TAG_RULES.map((r) => [r.name, r.tag, r.rule]),
+  );
+});
