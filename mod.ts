@@ -79,6 +79,20 @@ export { synSignature } from "./src/attribution/syn_signature.ts";
 export { tagPackets } from "./src/attribution/tag_packets.ts";
 export { IPID_SMALL_STEP, ipIdClass } from "./src/attribution/ipid_class.ts";
 export {
+  parseTagList,
+  Tag,
+  TAG_BITS,
+  TAG_RULES,
+  type TagName,
+  type TagRule,
+  TAGS,
+  tagsOfRules,
+  trafficTags,
+} from "./src/tags/traffic_tags.ts";
+export { type DosOptions, type DosReport, DosVictims } from "./src/dos/dos_victims.ts";
+export { Backscatter, backscatterOf } from "./src/dos/backscatter.ts";
+export { DistinctCounter, EXACT_LIMIT } from "./src/dos/distinct_counter.ts";
+export {
   ALL_FINGERPRINTS,
   armedFingerprints,
   fingerprintBit,
@@ -104,7 +118,7 @@ export type { EventEncoder, EventFormat } from "./src/outputs/event_encoder.ts";
 export { EVENT_FORMATS, eventFormat } from "./src/outputs/formats.ts";
 export { jsonArray } from "./src/outputs/json_array.ts";
 export { ndjson } from "./src/outputs/ndjson.ts";
-export { loadState, saveState, STATE_VERSION } from "./src/state/state_file.ts";
+export { loadState, saveState, STATE_VERSION, type StateExtras } from "./src/state/state_file.ts";
 export {
   type CaptureStats,
   LiveCapture,

@@ -42,6 +42,12 @@ Inputs and outputs
   --ongoingout PATH     also write the events still open at the end of input here
   --statsout PATH       also write the packet statistics of the input (count --pcap --json's
                         report) here, from the same decoded packets
+  --dosout PATH         also write denial-of-service attack vectors seen in backscatter
+                        (README "DoS victims"), in the events' format, as they end
+  --dos-timeout SECONDS a vector ends after this much packet time without a packet (default 300)
+  --dos-min-packets N   report vectors of at least N packets (default 25)
+  --dos-min-duration S  ... lasting at least S seconds (default 60)
+  --dos-min-window N    ... with at least N packets in a 60-second window (default 30)
   --cachein PATH        continue from a state file written by --cacheout
   --cacheout PATH       save the open events to this state file instead of writing them to
                         --eventout (the next run continues them with --cachein)
@@ -116,6 +122,11 @@ const FLAGS = {
   uniques: { type: "string" },
   rate: { type: "string" },
   "exclude-tags": { type: "string" },
+  dosout: { type: "string" },
+  "dos-timeout": { type: "string" },
+  "dos-min-packets": { type: "string" },
+  "dos-min-duration": { type: "string" },
+  "dos-min-window": { type: "string" },
   telescope: { type: "string" },
   "telescope-size": { type: "string" },
   seed: { type: "string" },

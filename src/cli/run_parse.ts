@@ -36,6 +36,11 @@ import type { MaxMindDb } from "../enrich/maxmind_db.ts";
 import { prefixEnricher, PrefixTable } from "../enrich/prefix_table.ts";
 import { dnsEnricher, type DnsStats, parseDnsServer, ReverseDns } from "../enrich/reverse_dns.ts";
 import { parseTagList, TAGS } from "../tags/traffic_tags.ts";
+import { type DosOptions, type DosReport, DosVictims } from "../dos/dos_victims.ts";
+import { recordFormat } from "../outputs/record_format.ts";
+import type { Analyzer } from "../analysis/analyzer.ts";
+import { DarknetEvent } from "../model/darknet_event.ts";
+import { parseIpv4, parseIpv6 } from "../util/ip.ts";
 
 /** The most frames `--samples` may keep per event (a state file stores the count in a byte). */
 export const MAX_SAMPLES = 255;
@@ -56,6 +61,9 @@ export interface ParseConfig {
   rate: number;
   /** Traffic tags whose packets are dropped before aggregation (`--exclude-tags`, `Tag` bits). */
   excludeTags?: number;
+  /** Where to write DoS attack vectors (`--dosout`), and their settings. */
+  dosout?: string;
+  dos?: DosOptions;
   telescopeSize: number;
   seed: number;
   cpu?: string;
@@ -101,6 +109,24 @@ function formatFlag(name: unknown, newdl: boolean): EventFormat {
   return f;
 }
 
+// The DoS analysis's settings; its flags need --dosout.
+function dosFlags(v: Record<string, unknown>, telescopeSize: number): DosOptions {
+  const names = ["dos-timeout", "dos-min-packets", "dos-min-duration", "dos-min-window"];
+  const given = names.find((n) => v[n] !== undefined);
+  if (given !== undefined && v.dosout === undefined) {
+    throw new UsageError(`--${given} needs --dosout`);
+  }
+  const timeout = numFlag("dos-timeout", v["dos-timeout"], 300);
+  if (timeout <= 0) throw new UsageError("--dos-timeout: must be greater than 0");
+  return {
+    timeout,
+    minPackets: intFlag("dos-min-packets", v["dos-min-packets"], 25),
+    minDuration: numFlag("dos-min-duration", v["dos-min-duration"], 60),
+    minWindow: intFlag("dos-min-window", v["dos-min-window"], 30),
+    telescopeSize,
+  };
+}
+
 // `--exclude-tags spoofed,erratic,…`: the tags' bits; an unknown name is a usage error.
 function excludeTagsFlag(v: unknown): number {
   if (v === undefined) return 0;
@@ -111,6 +137,32 @@ function excludeTagsFlag(v: unknown): number {
   } catch (e) {
     throw new UsageError(`--exclude-tags: ${(e as Error).message}`);
   }
+}
+
+// A DoS report with the victim's annotations from the enrichers that answer at once (MaxMind,
+// prefix-to-AS; not reverse DNS): the same fields as an event's.
+function annotateDos(r: DosReport, enrich: Enrichment | undefined): object {
+  const now = enrich?.enrichers.filter((x) => x.annotate) ?? [];
+  if (now.length === 0) return r;
+  const e = new DarknetEvent();
+  const v6 = r.Victim.includes(":");
+  if (v6) {
+    e.version = 6;
+    e.src6 = parseIpv6(r.Victim)!;
+  } else e.src = parseIpv4(r.Victim);
+  for (const x of now) x.annotate!(e);
+  const { FirstPacket, ...rest } = r;
+  return {
+    ...rest,
+    ASN: e.asn,
+    Org: e.org,
+    Prefix: e.prefix,
+    Country: e.country,
+    City: e.city,
+    Lat: e.lat,
+    Long: e.long,
+    FirstPacket,
+  };
 }
 
 /** Settings shared by single and batch runs, from parsed flag values. */
@@ -149,6 +201,8 @@ export function commonConfig(
     uniques: intFlag("uniques", v.uniques, 0),
     rate: numFlag("rate", v.rate, 0),
     excludeTags: excludeTagsFlag(v["exclude-tags"]),
+    dosout: v.dosout as string | undefined,
+    dos: dosFlags(v, size),
     telescopeSize: size,
     seed: intFlag("seed", v.seed, 1),
     cpu: v.cpu as string | undefined,
@@ -222,6 +276,8 @@ export interface ParseResult {
   implausibleTime: number;
   /** Packets dropped for a tag in `--exclude-tags`. */
   excludedByTags: number;
+  /** With `--dosout`: attack vectors reported, and open ones saved to the state. */
+  dos?: { reported: number; openSaved: number };
   /** The `notAfter` limit used (Unix seconds). */
   notAfter: number;
   /** Events open when the input failed, written or saved as at the end of input. */
@@ -258,6 +314,7 @@ async function checkRunPaths(cfg: ParseConfig): Promise<void> {
     ...named("--ongoingout", cfg.ongoingout),
     ...named("--cacheout", cfg.cacheout),
     ...named("--statsout", cfg.statsout),
+    ...named("--dosout", cfg.dosout),
     ...named("--cpu", cfg.cpu),
     ...named("--mem", cfg.mem),
   ];
@@ -298,9 +355,13 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   // cannot come from the future): skipped and counted instead of moving the clock.
   const notAfter = cfg.notAfter ?? Math.floor(Date.now() / 1000) + 86400;
   const agg = new EventAggregator({ ...cfg, notAfter });
+  // DoS victims from backscatter (--dosout): an analyzer on the same batches.
+  const dos = cfg.dosout !== undefined ? new DosVictims(cfg.dos) : undefined;
   // State files, profiles and gzip are imported only when used: each pulls in a node: module,
   // and the first one loaded starts Deno's Node layer (~6 MB, ~10 ms).
-  if (cfg.cachein) await (await import("../state/state_file.ts")).loadState(agg, cfg.cachein);
+  if (cfg.cachein) {
+    await (await import("../state/state_file.ts")).loadState(agg, cfg.cachein, { dos });
+  }
   if (rotate) {
     await Deno.mkdir(cfg.outdir!, { recursive: true }).catch((e) =>
       Promise.reject(ioError(e, cfg.outdir!))
@@ -311,16 +372,25 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   const streaming = cfg.iface !== undefined || cfg.pcaps.includes("-");
   let events: EventWriter | undefined;
   let ongoing: EventWriter | undefined;
+  const dosOut = dos
+    ? await EventWriter.create(cfg.dosout!, { format: recordFormat(cfg.format) })
+    : undefined;
   let sink: WritableStream<EventChunk>;
   if (rotate) sink = new RotatingEventSink({ outdir: cfg.outdir!, rotate, format: cfg.format });
   else {
-    events = await EventWriter.create(cfg.eventout!, { format: cfg.format });
+    try {
+      events = await EventWriter.create(cfg.eventout!, { format: cfg.format });
+    } catch (e) {
+      dosOut?.close();
+      throw e;
+    }
     try {
       ongoing = cfg.ongoingout !== undefined
         ? await EventWriter.create(cfg.ongoingout, { format: cfg.format })
         : undefined;
     } catch (e) {
       events.close();
+      dosOut?.close();
       throw e;
     }
     sink = new EventSink({
@@ -379,6 +449,25 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   let allocationFailed = false;
   // Packet statistics (count --pcap's) on the same decoded batches, for --statsout.
   const stats = cfg.statsout !== undefined ? new PacketStats() : undefined;
+  // Attack vectors are written as they end (annotated by the enrichers that answer at once).
+  const writeDos = (reports: DosReport[]) => {
+    for (const r of reports) dosOut!.write(annotateDos(r, enrich) as never);
+  };
+  const dosStage: Analyzer | undefined = dos && {
+    name: dos.name,
+    add(b, from, to) {
+      dos.add(b, from, to);
+      const ended = dos.take();
+      if (ended.length > 0) {
+        writeDos(ended);
+        if (streaming) dosOut!.flush();
+      }
+    },
+    merge: () => {
+      throw new Error("not merged");
+    },
+    result: () => dos.result(),
+  };
   // Loading (state file, databases) is timed apart: it says nothing about the packet rate.
   const tLoaded = performance.now();
   try {
@@ -389,7 +478,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
       keepOpen,
       rotate,
       emitOpen,
-      analyzers: stats ? [stats] : [],
+      analyzers: [...(stats ? [stats] : []), ...(dosStage ? [dosStage] : [])],
     });
     const ended = set.readable.pipeThrough(tap).pipeThrough(aggStream);
     await (enrich ? ended.pipeThrough(new EnrichStream(enrich.enrichers)) : ended).pipeTo(sink);
@@ -433,10 +522,27 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
       error ??= e;
     }
   }
+  let dosSaved = 0;
+  if (dos) {
+    // Open vectors end with the input (as open events are written), unless a state keeps them.
+    try {
+      if (cfg.cacheout && !allocationFailed) {
+        writeDos(dos.take());
+        dosSaved = dos.open;
+      } else writeDos(dos.finish());
+      dosOut!.close();
+    } catch (e) {
+      if (!(e instanceof DarknetError)) throw e;
+      error ??= e;
+      try {
+        dosOut!.close();
+      } catch { /* already failing; the error above names the file */ }
+    }
+  }
   if (cfg.cacheout && !allocationFailed) {
     openSaved = agg.openCount;
     try {
-      await (await import("../state/state_file.ts")).saveState(agg, cfg.cacheout);
+      await (await import("../state/state_file.ts")).saveState(agg, cfg.cacheout, { dos });
     } catch (e) {
       if (!(e instanceof DarknetError)) throw e;
       error ??= e;
@@ -459,6 +565,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     outOfOrder: agg.stats.outOfOrder,
     implausibleTime: agg.stats.implausibleTime,
     excludedByTags: agg.stats.excludedByTags,
+    dos: dos ? { reported: dos.reported, openSaved: dosSaved } : undefined,
     notAfter,
     openAtFailure,
     seconds: (performance.now() - tLoaded) / 1000,
@@ -487,6 +594,10 @@ export function formatParseSummary(r: ParseResult): string {
   if (r.openSaved) s += `, ${n(r.openSaved)} open events saved`;
   if (r.outOfOrder) s += `; ${n(r.outOfOrder)} packets older than their event's last packet`;
   if (r.excludedByTags) s += `; ${n(r.excludedByTags)} packets dropped by --exclude-tags`;
+  if (r.dos) {
+    s += `; ${n(r.dos.reported)} DoS attack vectors reported` +
+      (r.dos.openSaved ? ` (${n(r.dos.openSaved)} open saved)` : "");
+  }
   if (r.implausibleTime) {
     s += `; ${n(r.implausibleTime)} packets skipped: timestamp after ${
       new Date(r.notAfter * 1000).toISOString()

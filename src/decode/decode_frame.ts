@@ -23,7 +23,15 @@ import { decodeIpv4, decodeIpv6 } from "./network.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 import { Problem } from "./problem.ts";
 import { Traffic } from "./traffic.ts";
-import { ICMP4, icmpEcho, TCP_SOURCE_PORT, TCP_TRAFFIC, tcpOptions, udpHead } from "./transport.ts";
+import {
+  ICMP4,
+  icmpAt,
+  icmpEcho,
+  TCP_SOURCE_PORT,
+  TCP_TRAFFIC,
+  tcpOptions,
+  udpHead,
+} from "./transport.ts";
 
 /**
  * Decodes the frame `d[off .. off+len)` of link type `linkType` into row `i` of `b`.
@@ -230,6 +238,7 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
     if (proto === 1 && avail >= 8) {
       const type = d[q];
       traffic[i] = ICMP4[type];
+      icmpAt(q, b, i);
       if (type === 8 || type === 0) icmpEcho(d, q, ipEnd, b, i);
       continue;
     }

@@ -49,7 +49,7 @@ const COLUMNS = [
   "icmpIdSeq",
   "icmpPayload",
   "udpHead",
-  "udpAt",
+  "l4At",
   "tools",
   "fingerprints",
   "tags",
@@ -184,8 +184,12 @@ export class PacketBatch {
    * rows only.
    */
   udpHead: Uint32Array = EMPTY32;
-  /** UDP: where its header starts, from the start of the frame. Written for UDP rows only. */
-  udpAt: Uint32Array = EMPTY32;
+  /**
+   * UDP, ICMP and ICMPv6: where the transport header starts, from the start of the frame (the
+   * payload rules of the traffic tags, the quoted header of an ICMP error). Written for those
+   * rows only.
+   */
+  l4At: Uint32Array = EMPTY32;
   /**
    * The bits of the scanning tools whose rules each row matches, among those tested on its
    * traffic (`attribution/tools.ts`): computed once per packet by `tagPackets`, on the capture
@@ -301,7 +305,7 @@ export class PacketBatch {
       this.icmpIdSeq = g(this.icmpIdSeq);
       this.icmpPayload = g(this.icmpPayload);
       this.udpHead = g(this.udpHead);
-      this.udpAt = g(this.udpAt);
+      this.l4At = g(this.l4At);
     }
     if (this.tools.length) {
       this.tools = g(this.tools);
@@ -332,7 +336,7 @@ export class PacketBatch {
       this.icmpIdSeq = new Uint32Array(this.capacity);
       this.icmpPayload = new Uint32Array(this.capacity);
       this.udpHead = new Uint32Array(this.capacity);
-      this.udpAt = new Uint32Array(this.capacity);
+      this.l4At = new Uint32Array(this.capacity);
     }
   }
 

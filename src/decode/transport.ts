@@ -141,16 +141,22 @@ export function icmpEcho(d: Uint8Array, q: number, end: number, b: PacketBatch, 
   b.icmpPayload[i] = ((zero << 16) | (n > 0xffff ? 0xffff : n)) >>> 0;
 }
 
+/** Row `i` is ICMP or ICMPv6 with its header at `d[q ..]`: where that is (`PacketBatch.l4At`). */
+export function icmpAt(q: number, b: PacketBatch, i: number): void {
+  if (b.l4At.length === 0) b.allocExtras();
+  b.l4At[i] = q - b.offset[i];
+}
+
 /**
  * Row `i` is UDP with its header at `d[q ..]` and its IP payload ending at `end`: the payload's
- * length and first two bytes (`PacketBatch.udpHead`), and where the header is (`udpAt`).
+ * length and first two bytes (`PacketBatch.udpHead`), and where the header is (`l4At`).
  */
 export function udpHead(d: Uint8Array, q: number, end: number, b: PacketBatch, i: number): void {
   if (b.udpHead.length === 0) b.allocExtras();
   const n = end - q - 8;
   const head = n >= 2 ? (d[q + 8] << 8) | d[q + 9] : n === 1 ? d[q + 8] << 8 : 0;
   b.udpHead[i] = (((n > 0xffff ? 0xffff : n) << 16) | head) >>> 0;
-  b.udpAt[i] = q - b.offset[i];
+  b.l4At[i] = q - b.offset[i];
 }
 
 /** Marks row `i` as cut short in its transport header `proto`. */
@@ -204,10 +210,12 @@ export function decodeTransport(
   } else if (proto === 1 && v === 4) {
     if (avail < 8) return truncated(b, i, proto);
     b.traffic[i] = ICMP4[d[q]];
+    icmpAt(q, b, i);
     if (d[q] === 8 || d[q] === 0) icmpEcho(d, q, end, b, i);
   } else if (proto === 58 && v === 6) {
     if (avail < 4) return truncated(b, i, proto);
     b.traffic[i] = ICMP6[d[q]];
+    icmpAt(q, b, i);
     if ((d[q] === 128 || d[q] === 129) && avail >= 8) icmpEcho(d, q, end, b, i);
   }
 }

@@ -28,7 +28,8 @@
  * @module
  */
 
-import { DataError } from "../errors.ts";
+import { DataError, UsageError } from "../errors.ts";
+import type { DosVictims } from "../dos/dos_victims.ts";
 import { gzipMember } from "./_gzip_member.ts";
 import {
   GzipPieces,
@@ -312,6 +313,14 @@ interface StateHeader {
   singles6?: number;
   v4: number;
   v6: number;
+  /** Open DoS attack vectors (`--dosout`), one record each after the events, and their clock. */
+  dos?: { vectors: number; latest: number | null };
+}
+
+/** Analyzers whose state a state file carries beside the events. */
+export interface StateExtras {
+  /** The DoS victims of `--dosout` (`dos/dos_victims.ts`). */
+  dos?: DosVictims;
 }
 
 // Records leave in the order of the tables' entries, not sorted by key: entry numbers follow
@@ -322,9 +331,10 @@ interface StateHeader {
 // cache misses of about half a microsecond here (10 M IPv6 events: ~6 s against ~0.8 s).
 
 // The payload, a piece at a time.
-function* payload(agg: EventAggregator): Generator<Uint8Array> {
+function* payload(agg: EventAggregator, extras: StateExtras = {}): Generator<Uint8Array> {
   const o = new Out();
   const { singles, singles6, v4, v6, clock, signatures } = agg._internals;
+  const dos = extras.dos?.saveState();
   const header: StateHeader = {
     tool: "darknet-events",
     settings: {
@@ -339,6 +349,12 @@ function* payload(agg: EventAggregator): Generator<Uint8Array> {
     v4: v4.size,
     v6: v6.size,
   };
+  if (dos) {
+    header.dos = {
+      vectors: dos.vectors.length,
+      latest: Number.isFinite(dos.latest) ? dos.latest : null,
+    };
+  }
   o.begin();
   o.bytes(new TextEncoder().encode(JSON.stringify(header)));
   o.end();
@@ -365,6 +381,13 @@ function* payload(agg: EventAggregator): Generator<Uint8Array> {
   yield* writeSingles(o, singles6, v6.store, dict);
   yield* writeTable(o, v4, agg.samples);
   yield* writeTable(o, v6, agg.samples);
+  const te = new TextEncoder();
+  for (const v of dos?.vectors ?? []) {
+    o.begin();
+    o.bytes(te.encode(JSON.stringify(v)));
+    o.end();
+    if (o.full) yield o.cut();
+  }
   if (o.n > 0) yield o.cut();
 }
 
@@ -474,11 +497,15 @@ function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Arr
  * equal(agg.openCount, 0);
  * ```
  */
-export async function saveState(agg: EventAggregator, path: string): Promise<void> {
+export async function saveState(
+  agg: EventAggregator,
+  path: string,
+  extras: StateExtras = {},
+): Promise<void> {
   const w = StateFileWriter.create(path, MAGIC, STATE_VERSION);
   try {
     if (agg.openCount < PARALLEL_FROM) {
-      for (const piece of payload(agg)) w.write(piece);
+      for (const piece of payload(agg, extras)) w.write(piece);
     } else {
       // Encoding here while the other core compresses; when it falls behind (two pieces
       // waiting), this core compresses the next piece itself. At most eight pieces ahead of
@@ -486,7 +513,7 @@ export async function saveState(agg: EventAggregator, path: string): Promise<voi
       const z = new GzipPieces();
       try {
         const pending: (Uint8Array | Promise<Uint8Array>)[] = [];
-        for (const piece of payload(agg)) {
+        for (const piece of payload(agg, extras)) {
           pending.push(z.backlog >= 2 ? gzipMember(piece) : z.compress(piece));
           if (pending.length >= 8) w.writeMember(await pending.shift()!);
         }
@@ -799,7 +826,9 @@ function checkHeader(h: unknown, agg: EventAggregator, file: string): StateHeade
     typeof h !== "object" || h === null || x.tool !== "darknet-events" ||
     typeof x.settings !== "object" || x.settings === null || x.clock === undefined ||
     !whole(x.v4) || !whole(x.v6) || (x.singles !== undefined && !whole(x.singles)) ||
-    (x.singles6 !== undefined && !whole(x.singles6))
+    (x.singles6 !== undefined && !whole(x.singles6)) ||
+    (x.dos !== undefined && (typeof x.dos !== "object" || x.dos === null || !whole(x.dos.vectors) ||
+      (x.dos.latest !== null && typeof x.dos.latest !== "number")))
   ) {
     throw fail("corrupt state: incomplete header");
   }
@@ -864,16 +893,20 @@ function parseHeader(bytes: Uint8Array, file: string): unknown {
  * equal(agg.openCount, 0);
  * ```
  */
-export function loadState(agg: EventAggregator, path: string): Promise<void> {
+export function loadState(
+  agg: EventAggregator,
+  path: string,
+  extras: StateExtras = {},
+): Promise<void> {
   try {
-    loadStateSync(agg, path);
+    loadStateSync(agg, path, extras);
     return Promise.resolve();
   } catch (e) {
     return Promise.reject(e);
   }
 }
 
-function loadStateSync(agg: EventAggregator, path: string): void {
+function loadStateSync(agg: EventAggregator, path: string, extras: StateExtras): void {
   if (agg.openCount !== 0) throw new Error("loadState needs a fresh aggregator");
   const { version, chunks } = readStatePayload(path, MAGIC, [2, 3, 4, STATE_VERSION]);
   const { v4, v6 } = agg._internals;
@@ -938,6 +971,30 @@ function loadStateSync(agg: EventAggregator, path: string): void {
             throw c.bad("an event key appears twice");
           }
           whole(r, "an event");
+        }
+      }
+      if (h.dos !== undefined) {
+        if (!extras.dos) {
+          throw new UsageError(
+            `${path}: the state holds ${h.dos.vectors} open DoS attack vectors: give --dosout to ` +
+              "continue them",
+          );
+        }
+        const vectors: unknown[] = [];
+        for (let n = 0; n < h.dos.vectors; n++) {
+          const r = recs.next("a DoS attack vector");
+          try {
+            vectors.push(
+              JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(r.bytes(r.left))),
+            );
+          } catch {
+            throw c.bad("a DoS attack vector that is not JSON");
+          }
+        }
+        try {
+          extras.dos.loadState({ latest: h.dos.latest, vectors });
+        } catch (e) {
+          throw c.bad((e as Error).message);
         }
       }
       if (recs.more()) throw c.bad("unexpected bytes after the events");

@@ -428,7 +428,7 @@ export function trafficTags(b: PacketBatch, i: number, masscan: number): number 
     const n = b.udpHead[i] >>> 16;
     if (n > 0) {
       const d = b.buffers[b.buf[i]];
-      const q = b.offset[i] + b.udpAt[i];
+      const q = b.offset[i] + b.l4At[i];
       r |= udpPayloadRules(d, q + 8, n, ipLen, (d[q + 4] << 8) | d[q + 5], sport, dport);
     }
   } else if (icmp && ICMP_BACKSCATTER[traffic] === 1) r |= BACKSCATTER;

@@ -1,0 +1,470 @@
+/**
+ * Denial-of-service victims from backscatter (CAIDA's RSDoS analysis, written from its published
+ * description): the packets a flooded host sends back to the spoofed sources that landed in the
+ * telescope ({@link backscatterOf}) are gathered into one attack vector per (victim, protocol).
+ * A vector keeps its first and last packet times, packets, bytes, the distinct attackers (the
+ * telescope addresses the victim answered, i.e. the forged sources) and their /16s, the distinct
+ * attacked ports, the most packets in any 60-second window sliding by 10 seconds, the quoted
+ * headers whose source was not the address the error came to, and its first packet. It ends
+ * after `timeout` seconds of packet time without a packet, and is reported if it reached the
+ * thresholds (corsaro's defaults: 25 packets, 60 seconds, 30 packets in a window).
+ *
+ * An analyzer beside the event aggregator, on the same decoded batches (`analysis/analyzer.ts`);
+ * memory grows with open vectors, never with packets (the distinct counts are bounded:
+ * `distinct_counter.ts`).
+ *
+ * @module
+ */
+
+import type { Analyzer } from "../analysis/analyzer.ts";
+import type { PacketBatch } from "../decode/packet_batch.ts";
+import { formatTime } from "../stats/packet_stats.ts";
+import { formatIpv4, formatIpv6 } from "../util/ip.ts";
+import { Backscatter, backscatterOf } from "./backscatter.ts";
+import { DistinctCounter } from "./distinct_counter.ts";
+
+/** Settings of {@link DosVictims}. */
+export interface DosOptions {
+  /**
+   * Seconds of packet time without a packet that end a vector.
+   * @default {300}
+   */
+  timeout?: number;
+  /**
+   * Packets a vector needs to be reported.
+   * @default {25}
+   */
+  minPackets?: number;
+  /**
+   * Seconds from its first to its last packet a vector needs to be reported.
+   * @default {60}
+   */
+  minDuration?: number;
+  /**
+   * Packets in its busiest 60-second window a vector needs to be reported (0.5 packets/s).
+   * @default {30}
+   */
+  minWindow?: number;
+  /**
+   * Telescope size in addresses, for the attack rate at the victim.
+   * @default {475136}
+   */
+  telescopeSize?: number;
+}
+
+/** A reported attack vector: the `--dosout` record. */
+export interface DosReport {
+  /** The victim's address. */
+  Victim: string;
+  /** The attack's protocol: TCP, UDP, ICMP, ICMPv6 or a protocol number. */
+  Protocol: string;
+  /** First backscatter packet (RFC 3339, nanoseconds). */
+  First: string;
+  /** Last backscatter packet. */
+  Last: string;
+  /** Backscatter packets. */
+  Packets: number;
+  /** Their captured bytes. */
+  Bytes: number;
+  /** Distinct attackers (the spoofed sources the victim answered: telescope addresses). */
+  UniqueAttackers: number;
+  /** Their distinct /16s (IPv6: /48s). */
+  UniqueAttacker16s: number;
+  /** Distinct attacked ports of the victim (0 counts once for messages without ports). */
+  UniquePorts: number;
+  /** Whether the three counts are exact (else HyperLogLog estimates, ±3.3 %). */
+  UniqueCountsExact: boolean;
+  /** The most packets in a 60-second window, windows starting every 10 seconds. */
+  MaxWindowPackets: number;
+  /** Packets per second seen (0 for a single instant). */
+  ObservedRate: number;
+  /**
+   * Packets per second the victim sent to all the spoofed sources: ObservedRate × 2^32 /
+   * telescope size (sources forged uniformly over IPv4); null for IPv6.
+   */
+  EstimatedRate: number | null;
+  /** ICMP errors whose quoted source was not the address they came to. */
+  QuotedMismatches: number;
+  /** The first packet's captured frame, base64. */
+  FirstPacket: string;
+}
+
+const PROTOCOLS: Record<number, string> = { 1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6" };
+const SLOT = 10; // seconds a window slides by
+const SLOTS = 6; // slots in a window (60 s)
+
+/** One open attack vector. */
+class Vector {
+  readonly v: number;
+  readonly victim: number;
+  readonly victim6: Uint8Array;
+  readonly proto: number;
+  firstSec: number;
+  firstNsec: number;
+  lastSec: number;
+  lastNsec: number;
+  packets = 0;
+  bytes = 0;
+  attackers = new DistinctCounter();
+  nets = new DistinctCounter();
+  ports = new DistinctCounter();
+  // Packets per 10-second slot of the last six slots (slot s at ring[s % 6]); `slot` the newest.
+  ring = new Float64Array(SLOTS);
+  slot = -Infinity;
+  maxWindow = 0;
+  mismatches = 0;
+  firstPacket: Uint8Array;
+
+  constructor(x: Backscatter, sec: number, nsec: number, frame: Uint8Array) {
+    this.v = x.v;
+    this.victim = x.v === 4 ? x.victim : 0;
+    this.victim6 = x.v === 6 ? x.victim6.slice() : new Uint8Array(0);
+    this.proto = x.proto;
+    this.firstSec = this.lastSec = sec;
+    this.firstNsec = this.lastNsec = nsec;
+    this.firstPacket = frame.slice();
+  }
+
+  add(x: Backscatter, sec: number, nsec: number, len: number): void {
+    this.packets++;
+    this.bytes += len;
+    this.attackers.add(x.attacker);
+    this.nets.add(x.attackerNet);
+    this.ports.add(x.port);
+    if (x.mismatch) this.mismatches++;
+    if (sec > this.lastSec || (sec === this.lastSec && nsec > this.lastNsec)) {
+      this.lastSec = sec;
+      this.lastNsec = nsec;
+    } else if (sec < this.firstSec || (sec === this.firstSec && nsec < this.firstNsec)) {
+      this.firstSec = sec;
+      this.firstNsec = nsec;
+    }
+    const s = Math.floor(sec / SLOT);
+    if (s > this.slot) {
+      for (let k = Math.max(this.slot + 1, s - SLOTS + 1); k <= s; k++) this.ring[k % SLOTS] = 0;
+      this.slot = s;
+    }
+    if (s > this.slot - SLOTS) { // within the newest window (older packets count elsewhere)
+      this.ring[s % SLOTS]++;
+      let w = 0;
+      for (let k = 0; k < SLOTS; k++) w += this.ring[k];
+      if (w > this.maxWindow) this.maxWindow = w;
+    }
+  }
+
+  get duration(): number {
+    return this.lastSec - this.firstSec + (this.lastNsec - this.firstNsec) / 1e9;
+  }
+
+  report(telescopeSize: number): DosReport {
+    const d = this.duration;
+    const rate = d > 0 ? this.packets / d : 0;
+    return {
+      Victim: this.v === 4 ? formatIpv4(this.victim) : formatIpv6(this.victim6),
+      Protocol: PROTOCOLS[this.proto] ?? String(this.proto),
+      First: formatTime(this.firstSec, this.firstNsec),
+      Last: formatTime(this.lastSec, this.lastNsec),
+      Packets: this.packets,
+      Bytes: this.bytes,
+      UniqueAttackers: this.attackers.count,
+      UniqueAttacker16s: this.nets.count,
+      UniquePorts: this.ports.count,
+      UniqueCountsExact: this.attackers.exact && this.nets.exact && this.ports.exact,
+      MaxWindowPackets: this.maxWindow,
+      ObservedRate: rate,
+      EstimatedRate: this.v === 4 ? rate * 2 ** 32 / telescopeSize : null,
+      QuotedMismatches: this.mismatches,
+      FirstPacket: this.firstPacket.toBase64(),
+    };
+  }
+
+  toJSON(): unknown {
+    return {
+      v: this.v,
+      victim: this.v === 4 ? this.victim : [...this.victim6],
+      proto: this.proto,
+      first: [this.firstSec, this.firstNsec],
+      last: [this.lastSec, this.lastNsec],
+      packets: this.packets,
+      bytes: this.bytes,
+      attackers: this.attackers,
+      nets: this.nets,
+      ports: this.ports,
+      slot: this.slot,
+      ring: [...this.ring],
+      maxWindow: this.maxWindow,
+      mismatches: this.mismatches,
+      firstPacket: this.firstPacket.toBase64(),
+    };
+  }
+}
+
+const key4 = (victim: number, proto: number) => victim * 256 + proto;
+const key6 = (victim6: Uint8Array, proto: number) =>
+  `${Array.from(victim6, (x) => x.toString(16).padStart(2, "0")).join("")}/${proto}`;
+
+/**
+ * The attack vectors of the backscatter in decoded batches.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { DosVictims } from "./dos_victims.ts";
+ * import { captureBatches } from "../capture/open_capture.ts";
+ * const dos = new DosVictims();
+ * for await (const b of await captureBatches(["testdata/captures-modern/rsdos_synack.pcap"])) {
+ *   dos.add(b, 0, b.length);
+ * }
+ * const [v] = dos.finish();
+ * equal(v.Victim, "192.0.2.100");
+ * equal(v.Packets, 1958);
+ * ```
+ */
+export class DosVictims implements Analyzer<DosReport[]> {
+  /** The analyzer's name. */
+  readonly name = "dos-victims";
+  /** Seconds without a packet that end a vector (see {@link DosOptions}). */
+  readonly timeout: number;
+  /** Packets a reported vector has at least. */
+  readonly minPackets: number;
+  /** Seconds a reported vector lasts at least. */
+  readonly minDuration: number;
+  /** Packets in the busiest window of a reported vector, at least. */
+  readonly minWindow: number;
+  /** Telescope size in addresses. */
+  readonly telescopeSize: number;
+  /** Backscatter packets seen. */
+  backscatter = 0;
+  /** Vectors ended that reached the thresholds. */
+  reported = 0;
+  /** Vectors ended that did not. */
+  belowThresholds = 0;
+  #v4 = new Map<number, Vector>();
+  #v6 = new Map<string, Vector>();
+  #x = new Backscatter();
+  #latest = -Infinity;
+  #swept = -Infinity;
+  // Ended vectors that reached the thresholds, not yet taken (`take`).
+  #ended: DosReport[] = [];
+
+  /** An analyzer with the given settings. */
+  constructor(o: DosOptions = {}) {
+    this.timeout = o.timeout ?? 300;
+    this.minPackets = o.minPackets ?? 25;
+    this.minDuration = o.minDuration ?? 60;
+    this.minWindow = o.minWindow ?? 30;
+    this.telescopeSize = o.telescopeSize ?? 475136;
+  }
+
+  /** Open vectors. */
+  get open(): number {
+    return this.#v4.size + this.#v6.size;
+  }
+
+  /** Adds rows `from .. to-1`; vectors idle past the timeout (packet time) end. */
+  add(b: PacketBatch, from = 0, to: number = b.length): void {
+    const x = this.#x;
+    for (let i = from; i < to; i++) {
+      if (!backscatterOf(b, i, x)) continue;
+      this.backscatter++;
+      const sec = b.tsSec[i];
+      const nsec = b.tsNsec[i];
+      if (x.v === 4) {
+        this.#vector(this.#v4, key4(x.victim, x.proto), b, i).add(x, sec, nsec, b.capLen[i]);
+      } else this.#vector(this.#v6, key6(x.victim6, x.proto), b, i).add(x, sec, nsec, b.capLen[i]);
+    }
+    // The clock: the batch's latest packet (every packet, not just backscatter).
+    for (let i = from; i < to; i++) if (b.tsSec[i] > this.#latest) this.#latest = b.tsSec[i];
+    if (this.#latest - this.#swept >= SLOT) {
+      this.#swept = this.#latest;
+      // A vector ends here only if any later packet would be past its timeout (seconds of the
+      // clock, so a second to spare); a packet ends it exactly (#vector).
+      this.#sweep(this.#latest - this.timeout - 1);
+    }
+  }
+
+  // The open vector of key k for backscatter row i: a new one if there is none, or if the gap
+  // since its last packet is longer than the timeout (that one ends first).
+  #vector<K>(m: Map<K, Vector>, k: K, b: PacketBatch, i: number): Vector {
+    const sec = b.tsSec[i];
+    const nsec = b.tsNsec[i];
+    let v = m.get(k);
+    if (v !== undefined && (sec - v.lastSec) + (nsec - v.lastNsec) / 1e9 > this.timeout) {
+      m.delete(k);
+      this.#end(v);
+      v = undefined;
+    }
+    if (v === undefined) m.set(k, v = new Vector(this.#x, sec, nsec, b.frame(i)));
+    return v;
+  }
+
+  // Ends the vectors whose last packet is before `before` (seconds), in key order.
+  #sweep(before: number): void {
+    const ended: [number | string, Vector][] = [];
+    for (const [k, v] of this.#v4) if (v.lastSec < before) ended.push([k, v]);
+    for (const [k, v] of this.#v6) if (v.lastSec < before) ended.push([k, v]);
+    ended.sort((a, b) => compareKeys(a[0], b[0]));
+    for (const [k, v] of ended) {
+      if (typeof k === "number") this.#v4.delete(k);
+      else this.#v6.delete(k);
+      this.#end(v);
+    }
+  }
+
+  #end(v: Vector): void {
+    if (
+      v.packets >= this.minPackets && v.duration >= this.minDuration &&
+      v.maxWindow >= this.minWindow
+    ) {
+      this.reported++;
+      this.#ended.push(v.report(this.telescopeSize));
+    } else this.belowThresholds++;
+  }
+
+  /** The reports of vectors ended since the last call (in order of ending, then key). */
+  take(): DosReport[] {
+    const out = this.#ended;
+    this.#ended = [];
+    return out;
+  }
+
+  /** Ends every open vector (the end of input): the reports not taken yet, these included. */
+  finish(): DosReport[] {
+    this.#sweep(Infinity);
+    return this.take();
+  }
+
+  /** Adds another analyzer's open vectors and counts (of later packets) into this one. */
+  merge(o: this): void {
+    this.backscatter += o.backscatter;
+    this.reported += o.reported;
+    this.belowThresholds += o.belowThresholds;
+    this.#ended.push(...o.take());
+    for (const [k, v] of o.#v4) this.#mergeVector(this.#v4, k, v);
+    for (const [k, v] of o.#v6) this.#mergeVector(this.#v6, k, v);
+    if (o.#latest > this.#latest) this.#latest = o.#latest;
+  }
+
+  #mergeVector<K>(m: Map<K, Vector>, k: K, v: Vector): void {
+    const a = m.get(k);
+    if (a === undefined || v.firstSec - a.lastSec > this.timeout) {
+      if (a !== undefined) this.#end(a);
+      m.set(k, v);
+      return;
+    }
+    a.packets += v.packets;
+    a.bytes += v.bytes;
+    a.attackers.merge(v.attackers);
+    a.nets.merge(v.nets);
+    a.ports.merge(v.ports);
+    a.mismatches += v.mismatches;
+    a.maxWindow = Math.max(a.maxWindow, v.maxWindow); // windows across the boundary: see README
+    a.lastSec = v.lastSec;
+    a.lastNsec = v.lastNsec;
+    a.slot = v.slot;
+    a.ring = v.ring;
+  }
+
+  /** The reports not taken yet. */
+  result(): DosReport[] {
+    return [...this.#ended];
+  }
+
+  /** The open vectors and the clock, for a state file (JSON-able). */
+  saveState(): { latest: number; vectors: unknown[] } {
+    const keys = [...this.#v4.keys(), ...this.#v6.keys()].sort(compareKeys);
+    return {
+      latest: this.#latest,
+      vectors: keys.map((k) =>
+        (typeof k === "number" ? this.#v4.get(k) : this.#v6.get(k))!.toJSON()
+      ),
+    };
+  }
+
+  /** Restores {@link saveState}'s output; throws a description of what is wrong. */
+  loadState(s: unknown): void {
+    const o = s as { latest?: unknown; vectors?: unknown };
+    if (typeof o !== "object" || o === null || !Array.isArray(o.vectors)) {
+      throw new Error("DoS state: not an object with vectors");
+    }
+    if (typeof o.latest !== "number" && o.latest !== null) throw new Error("DoS state: clock");
+    this.#latest = typeof o.latest === "number" ? o.latest : -Infinity;
+    this.#swept = this.#latest;
+    for (const j of o.vectors) {
+      const v = vectorFromJSON(j);
+      if (v.v === 4) {
+        const k = key4(v.victim, v.proto);
+        if (this.#v4.has(k)) throw new Error("DoS state: a vector appears twice");
+        this.#v4.set(k, v);
+      } else {
+        const k = key6(v.victim6, v.proto);
+        if (this.#v6.has(k)) throw new Error("DoS state: a vector appears twice");
+        this.#v6.set(k, v);
+      }
+    }
+  }
+}
+
+function compareKeys(a: number | string, b: number | string): number {
+  if (typeof a === "number") return typeof b === "number" ? a - b : -1;
+  return typeof b === "number" ? 1 : a < b ? -1 : a > b ? 1 : 0;
+}
+
+const whole = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number =>
+  typeof x === "number" && Number.isSafeInteger(x) && x >= 0 && x <= max;
+
+function vectorFromJSON(j: unknown): Vector {
+  const o = j as Record<string, unknown>;
+  const bad = (what: string) => new Error(`DoS state: a vector's ${what}`);
+  if (typeof o !== "object" || o === null) throw bad("record");
+  const x = new Backscatter();
+  if (o.v === 4 && whole(o.victim, 0xffffffff)) {
+    x.v = 4;
+    x.victim = o.victim;
+  } else if (
+    o.v === 6 && Array.isArray(o.victim) && o.victim.length === 16 &&
+    o.victim.every((b) => whole(b, 255))
+  ) {
+    x.v = 6;
+    x.victim6.set(o.victim as number[]);
+  } else throw bad("victim");
+  if (!whole(o.proto, 255)) throw bad("protocol");
+  x.proto = o.proto;
+  const t = (k: string) => {
+    const a = o[k];
+    if (!Array.isArray(a) || a.length !== 2 || !whole(a[0]) || !whole(a[1], 999_999_999)) {
+      throw bad(k);
+    }
+    return a as [number, number];
+  };
+  const [fs, fn] = t("first");
+  const [ls, ln] = t("last");
+  if (fs > ls || (fs === ls && fn > ln)) throw bad("times");
+  let frame: Uint8Array;
+  try {
+    frame = Uint8Array.fromBase64(String(o.firstPacket));
+  } catch {
+    throw bad("first packet");
+  }
+  const v = new Vector(x, fs, fn, frame);
+  v.lastSec = ls;
+  v.lastNsec = ln;
+  if (!whole(o.packets) || o.packets < 1 || !whole(o.bytes)) throw bad("counts");
+  v.packets = o.packets;
+  v.bytes = o.bytes;
+  try {
+    v.attackers = DistinctCounter.fromJSON(o.attackers);
+    v.nets = DistinctCounter.fromJSON(o.nets);
+    v.ports = DistinctCounter.fromJSON(o.ports);
+  } catch (e) {
+    throw bad(`distinct counts (${(e as Error).message})`);
+  }
+  if (!whole(o.slot) || !Array.isArray(o.ring) || o.ring.length !== SLOTS) throw bad("window");
+  if (!o.ring.every((n) => whole(n, v.packets))) throw bad("window");
+  v.slot = o.slot;
+  v.ring = Float64Array.from(o.ring as number[]);
+  if (!whole(o.maxWindow, v.packets) || !whole(o.mismatches, v.packets)) throw bad("counts");
+  v.maxWindow = o.maxWindow;
+  v.mismatches = o.mismatches;
+  return v;
+}
