@@ -13,6 +13,7 @@ export const EXACT_LIMIT = 1024;
 const P = 12;
 const M = 1 << P;
 const ALPHA = 0.7213 / (1 + 1.079 / M);
+const EMPTY = new Uint32Array(0); // the table of a counter of at most one value
 
 // A 32-bit mixer (MurmurHash3's finaliser): spreads nearby addresses over every register.
 function mix(x: number): number {
@@ -39,8 +40,10 @@ function mix(x: number): number {
  * ```
  */
 export class DistinctCounter {
-  // Exact: the values (0 marks an empty slot; the value 0 itself is `#zero`), at most half full.
-  #table: Uint32Array | null = new Uint32Array(16);
+  // Exact: the first value alone (most counters never see a second: no table), then a table of
+  // the values (0 marks an empty slot; the value 0 itself is `#zero`), at most half full.
+  #first = -1;
+  #table: Uint32Array | null = EMPTY;
   #size = 0;
   #zero = false;
   #reg: Uint8Array | null = null;
@@ -48,6 +51,20 @@ export class DistinctCounter {
   /** Counts `x` (a 32-bit value). */
   add(x: number): void {
     x >>>= 0;
+    // The value just counted again (a victim's port, an attacker's /16): nothing to look up.
+    if (x === this.#first && this.#size > 0) return;
+    if (this.#size === 0) {
+      this.#first = x;
+      this.#size = 1;
+      return;
+    }
+    if (this.#size === 1 && this.#table === EMPTY) {
+      if (x === this.#first) return;
+      this.#table = new Uint32Array(16);
+      const f = this.#first;
+      if (f === 0) this.#zero = true;
+      else this.#insert(f);
+    }
     if (this.#table === null) return this.#put(x);
     if (x === 0) {
       if (!this.#zero) {
@@ -80,6 +97,7 @@ export class DistinctCounter {
   }
 
   #values(): number[] {
+    if (this.#table === EMPTY) return this.#size === 1 ? [this.#first] : [];
     const out = this.#zero ? [0] : [];
     for (const x of this.#table!) if (x !== 0) out.push(x);
     return out;

@@ -22,6 +22,8 @@ import { formatTime } from "../stats/packet_stats.ts";
 import { formatIpv4, formatIpv6 } from "../util/ip.ts";
 import { Backscatter, backscatterOf } from "./backscatter.ts";
 import { DistinctCounter } from "./distinct_counter.ts";
+import { SampleStore } from "../aggregation/_sample_store.ts";
+import { Traffic } from "../decode/traffic.ts";
 
 /** Settings of {@link DosVictims}. */
 export interface DosOptions {
@@ -92,6 +94,27 @@ export interface DosReport {
 const PROTOCOLS: Record<number, string> = { 1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6" };
 const SLOT = 10; // seconds a window slides by
 const SLOTS = 6; // slots in a window (60 s)
+const SWEEP = 60; // seconds of packet time between sweeps for idle vectors
+// Traffic codes that can be backscatter (echo replies and ICMP errors, SYN-ACK, RST, other TCP
+// flag combinations such as RST-ACK); the rest is never looked at.
+const MAYBE = new Uint8Array(256);
+for (
+  const t of [
+    Traffic.ICMPEchoReply,
+    Traffic.ICMPDestinationUnreachable,
+    Traffic.ICMPSourceQuench,
+    Traffic.ICMPRedirect,
+    Traffic.ICMPTimeExceeded,
+    Traffic.ICMPParameterProblem,
+    Traffic.ICMPTimestampReply,
+    Traffic.ICMPInfoReply,
+    Traffic.ICMPAddressMaskReply,
+    Traffic.ICMPOther,
+    Traffic.TCPSYNACK,
+    Traffic.TCPRST,
+    Traffic.TCPOther,
+  ]
+) MAYBE[t] = 1;
 
 /** One open attack vector. */
 class Vector {
@@ -109,20 +132,24 @@ class Vector {
   nets = new DistinctCounter();
   ports = new DistinctCounter();
   // Packets per 10-second slot of the last six slots (slot s at ring[s % 6]); `slot` the newest.
-  ring = new Float64Array(SLOTS);
+  // Made by the second packet (most vectors have one).
+  ring: Float64Array | null = null;
   slot = -Infinity;
   maxWindow = 0;
   mismatches = 0;
-  firstPacket: Uint8Array;
+  // The first packet's frame in the analyzer's SampleStore.
+  frameRef: number;
+  readonly frameLen: number;
 
-  constructor(x: Backscatter, sec: number, nsec: number, frame: Uint8Array) {
+  constructor(x: Backscatter, sec: number, nsec: number, frameRef: number, frameLen: number) {
     this.v = x.v;
     this.victim = x.v === 4 ? x.victim : 0;
     this.victim6 = x.v === 6 ? x.victim6.slice() : new Uint8Array(0);
     this.proto = x.proto;
     this.firstSec = this.lastSec = sec;
     this.firstNsec = this.lastNsec = nsec;
-    this.firstPacket = frame.slice();
+    this.frameRef = frameRef;
+    this.frameLen = frameLen;
   }
 
   add(x: Backscatter, sec: number, nsec: number, len: number): void {
@@ -140,23 +167,36 @@ class Vector {
       this.firstNsec = nsec;
     }
     const s = Math.floor(sec / SLOT);
+    if (this.packets === 1) {
+      this.slot = s;
+      this.maxWindow = 1;
+      return;
+    }
+    const ring = this.ring ??= this.firstRing();
     if (s > this.slot) {
-      for (let k = Math.max(this.slot + 1, s - SLOTS + 1); k <= s; k++) this.ring[k % SLOTS] = 0;
+      for (let k = Math.max(this.slot + 1, s - SLOTS + 1); k <= s; k++) ring[k % SLOTS] = 0;
       this.slot = s;
     }
     if (s > this.slot - SLOTS) { // within the newest window (older packets count elsewhere)
-      this.ring[s % SLOTS]++;
+      ring[s % SLOTS]++;
       let w = 0;
-      for (let k = 0; k < SLOTS; k++) w += this.ring[k];
+      for (let k = 0; k < SLOTS; k++) w += ring[k];
       if (w > this.maxWindow) this.maxWindow = w;
     }
+  }
+
+  /** The ring of a vector of one packet (its slot holds it). */
+  firstRing(): Float64Array {
+    const r = new Float64Array(SLOTS);
+    if (this.packets > 0) r[this.slot % SLOTS] = 1;
+    return r;
   }
 
   get duration(): number {
     return this.lastSec - this.firstSec + (this.lastNsec - this.firstNsec) / 1e9;
   }
 
-  report(telescopeSize: number): DosReport {
+  report(telescopeSize: number, store: SampleStore): DosReport {
     const d = this.duration;
     const rate = d > 0 ? this.packets / d : 0;
     return {
@@ -174,11 +214,11 @@ class Vector {
       ObservedRate: rate,
       EstimatedRate: this.v === 4 ? rate * 2 ** 32 / telescopeSize : null,
       QuotedMismatches: this.mismatches,
-      FirstPacket: this.firstPacket.toBase64(),
+      FirstPacket: store.get(this.frameRef, this.frameLen).toBase64(),
     };
   }
 
-  toJSON(): unknown {
+  saved(store: SampleStore): unknown {
     return {
       v: this.v,
       victim: this.v === 4 ? this.victim : [...this.victim6],
@@ -191,10 +231,10 @@ class Vector {
       nets: this.nets,
       ports: this.ports,
       slot: this.slot,
-      ring: [...this.ring],
+      ring: [...(this.ring ?? this.firstRing())],
       maxWindow: this.maxWindow,
       mismatches: this.mismatches,
-      firstPacket: this.firstPacket.toBase64(),
+      firstPacket: store.get(this.frameRef, this.frameLen).toBase64(),
     };
   }
 }
@@ -246,6 +286,8 @@ export class DosVictims implements Analyzer<DosReport[]> {
   #swept = -Infinity;
   // Ended vectors that reached the thresholds, not yet taken (`take`).
   #ended: DosReport[] = [];
+  // First packets of the open vectors (no allocation per vector).
+  #store = new SampleStore();
 
   /** An analyzer with the given settings. */
   constructor(o: DosOptions = {}) {
@@ -264,22 +306,28 @@ export class DosVictims implements Analyzer<DosReport[]> {
   /** Adds rows `from .. to-1`; vectors idle past the timeout (packet time) end. */
   add(b: PacketBatch, from = 0, to: number = b.length): void {
     const x = this.#x;
+    const tsSec = b.tsSec;
+    const traffic = b.traffic;
     for (let i = from; i < to; i++) {
-      if (!backscatterOf(b, i, x)) continue;
+      const sec = tsSec[i];
+      // The clock is every packet's; idle vectors end at each new minute of it (a schedule of
+      // packet time alone, so a run split in two ends them at the same places).
+      if (sec > this.#latest) {
+        this.#latest = sec;
+        const minute = Math.floor(sec / SWEEP);
+        if (minute > this.#swept) {
+          this.#swept = minute;
+          // Only vectors that any later packet would find past the timeout (the clock is in
+          // whole seconds: one to spare); a packet ends one exactly (#vector).
+          this.#sweep(sec - this.timeout - 1);
+        }
+      }
+      if (MAYBE[traffic[i]] === 0 || !backscatterOf(b, i, x)) continue;
       this.backscatter++;
-      const sec = b.tsSec[i];
       const nsec = b.tsNsec[i];
       if (x.v === 4) {
         this.#vector(this.#v4, key4(x.victim, x.proto), b, i).add(x, sec, nsec, b.capLen[i]);
       } else this.#vector(this.#v6, key6(x.victim6, x.proto), b, i).add(x, sec, nsec, b.capLen[i]);
-    }
-    // The clock: the batch's latest packet (every packet, not just backscatter).
-    for (let i = from; i < to; i++) if (b.tsSec[i] > this.#latest) this.#latest = b.tsSec[i];
-    if (this.#latest - this.#swept >= SLOT) {
-      this.#swept = this.#latest;
-      // A vector ends here only if any later packet would be past its timeout (seconds of the
-      // clock, so a second to spare); a packet ends it exactly (#vector).
-      this.#sweep(this.#latest - this.timeout - 1);
     }
   }
 
@@ -294,7 +342,10 @@ export class DosVictims implements Analyzer<DosReport[]> {
       this.#end(v);
       v = undefined;
     }
-    if (v === undefined) m.set(k, v = new Vector(this.#x, sec, nsec, b.frame(i)));
+    if (v === undefined) {
+      const ref = this.#store.put(b.buffers[b.buf[i]], b.offset[i], b.capLen[i]);
+      m.set(k, v = new Vector(this.#x, sec, nsec, ref, b.capLen[i]));
+    }
     return v;
   }
 
@@ -317,8 +368,9 @@ export class DosVictims implements Analyzer<DosReport[]> {
       v.maxWindow >= this.minWindow
     ) {
       this.reported++;
-      this.#ended.push(v.report(this.telescopeSize));
+      this.#ended.push(v.report(this.telescopeSize, this.#store));
     } else this.belowThresholds++;
+    this.#store.free(v.frameRef);
   }
 
   /** The reports of vectors ended since the last call (in order of ending, then key). */
@@ -340,15 +392,19 @@ export class DosVictims implements Analyzer<DosReport[]> {
     this.reported += o.reported;
     this.belowThresholds += o.belowThresholds;
     this.#ended.push(...o.take());
-    for (const [k, v] of o.#v4) this.#mergeVector(this.#v4, k, v);
-    for (const [k, v] of o.#v6) this.#mergeVector(this.#v6, k, v);
+    for (const [k, v] of o.#v4) this.#mergeVector(this.#v4, k, v, o);
+    for (const [k, v] of o.#v6) this.#mergeVector(this.#v6, k, v, o);
     if (o.#latest > this.#latest) this.#latest = o.#latest;
   }
 
-  #mergeVector<K>(m: Map<K, Vector>, k: K, v: Vector): void {
+  #mergeVector<K>(m: Map<K, Vector>, k: K, v: Vector, o: DosVictims): void {
     const a = m.get(k);
+    // The other analyzer's first packet, moved into this one's store.
+    const frame = o.#store.get(v.frameRef, v.frameLen);
+    o.#store.free(v.frameRef);
     if (a === undefined || v.firstSec - a.lastSec > this.timeout) {
       if (a !== undefined) this.#end(a);
+      v.frameRef = this.#store.put(frame, 0, frame.length);
       m.set(k, v);
       return;
     }
@@ -376,7 +432,7 @@ export class DosVictims implements Analyzer<DosReport[]> {
     return {
       latest: this.#latest,
       vectors: keys.map((k) =>
-        (typeof k === "number" ? this.#v4.get(k) : this.#v6.get(k))!.toJSON()
+        (typeof k === "number" ? this.#v4.get(k) : this.#v6.get(k))!.saved(this.#store)
       ),
     };
   }
@@ -389,9 +445,9 @@ export class DosVictims implements Analyzer<DosReport[]> {
     }
     if (typeof o.latest !== "number" && o.latest !== null) throw new Error("DoS state: clock");
     this.#latest = typeof o.latest === "number" ? o.latest : -Infinity;
-    this.#swept = this.#latest;
+    this.#swept = Math.floor(this.#latest / SWEEP);
     for (const j of o.vectors) {
-      const v = vectorFromJSON(j);
+      const v = vectorFromJSON(j, this.#store);
       if (v.v === 4) {
         const k = key4(v.victim, v.proto);
         if (this.#v4.has(k)) throw new Error("DoS state: a vector appears twice");
@@ -413,7 +469,7 @@ function compareKeys(a: number | string, b: number | string): number {
 const whole = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number =>
   typeof x === "number" && Number.isSafeInteger(x) && x >= 0 && x <= max;
 
-function vectorFromJSON(j: unknown): Vector {
+function vectorFromJSON(j: unknown, store: SampleStore): Vector {
   const o = j as Record<string, unknown>;
   const bad = (what: string) => new Error(`DoS state: a vector's ${what}`);
   if (typeof o !== "object" || o === null) throw bad("record");
@@ -446,7 +502,8 @@ function vectorFromJSON(j: unknown): Vector {
   } catch {
     throw bad("first packet");
   }
-  const v = new Vector(x, fs, fn, frame);
+  if (frame.length === 0 || frame.length > 262144) throw bad("first packet");
+  const v = new Vector(x, fs, fn, store.put(frame, 0, frame.length), frame.length);
   v.lastSec = ls;
   v.lastNsec = ln;
   if (!whole(o.packets) || o.packets < 1 || !whole(o.bytes)) throw bad("counts");
