@@ -135,6 +135,7 @@ export {
 } from "./src/outputs/rotating_event_sink.ts";
 export { encodeState, writeState } from "./src/state/state_file.ts";
 export { annotate, EnrichStream } from "./src/enrich/enrich_stream.ts";
+export { knownScannerEnricher, KnownScanners } from "./src/enrich/known_scanners.ts";
 export type { EnrichedField, Enricher } from "./src/enrich/enricher.ts";
 export {
   asnEnricher,

@@ -163,7 +163,8 @@ function plainlyValid(o: Record<string, unknown>): boolean {
     (asn === undefined || asn === null || (isCount(asn) && (asn as number) <= 4294967295)) &&
     isStr(o.Country) && isStr(o.City) && isStr(o.Org) && isStr(o.Prefix) && isNum(o.Lat) &&
     isNum(o.Long) && FINGERPRINT_KEYS.every((k) => isBool(o[k])) && isTools(o.Tools) &&
-    isStr(o.Tool) && isStr(o.SynSignature) && isStr(o.IPIDClass) && isTags(o.Tags);
+    isStr(o.Tool) && isStr(o.SynSignature) && isStr(o.IPIDClass) && isTags(o.Tags) &&
+    isStr(o.Scanner);
 }
 
 /** Why `v` is not a usable event (one phrase), or undefined if it is one. */

@@ -355,6 +355,8 @@ export class EventStats {
   #bySignature = new Map<string, Tally>();
   // By traffic tag ("" for events without any): events, tagged packets, sources.
   #byTag = new Map<string, Tally>();
+  // By known scanner's label ("" for none); labels are few (a --known-scanners file's).
+  #byScanner = new Map<string, Tally>();
 
   /**
    * Creates an empty aggregator.
@@ -372,10 +374,11 @@ export class EventStats {
   exportData(): unknown {
     this.#all.pack();
     for (const b of Object.values(this.#fp)) b.pack();
-    for (const m of [this.#byTool, this.#bySignature, this.#byTag]) {
+    for (const m of [this.#byTool, this.#bySignature, this.#byTag, this.#byScanner]) {
       for (const t of m.values()) t.sources = pack(t.sources);
     }
     return {
+      scanners: this.#byScanner,
       all: this.#all,
       fp: this.#fp,
       tools: this.#byTool,
@@ -392,15 +395,17 @@ export class EventStats {
       tools: Map<string, Tally>;
       signatures: Map<string, Tally>;
       tags: Map<string, Tally>;
+      scanners: Map<string, Tally>;
     };
     this.#all.pack();
     for (const b of Object.values(this.#fp)) b.pack();
     this.#all.merge(d.all);
     for (const f of FINGERPRINTS) this.#fp[f.name].merge(d.fp[f.name]);
-    for (const m of [this.#byTool, this.#bySignature, this.#byTag]) {
+    for (const m of [this.#byTool, this.#bySignature, this.#byTag, this.#byScanner]) {
       for (const t of m.values()) t.sources = pack(t.sources);
     }
     mergeTallies(this.#byTool, d.tools);
+    mergeTallies(this.#byScanner, d.scanners);
     mergeTallies(this.#byTag, d.tags);
     for (const [k, t] of d.signatures) {
       const key = this.#bySignature.has(k) || this.#bySignature.size < MAX_SIGNATURES
@@ -439,6 +444,7 @@ export class EventStats {
       }
     }
     if (!tagged) tally(this.#byTag, "", e, src);
+    tally(this.#byScanner, typeof e.Scanner === "string" ? e.Scanner : "", e, src);
     const sig = e.SynSignature;
     if (typeof sig === "string" && sig !== "") {
       const key = this.#bySignature.has(sig) || this.#bySignature.size < MAX_SIGNATURES
@@ -502,6 +508,14 @@ export class EventStats {
         return [k === "" ? "(none)" : k, t.events, t.packets, sourceCount(t.sources)];
       }),
     );
+    out["scanner_counts.csv"] = toCsv(
+      ["scanner", "events", "packets", "bytes", "unique_sources"],
+      [...this.#byScanner].filter(([k]) => k !== "").sort((a, b) =>
+        b[1].events - a[1].events || (a[0] < b[0] ? -1 : 1)
+      ).concat(this.#byScanner.has("") ? [["", this.#byScanner.get("")!]] : []).map((
+        [k, t],
+      ) => [k === "" ? "(none)" : k, t.events, t.packets, t.bytes, sourceCount(t.sources)]),
+    );
     out["syn_signatures.csv"] = toCsv(
       ["syn_signature", "events", "packets", "bytes", "unique_sources"],
       signatureRows(this.#bySignature),
@@ -531,6 +545,9 @@ export class EventStats {
       largeEvents: [...b.large.values()].reduce((n, t) => n + t.events, 0),
       fingerprints: Object.fromEntries(FINGERPRINTS.map((f) => [f.name, this.#fp[f.name].events])),
       tools: Object.fromEntries(TOOLS.map((t) => [t.name, this.#byTool.get(t.name)?.events ?? 0])),
+      scanners: Object.fromEntries(
+        [...this.#byScanner].filter(([k]) => k !== "").map(([k, t]) => [k, t.events]),
+      ),
       tags: Object.fromEntries(TAGS.map((name) => {
         const t = this.#byTag.get(name);
         return [name, { events: t?.events ?? 0, packets: t?.packets ?? 0 }];
@@ -566,6 +583,8 @@ export interface EventSummary {
   fingerprints: Record<string, number>;
   /** Events attributed to each registered tool (`Tool`), by name. */
   tools: Record<string, number>;
+  /** Events per known scanner's label (`Scanner`). */
+  scanners: Record<string, number>;
   /** Per traffic tag: events with a packet of it, and those packets. */
   tags: Record<string, { events: number; packets: number }>;
   /** The SYN signatures with the most events. */

@@ -21,7 +21,14 @@ import { FINGERPRINTS } from "../fingerprints/registry.ts";
 import { TAGS } from "../tags/traffic_tags.ts";
 
 /** How events are grouped into series. */
-export type SeriesBy = "traffic,port" | "country" | "asn" | "fingerprint" | "tool" | "tag";
+export type SeriesBy =
+  | "traffic,port"
+  | "country"
+  | "asn"
+  | "fingerprint"
+  | "tool"
+  | "tag"
+  | "scanner";
 
 /** Options of {@link TimeSeries}. */
 export interface TimeSeriesOptions {
@@ -195,6 +202,8 @@ export class TimeSeries {
       }
       case "tool":
         return [typeof e.Tool === "string" && e.Tool !== "" ? e.Tool : "none"];
+      case "scanner":
+        return [typeof e.Scanner === "string" && e.Scanner !== "" ? e.Scanner : "none"];
       case "tag": {
         const k = TAGS.filter((t) => (e.Tags?.[t] ?? 0) > 0);
         return k.length ? k : ["none"];

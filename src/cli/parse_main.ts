@@ -98,6 +98,9 @@ Enrichment (events that pass the filters are annotated before they are written)
   --geoin MMDB          MaxMind GeoLite2/GeoIP2 City database: Lat, Long, Country, City
   --pfx2asin PATH...    CAIDA RouteViews prefix-to-AS files (rv2/rv6, plain or gzip): Prefix,
                         and ASN (first origin) when --asnin is not given
+  --known-scanners FILE label events of known scanners (research projects, device search
+                        engines) by source prefix, or with --dns by PTR name suffix: Scanner
+                        (format: README "Known scanners"; docs/example/known_scanners.txt)
   --dns SERVER...       reverse DNS (PTR) of each source: RDNS; SERVER is host or host:port
   --dns-timeout SECONDS per-query timeout (default 5)
   --dns-retries N       retries after a failed query (default 2)
@@ -141,6 +144,7 @@ const FLAGS = {
   asnin: { type: "string" },
   geoin: { type: "string" },
   pfx2asin: { type: "string", multiple: true },
+  "known-scanners": { type: "string" },
   dns: { type: "string", multiple: true },
   "dns-timeout": { type: "string" },
   "dns-retries": { type: "string" },

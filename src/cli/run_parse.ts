@@ -36,6 +36,7 @@ import type { MaxMindDb } from "../enrich/maxmind_db.ts";
 import { prefixEnricher, PrefixTable } from "../enrich/prefix_table.ts";
 import { dnsEnricher, type DnsStats, parseDnsServer, ReverseDns } from "../enrich/reverse_dns.ts";
 import { parseTagList, TAGS } from "../tags/traffic_tags.ts";
+import { knownScannerEnricher, KnownScanners } from "../enrich/known_scanners.ts";
 import { type DosOptions, type DosReport, DosVictims } from "../dos/dos_victims.ts";
 import { recordFormat } from "../outputs/record_format.ts";
 import type { Analyzer } from "../analysis/analyzer.ts";
@@ -72,6 +73,8 @@ export interface ParseConfig {
   asnin?: string;
   geoin?: string;
   pfx2asin?: string[];
+  /** Known scanners' prefixes and name suffixes (`--known-scanners`). */
+  knownScanners?: string;
   dns?: string[];
   dnsTimeout?: number;
   dnsRetries?: number;
@@ -202,6 +205,7 @@ export function commonConfig(
     rate: numFlag("rate", v.rate, 0),
     excludeTags: excludeTagsFlag(v["exclude-tags"]),
     dosout: v.dosout as string | undefined,
+    knownScanners: v["known-scanners"] as string | undefined,
     dos: dosFlags(v, size),
     telescopeSize: size,
     seed: intFlag("seed", v.seed, 1),
@@ -242,6 +246,10 @@ export async function openEnrichers(cfg: ParseConfig): Promise<Enrichment | unde
     // The ASN from the prefix tables only when no ASN database gives it.
     const table = await PrefixTable.load(cfg.pfx2asin);
     x.enrichers.push(prefixEnricher(table, { asn: !x.asn }));
+  }
+  if (cfg.knownScanners !== undefined) {
+    // By source at once; by reverse-DNS name (with --dns) once the names are known.
+    x.enrichers.push(knownScannerEnricher(await KnownScanners.load(cfg.knownScanners)));
   }
   if (cfg.dns?.length) {
     x.dns = new ReverseDns({
@@ -308,6 +316,7 @@ async function checkRunPaths(cfg: ParseConfig): Promise<void> {
     ...named("--asnin", cfg.asnin),
     ...named("--geoin", cfg.geoin),
     ...(cfg.pfx2asin ?? []).map((path) => ({ flag: "--pfx2asin", path })),
+    ...named("--known-scanners", cfg.knownScanners),
   ];
   const outputs = [
     ...named("--eventout", cfg.eventout),

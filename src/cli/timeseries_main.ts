@@ -64,12 +64,13 @@ sources. Writes into --outdir:
   --bin file|hour|day|S   one bin per input file (default, as the original: a file a day), or
                           by event First time: an hour, a day, or S seconds
   --by KEY                series by traffic,port (default), country, asn, fingerprint, tool
-                          or tag (traffic tags; a tag's series counts its tagged packets)
+                          tag (traffic tags; a tag's series counts its tagged packets) or
+                          scanner (the --known-scanners label; "none" for the rest)
   --top K                 the K series with the most packets (default 5)
   --series SPEC           name series instead, repeatable: traffic=11,port=23 (or
                           traffic=TCPSYN,port=23), country=GB, asn=64500, fingerprint=mirai,
                           tool=zmap (the attribution; "none" for events without one),
-                          tag=spoofed ("none": events without tags)
+                          tag=spoofed ("none": events without tags), scanner=censys
   --window N              moving-average window in bins (default 3)
   --alert-growth X        growth alert when the event deviation is at least X (default 0.25)
   --alert-z Z             anomaly alert when |robust z| of packets or events >= Z (default 3.5)
@@ -109,6 +110,9 @@ function seriesKey(spec: string, by: SeriesBy): string {
     return String(kv.tool);
   }
   if (by === "tag" && [...TAGS, "none"].includes(String(kv.tag))) return String(kv.tag);
+  if (by === "scanner" && /^[A-Za-z0-9._-]{1,64}$/.test(String(kv.scanner ?? ""))) {
+    return String(kv.scanner);
+  }
   throw bad();
 }
 
@@ -282,9 +286,9 @@ export async function timeseriesMain(args: string[]): Promise<number> {
   const files = after[""] ?? [];
   if (files.length === 0) throw new UsageError("give event files (or --pcap CAPTURE...)");
   const by = String(values.by ?? "traffic,port") as SeriesBy;
-  if (!["traffic,port", "country", "asn", "fingerprint", "tool", "tag"].includes(by)) {
+  if (!["traffic,port", "country", "asn", "fingerprint", "tool", "tag", "scanner"].includes(by)) {
     throw new UsageError(
-      `--by: expected traffic,port, country, asn, fingerprint, tool or tag, got "${by}"`,
+      `--by: expected traffic,port, country, asn, fingerprint, tool, tag or scanner, got "${by}"`,
     );
   }
   const binText = String(values.bin ?? "file");

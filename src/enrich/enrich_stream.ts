@@ -35,6 +35,11 @@ export function annotate(e: DarknetEvent, enrichers: readonly Enricher[]): void 
   for (const x of enrichers) x.annotate?.(e);
 }
 
+// The enrichers' `finish` steps on each event of a chunk.
+function finish(events: readonly DarknetEvent[], last: readonly Enricher[]): void {
+  for (const e of events) for (const x of last) x.finish!(e);
+}
+
 /** Options of {@link EnrichStream}. */
 export interface EnrichStreamOptions {
   /**
@@ -69,12 +74,14 @@ export class EnrichStream extends TransformStream<EventChunk, EventChunk> {
     let tail: Promise<void> = Promise.resolve();
     const sync = enrichers.filter((x) => x.annotate);
     const later = enrichers.filter((x) => x.annotateAsync);
+    const last = enrichers.filter((x) => x.finish);
     const cache = new SourceCache(sync);
     super(
       {
         transform(chunk, controller) {
           if (sync.length) { for (const e of chunk.events) cache.annotate(e); }
           if (!later.length) {
+            if (last.length) finish(chunk.events, last);
             controller.enqueue(chunk);
             return undefined;
           }
@@ -85,6 +92,7 @@ export class EnrichStream extends TransformStream<EventChunk, EventChunk> {
           pending += n;
           tail = tail.then(() => done).then(() => {
             pending -= n;
+            if (last.length) finish(chunk.events, last);
             controller.enqueue(chunk);
           });
           // Lookups far behind: hold the stream here (memory stays bounded) until they catch up.

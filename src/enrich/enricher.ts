@@ -10,7 +10,16 @@
 import type { DarknetEvent } from "../model/darknet_event.ts";
 
 /** Event fields an enricher may set (their zero values are the events' defaults). */
-export type EnrichedField = "lat" | "long" | "country" | "city" | "asn" | "org" | "prefix" | "rdns";
+export type EnrichedField =
+  | "lat"
+  | "long"
+  | "country"
+  | "city"
+  | "asn"
+  | "org"
+  | "prefix"
+  | "rdns"
+  | "scanner";
 
 /**
  * One source of annotations.
@@ -37,4 +46,9 @@ export interface Enricher {
   annotate?(e: DarknetEvent): void;
   /** Sets them later (network lookups); the stage keeps the events' order. */
   annotateAsync?(e: DarknetEvent): Promise<void>;
+  /**
+   * Runs once every annotation of the event is done (the asynchronous ones too): for fields
+   * that follow from others' results, e.g. a known scanner's label from its reverse-DNS name.
+   */
+  finish?(e: DarknetEvent): void;
 }

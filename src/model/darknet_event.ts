@@ -73,6 +73,8 @@ export interface EventJson {
   IPIDClass: string;
   /** Packets per traffic tag that tagged any (see the README's "Traffic tags"). */
   Tags: Record<string, number>;
+  /** The known scanner's label (`--known-scanners`), or "". */
+  Scanner: string;
 }
 
 /**
@@ -150,6 +152,8 @@ export class DarknetEvent {
   ipIdClass = "";
   /** Packets per traffic tag ({@link TAGS} order; empty: none counted). */
   tags: number[] = [];
+  /** The known scanner's label (`--known-scanners`), or "". */
+  scanner = "";
   /** Fingerprint bits: rule k of the registry ({@link FINGERPRINTS}) is bit k. */
   fingerprints = 0;
   /**
@@ -259,6 +263,7 @@ const BY_KEY: Record<string, (e: DarknetEvent) => unknown> = {
     });
     return o;
   },
+  Scanner: (e) => e.scanner,
 };
 FINGERPRINTS.forEach((f, k) => {
   BY_KEY[f.key] = (e) => (e.fingerprints >> k & 1) === 1;

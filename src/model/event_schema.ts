@@ -57,7 +57,7 @@ const field = (key: string, kind: FieldKind, required: boolean, doc: string): Ev
  * import { equal } from "node:assert/strict";
  * import { EVENT_FIELDS } from "./event_schema.ts";
  * equal(EVENT_FIELDS[0].key, "SourceIP");
- * equal(EVENT_FIELDS.at(-1)?.key, "Tags");
+ * equal(EVENT_FIELDS.at(-1)?.key, "Scanner");
  * ```
  */
 export const EVENT_FIELDS: readonly EventField[] = [
@@ -104,4 +104,5 @@ export const EVENT_FIELDS: readonly EventField[] = [
     false,
     "per traffic tag that tagged a packet: packets (spoofed, erratic, unroutable, large-scale-scan)",
   ),
+  field("Scanner", "string", false, "the known scanner's label (--known-scanners), or empty"),
 ];

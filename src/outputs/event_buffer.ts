@@ -41,7 +41,8 @@ const TOOL_KEY = K('},"Tool":"');
 const SYN = K('","SynSignature":"');
 const IPID = K('","IPIDClass":"');
 const TAGS_KEY = K('","Tags":{');
-const END = K("}}");
+const SCANNER = K('},"Scanner":');
+const END = K("}");
 // `"name":[` of each registered tool.
 const TOOL_NAMES = TOOLS.map((t) => K(`"${t.name}":[`));
 const TAG_NAMES = TAGS.map((t) => K(`"${t}":`));
@@ -279,6 +280,8 @@ export class EventBuffer {
       this.raw(TAG_NAMES[t]);
       this.num(tags[t]);
     }
+    this.raw(SCANNER);
+    this.str(e.scanner);
     this.raw(END);
   }
 }

@@ -49,6 +49,7 @@ export function eventJson(fields: Partial<EventJson>): EventJson {
     SynSignature: "",
     IPIDClass: "",
     Tags: {},
+    Scanner: "",
     ...fields,
   };
 }

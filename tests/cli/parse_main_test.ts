@@ -101,6 +101,7 @@ Deno.test("parse writes Merit's keys in order; same input and flags give identic
     "SynSignature",
     "IPIDClass",
     "Tags",
+    "Scanner",
   ]);
   const zmap = evs.find((e: { Zmap: boolean }) => e.Zmap);
   deepEqual([

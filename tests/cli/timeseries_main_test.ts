@@ -155,7 +155,7 @@ Deno.test("count EVENTFILE...: CSV files, summary table and JSON, error with fil
   ]);
   equal(s.fingerprints.mirai, 755);
   const files = Array.from(Deno.readDirSync(`${dir}/c`), (e) => e.name);
-  equal(files.length, 23);
+  equal(files.length, 24);
   ok(files.includes("tool_counts.csv") && files.includes("syn_signatures.csv"));
   // Files without the attribution's keys: every event unattributed.
   const tools = Deno.readTextFileSync(`${dir}/c/tool_counts.csv`).trim().split("\n");
