@@ -354,6 +354,7 @@ Deno.test("a state written by the previous format (2) loads and continues exactl
       SynSignature: "",
       IPIDClass: "",
       Tags: {},
+      Scanner: "",
     }));
   deepEqual(agg.openEvents().map((e) => JSON.parse(JSON.stringify(e))), want);
   // And through the current format: saved again, loaded, the same events.
