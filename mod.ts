@@ -93,6 +93,13 @@ export { type DosOptions, type DosReport, DosVictims } from "./src/dos/dos_victi
 export { Backscatter, backscatterOf } from "./src/dos/backscatter.ts";
 export { DistinctCounter, EXACT_LIMIT } from "./src/dos/distinct_counter.ts";
 export {
+  SHAPE_FEW,
+  SHAPE_MANY,
+  type SourceRecord,
+  SourceRollup,
+  type SourceRollupOptions,
+} from "./src/sources/source_rollup.ts";
+export {
   ALL_FINGERPRINTS,
   armedFingerprints,
   fingerprintBit,

@@ -121,8 +121,10 @@ export async function parseBatchMode(
       throw new UsageError(`--${f} cannot be used in batch mode (files are named per block)`);
     }
   }
-  if (v.dosout !== undefined) {
-    throw new UsageError("--dosout cannot be used in batch mode yet (run parse per block with it)");
+  for (const f of ["dosout", "sourceout"]) {
+    if (v[f] !== undefined) {
+      throw new UsageError(`--${f} cannot be used in batch mode yet (run parse per block with it)`);
+    }
   }
   const stray = positionals.filter((p) =>
     !(after.pfx2asin ?? []).includes(p) && !(after.dns ?? []).includes(p)

@@ -39,6 +39,7 @@ import { parseTagList, TAGS } from "../tags/traffic_tags.ts";
 import { knownScannerEnricher, KnownScanners } from "../enrich/known_scanners.ts";
 import { type DosOptions, type DosReport, DosVictims } from "../dos/dos_victims.ts";
 import { recordFormat } from "../outputs/record_format.ts";
+import { SourceRollup } from "../sources/source_rollup.ts";
 import type { Analyzer } from "../analysis/analyzer.ts";
 import { DarknetEvent } from "../model/darknet_event.ts";
 import { parseIpv4, parseIpv6 } from "../util/ip.ts";
@@ -62,6 +63,9 @@ export interface ParseConfig {
   rate: number;
   /** Traffic tags whose packets are dropped before aggregation (`--exclude-tags`, `Tag` bits). */
   excludeTags?: number;
+  /** Where to write per-source roll-ups (`--sourceout`), and their interval (seconds). */
+  sourceout?: string;
+  sourceInterval?: number;
   /** Where to write DoS attack vectors (`--dosout`), and their settings. */
   dosout?: string;
   dos?: DosOptions;
@@ -110,6 +114,13 @@ function formatFlag(name: unknown, newdl: boolean): EventFormat {
   }
   if (newdl && f !== ndjson) throw new UsageError(`--newdl means --format ndjson, not ${f.name}`);
   return f;
+}
+
+// --source-interval (needs --sourceout); undefined: an hour, or the rotation period.
+function sourceIntervalFlag(v: Record<string, unknown>): number | undefined {
+  if (v["source-interval"] === undefined) return undefined;
+  if (v.sourceout === undefined) throw new UsageError("--source-interval needs --sourceout");
+  return intFlag("source-interval", v["source-interval"], 3600, 1);
 }
 
 // The DoS analysis's settings; its flags need --dosout.
@@ -205,6 +216,8 @@ export function commonConfig(
     rate: numFlag("rate", v.rate, 0),
     excludeTags: excludeTagsFlag(v["exclude-tags"]),
     dosout: v.dosout as string | undefined,
+    sourceout: v.sourceout as string | undefined,
+    sourceInterval: sourceIntervalFlag(v),
     knownScanners: v["known-scanners"] as string | undefined,
     dos: dosFlags(v, size),
     telescopeSize: size,
@@ -324,6 +337,7 @@ async function checkRunPaths(cfg: ParseConfig): Promise<void> {
     ...named("--cacheout", cfg.cacheout),
     ...named("--statsout", cfg.statsout),
     ...named("--dosout", cfg.dosout),
+    ...named("--sourceout", cfg.sourceout),
     ...named("--cpu", cfg.cpu),
     ...named("--mem", cfg.mem),
   ];
@@ -384,6 +398,23 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   const dosOut = dos
     ? await EventWriter.create(cfg.dosout!, { format: recordFormat(cfg.format) })
     : undefined;
+  // Per-source roll-ups (--sourceout), written as their intervals end.
+  const rollup = cfg.sourceout !== undefined
+    ? new SourceRollup({
+      interval: cfg.sourceInterval ?? (rotate > 0 ? rotate : 3600),
+      telescopeSize: cfg.telescopeSize,
+      excludeTags: cfg.excludeTags,
+    })
+    : undefined;
+  let sourceOut: EventWriter | undefined;
+  try {
+    sourceOut = rollup
+      ? await EventWriter.create(cfg.sourceout!, { format: recordFormat(cfg.format) })
+      : undefined;
+  } catch (e) {
+    dosOut?.close();
+    throw e;
+  }
   let sink: WritableStream<EventChunk>;
   if (rotate) sink = new RotatingEventSink({ outdir: cfg.outdir!, rotate, format: cfg.format });
   else {
@@ -391,6 +422,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
       events = await EventWriter.create(cfg.eventout!, { format: cfg.format });
     } catch (e) {
       dosOut?.close();
+      sourceOut?.close();
       throw e;
     }
     try {
@@ -400,6 +432,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     } catch (e) {
       events.close();
       dosOut?.close();
+      sourceOut?.close();
       throw e;
     }
     sink = new EventSink({
@@ -477,6 +510,21 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     },
     result: () => dos.result(),
   };
+  const rollupStage: Analyzer | undefined = rollup && {
+    name: rollup.name,
+    add(b, from, to) {
+      rollup.add(b, from, to);
+      const done = rollup.take();
+      if (done.length > 0) {
+        for (const r of done) sourceOut!.write(r as never);
+        if (streaming) sourceOut!.flush();
+      }
+    },
+    merge: () => {
+      throw new Error("not merged");
+    },
+    result: () => rollup.result(),
+  };
   // Loading (state file, databases) is timed apart: it says nothing about the packet rate.
   const tLoaded = performance.now();
   try {
@@ -487,7 +535,11 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
       keepOpen,
       rotate,
       emitOpen,
-      analyzers: [...(stats ? [stats] : []), ...(dosStage ? [dosStage] : [])],
+      analyzers: [
+        ...(stats ? [stats] : []),
+        ...(dosStage ? [dosStage] : []),
+        ...(rollupStage ? [rollupStage] : []),
+      ],
     });
     const ended = set.readable.pipeThrough(tap).pipeThrough(aggStream);
     await (enrich ? ended.pipeThrough(new EnrichStream(enrich.enrichers)) : ended).pipeTo(sink);
@@ -529,6 +581,20 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     } catch (e) {
       if (!(e instanceof DarknetError)) throw e;
       error ??= e;
+    }
+  }
+  if (rollup) {
+    // The last interval is written with what it saw (a run continued with --cachein starts
+    // that interval's records afresh: see README).
+    try {
+      for (const r of rollup.finish()) sourceOut!.write(r as never);
+      sourceOut!.close();
+    } catch (e) {
+      if (!(e instanceof DarknetError)) throw e;
+      error ??= e;
+      try {
+        sourceOut!.close();
+      } catch { /* already failing; the error above names the file */ }
     }
   }
   let dosSaved = 0;
