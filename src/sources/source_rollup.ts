@@ -24,6 +24,7 @@ import { formatTime } from "../stats/packet_stats.ts";
 import { formatIpv4, formatIpv6 } from "../util/ip.ts";
 import { attribute, SEQUENCE_BITS, TOOLS } from "../attribution/tools.ts";
 import { TAG_BITS, TAGS } from "../tags/traffic_tags.ts";
+import { compareKeys, KeyTable } from "../util/key_table.ts";
 
 /** Destinations (ports) a horizontal (vertical) scan has at least, and both a `both` scan. */
 export const SHAPE_MANY = 10;
@@ -121,35 +122,114 @@ for (
 ) BACKSCATTER[t] = 1;
 const SINGLE_TOOLS = (1 << TOOLS.length) - 1 & ~SEQUENCE_BITS;
 
-class Source {
-  firstSec: number;
-  firstNsec: number;
-  lastSec: number;
-  lastNsec: number;
-  packets = 0;
-  bytes = 0;
-  backscatter = 0;
-  traffic = 0; // bit per traffic code (codes < 32)
-  keys = new DistinctCounter();
-  ports = new DistinctCounter();
-  dests = new DistinctCounter();
-  nets = new DistinctCounter();
-  tools: Float64Array | null = null;
-  tags: Float64Array | null = null;
-  constructor(
-    readonly v: number,
-    readonly src: number,
-    readonly src6: Uint8Array | null,
-    sec: number,
-    nsec: number,
-  ) {
-    this.firstSec = this.lastSec = sec;
-    this.firstNsec = this.lastNsec = nsec;
-  }
-}
-
 const word = (a: Uint8Array, o: number) =>
   ((a[o] << 24) | (a[o + 1] << 16) | (a[o + 2] << 8) | a[o + 3]) >>> 0;
+
+// An IPv6 address from its four words.
+function bytes6(w: Uint32Array, o: number): Uint8Array {
+  const a = new Uint8Array(16);
+  for (let k = 0; k < 4; k++) {
+    const x = w[o + k];
+    a[4 * k] = x >>> 24;
+    a[4 * k + 1] = (x >>> 16) & 255;
+    a[4 * k + 2] = (x >>> 8) & 255;
+    a[4 * k + 3] = x & 255;
+  }
+  return a;
+}
+
+// The sources of one IP version in the open interval: a key table (the address: 1 or 4 words)
+// and, per entry, typed-array columns. The four distinct counts keep their first value in a
+// column; a counter object is made only when a second value comes (most sources of a telescope
+// send one packet, or probe one port).
+class SourceTable {
+  readonly keys: KeyTable;
+  firstSec = new Float64Array(0);
+  firstNsec = new Uint32Array(0);
+  lastSec = new Float64Array(0);
+  lastNsec = new Uint32Array(0);
+  packets = new Float64Array(0);
+  bytes = new Float64Array(0);
+  backscatter = new Float64Array(0);
+  traffic = new Uint32Array(0); // bit per traffic code (codes < 32)
+  first = new Uint32Array(0); // 4 per entry: event key, port, destination, /24
+  counters: (DistinctCounter[] | undefined)[] = [];
+  tools = new Map<number, Float64Array>();
+  tags = new Map<number, Float64Array>();
+
+  constructor(width: number) {
+    this.keys = new KeyTable(width, 1024);
+    this.#ensure();
+  }
+
+  #ensure(): void {
+    const cap = this.keys.capacity;
+    if (this.packets.length >= cap) return;
+    const g = <T extends Float64Array | Uint32Array>(a: T, k = 1): T => {
+      const out = new (a.constructor as new (n: number) => T)(cap * k);
+      out.set(a as never);
+      return out;
+    };
+    this.firstSec = g(this.firstSec);
+    this.firstNsec = g(this.firstNsec);
+    this.lastSec = g(this.lastSec);
+    this.lastNsec = g(this.lastNsec);
+    this.packets = g(this.packets);
+    this.bytes = g(this.bytes);
+    this.backscatter = g(this.backscatter);
+    this.traffic = g(this.traffic);
+    this.first = g(this.first, 4);
+  }
+
+  // The entry of the key just looked up (`keys.added` says whether it is new), ready to count.
+  entry(e: number, sec: number, nsec: number, key: number, port: number, dst: number, net: number) {
+    if (!this.keys.added) return e;
+    this.#ensure();
+    this.firstSec[e] = this.lastSec[e] = sec;
+    this.firstNsec[e] = this.lastNsec[e] = nsec;
+    this.packets[e] = 0;
+    this.bytes[e] = 0;
+    this.backscatter[e] = 0;
+    this.traffic[e] = 0;
+    const f = this.first;
+    f[4 * e] = key;
+    f[4 * e + 1] = port;
+    f[4 * e + 2] = dst;
+    f[4 * e + 3] = net;
+    this.counters[e] = undefined;
+    return e;
+  }
+
+  // Counts the four values of a packet of entry e.
+  distinct(e: number, key: number, port: number, dst: number, net: number): void {
+    let c = this.counters[e];
+    if (c === undefined) {
+      const f = this.first;
+      const o = 4 * e;
+      if (f[o] === key && f[o + 1] === port && f[o + 2] === dst && f[o + 3] === net) return;
+      c = this.counters[e] = [0, 1, 2, 3].map((k) => {
+        const d = new DistinctCounter();
+        d.add(f[o + k]);
+        return d;
+      });
+    }
+    c[0].add(key);
+    c[1].add(port);
+    c[2].add(dst);
+    c[3].add(net);
+  }
+
+  // Distinct count k of entry e, and whether it is exact.
+  count(e: number, k: number): number {
+    const c = this.counters[e];
+    return c === undefined ? 1 : c[k].count;
+  }
+
+  exact(e: number): boolean {
+    const c = this.counters[e];
+    return c === undefined || c.every((d) => d.exact);
+  }
+}
 
 /**
  * Per-source roll-ups of decoded batches.
@@ -182,9 +262,11 @@ export class SourceRollup implements Analyzer<SourceRecord[]> {
   readonly percentile: number;
   /** Tags whose packets are left out. */
   readonly excludeTags: number;
-  #v4 = new Map<number, Source>();
-  #v6 = new Map<string, Source>();
-  #current = -Infinity; // interval number
+  #t4 = new SourceTable(1);
+  #t6 = new SourceTable(4);
+  #w6 = new Uint32Array(4);
+  #start = -Infinity; // the open interval, seconds
+  #ends = -Infinity;
   #done: SourceRecord[] = [];
 
   /** A roll-up with the given settings. */
@@ -198,125 +280,146 @@ export class SourceRollup implements Analyzer<SourceRecord[]> {
 
   /** Sources in the open interval. */
   get open(): number {
-    return this.#v4.size + this.#v6.size;
+    return this.#t4.keys.size + this.#t6.keys.size;
   }
 
   /** Adds rows `from .. to-1`; an interval ends at the first packet of a later one. */
   add(b: PacketBatch, from = 0, to: number = b.length): void {
     const tagged = b.tagged;
+    const exclude = tagged ? this.excludeTags : 0;
+    const w6 = this.#w6;
     for (let i = from; i < to; i++) {
       const v = b.ipVersion[i];
       if (v === 0) continue;
-      if (this.excludeTags !== 0 && tagged && (b.tags[i] & this.excludeTags) !== 0) continue;
+      if (exclude !== 0 && (b.tags[i] & exclude) !== 0) continue;
       const sec = b.tsSec[i];
       const nsec = b.tsNsec[i];
-      const n = Math.floor(sec / this.interval);
-      if (n > this.#current) {
-        if (this.#current !== -Infinity) this.#close();
-        this.#current = n;
-      }
-      let s: Source | undefined;
+      if (sec >= this.#ends) this.#next(sec);
+      const t = b.traffic[i];
+      const port = b.port[i];
+      const key = (t << 16) | port;
+      let tab: SourceTable;
+      let e: number;
       let dst: number;
       let net: number;
       if (v === 4) {
-        const src = b.src[i];
-        s = this.#v4.get(src);
-        if (s === undefined) this.#v4.set(src, s = new Source(4, src, null, sec, nsec));
+        tab = this.#t4;
         dst = b.dst[i];
         net = dst >>> 8;
+        e = tab.entry(tab.keys.add1(b.src[i]), sec, nsec, key, port, dst, net);
       } else {
+        tab = this.#t6;
         const o = i << 4;
-        const a = b.src6;
-        const k = `${word(a, o)}.${word(a, o + 4)}.${word(a, o + 8)}.${word(a, o + 12)}`;
-        s = this.#v6.get(k);
-        if (s === undefined) {
-          this.#v6.set(k, s = new Source(6, 0, a.slice(o, o + 16), sec, nsec));
-        }
+        for (let k = 0; k < 4; k++) w6[k] = word(b.src6, o + 4 * k);
         const d = b.dst6;
         dst = Math.imul(word(d, o) ^ Math.imul(word(d, o + 4), 0x9e3779b1), 0x85ebca6b) ^
           word(d, o + 8) ^ Math.imul(word(d, o + 12), 0xc2b2ae35);
         net = word(d, o) ^ Math.imul(word(d, o + 4), 0x9e3779b1);
+        e = tab.entry(tab.keys.add(w6), sec, nsec, key, port, dst, net);
       }
-      if (sec > s.lastSec || (sec === s.lastSec && nsec > s.lastNsec)) {
-        s.lastSec = sec;
-        s.lastNsec = nsec;
-      } else if (sec < s.firstSec || (sec === s.firstSec && nsec < s.firstNsec)) {
-        s.firstSec = sec;
-        s.firstNsec = nsec;
+      if (sec > tab.lastSec[e] || (sec === tab.lastSec[e] && nsec > tab.lastNsec[e])) {
+        tab.lastSec[e] = sec;
+        tab.lastNsec[e] = nsec;
+      } else if (sec < tab.firstSec[e] || (sec === tab.firstSec[e] && nsec < tab.firstNsec[e])) {
+        tab.firstSec[e] = sec;
+        tab.firstNsec[e] = nsec;
       }
-      s.packets++;
-      s.bytes += b.capLen[i];
-      const t = b.traffic[i];
-      s.traffic |= 1 << t;
-      if (BACKSCATTER[t] === 1) s.backscatter++;
-      const port = b.port[i];
-      s.keys.add((t << 16) | port);
-      s.ports.add(port);
-      s.dests.add(dst);
-      s.nets.add(net);
+      tab.packets[e]++;
+      tab.bytes[e] += b.capLen[i];
+      tab.traffic[e] |= 1 << t;
+      tab.backscatter[e] += BACKSCATTER[t];
+      tab.distinct(e, key, port, dst, net);
       if (tagged) {
         const m = b.tools[i] & SINGLE_TOOLS;
         if (m !== 0) {
-          const c = s.tools ??= new Float64Array(TOOLS.length);
+          let c = tab.tools.get(e);
+          if (c === undefined) tab.tools.set(e, c = new Float64Array(TOOLS.length));
           for (let k = 0; k < TOOLS.length; k++) c[k] += (m >>> k) & 1;
         }
         const g = b.tags[i] & TAG_BITS;
         if (g !== 0) {
-          const c = s.tags ??= new Float64Array(TAGS.length);
+          let c = tab.tags.get(e);
+          if (c === undefined) tab.tags.set(e, c = new Float64Array(TAGS.length));
           for (let k = 0; k < TAGS.length; k++) c[k] += (g >>> k) & 1;
         }
       }
     }
   }
 
+  // A packet at `sec` is past the open interval: close it (if any) and open the one of `sec`.
+  #next(sec: number): void {
+    if (this.#ends !== -Infinity) this.#close();
+    const n = Math.floor(sec / this.interval);
+    this.#start = n * this.interval;
+    this.#ends = this.#start + this.interval;
+  }
+
   // Ends the open interval: its records, in source order, into #done.
   #close(): void {
-    const all = [...this.#v4.values(), ...this.#v6.values()];
-    this.#v4 = new Map();
-    this.#v6 = new Map();
-    if (all.length === 0) return;
+    const t4 = this.#t4;
+    const t6 = this.#t6;
+    this.#t4 = new SourceTable(1);
+    this.#t6 = new SourceTable(4);
+    const n = t4.keys.size + t6.keys.size;
+    if (n === 0) return;
+    const rows: [SourceTable, number][] = [];
+    for (let e = 0; e < t4.keys.size; e++) rows.push([t4, e]);
+    for (let e = 0; e < t6.keys.size; e++) rows.push([t6, e]);
     const at = (xs: number[]) => {
       xs.sort((a, b) => a - b);
       return xs[Math.floor(this.percentile * (xs.length - 1))];
     };
-    const pkTop = at(all.map((s) => s.packets));
-    const portTop = at(all.map((s) => s.ports.count));
-    all.sort((a, b) => a.v - b.v || (a.v === 4 ? a.src - b.src : compareBytes(a.src6!, b.src6!)));
-    const start = this.#current * this.interval;
-    const startText = formatTime(start, 0);
-    const endText = formatTime(start + this.interval, 0);
-    for (const s of all) {
-      const dests = s.dests.count;
-      const ports = s.ports.count;
+    const pkTop = at(rows.map(([t, e]) => t.packets[e]));
+    const portTop = at(rows.map(([t, e]) => t.count(e, 1)));
+    rows.sort(([ta, a], [tb, b]) =>
+      ta === tb
+        ? compareKeys(
+          ta.keys.keys,
+          a * ta.keys.width,
+          tb.keys.keys,
+          b * tb.keys.width,
+          ta.keys.width,
+        )
+        : ta === t4
+        ? -1
+        : 1
+    );
+    const startText = formatTime(this.#start, 0);
+    const endText = formatTime(this.#ends, 0);
+    for (const [t, e] of rows) {
+      const dests = t.count(e, 2);
+      const ports = t.count(e, 1);
       const dispersion = dests / this.telescopeSize;
       const why: string[] = [];
       if (dispersion > this.aggressiveDispersion) why.push("dispersion");
-      if (s.packets > pkTop) why.push("packets");
+      if (t.packets[e] > pkTop) why.push("packets");
       if (ports > portTop) why.push("ports");
-      const tools = s.tools ?? new Float64Array(TOOLS.length);
-      const tags = s.tags;
+      const tools = t.tools.get(e) ?? new Float64Array(TOOLS.length);
+      const tags = t.tags.get(e);
+      const kw = t.keys.keys;
+      const source = t === t4 ? formatIpv4(kw[e]) : formatIpv6(bytes6(kw, 4 * e));
       this.#done.push({
-        Source: s.v === 4 ? formatIpv4(s.src) : formatIpv6(s.src6!),
+        Source: source,
         IntervalStart: startText,
         IntervalEnd: endText,
-        First: formatTime(s.firstSec, s.firstNsec),
-        Last: formatTime(s.lastSec, s.lastNsec),
-        Packets: s.packets,
-        Bytes: s.bytes,
-        EventKeys: s.keys.count,
+        First: formatTime(t.firstSec[e], t.firstNsec[e]),
+        Last: formatTime(t.lastSec[e], t.lastNsec[e]),
+        Packets: t.packets[e],
+        Bytes: t.bytes[e],
+        EventKeys: t.count(e, 0),
         Ports: ports,
-        TrafficTypes: Array.from({ length: 18 }, (_, t) => t)
-          .filter((t) => (s.traffic >>> t) & 1).map(trafficName),
+        TrafficTypes: Array.from({ length: 18 }, (_, k) => k)
+          .filter((k) => (t.traffic[e] >>> k) & 1).map(trafficName),
         UniqueDests: dests,
-        UniqueDest24s: s.nets.count,
-        UniqueCountsExact: s.dests.exact && s.nets.exact && s.ports.exact && s.keys.exact,
+        UniqueDest24s: t.count(e, 3),
+        UniqueCountsExact: t.exact(e),
         Dispersion: dispersion,
-        Shape: shape(s.backscatter * 2 > s.packets, dests, ports),
+        Shape: shape(t.backscatter[e] * 2 > t.packets[e], dests, ports),
         Tools: Object.fromEntries(
-          TOOLS.flatMap((t, k) => tools[k] > 0 ? [[t.name, tools[k]]] : []),
+          TOOLS.flatMap((x, k) => tools[k] > 0 ? [[x.name, tools[k]]] : []),
         ),
         Tool: attribute(tools),
-        Tags: Object.fromEntries(TAGS.flatMap((t, k) => tags && tags[k] > 0 ? [[t, tags[k]]] : [])),
+        Tags: Object.fromEntries(TAGS.flatMap((x, k) => tags && tags[k] > 0 ? [[x, tags[k]]] : [])),
         Aggressive: why.length > 0,
         AggressiveWhy: why,
       });
@@ -353,9 +456,4 @@ function shape(backscatter: boolean, dests: number, ports: number): string {
   if (dests >= SHAPE_MANY && ports <= SHAPE_FEW) return "horizontal";
   if (ports >= SHAPE_MANY && dests <= SHAPE_FEW) return "vertical";
   return "other";
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return 0;
 }
