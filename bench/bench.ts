@@ -131,6 +131,42 @@ console.log(
 console.log("| run | packets/s | time | peak RSS |\n|---|---|---|---|");
 console.log(parseRows.join("\n"));
 
+// The telescope analyses (issue 17): parse with --dosout and --sourceout beside plain parse,
+// runs alternating (the traffic tags are computed in both: they ride with the tool tags).
+{
+  const best = { plain: Infinity, dos: Infinity, all: Infinity };
+  const rss = { plain: 0, dos: 0, all: 0 };
+  for (let r = 0; r < runs; r++) {
+    for (const kind of ["plain", "dos", "all"] as const) {
+      const out = await Deno.makeTempFile({ suffix: ".json" });
+      const dos = await Deno.makeTempFile({ suffix: ".json" });
+      const src = await Deno.makeTempFile({ suffix: ".json" });
+      const extra = kind === "plain"
+        ? []
+        : kind === "dos"
+        ? ["--dosout", dos]
+        : ["--dosout", dos, "--sourceout", src];
+      const res = await timedRun("parse", [...parseFlags(big.pcap, out), ...extra]);
+      if (res.sec < best[kind]) {
+        best[kind] = res.sec;
+        rss[kind] = res.rssMb ?? 0;
+      }
+      for (const f of [out, dos, src]) await Deno.remove(f);
+    }
+  }
+  console.log("\nparse .pcap with the telescope analyses (best of alternating runs):");
+  console.log("| run | time | over plain | peak RSS |\n|---|---|---|---|");
+  for (const kind of ["plain", "dos", "all"] as const) {
+    const label =
+      { plain: "plain (tags included)", dos: "--dosout", all: "--dosout --sourceout" }[kind];
+    console.log(
+      `| ${label} | ${best[kind].toFixed(2)} s | ${
+        ((best[kind] / best.plain - 1) * 100).toFixed(0)
+      } % | ${rss[kind].toFixed(0)} MB |`,
+    );
+  }
+}
+
 // count --pcap (issue 15): packet statistics of the same capture, as the CLI runs them.
 const countRows: string[] = [];
 for (const [label, path] of [[".pcap", big.pcap], [".pcap.gz", big.gz]] as const) {

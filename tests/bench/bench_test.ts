@@ -33,6 +33,7 @@ Deno.test("deno task bench runs every section with the task's own permission fla
   match(out, /\| read \+ decode \+ classify, \.pcap \| [\d.]+ M pkt\/s/);
   match(out, /\| parse \.pcap\.gz .*\| [\d.]+ s \|/);
   match(out, /\| count --pcap \.pcap \| [\d.]+ M pkt\/s \| [\d.]+ s \|/);
+  match(out, /\| --dosout --sourceout \| [\d.]+ s \| -?\d+ % \| \d+ MB \|/);
   match(out, /enrichment/);
   match(out, /\| count EVENTFILE\.\.\. \| [\d.]+ s \|/);
   match(out, /\| timeseries EVENTFILE\.\.\. --top 5 \| [\d.]+ s \|/);
