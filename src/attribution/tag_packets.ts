@@ -13,7 +13,7 @@ import type { PacketBatch } from "../decode/packet_batch.ts";
 import { matchFingerprints } from "../fingerprints/registry.ts";
 import { Traffic } from "../decode/traffic.ts";
 import { armedTools, matchTools, TOOLS } from "./tools.ts";
-import { trafficTags } from "../tags/traffic_tags.ts";
+import { tagRows } from "../tags/traffic_tags.ts";
 
 const MASSCAN = 1 << TOOLS.findIndex((t) => t.name === "masscan");
 
@@ -64,16 +64,56 @@ export function tagPackets(b: PacketBatch): void {
     if (v === 0) {
       tools[i] = 0;
       fingerprints[i] = 0;
-      tags[i] = 0;
       continue;
     }
     const t = traffic[i];
     const armed = armedTools(t, v === 6);
     const m = armed === 0 ? 0 : matchTools(b, i) & armed;
     tools[i] = m;
-    tags[i] = trafficTags(b, i, (m & MASSCAN) === 0 ? 0 : 1);
     // Merit's rules apply to IPv4 TCP SYN events only (no other event arms them).
     fingerprints[i] = v === 4 && t === Traffic.TCPSYN ? matchFingerprints(b, i) : 0;
   }
+  // The traffic tags: masscan's exemption from the tools just tagged.
+  tagRows(b, 0, b.length, tags, 0, fromTools);
   b.tagged = true;
+  b.trafficTagged = true;
 }
+
+/**
+ * Fills the batch's `tags` column alone (for packet statistics, which need no tool or
+ * fingerprint): masscan's rule, which exempts its TTL from `ttl-200-not-masscan`, is tested only
+ * on the rows that need it.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { tagTraffic } from "./tag_packets.ts";
+ * import { PacketBatch } from "../decode/packet_batch.ts";
+ * import { Tag } from "../tags/traffic_tags.ts";
+ * const b = new PacketBatch(1);
+ * b.length = 1;
+ * b.ipVersion[0] = 4;
+ * b.proto[0] = 17;
+ * b.traffic[0] = 16; // UDP
+ * b.src[0] = 0x01020304;
+ * b.srcPort[0] = 53; // a DNS reply: backscatter, erratic
+ * b.dstPort[0] = 40000;
+ * tagTraffic(b);
+ * equal(b.tags[0] & 15, Tag.erratic);
+ * equal(b.trafficTagged && !b.tagged, true);
+ * ```
+ */
+export function tagTraffic(b: PacketBatch): void {
+  if (b.tags.length < b.capacity) b.tags = new Uint32Array(b.capacity);
+  tagRows(b, 0, b.length, b.tags, 0, masscanRule);
+  b.trafficTagged = true;
+}
+
+// masscan's rule on row i (the traffic tags ask only for rows with TTL ≥ 200).
+const masscanRule = (b: PacketBatch, i: number) =>
+  (armedTools(b.traffic[i], b.ipVersion[i] === 6) & MASSCAN) !== 0 &&
+    (matchTools(b, i) & MASSCAN) !== 0
+    ? 1
+    : 0;
+// The same, read from the tools column tagPackets has just filled.
+const fromTools = (b: PacketBatch, i: number) => (b.tools[i] & MASSCAN) !== 0 ? 1 : 0;

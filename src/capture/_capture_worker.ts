@@ -8,12 +8,12 @@ import { DarknetError } from "../errors.ts";
 import { BatchPool } from "./batch_pool.ts";
 import { CaptureSet } from "./capture_set.ts";
 import { PacketBatch } from "../decode/packet_batch.ts";
-import { tagPackets } from "../attribution/tag_packets.ts";
+import { tagPackets, tagTraffic } from "../attribution/tag_packets.ts";
 
 interface Start {
   paths: string[];
   window: number;
-  tagPackets: boolean;
+  tagPackets: boolean | "traffic";
 }
 
 let credit = 0;
@@ -56,7 +56,8 @@ self.onmessage = async (ev: MessageEvent) => {
     current = set;
     if (stopRequested) set.stop();
     for await (const b of set.readable) {
-      if (msg.tagPackets) tagPackets(b);
+      if (msg.tagPackets === "traffic") tagTraffic(b);
+      else if (msg.tagPackets) tagPackets(b);
       while (credit === 0) await new Promise<void>((r) => wake = r);
       credit--;
       const cols = b.columns();
@@ -77,6 +78,7 @@ self.onmessage = async (ev: MessageEvent) => {
           length: b.length,
           source: b.source,
           tagged: b.tagged,
+          trafficTagged: b.trafficTagged,
           cols,
           buffers,
           lent,

@@ -82,6 +82,7 @@ export class BatchPool {
     b.buffers.length = 0;
     b.source = "";
     b.tagged = false;
+    b.trafficTagged = false;
     return b;
   }
 

@@ -18,11 +18,12 @@ export interface WorkerCaptureSetOptions {
   /** Batches the worker may run ahead (default 4; more bought no speed, only memory). */
   window?: number;
   /**
-   * Tag each batch's packets there too (`tagPackets`: scanning tools, Merit fingerprints),
-   * taking that work off the consumer's thread (parse sets it: its aggregator reads the tags).
-   * Default false.
+   * Tag each batch's packets there too (`tagPackets`: scanning tools, Merit fingerprints and
+   * traffic tags; `"traffic"`: the traffic tags alone, `tagTraffic`), taking that work off the
+   * consumer's thread (parse sets it: its aggregator reads the tags; `count --pcap` the traffic
+   * tags). Default false.
    */
-  tagPackets?: boolean;
+  tagPackets?: boolean | "traffic";
 }
 
 /**
@@ -52,7 +53,7 @@ export class WorkerCaptureSet {
     paths: string[],
     total: number | undefined,
     window: number,
-    tagPackets: boolean,
+    tagPackets: boolean | "traffic",
   ) {
     this.paths = paths;
     this.totalBytes = total;
@@ -75,6 +76,7 @@ export class WorkerCaptureSet {
           if (m.type === "batch") {
             const b = PacketBatch.fromColumns(m.length, m.source, m.buffers, m.cols);
             b.tagged = m.tagged === true;
+            b.trafficTagged = m.trafficTagged === true;
             // Done with it: the arrays and whole read buffers go back to the worker's pool
             // (transferred, so this batch is unusable afterwards), instead of the worker
             // allocating fresh ones for every batch.

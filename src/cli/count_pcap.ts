@@ -39,7 +39,7 @@ export async function countPcap(paths: string[], top = 10): Promise<CountPcapRes
       // Batches are released after counting, so read buffers and arrays are reused.
       await runAnalyzers(await captureBatches(paths, { pool: new BatchPool() }), [stats]);
     } else {
-      const set = await WorkerCaptureSet.open(paths, { tagPackets: true });
+      const set = await WorkerCaptureSet.open(paths, { tagPackets: "traffic" });
       await runAnalyzers(set.readable, [stats]);
       error = set.error;
     }

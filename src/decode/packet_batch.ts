@@ -208,6 +208,8 @@ export class PacketBatch {
   tags: Uint32Array = EMPTY32;
   /** Whether {@link tools} and {@link fingerprints} hold this batch's rows (producers that refill a batch reset it). */
   tagged = false;
+  /** Whether {@link tags} holds this batch's rows (set with {@link tagged}, or alone). */
+  trafficTagged = false;
 
   /** Allocates a batch with room for `capacity` packets. */
   constructor(capacity: number = DEFAULT_BATCH_SIZE) {

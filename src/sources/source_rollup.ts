@@ -25,6 +25,7 @@ import { formatIpv4, formatIpv6 } from "../util/ip.ts";
 import { attribute, SEQUENCE_BITS, TOOLS } from "../attribution/tools.ts";
 import { TAG_BITS, TAGS } from "../tags/traffic_tags.ts";
 import { compareKeys, KeyTable } from "../util/key_table.ts";
+import { DestSets } from "../aggregation/dest_set.ts";
 
 /** Destinations (ports) a horizontal (vertical) scan has at least, and both a `both` scan. */
 export const SHAPE_MANY = 10;
@@ -139,9 +140,10 @@ function bytes6(w: Uint32Array, o: number): Uint8Array {
 }
 
 // The sources of one IP version in the open interval: a key table (the address: 1 or 4 words)
-// and, per entry, typed-array columns. The four distinct counts keep their first value in a
-// column; a counter object is made only when a second value comes (most sources of a telescope
-// send one packet, or probe one port).
+// and, per entry, typed-array columns. IPv4 destinations go into the event engine's `DestSets`
+// (exact, deferred adds: the cheapest per packet, with the /24s counted too); the other distinct
+// counts keep their first value in a column, and a counter object is made only when a second
+// value comes (most sources of a telescope send one packet, or probe one port).
 class SourceTable {
   readonly keys: KeyTable;
   firstSec = new Float64Array(0);
@@ -154,11 +156,13 @@ class SourceTable {
   traffic = new Uint32Array(0); // bit per traffic code (codes < 32)
   first = new Uint32Array(0); // 4 per entry: event key, port, destination, /24
   counters: (DistinctCounter[] | undefined)[] = [];
+  readonly dests4: DestSets | null;
   tools = new Map<number, Float64Array>();
   tags = new Map<number, Float64Array>();
 
   constructor(width: number) {
     this.keys = new KeyTable(width, 1024);
+    this.dests4 = width === 1 ? new DestSets() : null;
     this.#ensure();
   }
 
@@ -202,6 +206,11 @@ class SourceTable {
 
   // Counts the four values of a packet of entry e.
   distinct(e: number, key: number, port: number, dst: number, net: number): void {
+    const d4 = this.dests4;
+    if (d4 !== null) {
+      d4.push(e, dst);
+      dst = net = 0; // counted there
+    }
     let c = this.counters[e];
     if (c === undefined) {
       const f = this.first;
@@ -219,8 +228,10 @@ class SourceTable {
     c[3].add(net);
   }
 
-  // Distinct count k of entry e, and whether it is exact.
+  // Distinct count k of entry e: event keys, ports, destinations, /24s.
   count(e: number, k: number): number {
+    const d4 = this.dests4;
+    if (d4 !== null && k >= 2) return k === 2 ? d4.count(e) : d4.count24(e);
     const c = this.counters[e];
     return c === undefined ? 1 : c[k].count;
   }

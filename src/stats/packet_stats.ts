@@ -17,7 +17,7 @@ import { formatIpv4, formatIpv6Words } from "../util/ip.ts";
 import { growF64, KeyTable } from "../util/key_table.ts";
 import { DestSets } from "../aggregation/dest_set.ts";
 import { TAG_RULES, TAGS } from "../tags/traffic_tags.ts";
-import { tagPackets } from "../attribution/tag_packets.ts";
+import { tagTraffic } from "../attribution/tag_packets.ts";
 
 /** A name with packet and byte counts. */
 export interface CountRow {
@@ -186,7 +186,7 @@ export class PacketStats implements Analyzer<PacketSummary> {
   /** Adds rows `from .. to-1` of a batch (every row by default). */
   add(b: PacketBatch, from = 0, to: number = b.length): void {
     // Tagged where the batch was decoded (a capture worker), else here.
-    if (!b.tagged) tagPackets(b);
+    if (!b.trafficTagged) tagTraffic(b);
     const tags = b.tags;
     for (let i = from; i < to; i++) {
       // The address tables outgrow the caches (a telescope's destinations, one-off sources):

@@ -215,11 +215,15 @@ export function tagsOfRules(rules: number): number {
 }
 
 // Tags by the 28 rule bits, a byte of rules at a time (the fold is four lookups a packet).
-const FOLD = [0, 1, 2, 3].map((byte) => {
+const fold = (byte: number) => {
   const t = new Uint8Array(256);
   for (let x = 0; x < 256; x++) t[x] = tagsOfRules((x << (4 + 8 * byte)) >>> 0);
   return t;
-});
+};
+const FOLD0 = fold(0);
+const FOLD1 = fold(1);
+const FOLD2 = fold(2);
+const FOLD3 = fold(3);
 
 // TCP flag bytes (URG ACK PSH RST SYN FIN) that are not abnormal.
 const NORMAL_TCP = new Uint8Array(64);
@@ -385,77 +389,157 @@ function udpPayloadRules(
  * ```
  */
 export function trafficTags(b: PacketBatch, i: number, masscan: number): number {
-  const v = b.ipVersion[i];
-  if (v === 0) return 0;
-  let r = 0;
-  const proto = b.proto[i];
-  const traffic = b.traffic[i];
-  const ttl = b.ttl[i];
-  const tcp = traffic === Traffic.TCPSYN || traffic === Traffic.TCPSYNACK ||
-    traffic === Traffic.TCPACK || traffic === Traffic.TCPRST || traffic === Traffic.TCPOther;
-  const udp = traffic === Traffic.UDP;
-  const icmp = proto === (v === 4 ? 1 : 58);
-  const sport = b.srcPort[i];
-  const dport = b.dstPort[i];
-  const flags = b.tcpFlags[i];
-  // Spoofed.
-  if (
-    v === 4
-      ? proto !== 6 && proto !== 17 && proto !== 1 && proto !== 41
-      : proto !== 6 && proto !== 17 && proto !== 58
-  ) {
-    r |= ABNORMAL;
-  } else if (tcp && NORMAL_TCP[flags & 0x3f] === 0) r |= ABNORMAL;
-  if ((b.ipFlags[i] & 13) !== 0) r |= FRAGMENTED;
-  if (tcp) {
-    if (sport === 0 || dport === 0) r |= TCP_PORT0;
-    if (sport === 53 || dport === 53) r |= PORT53;
-    if (sport === 23 || dport === 23) r |= TCP23;
-    if (sport === 80 || dport === 80) r |= TCP80;
-    if (sport === 5000 || dport === 5000) r |= TCP5000;
-    if ((flags & 0x12) === 0x12 || (flags & 0x04) !== 0) r |= BACKSCATTER;
-    if (
-      (flags & 0x12) === 0x02 && b.tcpOptLen[i] === 0 && ttl >= 200 && b.tcpWindow[i] === 1024
-    ) r |= LARGE_SCAN;
-  } else if (udp) {
-    if (sport === 0 || dport === 0) r |= UDP_PORT0;
-    if (dport === 80) r |= UDP_DPORT80;
-    if (sport === 53) r |= BACKSCATTER | PORT53;
-    else if (dport === 53) r |= PORT53;
-    const ipLen = b.ipLen[i];
-    if (v === 4 && ipLen === 96) r |= LEN96;
-    if (v === 4 && ipLen === 1500) r |= LEN1500;
-    const n = b.udpHead[i] >>> 16;
-    if (n > 0) {
-      const d = b.buffers[b.buf[i]];
-      const q = b.offset[i] + b.l4At[i];
-      r |= udpPayloadRules(d, q + 8, n, ipLen, (d[q + 4] << 8) | d[q + 5], sport, dport);
-    }
-  } else if (icmp && ICMP_BACKSCATTER[traffic] === 1) r |= BACKSCATTER;
-  if (!icmp && ttl >= 200) {
-    r |= TTL200;
-    if ((r & LARGE_SCAN) === 0 && masscan === 0) r |= TTL200_NOT_MASSCAN;
-  }
-  if (v === 4) {
-    const src = b.src[i];
-    const last = src & 0xff;
-    if (last === 0) r |= SRC0;
-    else if (last === 0xff) r |= SRC255;
-    if (src === b.dst[i]) r |= SAME;
-    if (special4(src)) r |= SPECIAL;
-  } else {
-    const o = i << 4;
-    const s6 = b.src6;
-    const d6 = b.dst6;
-    let same = true;
-    for (let k = 0; k < 16 && same; k++) same = s6[o + k] === d6[o + k];
-    if (same) r |= SAME;
-    if (special6(s6, o)) r |= SPECIAL;
-  }
-  if (r === 0) return 0;
-  return (r | FOLD[0][(r >>> 4) & 0xff] | FOLD[1][(r >>> 12) & 0xff] | FOLD[2][(r >>> 20) & 0xff] |
-    FOLD[3][(r >>> 28) & 0xf]) >>> 0;
+  tagRows(b, i, i + 1, ONE, 0, () => masscan);
+  return ONE[0];
 }
+
+const ONE = new Uint32Array(1);
+
+/**
+ * The tag words of rows `from .. to-1` into `out[at ..]` (the batch's columns read once, not per
+ * row: this runs on every packet). `masscan(b, i)` is asked only for a row with TTL ≥ 200 that
+ * is not a large-scale-scan packet: 1 if it passes masscan's IP ID rule.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { PacketBatch } from "../decode/packet_batch.ts";
+ * import { Tag, tagRows } from "./traffic_tags.ts";
+ * const b = new PacketBatch(2);
+ * b.length = 2;
+ * b.ipVersion.fill(4);
+ * b.proto.fill(17);
+ * b.traffic.fill(16); // UDP
+ * b.src[0] = 0x0a000001; // 10.0.0.1: unroutable
+ * b.src[1] = 0x01020304;
+ * b.srcPort.fill(40000);
+ * b.dstPort.fill(443);
+ * const out = new Uint32Array(2);
+ * tagRows(b, 0, 2, out, 0, () => 0);
+ * equal(out[0] & 15, Tag.unroutable);
+ * equal(out[1], 0);
+ * ```
+ */
+export function tagRows(
+  b: PacketBatch,
+  from: number,
+  to: number,
+  out: Uint32Array,
+  at: number,
+  masscan: (b: PacketBatch, i: number) => number,
+): void {
+  const ipVersion = b.ipVersion;
+  const protoA = b.proto;
+  const trafficA = b.traffic;
+  const ttlA = b.ttl;
+  const ipFlags = b.ipFlags;
+  const srcPort = b.srcPort;
+  const dstPort = b.dstPort;
+  const tcpFlags = b.tcpFlags;
+  const tcpOptLen = b.tcpOptLen;
+  const tcpWindow = b.tcpWindow;
+  const srcA = b.src;
+  const dstA = b.dst;
+  for (let i = from; i < to; i++) {
+    const v = ipVersion[i];
+    if (v === 0) {
+      out[at + i - from] = 0;
+      continue;
+    }
+    const proto = protoA[i];
+    const traffic = trafficA[i];
+    const ttl = ttlA[i];
+    let r = PROTO_RULES[v === 4 ? proto : 256 + proto];
+    if ((ipFlags[i] & 13) !== 0) r |= FRAGMENTED;
+    const sport = srcPort[i];
+    const dport = dstPort[i];
+    const icmp = proto === (v === 4 ? 1 : 58);
+    if (traffic - Traffic.TCPSYN >>> 0 <= Traffic.TCPOther - Traffic.TCPSYN) { // TCP
+      const flags = tcpFlags[i] & 0x3f;
+      r |= TCP_FLAG_RULES[flags] | (sport < 8192 ? TCP_PORT_RULES[sport] : 0) |
+        (dport < 8192 ? TCP_PORT_RULES[dport] : 0);
+      if (ttl >= 200 && (flags & 0x12) === 0x02 && tcpOptLen[i] === 0 && tcpWindow[i] === 1024) {
+        r |= LARGE_SCAN;
+      }
+    } else if (traffic === Traffic.UDP) {
+      r |= (sport < 8192 ? UDP_SPORT_RULES[sport] : 0) |
+        (dport < 8192 ? UDP_DPORT_RULES[dport] : 0) | udpRules(b, i, v, sport, dport);
+    } else if (icmp && ICMP_BACKSCATTER[traffic] === 1) r |= BACKSCATTER;
+    if (ttl >= 200 && !icmp) {
+      r |= TTL200;
+      if ((r & LARGE_SCAN) === 0 && masscan(b, i) === 0) r |= TTL200_NOT_MASSCAN;
+    }
+    if (v === 4) {
+      const src = srcA[i];
+      r |= LAST_OCTET_RULES[src & 0xff];
+      if (src === dstA[i]) r |= SAME;
+      const o = SPECIAL_OCTET[src >>> 24];
+      if (o === 1 || (o === 2 && special4(src))) r |= SPECIAL;
+    } else r |= rules6(b, i);
+    out[at + i - from] = r === 0 ? 0 : (r | FOLD0[(r >>> 4) & 0xff] | FOLD1[(r >>> 12) & 0xff] |
+      FOLD2[(r >>> 20) & 0xff] | FOLD3[(r >>> 28) & 0xf]) >>> 0;
+  }
+}
+
+// The rules of a UDP row about its IP length and payload.
+function udpRules(b: PacketBatch, i: number, v: number, sport: number, dport: number): number {
+  let r = 0;
+  const ipLen = b.ipLen[i];
+  if (v === 4 && (ipLen === 96 || ipLen === 1500)) r |= ipLen === 96 ? LEN96 : LEN1500;
+  const n = b.udpHead[i] >>> 16;
+  if (n > 0) {
+    const d = b.buffers[b.buf[i]];
+    const q = b.offset[i] + b.l4At[i];
+    r |= udpPayloadRules(d, q + 8, n, ipLen, (d[q + 4] << 8) | d[q + 5], sport, dport);
+  }
+  return r;
+}
+
+// The rules of an IPv6 row about its addresses.
+function rules6(b: PacketBatch, i: number): number {
+  const o = i << 4;
+  const s6 = b.src6;
+  const d6 = b.dst6;
+  let same = true;
+  for (let k = 0; k < 16 && same; k++) same = s6[o + k] === d6[o + k];
+  return (same ? SAME : 0) | (special6(s6, o) ? SPECIAL : 0);
+}
+
+// Rule bits by IP protocol (IPv4 at [p], IPv6 at [256 + p]): abnormal protocols.
+const PROTO_RULES = new Uint32Array(512);
+for (let p = 0; p < 256; p++) {
+  if (p !== 6 && p !== 17 && p !== 1 && p !== 41) PROTO_RULES[p] = ABNORMAL;
+  if (p !== 6 && p !== 17 && p !== 58) PROTO_RULES[256 + p] = ABNORMAL;
+}
+// By TCP flags (URG ACK PSH RST SYN FIN): abnormal combinations, backscatter.
+const TCP_FLAG_RULES = new Uint32Array(64);
+for (let f = 0; f < 64; f++) {
+  TCP_FLAG_RULES[f] = (NORMAL_TCP[f] === 0 ? ABNORMAL : 0) |
+    ((f & 0x12) === 0x12 || (f & 0x04) !== 0 ? BACKSCATTER : 0);
+}
+// By port (the rules' ports are all below 8192): TCP either port; UDP source, destination.
+const TCP_PORT_RULES = new Uint32Array(8192);
+TCP_PORT_RULES[0] = TCP_PORT0;
+TCP_PORT_RULES[53] = PORT53;
+TCP_PORT_RULES[23] = TCP23;
+TCP_PORT_RULES[80] = TCP80;
+TCP_PORT_RULES[5000] = TCP5000;
+const UDP_SPORT_RULES = new Uint32Array(8192);
+UDP_SPORT_RULES[0] = UDP_PORT0;
+UDP_SPORT_RULES[53] = PORT53 | BACKSCATTER;
+const UDP_DPORT_RULES = new Uint32Array(8192);
+UDP_DPORT_RULES[0] = UDP_PORT0;
+UDP_DPORT_RULES[53] = PORT53;
+UDP_DPORT_RULES[80] = UDP_DPORT80;
+// By an IPv4 source's last octet.
+const LAST_OCTET_RULES = new Uint32Array(256);
+LAST_OCTET_RULES[0] = SRC0;
+LAST_OCTET_RULES[255] = SRC255;
+// By an IPv4 source's first octet: 1 special throughout, 2 special in part (special4 decides).
+const SPECIAL_OCTET = new Uint8Array(256);
+for (const a of [0, 10, 127]) SPECIAL_OCTET[a] = 1;
+for (let a = 224; a < 256; a++) SPECIAL_OCTET[a] = 1;
+for (const a of [100, 169, 172, 192, 198, 203]) SPECIAL_OCTET[a] = 2;
 
 /**
  * The tag bits named in a comma-separated list (for `--exclude-tags`); throws on an unknown

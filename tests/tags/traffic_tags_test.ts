@@ -1,7 +1,7 @@
 // Every traffic-tag rule on real frames through the decoder (both of its paths) and the tagging:
 // positive, negative and the near miss at its edge (one value off), IPv4 and IPv6.
 
-import { deepEqual, equal, throws } from "node:assert/strict";
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { PacketBatch } from "../../src/decode/packet_batch.ts";
 import { decodeRows } from "../../src/decode/decode_frame.ts";
 import { tagPackets } from "../../src/attribution/tag_packets.ts";
@@ -317,4 +317,27 @@ Deno.test("the README's table of tag rules is the rule list", () => {
     rows.filter((r) => TAGS.includes(r[1] as never)),
     TAG_RULES.map((r) => [r.name, r.tag, r.rule]),
   );
+});
+
+Deno.test("tagTraffic (count --pcap's) gives the tags tagPackets gives, masscan's exemption included", async () => {
+  const { tagTraffic } = await import("../../src/attribution/tag_packets.ts");
+  const { captureBatches } = await import("../../src/capture/open_capture.ts");
+  const dirs = ["testdata/captures-modern", "testdata/demo"];
+  let rows = 0;
+  let tagged = 0;
+  for (const d of dirs) {
+    for (const f of [...Deno.readDirSync(d)].filter((x) => /\.pcap(\.gz)?$/.test(x.name))) {
+      const path = `${d}/${f.name}`;
+      for await (const b of await captureBatches([path])) {
+        tagPackets(b);
+        const all = b.tags.slice(0, b.length);
+        b.tags = new Uint32Array(0);
+        tagTraffic(b);
+        deepEqual(b.tags.slice(0, b.length), all, path);
+        rows += b.length;
+        tagged += all.filter((x) => x !== 0).length;
+      }
+    }
+  }
+  ok(rows > 10000 && tagged > 1000, `${rows} rows, ${tagged} tagged`);
 });
