@@ -261,15 +261,42 @@ const SPECIAL6: [number[], number][] = [
   [[0xff], 8],
 ];
 
-function special6(a: Uint8Array, o: number): boolean {
-  for (const [p, len] of SPECIAL6) {
-    let ok = true;
-    for (let k = 0; k < 16 && k * 8 < len && ok; k++) {
-      const bits = len - k * 8 >= 8 ? 8 : len - k * 8;
-      const mask = (0xff00 >> bits) & 0xff;
-      ok = (a[o + k] & mask) === ((p[k] ?? 0) & mask);
+// The prefixes as four words and four masks each, and the first bytes any of them can start
+// with (a global address — nearly every source — is rejected by one lookup).
+const SPECIAL6_WORDS = new Uint32Array(SPECIAL6.length * 8);
+const SPECIAL6_FIRST = new Uint8Array(256);
+SPECIAL6.forEach(([p, len], n) => {
+  for (let w = 0; w < 4; w++) {
+    let word = 0;
+    let mask = 0;
+    for (let k = 0; k < 4; k++) {
+      const bit = (w * 4 + k) * 8;
+      const bits = Math.max(0, Math.min(8, len - bit));
+      const m = (0xff00 >> bits) & 0xff;
+      word = (word << 8) | ((p[w * 4 + k] ?? 0) & m);
+      mask = (mask << 8) | m;
     }
-    if (ok) return true;
+    SPECIAL6_WORDS[n * 8 + w] = word >>> 0;
+    SPECIAL6_WORDS[n * 8 + 4 + w] = mask >>> 0;
+  }
+  const m0 = SPECIAL6_WORDS[n * 8 + 4] >>> 24;
+  for (let b = 0; b < 256; b++) {
+    if ((b & m0) === SPECIAL6_WORDS[n * 8] >>> 24) SPECIAL6_FIRST[b] = 1;
+  }
+});
+
+function special6(a: Uint8Array, o: number): boolean {
+  if (SPECIAL6_FIRST[a[o]] === 0) return false;
+  const w0 = ((a[o] << 24) | (a[o + 1] << 16) | (a[o + 2] << 8) | a[o + 3]) >>> 0;
+  const w1 = ((a[o + 4] << 24) | (a[o + 5] << 16) | (a[o + 6] << 8) | a[o + 7]) >>> 0;
+  const w2 = ((a[o + 8] << 24) | (a[o + 9] << 16) | (a[o + 10] << 8) | a[o + 11]) >>> 0;
+  const w3 = ((a[o + 12] << 24) | (a[o + 13] << 16) | (a[o + 14] << 8) | a[o + 15]) >>> 0;
+  const t = SPECIAL6_WORDS;
+  for (let n = 0; n < t.length; n += 8) {
+    if (
+      ((w0 & t[n + 4]) >>> 0) === t[n] && ((w1 & t[n + 5]) >>> 0) === t[n + 1] &&
+      ((w2 & t[n + 6]) >>> 0) === t[n + 2] && ((w3 & t[n + 7]) >>> 0) === t[n + 3]
+    ) return true;
   }
   return false;
 }
