@@ -109,6 +109,11 @@ export interface EventAggregatorOptions {
    * join an event: counted in `stats.excludedByTags` only (default none).
    */
   excludeTags?: number;
+  /**
+   * Give each event its destinations (`DarknetEvent.destinations`), for per-source roll-ups
+   * that unite them across a source's events (default false: they cost a copy per event).
+   */
+  destinations?: boolean;
 }
 
 /** The packet-time clock carried in state files. */
@@ -212,6 +217,8 @@ export class EventAggregator {
   readonly notAfter: number;
   /** Tags whose packets are dropped; see the options. */
   readonly excludeTags: number;
+  /** Whether events carry their destinations; see the options. */
+  readonly destinations: boolean;
   #v4: EventTable;
   #v6: EventTable;
   // IPv4 events with a single packet so far (most of the open events), promoted to #v4 by
@@ -246,6 +253,7 @@ export class EventAggregator {
     this.minRate = o.rate ?? 0;
     this.notAfter = o.notAfter ?? Infinity;
     this.excludeTags = (o.excludeTags ?? 0) & TAG_BITS;
+    this.destinations = o.destinations ?? false;
     this.#timeoutNs = this.timeout * 1e9;
     this.#v4 = new EventTable(false, this.samples);
     this.#v6 = new EventTable(true, this.samples);
@@ -606,6 +614,18 @@ export class EventAggregator {
     ev.bytes = st.rowU[u + S_LENFP] & 0xffffff;
     ev.uniqueDests = ev.uniqueDest24s = 1;
     ev.fingerprints = st.rowU[u + S_LENFP] >>> 24;
+    if (this.destinations) {
+      ev.destinations = Uint32Array.of(
+        st.v6
+          ? hashDest6(
+            st.rowU[u + S_DST],
+            st.rowU[u + S6_DST],
+            st.rowU[u + S6_DST + 1],
+            st.rowU[u + S6_DST + 2],
+          )
+          : st.rowU[u + S_DST],
+      );
+    }
     attrSingleExpand(st.rowU, u + st.attrAt, this.#sigs, SINGLE_WORDS, st.values, s);
     setAttribution(ev, attrOfSingle(SINGLE_WORDS, 0));
     const ref = st.rowI[u + S_REF];
@@ -780,6 +800,18 @@ export class EventAggregator {
     ev.uniqueDests = t.uniqueDests(e);
     ev.uniqueDest24s = t.uniqueNets(e);
     ev.fingerprints = t.rowU[u + FP];
+    if (this.destinations) {
+      if (!t.v6) ev.destinations = t.dests4.values(e);
+      else {
+        const k = t.dests6[e];
+        const out = new Uint32Array(k?.size ?? 0);
+        for (let j = 0; j < out.length; j++) {
+          const w = k!.keys;
+          out[j] = hashDest6(w[4 * j], w[4 * j + 1], w[4 * j + 2], w[4 * j + 3]);
+        }
+        ev.destinations = out;
+      }
+    }
     setAttribution(ev, attrOf(t.rowU, u, t.attr, e * ATTR, t.v6, ev.packets));
     if (this.samples > 0) ev.samples = t.samplesOf(e);
     return ev;
@@ -1074,6 +1106,11 @@ export class EventAggregator {
     this.#sweepSec = c.sweepSec;
     this.#sweepNsec = c.sweepNsec;
   }
+}
+
+/** An IPv6 destination (four words) as the 32-bit value roll-ups count. */
+export function hashDest6(w0: number, w1: number, w2: number, w3: number): number {
+  return (mix(w0 ^ mix(w1 ^ mix(w2 ^ mix(w3)))) >>> 0);
 }
 
 function setAttribution(ev: DarknetEvent, a: Attribution): void {

@@ -48,11 +48,9 @@ Inputs and outputs
   --dos-min-packets N   report vectors of at least N packets (default 25)
   --dos-min-duration S  ... lasting at least S seconds (default 60)
   --dos-min-window N    ... with at least N packets in a 60-second window (default 30)
-  --sourceout PATH      also write one record per source and interval: what it did across its
-                        events, its scan shape, aggressive scanners (README "Per-source
-                        roll-ups")
-  --source-interval S   the roll-ups' interval in seconds of packet time (default 3600, or the
-                        --rotate period)
+  --sourceout PATH      also write one record per source of the events written (per --rotate
+                        window): what it did across its events, its scan shape, aggressive
+                        scanners (README "Per-source roll-ups")
   --cachein PATH        continue from a state file written by --cacheout
   --cacheout PATH       save the open events to this state file instead of writing them to
                         --eventout (the next run continues them with --cachein)
@@ -132,7 +130,6 @@ const FLAGS = {
   "exclude-tags": { type: "string" },
   dosout: { type: "string" },
   sourceout: { type: "string" },
-  "source-interval": { type: "string" },
   "dos-timeout": { type: "string" },
   "dos-min-packets": { type: "string" },
   "dos-min-duration": { type: "string" },

@@ -39,7 +39,7 @@ import { parseTagList, TAGS } from "../tags/traffic_tags.ts";
 import { knownScannerEnricher, KnownScanners } from "../enrich/known_scanners.ts";
 import { type DosOptions, type DosReport, DosVictims } from "../dos/dos_victims.ts";
 import { recordFormat } from "../outputs/record_format.ts";
-import { SourceRollup } from "../sources/source_rollup.ts";
+import { type SourceRecord, SourceRollup } from "../sources/source_rollup.ts";
 import type { Analyzer } from "../analysis/analyzer.ts";
 import { DarknetEvent } from "../model/darknet_event.ts";
 import { parseIpv4, parseIpv6 } from "../util/ip.ts";
@@ -63,9 +63,8 @@ export interface ParseConfig {
   rate: number;
   /** Traffic tags whose packets are dropped before aggregation (`--exclude-tags`, `Tag` bits). */
   excludeTags?: number;
-  /** Where to write per-source roll-ups (`--sourceout`), and their interval (seconds). */
+  /** Where to write per-source roll-ups (`--sourceout`). */
   sourceout?: string;
-  sourceInterval?: number;
   /** Where to write DoS attack vectors (`--dosout`), and their settings. */
   dosout?: string;
   dos?: DosOptions;
@@ -114,13 +113,6 @@ function formatFlag(name: unknown, newdl: boolean): EventFormat {
   }
   if (newdl && f !== ndjson) throw new UsageError(`--newdl means --format ndjson, not ${f.name}`);
   return f;
-}
-
-// --source-interval (needs --sourceout); undefined: an hour, or the rotation period.
-function sourceIntervalFlag(v: Record<string, unknown>): number | undefined {
-  if (v["source-interval"] === undefined) return undefined;
-  if (v.sourceout === undefined) throw new UsageError("--source-interval needs --sourceout");
-  return intFlag("source-interval", v["source-interval"], 3600, 1);
 }
 
 // The DoS analysis's settings; its flags need --dosout.
@@ -217,7 +209,7 @@ export function commonConfig(
     excludeTags: excludeTagsFlag(v["exclude-tags"]),
     dosout: v.dosout as string | undefined,
     sourceout: v.sourceout as string | undefined,
-    sourceInterval: sourceIntervalFlag(v),
+
     knownScanners: v["known-scanners"] as string | undefined,
     dos: dosFlags(v, size),
     telescopeSize: size,
@@ -377,7 +369,11 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   // A packet timed more than a day after the run started is a corrupt timestamp (a capture
   // cannot come from the future): skipped and counted instead of moving the clock.
   const notAfter = cfg.notAfter ?? Math.floor(Date.now() / 1000) + 86400;
-  const agg = new EventAggregator({ ...cfg, notAfter });
+  const agg = new EventAggregator({
+    ...cfg,
+    notAfter,
+    destinations: cfg.sourceout !== undefined,
+  });
   // DoS victims from backscatter (--dosout): an analyzer on the same batches.
   const dos = cfg.dosout !== undefined ? new DosVictims(cfg.dos) : undefined;
   // State files, profiles and gzip are imported only when used: each pulls in a node: module,
@@ -400,11 +396,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     : undefined;
   // Per-source roll-ups (--sourceout), written as their intervals end.
   const rollup = cfg.sourceout !== undefined
-    ? new SourceRollup({
-      interval: cfg.sourceInterval ?? (rotate > 0 ? rotate : 3600),
-      telescopeSize: cfg.telescopeSize,
-      excludeTags: cfg.excludeTags,
-    })
+    ? new SourceRollup({ telescopeSize: cfg.telescopeSize })
     : undefined;
   let sourceOut: EventWriter | undefined;
   try {
@@ -510,21 +502,26 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     },
     result: () => dos.result(),
   };
-  const rollupStage: Analyzer | undefined = rollup && {
-    name: rollup.name,
-    add(b, from, to) {
-      rollup.add(b, from, to);
-      const done = rollup.take();
-      if (done.length > 0) {
-        for (const r of done) sourceOut!.write(r as never);
-        if (streaming) sourceOut!.flush();
-      }
-    },
-    merge: () => {
-      throw new Error("not merged");
-    },
-    result: () => rollup.result(),
+  // Per-source roll-ups of the events written: each rotation window's, or the run's. The open
+  // events of a window's closing chunk are not written there (they end in a later window); those
+  // at the end of a run without --cacheout are.
+  const writeRollup = (records: SourceRecord[]) => {
+    for (const r of records) sourceOut!.write(r as never);
+    if (streaming && records.length > 0) sourceOut!.flush();
   };
+  const rollupTap = rollup &&
+    new TransformStream<EventChunk, EventChunk>({
+      transform(chunk, controller) {
+        if (!chunk.open || (!rotate && cfg.cacheout === undefined)) {
+          for (const e of chunk.events) rollup.add(e);
+        }
+        if (chunk.open && chunk.window) writeRollup(rollup.endWindow(chunk.window));
+        controller.enqueue(chunk);
+      },
+      flush() {
+        if (!rotate) writeRollup(rollup.endWindow(null));
+      },
+    });
   // Loading (state file, databases) is timed apart: it says nothing about the packet rate.
   const tLoaded = performance.now();
   try {
@@ -538,11 +535,11 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
       analyzers: [
         ...(stats ? [stats] : []),
         ...(dosStage ? [dosStage] : []),
-        ...(rollupStage ? [rollupStage] : []),
       ],
     });
     const ended = set.readable.pipeThrough(tap).pipeThrough(aggStream);
-    await (enrich ? ended.pipeThrough(new EnrichStream(enrich.enrichers)) : ended).pipeTo(sink);
+    const enriched = enrich ? ended.pipeThrough(new EnrichStream(enrich.enrichers)) : ended;
+    await (rollupTap ? enriched.pipeThrough(rollupTap) : enriched).pipeTo(sink);
   } catch (thrown) {
     let e = thrown;
     if (
@@ -584,10 +581,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     }
   }
   if (rollup) {
-    // The last interval is written with what it saw (a run continued with --cachein starts
-    // that interval's records afresh: see README).
     try {
-      for (const r of rollup.finish()) sourceOut!.write(r as never);
       sourceOut!.close();
     } catch (e) {
       if (!(e instanceof DarknetError)) throw e;

@@ -154,6 +154,11 @@ export class DarknetEvent {
   tags: number[] = [];
   /** The known scanner's label (`--known-scanners`), or "". */
   scanner = "";
+  /**
+   * Its destinations, when the aggregator was asked for them (`destinations`, for per-source
+   * roll-ups): IPv4 addresses, or for IPv6 a 32-bit hash of each; null otherwise. Not written.
+   */
+  destinations: Uint32Array | null = null;
   /** Fingerprint bits: rule k of the registry ({@link FINGERPRINTS}) is bit k. */
   fingerprints = 0;
   /**
