@@ -43,6 +43,7 @@ export class DistinctCounter {
   // Exact: the first value alone (most counters never see a second: no table), then a table of
   // the values (0 marks an empty slot; the value 0 itself is `#zero`), at most half full.
   #first = -1;
+  #last = -1;
   #table: Uint32Array | null = EMPTY;
   #size = 0;
   #zero = false;
@@ -51,8 +52,9 @@ export class DistinctCounter {
   /** Counts `x` (a 32-bit value). */
   add(x: number): void {
     x >>>= 0;
-    // The value just counted again (a victim's port, an attacker's /16): nothing to look up.
-    if (x === this.#first && this.#size > 0) return;
+    // The first or the last value again (a victim's port, an attacker's /16): no lookup.
+    if ((x === this.#first || x === this.#last) && this.#size > 0) return;
+    this.#last = x;
     if (this.#size === 0) {
       this.#first = x;
       this.#size = 1;
@@ -163,7 +165,8 @@ export class DistinctCounter {
     const o = j as { values?: unknown; registers?: unknown };
     if (typeof o !== "object" || o === null) throw new Error("not a distinct count");
     if (Array.isArray(o.values)) {
-      if (o.values.length > EXACT_LIMIT) throw new Error("too many exact values");
+      // A counter holds at most EXACT_LIMIT; a DoS vector saves up to a few hundred more.
+      if (o.values.length > 4 * EXACT_LIMIT) throw new Error("too many exact values");
       for (const v of o.values) {
         if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`value ${v}`);
         c.add(v);

@@ -23,6 +23,7 @@ import { formatIpv4, formatIpv6 } from "../util/ip.ts";
 import { Backscatter, backscatterOf } from "./backscatter.ts";
 import { DistinctCounter } from "./distinct_counter.ts";
 import { SampleStore } from "../aggregation/_sample_store.ts";
+import { DestSets } from "../aggregation/dest_set.ts";
 import { Traffic } from "../decode/traffic.ts";
 
 /** Settings of {@link DosVictims}. */
@@ -95,6 +96,9 @@ const PROTOCOLS: Record<number, string> = { 1: "ICMP", 6: "TCP", 17: "UDP", 58: 
 const SLOT = 10; // seconds a window slides by
 const SLOTS = 6; // slots in a window (60 s)
 const SWEEP = 60; // seconds of packet time between sweeps for idle vectors
+// IPv4 attackers kept exactly (in DestSets) up to this many, checked every CHECK_EVERY packets.
+const ATTACKERS_EXACT = 1024;
+const CHECK_EVERY = 256;
 // Traffic codes that can be backscatter (echo replies and ICMP errors, SYN-ACK, RST, other TCP
 // flag combinations such as RST-ACK); the rest is never looked at.
 const MAYBE = new Uint8Array(256);
@@ -128,7 +132,11 @@ class Vector {
   lastNsec: number;
   packets = 0;
   bytes = 0;
-  attackers = new DistinctCounter();
+  // IPv4 attackers are counted in the analyzer's DestSets (slot ≥ 0: exact, cheap per packet)
+  // until they pass ATTACKERS_EXACT, then here (a sketch); IPv6 attackers always here.
+  attackers: DistinctCounter | null = null;
+  attSlot = -1;
+  sinceCheck = 0;
   nets = new DistinctCounter();
   ports = new DistinctCounter();
   // Packets per 10-second slot of the last six slots (slot s at ring[s % 6]); `slot` the newest.
@@ -155,7 +163,6 @@ class Vector {
   add(x: Backscatter, sec: number, nsec: number, len: number): void {
     this.packets++;
     this.bytes += len;
-    this.attackers.add(x.attacker);
     this.nets.add(x.attackerNet);
     this.ports.add(x.port);
     if (x.mismatch) this.mismatches++;
@@ -196,7 +203,11 @@ class Vector {
     return this.lastSec - this.firstSec + (this.lastNsec - this.firstNsec) / 1e9;
   }
 
-  report(telescopeSize: number, store: SampleStore): DosReport {
+  report(
+    telescopeSize: number,
+    store: SampleStore,
+    attackers: { count: number; exact: boolean },
+  ): DosReport {
     const d = this.duration;
     const rate = d > 0 ? this.packets / d : 0;
     return {
@@ -206,10 +217,10 @@ class Vector {
       Last: formatTime(this.lastSec, this.lastNsec),
       Packets: this.packets,
       Bytes: this.bytes,
-      UniqueAttackers: this.attackers.count,
+      UniqueAttackers: attackers.count,
       UniqueAttacker16s: this.nets.count,
       UniquePorts: this.ports.count,
-      UniqueCountsExact: this.attackers.exact && this.nets.exact && this.ports.exact,
+      UniqueCountsExact: attackers.exact && this.nets.exact && this.ports.exact,
       MaxWindowPackets: this.maxWindow,
       ObservedRate: rate,
       EstimatedRate: this.v === 4 ? rate * 2 ** 32 / telescopeSize : null,
@@ -218,7 +229,7 @@ class Vector {
     };
   }
 
-  saved(store: SampleStore): unknown {
+  saved(store: SampleStore, attackers: DistinctCounter): unknown {
     return {
       v: this.v,
       victim: this.v === 4 ? this.victim : [...this.victim6],
@@ -227,7 +238,7 @@ class Vector {
       last: [this.lastSec, this.lastNsec],
       packets: this.packets,
       bytes: this.bytes,
-      attackers: this.attackers,
+      attackers,
       nets: this.nets,
       ports: this.ports,
       slot: this.slot,
@@ -288,6 +299,10 @@ export class DosVictims implements Analyzer<DosReport[]> {
   #ended: DosReport[] = [];
   // First packets of the open vectors (no allocation per vector).
   #store = new SampleStore();
+  // IPv4 vectors' attackers while few (see Vector.attSlot); free slots for reuse.
+  #attackers = new DestSets();
+  #freeSlots: number[] = [];
+  #slots = 0;
 
   /** An analyzer with the given settings. */
   constructor(o: DosOptions = {}) {
@@ -325,9 +340,14 @@ export class DosVictims implements Analyzer<DosReport[]> {
       if (MAYBE[traffic[i]] === 0 || !backscatterOf(b, i, x)) continue;
       this.backscatter++;
       const nsec = b.tsNsec[i];
-      if (x.v === 4) {
-        this.#vector(this.#v4, key4(x.victim, x.proto), b, i).add(x, sec, nsec, b.capLen[i]);
-      } else this.#vector(this.#v6, key6(x.victim6, x.proto), b, i).add(x, sec, nsec, b.capLen[i]);
+      const v = x.v === 4
+        ? this.#vector(this.#v4, key4(x.victim, x.proto), b, i)
+        : this.#vector(this.#v6, key6(x.victim6, x.proto), b, i);
+      v.add(x, sec, nsec, b.capLen[i]);
+      if (v.attSlot >= 0) {
+        this.#attackers.push(v.attSlot, x.attacker);
+        if (++v.sinceCheck >= CHECK_EVERY) this.#check(v);
+      } else (v.attackers ??= new DistinctCounter()).add(x.attacker);
     }
   }
 
@@ -345,8 +365,35 @@ export class DosVictims implements Analyzer<DosReport[]> {
     if (v === undefined) {
       const ref = this.#store.put(b.buffers[b.buf[i]], b.offset[i], b.capLen[i]);
       m.set(k, v = new Vector(this.#x, sec, nsec, ref, b.capLen[i]));
+      if (v.v === 4) v.attSlot = this.#freeSlots.pop() ?? this.#slots++;
     }
     return v;
+  }
+
+  // A vector in DestSets mode with many attackers moves them into a sketch (memory stays at
+  // kilobytes a victim however large the flood).
+  #check(v: Vector): void {
+    v.sinceCheck = 0;
+    if (this.#attackers.count(v.attSlot) > ATTACKERS_EXACT) v.attackers = this.#release(v);
+  }
+
+  // Vector v's attackers as a counter (its DestSets slot emptied and freed, if it had one).
+  #release(v: Vector): DistinctCounter {
+    if (v.attSlot < 0) return v.attackers ?? new DistinctCounter();
+    const c = new DistinctCounter();
+    for (const a of this.#attackers.values(v.attSlot)) c.add(a);
+    this.#attackers.clear(v.attSlot);
+    this.#freeSlots.push(v.attSlot);
+    v.attSlot = -1;
+    return c;
+  }
+
+  // Vector v's attackers as a counter, its slot kept.
+  #counter(v: Vector): DistinctCounter {
+    if (v.attSlot < 0) return v.attackers ?? new DistinctCounter();
+    const c = new DistinctCounter();
+    for (const a of this.#attackers.values(v.attSlot)) c.add(a);
+    return c;
   }
 
   // Ends the vectors whose last packet is before `before` (seconds), in key order.
@@ -368,9 +415,17 @@ export class DosVictims implements Analyzer<DosReport[]> {
       v.maxWindow >= this.minWindow
     ) {
       this.reported++;
-      this.#ended.push(v.report(this.telescopeSize, this.#store));
+      const attackers = v.attSlot >= 0
+        ? { count: this.#attackers.count(v.attSlot), exact: true }
+        : v.attackers ?? new DistinctCounter();
+      this.#ended.push(v.report(this.telescopeSize, this.#store, attackers));
     } else this.belowThresholds++;
     this.#store.free(v.frameRef);
+    if (v.attSlot >= 0) { // the slot for the next vector (no counter made)
+      this.#attackers.clear(v.attSlot);
+      this.#freeSlots.push(v.attSlot);
+      v.attSlot = -1;
+    }
   }
 
   /** The reports of vectors ended since the last call (in order of ending, then key). */
@@ -402,6 +457,8 @@ export class DosVictims implements Analyzer<DosReport[]> {
     // The other analyzer's first packet, moved into this one's store.
     const frame = o.#store.get(v.frameRef, v.frameLen);
     o.#store.free(v.frameRef);
+    const theirs = o.#release(v);
+    v.attackers = theirs;
     if (a === undefined || v.firstSec - a.lastSec > this.timeout) {
       if (a !== undefined) this.#end(a);
       v.frameRef = this.#store.put(frame, 0, frame.length);
@@ -410,7 +467,9 @@ export class DosVictims implements Analyzer<DosReport[]> {
     }
     a.packets += v.packets;
     a.bytes += v.bytes;
-    a.attackers.merge(v.attackers);
+    const ours = this.#release(a);
+    ours.merge(theirs);
+    a.attackers = ours;
     a.nets.merge(v.nets);
     a.ports.merge(v.ports);
     a.mismatches += v.mismatches;
@@ -432,7 +491,10 @@ export class DosVictims implements Analyzer<DosReport[]> {
     return {
       latest: this.#latest,
       vectors: keys.map((k) =>
-        (typeof k === "number" ? this.#v4.get(k) : this.#v6.get(k))!.saved(this.#store)
+        (typeof k === "number" ? this.#v4.get(k) : this.#v6.get(k))!.saved(
+          this.#store,
+          this.#counter((typeof k === "number" ? this.#v4.get(k) : this.#v6.get(k))!),
+        )
       ),
     };
   }
@@ -452,6 +514,13 @@ export class DosVictims implements Analyzer<DosReport[]> {
         const k = key4(v.victim, v.proto);
         if (this.#v4.has(k)) throw new Error("DoS state: a vector appears twice");
         this.#v4.set(k, v);
+        // Exact attackers back into the DestSets, as a run that never stopped keeps them.
+        const j = v.attackers!.toJSON();
+        if ("values" in j && j.values.length <= ATTACKERS_EXACT) {
+          v.attSlot = this.#freeSlots.pop() ?? this.#slots++;
+          for (const a of j.values) this.#attackers.push(v.attSlot, a);
+          v.attackers = null;
+        }
       } else {
         const k = key6(v.victim6, v.proto);
         if (this.#v6.has(k)) throw new Error("DoS state: a vector appears twice");
