@@ -137,6 +137,8 @@ class Vector {
   attackers: DistinctCounter | null = null;
   attSlot = -1;
   sinceCheck = 0;
+  // The attackers' /16s: counted from the attackers themselves while they are in DestSets
+  // (attSlot ≥ 0), here once they are not.
   nets = new DistinctCounter();
   ports = new DistinctCounter();
   // Packets per 10-second slot of the last six slots (slot s at ring[s % 6]); `slot` the newest.
@@ -163,7 +165,6 @@ class Vector {
   add(x: Backscatter, sec: number, nsec: number, len: number): void {
     this.packets++;
     this.bytes += len;
-    this.nets.add(x.attackerNet);
     this.ports.add(x.port);
     if (x.mismatch) this.mismatches++;
     if (sec > this.lastSec || (sec === this.lastSec && nsec > this.lastNsec)) {
@@ -207,6 +208,7 @@ class Vector {
     telescopeSize: number,
     store: SampleStore,
     attackers: { count: number; exact: boolean },
+    nets: { count: number; exact: boolean },
   ): DosReport {
     const d = this.duration;
     const rate = d > 0 ? this.packets / d : 0;
@@ -218,9 +220,9 @@ class Vector {
       Packets: this.packets,
       Bytes: this.bytes,
       UniqueAttackers: attackers.count,
-      UniqueAttacker16s: this.nets.count,
+      UniqueAttacker16s: nets.count,
       UniquePorts: this.ports.count,
-      UniqueCountsExact: attackers.exact && this.nets.exact && this.ports.exact,
+      UniqueCountsExact: attackers.exact && nets.exact && this.ports.exact,
       MaxWindowPackets: this.maxWindow,
       ObservedRate: rate,
       EstimatedRate: this.v === 4 ? rate * 2 ** 32 / telescopeSize : null,
@@ -229,7 +231,7 @@ class Vector {
     };
   }
 
-  saved(store: SampleStore, attackers: DistinctCounter): unknown {
+  saved(store: SampleStore, attackers: DistinctCounter, nets: DistinctCounter): unknown {
     return {
       v: this.v,
       victim: this.v === 4 ? this.victim : [...this.victim6],
@@ -239,7 +241,7 @@ class Vector {
       packets: this.packets,
       bytes: this.bytes,
       attackers,
-      nets: this.nets,
+      nets,
       ports: this.ports,
       slot: this.slot,
       ring: [...(this.ring ?? this.firstRing())],
@@ -347,7 +349,10 @@ export class DosVictims implements Analyzer<DosReport[]> {
       if (v.attSlot >= 0) {
         this.#attackers.push(v.attSlot, x.attacker);
         if (++v.sinceCheck >= CHECK_EVERY) this.#check(v);
-      } else (v.attackers ??= new DistinctCounter()).add(x.attacker);
+      } else {
+        (v.attackers ??= new DistinctCounter()).add(x.attacker);
+        v.nets.add(x.attackerNet);
+      }
     }
   }
 
@@ -381,18 +386,28 @@ export class DosVictims implements Analyzer<DosReport[]> {
   #release(v: Vector): DistinctCounter {
     if (v.attSlot < 0) return v.attackers ?? new DistinctCounter();
     const c = new DistinctCounter();
-    for (const a of this.#attackers.values(v.attSlot)) c.add(a);
+    for (const a of this.#attackers.values(v.attSlot)) {
+      c.add(a);
+      v.nets.add(a >>> 16);
+    }
     this.#attackers.clear(v.attSlot);
     this.#freeSlots.push(v.attSlot);
     v.attSlot = -1;
     return c;
   }
 
-  // Vector v's attackers as a counter, its slot kept.
+  // Vector v's attackers and their /16s as counters, its slot kept.
   #counter(v: Vector): DistinctCounter {
     if (v.attSlot < 0) return v.attackers ?? new DistinctCounter();
     const c = new DistinctCounter();
     for (const a of this.#attackers.values(v.attSlot)) c.add(a);
+    return c;
+  }
+
+  #netCounter(v: Vector): DistinctCounter {
+    if (v.attSlot < 0) return v.nets;
+    const c = new DistinctCounter();
+    for (const a of this.#attackers.values(v.attSlot)) c.add(a >>> 16);
     return c;
   }
 
@@ -418,7 +433,8 @@ export class DosVictims implements Analyzer<DosReport[]> {
       const attackers = v.attSlot >= 0
         ? { count: this.#attackers.count(v.attSlot), exact: true }
         : v.attackers ?? new DistinctCounter();
-      this.#ended.push(v.report(this.telescopeSize, this.#store, attackers));
+      const nets = v.attSlot >= 0 ? nets16(this.#attackers.values(v.attSlot)) : v.nets;
+      this.#ended.push(v.report(this.telescopeSize, this.#store, attackers, nets));
     } else this.belowThresholds++;
     this.#store.free(v.frameRef);
     if (v.attSlot >= 0) { // the slot for the next vector (no counter made)
@@ -490,12 +506,10 @@ export class DosVictims implements Analyzer<DosReport[]> {
     const keys = [...this.#v4.keys(), ...this.#v6.keys()].sort(compareKeys);
     return {
       latest: this.#latest,
-      vectors: keys.map((k) =>
-        (typeof k === "number" ? this.#v4.get(k) : this.#v6.get(k))!.saved(
-          this.#store,
-          this.#counter((typeof k === "number" ? this.#v4.get(k) : this.#v6.get(k))!),
-        )
-      ),
+      vectors: keys.map((k) => {
+        const v = (typeof k === "number" ? this.#v4.get(k) : this.#v6.get(k))!;
+        return v.saved(this.#store, this.#counter(v), this.#netCounter(v));
+      }),
     };
   }
 
@@ -593,4 +607,11 @@ function vectorFromJSON(j: unknown, store: SampleStore): Vector {
   v.maxWindow = o.maxWindow;
   v.mismatches = o.mismatches;
   return v;
+}
+
+// The distinct /16s of IPv4 attackers (exact).
+function nets16(attackers: Uint32Array): { count: number; exact: boolean } {
+  const seen = new Set<number>();
+  for (const a of attackers) seen.add(a >>> 16);
+  return { count: seen.size, exact: true };
 }
