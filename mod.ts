@@ -132,6 +132,7 @@ export {
   type LiveCaptureOptions,
 } from "./src/capture/live_capture.ts";
 export {
+  type DosEnd,
   WorkerCaptureSet,
   type WorkerCaptureSetOptions,
 } from "./src/capture/worker_capture_set.ts";

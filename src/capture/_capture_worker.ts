@@ -9,12 +9,19 @@ import { BatchPool } from "./batch_pool.ts";
 import { CaptureSet } from "./capture_set.ts";
 import { PacketBatch } from "../decode/packet_batch.ts";
 import { tagPackets, tagTraffic } from "../attribution/tag_packets.ts";
+import { type DosOptions, DosVictims } from "../dos/dos_victims.ts";
 
 interface Start {
   paths: string[];
   window: number;
   tagPackets: boolean | "traffic";
+  /** DoS victims found here (`WorkerCaptureSetOptions.dos`). */
+  dos?: DosOptions & { keepOpen: boolean };
 }
+
+// The DoS analysis's state from the main thread (a state file's, or null), before its first batch.
+let dosStateGiven: (s: unknown) => void = () => {};
+const dosState = new Promise<unknown>((r) => dosStateGiven = r);
 
 let credit = 0;
 let current: CaptureSet | undefined;
@@ -43,6 +50,10 @@ self.onmessage = async (ev: MessageEvent) => {
     wake = null;
     return;
   }
+  if (msg.type === "dos-state") {
+    dosStateGiven((ev.data as { state: unknown }).state);
+    return;
+  }
   if (msg.type === "ack") {
     credit++;
     wake?.();
@@ -54,10 +65,18 @@ self.onmessage = async (ev: MessageEvent) => {
   try {
     const set = await CaptureSet.open(msg.paths!, { pool });
     current = set;
+    let dos: DosVictims | undefined;
+    if (msg.dos) {
+      dos = new DosVictims(msg.dos);
+      const state = await dosState;
+      if (state !== null) dos.loadState(state);
+    }
     if (stopRequested) set.stop();
     for await (const b of set.readable) {
       if (msg.tagPackets === "traffic") tagTraffic(b);
       else if (msg.tagPackets) tagPackets(b);
+      dos?.add(b, 0, b.length);
+      const reports = dos?.take();
       while (credit === 0) await new Promise<void>((r) => wake = r);
       credit--;
       const cols = b.columns();
@@ -83,6 +102,7 @@ self.onmessage = async (ev: MessageEvent) => {
           buffers,
           lent,
           bytesRead: set.bytesRead,
+          dos: reports?.length ? reports : undefined,
         },
         transfer,
       );
@@ -92,6 +112,14 @@ self.onmessage = async (ev: MessageEvent) => {
       type: "end",
       bytesRead: set.bytesRead,
       error: e ? { message: e.message, exitCode: e.exitCode } : undefined,
+      // The vectors open at the end: reported now, or their state kept for a state file.
+      dos: dos && {
+        reports: msg.dos!.keepOpen ? dos.take() : dos.finish(),
+        state: msg.dos!.keepOpen ? dos.saveState() : undefined,
+        open: dos.open,
+        backscatter: dos.backscatter,
+        reported: dos.reported,
+      },
     });
   } catch (e) {
     const err = e instanceof DarknetError

@@ -12,6 +12,7 @@
 import { DarknetError } from "../errors.ts";
 import { CaptureSet } from "./capture_set.ts";
 import { PacketBatch } from "../decode/packet_batch.ts";
+import type { DosOptions, DosReport } from "../dos/dos_victims.ts";
 
 /** Options of {@link WorkerCaptureSet.open}. */
 export interface WorkerCaptureSetOptions {
@@ -24,6 +25,28 @@ export interface WorkerCaptureSetOptions {
    * tags). Default false.
    */
   tagPackets?: boolean | "traffic";
+  /**
+   * Find DoS victims there too (`dos/dos_victims.ts`, with these settings; `keepOpen`: the
+   * vectors open at the end are kept as state instead of reported). Its reports come with the
+   * batches ({@link WorkerCaptureSet.takeDosReports}), the rest at the end
+   * ({@link WorkerCaptureSet.dosEnd}); a state to continue goes in first
+   * ({@link WorkerCaptureSet.sendDosState}).
+   */
+  dos?: DosOptions & { keepOpen: boolean };
+}
+
+/** What the capture worker's DoS analysis left at the end of input. */
+export interface DosEnd {
+  /** Reports of the vectors that ended last (all open ones unless kept). */
+  reports: DosReport[];
+  /** The open vectors (`DosVictims.saveState`), when kept. */
+  state?: { latest: number; vectors: unknown[] };
+  /** Vectors left open (kept in `state`). */
+  open: number;
+  /** Backscatter packets seen. */
+  backscatter: number;
+  /** Vectors reported in all. */
+  reported: number;
 }
 
 /**
@@ -48,12 +71,15 @@ export class WorkerCaptureSet {
   readonly readable: ReadableStream<PacketBatch>;
   #error: DarknetError | undefined;
   #bytesRead = 0;
+  #dosReports: DosReport[] = [];
+  #dosEnd: DosEnd | undefined;
 
   private constructor(
     paths: string[],
     total: number | undefined,
     window: number,
     tagPackets: boolean | "traffic",
+    dos: (DosOptions & { keepOpen: boolean }) | undefined,
   ) {
     this.paths = paths;
     this.totalBytes = total;
@@ -73,6 +99,10 @@ export class WorkerCaptureSet {
         worker.onmessage = (ev: MessageEvent) => {
           const m = ev.data;
           this.#bytesRead = m.bytesRead;
+          if (m.dos !== undefined) {
+            if (m.type === "batch") this.#dosReports.push(...m.dos);
+            else this.#dosEnd = m.dos;
+          }
           if (m.type === "batch") {
             const b = PacketBatch.fromColumns(m.length, m.source, m.buffers, m.cols);
             b.tagged = m.tagged === true;
@@ -110,7 +140,7 @@ export class WorkerCaptureSet {
           worker!.terminate();
           notify();
         };
-        worker.postMessage({ type: "start", paths, window, tagPackets });
+        worker.postMessage({ type: "start", paths, window, tagPackets, dos });
       },
       pull: async (controller) => {
         while (queue.length === 0 && !ended) await new Promise<void>((r) => waiting = r);
@@ -134,7 +164,30 @@ export class WorkerCaptureSet {
   static async open(paths: string[], o: WorkerCaptureSetOptions = {}): Promise<WorkerCaptureSet> {
     const check = await CaptureSet.open(paths);
     await check.readable.cancel();
-    return new WorkerCaptureSet(paths, check.totalBytes, o.window ?? 4, o.tagPackets ?? false);
+    return new WorkerCaptureSet(
+      paths,
+      check.totalBytes,
+      o.window ?? 4,
+      o.tagPackets ?? false,
+      o.dos,
+    );
+  }
+
+  /** Gives the worker's DoS analysis the state to continue (null: none); needed before it starts. */
+  sendDosState(state: unknown): void {
+    this.#worker?.postMessage({ type: "dos-state", state });
+  }
+
+  /** The DoS reports received since the last call, in the order of the packets. */
+  takeDosReports(): DosReport[] {
+    const out = this.#dosReports;
+    this.#dosReports = [];
+    return out;
+  }
+
+  /** What the worker's DoS analysis left at the end (after the stream ended). */
+  get dosEnd(): DosEnd | undefined {
+    return this.#dosEnd;
   }
 
   #worker: Worker | undefined;

@@ -361,10 +361,19 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   // Inputs: a live tcpdump, stdin (main thread only), or files decoded on a second core.
   let live: LiveCapture | undefined;
   let set!: CaptureSet | WorkerCaptureSet; // for a live capture: once tcpdump runs, below
+  // DoS victims (--dosout) are found on the capture worker beside the decoding when there is
+  // one (the other core has time to spare), else on this thread.
+  const dosKeep = cfg.cacheout !== undefined;
+  let dosWorker: WorkerCaptureSet | undefined;
   if (cfg.iface === undefined) {
-    set = cfg.pcaps.includes("-")
-      ? await CaptureSet.open(cfg.pcaps)
-      : await WorkerCaptureSet.open(cfg.pcaps, { tagPackets: true });
+    if (cfg.pcaps.includes("-")) set = await CaptureSet.open(cfg.pcaps);
+    else {
+      set = dosWorker = await WorkerCaptureSet.open(cfg.pcaps, {
+        tagPackets: true,
+        dos: cfg.dosout !== undefined ? { ...cfg.dos, keepOpen: dosKeep } : undefined,
+      });
+      if (cfg.dosout === undefined) dosWorker = undefined;
+    }
   }
   // A packet timed more than a day after the run started is a corrupt timestamp (a capture
   // cannot come from the future): skipped and counted instead of moving the clock.
@@ -378,8 +387,13 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   const dos = cfg.dosout !== undefined ? new DosVictims(cfg.dos) : undefined;
   // State files, profiles and gzip are imported only when used: each pulls in a node: module,
   // and the first one loaded starts Deno's Node layer (~6 MB, ~10 ms).
-  if (cfg.cachein) {
-    await (await import("../state/state_file.ts")).loadState(agg, cfg.cachein, { dos });
+  try {
+    if (cfg.cachein) {
+      await (await import("../state/state_file.ts")).loadState(agg, cfg.cachein, { dos });
+    }
+  } finally {
+    // The worker's analysis waits for the state (or for null) before its first batch.
+    dosWorker?.sendDosState(cfg.cachein && dos ? dos.saveState() : null);
   }
   if (rotate) {
     await Deno.mkdir(cfg.outdir!, { recursive: true }).catch((e) =>
@@ -466,6 +480,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
           if (live) live.stop();
           else input.stop();
         }
+        if (dosWorker) writeDos(dosWorker.takeDosReports());
         progress.update({
           bytesRead: input.bytesRead,
           totalBytes: input.totalBytes,
@@ -487,7 +502,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   const writeDos = (reports: DosReport[]) => {
     for (const r of reports) dosOut!.write(annotateDos(r, enrich) as never);
   };
-  const dosStage: Analyzer | undefined = dos && {
+  const dosStage: Analyzer | undefined = !dos || dosWorker ? undefined : {
     name: dos.name,
     add(b, from, to) {
       dos.add(b, from, to);
@@ -592,13 +607,30 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     }
   }
   let dosSaved = 0;
+  let dosReported = dos?.reported ?? 0;
+  // With --cacheout, the state file gets the open vectors: the worker's, when it had them.
+  let dosState = dos;
   if (dos) {
     // Open vectors end with the input (as open events are written), unless a state keeps them.
     try {
-      if (cfg.cacheout && !allocationFailed) {
+      if (dosWorker) {
+        writeDos(dosWorker.takeDosReports());
+        const end = dosWorker.dosEnd;
+        if (end) {
+          writeDos(end.reports);
+          dosReported = end.reported;
+          dosSaved = dosKeep ? end.open : 0;
+          dosState = new DosVictims(cfg.dos);
+          if (end.state) dosState.loadState(end.state);
+        }
+      } else if (cfg.cacheout && !allocationFailed) {
         writeDos(dos.take());
         dosSaved = dos.open;
-      } else writeDos(dos.finish());
+        dosReported = dos.reported;
+      } else {
+        writeDos(dos.finish());
+        dosReported = dos.reported;
+      }
       dosOut!.close();
     } catch (e) {
       if (!(e instanceof DarknetError)) throw e;
@@ -611,7 +643,9 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   if (cfg.cacheout && !allocationFailed) {
     openSaved = agg.openCount;
     try {
-      await (await import("../state/state_file.ts")).saveState(agg, cfg.cacheout, { dos });
+      await (await import("../state/state_file.ts")).saveState(agg, cfg.cacheout, {
+        dos: dosState,
+      });
     } catch (e) {
       if (!(e instanceof DarknetError)) throw e;
       error ??= e;
@@ -634,7 +668,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     outOfOrder: agg.stats.outOfOrder,
     implausibleTime: agg.stats.implausibleTime,
     excludedByTags: agg.stats.excludedByTags,
-    dos: dos ? { reported: dos.reported, openSaved: dosSaved } : undefined,
+    dos: dos ? { reported: dosReported, openSaved: dosSaved } : undefined,
     notAfter,
     openAtFailure,
     seconds: (performance.now() - tLoaded) / 1000,

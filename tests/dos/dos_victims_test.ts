@@ -305,6 +305,24 @@ Deno.test("parse --dosout end to end; --cacheout/--cachein carry open vectors; u
   equal(r.code, 0, r.stderr);
   const one = Deno.readTextFileSync(`${dir}/d.json`);
   equal(JSON.parse(one).length, 1);
+  // Standard input (the analysis on this thread, not on the capture worker): the same file.
+  const viaStdin = await runCli(
+    ENTRIES.parse,
+    [
+      "--pcap",
+      "-",
+      "--samples",
+      "0",
+      "--eventout",
+      `${dir}/e-in.json`,
+      "--dosout",
+      `${dir}/d-in.json`,
+    ],
+    denoFlags("parse"),
+    Deno.readFileSync(CAPTURE),
+  );
+  equal(viaStdin.code, 0, viaStdin.stderr);
+  equal(Deno.readTextFileSync(`${dir}/d-in.json`), one);
   // Two runs over halves of the capture with the state between them: the same file.
   const bytes = Deno.readFileSync(CAPTURE);
   const pk = packets(bytes);
