@@ -62,6 +62,29 @@ export const TRAFFIC_COUNT = 18;
 export const TRAFFIC_NAMES: readonly string[] = Object.keys(Traffic);
 
 /**
+ * The traffic codes of ICMP and ICMPv6 replies and errors: what a host sends back to an address
+ * that reached it (backscatter, when that address was spoofed).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { ICMP_ANSWERS, Traffic } from "./traffic.ts";
+ * ok(ICMP_ANSWERS.includes(Traffic.ICMPEchoReply) && !ICMP_ANSWERS.includes(Traffic.ICMPEchoRequest));
+ * ```
+ */
+export const ICMP_ANSWERS: readonly number[] = [
+  Traffic.ICMPEchoReply,
+  Traffic.ICMPDestinationUnreachable,
+  Traffic.ICMPSourceQuench,
+  Traffic.ICMPRedirect,
+  Traffic.ICMPTimeExceeded,
+  Traffic.ICMPParameterProblem,
+  Traffic.ICMPTimestampReply,
+  Traffic.ICMPInfoReply,
+  Traffic.ICMPAddressMaskReply,
+];
+
+/**
  * The name of a traffic code (`"Unknown"` for anything out of range).
  *
  * @example

@@ -24,7 +24,7 @@ import { Backscatter, backscatterOf } from "./backscatter.ts";
 import { DistinctCounter } from "./distinct_counter.ts";
 import { SampleStore } from "../aggregation/_sample_store.ts";
 import { DestSets } from "../aggregation/dest_set.ts";
-import { Traffic } from "../decode/traffic.ts";
+import { ICMP_ANSWERS, Traffic } from "../decode/traffic.ts";
 
 /** Settings of {@link DosVictims}. */
 export interface DosOptions {
@@ -104,21 +104,15 @@ const CHECK_EVERY = 256;
 const MAYBE = new Uint8Array(256);
 for (
   const t of [
-    Traffic.ICMPEchoReply,
-    Traffic.ICMPDestinationUnreachable,
-    Traffic.ICMPSourceQuench,
-    Traffic.ICMPRedirect,
-    Traffic.ICMPTimeExceeded,
-    Traffic.ICMPParameterProblem,
-    Traffic.ICMPTimestampReply,
-    Traffic.ICMPInfoReply,
-    Traffic.ICMPAddressMaskReply,
+    ...ICMP_ANSWERS,
     Traffic.ICMPOther,
     Traffic.TCPSYNACK,
     Traffic.TCPRST,
     Traffic.TCPOther,
   ]
-) MAYBE[t] = 1;
+) {
+  MAYBE[t] = 1;
+}
 
 /** One open attack vector. */
 class Vector {

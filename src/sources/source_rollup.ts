@@ -19,7 +19,7 @@
  */
 
 import type { DarknetEvent } from "../model/darknet_event.ts";
-import { Traffic, trafficName } from "../decode/traffic.ts";
+import { ICMP_ANSWERS, Traffic, trafficName } from "../decode/traffic.ts";
 import { DistinctCounter } from "../dos/distinct_counter.ts";
 import { DestSets } from "../aggregation/dest_set.ts";
 import { formatTime } from "../stats/packet_stats.ts";
@@ -102,21 +102,7 @@ export interface SourceRecord {
 }
 
 const BACKSCATTER = new Uint8Array(256);
-for (
-  const t of [
-    Traffic.TCPSYNACK,
-    Traffic.TCPRST,
-    Traffic.ICMPEchoReply,
-    Traffic.ICMPDestinationUnreachable,
-    Traffic.ICMPSourceQuench,
-    Traffic.ICMPRedirect,
-    Traffic.ICMPTimeExceeded,
-    Traffic.ICMPParameterProblem,
-    Traffic.ICMPTimestampReply,
-    Traffic.ICMPInfoReply,
-    Traffic.ICMPAddressMaskReply,
-  ]
-) BACKSCATTER[t] = 1;
+for (const t of [Traffic.TCPSYNACK, Traffic.TCPRST, ...ICMP_ANSWERS]) BACKSCATTER[t] = 1;
 
 // One source in the open window.
 class Source {

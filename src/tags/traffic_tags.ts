@@ -13,7 +13,7 @@
  */
 
 import type { PacketBatch } from "../decode/packet_batch.ts";
-import { Traffic } from "../decode/traffic.ts";
+import { ICMP_ANSWERS, Traffic } from "../decode/traffic.ts";
 
 /**
  * The tags, in bit order: an event's `Tags` keys, `--exclude-tags` names.
@@ -231,19 +231,7 @@ for (const f of [0x02, 0x10, 0x04, 0x01, 0x03, 0x12, 0x11, 0x18, 0x19]) NORMAL_T
 
 // ICMP/ICMPv6 messages that are replies to a spoofed source (traffic codes).
 const ICMP_BACKSCATTER = new Uint8Array(256);
-for (
-  const t of [
-    Traffic.ICMPEchoReply,
-    Traffic.ICMPDestinationUnreachable,
-    Traffic.ICMPSourceQuench,
-    Traffic.ICMPRedirect,
-    Traffic.ICMPTimeExceeded,
-    Traffic.ICMPParameterProblem,
-    Traffic.ICMPTimestampReply,
-    Traffic.ICMPInfoReply,
-    Traffic.ICMPAddressMaskReply,
-  ]
-) ICMP_BACKSCATTER[t] = 1;
+for (const t of ICMP_ANSWERS) ICMP_BACKSCATTER[t] = 1;
 
 // IPv6 special-purpose prefixes: 16 address bytes, prefix length.
 const SPECIAL6: [number[], number][] = [

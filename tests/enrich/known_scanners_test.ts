@@ -93,6 +93,19 @@ Deno.test("the enricher: prefix at once, name suffix after the names are known",
 });
 
 const parse = (args: string[]) => runCli(ENTRIES.parse, args, denoFlags("parse"));
+// parse of k.pcap into `out` with the known-scanner file `list`, and more flags.
+const label = (out: string, list: string, ...more: string[]) =>
+  parse([
+    "--pcap",
+    `${dir}/k.pcap`,
+    "--samples",
+    "0",
+    "--eventout",
+    out,
+    "--known-scanners",
+    list,
+    ...more,
+  ]);
 const PK = [
   pkt(0, { src: 0xc6336401, dst: 0x0a4d0001 }),
   pkt(1, { src: 0xc6336401, dst: 0x0a4d0002 }),
@@ -103,16 +116,7 @@ Deno.writeFileSync(`${dir}/k.pcap`, capture(PK));
 Deno.writeTextFileSync(`${dir}/k.txt`, "198.51.100.0/24 lab\n.example.org research\n");
 
 Deno.test("parse --known-scanners: Scanner by prefix; a bad file stops the run before anything is written", async () => {
-  const r = await parse([
-    "--pcap",
-    `${dir}/k.pcap`,
-    "--samples",
-    "0",
-    "--eventout",
-    `${dir}/e.json`,
-    "--known-scanners",
-    `${dir}/k.txt`,
-  ]);
+  const r = await label(`${dir}/e.json`, `${dir}/k.txt`);
   equal(r.code, 0, r.stderr);
   const evs = JSON.parse(Deno.readTextFileSync(`${dir}/e.json`));
   deepEqual(evs.map((e: { SourceIP: string; Scanner: string }) => [e.SourceIP, e.Scanner]), [
@@ -121,16 +125,7 @@ Deno.test("parse --known-scanners: Scanner by prefix; a bad file stops the run b
     ["198.51.100.1", "lab"],
   ]);
   Deno.writeTextFileSync(`${dir}/bad.txt`, "198.51.100.0/24 lab\n10.0.0.0/8\n");
-  const bad = await parse([
-    "--pcap",
-    `${dir}/k.pcap`,
-    "--samples",
-    "0",
-    "--eventout",
-    `${dir}/b.json`,
-    "--known-scanners",
-    `${dir}/bad.txt`,
-  ]);
+  const bad = await label(`${dir}/b.json`, `${dir}/bad.txt`);
   equal(bad.code, 65);
   equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
   match(bad.stderr, /bad\.txt.*line 2/);
@@ -141,16 +136,7 @@ Deno.test("parse --known-scanners: Scanner by prefix; a bad file stops the run b
     made = false;
   }
   equal(made, false, "no event file for a run that never read a packet");
-  const missing = await parse([
-    "--pcap",
-    `${dir}/k.pcap`,
-    "--samples",
-    "0",
-    "--eventout",
-    `${dir}/m.json`,
-    "--known-scanners",
-    `${dir}/nope.txt`,
-  ]);
+  const missing = await label(`${dir}/m.json`, `${dir}/nope.txt`);
   ok(missing.code === 74 || missing.code === 2, `${missing.code}: ${missing.stderr}`);
   equal(missing.stderr.trim().split("\n").length, 1, missing.stderr);
 });
@@ -164,18 +150,7 @@ testWith(
       "8.7.6.5.in-addr.arpa": ["host.other.net"],
     });
     try {
-      const r = await parse([
-        "--pcap",
-        `${dir}/k.pcap`,
-        "--samples",
-        "0",
-        "--eventout",
-        `${dir}/d.json`,
-        "--known-scanners",
-        `${dir}/k.txt`,
-        "--dns",
-        `127.0.0.1:${dns.port}`,
-      ]);
+      const r = await label(`${dir}/d.json`, `${dir}/k.txt`, "--dns", `127.0.0.1:${dns.port}`);
       equal(r.code, 0, r.stderr);
       const evs = JSON.parse(Deno.readTextFileSync(`${dir}/d.json`));
       deepEqual(evs.map((e: { SourceIP: string; Scanner: string }) => [e.SourceIP, e.Scanner]), [

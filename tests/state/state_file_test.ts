@@ -8,6 +8,7 @@ import {
 import { encodeState, loadState, saveState } from "../../src/state/state_file.ts";
 import { packMembers } from "../../src/state/state_container.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
+import { eventJson } from "../../src/synth/event_json.ts";
 import { concat, pcapFile, type WritePacket } from "../../src/synth/pcap_writer.ts";
 import { ethernet, ipv4Packet, ipv6Packet } from "../../src/synth/frames.ts";
 
@@ -347,15 +348,7 @@ Deno.test("a state written by the previous format (2) loads and continues exactl
   // The events as that build wrote them, with the attribution of a state without it: nothing
   // known (it starts with the next packet).
   const want = Deno.readTextFileSync("testdata/state/demo-v2-open.ndjson").trim().split("\n")
-    .map((l) => ({
-      ...JSON.parse(l),
-      Tools: {},
-      Tool: "",
-      SynSignature: "",
-      IPIDClass: "",
-      Tags: {},
-      Scanner: "",
-    }));
+    .map((l) => eventJson(JSON.parse(l)));
   deepEqual(agg.openEvents().map((e) => JSON.parse(JSON.stringify(e))), want);
   // And through the current format: saved again, loaded, the same events.
   const again = new EventAggregator({ timeout: 300, samples: 2 });
