@@ -10,10 +10,13 @@ import { intFlag, numFlag, parseFlags, pathList, reportError, runCli } from "./_
 import { countEvents, formatEventSummary, formatInvalid } from "./count_events.ts";
 import { MAX_EVENT_BYTES } from "../analysis/event_reader.ts";
 import { countPcap, formatPacketSummary } from "./count_pcap.ts";
+import { countRecords } from "./count_records.ts";
 
 /** `count --help` text. */
 export const COUNT_HELP = `Usage: count EVENTFILE... [--outdir DIR] [--top N] [--json] [flags]
        count --pcap CAPTURE... [--top N] [--json]
+       count --dos DOSFILE... [--outdir DIR] [--top N] [--json]
+       count --sources SOURCEFILE... [--outdir DIR] [--top N] [--json]
 
 Event statistics (count EVENTFILE...): reads event files written by parse (or by Merit's
 darknet-events): JSON arrays or NDJSON, plain or gzip, several at once; writes CSV files into
@@ -38,6 +41,14 @@ Event files may be laid out any way valid JSON allows: an array (indented or on 
 NDJSON, or objects one after another. Every field count uses is checked (exit 65 with file and
 line for a bad one).
 
+DoS victims (count --dos FILE..., files of parse --dosout): dos_victims.csv (per victim:
+vectors, packets, bytes, most attackers, highest estimated rate, first, last, protocols,
+country, AS) and dos_protocols.csv; prints the top victims by packets.
+
+Per-source roll-ups (count --sources FILE..., files of parse --sourceout): source_shapes.csv
+(sources, packets and aggressive ones per scan shape) and aggressive_sources.csv; prints the
+top aggressive sources by packets.
+
 Packet statistics (count --pcap): packets and bytes per traffic type, IP version and link
 type; unique sources and destinations; first and last timestamp; top sources and ports; decode
 problems by kind and unsupported link types.
@@ -60,6 +71,8 @@ the problem are still printed), 74 I/O error.
 export async function countMain(args: string[]): Promise<number> {
   const { values, after } = parseFlags(args, {
     pcap: { type: "string", multiple: true },
+    dos: { type: "boolean" },
+    sources: { type: "boolean" },
     top: { type: "string" },
     outdir: { type: "string" },
     "telescope-size": { type: "string" },
@@ -75,6 +88,24 @@ export async function countMain(args: string[]): Promise<number> {
     return 0;
   }
   const top = intFlag("top", values.top, 10);
+  if (values.dos || values.sources) {
+    if (values.dos && values.sources) throw new UsageError("give --dos or --sources, not both");
+    if (values.pcap !== undefined) throw new UsageError("--pcap reads captures, not records");
+    const files = after[""] ?? [];
+    if (files.length === 0) {
+      throw new UsageError(`give files of parse --${values.dos ? "dosout" : "sourceout"}`);
+    }
+    const r = await countRecords(values.dos ? "dos" : "sources", files, {
+      outdir: String(values.outdir ?? "out"),
+      top,
+      skipInvalid: Boolean(values["skip-invalid"]),
+      maxEventBuffer: intFlag("max-event-bytes", values["max-event-bytes"], MAX_EVENT_BYTES, 2),
+    });
+    console.log(values.json ? JSON.stringify(r.summary, null, 2) : r.text);
+    if (r.invalid.count) console.error(`count: ${formatInvalid(r.invalid)}`);
+    if (r.error) return reportError("count", r.error);
+    return 0;
+  }
   if (values.pcap === undefined) {
     const files = after[""] ?? [];
     if (files.length === 0) throw new UsageError("give event files (or --pcap CAPTURE...)");

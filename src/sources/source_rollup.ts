@@ -244,8 +244,11 @@ export class SourceRollup {
       xs.sort((a, b) => a - b);
       return xs[Math.floor(this.percentile * (xs.length - 1))];
     };
-    const pkTop = at(all.map((s) => s.packets));
-    const portTop = at(all.map((s) => s.ports.count));
+    // The percentile means something only with enough sources (10,000 for the 99.99th): with
+    // fewer, the busiest source would always be "above" it.
+    const enough = all.length * (1 - this.percentile) >= 1;
+    const pkTop = enough ? at(all.map((s) => s.packets)) : Infinity;
+    const portTop = enough ? at(all.map((s) => s.ports.count)) : Infinity;
     const start = window ? formatTime(window.start, 0) : null;
     const end = window ? formatTime(window.end, 0) : null;
     return all.map((s) => {
