@@ -28,7 +28,9 @@ export type SeriesBy =
   | "fingerprint"
   | "tool"
   | "tag"
-  | "scanner";
+  | "scanner"
+  | "protocol"
+  | "shape";
 
 /** Options of {@link TimeSeries}. */
 export interface TimeSeriesOptions {
@@ -202,6 +204,10 @@ export class TimeSeries {
       }
       case "tool":
         return [typeof e.Tool === "string" && e.Tool !== "" ? e.Tool : "none"];
+      case "protocol": // DoS attack vectors (timeseries --dos)
+        return [String((e as unknown as { Protocol?: unknown }).Protocol ?? "?")];
+      case "shape": // per-source roll-ups (timeseries --sources)
+        return [String((e as unknown as { Shape?: unknown }).Shape ?? "?")];
       case "scanner":
         return [typeof e.Scanner === "string" && e.Scanner !== "" ? e.Scanner : "none"];
       case "tag": {

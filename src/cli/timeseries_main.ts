@@ -42,10 +42,17 @@ import { readStateFile, writeAtomic } from "../state/state_container.ts";
 import { FINGERPRINTS } from "../fingerprints/registry.ts";
 import { TOOLS } from "../attribution/tools.ts";
 import { TAGS } from "../tags/traffic_tags.ts";
+import { checkDosRecord, checkSourceRecord } from "../analysis/record_stats.ts";
 
 /** `timeseries --help` text. */
 export const TIMESERIES_HELP = `Usage: timeseries EVENTFILE... [--outdir DIR] [flags]
        timeseries --pcap CAPTURE... [--bin SECONDS] [--outdir DIR]
+       timeseries --dos DOSFILE... | --sources SOURCEFILE... [--outdir DIR] [flags]
+
+With --dos (files of parse --dosout) the series are of DoS attack vectors, by protocol
+(default) or country, their packets and vectors per bin of their First time; with --sources
+(files of parse --sourceout) of per-source roll-ups, by shape (default), country, tool or
+scanner. The rest (bins, alerts, charts, report) is as for events.
 
 Time series of events (files written by parse or by Merit's darknet-events: JSON arrays or
 NDJSON, plain or gzip): per bin and series, events, packets, bytes and unique sources, a moving
@@ -276,6 +283,8 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     outstate: { type: "string" },
     "skip-invalid": { type: "boolean" },
     "max-event-bytes": { type: "string" },
+    dos: { type: "boolean" },
+    sources: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -285,11 +294,21 @@ export async function timeseriesMain(args: string[]): Promise<number> {
   if (values.pcap !== undefined) return await pcapSeries(values, after);
   const files = after[""] ?? [];
   if (files.length === 0) throw new UsageError("give event files (or --pcap CAPTURE...)");
-  const by = String(values.by ?? "traffic,port") as SeriesBy;
-  if (!["traffic,port", "country", "asn", "fingerprint", "tool", "tag", "scanner"].includes(by)) {
-    throw new UsageError(
-      `--by: expected traffic,port, country, asn, fingerprint, tool, tag or scanner, got "${by}"`,
-    );
+  // Records of the other analyses: DoS vectors by protocol, roll-ups by shape (each a series of
+  // its packets and records per bin, binned by First; read on this thread).
+  if (values.dos && values.sources) throw new UsageError("give --dos or --sources, not both");
+  const records = values.dos ? "dos" : values.sources ? "sources" : undefined;
+  const by = String(
+    values.by ??
+      (records === "dos" ? "protocol" : records === "sources" ? "shape" : "traffic,port"),
+  ) as SeriesBy;
+  const allowed = records === "dos"
+    ? ["protocol", "country"]
+    : records === "sources"
+    ? ["shape", "country", "tool", "scanner"]
+    : ["traffic,port", "country", "asn", "fingerprint", "tool", "tag", "scanner"];
+  if (!allowed.includes(by)) {
+    throw new UsageError(`--by: expected ${allowed.join(", ")}, got "${by}"`);
   }
   const binText = String(values.bin ?? "file");
   const binSeconds = binText === "file"
@@ -299,7 +318,9 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     : binText === "day"
     ? 86400
     : intFlag("bin", binText, 0, 1);
-  const names = ((values.series as string[] | undefined) ?? []).map((s) => seriesKey(s, by));
+  const names = ((values.series as string[] | undefined) ?? []).map((s) =>
+    by === "protocol" || by === "shape" ? s.replace(/^[a-z]+=/, "") : seriesKey(s, by)
+  );
   const ts = new TimeSeries({
     by,
     binSeconds,
@@ -319,9 +340,12 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     maxEventBuffer: intFlag("max-event-bytes", values["max-event-bytes"], MAX_EVENT_BYTES, 2),
   };
   const invalid: InvalidEvents = { count: 0 };
-  const ro = readerOptions(reader, invalid);
-  // With several files, the second half is collected in a Worker on the other core.
-  const half = files.length >= 2 ? Math.ceil(files.length / 2) : files.length;
+  const ro = {
+    ...readerOptions(reader, invalid),
+    ...(records ? { check: records === "dos" ? checkDosRecord : checkSourceRecord } : {}),
+  };
+  // With several files, the second half is collected in a Worker on the other core (events only).
+  const half = files.length >= 2 && !records ? Math.ceil(files.length / 2) : files.length;
   const later = half < files.length
     ? inWorker(files.slice(half), {
       by,
@@ -333,7 +357,16 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     }, reader)
     : undefined;
   try {
-    for await (const r of readEvents(files.slice(0, half), ro)) ts.add(r.event, r.file);
+    for await (const r of readEvents(files.slice(0, half), ro)) {
+      const o = r.event as unknown as Record<string, unknown>;
+      // A record as the series read it: its source (the victim), packets, bytes, First.
+      const e = records === "dos"
+        ? { ...o, SourceIP: o.Victim, UniqueDests: o.UniqueAttackers }
+        : records === "sources"
+        ? { ...o, SourceIP: o.Source }
+        : o;
+      ts.add(e as never, r.file);
+    }
   } catch (e) {
     if (!(e instanceof DarknetError)) throw e;
     error = e;
