@@ -21,7 +21,7 @@
 import type { DarknetEvent } from "../model/darknet_event.ts";
 import { ICMP_ANSWERS, Traffic, trafficName } from "../decode/traffic.ts";
 import { DistinctCounter } from "../dos/distinct_counter.ts";
-import { DestSets } from "../aggregation/dest_set.ts";
+
 import { formatTime } from "../stats/packet_stats.ts";
 import { formatIpv4, formatIpv6 } from "../util/ip.ts";
 import { attribute, TOOLS } from "../attribution/tools.ts";
@@ -116,9 +116,9 @@ class Source {
   backscatter = 0;
   traffic = 0; // bit per traffic code (codes < 32)
   ports = new DistinctCounter();
-  // IPv4: its slot in the window's DestSets; IPv6: counted here (by hash).
-  readonly slot: number;
-  dests6: DistinctCounter | null;
+  // The union of its events' destinations, sorted (IPv6: their hashes): the first event's own
+  // array, then merged — the aggregator hands events sorted sets, so a union is a linear merge.
+  dests: Uint32Array = EMPTY;
   tools = new Float64Array(TOOLS.length);
   tags = new Float64Array(TAGS.length);
   scanner = "";
@@ -128,12 +128,11 @@ class Source {
   readonly v: number;
   readonly src: number;
   readonly src6: Uint8Array | null;
-  constructor(e: DarknetEvent, slot: number) {
+  constructor(e: DarknetEvent) {
     this.v = e.version;
     this.src = e.src;
     this.src6 = e.version === 6 ? e.src6.slice() : null;
-    this.slot = slot;
-    this.dests6 = e.version === 6 ? new DistinctCounter() : null;
+
     this.firstSec = e.firstSec;
     this.firstNsec = e.firstNsec;
     this.lastSec = e.lastSec;
@@ -172,7 +171,6 @@ export class SourceRollup {
   readonly percentile: number;
   #v4 = new Map<number, Source>();
   #v6 = new Map<string, Source>();
-  #dests = new DestSets();
 
   /** A roll-up with the given settings. */
   constructor(o: SourceRollupOptions = {}) {
@@ -191,11 +189,11 @@ export class SourceRollup {
     let s: Source | undefined;
     if (e.version === 4) {
       s = this.#v4.get(e.src);
-      if (s === undefined) this.#v4.set(e.src, s = new Source(e, this.#v4.size));
+      if (s === undefined) this.#v4.set(e.src, s = new Source(e));
     } else {
       const k = Array.from(e.src6, (x) => x.toString(16).padStart(2, "0")).join("");
       s = this.#v6.get(k);
-      if (s === undefined) this.#v6.set(k, s = new Source(e, -1));
+      if (s === undefined) this.#v6.set(k, s = new Source(e));
     }
     if (e.firstSec < s.firstSec || (e.firstSec === s.firstSec && e.firstNsec < s.firstNsec)) {
       s.firstSec = e.firstSec;
@@ -213,8 +211,9 @@ export class SourceRollup {
     s.ports.add(e.port);
     const d = e.destinations;
     if (d !== null) {
-      if (s.dests6 !== null) { for (let i = 0; i < d.length; i++) s.dests6.add(d[i]); }
-      else for (let i = 0; i < d.length; i++) this.#dests.push(s.slot, d[i]);
+      // IPv6 hashes come unsorted.
+      const sorted = e.version === 6 ? d.slice().sort() : d;
+      s.dests = s.dests.length === 0 ? sorted : union(s.dests, sorted);
     }
     for (let k = 0; k < e.tools.length; k++) s.tools[k] += e.tools[k];
     for (let k = 0; k < e.tags.length; k++) s.tags[k] += e.tags[k];
@@ -233,13 +232,13 @@ export class SourceRollup {
   endWindow(window: { start: number; end: number } | null): SourceRecord[] {
     const v4 = [...this.#v4.values()].sort((a, b) => a.src - b.src);
     const v6 = [...this.#v6].sort((a, b) => a[0] < b[0] ? -1 : 1).map(([, s]) => s);
-    const dests = this.#dests;
+
     this.#v4 = new Map();
     this.#v6 = new Map();
-    this.#dests = new DestSets();
+
     const all = [...v4, ...v6];
     if (all.length === 0) return [];
-    const count = (s: Source) => s.dests6 !== null ? s.dests6.count : dests.count(s.slot);
+    const count = (s: Source) => s.dests.length;
     const at = (xs: number[]) => {
       xs.sort((a, b) => a - b);
       return xs[Math.floor(this.percentile * (xs.length - 1))];
@@ -272,7 +271,7 @@ export class SourceRollup {
         TrafficTypes: Array.from({ length: 18 }, (_, k) => k)
           .filter((k) => (s.traffic >>> k) & 1).map(trafficName),
         UniqueDests: n,
-        UniqueDest24s: s.dests6 !== null ? n : dests.count24(s.slot),
+        UniqueDest24s: s.v === 6 ? n : count24(s.dests),
         Dispersion: dispersion,
         Shape: shape(s.backscatter * 2 > s.packets, n, ports),
         Tools: Object.fromEntries(
@@ -289,6 +288,48 @@ export class SourceRollup {
       };
     });
   }
+}
+
+const EMPTY = new Uint32Array(0);
+
+// The union of two sorted sets (no repeats in either).
+function union(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const out = new Uint32Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let n = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (x < y) {
+      out[n++] = x;
+      i++;
+    } else if (y < x) {
+      out[n++] = y;
+      j++;
+    } else {
+      out[n++] = x;
+      i++;
+      j++;
+    }
+  }
+  while (i < a.length) out[n++] = a[i++];
+  while (j < b.length) out[n++] = b[j++];
+  return out.subarray(0, n);
+}
+
+// Distinct /24s of a sorted set of IPv4 addresses.
+function count24(a: Uint32Array): number {
+  let n = 0;
+  let last = -1;
+  for (let i = 0; i < a.length; i++) {
+    const net = a[i] >>> 8;
+    if (net !== last) {
+      n++;
+      last = net;
+    }
+  }
+  return n;
 }
 
 function shape(backscatter: boolean, dests: number, ports: number): string {
