@@ -483,7 +483,10 @@ export class DosVictims implements Analyzer<DosReport[]> {
     a.nets.merge(v.nets);
     a.ports.merge(v.ports);
     a.mismatches += v.mismatches;
-    a.maxWindow = Math.max(a.maxWindow, v.maxWindow); // windows across the boundary: see README
+    // A window across the boundary is not seen here (each half knows its own): an underestimate
+    // until a split run (issue 18) carries each half's first minute of slot counts. Continuing a
+    // run from a state file is exact (the ring is saved).
+    a.maxWindow = Math.max(a.maxWindow, v.maxWindow);
     a.lastSec = v.lastSec;
     a.lastNsec = v.lastNsec;
     a.slot = v.slot;
