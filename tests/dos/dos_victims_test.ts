@@ -323,6 +323,21 @@ Deno.test("parse --dosout end to end; --cacheout/--cachein carry open vectors; u
   );
   equal(viaStdin.code, 0, viaStdin.stderr);
   equal(Deno.readTextFileSync(`${dir}/d-in.json`), one);
+  // With --rotate (windows of a minute): the vector still ends once, in the one --dosout file.
+  const rot = await parse([
+    "--pcap",
+    CAPTURE,
+    "--samples",
+    "0",
+    "--rotate",
+    "60",
+    "--outdir",
+    `${dir}/rot`,
+    "--dosout",
+    `${dir}/d-rot.json`,
+  ]);
+  equal(rot.code, 0, rot.stderr);
+  equal(Deno.readTextFileSync(`${dir}/d-rot.json`), one);
   // Two runs over halves of the capture with the state between them: the same file.
   const bytes = Deno.readFileSync(CAPTURE);
   const pk = packets(bytes);
