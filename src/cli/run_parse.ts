@@ -369,6 +369,10 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     if (cfg.pcaps.includes("-")) set = await CaptureSet.open(cfg.pcaps);
     else {
       set = dosWorker = await WorkerCaptureSet.open(cfg.pcaps, {
+        // The DoS analysis makes the worker's time per batch uneven (sweeps, new vectors): more
+        // batches in flight keep the aggregator fed (5 alternating runs with --dosout
+        // --sourceout: medians 3.70 → 3.57 s; none for plain parse, which keeps 4).
+        window: cfg.dosout !== undefined ? 12 : undefined,
         tagPackets: true,
         dos: cfg.dosout !== undefined ? { ...cfg.dos, keepOpen: dosKeep } : undefined,
       });
