@@ -52,7 +52,6 @@ export function tagPackets(b: PacketBatch): void {
   if (b.tools.length < b.capacity) {
     b.tools = new Uint8Array(b.capacity);
     b.fingerprints = new Uint8Array(b.capacity);
-    b.tags = new Uint32Array(b.capacity);
   }
   const tags = b.tags;
   const tools = b.tools;

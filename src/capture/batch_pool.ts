@@ -83,6 +83,7 @@ export class BatchPool {
     b.source = "";
     b.tagged = false;
     b.trafficTagged = false;
+    b.tagsDecoded = false;
     return b;
   }
 

@@ -20,7 +20,8 @@
 
 import { BY_VERSION, ETH_IPV4, ETH_IPV6, linkDecoder } from "./link_type.ts";
 import { decodeIpv4, decodeIpv6 } from "./network.ts";
-import type { PacketBatch } from "./packet_batch.ts";
+import { type PacketBatch, TAGS_PENDING } from "./packet_batch.ts";
+import { tcp4Tags } from "../tags/traffic_tags.ts";
 import { Problem } from "./problem.ts";
 import { Traffic } from "./traffic.ts";
 import {
@@ -79,6 +80,8 @@ export function decodeFrame(
   b.tcpOptLen[i] = 0;
   b.ipFlags[i] = 0;
   b.ipLen[i] = 0;
+  b.tags[i] = TAGS_PENDING; // the tagger's (tags/traffic_tags.ts)
+  b.tagsDecoded = true;
 
   const end = off + len;
   const link = linkDecoder(linkType);
@@ -156,6 +159,8 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
   const tcpOptLen = b.tcpOptLen;
   const ipFlags = b.ipFlags;
   const ipLen = b.ipLen;
+  const tags = b.tags;
+  b.tagsDecoded = true;
   let d = buffers[0] ?? EMPTY;
   // Big-endian words in one load each (TurboFan inlines DataView reads) instead of four byte
   // loads and shifts.
@@ -216,8 +221,15 @@ export function decodeRows(b: PacketBatch, from: number, to: number): void {
       if (doff > 20) tcpOptions(d, q, doff, avail, b, i);
       traffic[i] = TCP_TRAFFIC[flags];
       port[i] = TCP_SOURCE_PORT[flags] ? sport : dport;
+      // The traffic tags of the common packet, with its fields in hand (a TTL of 200 or more
+      // may be masscan's: the tagger decides those).
+      const t = d[p + 8];
+      tags[i] = t < 200
+        ? tcp4Tags(flags, sport, dport, d[p + 6] >> 5, srcA[i], dstA[i])
+        : TAGS_PENDING;
       continue;
     }
+    tags[i] = TAGS_PENDING;
     problem[i] = 0;
     tcpSeq[i] = 0;
     tcpFlags[i] = 0;

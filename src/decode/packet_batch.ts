@@ -15,6 +15,19 @@ const EMPTY = new Uint8Array(0);
 const EMPTY16 = new Uint16Array(0);
 const EMPTY32 = new Uint32Array(0);
 
+/**
+ * A row's tag word before the tagger has seen it (no real word has every bit: a source cannot end
+ * in both .0 and .255).
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { TAGS_PENDING } from "./packet_batch.ts";
+ * equal(TAGS_PENDING, 0xffffffff);
+ * ```
+ */
+export const TAGS_PENDING = 0xffffffff;
+
 const COLUMNS = [
   "tsSec",
   "tsNsec",
@@ -205,7 +218,12 @@ export class PacketBatch {
    * The traffic tags and the rules behind them (`tags/traffic_tags.ts`) of each row; with
    * {@link tools}.
    */
-  tags: Uint32Array = EMPTY32;
+  tags: Uint32Array;
+  /**
+   * Whether the decoder wrote {@link tags}: the tag word of a plain IPv4 TCP row (TTL below 200)
+   * as it decoded it, {@link TAGS_PENDING} for every other row (the tagger finishes them).
+   */
+  tagsDecoded = false;
   /** Whether {@link tools} and {@link fingerprints} hold this batch's rows (producers that refill a batch reset it). */
   tagged = false;
   /** Whether {@link tags} holds this batch's rows (set with {@link tagged}, or alone). */
@@ -238,6 +256,7 @@ export class PacketBatch {
     this.tcpOptLen = new Uint8Array(capacity);
     this.ipFlags = new Uint8Array(capacity);
     this.ipLen = new Uint16Array(capacity);
+    this.tags = new Uint32Array(capacity);
   }
 
   /** The arrays of the batch, by field name: what a Worker transfers. */
@@ -299,6 +318,7 @@ export class PacketBatch {
     this.tcpOptLen = g(this.tcpOptLen);
     this.ipFlags = g(this.ipFlags);
     this.ipLen = g(this.ipLen);
+    this.tags = g(this.tags);
     if (this.tcpOpts.length) {
       this.tcpOpts = g(this.tcpOpts);
       this.tcpMss = g(this.tcpMss);
@@ -312,7 +332,6 @@ export class PacketBatch {
     if (this.tools.length) {
       this.tools = g(this.tools);
       this.fingerprints = g(this.fingerprints);
-      this.tags = g(this.tags);
     }
     this.capacity = capacity;
   }

@@ -319,25 +319,42 @@ Deno.test("the README's table of tag rules is the rule list", () => {
   );
 });
 
-Deno.test("tagTraffic (count --pcap's) gives the tags tagPackets gives, masscan's exemption included", async () => {
+Deno.test("the decoder's tags, tagTraffic's and tagPackets' are the rules' own, masscan's exemption included", async () => {
   const { tagTraffic } = await import("../../src/attribution/tag_packets.ts");
   const { captureBatches } = await import("../../src/capture/open_capture.ts");
-  const dirs = ["testdata/captures-modern", "testdata/demo"];
+  const dirs = ["testdata/captures-modern", "testdata/demo", "testdata/pcap-formats/libtrace"];
   let rows = 0;
   let tagged = 0;
+  let byDecoder = 0;
   for (const d of dirs) {
     for (const f of [...Deno.readDirSync(d)].filter((x) => /\.pcap(\.gz)?$/.test(x.name))) {
       const path = `${d}/${f.name}`;
+      const all: number[] = [];
       for await (const b of await captureBatches([path])) {
+        byDecoder += b.tags.subarray(0, b.length).filter((x) => x !== 0xffffffff).length;
         tagPackets(b);
-        const all = b.tags.slice(0, b.length);
-        b.tags = new Uint32Array(0);
-        tagTraffic(b);
-        deepEqual(b.tags.slice(0, b.length), all, path);
-        rows += b.length;
-        tagged += all.filter((x) => x !== 0).length;
+        all.push(...b.tags.subarray(0, b.length));
       }
+      const traffic: number[] = [];
+      for await (const b of await captureBatches([path])) {
+        tagTraffic(b);
+        traffic.push(...b.tags.subarray(0, b.length));
+      }
+      // Every row from the rules alone (nothing taken from the decoder).
+      const full: number[] = [];
+      for await (const b of await captureBatches([path])) {
+        b.tagsDecoded = false;
+        tagPackets(b);
+        full.push(...b.tags.subarray(0, b.length));
+      }
+      deepEqual(traffic, all, path);
+      deepEqual(full, all, path);
+      rows += all.length;
+      tagged += all.filter((x) => x !== 0).length;
     }
   }
-  ok(rows > 10000 && tagged > 1000, `${rows} rows, ${tagged} tagged`);
+  ok(
+    rows > 10000 && tagged > 1000 && byDecoder > 5000,
+    `${rows} rows, ${tagged} tagged, ${byDecoder} by the decoder`,
+  );
 });
