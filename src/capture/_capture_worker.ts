@@ -10,6 +10,8 @@ import { CaptureSet } from "./capture_set.ts";
 import { PacketBatch } from "../decode/packet_batch.ts";
 import { tagPackets, tagTraffic } from "../attribution/tag_packets.ts";
 import { type DosOptions, DosVictims } from "../dos/dos_victims.ts";
+import { type SeriesDim, SignalSeries } from "../series/signal_series.ts";
+import { openPlaceLookup, type PlaceSources } from "../series/place_lookup.ts";
 
 interface Start {
   paths: string[];
@@ -17,6 +19,8 @@ interface Start {
   tagPackets: boolean | "traffic";
   /** DoS victims found here (`WorkerCaptureSetOptions.dos`). */
   dos?: DosOptions & { keepOpen: boolean };
+  /** Signal series made here (`WorkerCaptureSetOptions.series`). */
+  series?: { binSeconds: number; dims: SeriesDim[]; places: PlaceSources };
 }
 
 // The DoS analysis's state from the main thread (a state file's, or null), before its first batch.
@@ -71,11 +75,17 @@ self.onmessage = async (ev: MessageEvent) => {
       const state = await dosState;
       if (state !== null) dos.loadState(state);
     }
+    const series = msg.series && new SignalSeries({
+      binSeconds: msg.series.binSeconds,
+      dims: msg.series.dims,
+      lookup: await openPlaceLookup(msg.series.places),
+    });
     if (stopRequested) set.stop();
     for await (const b of set.readable) {
       if (msg.tagPackets === "traffic") tagTraffic(b);
       else if (msg.tagPackets) tagPackets(b);
       dos?.add(b, 0, b.length);
+      series?.add(b, 0, b.length);
       const reports = dos?.take();
       while (credit === 0) await new Promise<void>((r) => wake = r);
       credit--;
@@ -108,6 +118,9 @@ self.onmessage = async (ev: MessageEvent) => {
       );
     }
     const e = set.error;
+    // Every bin seen, closed and packed (after an input error too: the file stays valid).
+    series?.endInterval(Infinity);
+    const seriesBytes = series?.save();
     self.postMessage({
       type: "end",
       bytesRead: set.bytesRead,
@@ -120,7 +133,8 @@ self.onmessage = async (ev: MessageEvent) => {
         backscatter: dos.backscatter,
         reported: dos.reported,
       },
-    });
+      series: seriesBytes,
+    }, seriesBytes ? [seriesBytes.buffer as ArrayBuffer] : []);
   } catch (e) {
     const err = e instanceof DarknetError
       ? { message: e.message, exitCode: e.exitCode }

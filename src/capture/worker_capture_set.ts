@@ -13,6 +13,8 @@ import { DarknetError } from "../errors.ts";
 import { CaptureSet } from "./capture_set.ts";
 import { PacketBatch } from "../decode/packet_batch.ts";
 import type { DosOptions, DosReport } from "../dos/dos_victims.ts";
+import type { SeriesDim } from "../series/signal_series.ts";
+import type { PlaceSources } from "../series/place_lookup.ts";
 
 /** Options of {@link WorkerCaptureSet.open}. */
 export interface WorkerCaptureSetOptions {
@@ -33,6 +35,12 @@ export interface WorkerCaptureSetOptions {
    * ({@link WorkerCaptureSet.sendDosState}).
    */
   dos?: DosOptions & { keepOpen: boolean };
+  /**
+   * Make the signal series there too (`series/signal_series.ts`: bins, splits, and the
+   * databases for country and AS); the series file's bytes come at the end
+   * ({@link WorkerCaptureSet.seriesBytes}).
+   */
+  series?: { binSeconds: number; dims: SeriesDim[]; places: PlaceSources };
 }
 
 /** What the capture worker's DoS analysis left at the end of input. */
@@ -73,6 +81,7 @@ export class WorkerCaptureSet {
   #bytesRead = 0;
   #dosReports: DosReport[] = [];
   #dosEnd: DosEnd | undefined;
+  #series: Uint8Array | undefined;
 
   private constructor(
     paths: string[],
@@ -80,6 +89,7 @@ export class WorkerCaptureSet {
     window: number,
     tagPackets: boolean | "traffic",
     dos: (DosOptions & { keepOpen: boolean }) | undefined,
+    series: WorkerCaptureSetOptions["series"],
   ) {
     this.paths = paths;
     this.totalBytes = total;
@@ -103,6 +113,7 @@ export class WorkerCaptureSet {
             if (m.type === "batch") this.#dosReports.push(...m.dos);
             else this.#dosEnd = m.dos;
           }
+          if (m.type === "end" && m.series) this.#series = m.series;
           if (m.type === "batch") {
             const b = PacketBatch.fromColumns(m.length, m.source, m.buffers, m.cols);
             b.tagged = m.tagged === true;
@@ -140,7 +151,7 @@ export class WorkerCaptureSet {
           worker!.terminate();
           notify();
         };
-        worker.postMessage({ type: "start", paths, window, tagPackets, dos });
+        worker.postMessage({ type: "start", paths, window, tagPackets, dos, series });
       },
       pull: async (controller) => {
         while (queue.length === 0 && !ended) await new Promise<void>((r) => waiting = r);
@@ -170,6 +181,7 @@ export class WorkerCaptureSet {
       o.window ?? 4,
       o.tagPackets ?? false,
       o.dos,
+      o.series,
     );
   }
 
@@ -183,6 +195,11 @@ export class WorkerCaptureSet {
     const out = this.#dosReports;
     this.#dosReports = [];
     return out;
+  }
+
+  /** The series file's bytes the worker made, after the stream ended. */
+  get seriesBytes(): Uint8Array | undefined {
+    return this.#series;
   }
 
   /** What the worker's DoS analysis left at the end (after the stream ended). */

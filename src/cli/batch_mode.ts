@@ -121,7 +121,7 @@ export async function parseBatchMode(
       throw new UsageError(`--${f} cannot be used in batch mode (files are named per block)`);
     }
   }
-  for (const f of ["dosout", "sourceout"]) {
+  for (const f of ["dosout", "sourceout", "seriesout"]) {
     if (v[f] !== undefined) {
       throw new UsageError(`--${f} cannot be used in batch mode yet (run parse per block with it)`);
     }

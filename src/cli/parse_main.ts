@@ -42,6 +42,13 @@ Inputs and outputs
   --ongoingout PATH     also write the events still open at the end of input here
   --statsout PATH       also write the packet statistics of the input (count --pcap --json's
                         report) here, from the same decoded packets
+  --seriesout PATH      also write the signal series: per bin, packets, bytes and unique
+                        sources, overall and per split, for timeseries --signals (README
+                        "Outage and surge signals")
+  --series-bin SECONDS  their bin width (default 300)
+  --series-by LIST      their splits: traffic, port, tool, tag, country, asn (default
+                        traffic,tool,tag,country,asn; country and asn need --geoin, --asnin or
+                        --pfx2asin; port adds a series per traffic type and port)
   --dosout PATH         also write denial-of-service attack vectors seen in backscatter
                         (README "DoS victims"), in the events' format, as they end
   --dos-timeout SECONDS a vector ends after this much packet time without a packet (default 300)
@@ -155,6 +162,9 @@ const FLAGS = {
   "dns-concurrency": { type: "string" },
   "enrich-cache": { type: "string" },
   statsout: { type: "string" },
+  seriesout: { type: "string" },
+  "series-bin": { type: "string" },
+  "series-by": { type: "string" },
   interface: { type: "string" },
   bpf: { type: "string" },
   rotate: { type: "string" },
@@ -195,7 +205,7 @@ export async function parseMain(args: string[]): Promise<number> {
     if (values.outdir === undefined) {
       throw new UsageError("--rotate needs --outdir (files are named per interval)");
     }
-    for (const f of ["eventout", "ongoingout"]) {
+    for (const f of ["eventout", "ongoingout", "seriesout"]) {
       if (values[f] !== undefined) {
         throw new UsageError(`--${f} cannot be used with --rotate (files are named per interval)`);
       }

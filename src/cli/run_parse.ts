@@ -38,6 +38,13 @@ import { dnsEnricher, type DnsStats, parseDnsServer, ReverseDns } from "../enric
 import { parseTagList, TAGS } from "../tags/traffic_tags.ts";
 import { knownScannerEnricher, KnownScanners } from "../enrich/known_scanners.ts";
 import { type DosOptions, type DosReport, DosVictims } from "../dos/dos_victims.ts";
+import {
+  DEFAULT_SERIES_DIMS,
+  SERIES_DIMS,
+  type SeriesDim,
+  SignalSeries,
+} from "../series/signal_series.ts";
+import { placeLookup } from "../series/place_lookup.ts";
 import { recordFormat } from "../outputs/record_format.ts";
 import { type SourceRecord, SourceRollup } from "../sources/source_rollup.ts";
 import type { Analyzer } from "../analysis/analyzer.ts";
@@ -84,6 +91,10 @@ export interface ParseConfig {
   dnsConcurrency?: number;
   /** Where to write the packet statistics (`--statsout`), as `count --pcap --json` does. */
   statsout?: string;
+  /** Where to write the signal series (`--seriesout`), and their bins and splits. */
+  seriesout?: string;
+  seriesBin?: number;
+  seriesBy?: SeriesDim[];
   /** Addresses cached per enrichment source (`--enrich-cache`). */
   enrichCache?: number;
   /** Live capture: the interface for tcpdump (instead of pcaps). */
@@ -171,6 +182,27 @@ function annotateDos(r: DosReport, enrich: Enrichment | undefined): object {
   };
 }
 
+// The signal series' settings; their flags need --seriesout.
+function seriesFlags(v: Record<string, unknown>): { seriesBin?: number; seriesBy?: SeriesDim[] } {
+  for (const f of ["series-bin", "series-by"]) {
+    if (v[f] !== undefined && v.seriesout === undefined) {
+      throw new UsageError(`--${f} needs --seriesout`);
+    }
+  }
+  const seriesBy = v["series-by"] === undefined
+    ? undefined
+    : String(v["series-by"]).split(",").map((x) => x.trim()).filter((x) => x);
+  for (const d of seriesBy ?? []) {
+    if (!(SERIES_DIMS as readonly string[]).includes(d)) {
+      throw new UsageError(`--series-by: "${d}" is not one of ${SERIES_DIMS.join(", ")}`);
+    }
+  }
+  return {
+    seriesBin: intFlag("series-bin", v["series-bin"], 300, 1, 86400 * 366),
+    seriesBy: seriesBy as SeriesDim[] | undefined,
+  };
+}
+
 /** Settings shared by single and batch runs, from parsed flag values. */
 export function commonConfig(
   v: Record<string, unknown>,
@@ -201,6 +233,8 @@ export function commonConfig(
     cachein: v.cachein as string | undefined,
     cacheout: v.cacheout as string | undefined,
     statsout: v.statsout as string | undefined,
+    seriesout: v.seriesout as string | undefined,
+    ...seriesFlags(v),
     samples: intFlag("samples", v.samples, 0, 0, MAX_SAMPLES),
     timeout,
     threshold: intFlag("threshold", v.threshold, 0),
@@ -328,6 +362,7 @@ async function checkRunPaths(cfg: ParseConfig): Promise<void> {
     ...named("--ongoingout", cfg.ongoingout),
     ...named("--cacheout", cfg.cacheout),
     ...named("--statsout", cfg.statsout),
+    ...named("--seriesout", cfg.seriesout),
     ...named("--dosout", cfg.dosout),
     ...named("--sourceout", cfg.sourceout),
     ...named("--cpu", cfg.cpu),
@@ -365,6 +400,14 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   // one (the other core has time to spare), else on this thread.
   const dosKeep = cfg.cacheout !== undefined;
   let dosWorker: WorkerCaptureSet | undefined;
+  // The signal series' splits: country and AS only with a database that gives them.
+  const seriesDims = (cfg.seriesBy ?? DEFAULT_SERIES_DIMS).filter((d) =>
+    (d !== "country" || cfg.geoin !== undefined) &&
+    (d !== "asn" || cfg.asnin !== undefined || (cfg.pfx2asin?.length ?? 0) > 0)
+  );
+  // Made on the capture worker when there is one (per packet a hash insert, off this thread).
+  const seriesOnWorker = cfg.seriesout !== undefined && cfg.iface === undefined &&
+    !cfg.pcaps.includes("-");
   if (cfg.iface === undefined) {
     if (cfg.pcaps.includes("-")) set = await CaptureSet.open(cfg.pcaps);
     else {
@@ -375,6 +418,18 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
         window: cfg.dosout !== undefined ? 12 : undefined,
         tagPackets: true,
         dos: cfg.dosout !== undefined ? { ...cfg.dos, keepOpen: dosKeep } : undefined,
+        series: seriesOnWorker
+          ? {
+            binSeconds: cfg.seriesBin ?? 300,
+            dims: seriesDims,
+            places: {
+              geoin: cfg.geoin,
+              asnin: cfg.asnin,
+              pfx2asin: cfg.pfx2asin,
+              enrichCache: cfg.enrichCache,
+            },
+          }
+          : undefined,
       });
       if (cfg.dosout === undefined) dosWorker = undefined;
     }
@@ -502,6 +557,14 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   let allocationFailed = false;
   // Packet statistics (count --pcap's) on the same decoded batches, for --statsout.
   const stats = cfg.statsout !== undefined ? new PacketStats() : undefined;
+  // Signal series (--seriesout) on this thread when there is no capture worker.
+  const series = cfg.seriesout !== undefined && !seriesOnWorker
+    ? new SignalSeries({
+      binSeconds: cfg.seriesBin,
+      dims: seriesDims,
+      lookup: placeLookup(enrich?.enrichers ?? []),
+    })
+    : undefined;
   // Attack vectors are written as they end (annotated by the enrichers that answer at once).
   const writeDos = (reports: DosReport[]) => {
     for (const r of reports) dosOut!.write(annotateDos(r, enrich) as never);
@@ -553,6 +616,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
       emitOpen,
       analyzers: [
         ...(stats ? [stats] : []),
+        ...(series ? [series] : []),
         ...(dosStage ? [dosStage] : []),
       ],
     });
@@ -594,6 +658,18 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
       // Imported here: it loads node:zlib, which parse otherwise starts only for state files.
       const { writeAtomic } = await import("../state/state_container.ts");
       await writeAtomic(new TextEncoder().encode(text), cfg.statsout);
+    } catch (e) {
+      if (!(e instanceof DarknetError)) throw e;
+      error ??= e;
+    }
+  }
+  if (cfg.seriesout !== undefined) {
+    try {
+      // Every bin seen is closed and written, after a failure too: the file stays valid.
+      series?.endInterval(Infinity);
+      const bytes = seriesOnWorker ? (set as WorkerCaptureSet).seriesBytes : series!.save();
+      const { writeAtomic } = await import("../state/state_container.ts");
+      if (bytes) await writeAtomic(bytes, cfg.seriesout);
     } catch (e) {
       if (!(e instanceof DarknetError)) throw e;
       error ??= e;

@@ -43,11 +43,13 @@ import { FINGERPRINTS } from "../fingerprints/registry.ts";
 import { TOOLS } from "../attribution/tools.ts";
 import { TAGS } from "../tags/traffic_tags.ts";
 import { checkDosRecord, checkSourceRecord } from "../analysis/record_stats.ts";
+import { SIGNAL_FLAGS, SIGNAL_HELP, signalsMain } from "./timeseries_signals.ts";
 
 /** `timeseries --help` text. */
 export const TIMESERIES_HELP = `Usage: timeseries EVENTFILE... [--outdir DIR] [flags]
        timeseries --pcap CAPTURE... [--bin SECONDS] [--outdir DIR]
        timeseries --dos DOSFILE... | --sources SOURCEFILE... [--outdir DIR] [flags]
+       timeseries --signals SERIESFILE... [--outdir DIR] [flags]
 
 With --dos (files of parse --dosout) the series are of DoS attack vectors, by protocol
 (default) or country, their packets and vectors per bin of their First time; with --sources
@@ -91,6 +93,8 @@ sources. Writes into --outdir:
                           per traffic type per bin (--bin SECONDS, default 60) into
                           pcap_timeseries.csv and pcap_packets.svg; --instate/--outstate
                           carry it from run to run (hourly captures, one series)
+${SIGNAL_HELP}
+
   -h, --help              show this help
   --version               show the version
 
@@ -285,6 +289,7 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     "max-event-bytes": { type: "string" },
     dos: { type: "boolean" },
     sources: { type: "boolean" },
+    ...SIGNAL_FLAGS,
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -292,6 +297,7 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     return 0;
   }
   if (values.pcap !== undefined) return await pcapSeries(values, after);
+  if (values.signals) return await signalsMain(values, after[""] ?? []);
   const files = after[""] ?? [];
   if (files.length === 0) throw new UsageError("give event files (or --pcap CAPTURE...)");
   // Records of the other analyses: DoS vectors by protocol, roll-ups by shape (each a series of

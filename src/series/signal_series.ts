@@ -1,0 +1,359 @@
+/**
+ * Packet-level signals per time bin (`parse --seriesout`, `timeseries --pcap`): packets, bytes
+ * and unique source addresses, overall and per traffic type, port, tool, traffic tag, country
+ * and AS — the telescope signals IODA and CAIDA's dashboards watch for outages.
+ *
+ * Per packet it costs one typed-array hash insert: a bin's distinct (source, class) pairs, the
+ * class being the traffic type, tags, tools (and port). When a bin closes (a packet two bins
+ * later, or the end of input), each distinct source is looked up once (country, AS) and counted
+ * in every series it belongs to with a {@link SourceSketch}. Closed bins keep their sketches
+ * while a late packet may still reach them (one bin), the run's first and last bin for good:
+ * another run's packets may fall in them too, and `timeseries` unites them exactly.
+ *
+ * @module
+ */
+
+import type { Analyzer } from "../analysis/analyzer.ts";
+import type { PacketBatch } from "../decode/packet_batch.ts";
+import { TRAFFIC_COUNT, trafficName } from "../decode/traffic.ts";
+import { TOOLS } from "../attribution/tools.ts";
+import { tagPackets } from "../attribution/tag_packets.ts";
+import { Tag, TAGS } from "../tags/traffic_tags.ts";
+import { growF64, KeyTable } from "../util/key_table.ts";
+import { keyOf4, keyOf6, SourceSketch } from "./source_sketch.ts";
+import { type SeriesBin, type SeriesCell, writeSeriesFile } from "./series_file.ts";
+
+/** The ways a signal is split, besides the total. */
+export const SERIES_DIMS = ["traffic", "port", "tool", "tag", "country", "asn"] as const;
+/** One of {@link SERIES_DIMS}. */
+export type SeriesDim = typeof SERIES_DIMS[number];
+/** The splits kept unless told otherwise (`port` makes many series). */
+export const DEFAULT_SERIES_DIMS: readonly SeriesDim[] = [
+  "traffic",
+  "tool",
+  "tag",
+  "country",
+  "asn",
+];
+
+/** A source's country (ISO code, "" unknown) and AS number (0 unknown). */
+export interface SourcePlace {
+  country: string;
+  asn: number;
+}
+
+/**
+ * Where a source is: `v6` null for an IPv4 source `v4`, else 16 bytes at `off` of `v6`.
+ * Called once per distinct source per bin.
+ */
+export type SourceLookup = (v4: number, v6: Uint8Array | null, off: number) => SourcePlace;
+
+/** Options of {@link SignalSeries}. */
+export interface SignalSeriesOptions {
+  /**
+   * Bin width in seconds (a whole number ≥ 1).
+   * @default {300}
+   */
+  binSeconds?: number;
+  /**
+   * The splits kept. `country` and `asn` need `lookup`; `port` adds a series per traffic type
+   * and port (many).
+   * @default {["traffic", "tool", "tag", "country", "asn"]}
+   */
+  dims?: readonly SeriesDim[];
+  /** Country and AS of a source (without it, no country or AS series). */
+  lookup?: SourceLookup;
+}
+
+// One open bin: its distinct (source, class) pairs with their packets and bytes.
+class OpenBin {
+  readonly t4 = new KeyTable(2, 256);
+  readonly t6 = new KeyTable(5, 16);
+  // Packets and bytes of entry e at [2e] and [2e + 1]: one cache line for both.
+  pb4 = new Float64Array(512);
+  pb6 = new Float64Array(32);
+}
+
+// A closed bin's series: key → cell; `sketches` false once final (counts only).
+interface ClosedBin {
+  cells: Map<string, SeriesCell>;
+  sketches: boolean;
+}
+
+const TRAFFIC_KEYS = Array.from({ length: TRAFFIC_COUNT }, (_, k) => `traffic=${trafficName(k)}`);
+const TOOL_KEYS = TOOLS.map((t) => `tool=${t.name}`);
+const TAG_KEYS = TAGS.map((t) => `tag=${t}`);
+// IODA's telescope signal counts sources of traffic neither spoofed nor erratic.
+const NOT_CLEAN = Tag.spoofed | Tag.erratic;
+
+/**
+ * Packets, bytes and unique sources per bin and series.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { SignalSeries } from "./signal_series.ts";
+ * import { captureBatches } from "../capture/open_capture.ts";
+ * const s = new SignalSeries({ binSeconds: 600 });
+ * for await (const b of await captureBatches(["testdata/demo/scan.pcap.gz"])) s.add(b);
+ * s.endInterval(Infinity);
+ * const bins = s.result();
+ * equal(bins.length, 6);
+ * equal(bins.reduce((n, b) => n + b.cells.get("total")!.packets, 0), 20000);
+ * ```
+ */
+export class SignalSeries implements Analyzer<SeriesBin[]> {
+  /** The analyzer's name. */
+  readonly name = "signal-series";
+  /** Bin width in seconds. */
+  readonly binSeconds: number;
+  /** The splits kept (country and AS only with a lookup). */
+  readonly dims: readonly SeriesDim[];
+  /** Packets that reached a bin already final (counted in packets and bytes, not sources). */
+  late = 0;
+  /** First and last packet time seen (seconds), NaN before any. */
+  firstPacket = NaN;
+  lastPacket = NaN;
+  readonly #lookup?: SourceLookup;
+  readonly #port: boolean;
+  readonly #open = new Map<number, OpenBin>();
+  readonly #closed = new Map<number, ClosedBin>();
+  #curAbs = NaN;
+  #cur: OpenBin | null = null;
+  #maxAbs = -Infinity;
+  #minAbs = Infinity;
+  readonly #key = new Uint32Array(5);
+  readonly #k64 = new Uint32Array(2);
+
+  /** An empty series. */
+  constructor(options: SignalSeriesOptions = {}) {
+    const bin = options.binSeconds ?? 300;
+    if (!Number.isInteger(bin) || bin < 1) throw new RangeError(`bin width ${bin}`);
+    this.binSeconds = bin;
+    const dims = options.dims ?? DEFAULT_SERIES_DIMS;
+    this.dims = dims.filter((d) => options.lookup || (d !== "country" && d !== "asn"));
+    this.#lookup = options.lookup;
+    this.#port = this.dims.includes("port");
+  }
+
+  /** Adds the IP packets of rows `from .. to-1` (every row by default). */
+  add(b: PacketBatch, from = 0, to: number = b.length): void {
+    if (!b.tagged) tagPackets(b);
+    const bs = this.binSeconds;
+    const { ipVersion, tsSec, traffic, tags, tools, capLen, src } = b;
+    const port = this.#port;
+    let first = this.firstPacket;
+    let last = this.lastPacket;
+    // The current bin's time range: no division a packet.
+    let lo = this.#curAbs * bs;
+    let hi = lo + bs;
+    let bin = this.#cur;
+    for (let i = from; i < to; i++) {
+      const v = ipVersion[i];
+      if (v === 0) continue;
+      const t = tsSec[i];
+      if (t < first) first = t;
+      if (t > last) last = t;
+      if (!(t >= lo && t < hi)) {
+        this.#enter(Math.floor(t / bs));
+        lo = this.#curAbs * bs;
+        hi = lo + bs;
+        bin = this.#cur;
+        if (first !== first) first = last = t; // the first packet: NaN before
+      }
+      let cls = traffic[i] | ((tags[i] & 15) << 5) | (tools[i] << 9);
+      if (port) cls = (cls | (b.port[i] << 16)) >>> 0;
+      if (bin === null) {
+        this.#addLate(this.#curAbs, b, i, cls);
+        continue;
+      }
+      if (v === 4) {
+        const e = bin.t4.add2(src[i], cls);
+        const pb = 2 * e >= bin.pb4.length ? (bin.pb4 = growF64(bin.pb4, 4 * (e + 1))) : bin.pb4;
+        pb[2 * e]++;
+        pb[2 * e + 1] += capLen[i];
+      } else {
+        const k = this.#key;
+        k[0] = cls;
+        const o = i << 4;
+        const s6 = b.src6;
+        for (let w = 0; w < 4; w++) {
+          const p = o + w * 4;
+          k[w + 1] = ((s6[p] << 24) | (s6[p + 1] << 16) | (s6[p + 2] << 8) | s6[p + 3]) >>> 0;
+        }
+        const e = bin.t6.add(k);
+        const pb = 2 * e >= bin.pb6.length ? (bin.pb6 = growF64(bin.pb6, 4 * (e + 1))) : bin.pb6;
+        pb[2 * e]++;
+        pb[2 * e + 1] += capLen[i];
+      }
+    }
+    this.firstPacket = first;
+    this.lastPacket = last;
+  }
+
+  // A packet of bin `abs`: open it (closing bins two behind the newest), or, for a bin already
+  // closed, no open bin (#cur null: the packet goes to the closed bin directly).
+  #enter(abs: number): void {
+    this.#curAbs = abs;
+    if (abs < this.#minAbs) this.#minAbs = abs;
+    if (this.#closed.has(abs)) {
+      this.#cur = null;
+      return;
+    }
+    let bin = this.#open.get(abs);
+    if (!bin) this.#open.set(abs, bin = new OpenBin());
+    this.#cur = bin;
+    if (abs > this.#maxAbs) {
+      this.#maxAbs = abs;
+      for (const a of [...this.#open.keys()]) if (a < abs - 1) this.#close(a);
+      // A bin two behind a closed one is beyond any late packet: counts only (the run's first
+      // bin keeps its sketches, for a run before this one).
+      for (const [a, c] of this.#closed) {
+        if (c.sketches && a < abs - 2 && a !== this.#minAbs) finalize(c);
+      }
+    }
+  }
+
+  #addLate(abs: number, b: PacketBatch, i: number, cls: number): void {
+    const c = this.#closed.get(abs)!;
+    if (!c.sketches) {
+      this.late++;
+      const cell = c.cells.get("total")!;
+      cell.packets++;
+      cell.bytes += b.capLen[i];
+      return;
+    }
+    const k = this.#k64;
+    let place: SourcePlace | undefined;
+    if (b.ipVersion[i] === 4) {
+      keyOf4(b.src[i], k);
+      place = this.#lookup?.(b.src[i], null, 0);
+    } else {
+      keyOf6(b.src6, i << 4, k);
+      place = this.#lookup?.(0, b.src6, i << 4);
+    }
+    this.#count(c.cells, cls, k[0], k[1], 1, b.capLen[i], place);
+  }
+
+  // Counts one (source, class) pair of a bin in every series it belongs to.
+  #count(
+    cells: Map<string, SeriesCell>,
+    cls: number,
+    hi: number,
+    lo: number,
+    packets: number,
+    bytes: number,
+    place: SourcePlace | undefined,
+  ): void {
+    const put = (key: string) => {
+      let c = cells.get(key);
+      if (!c) cells.set(key, c = { packets: 0, bytes: 0, sources: 0, sketch: new SourceSketch() });
+      c.packets += packets;
+      c.bytes += bytes;
+      c.sketch!.add(hi, lo);
+    };
+    put("total");
+    const traffic = cls & 31;
+    for (const d of this.dims) {
+      switch (d) {
+        case "traffic":
+          put(TRAFFIC_KEYS[traffic]);
+          break;
+        case "port":
+          put(`port=${trafficName(traffic)}/${cls >>> 16}`);
+          break;
+        case "tool": {
+          const tools = (cls >>> 9) & 0x7f;
+          for (let k = 0; k < TOOL_KEYS.length; k++) if (tools & (1 << k)) put(TOOL_KEYS[k]);
+          break;
+        }
+        case "tag": {
+          const tags = (cls >>> 5) & 15;
+          for (let k = 0; k < TAG_KEYS.length; k++) if (tags & (1 << k)) put(TAG_KEYS[k]);
+          if ((tags & NOT_CLEAN) === 0) put("tag=clean");
+          break;
+        }
+        case "country":
+          put(`country=${place?.country || "??"}`);
+          break;
+        case "asn":
+          put(`asn=${place?.asn ?? 0}`);
+          break;
+      }
+    }
+  }
+
+  #close(abs: number): void {
+    const bin = this.#open.get(abs)!;
+    this.#open.delete(abs);
+    if (this.#cur === bin) {
+      this.#cur = null;
+      this.#curAbs = NaN;
+    }
+    const cells = new Map<string, SeriesCell>();
+    const k = this.#k64;
+    const lookup = this.#lookup;
+    const places = new Map<number, SourcePlace>();
+    const keys4 = bin.t4.keys;
+    for (let e = 0; e < bin.t4.size; e++) {
+      const src = keys4[e * 2];
+      let place = places.get(src);
+      if (lookup && !place) places.set(src, place = lookup(src, null, 0));
+      keyOf4(src, k);
+      this.#count(cells, keys4[e * 2 + 1], k[0], k[1], bin.pb4[2 * e], bin.pb4[2 * e + 1], place);
+    }
+    const keys6 = bin.t6.keys;
+    const bytes = new Uint8Array(16);
+    const dv = new DataView(bytes.buffer);
+    for (let e = 0; e < bin.t6.size; e++) {
+      for (let w = 0; w < 4; w++) dv.setUint32(w * 4, keys6[e * 5 + 1 + w]);
+      keyOf6(bytes, 0, k);
+      const place = lookup?.(0, bytes, 0);
+      this.#count(cells, keys6[e * 5], k[0], k[1], bin.pb6[2 * e], bin.pb6[2 * e + 1], place);
+    }
+    for (const c of cells.values()) c.sources = c.sketch!.count;
+    this.#closed.set(abs, { cells, sketches: true });
+  }
+
+  /** Closes every bin that starts before `end` (seconds); `Infinity` at the end of input. */
+  endInterval(end: number): void {
+    for (const a of [...this.#open.keys()]) if ((a + 1) * this.binSeconds <= end) this.#close(a);
+  }
+
+  /** Not supported: runs are united by `timeseries` from their series files. */
+  merge(): void {
+    throw new Error("signal series are merged from their files (timeseries --signals)");
+  }
+
+  /**
+   * The closed bins, ascending: each with its series (`total` always; `traffic=TCPSYN`,
+   * `tool=zmap`, `tag=clean`, `country=NL`, `asn=1136`, `port=TCPSYN/23`, …). The first and
+   * last keep their sketches (`edge`).
+   */
+  result(): SeriesBin[] {
+    const abs = [...this.#closed.keys()].sort((a, b) => a - b);
+    return abs.map((a, i) => {
+      const c = this.#closed.get(a)!;
+      const edge = i === 0 || i === abs.length - 1;
+      if (!edge && c.sketches) finalize(c);
+      return { start: a * this.binSeconds, edge, cells: c.cells };
+    });
+  }
+
+  /** The series file's bytes (`parse --seriesout`), after {@link endInterval}(Infinity). */
+  save(): Uint8Array {
+    return writeSeriesFile({
+      binSeconds: this.binSeconds,
+      dims: this.dims,
+      firstPacket: this.firstPacket,
+      lastPacket: this.lastPacket,
+      late: this.late,
+      bins: this.result(),
+    });
+  }
+}
+
+function finalize(c: ClosedBin): void {
+  for (const cell of c.cells.values()) cell.sketch = null;
+  c.sketches = false;
+}
