@@ -86,50 +86,122 @@ export interface SeriesRun {
  */
 export function writeSeriesFile(run: SeriesRun): Uint8Array {
   const keyNo = new Map<string, number>();
-  let size = 0;
   for (const b of run.bins) {
-    size += 13;
-    for (const [k, c] of b.cells) {
-      if (!keyNo.has(k)) keyNo.set(k, keyNo.size);
-      size += 24 + (b.edge && c.sketch ? c.sketch.byteLength : 0);
-    }
+    for (const k of b.cells.keys()) if (!keyNo.has(k)) keyNo.set(k, keyNo.size);
   }
-  const header: SeriesHeader & { tool: string } = {
-    tool: TOOL,
-    binSeconds: run.binSeconds,
-    dims: run.dims,
-    firstPacket: Number.isNaN(run.firstPacket) ? null : run.firstPacket,
-    lastPacket: Number.isNaN(run.lastPacket) ? null : run.lastPacket,
-    late: run.late,
-    keys: [...keyNo.keys()],
-    bins: run.bins.length,
-    firstBin: run.bins[0]?.start ?? null,
-    lastBin: run.bins.at(-1)?.start ?? null,
-  };
-  const head = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(4 + head.length + size);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, head.length, true);
-  out.set(head, 4);
-  let o = 4 + head.length;
+  const w = new SeriesFileWriter(run.binSeconds, run.dims, [...keyNo.keys()]);
   for (const b of run.bins) {
     const edge = b.edge && [...b.cells.values()].every((c) => c.sketch);
-    v.setFloat64(o, b.start, true);
-    v.setUint8(o + 8, edge ? 1 : 0);
-    v.setUint32(o + 9, b.cells.size, true);
-    o += 13;
+    w.bin(b.start, b.cells.size, edge);
     // Cells in key order, so that equal runs give equal bytes.
     const cells = [...b.cells].sort((x, y) => keyNo.get(x[0])! - keyNo.get(y[0])!);
     for (const [k, c] of cells) {
-      v.setUint32(o, keyNo.get(k)!, true);
-      v.setFloat64(o + 4, c.packets, true);
-      v.setFloat64(o + 12, c.bytes, true);
-      v.setUint32(o + 20, c.sources, true);
-      o += 24;
-      if (edge) o = c.sketch!.write(v, o);
+      w.cell(keyNo.get(k)!, c.packets, c.bytes, c.sources, edge ? c.sketch : null);
     }
   }
-  return packState(MAGIC, VERSION, out.subarray(0, o));
+  return w.finish(run.firstPacket, run.lastPacket, run.late);
+}
+
+/**
+ * Writes a series file bin by bin (what {@link writeSeriesFile} and the generators of tests and
+ * benchmarks use): `bin` announces a bin and its number of cells, `cell` gives each.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { readSeriesFile, SeriesFileWriter } from "./series_file.ts";
+ * const w = new SeriesFileWriter(300, [], ["total"]);
+ * w.bin(0, 1);
+ * w.cell(0, 10, 600, 3);
+ * equal(readSeriesFile(w.finish(0, 299), "x").header.bins, 1);
+ * ```
+ */
+export class SeriesFileWriter {
+  readonly #binSeconds: number;
+  readonly #dims: readonly string[];
+  readonly #keys: string[];
+  #buf = new Uint8Array(1 << 16);
+  #v = new DataView(this.#buf.buffer);
+  #o = 0;
+  #bins = 0;
+  #first: number | null = null;
+  #last: number | null = null;
+  #left = 0;
+  #edge = false;
+
+  /** A file of bins `binSeconds` wide, with these splits and series keys. */
+  constructor(binSeconds: number, dims: readonly string[], keys: string[]) {
+    this.#binSeconds = binSeconds;
+    this.#dims = dims;
+    this.#keys = keys;
+  }
+
+  #room(n: number): void {
+    if (this.#o + n <= this.#buf.length) return;
+    const b = new Uint8Array(Math.max(this.#buf.length * 2, this.#o + n));
+    b.set(this.#buf.subarray(0, this.#o));
+    this.#buf = b;
+    this.#v = new DataView(b.buffer);
+  }
+
+  /** Starts a bin (after the last) of `cells` cells; an edge bin's cells carry sketches. */
+  bin(start: number, cells: number, edge = false): void {
+    if (this.#left !== 0) throw new Error("the last bin is missing cells");
+    if (this.#last !== null && start <= this.#last) throw new Error("bins out of order");
+    this.#room(13);
+    this.#v.setFloat64(this.#o, start, true);
+    this.#v.setUint8(this.#o + 8, edge ? 1 : 0);
+    this.#v.setUint32(this.#o + 9, cells, true);
+    this.#o += 13;
+    this.#bins++;
+    this.#first ??= start;
+    this.#last = start;
+    this.#left = cells;
+    this.#edge = edge;
+  }
+
+  /** One cell of the bin: key number, packets, bytes, unique sources (and the sketch). */
+  cell(
+    key: number,
+    packets: number,
+    bytes: number,
+    sources: number,
+    sketch: SourceSketch | null = null,
+  ): void {
+    if (this.#left-- <= 0) throw new Error("more cells than the bin announced");
+    if (this.#edge !== (sketch !== null)) throw new Error("an edge bin's cells need sketches");
+    this.#room(24 + (sketch ? sketch.byteLength : 0));
+    const v = this.#v;
+    const o = this.#o;
+    v.setUint32(o, key, true);
+    v.setFloat64(o + 4, packets, true);
+    v.setFloat64(o + 12, bytes, true);
+    v.setUint32(o + 20, sources, true);
+    this.#o = sketch ? sketch.write(v, o + 24) : o + 24;
+  }
+
+  /** The file's bytes, with the run's first and last packet time (NaN: none). */
+  finish(firstPacket: number, lastPacket: number, late = 0): Uint8Array {
+    if (this.#left !== 0) throw new Error("the last bin is missing cells");
+    const header: SeriesHeader & { tool: string } = {
+      tool: TOOL,
+      binSeconds: this.#binSeconds,
+      dims: this.#dims,
+      firstPacket: Number.isNaN(firstPacket) ? null : firstPacket,
+      lastPacket: Number.isNaN(lastPacket) ? null : lastPacket,
+      late,
+      keys: this.#keys,
+      bins: this.#bins,
+      firstBin: this.#first,
+      lastBin: this.#last,
+    };
+    const head = new TextEncoder().encode(JSON.stringify(header));
+    const out = new Uint8Array(4 + head.length + this.#o);
+    new DataView(out.buffer).setUint32(0, head.length, true);
+    out.set(head, 4);
+    out.set(this.#buf.subarray(0, this.#o), 4 + head.length);
+    return packState(MAGIC, VERSION, out);
+  }
 }
 
 /** A series file read and checked, its bins read on demand. */

@@ -131,6 +131,11 @@ export function analyzeSignals(t: SignalTable, options: SignalOptions = {}): Sig
       });
     }
   }
+  // In time order (then by series): what an operator reads first is what happened first.
+  const order = (a: { series: string }, b: { series: string }, x: string, y: string) =>
+    x < y ? -1 : x > y ? 1 : a.series < b.series ? -1 : a.series > b.series ? 1 : 0;
+  alerts.sort((a, b) => order(a, b, a.binStart, b.binStart));
+  found.sort((a, b) => order(a, b, a.start, b.start));
   const gaps: DataGap[] = [];
   for (let i = 0; i < t.bins;) {
     if (!t.gap[i]) {

@@ -4,11 +4,13 @@
  * and AS — the telescope signals IODA and CAIDA's dashboards watch for outages.
  *
  * Per packet it costs one typed-array hash insert: a bin's distinct (source, class) pairs, the
- * class being the traffic type, tags, tools (and port). When a bin closes (a packet two bins
- * later, or the end of input), each distinct source is looked up once (country, AS) and counted
- * in every series it belongs to with a {@link SourceSketch}. Closed bins keep their sketches
- * while a late packet may still reach them (one bin), the run's first and last bin for good:
- * another run's packets may fall in them too, and `timeseries` unites them exactly.
+ * class being the traffic type, tags, tools (and port). A bin closes when a packet two bins
+ * later comes (or at the end of input): its pairs are taken in source order, each source looked
+ * up once (country, AS) and counted once in every series it belongs to — exact counts — and
+ * into each series' {@link SourceSketch}. The run's first and last bin keep their sketches:
+ * another run's packets may fall in those bins too, and `timeseries` unites the runs there
+ * (exact up to the sketch's limit). A packet for a bin already closed (more than a bin out of
+ * order) is late: counted in the total's packets and bytes only.
  *
  * @module
  */
@@ -74,9 +76,12 @@ class OpenBin {
   pb6 = new Float64Array(32);
 }
 
+// A cell while its bin closes: `seen` is the number of the last source counted in it.
+type Cell = SeriesCell & { seen: number };
+
 // A closed bin's series: key → cell; `sketches` false once final (counts only).
 interface ClosedBin {
-  cells: Map<string, SeriesCell>;
+  cells: Map<string, Cell>;
   sketches: boolean;
 }
 
@@ -118,6 +123,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
   readonly #port: boolean;
   readonly #open = new Map<number, OpenBin>();
   readonly #closed = new Map<number, ClosedBin>();
+  readonly #sketched = new Set<number>(); // closed bins that still have their sketches
   #curAbs = NaN;
   #cur: OpenBin | null = null;
   #maxAbs = -Infinity;
@@ -164,7 +170,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
       let cls = traffic[i] | ((tags[i] & 15) << 5) | (tools[i] << 9);
       if (port) cls = (cls | (b.port[i] << 16)) >>> 0;
       if (bin === null) {
-        this.#addLate(this.#curAbs, b, i, cls);
+        this.#addLate(this.#curAbs, b, i);
         continue;
       }
       if (v === 4) {
@@ -192,7 +198,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
   }
 
   // A packet of bin `abs`: open it (closing bins two behind the newest), or, for a bin already
-  // closed, no open bin (#cur null: the packet goes to the closed bin directly).
+  // closed, no open bin (#cur null: the packet is late).
   #enter(abs: number): void {
     this.#curAbs = abs;
     if (abs < this.#minAbs) this.#minAbs = abs;
@@ -206,51 +212,45 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
     if (abs > this.#maxAbs) {
       this.#maxAbs = abs;
       for (const a of [...this.#open.keys()]) if (a < abs - 1) this.#close(a);
-      // A bin two behind a closed one is beyond any late packet: counts only (the run's first
-      // bin keeps its sketches, for a run before this one).
-      for (const [a, c] of this.#closed) {
-        if (c.sketches && a < abs - 2 && a !== this.#minAbs) finalize(c);
-      }
     }
   }
 
-  #addLate(abs: number, b: PacketBatch, i: number, cls: number): void {
-    const c = this.#closed.get(abs)!;
-    if (!c.sketches) {
-      this.late++;
-      const cell = c.cells.get("total")!;
-      cell.packets++;
-      cell.bytes += b.capLen[i];
-      return;
-    }
-    const k = this.#k64;
-    let place: SourcePlace | undefined;
-    if (b.ipVersion[i] === 4) {
-      keyOf4(b.src[i], k);
-      place = this.#lookup?.(b.src[i], null, 0);
-    } else {
-      keyOf6(b.src6, i << 4, k);
-      place = this.#lookup?.(0, b.src6, i << 4);
-    }
-    this.#count(c.cells, cls, k[0], k[1], 1, b.capLen[i], place);
+  // A packet of a bin already closed (more than a bin out of order): its packets and bytes
+  // count in the total; its source cannot be told new or not without the bin's table.
+  #addLate(abs: number, b: PacketBatch, i: number): void {
+    this.late++;
+    const cell = this.#closed.get(abs)!.cells.get("total")!;
+    cell.packets++;
+    cell.bytes += b.capLen[i];
   }
 
-  // Counts one (source, class) pair of a bin in every series it belongs to.
+  // Counts one (source, class) pair of a bin in every series it belongs to; `seen` numbers the
+  // source, so that a source counts once per cell however many classes it has.
   #count(
-    cells: Map<string, SeriesCell>,
+    cells: Map<string, Cell>,
     cls: number,
     hi: number,
     lo: number,
     packets: number,
     bytes: number,
     place: SourcePlace | undefined,
+    seen: number,
   ): void {
     const put = (key: string) => {
       let c = cells.get(key);
-      if (!c) cells.set(key, c = { packets: 0, bytes: 0, sources: 0, sketch: new SourceSketch() });
+      if (!c) {
+        cells.set(
+          key,
+          c = { packets: 0, bytes: 0, sources: 0, sketch: new SourceSketch(), seen: -1 },
+        );
+      }
       c.packets += packets;
       c.bytes += bytes;
-      c.sketch!.add(hi, lo);
+      if (c.seen !== seen) {
+        c.seen = seen;
+        c.sources++;
+        c.sketch!.add(hi, lo);
+      }
     };
     put("total");
     const traffic = cls & 31;
@@ -283,6 +283,8 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
     }
   }
 
+  // Closes a bin: its entries in source order, each source looked up once and counted once
+  // per series (exact), and into each series' sketch (for a run that shares the bin).
   #close(abs: number): void {
     const bin = this.#open.get(abs)!;
     this.#open.delete(abs);
@@ -290,29 +292,64 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
       this.#cur = null;
       this.#curAbs = NaN;
     }
-    const cells = new Map<string, SeriesCell>();
+    const cells = new Map<string, Cell>();
     const k = this.#k64;
     const lookup = this.#lookup;
-    const places = new Map<number, SourcePlace>();
+    let seen = 0;
     const keys4 = bin.t4.keys;
-    for (let e = 0; e < bin.t4.size; e++) {
+    const order4 = Uint32Array.from({ length: bin.t4.size }, (_, e) => e)
+      .sort((a, b) => keys4[a * 2] - keys4[b * 2]);
+    let place: SourcePlace | undefined;
+    for (let j = 0; j < order4.length; j++) {
+      const e = order4[j];
       const src = keys4[e * 2];
-      let place = places.get(src);
-      if (lookup && !place) places.set(src, place = lookup(src, null, 0));
-      keyOf4(src, k);
-      this.#count(cells, keys4[e * 2 + 1], k[0], k[1], bin.pb4[2 * e], bin.pb4[2 * e + 1], place);
+      if (j === 0 || src !== keys4[order4[j - 1] * 2]) {
+        seen++;
+        place = lookup?.(src, null, 0);
+        keyOf4(src, k);
+      }
+      this.#count(
+        cells,
+        keys4[e * 2 + 1],
+        k[0],
+        k[1],
+        bin.pb4[2 * e],
+        bin.pb4[2 * e + 1],
+        place,
+        seen,
+      );
     }
     const keys6 = bin.t6.keys;
+    const cmp6 = (a: number, b: number) => {
+      for (let w = 1; w < 5; w++) {
+        const d = keys6[a * 5 + w] - keys6[b * 5 + w];
+        if (d !== 0) return d;
+      }
+      return 0;
+    };
+    const order6 = Uint32Array.from({ length: bin.t6.size }, (_, e) => e).sort(cmp6);
     const bytes = new Uint8Array(16);
     const dv = new DataView(bytes.buffer);
-    for (let e = 0; e < bin.t6.size; e++) {
-      for (let w = 0; w < 4; w++) dv.setUint32(w * 4, keys6[e * 5 + 1 + w]);
-      keyOf6(bytes, 0, k);
-      const place = lookup?.(0, bytes, 0);
-      this.#count(cells, keys6[e * 5], k[0], k[1], bin.pb6[2 * e], bin.pb6[2 * e + 1], place);
+    for (let j = 0; j < order6.length; j++) {
+      const e = order6[j];
+      if (j === 0 || cmp6(e, order6[j - 1]) !== 0) {
+        seen++;
+        for (let w = 0; w < 4; w++) dv.setUint32(w * 4, keys6[e * 5 + 1 + w]);
+        keyOf6(bytes, 0, k);
+        place = lookup?.(0, bytes, 0);
+      }
+      this.#count(cells, keys6[e * 5], k[0], k[1], bin.pb6[2 * e], bin.pb6[2 * e + 1], place, seen);
     }
-    for (const c of cells.values()) c.sources = c.sketch!.count;
+    // A closed bin before this one is no longer the run's last: counts only (the first, the
+    // lowest bin, keeps its sketches for a run before this one).
+    for (const a of this.#sketched) {
+      if (a < abs && a !== this.#minAbs) {
+        finalize(this.#closed.get(a)!);
+        this.#sketched.delete(a);
+      }
+    }
     this.#closed.set(abs, { cells, sketches: true });
+    this.#sketched.add(abs);
   }
 
   /** Closes every bin that starts before `end` (seconds); `Infinity` at the end of input. */

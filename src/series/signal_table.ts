@@ -2,7 +2,8 @@
  * The series files of many runs (hourly captures, a month of them, in any order) on one true
  * time axis: every bin from the first to the last, empty bins 0, bins without a single packet
  * marked as data gaps. Runs that share a bin (each holds it as an edge bin, with its sketches)
- * are united exactly; runs that overlap elsewhere are refused. Unique sources are kept for every
+ * are united (exact up to the sketches' limit, 1,024 sources a series, then HyperLogLog);
+ * runs that overlap elsewhere are refused. Unique sources are kept for every
  * series (4 bytes a bin); packets and bytes for the series asked for, in a second pass.
  *
  * @module
@@ -16,9 +17,10 @@ import type { SourceSketch } from "./source_sketch.ts";
 // Payloads kept between passes while they fit; beyond, files are read again.
 const KEEP_BYTES = 256 * 1024 * 1024;
 
+// A series in a bin that runs share: the runs' sketches united.
 interface EdgeCell {
-  packets: number;
-  bytes: number;
+  runs: number;
+  sources: number;
   sketch: SourceSketch;
 }
 
@@ -158,11 +160,17 @@ export class SignalTable {
         let m = edges.get(b);
         if (!m) edges.set(b, m = new Map());
         const c = m.get(id);
-        if (!c) m.set(id, { packets, bytes: 0, sketch });
-        else c.sketch.merge(sketch);
+        if (!c) m.set(id, { runs: 1, sources, sketch });
+        else {
+          c.runs++;
+          c.sketch.merge(sketch);
+        }
       });
     }
-    for (const [b, m] of edges) for (const [id, c] of m) this.#sources[id][b] = c.sketch.count;
+    // One run's count is exact; several runs' is their union's (exact while the sketch is).
+    for (const [b, m] of edges) {
+      for (const [id, c] of m) this.#sources[id][b] = c.runs === 1 ? c.sources : c.sketch.count;
+    }
   }
 
   /** Unique sources per bin of a series (0 where it had none), or undefined. */
