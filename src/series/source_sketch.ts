@@ -94,13 +94,18 @@ export class SourceSketch {
     for (let j = 0; j < old.length; j += 2) if (old[j + 1] !== 0) this.#insert(old[j], old[j + 1]);
   }
 
+  // The register of a key: mixed again from both words (the IPv4 key's high word alone is a
+  // fixed bijection of the address; structured address sets skew it: 2.3 % rms error on
+  // strided addresses against 1.0–2.0 % so, for the 1.6 % of the theory).
   #put(hi: number, lo: number): void {
-    const j = hi >>> (32 - P);
-    const rest = (hi << P) >>> 0;
+    const h = mix((hi ^ Math.imul(lo, 0x85ebca6b)) >>> 0);
+    const l = mix((lo ^ h) >>> 0);
+    const j = h >>> (32 - P);
+    const rest = (h << P) >>> 0;
     const rank = rest !== 0
       ? Math.clz32(rest) + 1
-      : lo !== 0
-      ? 32 - P + Math.clz32(lo) + 1
+      : l !== 0
+      ? 32 - P + Math.clz32(l) + 1
       : MAX_RANK;
     const r = this.#reg!;
     if (rank > r[j]) r[j] = rank;

@@ -162,7 +162,10 @@ export function timeChart(c: TimeChart): string {
       `<line x1="${x(t).toFixed(1)}" y1="${H - B}" x2="${x(t).toFixed(1)}" y2="${
         H - B + 4
       }" stroke="#333"/>`,
-      `<text x="${x(t).toFixed(1)}" y="${H - B + 16}" text-anchor="middle">${label}</text>`,
+      // A label at the right edge ends there instead of running off the chart.
+      `<text x="${x(t).toFixed(1)}" y="${H - B + 16}" text-anchor="${
+        x(t) > W - R - 40 ? "end" : "middle"
+      }">${label}</text>`,
     );
   }
   out.push(
