@@ -535,10 +535,15 @@ export class EventStats {
     return out;
   }
 
-  /** Totals and the `top` (traffic, port) pairs by events. */
-  summary(top: number): EventSummary {
+  /** Totals and the `top` (traffic, port) pairs by events (or by packets or sources). */
+  summary(top: number, rankBy: RankBy = "events"): EventSummary {
     const b = this.#all;
+    const col = { events: 3, packets: 4, sources: 6 }[rankBy];
+    const ports = portRows(b.byPort);
+    // Stable: ties keep the order by events, then traffic and port.
+    if (rankBy !== "events") ports.sort((x, y) => (y[col] as number) - (x[col] as number));
     return {
+      rankedBy: rankBy,
       events: b.events,
       packets: b.packets,
       bytes: b.bytes,
@@ -558,7 +563,7 @@ export class EventStats {
         packets: Number(r[2]),
         uniqueSources: Number(r[4]),
       })),
-      topPorts: portRows(b.byPort).slice(0, top).map((r) => ({
+      topPorts: ports.slice(0, top).map((r) => ({
         traffic: String(r[0]),
         port: Number(r[2]),
         events: Number(r[3]),
@@ -568,6 +573,9 @@ export class EventStats {
     };
   }
 }
+
+/** What `count`'s top table ranks by. */
+export type RankBy = "events" | "packets" | "sources";
 
 /** Result of {@link EventStats.summary} (the `--json` output of `count`). */
 export interface EventSummary {
@@ -594,7 +602,9 @@ export interface EventSummary {
     packets: number;
     uniqueSources: number;
   }[];
-  /** The (traffic, port) pairs with the most events. */
+  /** What {@link EventSummary.topPorts} is ranked by. */
+  rankedBy: RankBy;
+  /** The (traffic, port) pairs with the most events (or packets, or sources). */
   topPorts: {
     traffic: string;
     port: number;

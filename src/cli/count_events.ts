@@ -20,7 +20,12 @@ import {
   type ReaderSettings,
   readEvents,
 } from "../analysis/event_reader.ts";
-import { EventStats, type EventStatsOptions, type EventSummary } from "../analysis/event_stats.ts";
+import {
+  EventStats,
+  type EventStatsOptions,
+  type EventSummary,
+  type RankBy,
+} from "../analysis/event_stats.ts";
 import { runInWorker } from "../util/run_in_worker.ts";
 import { DarknetError, ioError } from "../errors.ts";
 import { formatTable } from "./_cli.ts";
@@ -34,6 +39,8 @@ export interface CountEventsOptions extends EventStatsOptions {
   outdir: string;
   /** Rows of the top table (default 10). */
   top?: number;
+  /** What the top table ranks by (default events). */
+  rankBy?: RankBy;
   /** Pass over invalid events (counted in the result) instead of stopping. */
   skipInvalid?: boolean;
   /** The largest event accepted, in bytes (default 64 MiB). */
@@ -97,7 +104,12 @@ export async function countEvents(
       throw ioError(e, `${o.outdir}/${name}`);
     }
   }
-  return { summary: stats.summary(o.top ?? 10), files: Object.keys(files), error, invalid };
+  return {
+    summary: stats.summary(o.top ?? 10, o.rankBy),
+    files: Object.keys(files),
+    error,
+    invalid,
+  };
 }
 
 function inWorker(
@@ -144,6 +156,7 @@ export function formatEventSummary(s: EventSummary, outdir: string): string {
     `attributed: ${TOOLS.map((t) => `${t.label} ${n(s.tools[t.name] ?? 0)}`).join("  ")}`,
     `tagged events: ${TAGS.map((t) => `${t} ${n(s.tags[t]?.events ?? 0)}`).join("  ")}`,
     "",
+    `top ${s.topPorts.length} (traffic, port) by ${s.rankedBy}:`,
     formatTable(
       ["traffic", "port", "events", "packets", "sources"],
       s.topPorts.map((r) => [r.traffic, r.port, n(r.events), n(r.packets), n(r.uniqueSources)]),

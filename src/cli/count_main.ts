@@ -9,6 +9,7 @@ import { UsageError } from "../errors.ts";
 import { intFlag, numFlag, parseFlags, pathList, reportError, runCli } from "./_cli.ts";
 import { countEvents, formatEventSummary, formatInvalid } from "./count_events.ts";
 import { MAX_EVENT_BYTES } from "../analysis/event_reader.ts";
+import type { RankBy } from "../analysis/event_stats.ts";
 import { countPcap, formatPacketSummary } from "./count_pcap.ts";
 import { countRecords } from "./count_records.ts";
 
@@ -32,6 +33,8 @@ darknet-events): JSON arrays or NDJSON, plain or gzip, several at once; writes C
   --outdir DIR          where the CSV files go (default ./out)
   --telescope-size N    telescope size in addresses (default 475136)
   --large-coverage X    coverage that makes a scan "large" (default 0.1)
+  --rank-by KEY         what the top (traffic, port) table ranks by: events (default),
+                        packets or sources (unique sources)
   --min-events N        minimum events of a country_counts.csv row (default 1)
   --skip-invalid        pass over events that are not valid (wrong or missing fields, a file
                         cut inside its last event) and count them, instead of stopping
@@ -74,6 +77,7 @@ export async function countMain(args: string[]): Promise<number> {
     dos: { type: "boolean" },
     sources: { type: "boolean" },
     top: { type: "string" },
+    "rank-by": { type: "string" },
     outdir: { type: "string" },
     "telescope-size": { type: "string" },
     "large-coverage": { type: "string" },
@@ -110,9 +114,14 @@ export async function countMain(args: string[]): Promise<number> {
     const files = after[""] ?? [];
     if (files.length === 0) throw new UsageError("give event files (or --pcap CAPTURE...)");
     const outdir = String(values.outdir ?? "out");
+    const rankBy = String(values["rank-by"] ?? "events");
+    if (!["events", "packets", "sources"].includes(rankBy)) {
+      throw new UsageError(`--rank-by: expected events, packets or sources, got "${rankBy}"`);
+    }
     const r = await countEvents(files, {
       outdir,
       top,
+      rankBy: rankBy as RankBy,
       telescopeSize: intFlag("telescope-size", values["telescope-size"], 475136, 1),
       largeCoverage: numFlag("large-coverage", values["large-coverage"], 0.1),
       minEvents: intFlag("min-events", values["min-events"], 1),

@@ -66,3 +66,29 @@ Deno.test("deno.json run tasks use the Deno flags of src/cli/permissions.ts", ()
     equal(tasks[name], `deno run ${denoFlags(name).join(" ")} ${entry}`, name);
   }
 });
+
+Deno.test("count --rank-by: the top table by events, packets or unique sources, and says which", async () => {
+  const { eventJson } = await import("../../src/synth/event_json.ts");
+  const d = Deno.makeTempDirSync({ prefix: "rank-" });
+  const ev = [
+    // port 23: most events (3, one source); port 80: most packets; port 443: most sources.
+    ...[1, 2, 3].map(() => eventJson({ SourceIP: "192.0.2.1", Port: 23, Packets: 1 })),
+    ...[1, 2].map(() => eventJson({ SourceIP: "192.0.2.2", Port: 80, Packets: 500 })),
+    ...[1, 2].map((i) => eventJson({ SourceIP: `198.51.100.${i}`, Port: 443, Packets: 1 })),
+    eventJson({ SourceIP: "198.51.100.3", Port: 443, Packets: 1 }),
+  ];
+  Deno.writeTextFileSync(`${d}/e.ndjson`, ev.map((e) => JSON.stringify(e)).join("\n") + "\n");
+  const ports = { events: [23, 443, 80], packets: [80, 23, 443], sources: [443, 23, 80] };
+  for (const [by, order] of Object.entries(ports)) {
+    const r = await count([`${d}/e.ndjson`, "--outdir", `${d}/o`, "--rank-by", by, "--json"]);
+    equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    equal(s.rankedBy, by);
+    deepEqual(s.topPorts.map((p: { port: number }) => p.port), order, by);
+    const t = await count([`${d}/e.ndjson`, "--outdir", `${d}/o`, "--rank-by", by]);
+    ok(t.stdout.includes(`top 3 (traffic, port) by ${by}:`), t.stdout);
+  }
+  const bad = await count([`${d}/e.ndjson`, "--rank-by", "bytes"]);
+  equal(bad.code, 2);
+  match(bad.stderr, /--rank-by: expected events, packets or sources/);
+});
