@@ -43,7 +43,22 @@ import { FINGERPRINTS } from "../fingerprints/registry.ts";
 import { TOOLS } from "../attribution/tools.ts";
 import { TAGS } from "../tags/traffic_tags.ts";
 import { checkDosRecord, checkSourceRecord } from "../analysis/record_stats.ts";
-import { SIGNAL_FLAGS, SIGNAL_HELP, signalsMain } from "./timeseries_signals.ts";
+import {
+  SIGNAL_FLAGS,
+  SIGNAL_HELP,
+  signalOptions,
+  signalsMain,
+  writeSignals,
+} from "./timeseries_signals.ts";
+import {
+  DEFAULT_SERIES_DIMS,
+  SERIES_DIMS,
+  type SeriesDim,
+  SignalSeries,
+} from "../series/signal_series.ts";
+import { SignalTable } from "../series/signal_table.ts";
+import { openPlaceLookup } from "../series/place_lookup.ts";
+import { checkPaths } from "./_output_paths.ts";
 
 /** `timeseries --help` text. */
 export const TIMESERIES_HELP = `Usage: timeseries EVENTFILE... [--outdir DIR] [flags]
@@ -92,7 +107,10 @@ sources. Writes into --outdir:
   --pcap CAPTURE...       packet-level series of captures instead: packets and unique sources
                           per traffic type per bin (--bin SECONDS, default 60) into
                           pcap_timeseries.csv and pcap_packets.svg; --instate/--outstate
-                          carry it from run to run (hourly captures, one series)
+                          carry it from run to run (hourly captures, one series). Also the
+                          signals of the same bins, as --signals writes them (below), split
+                          by --series-by (as parse's), country and AS with --geoin, --asnin,
+                          --pfx2asin; --seriesout PATH saves their series file
 ${SIGNAL_HELP}
 
   -h, --help              show this help
@@ -218,12 +236,57 @@ async function pcapSeries(
     ? 86400
     : intFlag("bin", binText, 60, 1);
   const outdir = String(values.outdir ?? "out");
+  const signals = signalOptions(values);
+  const dims = values["series-by"] === undefined
+    ? undefined
+    : String(values["series-by"]).split(",").map((x) => x.trim()).filter((x) => x);
+  for (const d of dims ?? []) {
+    if (!(SERIES_DIMS as readonly string[]).includes(d)) {
+      throw new UsageError(`--series-by: "${d}" is not one of ${SERIES_DIMS.join(", ")}`);
+    }
+  }
+  // An output is never one of the inputs.
+  await checkPaths(
+    [
+      ...paths.map((path) => ({ flag: "--pcap", path })),
+      ...(values.instate !== undefined
+        ? [{ flag: "--instate", path: String(values.instate) }]
+        : []),
+    ],
+    [
+      ...(values.seriesout !== undefined
+        ? [{ flag: "--seriesout", path: String(values.seriesout) }]
+        : []),
+      ...(values.outstate !== undefined
+        ? [{ flag: "--outstate", path: String(values.outstate) }]
+        : []),
+    ],
+    [["--instate", "--outstate"]],
+  );
   const set = await CaptureSet.open(paths);
   const ts = new PacketTimeSeries(bin);
   if (values.instate !== undefined) {
     ts.load(await readStateFile(String(values.instate)), String(values.instate));
   }
-  await runAnalyzers(set.readable, [ts]);
+  // The signal series of the same packets (the files of --signals), with country and AS from
+  // the databases given.
+  const series = new SignalSeries({
+    binSeconds: bin,
+    dims: (dims as SeriesDim[] | undefined ?? DEFAULT_SERIES_DIMS).filter((d) =>
+      (d !== "country" || values.geoin !== undefined) &&
+      (d !== "asn" || values.asnin !== undefined || values.pfx2asin !== undefined)
+    ),
+    lookup: await openPlaceLookup({
+      geoin: values.geoin as string | undefined,
+      asnin: values.asnin as string | undefined,
+      pfx2asin: values.pfx2asin === undefined
+        ? undefined
+        : pathList(values.pfx2asin, after.pfx2asin ?? []),
+    }),
+  });
+  await runAnalyzers(set.readable, [ts, series]);
+  series.endInterval(Infinity);
+  const seriesBytes = series.save();
   const labels = ts.bins.map((t) =>
     new Date(t * 1000).toISOString().slice(0, 16).replace("T", " ")
   );
@@ -247,9 +310,17 @@ async function pcapSeries(
   } catch (e) {
     throw ioError(e, outdir);
   }
-  console.log(
-    `${labels.length} bins of ${bin} s; pcap_timeseries.csv and pcap_packets.svg in ${outdir}/`,
+  await writeSignals(
+    await SignalTable.fromBytes(["(the captures)"], [seriesBytes]),
+    signals,
+    values,
+    true,
   );
+  console.log(
+    `${labels.length} bins of ${bin} s; pcap_timeseries.csv, pcap_packets.svg and the ` +
+      `signals (signal_series.csv, signals_report.html, ...) in ${outdir}/`,
+  );
+  if (values.seriesout !== undefined) await writeAtomic(seriesBytes, String(values.seriesout));
   if (set.error) return reportError("timeseries", set.error);
   if (values.outstate !== undefined) await writeAtomic(ts.save(), String(values.outstate));
   return 0;
@@ -290,6 +361,11 @@ export async function timeseriesMain(args: string[]): Promise<number> {
     dos: { type: "boolean" },
     sources: { type: "boolean" },
     ...SIGNAL_FLAGS,
+    geoin: { type: "string" },
+    asnin: { type: "string" },
+    pfx2asin: { type: "string", multiple: true },
+    "series-by": { type: "string" },
+    seriesout: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {

@@ -10,6 +10,16 @@ import { SignalTable } from "../series/signal_table.ts";
 import { analyzeSignals, signalFiles } from "../series/signal_analysis.ts";
 import type { DetectOptions } from "../series/outage_detector.ts";
 
+/** The settings of {@link signalOptions}. */
+export interface SignalSettings {
+  top: number;
+  /** Baseline window and history needed, seconds. */
+  window: number;
+  minHistory: number;
+  ratios: Omit<DetectOptions, "window" | "minHistory" | "floor">;
+  floor: number;
+}
+
 /** The flags of `timeseries --signals` (parseFlags specs). */
 export const SIGNAL_FLAGS = {
   signals: { type: "boolean" },
@@ -72,7 +82,13 @@ export async function signalsMain(
   files: string[],
 ): Promise<number> {
   if (files.length === 0) throw new UsageError("--signals needs series files (parse --seriesout)");
-  const outdir = String(values.outdir ?? "out");
+  const options = signalOptions(values);
+  await writeSignals(await SignalTable.load(files), options, values);
+  return 0;
+}
+
+/** The settings of the signal flags, checked (a `UsageError` for a bad one). */
+export function signalOptions(values: Record<string, unknown>): SignalSettings {
   const top = values.top === undefined ? 5 : Number(values.top);
   if (!Number.isInteger(top) || top < 0) throw new UsageError(`--top: expected a whole number`);
   const window = durationFlag("baseline-window", values["baseline-window"], 7 * 86400);
@@ -91,15 +107,28 @@ export async function signalsMain(
   if (ratios.surgeCritical < ratios.surgeWarning) {
     throw new UsageError("--surge-critical must be at least --surge-warning");
   }
-  const t = await SignalTable.load(files);
+  return { top, window, minHistory, ratios, floor: numFlag("floor", values.floor, 15) };
+}
+
+/**
+ * Detects and writes the signals of a table into `--outdir` (the files of `--signals`), and
+ * prints a summary (JSON with `--json`). `quiet`: print nothing (`--pcap` prints its own).
+ */
+export async function writeSignals(
+  t: SignalTable,
+  o: SignalSettings,
+  values: Record<string, unknown>,
+  quiet = false,
+): Promise<void> {
+  const outdir = String(values.outdir ?? "out");
   const bins = (d: number) => Math.max(1, Math.round(d / t.binSeconds));
   const detect: DetectOptions = {
-    ...ratios,
-    window: bins(window),
-    minHistory: Math.min(bins(window), bins(minHistory)),
-    floor: numFlag("floor", values.floor, 15),
+    ...o.ratios,
+    window: bins(o.window),
+    minHistory: Math.min(bins(o.window), bins(o.minHistory)),
+    floor: o.floor,
   };
-  const r = analyzeSignals(t, { detect, top });
+  const r = analyzeSignals(t, { detect, top: o.top });
   const out = await signalFiles(t, r);
   try {
     await Deno.mkdir(outdir, { recursive: true });
@@ -110,6 +139,7 @@ export async function signalsMain(
     if (e instanceof DarknetError) throw e;
     throw ioError(e, outdir);
   }
+  if (quiet) return;
   if (values.json) console.log(out["signals.json"].trimEnd());
   else {
     console.log(
@@ -126,5 +156,4 @@ export async function signalsMain(
         `\nsignals_report.html and CSV in ${outdir}/`,
     );
   }
-  return 0;
 }

@@ -62,15 +62,18 @@ export class SignalTable {
   readonly #sources: Uint32Array[] = [];
   readonly #paths: string[];
   readonly #kept: (SeriesFile | null)[];
+  readonly #read: (i: number) => Promise<Uint8Array>;
 
   private constructor(
     paths: string[],
+    read: (i: number) => Promise<Uint8Array>,
     files: (SeriesFile | null)[],
     binSeconds: number,
     start: number,
     bins: number,
   ) {
     this.#paths = paths;
+    this.#read = read;
     this.#kept = files;
     this.binSeconds = binSeconds;
     this.start = start;
@@ -79,15 +82,27 @@ export class SignalTable {
   }
 
   /** Reads and unites series files; throws a `DataError` or `IoError` naming a file. */
-  static async load(paths: string[]): Promise<SignalTable> {
+  static load(paths: string[]): Promise<SignalTable> {
+    return SignalTable.#build(paths, (i) => readStateFile(paths[i]));
+  }
+
+  /** Unites series files' bytes held in memory (`names` for messages). */
+  static fromBytes(names: string[], bytes: Uint8Array[]): Promise<SignalTable> {
+    return SignalTable.#build(names, (i) => Promise.resolve(bytes[i]));
+  }
+
+  static async #build(
+    paths: string[],
+    read: (i: number) => Promise<Uint8Array>,
+  ): Promise<SignalTable> {
     if (paths.length === 0) throw new DataError("no series files");
     const files: (SeriesFile | null)[] = [];
     let kept = 0;
     let bin = 0;
     let lo = Infinity;
     let hi = -Infinity;
-    for (const path of paths) {
-      const bytes = await readStateFile(path);
+    for (const [i, path] of paths.entries()) {
+      const bytes = await read(i);
       const f = readSeriesFile(bytes, path);
       if (bin && f.header.binSeconds !== bin) {
         throw new DataError(
@@ -105,13 +120,13 @@ export class SignalTable {
     }
     const bins = lo === Infinity ? 0 : (hi - lo) / bin + 1;
     if (bins > 1e8) throw new DataError(`${bins} bins of ${bin} s: too many`, { file: paths[0] });
-    const t = new SignalTable(paths, files, bin, lo === Infinity ? 0 : lo, bins);
+    const t = new SignalTable(paths, read, files, bin, lo === Infinity ? 0 : lo, bins);
     await t.#first();
     return t;
   }
 
   async #file(i: number): Promise<SeriesFile> {
-    return this.#kept[i] ?? readSeriesFile(await readStateFile(this.#paths[i]), this.#paths[i]);
+    return this.#kept[i] ?? readSeriesFile(await this.#read(i), this.#paths[i]);
   }
 
   #id(key: string): number {

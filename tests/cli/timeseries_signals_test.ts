@@ -235,3 +235,46 @@ testWith(
     }
   },
 );
+
+Deno.test("timeseries --pcap: the signals of the same bins, the series file parse --seriesout writes", async () => {
+  const r = await timeseries([
+    "--pcap",
+    CAP,
+    "--bin",
+    "60",
+    "--outdir",
+    `${dir}/tp`,
+    "--seriesout",
+    `${dir}/tp.series`,
+    ...DBS,
+  ]);
+  equal(r.code, 0, r.stderr);
+  const p = await parse([
+    "--pcap",
+    CAP,
+    "--eventout",
+    `${dir}/tp.json`,
+    "--samples",
+    "0",
+    "--quiet",
+    "--seriesout",
+    `${dir}/tpp.series`,
+    "--series-bin",
+    "60",
+    ...DBS,
+  ]);
+  equal(p.code, 0, p.stderr);
+  deepEqual(Deno.readFileSync(`${dir}/tp.series`), Deno.readFileSync(`${dir}/tpp.series`));
+  // pcap_timeseries.csv's rows are the signal's traffic series.
+  const pcap = Deno.readTextFileSync(`${dir}/tp/pcap_timeseries.csv`).trim().split("\n").slice(1)
+    .map((l) => l.split(",")).map(([bin, traffic, , packets, sources]) =>
+      `${bin} ${traffic} ${packets} ${sources}`
+    );
+  const sig = Deno.readTextFileSync(`${dir}/tp/signal_series.csv`).trim().split("\n").slice(1)
+    .map((l) => l.split(",")).filter((c) => c[0].startsWith("traffic=") && c[2] !== "0")
+    .map(([k, bin, packets, , sources]) => `${bin} ${k.slice(8)} ${packets} ${sources}`);
+  ok(sig.length > 0);
+  for (const row of sig) ok(pcap.includes(row), row);
+  const same = await timeseries(["--pcap", CAP, "--outdir", `${dir}/tp2`, "--seriesout", CAP]);
+  equal(same.code, 2, same.stderr);
+});
