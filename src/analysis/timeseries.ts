@@ -175,12 +175,7 @@ export class TimeSeries {
     if (this.binSeconds <= 0) label = file.split("/").pop()!;
     else {
       const t = Math.floor(rfc3339Seconds(e.First) / this.binSeconds) * this.binSeconds;
-      const iso = new Date(t * 1000).toISOString();
-      label = this.binSeconds % 86400 === 0
-        ? iso.slice(0, 10)
-        : this.binSeconds % 3600 === 0
-        ? `${iso.slice(0, 13)}:00`
-        : `${iso.slice(0, 19)}`;
+      label = binLabel(t);
     }
     let i = this.#bins.get(label);
     if (i === undefined) {
@@ -341,6 +336,11 @@ export class TimeSeries {
     }
     if (this.#labels.length) throw new Error("loadState needs an empty TimeSeries");
     body.labels.forEach((l, i) => {
+      // States of earlier versions labelled time bins 2026-11-01, 2026-11-01T13:00 or
+      // 2026-11-01T13:00:00 (no zone): the same bins, now in RFC 3339 with Z.
+      if (this.binSeconds > 0 && /^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d)?)?$/.test(l)) {
+        l = binLabel(Date.parse(`${l.length === 10 ? `${l}T00:00` : l}Z`) / 1000);
+      }
       this.#labels.push(l);
       this.#bins.set(l, i);
     });
@@ -358,13 +358,36 @@ export class TimeSeries {
     for (const [k, rows] of body.series) this.#series.set(k, fill(rows));
   }
 
-  /** Bin labels in order (time bins sorted by time, file bins in input order). */
+  /**
+   * Bin labels in order: file bins in input order; time bins every one from the first to the
+   * last (RFC 3339, Z), those without events too — a true time axis, where a quiet bin shows as
+   * 0 instead of vanishing. Throws a `DataError` past {@link MAX_TIME_BINS}.
+   */
   get bins(): string[] {
-    return this.binSeconds > 0 ? [...this.#labels].sort() : [...this.#labels];
+    if (this.binSeconds <= 0) return [...this.#labels];
+    if (this.#labels.length === 0) return [];
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const l of this.#labels) {
+      const t = Date.parse(l) / 1000;
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    const n = (hi - lo) / this.binSeconds + 1;
+    if (n > MAX_TIME_BINS) {
+      throw new DataError(
+        `the events span ${n.toLocaleString("en-US")} bins of ${this.binSeconds} s (${
+          binLabel(lo)
+        } to ${binLabel(hi)}): more than ${
+          MAX_TIME_BINS.toLocaleString("en-US")
+        }; give a wider --bin`,
+      );
+    }
+    return Array.from({ length: n }, (_, i) => binLabel(lo + i * this.binSeconds));
   }
 
-  #compute(key: string, cells: Map<number, Cell>): SeriesResult {
-    const order = this.bins.map((l) => this.#bins.get(l)!);
+  #compute(key: string, cells: Map<number, Cell>, bins: string[]): SeriesResult {
+    const order = bins.map((l) => this.#bins.get(l) ?? -1);
     const get = (f: (c: Cell) => number) => order.map((b) => (cells.get(b) ? f(cells.get(b)!) : 0));
     const events = get((c) => c.events);
     const packets = get((c) => c.packets);
@@ -413,7 +436,8 @@ export class TimeSeries {
     top: number,
     names: string[] = [],
   ): { total: SeriesResult; series: SeriesResult[]; alerts: Alert[] } {
-    const total = this.#compute("total", this.#total);
+    const bins = this.bins;
+    const total = this.#compute("total", this.#total, bins);
     let keys: string[];
     if (names.length) keys = names.filter((k) => this.#series.has(k));
     else {
@@ -423,8 +447,7 @@ export class TimeSeries {
       )
         .slice(0, top);
     }
-    const series = keys.map((k) => this.#compute(k, this.#series.get(k)!));
-    const bins = this.bins;
+    const series = keys.map((k) => this.#compute(k, this.#series.get(k)!, bins));
     const alerts: Alert[] = [];
     for (const s of [total, ...series]) {
       for (let i = 0; i < bins.length; i++) {
@@ -460,6 +483,45 @@ export class TimeSeries {
     }
     return { total, series, alerts };
   }
+}
+
+/** Time bins a series may span (a month of 5-second bins; a day of 1-second bins). */
+export const MAX_TIME_BINS = 1_000_000;
+
+/** A time bin's label: its start in RFC 3339 UTC, e.g. 2026-11-01T13:00:00Z. */
+export function binLabel(sec: number): string {
+  return new Date(sec * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/**
+ * The CSV header of a series: Merit's, then this tool's extra columns, for file bins (the
+ * original's layout, a file a day); for time bins names that say the bin width.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { seriesHeader } from "./timeseries.ts";
+ * equal(seriesHeader(0)[0], "Day");
+ * equal(seriesHeader(600).slice(0, 3).join(), "bin_start,packets_per_600s,events_per_600s");
+ * ```
+ */
+export function seriesHeader(binSeconds: number): string[] {
+  if (binSeconds <= 0) return SERIES_HEADER;
+  const w = `per_${binSeconds}s`;
+  return [
+    "bin_start",
+    `packets_${w}`,
+    `events_${w}`,
+    "moving_average_packets",
+    "moving_average_events",
+    "packet_deviation",
+    "event_deviation",
+    `bytes_${w}`,
+    `unique_sources_${w}`,
+    "packet_z",
+    "event_z",
+    "source_jaccard",
+  ];
 }
 
 /**
@@ -499,12 +561,12 @@ export const SERIES_HEADER = [
  * ok(seriesCsv(ts.result(1).total, ts.bins).startsWith("Day,Packets,Events"));
  * ```
  */
-export function seriesCsv(s: SeriesResult, bins: string[]): string {
+export function seriesCsv(s: SeriesResult, bins: string[], binSeconds = 0): string {
   const r = (
     x: number,
   ) => (Number.isFinite(x) ? Number(x.toFixed(6)) : Number.isNaN(x) ? "" : x > 0 ? "inf" : "-inf");
   return toCsv(
-    SERIES_HEADER,
+    seriesHeader(binSeconds),
     bins.map((b, i) => [
       b,
       s.packets[i],

@@ -14,6 +14,7 @@ import {
 } from "../analysis/event_reader.ts";
 import { formatInvalid } from "./count_events.ts";
 import { lineChart } from "../analysis/svg_chart.ts";
+import { timeChart } from "../series/time_chart.ts";
 import { toCsv } from "../analysis/_csv.ts";
 import {
   type Alert,
@@ -80,7 +81,10 @@ sources. Writes into --outdir:
   series_<KEY>.csv              one per series (header: Day, Packets, Events, Moving Average
                                 Packets, Moving Average Events, Daily Packet Deviation, Daily
                                 Event Deviation, then Bytes, Unique Sources, Packet Z, Event Z,
-                                Source Jaccard)
+                                Source Jaccard — Merit's, with --bin file; with time bins
+                                bin_start (RFC 3339, Z), packets_per_<S>s, events_per_<S>s, ...
+                                and every bin from the first to the last, quiet ones 0, charted
+                                on a true time axis)
   alerts.csv, summary.json
   total_volume.svg, series_<KEY>.svg, report.html (self-contained; alerts marked in red)
 
@@ -167,7 +171,31 @@ export function seriesFileNames(keys: string[]): string[] {
   });
 }
 
-function chart(s: SeriesResult, bins: string[], alerts: Alert[], title: string): string {
+function chart(
+  s: SeriesResult,
+  bins: string[],
+  alerts: Alert[],
+  title: string,
+  binSeconds: number,
+): string {
+  if (binSeconds > 0 && bins.length > 0) {
+    // Time bins on a true time axis: a quiet bin is a 0 where it falls, not a joint.
+    return timeChart({
+      title,
+      start: Date.parse(bins[0]) / 1000,
+      binSeconds,
+      unit: `packets per ${binSeconds} s`,
+      lines: [
+        { name: "packets", values: s.packets, color: "#1f6fb4" },
+        { name: "moving average", values: s.maPackets, color: "#888", dashed: true },
+      ],
+      markers: alerts.filter((a) => a.series === s.key).map((a) => ({
+        index: bins.indexOf(a.bin),
+        text: `${a.kind} alert: ${a.metric} ${a.value} at ${a.bin}`,
+        color: "#d00",
+      })),
+    });
+  }
   const marks = alerts.filter((a) => a.series === s.key).map((a) => ({
     index: bins.indexOf(a.bin),
     text: `${a.kind} alert: ${a.metric} ${a.value} (score ${
@@ -191,6 +219,7 @@ function report(
   total: SeriesResult,
   series: SeriesResult[],
   alerts: Alert[],
+  binSeconds: number,
 ): string {
   const esc = (x: string) => x.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const rows = alerts.map((a) =>
@@ -208,10 +237,10 @@ function report(
 <p>${bins.length} bins (${esc(bins[0] ?? "")} to ${
     esc(bins.at(-1) ?? "")
   }), ${series.length} series, ${alerts.length} alerts.</p>
-<figure id="total">${chart(total, bins, alerts, "Total volume")}</figure>
+<figure id="total">${chart(total, bins, alerts, "Total volume", binSeconds)}</figure>
 ${
     series.map((s) =>
-      `<figure class="series">${chart(s, bins, alerts, `Series ${s.key}`)}</figure>`
+      `<figure class="series">${chart(s, bins, alerts, `Series ${s.key}`, binSeconds)}</figure>`
     ).join("\n")
   }
 <h2>Alerts</h2>
@@ -464,7 +493,7 @@ export async function timeseriesMain(args: string[]): Promise<number> {
   const bins = ts.bins;
   const { total, series, alerts } = ts.result(top, names);
   const out: Record<string, string> = {
-    "timeseries_total_volume.csv": seriesCsv(total, bins),
+    "timeseries_total_volume.csv": seriesCsv(total, bins, binSeconds),
     "alerts.csv": toCsv(
       ["series", "bin", "kind", "metric", "value", "score"],
       alerts.map((
@@ -478,13 +507,13 @@ export async function timeseriesMain(args: string[]): Promise<number> {
         Number.isFinite(a.score) ? Number(a.score.toFixed(4)) : a.score,
       ]),
     ),
-    "total_volume.svg": chart(total, bins, alerts, "Total volume"),
-    "report.html": report(bins, total, series, alerts),
+    "total_volume.svg": chart(total, bins, alerts, "Total volume", binSeconds),
+    "report.html": report(bins, total, series, alerts, binSeconds),
   };
   const fileNames = seriesFileNames(series.map((s) => s.key));
   series.forEach((s, i) => {
-    out[`series_${fileNames[i]}.csv`] = seriesCsv(s, bins);
-    out[`series_${fileNames[i]}.svg`] = chart(s, bins, alerts, `Series ${s.key}`);
+    out[`series_${fileNames[i]}.csv`] = seriesCsv(s, bins, binSeconds);
+    out[`series_${fileNames[i]}.svg`] = chart(s, bins, alerts, `Series ${s.key}`, binSeconds);
   });
   const summary = {
     bins,

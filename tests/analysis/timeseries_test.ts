@@ -1,4 +1,4 @@
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { robustZ, seriesCsv, TimeSeries } from "../../src/analysis/timeseries.ts";
 import { lineChart } from "../../src/analysis/svg_chart.ts";
 import type { EventJson } from "../../src/model/darknet_event.ts";
@@ -56,7 +56,7 @@ Deno.test("time bins, series by country/ASN/fingerprint, and named series", () =
   const day = new TimeSeries({ binSeconds: 86400, by: "fingerprint" });
   day.add({ ...ev("a", 11, 23, 5, "2020-10-22T01:00:00Z"), Mirai: true, Zmap: true }, "x");
   day.add({ ...ev("b", 11, 23, 7, "2020-10-21T23:00:00Z") }, "x");
-  deepEqual(day.bins, ["2020-10-21", "2020-10-22"]);
+  deepEqual(day.bins, ["2020-10-21T00:00:00Z", "2020-10-22T00:00:00Z"]);
   deepEqual(day.result(5).series.map((s) => [s.key, s.packets]), [["none", [7, 0]], ["mirai", [
     0,
     5,
@@ -64,8 +64,35 @@ Deno.test("time bins, series by country/ASN/fingerprint, and named series", () =
   const hour = new TimeSeries({ binSeconds: 3600, by: "country" });
   hour.add({ ...ev("a", 11, 23, 5, "2020-10-21T16:59:59Z"), Country: "GB" }, "x");
   hour.add({ ...ev("a", 11, 23, 5, "2020-10-21T17:00:00Z"), Country: "" }, "x");
-  deepEqual(hour.bins, ["2020-10-21T16:00", "2020-10-21T17:00"]);
+  deepEqual(hour.bins, ["2020-10-21T16:00:00Z", "2020-10-21T17:00:00Z"]);
   deepEqual(hour.result(1, ["??"]).series.map((s) => s.key), ["??"]);
+});
+
+Deno.test("time bins are a true time axis: quiet bins are 0, not dropped; the CSV names the width", () => {
+  const ts = new TimeSeries({ binSeconds: 600 });
+  ts.add(ev("a", 11, 23, 5, "2020-10-21T16:00:00Z"), "x");
+  ts.add(ev("a", 11, 23, 7, "2020-10-21T16:45:10Z"), "x");
+  deepEqual(ts.bins, [
+    "2020-10-21T16:00:00Z",
+    "2020-10-21T16:10:00Z",
+    "2020-10-21T16:20:00Z",
+    "2020-10-21T16:30:00Z",
+    "2020-10-21T16:40:00Z",
+  ]);
+  const { total } = ts.result(1);
+  deepEqual(total.packets, [5, 0, 0, 0, 7]);
+  const csv = seriesCsv(total, ts.bins, 600).split("\n");
+  equal(
+    csv[0],
+    "bin_start,packets_per_600s,events_per_600s,moving_average_packets,moving_average_events," +
+      "packet_deviation,event_deviation,bytes_per_600s,unique_sources_per_600s,packet_z,event_z,source_jaccard",
+  );
+  equal(csv[2].split(",").slice(0, 3).join(), "2020-10-21T16:10:00Z,0,0");
+  // A span past the limit: one clear error, not a million rows.
+  const wide = new TimeSeries({ binSeconds: 1 });
+  wide.add(ev("a", 11, 23, 1, "2020-10-21T00:00:00Z"), "x");
+  wide.add(ev("a", 11, 23, 1, "2020-11-21T00:00:00Z"), "x");
+  throws(() => wide.bins, /the events span 2,678,401 bins of 1 s .*give a wider --bin/);
 });
 
 Deno.test("alert rules: growth needs the deviation and the minimum events; z-score against earlier bins", () => {
@@ -121,4 +148,26 @@ Deno.test("SVG charts are well-formed XML with one point per bin and a marker pe
   equal(polylines[0][1].split(" ").length, 4);
   equal([...svg.matchAll(/<circle /g)].length, 1);
   ok(svg.includes("A &amp; B &lt;test&gt;"));
+});
+
+Deno.test("a state of an earlier version (time bins labelled without a zone) continues the same bins", async () => {
+  const { packState, unpackState } = await import("../../src/state/state_container.ts");
+  for (
+    const [bin, old] of [[86400, "2020-10-21"], [3600, "2020-10-21T16:00"], [
+      600,
+      "2020-10-21T16:10:00",
+    ]] as const
+  ) {
+    const a = new TimeSeries({ binSeconds: bin });
+    a.add(ev("a", 11, 23, 5, "2020-10-21T16:10:00Z"), "x");
+    const body = JSON.parse(
+      new TextDecoder().decode(unpackState(a.encodeState(), "DNTSSTAT", 1, "s")),
+    );
+    body.labels = [old];
+    const b = new TimeSeries({ binSeconds: bin });
+    b.loadState(packState("DNTSSTAT", 1, new TextEncoder().encode(JSON.stringify(body))), "s");
+    b.add(ev("b", 11, 23, 7, "2020-10-21T16:10:00Z"), "x");
+    deepEqual(b.bins, a.bins, old);
+    deepEqual(b.result(1).total.packets, [12], old);
+  }
 });
