@@ -1,7 +1,8 @@
 // `deno task bench`: throughput of the capture pipeline (`--packets`, default 5 M), parse end to
 // end (`--parse-packets`, default 10 M), enrichment overhead, count/timeseries on generated
-// events (`--events`, default 1 M), and floods of distinct one-packet sources (`--flood`, default
-// 10 M; 0 skips them). The CLIs run as subprocesses with their binaries' permission
+// events (`--events`, default 1 M), floods of distinct one-packet sources (`--flood`, default
+// 10 M; 0 skips them), and timeseries --signals on a generated month (`--signal-days`, default
+// 30; 0 skips it). The CLIs run as subprocesses with their binaries' permission
 // flags. Each figure is the best of `--runs` runs (default 3). Prints Markdown tables.
 
 import { BatchPool } from "../src/capture/batch_pool.ts";
@@ -133,16 +134,20 @@ console.log(parseRows.join("\n"));
 
 // The telescope analyses (issue 17): parse with --dosout and --sourceout beside plain parse,
 // runs alternating (the traffic tags are computed in both: they ride with the tool tags).
+// The signal series (issue 19): --seriesout, the same way.
 {
-  const best = { plain: Infinity, dos: Infinity, all: Infinity };
-  const rss = { plain: 0, dos: 0, all: 0 };
+  const kinds = ["plain", "series", "dos", "all"] as const;
+  const best = { plain: Infinity, series: Infinity, dos: Infinity, all: Infinity };
+  const rss = { plain: 0, series: 0, dos: 0, all: 0 };
   for (let r = 0; r < runs; r++) {
-    for (const kind of ["plain", "dos", "all"] as const) {
+    for (const kind of kinds) {
       const out = await Deno.makeTempFile({ suffix: ".json" });
       const dos = await Deno.makeTempFile({ suffix: ".json" });
       const src = await Deno.makeTempFile({ suffix: ".json" });
       const extra = kind === "plain"
         ? []
+        : kind === "series"
+        ? ["--seriesout", src]
         : kind === "dos"
         ? ["--dosout", dos]
         : ["--dosout", dos, "--sourceout", src];
@@ -156,9 +161,13 @@ console.log(parseRows.join("\n"));
   }
   console.log("\nparse .pcap with the telescope analyses (best of alternating runs):");
   console.log("| run | time | over plain | peak RSS |\n|---|---|---|---|");
-  for (const kind of ["plain", "dos", "all"] as const) {
-    const label =
-      { plain: "plain (tags included)", dos: "--dosout", all: "--dosout --sourceout" }[kind];
+  for (const kind of kinds) {
+    const label = {
+      plain: "plain (tags included)",
+      series: "--seriesout (5-minute bins)",
+      dos: "--dosout",
+      all: "--dosout --sourceout",
+    }[kind];
     console.log(
       `| ${label} | ${best[kind].toFixed(2)} s | ${
         ((best[kind] / best.plain - 1) * 100).toFixed(0)
@@ -353,3 +362,43 @@ console.log(
     `${evOut}/t`,
   ]),
 );
+
+// timeseries --signals on a month of hourly series files (issue 19): 30 days of 5-minute bins
+// for 250 countries and 10,000 ASes (8,640 bins × 10,251 series ≈ 8.9 × 10⁷ points), generated
+// once into bench/.cache. `--signal-days` (default 30; 0 skips).
+const signalDays = opt("signal-days", 30);
+if (signalDays > 0) {
+  const { signalMonth } = await import("../src/synth/signal_month.ts");
+  const asns = signalDays >= 30 ? 10_000 : 100;
+  const monthDir = new URL(`./.cache/signals-${signalDays}d-${asns}/`, import.meta.url).pathname;
+  const done = `${monthDir}done`;
+  if (!isFile(done)) {
+    await Deno.mkdir(monthDir, { recursive: true });
+    const start = Date.UTC(2026, 9, 1) / 1000;
+    const gen = signalMonth({ start, days: signalDays, fileSeconds: 3600, countries: 250, asns });
+    for (const f of gen) await Deno.writeFile(`${monthDir}${f.name}`, f.bytes);
+    await Deno.writeTextFile(done, "");
+  }
+  const files = [...Deno.readDirSync(monthDir)].map((e) => e.name).filter((n) =>
+    n.endsWith(".series")
+  ).sort().map((n) => monthDir + n);
+  const points = signalDays * 288 * (1 + 250 + asns);
+  const out = await Deno.makeTempDir();
+  let best = Infinity;
+  let rss = "n/a";
+  for (let r = 0; r < runs; r++) {
+    const res = await timedRun("timeseries", ["--signals", ...files, "--outdir", out]);
+    if (res.sec < best) {
+      best = res.sec;
+      rss = res.rssMb === undefined ? "n/a" : `${res.rssMb.toFixed(0)} MB`;
+    }
+  }
+  console.log(
+    `\ntimeseries --signals, ${files.length} hourly series files: ${signalDays} days of 5-minute ` +
+      `bins, 250 countries and ${asns.toLocaleString("en-US")} ASes:`,
+  );
+  console.log("| run | points | time | peak RSS |\n|---|---|---|---|");
+  console.log(
+    `| timeseries --signals | ${points.toExponential(2)} | ${best.toFixed(2)} s | ${rss} |`,
+  );
+}

@@ -15,7 +15,7 @@ import { readSeriesFile, type SeriesFile } from "./series_file.ts";
 import type { SourceSketch } from "./source_sketch.ts";
 
 // Payloads kept between passes while they fit; beyond, files are read again.
-const KEEP_BYTES = 256 * 1024 * 1024;
+const KEEP_BYTES = 128 * 1024 * 1024;
 
 // A series in a bin that runs share: the runs' sketches united.
 interface EdgeCell {

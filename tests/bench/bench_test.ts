@@ -22,6 +22,8 @@ Deno.test("deno task bench runs every section with the task's own permission fla
       "1000",
       "--flood",
       "2000",
+      "--signal-days",
+      "2",
     ],
     cwd: root,
     env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
@@ -34,6 +36,8 @@ Deno.test("deno task bench runs every section with the task's own permission fla
   match(out, /\| parse \.pcap\.gz .*\| [\d.]+ s \|/);
   match(out, /\| count --pcap \.pcap \| [\d.]+ M pkt\/s \| [\d.]+ s \|/);
   match(out, /\| --dosout --sourceout \| [\d.]+ s \| -?\d+ % \| \d+ MB \|/);
+  match(out, /\| --seriesout \(5-minute bins\) \| [\d.]+ s \| -?\d+ % \| \d+ MB \|/);
+  match(out, /\| timeseries --signals \| [\d.e+]+ \| [\d.]+ s \|/);
   match(out, /enrichment/);
   match(out, /\| count EVENTFILE\.\.\. \| [\d.]+ s \|/);
   match(out, /\| timeseries EVENTFILE\.\.\. --top 5 \| [\d.]+ s \|/);
