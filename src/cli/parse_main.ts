@@ -44,7 +44,8 @@ Inputs and outputs
                         report) here, from the same decoded packets
   --seriesout PATH      also write the signal series: per bin, packets, bytes and unique
                         sources, overall and per split, for timeseries --signals (README
-                        "Outage and surge signals")
+                        "Outage and surge signals"); with --rotate PATH is a folder that gets
+                        a series_START_END.series per window
   --series-bin SECONDS  their bin width (default 300)
   --series-by LIST      their splits: traffic, port, tool, tag, country, asn (default
                         traffic,tool,tag,country,asn; country and asn need --geoin, --asnin or
@@ -205,10 +206,16 @@ export async function parseMain(args: string[]): Promise<number> {
     if (values.outdir === undefined) {
       throw new UsageError("--rotate needs --outdir (files are named per interval)");
     }
-    for (const f of ["eventout", "ongoingout", "seriesout"]) {
+    for (const f of ["eventout", "ongoingout"]) {
       if (values[f] !== undefined) {
         throw new UsageError(`--${f} cannot be used with --rotate (files are named per interval)`);
       }
+    }
+    // A window's series file holds whole bins: windows must end on bin boundaries.
+    if (values.seriesout !== undefined && rotate % (common.seriesBin ?? 300) !== 0) {
+      throw new UsageError(
+        `--rotate ${rotate} is not a multiple of the series bin (${common.seriesBin ?? 300} s)`,
+      );
     }
   } else if (values.eventout === undefined) {
     throw new UsageError("--eventout is required (where events are written)");

@@ -9,7 +9,7 @@
 import { CaptureSet } from "../capture/capture_set.ts";
 import { type CaptureStats, LiveCapture } from "../capture/live_capture.ts";
 import type { EventChunk } from "../aggregation/event_aggregator_stream.ts";
-import { RotatingEventSink } from "../outputs/rotating_event_sink.ts";
+import { RotatingEventSink, windowName } from "../outputs/rotating_event_sink.ts";
 import { WorkerCaptureSet } from "../capture/worker_capture_set.ts";
 import { DarknetError, DataError, IoError, ioError, UsageError } from "../errors.ts";
 import {
@@ -405,9 +405,10 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     (d !== "country" || cfg.geoin !== undefined) &&
     (d !== "asn" || cfg.asnin !== undefined || (cfg.pfx2asin?.length ?? 0) > 0)
   );
-  // Made on the capture worker when there is one (per packet a hash insert, off this thread).
+  // Made on the capture worker when there is one (per packet a hash insert, off this thread);
+  // with --rotate here, where the windows end.
   const seriesOnWorker = cfg.seriesout !== undefined && cfg.iface === undefined &&
-    !cfg.pcaps.includes("-");
+    !cfg.pcaps.includes("-") && !rotate;
   if (cfg.iface === undefined) {
     if (cfg.pcaps.includes("-")) set = await CaptureSet.open(cfg.pcaps);
     else {
@@ -455,9 +456,9 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     dosWorker?.sendDosState(cfg.cachein && dos ? dos.saveState() : null);
   }
   if (rotate) {
-    await Deno.mkdir(cfg.outdir!, { recursive: true }).catch((e) =>
-      Promise.reject(ioError(e, cfg.outdir!))
-    );
+    for (const dir of [cfg.outdir!, ...(cfg.seriesout !== undefined ? [cfg.seriesout] : [])]) {
+      await Deno.mkdir(dir, { recursive: true }).catch((e) => Promise.reject(ioError(e, dir)));
+    }
   }
   if (cfg.iface) await LiveCapture.check({ iface: cfg.iface, bpf: cfg.bpf });
   const enrich = await openEnrichers(cfg);
@@ -565,6 +566,32 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
       lookup: placeLookup(enrich?.enrichers ?? []),
     })
     : undefined;
+  // With --rotate, a series file per window into the --seriesout folder, as the window ends.
+  let seriesWrites = Promise.resolve();
+  let seriesError: DarknetError | undefined;
+  const seriesStage: Analyzer | undefined = series && rotate
+    ? {
+      name: series.name,
+      add: (b, from, to) => series.add(b, from, to),
+      merge: () => {
+        throw new Error("not merged");
+      },
+      endInterval(end) {
+        series.endInterval(end);
+        const bytes = series.drain();
+        if (!bytes) return;
+        const path = `${cfg.seriesout}/series_${windowName(end - rotate, rotate)}.series`;
+        seriesWrites = seriesWrites.then(async () => {
+          const { writeAtomic } = await import("../state/state_container.ts");
+          await writeAtomic(bytes, path);
+        }).catch((e) => {
+          if (!(e instanceof DarknetError)) throw e;
+          seriesError ??= e;
+        });
+      },
+      result: () => null,
+    }
+    : series;
   // Attack vectors are written as they end (annotated by the enrichers that answer at once).
   const writeDos = (reports: DosReport[]) => {
     for (const r of reports) dosOut!.write(annotateDos(r, enrich) as never);
@@ -616,7 +643,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
       emitOpen,
       analyzers: [
         ...(stats ? [stats] : []),
-        ...(series ? [series] : []),
+        ...(seriesStage ? [seriesStage] : []),
         ...(dosStage ? [dosStage] : []),
       ],
     });
@@ -663,7 +690,10 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
       error ??= e;
     }
   }
-  if (cfg.seriesout !== undefined) {
+  if (cfg.seriesout !== undefined && rotate) {
+    await seriesWrites;
+    error ??= seriesError;
+  } else if (cfg.seriesout !== undefined) {
     try {
       // Every bin seen is closed and written, after a failure too: the file stays valid.
       series?.endInterval(Infinity);

@@ -45,7 +45,7 @@ export interface SeriesHeader {
   /** First and last packet time (seconds; null when the run saw none). */
   firstPacket: number | null;
   lastPacket: number | null;
-  /** Packets that reached a bin already final (in packets and bytes only). */
+  /** Packets for a bin already closed (more than a bin out of order): in no bin. */
   late: number;
   /** Series keys, numbered by position. */
   keys: string[];

@@ -10,7 +10,7 @@
  * into each series' {@link SourceSketch}. The run's first and last bin keep their sketches:
  * another run's packets may fall in those bins too, and `timeseries` unites the runs there
  * (exact up to the sketch's limit). A packet for a bin already closed (more than a bin out of
- * order) is late: counted in the total's packets and bytes only.
+ * order) is late: counted apart (the file's `late`), in no bin.
  *
  * @module
  */
@@ -114,7 +114,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
   readonly binSeconds: number;
   /** The splits kept (country and AS only with a lookup). */
   readonly dims: readonly SeriesDim[];
-  /** Packets that reached a bin already final (counted in packets and bytes, not sources). */
+  /** Packets for a bin already closed (more than a bin out of order): in no bin. */
   late = 0;
   /** First and last packet time seen (seconds), NaN before any. */
   firstPacket = NaN;
@@ -124,6 +124,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
   readonly #open = new Map<number, OpenBin>();
   readonly #closed = new Map<number, ClosedBin>();
   readonly #sketched = new Set<number>(); // closed bins that still have their sketches
+  readonly #drained = new Set<number>(); // bins written by drain()
   #curAbs = NaN;
   #cur: OpenBin | null = null;
   #maxAbs = -Infinity;
@@ -170,7 +171,9 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
       let cls = traffic[i] | ((tags[i] & 15) << 5) | (tools[i] << 9);
       if (port) cls = (cls | (b.port[i] << 16)) >>> 0;
       if (bin === null) {
-        this.#addLate(this.#curAbs, b, i);
+        // A bin already closed (more than a bin out of order): whether its source is new there
+        // cannot be told without the bin's table, so the packet is counted apart.
+        this.late++;
         continue;
       }
       if (v === 4) {
@@ -202,7 +205,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
   #enter(abs: number): void {
     this.#curAbs = abs;
     if (abs < this.#minAbs) this.#minAbs = abs;
-    if (this.#closed.has(abs)) {
+    if (this.#closed.has(abs) || this.#drained.has(abs)) {
       this.#cur = null;
       return;
     }
@@ -213,15 +216,6 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
       this.#maxAbs = abs;
       for (const a of [...this.#open.keys()]) if (a < abs - 1) this.#close(a);
     }
-  }
-
-  // A packet of a bin already closed (more than a bin out of order): its packets and bytes
-  // count in the total; its source cannot be told new or not without the bin's table.
-  #addLate(abs: number, b: PacketBatch, i: number): void {
-    this.late++;
-    const cell = this.#closed.get(abs)!.cells.get("total")!;
-    cell.packets++;
-    cell.bytes += b.capLen[i];
   }
 
   // Counts one (source, class) pair of a bin in every series it belongs to; `seen` numbers the
@@ -375,6 +369,21 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
       if (!edge && c.sketches) finalize(c);
       return { start: a * this.binSeconds, edge, cells: c.cells };
     });
+  }
+
+  /**
+   * The series file of the bins closed so far, which are then forgotten (a later packet for one
+   * of them is late); null when none closed. `parse --rotate` writes one per window.
+   */
+  drain(): Uint8Array | null {
+    if (this.#closed.size === 0) return null;
+    const bytes = this.save();
+    for (const a of this.#closed.keys()) this.#drained.add(a);
+    this.#closed.clear();
+    this.#sketched.clear();
+    this.late = 0;
+    this.firstPacket = this.lastPacket = NaN;
+    return bytes;
   }
 
   /** The series file's bytes (`parse --seriesout`), after {@link endInterval}(Infinity). */

@@ -56,7 +56,7 @@ export class SignalTable {
   readonly gap: Uint8Array;
   /** Per series: packets over every bin (for ranking). */
   readonly packetTotals: number[] = [];
-  /** Packets that reached a bin already final in their run (in packets and bytes only). */
+  /** Packets for a bin already closed in their run (more than a bin out of order): in no bin. */
   late = 0;
   readonly #ids = new Map<string, number>();
   readonly #sources: Uint32Array[] = [];

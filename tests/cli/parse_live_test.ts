@@ -1,7 +1,7 @@
 // Live capture with a real tcpdump on the loopback interface, with traffic the test sends to
 // 127.0.0.1 itself; and --rotate, which must leave the same files as batch mode.
 
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { runCli } from "../_helpers.ts";
@@ -71,6 +71,10 @@ testWith(
       "1",
       "--cacheout",
       `${dir}/live.state`,
+      "--seriesout",
+      `${dir}/live.series`,
+      "--series-bin",
+      "1",
     ]);
     try {
       // tcpdump needs a moment to start listening: send until the first burst is seen.
@@ -98,6 +102,13 @@ testWith(
         child.kill("SIGKILL");
       } catch { /* exited */ }
     }
+    // The signal series of the capture, written at SIGTERM: one source (127.0.0.1), every
+    // packet of the bursts (and of the sends until tcpdump listened).
+    const { SignalTable } = await import("../../src/series/signal_table.ts");
+    const t = await SignalTable.load([`${dir}/live.series`]);
+    ok(t.packetTotals[t.keys.indexOf("total")] >= 5);
+    ok(t.sourcesOf("total")!.every((n) => n <= 1));
+    ok(t.keys.includes("traffic=UDP"));
     // The saved state continues in a following run.
     Deno.writeFileSync(`${dir}/empty.pcap`, pcapHeader({ linkType: 1 }));
     const next = await runCli(ENTRIES.parse, [

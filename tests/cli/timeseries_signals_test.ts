@@ -104,18 +104,6 @@ Deno.test("--seriesout flags: usage errors (2); damaged series files (65) and mi
     "--series-by",
     "city",
   ], /--series-by: "city" is not one of/);
-  await u([
-    "--pcap",
-    CAP,
-    "--outdir",
-    `${dir}/rot`,
-    "--rotate",
-    "60",
-    "--samples",
-    "0",
-    "--seriesout",
-    `${dir}/u.series`,
-  ], /--seriesout cannot be used with --rotate/);
   await u(["--signals"], /--signals needs series files/, timeseries);
   await u(
     ["--signals", `${dir}/a.series`, "--baseline-window", "7 weeks"],
@@ -277,4 +265,60 @@ Deno.test("timeseries --pcap: the signals of the same bins, the series file pars
   for (const row of sig) ok(pcap.includes(row), row);
   const same = await timeseries(["--pcap", CAP, "--outdir", `${dir}/tp2`, "--seriesout", CAP]);
   equal(same.code, 2, same.stderr);
+});
+
+Deno.test("parse --rotate --seriesout: a series file per window; united they equal one run's", async () => {
+  const demo = "testdata/demo/scan.pcap.gz";
+  const r = await parse([
+    "--pcap",
+    demo,
+    "--outdir",
+    `${dir}/rot`,
+    "--rotate",
+    "900",
+    "--samples",
+    "0",
+    "--quiet",
+    "--seriesout",
+    `${dir}/rot/series`,
+  ]);
+  equal(r.code, 0, r.stderr);
+  const files = [...Deno.readDirSync(`${dir}/rot/series`)].map((e) => e.name).sort();
+  deepEqual(files, [
+    "series_2020-10-21T16-00_2020-10-21T16-15.series",
+    "series_2020-10-21T16-15_2020-10-21T16-30.series",
+    "series_2020-10-21T16-30_2020-10-21T16-45.series",
+    "series_2020-10-21T16-45_2020-10-21T17-00.series",
+  ]);
+  const one = await parse([
+    "--pcap",
+    demo,
+    "--eventout",
+    `${dir}/one.json`,
+    "--samples",
+    "0",
+    "--quiet",
+    "--seriesout",
+    `${dir}/one.series`,
+  ]);
+  equal(one.code, 0, one.stderr);
+  const a = await SignalTable.load(files.map((f) => `${dir}/rot/series/${f}`));
+  const b = await SignalTable.load([`${dir}/one.series`]);
+  deepEqual(a.keys.toSorted(), b.keys.toSorted());
+  for (const k of b.keys) deepEqual(a.sourcesOf(k), b.sourcesOf(k), k);
+  deepEqual((await a.volumes(["total"])).get("total"), (await b.volumes(["total"])).get("total"));
+  const bad = await parse([
+    "--pcap",
+    demo,
+    "--outdir",
+    `${dir}/rot2`,
+    "--rotate",
+    "700",
+    "--samples",
+    "0",
+    "--seriesout",
+    `${dir}/rot2/series`,
+  ]);
+  equal(bad.code, 2);
+  match(bad.stderr, /--rotate 700 is not a multiple of the series bin \(300 s\)/);
 });
