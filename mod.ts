@@ -100,6 +100,48 @@ export {
   type SourceRollupOptions,
 } from "./src/sources/source_rollup.ts";
 export {
+  DEFAULT_SERIES_DIMS,
+  SERIES_DIMS,
+  type SeriesDim,
+  SignalSeries,
+  type SignalSeriesOptions,
+  type SourceLookup,
+  type SourcePlace,
+} from "./src/series/signal_series.ts";
+export {
+  readSeriesFile,
+  type SeriesBin,
+  type SeriesCell,
+  type SeriesFile,
+  SeriesFileWriter,
+  type SeriesHeader,
+  type SeriesRun,
+  writeSeriesFile,
+} from "./src/series/series_file.ts";
+export { keyOf4, keyOf6, SKETCH_EXACT_LIMIT, SourceSketch } from "./src/series/source_sketch.ts";
+export { iso, SignalTable } from "./src/series/signal_table.ts";
+export {
+  detect,
+  DETECT_DEFAULTS,
+  type Detection,
+  type DetectOptions,
+  type Episode,
+  episodes,
+  type Level,
+} from "./src/series/outage_detector.ts";
+export {
+  analyzeSignals,
+  type DataGap,
+  type SignalAlert,
+  type SignalEpisode,
+  signalFiles,
+  type SignalOptions,
+  signalReport,
+  type SignalResult,
+} from "./src/series/signal_analysis.ts";
+export { type TimeChart, timeChart, type TimeLine } from "./src/series/time_chart.ts";
+export { openPlaceLookup, placeLookup, type PlaceSources } from "./src/series/place_lookup.ts";
+export {
   ALL_FINGERPRINTS,
   armedFingerprints,
   fingerprintBit,
@@ -178,6 +220,7 @@ export {
   EventStats,
   type EventStatsOptions,
   type EventSummary,
+  type RankBy,
 } from "./src/analysis/event_stats.ts";
 export {
   type Alert,

@@ -535,7 +535,12 @@ export class EventStats {
     return out;
   }
 
-  /** Totals and the `top` (traffic, port) pairs by events (or by packets or sources). */
+  /**
+   * Totals and the `top` (traffic, port) pairs by events (or by packets or sources).
+   *
+   * @param top rows of the top table
+   * @param rankBy what the table ranks by
+   */
   summary(top: number, rankBy: RankBy = "events"): EventSummary {
     const b = this.#all;
     const col = { events: 3, packets: 4, sources: 6 }[rankBy];

@@ -28,22 +28,40 @@ export interface DetectOptions {
    * @default {288}
    */
   minHistory?: number;
-  /** @default {0.8} */
+  /**
+   * A value below this times the baseline is extreme (inpainted).
+   * @default {0.8}
+   */
   inpaintLow?: number;
-  /** @default {2} */
+  /**
+   * A value above this times the baseline is extreme (inpainted).
+   * @default {2}
+   */
   inpaintHigh?: number;
   /**
    * No alert unless the baseline is above this.
    * @default {15}
    */
   floor?: number;
-  /** @default {0.1} */
+  /**
+   * Critical outage below this times the baseline.
+   * @default {0.1}
+   */
   critical?: number;
-  /** @default {0.2} */
+  /**
+   * Outage warning below this times the baseline.
+   * @default {0.2}
+   */
   warning?: number;
-  /** @default {3} */
+  /**
+   * Surge warning at this times the baseline.
+   * @default {3}
+   */
   surgeWarning?: number;
-  /** @default {5} */
+  /**
+   * Critical surge at this times the baseline.
+   * @default {5}
+   */
   surgeCritical?: number;
 }
 
@@ -52,7 +70,9 @@ export type Level = -2 | -1 | 0 | 1 | 2;
 
 /** Per bin: the baseline (NaN where none) and the level. */
 export interface Detection {
+  /** The baseline of each bin (NaN in gaps and before the minimum history). */
   baseline: Float64Array;
+  /** The {@link Level} of each bin. */
   level: Int8Array;
 }
 
@@ -153,11 +173,13 @@ export function detect(
 
 /** A run of alert bins of one direction. */
 export interface Episode {
+  /** Its direction. */
   kind: "outage" | "surge";
   /** The worst level reached. */
   level: "warning" | "critical";
-  /** First and last alert bin (indexes). */
+  /** First alert bin (index). */
   first: number;
+  /** Last alert bin (index). */
   last: number;
   /** Alert bins in it. */
   bins: number;

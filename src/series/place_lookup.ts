@@ -11,8 +11,11 @@ import type { SourceLookup } from "./signal_series.ts";
 
 /** Where the enrichment databases are (parse's `--geoin`, `--asnin`, `--pfx2asin`). */
 export interface PlaceSources {
+  /** MaxMind City database (country). */
   geoin?: string;
+  /** MaxMind ASN database. */
   asnin?: string;
+  /** CAIDA prefix-to-AS files (the AS when no ASN database is given). */
   pfx2asin?: string[];
   /** Addresses cached per database. */
   enrichCache?: number;

@@ -20,7 +20,9 @@ const TOOL = "darknet-events signal series";
 
 /** One series of one bin. */
 export interface SeriesCell {
+  /** Packets. */
   packets: number;
+  /** Bytes (captured frame lengths, as events count them). */
   bytes: number;
   /** Unique sources (exact up to the sketch's limit). */
   sources: number;
@@ -40,10 +42,13 @@ export interface SeriesBin {
 
 /** What a series file says about its run. */
 export interface SeriesHeader {
+  /** Bin width, seconds. */
   binSeconds: number;
+  /** The splits the run kept. */
   dims: readonly string[];
-  /** First and last packet time (seconds; null when the run saw none). */
+  /** First packet time (seconds; null when the run saw none). */
   firstPacket: number | null;
+  /** Last packet time (seconds; null when the run saw none). */
   lastPacket: number | null;
   /** Packets for a bin already closed (more than a bin out of order): in no bin. */
   late: number;
@@ -51,18 +56,25 @@ export interface SeriesHeader {
   keys: string[];
   /** Bins in the file. */
   bins: number;
-  /** Start of the first and the last bin (null without bins). */
+  /** Start of the first bin (null without bins). */
   firstBin: number | null;
+  /** Start of the last bin (null without bins). */
   lastBin: number | null;
 }
 
 /** A run's series, as {@link writeSeriesFile} takes it. */
 export interface SeriesRun {
+  /** Bin width, seconds. */
   binSeconds: number;
+  /** The splits kept. */
   dims: readonly string[];
+  /** First packet time (seconds; NaN: none). */
   firstPacket: number;
+  /** Last packet time (seconds; NaN: none). */
   lastPacket: number;
+  /** Packets for bins already closed, in no bin. */
   late: number;
+  /** The closed bins, ascending. */
   bins: SeriesBin[];
 }
 
@@ -206,6 +218,7 @@ export class SeriesFileWriter {
 
 /** A series file read and checked, its bins read on demand. */
 export interface SeriesFile {
+  /** The header, checked. */
   header: SeriesHeader;
   /**
    * Calls `cell` for every cell, bins ascending: the bin start, the key's number in

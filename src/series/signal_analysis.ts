@@ -14,23 +14,35 @@ import { toCsv } from "../analysis/_csv.ts";
 
 /** One alert bin. */
 export interface SignalAlert {
+  /** Series key, e.g. `country=NL`. */
   series: string;
+  /** Bin start (RFC 3339, Z). */
   binStart: string;
+  /** The bin's unique sources. */
   uniqueSources: number;
+  /** The baseline it was judged against. */
   baseline: number;
+  /** uniqueSources / baseline. */
   ratio: number;
+  /** Its direction. */
   kind: "outage" | "surge";
+  /** Its level. */
   level: "warning" | "critical";
 }
 
 /** One episode: a run of alert bins of one series and direction. */
 export interface SignalEpisode {
+  /** Series key. */
   series: string;
+  /** Its direction. */
   kind: "outage" | "surge";
+  /** The worst level reached. */
   level: "warning" | "critical";
-  /** Start of the first alert bin and end of the last (RFC 3339). */
+  /** Start of the first alert bin (RFC 3339, Z). */
   start: string;
+  /** End of the last alert bin (RFC 3339, Z). */
   end: string;
+  /** Alert bins in it. */
   bins: number;
   /** Lowest ratio to the baseline (outage) or highest (surge). */
   extremeRatio: number;
@@ -40,13 +52,17 @@ export interface SignalEpisode {
 
 /** A run of bins without any packet. */
 export interface DataGap {
+  /** Start of its first bin (RFC 3339, Z). */
   start: string;
+  /** End of its last bin (RFC 3339, Z). */
   end: string;
+  /** Bins in it. */
   bins: number;
 }
 
 /** Settings of {@link analyzeSignals}. */
 export interface SignalOptions {
+  /** The detector's settings. */
   detect?: DetectOptions;
   /**
    * Series drawn and written per split (by packets), beside the total and every series with
@@ -58,8 +74,11 @@ export interface SignalOptions {
 
 /** What {@link analyzeSignals} found. */
 export interface SignalResult {
+  /** Every alert bin, in time order. */
   alerts: SignalAlert[];
+  /** Every episode, in time order. */
   episodes: SignalEpisode[];
+  /** The data gaps. */
   gaps: DataGap[];
   /** The series written and drawn, total first, with their detection. */
   shown: { key: string; detection: Detection }[];

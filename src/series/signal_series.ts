@@ -40,7 +40,9 @@ export const DEFAULT_SERIES_DIMS: readonly SeriesDim[] = [
 
 /** A source's country (ISO code, "" unknown) and AS number (0 unknown). */
 export interface SourcePlace {
+  /** ISO country code, "" when unknown. */
   country: string;
+  /** AS number, 0 when unknown. */
   asn: number;
 }
 
@@ -116,9 +118,10 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
   readonly dims: readonly SeriesDim[];
   /** Packets for a bin already closed (more than a bin out of order): in no bin. */
   late = 0;
-  /** First and last packet time seen (seconds), NaN before any. */
-  firstPacket = NaN;
-  lastPacket = NaN;
+  /** Time of the first packet seen (seconds), NaN before any. */
+  firstPacket: number = NaN;
+  /** Time of the last packet seen (seconds), NaN before any. */
+  lastPacket: number = NaN;
   readonly #lookup?: SourceLookup;
   readonly #port: boolean;
   readonly #open = new Map<number, OpenBin>();

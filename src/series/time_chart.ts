@@ -9,20 +9,27 @@
 
 /** One line of a {@link TimeChart}. */
 export interface TimeLine {
+  /** Legend text. */
   name: string;
   /** One value per bin (NaN: not drawn). */
   values: ArrayLike<number>;
+  /** CSS colour. */
   color: string;
+  /** Draw dashed. */
   dashed?: boolean;
 }
 
 /** A chart of bins on a time axis. */
 export interface TimeChart {
+  /** Chart title. */
   title: string;
-  /** Start of the first bin and the bin width, seconds. */
+  /** Start of the first bin, seconds. */
   start: number;
+  /** Bin width, seconds. */
   binSeconds: number;
+  /** Unit of the y axis. */
   unit: string;
+  /** The lines drawn. */
   lines: TimeLine[];
   /** 1 for a bin without data (shaded, lines broken). */
   gap?: Uint8Array;
