@@ -6,11 +6,12 @@
  * Per packet it costs one typed-array hash insert: a bin's distinct (source, class) pairs, the
  * class being the traffic type, tags, tools (and port). A bin closes when a packet two bins
  * later comes (or at the end of input): its pairs are taken in source order, each source looked
- * up once (country, AS) and counted once in every series it belongs to — exact counts — and
- * into each series' {@link SourceSketch}. The run's first and last bin keep their sketches:
- * another run's packets may fall in those bins too, and `timeseries` unites the runs there
- * (exact up to the sketch's limit). A packet for a bin already closed (more than a bin out of
- * order) is late: counted apart (the file's `late`), in no bin.
+ * up once (country, AS) and counted once in every series it belongs to — exact counts. The
+ * run's first and last bins keep their tables, from which each series' {@link SourceSketch} is
+ * made when the file is written: another run's packets may fall in those bins too, and
+ * `timeseries` unites the runs there (exact up to the sketch's limit). A packet for a bin
+ * already closed (more than a bin out of order) is late: counted apart (the file's `late`), in
+ * no bin.
  *
  * @module
  */
@@ -81,10 +82,12 @@ class OpenBin {
 // A cell while its bin closes: `seen` is the number of the last source counted in it.
 type Cell = SeriesCell & { seen: number };
 
-// A closed bin's series: key → cell; `sketches` false once final (counts only).
+// A closed bin's series (key → cell), and its table (with its sources' places) while it may
+// be the run's first or last.
 interface ClosedBin {
   cells: Map<string, Cell>;
-  sketches: boolean;
+  table: OpenBin | null;
+  places: (SourcePlace | undefined)[];
 }
 
 const TRAFFIC_KEYS = Array.from({ length: TRAFFIC_COUNT }, (_, k) => `traffic=${trafficName(k)}`);
@@ -126,7 +129,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
   readonly #port: boolean;
   readonly #open = new Map<number, OpenBin>();
   readonly #closed = new Map<number, ClosedBin>();
-  readonly #sketched = new Set<number>(); // closed bins that still have their sketches
+  readonly #tabled = new Set<number>(); // closed bins that keep their table (first, last)
   readonly #drained = new Set<number>(); // bins written by drain()
   #curAbs = NaN;
   #cur: OpenBin | null = null;
@@ -221,100 +224,104 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
     }
   }
 
-  // Counts one (source, class) pair of a bin in every series it belongs to; `seen` numbers the
-  // source, so that a source counts once per cell however many classes it has.
-  #count(
-    cells: Map<string, Cell>,
-    cls: number,
-    hi: number,
-    lo: number,
-    packets: number,
-    bytes: number,
-    place: SourcePlace | undefined,
-    seen: number,
-  ): void {
-    const put = (key: string) => {
+  // The series keys a (source, class) pair counts in that follow from its class alone.
+  #classKeys(cls: number): string[] {
+    const keys = ["total"];
+    const traffic = cls & 31;
+    for (const d of this.dims) {
+      switch (d) {
+        case "traffic":
+          keys.push(TRAFFIC_KEYS[traffic]);
+          break;
+        case "port":
+          keys.push(`port=${trafficName(traffic)}/${cls >>> 16}`);
+          break;
+        case "tool": {
+          const tools = (cls >>> 9) & 0x7f;
+          for (let k = 0; k < TOOL_KEYS.length; k++) if (tools & (1 << k)) keys.push(TOOL_KEYS[k]);
+          break;
+        }
+        case "tag": {
+          const tags = (cls >>> 5) & 15;
+          for (let k = 0; k < TAG_KEYS.length; k++) if (tags & (1 << k)) keys.push(TAG_KEYS[k]);
+          if ((tags & NOT_CLEAN) === 0) keys.push("tag=clean");
+          break;
+        }
+      }
+    }
+    return keys;
+  }
+
+  // Counts a bin's (source, class) pairs in source order: each source looked up once and counted
+  // once per series (`seen` numbers the source); with `sketches`, also into each series' sketch
+  // (only the run's first and last bins need them: another run may share those bins). `known`:
+  // the places of a first tally of the same bin, in source order.
+  #tally(
+    bin: OpenBin,
+    sketches: boolean,
+    known?: (SourcePlace | undefined)[],
+  ): { cells: Map<string, Cell>; places: (SourcePlace | undefined)[] } {
+    const cells = new Map<string, Cell>();
+    const cell = (key: string) => {
       let c = cells.get(key);
       if (!c) {
-        cells.set(
-          key,
-          c = { packets: 0, bytes: 0, sources: 0, sketch: new SourceSketch(), seen: -1 },
-        );
+        c = {
+          packets: 0,
+          bytes: 0,
+          sources: 0,
+          sketch: sketches ? new SourceSketch() : null,
+          seen: 0,
+        };
+        cells.set(key, c);
       }
+      return c;
+    };
+    // The cells of each class met, found once per bin instead of by key per pair.
+    const byClass = new Map<number, Cell[]>();
+    const country = this.dims.includes("country") && this.#lookup !== undefined;
+    const asn = this.dims.includes("asn") && this.#lookup !== undefined;
+    const k = this.#k64;
+    let seen = 0;
+    let places: Cell[] = [];
+    const bump = (c: Cell, packets: number, bytes: number) => {
       c.packets += packets;
       c.bytes += bytes;
       if (c.seen !== seen) {
         c.seen = seen;
         c.sources++;
-        c.sketch!.add(hi, lo);
+        c.sketch?.add(k[0], k[1]);
       }
     };
-    put("total");
-    const traffic = cls & 31;
-    for (const d of this.dims) {
-      switch (d) {
-        case "traffic":
-          put(TRAFFIC_KEYS[traffic]);
-          break;
-        case "port":
-          put(`port=${trafficName(traffic)}/${cls >>> 16}`);
-          break;
-        case "tool": {
-          const tools = (cls >>> 9) & 0x7f;
-          for (let k = 0; k < TOOL_KEYS.length; k++) if (tools & (1 << k)) put(TOOL_KEYS[k]);
-          break;
-        }
-        case "tag": {
-          const tags = (cls >>> 5) & 15;
-          for (let k = 0; k < TAG_KEYS.length; k++) if (tags & (1 << k)) put(TAG_KEYS[k]);
-          if ((tags & NOT_CLEAN) === 0) put("tag=clean");
-          break;
-        }
-        case "country":
-          put(`country=${place?.country || "??"}`);
-          break;
-        case "asn":
-          put(`asn=${place?.asn ?? 0}`);
-          break;
-      }
-    }
-  }
-
-  // Closes a bin: its entries in source order, each source looked up once and counted once
-  // per series (exact), and into each series' sketch (for a run that shares the bin).
-  #close(abs: number): void {
-    const bin = this.#open.get(abs)!;
-    this.#open.delete(abs);
-    if (this.#cur === bin) {
-      this.#cur = null;
-      this.#curAbs = NaN;
-    }
-    const cells = new Map<string, Cell>();
-    const k = this.#k64;
-    const lookup = this.#lookup;
-    let seen = 0;
+    const count = (cls: number, packets: number, bytes: number) => {
+      let list = byClass.get(cls);
+      if (!list) byClass.set(cls, list = this.#classKeys(cls).map(cell));
+      for (const c of list) bump(c, packets, bytes);
+      for (const c of places) bump(c, packets, bytes);
+    };
+    const placeCells = (p: SourcePlace | undefined) => {
+      places = [];
+      if (country) places.push(cell(`country=${p?.country || "??"}`));
+      if (asn) places.push(cell(`asn=${p?.asn ?? 0}`));
+    };
+    // Each source's place, looked up once: a bin tallied again (with sketches) reuses them.
+    const looked: (SourcePlace | undefined)[] = [];
+    const where = (v4: number, v6: Uint8Array | null) => {
+      const p = known ? known[seen] : this.#lookup!(v4, v6, 0);
+      looked[seen] = p;
+      return p;
+    };
     const keys4 = bin.t4.keys;
     const order4 = Uint32Array.from({ length: bin.t4.size }, (_, e) => e)
       .sort((a, b) => keys4[a * 2] - keys4[b * 2]);
-    let place: SourcePlace | undefined;
     for (let j = 0; j < order4.length; j++) {
       const e = order4[j];
       const src = keys4[e * 2];
       if (j === 0 || src !== keys4[order4[j - 1] * 2]) {
         seen++;
-        place = lookup?.(src, null, 0);
         keyOf4(src, k);
+        if (country || asn) placeCells(where(src, null));
       }
-      this.#count(
-        cells,
-        keys4[e * 2 + 1],
-        k[0],
-        k[1],
-        bin.pb4[2 * e],
-        bin.pb4[2 * e + 1],
-        place,
-        seen,
-      );
+      count(keys4[e * 2 + 1], bin.pb4[2 * e], bin.pb4[2 * e + 1]);
     }
     const keys6 = bin.t6.keys;
     const cmp6 = (a: number, b: number) => {
@@ -333,20 +340,39 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
         seen++;
         for (let w = 0; w < 4; w++) dv.setUint32(w * 4, keys6[e * 5 + 1 + w]);
         keyOf6(bytes, 0, k);
-        place = lookup?.(0, bytes, 0);
+        if (country || asn) placeCells(where(0, bytes));
       }
-      this.#count(cells, keys6[e * 5], k[0], k[1], bin.pb6[2 * e], bin.pb6[2 * e + 1], place, seen);
+      count(keys6[e * 5], bin.pb6[2 * e], bin.pb6[2 * e + 1]);
     }
-    // A closed bin before this one is no longer the run's last: counts only (the first, the
-    // lowest bin, keeps its sketches for a run before this one).
-    for (const a of this.#sketched) {
-      if (a < abs && a !== this.#minAbs) {
-        finalize(this.#closed.get(a)!);
-        this.#sketched.delete(a);
+    return { cells, places: looked };
+  }
+
+  // Closes a bin: exact counts now; its table kept while it may be the run's first or last bin
+  // (whose sketches are made from it when the series is written).
+  #close(abs: number): void {
+    const bin = this.#open.get(abs)!;
+    this.#open.delete(abs);
+    if (this.#cur === bin) {
+      this.#cur = null;
+      this.#curAbs = NaN;
+    }
+    const { cells, places } = this.#tally(bin, false);
+    this.#closed.set(abs, { cells, table: bin, places });
+    this.#tabled.add(abs);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const a of this.#closed.keys()) {
+      if (a < lo) lo = a;
+      if (a > hi) hi = a;
+    }
+    for (const a of this.#tabled) {
+      if (a !== lo && a !== hi) {
+        const c = this.#closed.get(a)!;
+        c.table = null;
+        c.places = [];
+        this.#tabled.delete(a);
       }
     }
-    this.#closed.set(abs, { cells, sketches: true });
-    this.#sketched.add(abs);
   }
 
   /** Closes every bin that starts before `end` (seconds); `Infinity` at the end of input. */
@@ -362,15 +388,18 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
   /**
    * The closed bins, ascending: each with its series (`total` always; `traffic=TCPSYN`,
    * `tool=zmap`, `tag=clean`, `country=NL`, `asn=1136`, `port=TCPSYN/23`, …). The first and
-   * last keep their sketches (`edge`).
+   * last (`edge`) carry sketches too.
    */
   result(): SeriesBin[] {
     const abs = [...this.#closed.keys()].sort((a, b) => a - b);
     return abs.map((a, i) => {
       const c = this.#closed.get(a)!;
-      const edge = i === 0 || i === abs.length - 1;
-      if (!edge && c.sketches) finalize(c);
-      return { start: a * this.binSeconds, edge, cells: c.cells };
+      const edge = (i === 0 || i === abs.length - 1) && c.table !== null;
+      return {
+        start: a * this.binSeconds,
+        edge,
+        cells: edge ? this.#tally(c.table!, true, c.places).cells : c.cells,
+      };
     });
   }
 
@@ -383,7 +412,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
     const bytes = this.save();
     for (const a of this.#closed.keys()) this.#drained.add(a);
     this.#closed.clear();
-    this.#sketched.clear();
+    this.#tabled.clear();
     this.late = 0;
     this.firstPacket = this.lastPacket = NaN;
     return bytes;
@@ -400,9 +429,4 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
       bins: this.result(),
     });
   }
-}
-
-function finalize(c: ClosedBin): void {
-  for (const cell of c.cells.values()) cell.sketch = null;
-  c.sketches = false;
 }
