@@ -23,6 +23,7 @@ import { TOOLS } from "../attribution/tools.ts";
 import { tagPackets } from "../attribution/tag_packets.ts";
 import { Tag, TAGS } from "../tags/traffic_tags.ts";
 import { growF64, KeyTable } from "../util/key_table.ts";
+import { PairTable } from "./_pair_table.ts";
 import { keyOf4, keyOf6, SourceSketch } from "./source_sketch.ts";
 import { type SeriesBin, type SeriesCell, writeSeriesFile } from "./series_file.ts";
 
@@ -72,11 +73,14 @@ export interface SignalSeriesOptions {
 
 // One open bin: its distinct (source, class) pairs with their packets and bytes.
 class OpenBin {
-  readonly t4 = new KeyTable(2, 256);
+  readonly t4: PairTable;
   readonly t6 = new KeyTable(5, 16);
-  // Packets and bytes of entry e at [2e] and [2e + 1]: one cache line for both.
-  pb4 = new Float64Array(512);
+  // Packets and bytes of IPv6 entry e at [2e] and [2e + 1].
   pb6 = new Float64Array(32);
+  // Sized for `hint` pairs (the last bin's): a table grown from small rehashes all the way up.
+  constructor(hint: number) {
+    this.t4 = new PairTable(hint);
+  }
 }
 
 // A cell while its bin closes: `seen` is the number of the last source counted in it.
@@ -136,6 +140,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
   #maxAbs = -Infinity;
   #minAbs = Infinity;
   readonly #key = new Uint32Array(5);
+  #hint = 0; // pairs of the largest bin closed
   readonly #k64 = new Uint32Array(2);
 
   /** An empty series. */
@@ -183,10 +188,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
         continue;
       }
       if (v === 4) {
-        const e = bin.t4.add2(src[i], cls);
-        const pb = 2 * e >= bin.pb4.length ? (bin.pb4 = growF64(bin.pb4, 4 * (e + 1))) : bin.pb4;
-        pb[2 * e]++;
-        pb[2 * e + 1] += capLen[i];
+        bin.t4.add(src[i], cls, capLen[i]);
       } else {
         const k = this.#key;
         k[0] = cls;
@@ -216,7 +218,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
       return;
     }
     let bin = this.#open.get(abs);
-    if (!bin) this.#open.set(abs, bin = new OpenBin());
+    if (!bin) this.#open.set(abs, bin = new OpenBin(this.#hint));
     this.#cur = bin;
     if (abs > this.#maxAbs) {
       this.#maxAbs = abs;
@@ -310,18 +312,15 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
       looked[seen] = p;
       return p;
     };
-    const keys4 = bin.t4.keys;
-    const order4 = Uint32Array.from({ length: bin.t4.size }, (_, e) => e)
-      .sort((a, b) => keys4[a * 2] - keys4[b * 2]);
-    for (let j = 0; j < order4.length; j++) {
-      const e = order4[j];
-      const src = keys4[e * 2];
-      if (j === 0 || src !== keys4[order4[j - 1] * 2]) {
+    const p4 = bin.t4.sorted();
+    for (let j = 0; j < p4.src.length; j++) {
+      const src = p4.src[j];
+      if (j === 0 || src !== p4.src[j - 1]) {
         seen++;
         keyOf4(src, k);
         if (country || asn) placeCells(where(src, null));
       }
-      count(keys4[e * 2 + 1], bin.pb4[2 * e], bin.pb4[2 * e + 1]);
+      count(p4.cls[j], p4.packets[j], p4.bytes[j]);
     }
     const keys6 = bin.t6.keys;
     const cmp6 = (a: number, b: number) => {
@@ -356,6 +355,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
       this.#cur = null;
       this.#curAbs = NaN;
     }
+    this.#hint = Math.max(this.#hint, bin.t4.size);
     const { cells, places } = this.#tally(bin, false);
     this.#closed.set(abs, { cells, table: bin, places });
     this.#tabled.add(abs);
