@@ -102,11 +102,16 @@ testWith(
         child.kill("SIGKILL");
       } catch { /* exited */ }
     }
-    // The signal series of the capture, written at SIGTERM: one source (127.0.0.1), every
-    // packet of the bursts (and of the sends until tcpdump listened).
+    // The signal series of the capture, written at SIGTERM: one source (127.0.0.1); at least
+    // the burst of 3 and the packet that ended its event (the rest may still have been in
+    // flight when SIGTERM came).
     const { SignalTable } = await import("../../src/series/signal_table.ts");
     const t = await SignalTable.load([`${dir}/live.series`]);
-    ok(t.packetTotals[t.keys.indexOf("total")] >= 5);
+    const total = t.packetTotals[t.keys.indexOf("total")];
+    ok(
+      total >= 4,
+      `${total} packets in the series file, ${JSON.stringify(t.keys)}, late ${t.late}`,
+    );
     ok(t.sourcesOf("total")!.every((n) => n <= 1));
     ok(t.keys.includes("traffic=UDP"));
     // The saved state continues in a following run.
