@@ -91,8 +91,8 @@ export class PairTable {
    * packets, bytes.
    */
   sorted(): { src: Uint32Array; cls: Uint32Array; packets: Float64Array; bytes: Float64Array } {
-    // Gathered densely first (one pass over the slots), then ordered by a numeric sort of
-    // source × 2^21 + index: a comparator reading the table at random was 10× slower.
+    // Gathered densely first (one pass over the slots): a comparator reading the table at
+    // random was 10× slower.
     const t = this.#t;
     const n = this.size;
     const src = new Uint32Array(n);
@@ -109,14 +109,9 @@ export class PairTable {
       bytes[i] = t[o + 3] + (this.#carry?.get(s) ?? 0) * TWO32;
       i++;
     }
-    let order: Uint32Array;
-    if (n < 1 << 21) {
-      const keys = new Float64Array(n);
-      for (let j = 0; j < n; j++) keys[j] = src[j] * 2097152 + j;
-      keys.sort();
-      order = new Uint32Array(n);
-      for (let j = 0; j < n; j++) order[j] = keys[j] % 2097152;
-    } else order = Uint32Array.from(src.keys()).sort((a, b) => src[a] - src[b] || a - b);
+    // Ordered by source with a two-pass radix sort of 16-bit digits (stable): a numeric sort
+    // of 50,000 keys took ~10 ms a bin, this ~0.5 ms.
+    const order = radixBySource(src);
     const pick = <T extends Uint32Array | Float64Array>(a: T): T => {
       const out = new (a.constructor as new (n: number) => T)(n);
       for (let j = 0; j < n; j++) out[j] = a[order[j]];
@@ -124,4 +119,24 @@ export class PairTable {
     };
     return { src: pick(src), cls: pick(cls), packets: pick(packets), bytes: pick(bytes) };
   }
+}
+
+// The indexes of `src` in ascending order of value (equal values in index order).
+function radixBySource(src: Uint32Array): Uint32Array {
+  const n = src.length;
+  let from = new Uint32Array(n);
+  let to = new Uint32Array(n);
+  for (let i = 0; i < n; i++) from[i] = i;
+  const count = new Uint32Array(65537);
+  for (const shift of [0, 16]) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[((src[i] >>> shift) & 0xffff) + 1]++;
+    for (let d = 1; d <= 65536; d++) count[d] += count[d - 1];
+    for (let i = 0; i < n; i++) {
+      const e = from[i];
+      to[count[(src[e] >>> shift) & 0xffff]++] = e;
+    }
+    [from, to] = [to, from];
+  }
+  return from;
 }

@@ -97,10 +97,14 @@ export interface SeriesRun {
  * ```
  */
 export function writeSeriesFile(run: SeriesRun): Uint8Array {
-  const keyNo = new Map<string, number>();
-  for (const b of run.bins) {
-    for (const k of b.cells.keys()) if (!keyNo.has(k)) keyNo.set(k, keyNo.size);
-  }
+  // Keys numbered in sorted order (`total` first): the bytes follow from the counts alone, not
+  // from the order the counting met the series in.
+  const all = new Set<string>();
+  for (const b of run.bins) for (const k of b.cells.keys()) all.add(k);
+  const sorted = [...all].sort((a, b) =>
+    a === "total" ? -1 : b === "total" ? 1 : a < b ? -1 : a > b ? 1 : 0
+  );
+  const keyNo = new Map(sorted.map((k, i) => [k, i]));
   const w = new SeriesFileWriter(run.binSeconds, run.dims, [...keyNo.keys()]);
   for (const b of run.bins) {
     const edge = b.edge && [...b.cells.values()].every((c) => c.sketch);
