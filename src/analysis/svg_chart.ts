@@ -73,7 +73,7 @@ export function lineChart(c: Chart): string {
   const y = (v: number) => T + (H - T - B) * (1 - v / top);
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
     `<title>${esc(c.title)}</title>`,
     `<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${

@@ -311,10 +311,12 @@ export function signalReport(t: SignalTable, r: SignalResult): string {
   const det = new Map(r.shown.map((s) => [s.key, s.detection]));
   const active = r.episodes.filter((e) => e.active);
   const table = (head: string[], rows: (string | number)[][], id: string) =>
-    `<table id="${id}"><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>\n${
-      rows.map((row) => `<tr>${row.map((c) => `<td>${esc(String(c))}</td>`).join("")}</tr>`)
-        .join("\n")
-    }</table>`;
+    rows.length === 0
+      ? `<p id="${id}">None.</p>`
+      : `<table id="${id}"><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>\n${
+        rows.map((row) => `<tr>${row.map((c) => `<td>${esc(String(c))}</td>`).join("")}</tr>`)
+          .join("\n")
+      }</table>`;
   const epRows = (l: SignalEpisode[]) =>
     l.map((e) => [e.series, e.kind, e.level, e.start, e.end, e.bins, e.extremeRatio]);
   const epHead = ["series", "kind", "level", "start", "end", "bins", "extreme ratio"];
@@ -330,7 +332,7 @@ export function signalReport(t: SignalTable, r: SignalResult): string {
     let peak = 0;
     for (const x of v) if (x > peak) peak = x;
     return [s.key, t.packetTotals[id], peak];
-  });
+  }).sort((a, b) => (b[1] as number) - (a[1] as number));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>darknet-events signals</title>
 <style>body{font-family:sans-serif;margin:1.5em;color:#222;max-width:none}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px}figure{margin:1em 0;width:100%}.panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:1em}</style>
@@ -340,7 +342,9 @@ export function signalReport(t: SignalTable, r: SignalResult): string {
 <p>${t.bins} bins of ${t.binSeconds} s from ${iso(t.start)} to ${
     iso(t.binStart(t.bins))
   }; ${r.series} series;
-${r.alerts.length} alert bins in ${r.episodes.length} episodes (${active.length} active); ${r.gaps.length} data gaps.</p>
+${r.alerts.length} alert bins in ${r.episodes.length} episodes (${active.length} active); ${r.gaps.length} data gap${
+    r.gaps.length === 1 ? "" : "s"
+  }.</p>
 <h3>Active episodes</h3>${table(epHead, epRows(active), "active")}
 <h3>Data gaps</h3>${
     table(["start", "end", "bins"], r.gaps.map((g) => [g.start, g.end, g.bins]), "gaps")
