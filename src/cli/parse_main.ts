@@ -47,9 +47,10 @@ Inputs and outputs
                         "Outage and surge signals"); with --rotate PATH is a folder that gets
                         a series_START_END.series per window
   --series-bin SECONDS  their bin width (default 300)
-  --series-by LIST      their splits: traffic, port, tool, tag, country, asn (default
-                        traffic,tool,tag,country,asn; country and asn need --geoin, --asnin or
-                        --pfx2asin; port adds a series per traffic type and port)
+  --series-by LIST      their splits: traffic, port, tool, tag, country, region, asn
+                        (default traffic,tool,tag,country,region,asn; country and region need
+                        --geoin, asn --asnin or --pfx2asin; port adds a series per traffic
+                        type and port)
   --dosout PATH         also write denial-of-service attack vectors seen in backscatter
                         (README "DoS victims"), in the events' format, as they end
   --dos-timeout SECONDS a vector ends after this much packet time without a packet (default 300)

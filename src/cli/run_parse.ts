@@ -402,7 +402,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   let dosWorker: WorkerCaptureSet | undefined;
   // The signal series' splits: country and AS only with a database that gives them.
   const seriesDims = (cfg.seriesBy ?? DEFAULT_SERIES_DIMS).filter((d) =>
-    (d !== "country" || cfg.geoin !== undefined) &&
+    ((d !== "country" && d !== "region") || cfg.geoin !== undefined) &&
     (d !== "asn" || cfg.asnin !== undefined || (cfg.pfx2asin?.length ?? 0) > 0)
   );
   // Made on the capture worker when there is one (per packet a hash insert, off this thread);
@@ -563,7 +563,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     ? new SignalSeries({
       binSeconds: cfg.seriesBin,
       dims: seriesDims,
-      lookup: placeLookup(enrich?.enrichers ?? []),
+      lookup: placeLookup(enrich?.enrichers ?? [], enrich?.geo),
     })
     : undefined;
   // With --rotate, a series file per window into the --seriesout folder, as the window ends.

@@ -302,7 +302,7 @@ async function pcapSeries(
   const series = new SignalSeries({
     binSeconds: bin,
     dims: (dims as SeriesDim[] | undefined ?? DEFAULT_SERIES_DIMS).filter((d) =>
-      (d !== "country" || values.geoin !== undefined) &&
+      ((d !== "country" && d !== "region") || values.geoin !== undefined) &&
       (d !== "asn" || values.asnin !== undefined || values.pfx2asin !== undefined)
     ),
     lookup: await openPlaceLookup({

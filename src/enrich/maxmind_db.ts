@@ -44,6 +44,8 @@ export interface CityInfo {
   country: string;
   /** City, English name. */
   city: string;
+  /** The first (largest) subdivision's ISO 3166-2 code after the country's, e.g. "ENG" ("" if unknown). */
+  region: string;
 }
 
 /** Addresses cached per database by default (two generations of up to this many). */
@@ -212,6 +214,9 @@ export class MaxMindDb {
         long: this.#num(loc?.longitude, false),
         country: this.#str(this.#map(rec?.country)?.iso_code),
         city: this.#str(this.#map(this.#map(rec?.city)?.names)?.en),
+        region: this.#str(
+          this.#map(Array.isArray(rec?.subdivisions) ? rec.subdivisions[0] : undefined)?.iso_code,
+        ),
       };
       this.#cityCache.set(ip, r);
     }

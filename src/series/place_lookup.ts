@@ -29,10 +29,13 @@ export interface PlaceSources {
  * import { deepEqual } from "node:assert/strict";
  * import { placeLookup } from "./place_lookup.ts";
  * const lookup = placeLookup([{ name: "nl", fields: ["country"], annotate: (e) => (e.country = "NL") }]);
- * deepEqual(lookup!(0x01020304, null, 0), { country: "NL", asn: 0 });
+ * deepEqual(lookup!(0x01020304, null, 0), { country: "NL", asn: 0, region: "" });
  * ```
  */
-export function placeLookup(enrichers: readonly Enricher[]): SourceLookup | undefined {
+export function placeLookup(
+  enrichers: readonly Enricher[],
+  geo?: { city(ip: string): { region: string } },
+): SourceLookup | undefined {
   const now = enrichers.filter((x) =>
     x.annotate && (x.fields.includes("country") || x.fields.includes("asn"))
   );
@@ -49,7 +52,8 @@ export function placeLookup(enrichers: readonly Enricher[]): SourceLookup | unde
       e.src = v4;
     }
     for (const x of now) x.annotate!(e);
-    return { country: e.country, asn: e.asn };
+    // The region is no event field: read from the City database (its cache answers).
+    return { country: e.country, asn: e.asn, region: geo?.city(e.sourceIP).region ?? "" };
   };
 }
 
@@ -59,16 +63,19 @@ export function placeLookup(enrichers: readonly Enricher[]): SourceLookup | unde
  */
 export async function openPlaceLookup(s: PlaceSources): Promise<SourceLookup | undefined> {
   const enrichers: Enricher[] = [];
+  let geo: { city(ip: string): { region: string } } | undefined;
   if (s.asnin || s.geoin) {
     const { asnEnricher, cityEnricher, MaxMindDb } = await import("../enrich/maxmind_db.ts");
     if (s.asnin) enrichers.push(asnEnricher(await MaxMindDb.open(s.asnin, "asn", s.enrichCache)));
     if (s.geoin) {
-      enrichers.push(cityEnricher(await MaxMindDb.open(s.geoin, "city", s.enrichCache)));
+      const db = await MaxMindDb.open(s.geoin, "city", s.enrichCache);
+      geo = db;
+      enrichers.push(cityEnricher(db));
     }
   }
   if (s.pfx2asin?.length) {
     const { prefixEnricher, PrefixTable } = await import("../enrich/prefix_table.ts");
     enrichers.push(prefixEnricher(await PrefixTable.load(s.pfx2asin), { asn: !s.asnin }));
   }
-  return placeLookup(enrichers);
+  return placeLookup(enrichers, geo);
 }

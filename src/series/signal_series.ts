@@ -1,12 +1,12 @@
 /**
  * Packet-level signals per time bin (`parse --seriesout`, `timeseries --pcap`): packets, bytes
- * and unique source addresses, overall and per traffic type, port, tool, traffic tag, country
- * and AS — the telescope signals IODA and CAIDA's dashboards watch for outages.
+ * and unique source addresses, overall and per traffic type, port, tool, traffic tag, country,
+ * region and AS — the telescope signals IODA and CAIDA's dashboards watch for outages.
  *
  * Per packet it costs one typed-array hash insert: a bin's distinct (source, class) pairs, the
  * class being the traffic type, tags, tools (and port). A bin closes when a packet two bins
  * later comes (or at the end of input): its pairs are taken in source order, each source looked
- * up once (country, AS) and counted once in every series it belongs to — exact counts. The
+ * up once (country, region, AS) and counted once in every series it belongs to — exact counts. The
  * run's first and last bins keep their tables, from which each series' {@link SourceSketch} is
  * made when the file is written: another run's packets may fall in those bins too, and
  * `timeseries` unites the runs there (exact up to the sketch's limit). A packet for a bin
@@ -28,7 +28,7 @@ import { keyOf4, keyOf6, SourceSketch } from "./source_sketch.ts";
 import { type SeriesBin, type SeriesCell, writeSeriesFile } from "./series_file.ts";
 
 /** The ways a signal is split, besides the total. */
-export const SERIES_DIMS = ["traffic", "port", "tool", "tag", "country", "asn"] as const;
+export const SERIES_DIMS = ["traffic", "port", "tool", "tag", "country", "region", "asn"] as const;
 /** One of {@link SERIES_DIMS}. */
 export type SeriesDim = typeof SERIES_DIMS[number];
 /** The splits kept unless told otherwise (`port` makes many series). */
@@ -37,6 +37,7 @@ export const DEFAULT_SERIES_DIMS: readonly SeriesDim[] = [
   "tool",
   "tag",
   "country",
+  "region",
   "asn",
 ];
 
@@ -46,6 +47,8 @@ export interface SourcePlace {
   country: string;
   /** AS number, 0 when unknown. */
   asn: number;
+  /** Region (ISO 3166-2 subdivision code without the country, e.g. "ENG"), "" when unknown. */
+  region?: string;
 }
 
 /**
@@ -149,7 +152,9 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
     if (!Number.isInteger(bin) || bin < 1) throw new RangeError(`bin width ${bin}`);
     this.binSeconds = bin;
     const dims = options.dims ?? DEFAULT_SERIES_DIMS;
-    this.dims = dims.filter((d) => options.lookup || (d !== "country" && d !== "asn"));
+    this.dims = dims.filter((d) =>
+      options.lookup || (d !== "country" && d !== "region" && d !== "asn")
+    );
     this.#lookup = options.lookup;
     this.#port = this.dims.includes("port");
   }
@@ -281,6 +286,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
     // The cells of each class met, found once per bin instead of by key per pair.
     const byClass = new Map<number, Cell[]>();
     const country = this.dims.includes("country") && this.#lookup !== undefined;
+    const region = this.dims.includes("region") && this.#lookup !== undefined;
     const asn = this.dims.includes("asn") && this.#lookup !== undefined;
     const k = this.#k64;
     let seen = 0;
@@ -303,6 +309,9 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
     const placeCells = (p: SourcePlace | undefined) => {
       places = [];
       if (country) places.push(cell(`country=${p?.country || "??"}`));
+      if (region) {
+        places.push(cell(`region=${p?.country || "??"}-${p?.region || "??"}`));
+      }
       if (asn) places.push(cell(`asn=${p?.asn ?? 0}`));
     };
     // Each source's place, looked up once: a bin tallied again (with sketches) reuses them.
@@ -318,7 +327,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
       if (j === 0 || src !== p4.src[j - 1]) {
         seen++;
         keyOf4(src, k);
-        if (country || asn) placeCells(where(src, null));
+        if (country || region || asn) placeCells(where(src, null));
       }
       count(p4.cls[j], p4.packets[j], p4.bytes[j]);
     }
@@ -339,7 +348,7 @@ export class SignalSeries implements Analyzer<SeriesBin[]> {
         seen++;
         for (let w = 0; w < 4; w++) dv.setUint32(w * 4, keys6[e * 5 + 1 + w]);
         keyOf6(bytes, 0, k);
-        if (country || asn) placeCells(where(0, bytes));
+        if (country || region || asn) placeCells(where(0, bytes));
       }
       count(keys6[e * 5], bin.pb6[2 * e], bin.pb6[2 * e + 1]);
     }

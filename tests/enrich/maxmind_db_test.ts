@@ -38,20 +38,28 @@ Deno.test("City databases: location, country ISO code and English city name, v4 
         location?: { latitude?: number; longitude?: number };
         country?: { iso_code?: string };
         city?: { names?: { en?: string } };
+        subdivisions?: { iso_code?: string }[];
       }];
       deepEqual(db.city(first(net)), {
         lat: want.location?.latitude ?? 0,
         long: want.location?.longitude ?? 0,
         country: want.country?.iso_code ?? "",
         city: want.city?.names?.en ?? "",
+        region: want.subdivisions?.[0]?.iso_code ?? "",
       }, `${name} ${net}`);
       checked++;
     }
     ok(checked > 2);
-    deepEqual(db.city("10.1.2.3"), { lat: 0, long: 0, country: "", city: "" });
+    deepEqual(db.city("10.1.2.3"), { lat: 0, long: 0, country: "", city: "", region: "" });
   }
   const db = await MaxMindDb.open("testdata/mmdb/GeoLite2-City-Test.mmdb", "city");
-  deepEqual(db.city("81.2.69.142"), { lat: 51.5142, long: -0.0931, country: "GB", city: "London" });
+  deepEqual(db.city("81.2.69.142"), {
+    lat: 51.5142,
+    long: -0.0931,
+    country: "GB",
+    city: "London",
+    region: "ENG",
+  });
   equal(db.city("2001:218::1").country, "JP");
 });
 
@@ -128,12 +136,14 @@ Deno.test('values of the wrong type (number, map, array, boolean, bytes, a strin
         location: { latitude: { double: 51.5 }, longitude: { double: -0.1 } },
         country: { iso_code: "GB" },
         city: { names: { en: "London" } },
+        subdivisions: [{ iso_code: "ENG" }],
       }],
       ...odd.map((v, i) =>
         [`198.51.100.${i}/32`, {
           location: { latitude: v, longitude: "west" },
           country: { iso_code: v },
           city: { names: v },
+          subdivisions: [{ iso_code: v }],
         }] as [string, MmdbValue]
       ),
       ["203.0.113.0/24", { location: 5, country: [1], city: "Paris" }],
@@ -144,15 +154,22 @@ Deno.test('values of the wrong type (number, map, array, boolean, bytes, a strin
   for (let i = 0; i < odd.length; i++) deepEqual(asn.asn(`198.51.100.${i}`), { asn: 0, org: "" });
   equal(asn.wrongTypes, 2 * odd.length);
   const city = await MaxMindDb.open(`${dir}/city.mmdb`, "city");
-  deepEqual(city.city("192.0.2.1"), { lat: 51.5, long: -0.1, country: "GB", city: "London" });
+  deepEqual(city.city("192.0.2.1"), {
+    lat: 51.5,
+    long: -0.1,
+    country: "GB",
+    city: "London",
+    region: "ENG",
+  });
   for (let i = 0; i < odd.length; i++) {
     const c = city.city(`198.51.100.${i}`);
     equal(c.country, "");
     equal(c.city, "");
+    equal(c.region, "");
     equal(c.long, 0);
   }
-  deepEqual(city.city("203.0.113.9"), { lat: 0, long: 0, country: "", city: "" });
-  ok(city.wrongTypes >= 3 * odd.length + 3, String(city.wrongTypes));
+  deepEqual(city.city("203.0.113.9"), { lat: 0, long: 0, country: "", city: "", region: "" });
+  ok(city.wrongTypes >= 4 * odd.length + 3, String(city.wrongTypes));
   equal(city.failures, 0);
 });
 
