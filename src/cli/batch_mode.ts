@@ -19,7 +19,7 @@
  * @module
  */
 
-import { UsageError } from "../errors.ts";
+import { ioError, UsageError } from "../errors.ts";
 import { intFlag } from "./_cli.ts";
 import { commonConfig, formatParseSummary, runParse } from "./run_parse.ts";
 import { StopSignals } from "./_stop_signals.ts";
@@ -121,11 +121,6 @@ export async function parseBatchMode(
       throw new UsageError(`--${f} cannot be used in batch mode (files are named per block)`);
     }
   }
-  for (const f of ["dosout", "sourceout", "seriesout"]) {
-    if (v[f] !== undefined) {
-      throw new UsageError(`--${f} cannot be used in batch mode yet (run parse per block with it)`);
-    }
-  }
   const stray = positionals.filter((p) =>
     !(after.pfx2asin ?? []).includes(p) && !(after.dns ?? []).includes(p)
   );
@@ -135,6 +130,17 @@ export async function parseBatchMode(
   const blocks = batchBlocks(String(v.from), String(v.to), block, String(v.input));
   const outdir = String(v.outdir);
   await Deno.mkdir(outdir, { recursive: true }).catch(() => {});
+  // The analyses' files per block, in the folders their flags name (created).
+  const folders = {
+    dosout: v.dosout as string | undefined,
+    sourceout: v.sourceout as string | undefined,
+    seriesout: v.seriesout as string | undefined,
+  };
+  for (const [flag, dir] of Object.entries(folders)) {
+    if (dir === undefined) continue;
+    if (dir === "") throw new UsageError(`--${flag}: an empty path`);
+    await Deno.mkdir(dir, { recursive: true }).catch((e) => Promise.reject(ioError(e, dir)));
+  }
   let cachein = common.cachein;
   // A signal between two blocks ends the batch there (one during a block ends that block first,
   // as in a single run, and then the batch).
@@ -173,6 +179,9 @@ export async function parseBatchMode(
       cachein,
       cacheout,
       inputFlag: "--input",
+      dosout: folders.dosout && `${folders.dosout}/dos_${b.window}.json`,
+      sourceout: folders.sourceout && `${folders.sourceout}/sources_${b.window}.json`,
+      seriesout: folders.seriesout && `${folders.seriesout}/series_${b.window}.series`,
     }, signals);
     if (!common.quiet) console.error(`${b.window}: ${formatParseSummary(r)}`);
     if (r.error) {

@@ -97,6 +97,10 @@ Batch mode (hourly files, state carried from hour to hour)
   --outdir DIR          writes results_START_END.json, ongoing_START_END.json and
                         cache_START_END.state per block (START, END as 2020-10-21T16)
   --block HOURS         hours per block (default 1)
+  --dosout DIR, --sourceout DIR, --seriesout DIR   in batch mode, folders of
+                        dos_START_END.json, sources_START_END.json and
+                        series_START_END.series per block (open DoS vectors carried in the
+                        block's state, as open events are)
 
 Diagnostics
   --cpu PATH            write a V8 CPU profile of the run (.cpuprofile; open in Chrome DevTools)

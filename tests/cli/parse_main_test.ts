@@ -687,3 +687,83 @@ Deno.test("the summary's packet rate leaves out loading time, which it states ap
     /^parse: 20,000 packets in 0\.01 s \(2\.00 M pkt\/s\), after 3\.00 s of loading; 5 events/,
   );
 });
+
+Deno.test("batch mode with --dosout, --sourceout and --seriesout: files per block; united, one run's", async () => {
+  // Two hours: the demo capture, and the same shifted by an hour.
+  const { gunzipSync } = await import("node:zlib");
+  const raw = new Uint8Array(gunzipSync(Deno.readFileSync(DEMO)));
+  const shifted = raw.slice();
+  const v = new DataView(shifted.buffer);
+  for (let o = 24; o + 16 <= shifted.length; o += 16 + v.getUint32(o + 8, true)) {
+    v.setUint32(o, v.getUint32(o, true) + 3600, true);
+  }
+  const d = Deno.makeTempDirSync({ prefix: "batch-analyses-" });
+  Deno.writeFileSync(`${d}/2020-10-21.16.pcap`, raw);
+  Deno.writeFileSync(`${d}/2020-10-21.17.pcap`, shifted);
+  const dos = ["--dos-min-packets", "1", "--dos-min-duration", "0", "--dos-min-window", "1"];
+  const b = await parse([
+    "--from",
+    "2020-10-21T16",
+    "--to",
+    "2020-10-21T18",
+    "--input",
+    `${d}/2020-10-21.{hour}.pcap`,
+    "--outdir",
+    `${d}/out`,
+    "--samples",
+    "0",
+    "--quiet",
+    "--newdl",
+    ...dos,
+    "--dosout",
+    `${d}/dos`,
+    "--sourceout",
+    `${d}/src`,
+    "--seriesout",
+    `${d}/series`,
+  ]);
+  equal(b.code, 0, b.stderr);
+  const names = (sub: string) => Array.from(Deno.readDirSync(`${d}/${sub}`), (e) => e.name).sort();
+  deepEqual(names("dos"), [
+    "dos_2020-10-21T16_2020-10-21T17.json",
+    "dos_2020-10-21T17_2020-10-21T18.json",
+  ]);
+  deepEqual(names("src"), [
+    "sources_2020-10-21T16_2020-10-21T17.json",
+    "sources_2020-10-21T17_2020-10-21T18.json",
+  ]);
+  deepEqual(names("series"), [
+    "series_2020-10-21T16_2020-10-21T17.series",
+    "series_2020-10-21T17_2020-10-21T18.series",
+  ]);
+  // One run over both hours: the same DoS vectors (open ones carried from block to block in the
+  // state) and the same series once the blocks' files are united.
+  const one = await parse([
+    "--pcap",
+    `${d}/2020-10-21.16.pcap`,
+    `${d}/2020-10-21.17.pcap`,
+    "--eventout",
+    `${d}/one.json`,
+    "--samples",
+    "0",
+    "--quiet",
+    "--newdl",
+    ...dos,
+    "--dosout",
+    `${d}/one-dos.json`,
+    "--seriesout",
+    `${d}/one.series`,
+    "--cacheout", // as the last block: vectors still open stay in the state
+    `${d}/one.state`,
+  ]);
+  equal(one.code, 0, one.stderr);
+  const lines = (p: string) => Deno.readTextFileSync(p).split("\n").filter((l) => l);
+  const batchDos = names("dos").flatMap((n) => lines(`${d}/dos/${n}`)).sort();
+  ok(batchDos.length > 0);
+  deepEqual(batchDos, lines(`${d}/one-dos.json`).sort());
+  const { SignalTable } = await import("../../src/series/signal_table.ts");
+  const a = await SignalTable.load(names("series").map((n) => `${d}/series/${n}`));
+  const w = await SignalTable.load([`${d}/one.series`]);
+  for (const k of w.keys) deepEqual(a.sourcesOf(k), w.sourcesOf(k), k);
+  ok(lines(`${d}/src/${names("src")[0]}`).length > 0);
+});
