@@ -23,6 +23,7 @@ import { ioError, UsageError } from "../errors.ts";
 import { intFlag } from "./_cli.ts";
 import { commonConfig, formatParseSummary, runParse } from "./run_parse.ts";
 import { StopSignals } from "./_stop_signals.ts";
+import { hivePartition } from "../outputs/rotating_event_sink.ts";
 
 /** One block of hours. */
 export interface BatchBlock {
@@ -142,6 +143,7 @@ export async function parseBatchMode(
     await Deno.mkdir(dir, { recursive: true }).catch((e) => Promise.reject(ioError(e, dir)));
   }
   let cachein = common.cachein;
+  const ext = common.format?.extension ?? "json";
   // A signal between two blocks ends the batch there (one during a block ends that block first,
   // as in a single run, and then the batch).
   const signals = new StopSignals(); // held until the process exits, as in parseMain
@@ -171,11 +173,16 @@ export async function parseBatchMode(
       }
     });
     const cacheout = `${outdir}/cache_${b.window}.state`;
+    // A format that asks for them gets Hive partitions of the block's start hour.
+    const dir = common.format?.hive ? `${outdir}/${hivePartition(b.window)}` : outdir;
+    if (dir !== outdir) {
+      await Deno.mkdir(dir, { recursive: true }).catch((e) => Promise.reject(ioError(e, dir)));
+    }
     const r = await runParse({
       ...common,
       pcaps: present,
-      eventout: `${outdir}/results_${b.window}.json`,
-      ongoingout: `${outdir}/ongoing_${b.window}.json`,
+      eventout: `${dir}/results_${b.window}.${ext}`,
+      ongoingout: `${dir}/ongoing_${b.window}.${ext}`,
       cachein,
       cacheout,
       inputFlag: "--input",

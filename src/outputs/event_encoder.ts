@@ -49,6 +49,21 @@ export interface EventFormat {
   readonly name: string;
   /** One line for `--help`. */
   readonly description: string;
+  /** File name extension of rotated and batch files. @default {"json"} */
+  readonly extension?: string;
+  /**
+   * Whether events wait in the encoder (Parquet's row group) and every flush re-encodes them
+   * with the closing bytes: such a format's files are flushed when their bytes grow and at the
+   * end, not after every chunk of events (a live run's newest events reach the file later).
+   */
+  readonly holdsBack?: boolean;
+  /**
+   * Rotated and batch files go into Hive partitions of their window's start,
+   * `date=YYYY-MM-DD/hour=HH/` (query engines read the folders as columns).
+   */
+  readonly hive?: boolean;
+  /** Loads what `create` needs (a library only some runs use), before the first `create`. */
+  load?(): Promise<void>;
   /** A fresh encoder, for one file. */
   create(): EventEncoder;
 }

@@ -55,7 +55,7 @@ export class EventSink extends WritableStream<EventChunk> {
           if (o.ongoing) { for (const e of chunk.events) o.ongoing.write(e); }
           if (o.writeOpen) { for (const e of chunk.events) o.events.write(e); }
         } else for (const e of chunk.events) o.events.write(e);
-        if (o.flushEach) {
+        if (o.flushEach && !o.events.format.holdsBack) {
           o.events.flush();
           o.ongoing?.flush();
         }

@@ -115,6 +115,7 @@ export class EventWriter {
    */
   static async create(path: string, o: EventWriterOptions = {}): Promise<EventWriter> {
     const format = o.format ?? jsonArray;
+    await format.load?.();
     if (isStdout(path)) return new EventWriter(path, stdoutSink(), format);
     let keep = false;
     try {
@@ -179,7 +180,8 @@ export class EventWriter {
       this.#saved = this.#count;
       return;
     }
-    if (out.len === 0 && this.#tail.length > 0) return;
+    // Nothing new since the last flush (a format may hold events back: Parquet's row group).
+    if (out.len === 0 && this.#tail.length > 0 && this.#count === this.#saved) return;
     const n = out.len;
     const tail = this.#enc.closing();
     out.raw(tail);

@@ -8,6 +8,7 @@
 import type { EventFormat } from "./event_encoder.ts";
 import { jsonArray } from "./json_array.ts";
 import { ndjson } from "./ndjson.ts";
+import { parquet } from "./parquet.ts";
 
 /**
  * Every output format, by `--format` name (the first is the default).
@@ -22,6 +23,7 @@ import { ndjson } from "./ndjson.ts";
 export const EVENT_FORMATS: readonly EventFormat[] = [
   jsonArray,
   ndjson,
+  parquet,
 ];
 
 /**

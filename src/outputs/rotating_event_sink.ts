@@ -12,6 +12,7 @@
 import type { EventChunk } from "../aggregation/event_aggregator_stream.ts";
 import { EventWriter } from "./event_writer.ts";
 import type { EventFormat } from "./event_encoder.ts";
+import { ioError } from "../errors.ts";
 
 /** Options of {@link RotatingEventSink}. */
 export interface RotatingEventSinkOptions {
@@ -31,6 +32,20 @@ function stamp(sec: number, period: number): string {
   if (period % 3600 === 0) return hour;
   if (period % 60 === 0) return `${hour}-${iso.slice(14, 16)}`;
   return `${hour}-${iso.slice(14, 16)}-${iso.slice(17, 19)}`;
+}
+
+/**
+ * The Hive partition of a window's files, from its name's start: `date=YYYY-MM-DD/hour=HH`.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { hivePartition } from "./rotating_event_sink.ts";
+ * equal(hivePartition("2020-10-21T16-10_2020-10-21T16-20"), "date=2020-10-21/hour=16");
+ * ```
+ */
+export function hivePartition(windowName: string): string {
+  return `date=${windowName.slice(0, 10)}/hour=${windowName.slice(11, 13)}`;
 }
 
 /**
@@ -69,12 +84,20 @@ export class RotatingEventSink extends WritableStream<EventChunk> {
   constructor(o: RotatingEventSinkOptions) {
     let results: EventWriter | undefined;
     let current = "";
+    const ext = o.format?.extension ?? "json";
+    // The window's folder: --outdir, or its Hive partition for a format that asks for one.
+    const folder = async (name: string) => {
+      if (!o.format?.hive) return o.outdir;
+      const dir = `${o.outdir}/${hivePartition(name)}`;
+      await Deno.mkdir(dir, { recursive: true }).catch((e) => Promise.reject(ioError(e, dir)));
+      return dir;
+    };
     const files = (): string[] => this.files;
     const open = async (name: string) => {
       if (current === name && results) return results;
       results?.close();
       current = name;
-      const path = `${o.outdir}/results_${name}.json`;
+      const path = `${await folder(name)}/results_${name}.${ext}`;
       results = await EventWriter.create(path, { format: o.format });
       files().push(path);
       return results;
@@ -85,10 +108,10 @@ export class RotatingEventSink extends WritableStream<EventChunk> {
         const w = await open(name);
         if (!chunk.open) {
           for (const e of chunk.events) w.write(e);
-          w.flush();
+          if (!o.format?.holdsBack) w.flush();
           return;
         }
-        const ongoingPath = `${o.outdir}/ongoing_${name}.json`;
+        const ongoingPath = `${await folder(name)}/ongoing_${name}.${ext}`;
         const ongoing = await EventWriter.create(ongoingPath, { format: o.format });
         for (const e of chunk.events) ongoing.write(e);
         ongoing.close();

@@ -1,0 +1,198 @@
+/**
+ * Apache Parquet event files (`--format parquet`), for DuckDB, Spark, pandas/pyarrow and
+ * ClickHouse. Typed columns follow the event schema (`model/event_schema.ts`), one per JSON key in
+ * its order, plus `SourceIPv4` (the IPv4 source as a number, null for IPv6):
+ *
+ * | event values                                   | Parquet                                   |
+ * | ---------------------------------------------- | ----------------------------------------- |
+ * | address, string, traffic name, tool            | BYTE_ARRAY UTF8                           |
+ * | port, traffic code                             | INT32                                     |
+ * | time (First, Last)                             | INT64 TIMESTAMP(NANOS, UTC)               |
+ * | count, AS number                               | INT64                                     |
+ * | number (Lat, Long)                             | DOUBLE                                    |
+ * | boolean (fingerprints)                         | BOOLEAN                                   |
+ * | Samples, RDNS, Tools, Tags (arrays, objects)   | BYTE_ARRAY JSON (the event's JSON value)  |
+ *
+ * Written by hyparquet-writer (pure JavaScript, chosen by measurement: 1.6–2.0 s for 10⁶ rows of
+ * six columns against parquet-wasm's 2.2–2.7 s with Arrow tables built first; sizes within 3 %),
+ * Snappy-compressed, in row groups of {@link PARQUET_ROW_GROUP} events. A file is complete after
+ * every flush: the events not yet in a full row group and the footer are the closing bytes,
+ * rewritten by the next flush (as a JSON array's `]`).
+ *
+ * @module
+ */
+
+// deno-lint-ignore no-import-prefix
+import type * as Hyparquet from "npm:hyparquet-writer@0.17.0";
+import type { EventEncoder, EventFormat } from "./event_encoder.ts";
+import type { DarknetEvent } from "../model/darknet_event.ts";
+import { EVENT_FIELDS, type FieldKind } from "../model/event_schema.ts";
+
+/** Events per row group (the last group of a file may be smaller). */
+export const PARQUET_ROW_GROUP = 65536;
+
+type Column = { name: string; data: unknown[] };
+type Element = {
+  name: string;
+  type?: string;
+  repetition_type?: string;
+  converted_type?: string;
+  logical_type?: { type: string; isAdjustedToUTC?: boolean; unit?: string };
+  num_children?: number;
+};
+
+// The Parquet type of each kind of event value.
+function element(name: string, kind: FieldKind | "ipv4"): Element {
+  const optional = { name, repetition_type: "OPTIONAL" };
+  switch (kind) {
+    case "port":
+    case "traffic":
+      return { ...optional, type: "INT32" };
+    case "time":
+      return {
+        ...optional,
+        type: "INT64",
+        logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "NANOS" },
+      };
+    case "count":
+    case "asn":
+    case "ipv4":
+      return { ...optional, type: "INT64" };
+    case "number":
+      return { ...optional, type: "DOUBLE" };
+    case "boolean":
+      return { ...optional, type: "BOOLEAN" };
+    case "names":
+    case "frames":
+    case "tools":
+    case "tags":
+      return { ...optional, type: "BYTE_ARRAY", converted_type: "JSON" };
+    default:
+      return { ...optional, type: "BYTE_ARRAY", converted_type: "UTF8" };
+  }
+}
+
+/** The file's schema: every event field in order, then `SourceIPv4`. */
+export function parquetSchema(): Element[] {
+  const leaves = [
+    ...EVENT_FIELDS.map((f) => element(f.key, f.kind)),
+    element("SourceIPv4", "ipv4"),
+  ];
+  return [{ name: "root", num_children: leaves.length }, ...leaves];
+}
+
+// RFC 3339 with up to nine fraction digits → nanoseconds since the epoch.
+function nanos(s: string): bigint {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(s);
+  if (!m) throw new Error(`not an RFC 3339 UTC time: ${s}`);
+  const sec = BigInt(Date.parse(`${m[1]}Z`) / 1000);
+  return sec * 1_000_000_000n + BigInt((m[2] ?? "").padEnd(9, "0"));
+}
+
+// An event's value for its column.
+function value(kind: FieldKind, v: unknown): unknown {
+  if (v === undefined) return null;
+  switch (kind) {
+    case "time":
+      return nanos(v as string);
+    case "count":
+    case "asn":
+      return BigInt(v as number);
+    default:
+      return v; // JSON columns: the writer encodes the value itself
+  }
+}
+
+// The writer library, loaded by `parquet.load` (EventWriter.create calls it): JSON runs never
+// pay its ~3 MB and its start-up.
+let lib: typeof Hyparquet | undefined;
+
+/** Parquet files; see the module's table. */
+export const parquet: EventFormat = {
+  name: "parquet",
+  description: "Apache Parquet: typed columns, Snappy, row groups of 65,536 events",
+  extension: "parquet",
+  holdsBack: true,
+  hive: true,
+  async load() {
+    // A full specifier, as maxmind's in enrich/maxmind_db.ts: mod.ts works without deno.json.
+    // deno-lint-ignore no-import-prefix
+    lib ??= await import("npm:hyparquet-writer@0.17.0");
+  },
+  create(): EventEncoder {
+    if (!lib) throw new Error("parquet.load() first");
+    const { ByteWriter, ParquetWriter } = lib;
+    const bw = new ByteWriter(1 << 20);
+    const schema = parquetSchema();
+    let pw: InstanceType<typeof ParquetWriter>;
+    let columns: Column[] = [];
+    const fresh = () => {
+      columns = schema.slice(1).map((s) => ({ name: s.name, data: [] }));
+    };
+    fresh();
+    const kinds = EVENT_FIELDS.map((f) => f.kind);
+    // The bytes written since the last call, handed to the file (the writer's offsets go on).
+    const take = (): Uint8Array => {
+      const b = new Uint8Array(bw.buffer, 0, bw.index).slice();
+      bw.index = 0;
+      return b;
+    };
+    const writeGroup = () => {
+      const n = columns[0].data.length;
+      pw.write({
+        columnData: columns.map((c) => ({ ...c, offsetIndex: false })),
+        rowGroupSize: n,
+      });
+      fresh();
+    };
+    return {
+      open(out) {
+        pw = new ParquetWriter({
+          writer: bw,
+          schema: schema as ConstructorParameters<typeof Hyparquet.ParquetWriter>[0]["schema"],
+          createdBy: "darknet-events",
+        });
+        out.raw(take());
+      },
+      add(out, e: DarknetEvent) {
+        const j = e.toJSON() as unknown as Record<string, unknown>;
+        EVENT_FIELDS.forEach((f, k) => columns[k].data.push(value(kinds[k], j[f.key])));
+        columns[EVENT_FIELDS.length].data.push(e.version === 4 ? BigInt(e.src >>> 0) : null);
+        if (columns[0].data.length >= PARQUET_ROW_GROUP) {
+          writeGroup();
+          out.raw(take());
+        }
+      },
+      closing() {
+        // The pending events as a row group and the footer, then everything put back: the next
+        // flush writes over these bytes.
+        const w = pw as unknown as {
+          row_groups: unknown[];
+          num_rows: bigint;
+          pendingIndexes: unknown[];
+        };
+        const saved = {
+          groups: w.row_groups.length,
+          rows: w.num_rows,
+          indexes: w.pendingIndexes.length,
+          offset: bw.offset,
+        };
+        const pending = columns;
+        if (columns[0].data.length > 0) {
+          pw.write({
+            columnData: columns.map((c) => ({ ...c, offsetIndex: false })),
+            rowGroupSize: columns[0].data.length,
+          });
+        }
+        pw.finish();
+        const bytes = take();
+        w.row_groups.length = saved.groups;
+        w.num_rows = saved.rows;
+        w.pendingIndexes.length = saved.indexes;
+        bw.offset = saved.offset;
+        columns = pending;
+        return bytes;
+      },
+    };
+  },
+};
