@@ -280,6 +280,21 @@ const VALUES = EVENT_FIELDS.map((f) => {
 });
 
 /**
+ * Each schema field's value of an event, in {@link EVENT_FIELDS}' order (what `toJSON` puts
+ * under its key): for encoders that take fields one at a time (Parquet's columns).
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { DarknetEvent, EVENT_VALUES } from "./darknet_event.ts";
+ * const e = new DarknetEvent();
+ * e.packets = 7;
+ * equal(EVENT_VALUES[5](e), 7); // Packets
+ * ```
+ */
+export const EVENT_VALUES: readonly ((e: DarknetEvent) => unknown)[] = VALUES;
+
+/**
  * Orders events by key: IPv4 before IPv6, then source address, traffic, port. Used to break
  * ties between events that end at the same moment.
  *

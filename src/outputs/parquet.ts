@@ -25,13 +25,12 @@
 // deno-lint-ignore no-import-prefix
 import type * as Hyparquet from "npm:hyparquet-writer@0.17.0";
 import type { EventEncoder, EventFormat } from "./event_encoder.ts";
-import type { DarknetEvent } from "../model/darknet_event.ts";
+import { type DarknetEvent, EVENT_VALUES } from "../model/darknet_event.ts";
 import { EVENT_FIELDS, type FieldKind } from "../model/event_schema.ts";
 
 /** Events per row group (the last group of a file may be smaller). */
 export const PARQUET_ROW_GROUP = 65536;
 
-type Column = { name: string; data: unknown[] };
 type Element = {
   name: string;
   type?: string;
@@ -43,7 +42,12 @@ type Element = {
 
 // The Parquet type of each kind of event value.
 function element(name: string, kind: FieldKind | "ipv4"): Element {
-  const optional = { name, repetition_type: "OPTIONAL" };
+  // Every event has every field; only RDNS (null before a lookup) and SourceIPv4 (IPv6) may be
+  // missing.
+  const optional = {
+    name,
+    repetition_type: kind === "names" || kind === "ipv4" ? "OPTIONAL" : "REQUIRED",
+  };
   switch (kind) {
     case "port":
     case "traffic":
@@ -81,25 +85,67 @@ export function parquetSchema(): Element[] {
   return [{ name: "root", num_children: leaves.length }, ...leaves];
 }
 
-// RFC 3339 with up to nine fraction digits → nanoseconds since the epoch.
-function nanos(s: string): bigint {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(s);
-  if (!m) throw new Error(`not an RFC 3339 UTC time: ${s}`);
-  const sec = BigInt(Date.parse(`${m[1]}Z`) / 1000);
-  return sec * 1_000_000_000n + BigInt((m[2] ?? "").padEnd(9, "0"));
+// One column of a row group: typed arrays for numbers (no object a value), arrays otherwise.
+interface ColumnBuilder {
+  name: string;
+  reset(): void;
+  push(e: DarknetEvent, i: number): void;
+  data(n: number): ArrayLike<unknown>;
 }
 
-// An event's value for its column.
-function value(kind: FieldKind, v: unknown): unknown {
-  if (v === undefined) return null;
+function builder(
+  name: string,
+  kind: FieldKind | "ipv4",
+  get: (e: DarknetEvent) => unknown,
+): ColumnBuilder {
+  const N = PARQUET_ROW_GROUP;
   switch (kind) {
-    case "time":
-      return nanos(v as string);
+    case "port":
+    case "traffic": {
+      const a = new Int32Array(N);
+      return {
+        name,
+        reset() {},
+        push: (e, i) => (a[i] = get(e) as number),
+        data: (n) => a.subarray(0, n),
+      };
+    }
+    case "number": {
+      const a = new Float64Array(N);
+      return {
+        name,
+        reset() {},
+        push: (e, i) => (a[i] = get(e) as number),
+        data: (n) => a.subarray(0, n),
+      };
+    }
     case "count":
     case "asn":
-      return BigInt(v as number);
-    default:
-      return v; // JSON columns: the writer encodes the value itself
+    case "time": {
+      const a = new BigInt64Array(N);
+      const first = name === "First";
+      const push = kind !== "time"
+        ? (e: DarknetEvent, i: number) => (a[i] = BigInt(get(e) as number))
+        : first
+        ? (
+          e: DarknetEvent,
+          i: number,
+        ) => (a[i] = BigInt(e.firstSec) * 1_000_000_000n + BigInt(e.firstNsec))
+        : (
+          e: DarknetEvent,
+          i: number,
+        ) => (a[i] = BigInt(e.lastSec) * 1_000_000_000n + BigInt(e.lastNsec));
+      return { name, reset() {}, push, data: (n) => a.subarray(0, n) };
+    }
+    default: {
+      let a: unknown[] = [];
+      return {
+        name,
+        reset: () => (a = []),
+        push: (e) => a.push(get(e) ?? null),
+        data: () => a,
+      };
+    }
   }
 }
 
@@ -125,12 +171,11 @@ export const parquet: EventFormat = {
     const bw = new ByteWriter(1 << 20);
     const schema = parquetSchema();
     let pw: InstanceType<typeof ParquetWriter>;
-    let columns: Column[] = [];
-    const fresh = () => {
-      columns = schema.slice(1).map((s) => ({ name: s.name, data: [] }));
-    };
-    fresh();
-    const kinds = EVENT_FIELDS.map((f) => f.kind);
+    const cols = [
+      ...EVENT_FIELDS.map((f, k) => builder(f.key, f.kind, EVENT_VALUES[k])),
+      builder("SourceIPv4", "ipv4", (e) => (e.version === 4 ? BigInt(e.src >>> 0) : null)),
+    ];
+    let n = 0; // events in the row group being filled
     // The bytes written since the last call, handed to the file (the writer's offsets go on).
     const take = (): Uint8Array => {
       const b = new Uint8Array(bw.buffer, 0, bw.index).slice();
@@ -138,12 +183,12 @@ export const parquet: EventFormat = {
       return b;
     };
     const writeGroup = () => {
-      const n = columns[0].data.length;
-      pw.write({
-        columnData: columns.map((c) => ({ ...c, offsetIndex: false })),
-        rowGroupSize: n,
-      });
-      fresh();
+      pw.write(
+        {
+          columnData: cols.map((c) => ({ name: c.name, data: c.data(n), offsetIndex: false })),
+          rowGroupSize: n,
+        } as Parameters<typeof pw.write>[0],
+      );
     };
     return {
       open(out) {
@@ -155,11 +200,11 @@ export const parquet: EventFormat = {
         out.raw(take());
       },
       add(out, e: DarknetEvent) {
-        const j = e.toJSON() as unknown as Record<string, unknown>;
-        EVENT_FIELDS.forEach((f, k) => columns[k].data.push(value(kinds[k], j[f.key])));
-        columns[EVENT_FIELDS.length].data.push(e.version === 4 ? BigInt(e.src >>> 0) : null);
-        if (columns[0].data.length >= PARQUET_ROW_GROUP) {
+        for (const c of cols) c.push(e, n);
+        if (++n >= PARQUET_ROW_GROUP) {
           writeGroup();
+          n = 0;
+          for (const c of cols) c.reset();
           out.raw(take());
         }
       },
@@ -177,20 +222,13 @@ export const parquet: EventFormat = {
           indexes: w.pendingIndexes.length,
           offset: bw.offset,
         };
-        const pending = columns;
-        if (columns[0].data.length > 0) {
-          pw.write({
-            columnData: columns.map((c) => ({ ...c, offsetIndex: false })),
-            rowGroupSize: columns[0].data.length,
-          });
-        }
+        if (n > 0) writeGroup();
         pw.finish();
         const bytes = take();
         w.row_groups.length = saved.groups;
         w.num_rows = saved.rows;
         w.pendingIndexes.length = saved.indexes;
         bw.offset = saved.offset;
-        columns = pending;
         return bytes;
       },
     };
