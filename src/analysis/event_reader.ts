@@ -189,8 +189,12 @@ export async function* readEvents(
 
 const dec = new TextDecoder();
 
-function readFile(file: string, o: ReadEventsOptions): AsyncGenerator<ReadEvent> {
-  return readEventBuffer(bytesOf(file), file, o);
+async function* readFile(file: string, o: ReadEventsOptions): AsyncGenerator<ReadEvent> {
+  // Parquet event files (parse --format parquet), by their magic; the reader loads its library
+  // only for them.
+  const pq = await import("./_parquet_events.ts");
+  if (await pq.isParquet(file)) yield* pq.readParquetEvents(file, o);
+  else yield* readEventBuffer(bytesOf(file), file, o);
 }
 
 /**

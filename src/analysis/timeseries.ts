@@ -402,7 +402,10 @@ export class TimeSeries {
     const maEvents = ma(events);
     const dev = (xs: number[], m: number[]) =>
       xs.map((x, i) => (i > 0 && m[i - 1] > 0 ? (x - m[i - 1]) / m[i - 1] : 0));
-    const z = (xs: number[]) => xs.map((x, i) => robustZ(x, xs.slice(0, i)));
+    // Against the bins before, at most Z_HISTORY of them: on a true time axis a series has a
+    // bin for every period, and all of history would cost the square of their number.
+    const z = (xs: number[]) =>
+      xs.map((x, i) => robustZ(x, xs.slice(Math.max(0, i - Z_HISTORY), i)));
     const sets = order.map((b) => cells.get(b)?.sources ?? new Set<number | string>());
     const jaccard = sets.map((s, i) => {
       if (i === 0) return NaN;
@@ -485,8 +488,11 @@ export class TimeSeries {
   }
 }
 
-/** Time bins a series may span (a month of 5-second bins; a day of 1-second bins). */
-export const MAX_TIME_BINS = 1_000_000;
+/** Time bins a series may span (a year of 5-minute bins; eleven years of hourly ones). */
+export const MAX_TIME_BINS = 110_000;
+
+/** Earlier bins a bin's robust z-score is taken against (two weeks of hourly bins). */
+export const Z_HISTORY = 336;
 
 /** A time bin's label: its start in RFC 3339 UTC, e.g. 2026-11-01T13:00:00Z. */
 export function binLabel(sec: number): string {

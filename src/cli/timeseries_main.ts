@@ -75,8 +75,8 @@ scanner. The rest (bins, alerts, charts, report) is as for events.
 Time series of events (files written by parse or by Merit's darknet-events: JSON arrays or
 NDJSON, plain or gzip): per bin and series, events, packets, bytes and unique sources, a moving
 average and the deviation (x - MA_prev) / MA_prev, growth alerts, a robust anomaly score
-(median/MAD z-score against the bins before) and the overlap (Jaccard) of consecutive bins'
-sources. Writes into --outdir:
+(median/MAD z-score against at most 336 bins before) and the overlap (Jaccard) of consecutive
+bins' sources. Writes into --outdir:
   timeseries_total_volume.csv   all events
   series_<KEY>.csv              one per series (header: Day, Packets, Events, Moving Average
                                 Packets, Moving Average Events, Daily Packet Deviation, Daily

@@ -206,3 +206,53 @@ print(t.num_rows, sorted(set(t.column("date").to_pylist())))`,
     );
   },
 );
+
+Deno.test("count and timeseries read Parquet event files: the same outputs as from the JSON of the same run", async () => {
+  const common = [
+    "--pcap",
+    "testdata/demo/scan.pcap.gz",
+    "testdata/real-scanners/scanners.pcap",
+    "--samples",
+    "1",
+    "--quiet",
+  ];
+  equal(
+    (await parse([...common, "--eventout", `${dir}/r.parquet`, "--format", "parquet"])).code,
+    0,
+  );
+  equal((await parse([...common, "--eventout", `${dir}/r.json`])).code, 0);
+  for (const tool of ["count", "timeseries"] as const) {
+    const run = (input: string, out: string) =>
+      runCli(ENTRIES[tool], [
+        input,
+        "--outdir",
+        out,
+        ...(tool === "timeseries" ? ["--bin", "day"] : []),
+      ], denoFlags(tool));
+    const a = await run(`${dir}/r.parquet`, `${dir}/${tool}-pq`);
+    equal(a.code, 0, a.stderr);
+    const b = await run(`${dir}/r.json`, `${dir}/${tool}-json`);
+    equal(b.code, 0, b.stderr);
+    const files = Array.from(Deno.readDirSync(`${dir}/${tool}-json`), (e) => e.name).sort();
+    deepEqual(Array.from(Deno.readDirSync(`${dir}/${tool}-pq`), (e) => e.name).sort(), files);
+    for (const f of files) {
+      equal(
+        Deno.readTextFileSync(`${dir}/${tool}-pq/${f}`),
+        Deno.readTextFileSync(`${dir}/${tool}-json/${f}`),
+        `${tool} ${f}`,
+      );
+    }
+    equal(a.stdout.replace(/-pq/g, ""), b.stdout.replace(/-json/g, ""));
+  }
+  // A damaged Parquet file: one line naming it (exit 65).
+  const bytes = Deno.readFileSync(`${dir}/r.parquet`);
+  Deno.writeFileSync(`${dir}/cut.parquet`, bytes.subarray(0, bytes.length - 100));
+  const cut = await runCli(
+    ENTRIES.count,
+    [`${dir}/cut.parquet`, "--outdir", `${dir}/cut`],
+    denoFlags("count"),
+  );
+  equal(cut.code, 65, cut.stderr);
+  match(cut.stderr, /^count: .*cut\.parquet: not a readable Parquet file/);
+  equal(cut.stderr.trim().split("\n").length, 1);
+});
