@@ -51,3 +51,36 @@ export function testWith(programs: string[], name: string, fn: () => Promise<voi
     },
   });
 }
+
+/**
+ * A headless-Chromium screenshot of a local HTML file (no network, a fresh profile in
+ * `profileDir`); returns the exit code and Chromium's log (console messages included).
+ */
+export async function screenshot(
+  html: string,
+  png: string,
+  size: [number, number],
+  profileDir: string,
+): Promise<{ code: number; log: string }> {
+  const out = await new Deno.Command(program("chromium")!, {
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      `--user-data-dir=${profileDir}`,
+      "--enable-logging=stderr",
+      "--v=0",
+      `--screenshot=${png}`,
+      `--window-size=${size[0]},${size[1]}`,
+      `file://${Deno.realPathSync(html)}`,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, log: new TextDecoder().decode(out.stderr) };
+}

@@ -31,7 +31,8 @@ export interface Chart {
   markers?: { index: number; text: string }[];
 }
 
-const esc = (s: string) =>
+/** Text for SVG and HTML: `&`, `<`, `>` and `"` escaped. */
+export const esc = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 function niceStep(max: number): number {
@@ -45,6 +46,65 @@ function fmt(v: number): string {
   if (v >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
   if (v >= 1e3) return `${+(v / 1e3).toPrecision(3)}k`;
   return `${+v.toPrecision(3)}`;
+}
+
+/** A chart's plot area in its view box: width, height and the left, right, top, bottom margins. */
+export interface PlotBox {
+  /** View box width. */
+  W: number;
+  /** View box height. */
+  H: number;
+  /** Left margin. */
+  L: number;
+  /** Right margin. */
+  R: number;
+  /** Top margin. */
+  T: number;
+  /** Bottom margin. */
+  B: number;
+}
+
+/**
+ * The value axis of a chart whose largest value is `max`: its SVG (grid lines with "nice"
+ * values, the axes, the unit) and the scale (`top`, the axis's end, and `y`, a value's height).
+ *
+ * @example
+ * ```ts
+ * import { equal, ok } from "node:assert/strict";
+ * import { valueAxis } from "./svg_chart.ts";
+ * const a = valueAxis({ W: 100, H: 100, L: 10, R: 10, T: 10, B: 10 }, 37, "packets");
+ * equal(a.top, 40);
+ * equal(a.y(0), 90);
+ * ok(a.svg.join("").includes(">packets</text>"));
+ * ```
+ */
+export function valueAxis(
+  b: PlotBox,
+  max: number,
+  unit: string,
+): { svg: string[]; top: number; y: (v: number) => number } {
+  const { W, H, L, R, T, B } = b;
+  const step = niceStep(Math.max(1, max));
+  const top = Math.ceil(Math.max(1, max) / step) * step;
+  const y = (v: number) => T + (H - T - B) * (1 - v / top);
+  const svg: string[] = [];
+  for (let v = 0; v <= top + 1e-9; v += step) {
+    svg.push(
+      `<line x1="${L}" y1="${y(v).toFixed(1)}" x2="${W - R}" y2="${
+        y(v).toFixed(1)
+      }" stroke="#ddd"/>`,
+      `<text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${fmt(v)}</text>`,
+    );
+  }
+  const mid = (T + H - B) / 2;
+  svg.push(
+    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#333"/>`,
+    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/>`,
+    `<text x="16" y="${mid}" text-anchor="middle" transform="rotate(-90 16 ${mid})">${
+      esc(unit)
+    }</text>`,
+  );
+  return { svg, top, y };
 }
 
 /**
@@ -67,10 +127,9 @@ export function lineChart(c: Chart): string {
   const B = 70;
   const n = c.labels.length;
   const max = Math.max(1, ...c.lines.flatMap((l) => l.values.filter(Number.isFinite)));
-  const step = niceStep(max);
-  const top = Math.ceil(max / step) * step;
+  const axis = valueAxis({ W, H, L, R, T, B }, max, c.unit);
+  const y = axis.y;
   const x = (i: number) => L + (n <= 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (n - 1));
-  const y = (v: number) => T + (H - T - B) * (1 - v / top);
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
@@ -80,21 +139,7 @@ export function lineChart(c: Chart): string {
       esc(c.title)
     }</text>`,
   );
-  for (let v = 0; v <= top + 1e-9; v += step) {
-    out.push(
-      `<line x1="${L}" y1="${y(v).toFixed(1)}" x2="${W - R}" y2="${
-        y(v).toFixed(1)
-      }" stroke="#ddd"/>`,
-      `<text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${fmt(v)}</text>`,
-    );
-  }
-  out.push(
-    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#333"/>`,
-    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/>`,
-    `<text x="16" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 16 ${
-      (T + H - B) / 2
-    })">${esc(c.unit)}</text>`,
-  );
+  out.push(...axis.svg);
   const every = Math.max(1, Math.ceil(n / 12));
   for (let i = 0; i < n; i += every) {
     out.push(

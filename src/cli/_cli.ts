@@ -3,6 +3,7 @@
 
 import { DarknetError, UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { SERIES_DIMS, type SeriesDim } from "../series/signal_series.ts";
 
 /** Exit code for a bug (EX_SOFTWARE): an error that is not a DarknetError. */
 export const EXIT_SOFTWARE = 70;
@@ -213,4 +214,27 @@ export function formatTable(header: string[], rows: (string | number)[][]): stri
     r.map((cell, c) => c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))
       .join("  ").trimEnd()
   ).join("\n");
+}
+
+/**
+ * The splits of `--series-by` (parse, timeseries --pcap): a comma-separated list of
+ * {@link SERIES_DIMS} names, or undefined when not given.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual, throws } from "node:assert/strict";
+ * import { seriesByFlag } from "./_cli.ts";
+ * deepEqual(seriesByFlag("traffic, country"), ["traffic", "country"]);
+ * throws(() => seriesByFlag("city"), /--series-by: "city" is not one of/);
+ * ```
+ */
+export function seriesByFlag(v: unknown): SeriesDim[] | undefined {
+  if (v === undefined) return undefined;
+  const dims = String(v).split(",").map((x) => x.trim()).filter((x) => x);
+  for (const d of dims) {
+    if (!(SERIES_DIMS as readonly string[]).includes(d)) {
+      throw new UsageError(`--series-by: "${d}" is not one of ${SERIES_DIMS.join(", ")}`);
+    }
+  }
+  return dims as SeriesDim[];
 }

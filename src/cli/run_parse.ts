@@ -20,7 +20,7 @@ import {
 import { EventAggregatorStream } from "../aggregation/event_aggregator_stream.ts";
 import { EventSink } from "../outputs/event_sink.ts";
 import { EventWriter } from "../outputs/event_writer.ts";
-import { intFlag, numFlag, pathList } from "./_cli.ts";
+import { intFlag, numFlag, pathList, seriesByFlag } from "./_cli.ts";
 import { PacketStats } from "../stats/packet_stats.ts";
 import type { EventFormat } from "../outputs/event_encoder.ts";
 import { EVENT_FORMATS, eventFormat } from "../outputs/formats.ts";
@@ -38,12 +38,7 @@ import { dnsEnricher, type DnsStats, parseDnsServer, ReverseDns } from "../enric
 import { parseTagList, TAGS } from "../tags/traffic_tags.ts";
 import { knownScannerEnricher, KnownScanners } from "../enrich/known_scanners.ts";
 import { type DosOptions, type DosReport, DosVictims } from "../dos/dos_victims.ts";
-import {
-  DEFAULT_SERIES_DIMS,
-  SERIES_DIMS,
-  type SeriesDim,
-  SignalSeries,
-} from "../series/signal_series.ts";
+import { DEFAULT_SERIES_DIMS, type SeriesDim, SignalSeries } from "../series/signal_series.ts";
 import { placeLookup } from "../series/place_lookup.ts";
 import { recordFormat } from "../outputs/record_format.ts";
 import { type SourceRecord, SourceRollup } from "../sources/source_rollup.ts";
@@ -189,17 +184,10 @@ function seriesFlags(v: Record<string, unknown>): { seriesBin?: number; seriesBy
       throw new UsageError(`--${f} needs --seriesout`);
     }
   }
-  const seriesBy = v["series-by"] === undefined
-    ? undefined
-    : String(v["series-by"]).split(",").map((x) => x.trim()).filter((x) => x);
-  for (const d of seriesBy ?? []) {
-    if (!(SERIES_DIMS as readonly string[]).includes(d)) {
-      throw new UsageError(`--series-by: "${d}" is not one of ${SERIES_DIMS.join(", ")}`);
-    }
-  }
+  const seriesBy = seriesByFlag(v["series-by"]);
   return {
     seriesBin: intFlag("series-bin", v["series-bin"], 300, 1, 86400 * 366),
-    seriesBy: seriesBy as SeriesDim[] | undefined,
+    seriesBy,
   };
 }
 

@@ -35,6 +35,7 @@ import {
   pathList,
   reportError,
   runCli,
+  seriesByFlag,
 } from "./_cli.ts";
 import { CaptureSet } from "../capture/capture_set.ts";
 import { PacketTimeSeries } from "../analysis/packet_timeseries.ts";
@@ -51,12 +52,7 @@ import {
   signalsMain,
   writeSignals,
 } from "./timeseries_signals.ts";
-import {
-  DEFAULT_SERIES_DIMS,
-  SERIES_DIMS,
-  type SeriesDim,
-  SignalSeries,
-} from "../series/signal_series.ts";
+import { DEFAULT_SERIES_DIMS, SignalSeries } from "../series/signal_series.ts";
 import { SignalTable } from "../series/signal_table.ts";
 import { openPlaceLookup } from "../series/place_lookup.ts";
 import { checkPaths } from "./_output_paths.ts";
@@ -266,14 +262,7 @@ async function pcapSeries(
     : intFlag("bin", binText, 60, 1);
   const outdir = String(values.outdir ?? "out");
   const signals = signalOptions(values);
-  const dims = values["series-by"] === undefined
-    ? undefined
-    : String(values["series-by"]).split(",").map((x) => x.trim()).filter((x) => x);
-  for (const d of dims ?? []) {
-    if (!(SERIES_DIMS as readonly string[]).includes(d)) {
-      throw new UsageError(`--series-by: "${d}" is not one of ${SERIES_DIMS.join(", ")}`);
-    }
-  }
+  const dims = seriesByFlag(values["series-by"]);
   // An output is never one of the inputs.
   await checkPaths(
     [
@@ -301,7 +290,7 @@ async function pcapSeries(
   // the databases given.
   const series = new SignalSeries({
     binSeconds: bin,
-    dims: (dims as SeriesDim[] | undefined ?? DEFAULT_SERIES_DIMS).filter((d) =>
+    dims: (dims ?? DEFAULT_SERIES_DIMS).filter((d) =>
       ((d !== "country" && d !== "region") || values.geoin !== undefined) &&
       (d !== "asn" || values.asnin !== undefined || values.pfx2asin !== undefined)
     ),

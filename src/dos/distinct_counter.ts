@@ -8,11 +8,12 @@
  * @module
  */
 
+import { hllEstimate } from "../util/hll.ts";
+
 /** Distinct values counted exactly before the sketch takes over. */
 export const EXACT_LIMIT = 1024;
 const P = 12;
 const M = 1 << P;
-const ALPHA = 0.7213 / (1 + 1.079 / M);
 const EMPTY = new Uint32Array(0); // the table of a counter of at most one value
 
 // A 32-bit mixer (MurmurHash3's finaliser): spreads nearby addresses over every register.
@@ -129,16 +130,7 @@ export class DistinctCounter {
   /** The number of distinct values added (estimated once not {@link exact}). */
   get count(): number {
     if (this.#table !== null) return this.#size;
-    const r = this.#reg!;
-    let sum = 0;
-    let zeros = 0;
-    for (let j = 0; j < M; j++) {
-      sum += 2 ** -r[j];
-      if (r[j] === 0) zeros++;
-    }
-    const e = ALPHA * M * M / sum;
-    // Small counts: linear counting of the empty registers is the better estimate.
-    return Math.round(e <= 2.5 * M && zeros > 0 ? M * Math.log(M / zeros) : e);
+    return hllEstimate(this.#reg!);
   }
 
   /** Adds the values `o` counted (a union). */

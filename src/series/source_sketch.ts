@@ -9,12 +9,12 @@
  */
 
 import { mix } from "../util/key_table.ts";
+import { hllEstimate } from "../util/hll.ts";
 
 /** Sources counted exactly before the sketch takes over. */
 export const SKETCH_EXACT_LIMIT = 1024;
 const P = 12;
 const M = 1 << P;
-const ALPHA = 0.7213 / (1 + 1.079 / M);
 const MAX_RANK = 64 - P + 1;
 
 /**
@@ -126,16 +126,7 @@ export class SourceSketch {
   /** The number of distinct sources added (estimated once not {@link exact}). */
   get count(): number {
     if (this.#table !== null) return this.#size;
-    const r = this.#reg!;
-    let sum = 0;
-    let zeros = 0;
-    for (let j = 0; j < M; j++) {
-      sum += 2 ** -r[j];
-      if (r[j] === 0) zeros++;
-    }
-    const e = ALPHA * M * M / sum;
-    // Small counts: linear counting of the empty registers is the better estimate.
-    return Math.round(e <= 2.5 * M && zeros > 0 ? M * Math.log(M / zeros) : e);
+    return hllEstimate(this.#reg!);
   }
 
   /** Adds the sources `o` counted (a union). */

@@ -37,16 +37,6 @@ export interface TimeChart {
   markers?: { index: number; text: string; color: string }[];
 }
 
-const esc = (s: string) =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-
-function fmt(v: number): string {
-  if (v >= 1e9) return `${+(v / 1e9).toPrecision(3)}G`;
-  if (v >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
-  if (v >= 1e3) return `${+(v / 1e3).toPrecision(3)}k`;
-  return `${+v.toPrecision(3)}`;
-}
-
 const STEPS = [
   60,
   300,
@@ -62,6 +52,8 @@ const STEPS = [
   14 * 86400,
   28 * 86400,
 ];
+
+import { esc, valueAxis } from "../analysis/svg_chart.ts";
 
 /**
  * Renders a chart as an SVG element.
@@ -110,15 +102,12 @@ export function timeChart(c: TimeChart): string {
   const lines = c.lines.map((l) => pointsOf(l.values));
   let max = 1;
   for (const p of lines) for (const v of p) if (v > max) max = v;
-  const raw = max / 5;
-  const pw = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((x) => x * pw).find((s) => s >= raw) ?? pw * 10;
-  const top = Math.ceil(max / step) * step;
+  const axis = valueAxis({ W, H, L, R, T, B }, max, c.unit);
+  const y = axis.y;
   const t0 = c.start;
   const t1 = c.start + Math.max(1, n) * c.binSeconds;
   const x = (t: number) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
   const xj = (j: number) => x(t0 + (j * k + k / 2) * c.binSeconds);
-  const y = (v: number) => T + (H - T - B) * (1 - v / top);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11" role="img">`,
     `<title>${esc(c.title)}</title>`,
@@ -146,21 +135,7 @@ export function timeChart(c: TimeChart): string {
     );
     j = e;
   }
-  for (let v = 0; v <= top + 1e-9; v += step) {
-    out.push(
-      `<line x1="${L}" y1="${y(v).toFixed(1)}" x2="${W - R}" y2="${
-        y(v).toFixed(1)
-      }" stroke="#ddd"/>`,
-      `<text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${fmt(v)}</text>`,
-    );
-  }
-  out.push(
-    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#333"/>`,
-    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/>`,
-    `<text x="14" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 14 ${
-      (T + H - B) / 2
-    })">${esc(c.unit)}</text>`,
-  );
+  out.push(...axis.svg);
   const span = t1 - t0;
   const tick = STEPS.find((s) => span / s <= 10) ?? Math.ceil(span / 10 / 86400) * 86400;
   for (let t = Math.ceil(t0 / tick) * tick; t <= t1; t += tick) {

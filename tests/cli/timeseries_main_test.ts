@@ -2,7 +2,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { decodePng } from "../_png.ts";
 import { runCli } from "../_helpers.ts";
-import { testWith } from "../_programs.ts";
+import { screenshot, testWith } from "../_programs.ts";
 
 const timeseries = (args: string[]) => runCli(ENTRIES.timeseries, args, denoFlags("timeseries"));
 const count = (args: string[]) => runCli(ENTRIES.count, args, denoFlags("count"));
@@ -79,14 +79,6 @@ testWith(
   ["chromium"],
   "report.html renders in headless Chromium without console errors, with charts drawn",
   async () => {
-    const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
-      try {
-        return Deno.statSync(p).isFile;
-      } catch {
-        return false;
-      }
-    });
-    ok(chromium, "chromium is not installed (apt-get install chromium); .ci/run installs it");
     const r = await timeseries([
       ...DAYS,
       "--outdir",
@@ -103,28 +95,9 @@ testWith(
       "the report loads something from the network",
     );
     const shot = `${dir}/h/shot.png`;
-    const out = await new Deno.Command(chromium, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${dir}/chrome`,
-        "--enable-logging=stderr",
-        "--v=0",
-        `--screenshot=${shot}`,
-        "--window-size=820,900",
-        `file://${Deno.realPathSync(`${dir}/h/report.html`)}`,
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
+    const out = await screenshot(`${dir}/h/report.html`, shot, [820, 900], `${dir}/chrome`);
     equal(out.code, 0);
-    const log = new TextDecoder().decode(out.stderr);
+    const log = out.log;
     ok(!/CONSOLE\(\d+\).*(error|Uncaught)/i.test(log) && !/Uncaught/.test(log), log.slice(0, 500));
     const png = decodePng(Deno.readFileSync(shot));
     deepEqual([png.width, png.height], [820, 900]);

@@ -1,7 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { runCli } from "../_helpers.ts";
-import { testWith } from "../_programs.ts";
+import { screenshot, testWith } from "../_programs.ts";
 import { decodePng } from "../_png.ts";
 import { countryKey, signalMonth } from "../../src/synth/signal_month.ts";
 import { SignalTable } from "../../src/series/signal_table.ts";
@@ -166,13 +166,6 @@ testWith(
       "network",
     );
     match(html, /<section id="countries">[\s\S]*data-series="country=C003"/);
-    const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
-      try {
-        return Deno.statSync(p).isFile;
-      } catch {
-        return false;
-      }
-    })!;
     // Only the country panel: a page of its own, so the screenshot shows it whole.
     const panel =
       html.match(/<figure class="panel" data-series="country=C003">[\s\S]*?<\/figure>/)![0];
@@ -182,28 +175,9 @@ testWith(
     );
     for (const page of ["signals_report.html", "panel.html"]) {
       const shot = `${dir}/h/${page}.png`;
-      const out = await new Deno.Command(chromium, {
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          `--user-data-dir=${dir}/chrome`,
-          "--enable-logging=stderr",
-          "--v=0",
-          `--screenshot=${shot}`,
-          "--window-size=1000,700",
-          `file://${Deno.realPathSync(`${dir}/h/${page}`)}`,
-        ],
-        stdout: "null",
-        stderr: "piped",
-      }).output();
+      const out = await screenshot(`${dir}/h/${page}`, shot, [1000, 700], `${dir}/chrome`);
       equal(out.code, 0);
-      const log = new TextDecoder().decode(out.stderr);
+      const log = out.log;
       ok(
         !/CONSOLE\(\d+\).*(error|Uncaught)/i.test(log) && !/Uncaught/.test(log),
         log.slice(0, 500),
