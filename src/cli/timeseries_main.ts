@@ -105,7 +105,7 @@ bins' sources. Writes into --outdir:
   --max-event-bytes N     the largest event accepted, in bytes of JSON (default 67108864)
   --json                  print the summary as JSON
   --pcap CAPTURE...       packet-level series of captures instead: packets and unique sources
-                          per traffic type per bin (--bin SECONDS, default 60) into
+                          per traffic type per bin (--bin SECONDS, default 300) into
                           pcap_timeseries.csv and pcap_packets.svg; --instate/--outstate
                           carry it from run to run (hourly captures, one series). Also the
                           signals of the same bins, as --signals writes them (below), split
@@ -254,12 +254,13 @@ async function pcapSeries(
 ): Promise<number> {
   const paths = pathList(values.pcap, after.pcap ?? []);
   if (paths.length === 0) throw new UsageError("--pcap needs at least one path");
-  const binText = String(values.bin ?? "60");
+  // Five minutes: the signals' bins (IODA's), unless told otherwise.
+  const binText = String(values.bin ?? "300");
   const bin = binText === "hour"
     ? 3600
     : binText === "day"
     ? 86400
-    : intFlag("bin", binText, 60, 1);
+    : intFlag("bin", binText, 300, 1);
   const outdir = String(values.outdir ?? "out");
   const signals = signalOptions(values);
   const dims = seriesByFlag(values["series-by"]);
