@@ -6,7 +6,7 @@
 import { DataError, ioError } from "../errors.ts";
 import type { EventJson } from "../model/darknet_event.ts";
 import { checkEvent } from "./check_event.ts";
-import type { ReadEvent, ReadEventsOptions } from "./event_reader.ts";
+import type { ReadEvent, ReadEventsOptions } from "./read_event.ts";
 
 /** Whether the file starts as a Parquet file does ("PAR1"). */
 export async function isParquet(file: string): Promise<boolean> {

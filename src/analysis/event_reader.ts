@@ -19,30 +19,8 @@ import { DataError, ioError } from "../errors.ts";
 import type { EventJson } from "../model/darknet_event.ts";
 import { checkEvent } from "./check_event.ts";
 
-/** One event read from a file. */
-export interface ReadEvent {
-  /** The event's fields (Merit's keys). */
-  event: EventJson;
-  /** The file it came from. */
-  file: string;
-  /** The 1-based line its object starts on. */
-  line: number;
-}
-
-/** Options of {@link readEvents}. */
-export interface ReadEventsOptions {
-  /** Pass over events that fail the checks (told to `onInvalid`) instead of stopping. @default false */
-  skipInvalid?: boolean;
-  /** Told about each event passed over with `skipInvalid`. */
-  onInvalid?: (problem: DataError) => void;
-  /** The largest event accepted, in bytes of JSON. @default 67108864 */
-  maxEventBuffer?: number;
-  /**
-   * Why an object is not a usable record, or undefined (for files of other records: DoS
-   * vectors, per-source roll-ups). @default checkEvent
-   */
-  check?: (v: unknown) => string | undefined;
-}
+export type { ReadEvent, ReadEventsOptions } from "./read_event.ts";
+import type { ReadEvent, ReadEventsOptions } from "./read_event.ts";
 
 /** Events passed over with `skipInvalid`: how many, and the first problem. */
 export interface InvalidEvents {

@@ -114,7 +114,7 @@ function formatFlag(name: unknown, newdl: boolean): EventFormat {
   const f = eventFormat(String(name));
   if (!f) {
     throw new UsageError(
-      `--format: expected ${EVENT_FORMATS.map((x) => x.name).join(" or ")}, got "${name}"`,
+      `--format: expected ${alternatives(EVENT_FORMATS.map((x) => x.name))}, got "${name}"`,
     );
   }
   if (newdl && f !== ndjson) throw new UsageError(`--newdl means --format ndjson, not ${f.name}`);
@@ -826,4 +826,9 @@ export function formatParseSummary(r: ParseResult): string {
       `${n(d.failed)} failed, ${n(d.timeouts)} query timeouts`;
   }
   return s;
+}
+
+/** "a", "a or b", "a, b or c": the names a flag accepts, in a message. */
+function alternatives(names: string[]): string {
+  return names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
 }

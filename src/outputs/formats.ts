@@ -17,7 +17,7 @@ import { parquet } from "./parquet.ts";
  * ```ts
  * import { deepEqual } from "node:assert/strict";
  * import { EVENT_FORMATS } from "./formats.ts";
- * deepEqual(EVENT_FORMATS.map((f) => f.name), ["json", "ndjson"]);
+ * deepEqual(EVENT_FORMATS.map((f) => f.name), ["json", "ndjson", "parquet"]);
  * ```
  */
 export const EVENT_FORMATS: readonly EventFormat[] = [

@@ -250,7 +250,7 @@ Deno.test("flag errors exit 2 with one line before any file is touched", async (
     ],
     [
       ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--format", "xml"],
-      /^parse: --format: expected json or ndjson, got "xml"$/m,
+      /^parse: --format: expected json, ndjson or parquet, got "xml"$/m,
     ],
     [
       ["--pcap", DEMO, "--eventout", out, "--samples", "1", "--format", "json", "--newdl"],
