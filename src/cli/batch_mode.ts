@@ -186,8 +186,8 @@ export async function parseBatchMode(
       cachein,
       cacheout,
       inputFlag: "--input",
-      dosout: folders.dosout && `${folders.dosout}/dos_${b.window}.json`,
-      sourceout: folders.sourceout && `${folders.sourceout}/sources_${b.window}.json`,
+      dosout: folders.dosout && `${folders.dosout}/dos_${b.window}.${ext}`,
+      sourceout: folders.sourceout && `${folders.sourceout}/sources_${b.window}.${ext}`,
       seriesout: folders.seriesout && `${folders.seriesout}/series_${b.window}.series`,
     }, signals);
     if (!common.quiet) console.error(`${b.window}: ${formatParseSummary(r)}`);

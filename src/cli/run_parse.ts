@@ -37,11 +37,17 @@ import { prefixEnricher, PrefixTable } from "../enrich/prefix_table.ts";
 import { dnsEnricher, type DnsStats, parseDnsServer, ReverseDns } from "../enrich/reverse_dns.ts";
 import { parseTagList, TAGS } from "../tags/traffic_tags.ts";
 import { knownScannerEnricher, KnownScanners } from "../enrich/known_scanners.ts";
-import { type DosOptions, type DosReport, DosVictims } from "../dos/dos_victims.ts";
+import {
+  DOS_ANNOTATION_COLUMNS,
+  DOS_COLUMNS,
+  type DosOptions,
+  type DosReport,
+  DosVictims,
+} from "../dos/dos_victims.ts";
 import { DEFAULT_SERIES_DIMS, type SeriesDim, SignalSeries } from "../series/signal_series.ts";
 import { placeLookup } from "../series/place_lookup.ts";
-import { recordFormat } from "../outputs/record_format.ts";
-import { type SourceRecord, SourceRollup } from "../sources/source_rollup.ts";
+import { type RecordColumn, recordFormat } from "../outputs/record_format.ts";
+import { SOURCE_COLUMNS, type SourceRecord, SourceRollup } from "../sources/source_rollup.ts";
 import type { Analyzer } from "../analysis/analyzer.ts";
 import { DarknetEvent } from "../model/darknet_event.ts";
 import { parseIpv4, parseIpv6 } from "../util/ip.ts";
@@ -175,6 +181,12 @@ function annotateDos(r: DosReport, enrich: Enrichment | undefined): object {
     Long: e.long,
     FirstPacket,
   };
+}
+
+// The columns of DoS records as annotateDos makes them.
+function dosColumns(enrich: Enrichment | undefined): readonly RecordColumn[] {
+  if (!enrich?.enrichers.some((x) => x.annotate)) return DOS_COLUMNS;
+  return [...DOS_COLUMNS.slice(0, -1), ...DOS_ANNOTATION_COLUMNS, DOS_COLUMNS.at(-1)!];
 }
 
 // The signal series' settings; their flags need --seriesout.
@@ -454,7 +466,9 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   let events: EventWriter | undefined;
   let ongoing: EventWriter | undefined;
   const dosOut = dos
-    ? await EventWriter.create(cfg.dosout!, { format: recordFormat(cfg.format) })
+    ? await EventWriter.create(cfg.dosout!, {
+      format: recordFormat(cfg.format, dosColumns(enrich)),
+    })
     : undefined;
   // Per-source roll-ups (--sourceout), written as their intervals end.
   const rollup = cfg.sourceout !== undefined
@@ -463,7 +477,9 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   let sourceOut: EventWriter | undefined;
   try {
     sourceOut = rollup
-      ? await EventWriter.create(cfg.sourceout!, { format: recordFormat(cfg.format) })
+      ? await EventWriter.create(cfg.sourceout!, {
+        format: recordFormat(cfg.format, SOURCE_COLUMNS),
+      })
       : undefined;
   } catch (e) {
     dosOut?.close();

@@ -16,6 +16,7 @@
  * @module
  */
 
+import type { RecordColumn } from "../outputs/record_format.ts";
 import type { Analyzer } from "../analysis/analyzer.ts";
 import type { PacketBatch } from "../decode/packet_batch.ts";
 import { formatTime } from "../stats/packet_stats.ts";
@@ -91,6 +92,39 @@ export interface DosReport {
   /** The first packet's captured frame, base64. */
   FirstPacket: string;
 }
+
+/**
+ * The columns of `--dosout` records in a Parquet file, in the records' order ({@link DosReport};
+ * with enrichment, {@link DOS_ANNOTATION_COLUMNS} come before `FirstPacket`).
+ */
+export const DOS_COLUMNS: readonly RecordColumn[] = [
+  { key: "Victim", kind: "text" },
+  { key: "Protocol", kind: "text" },
+  { key: "First", kind: "time" },
+  { key: "Last", kind: "time" },
+  { key: "Packets", kind: "int" },
+  { key: "Bytes", kind: "int" },
+  { key: "UniqueAttackers", kind: "int" },
+  { key: "UniqueAttacker16s", kind: "int" },
+  { key: "UniquePorts", kind: "int" },
+  { key: "UniqueCountsExact", kind: "boolean" },
+  { key: "MaxWindowPackets", kind: "int" },
+  { key: "ObservedRate", kind: "double" },
+  { key: "EstimatedRate", kind: "double", nullable: true },
+  { key: "QuotedMismatches", kind: "int" },
+  { key: "FirstPacket", kind: "text" },
+];
+
+/** The victim's annotations a DoS record carries with enrichment (an event's fields). */
+export const DOS_ANNOTATION_COLUMNS: readonly RecordColumn[] = [
+  { key: "ASN", kind: "int" },
+  { key: "Org", kind: "text" },
+  { key: "Prefix", kind: "text" },
+  { key: "Country", kind: "text" },
+  { key: "City", kind: "text" },
+  { key: "Lat", kind: "double" },
+  { key: "Long", kind: "double" },
+];
 
 const PROTOCOLS: Record<number, string> = { 1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6" };
 const SLOT = 10; // seconds a window slides by

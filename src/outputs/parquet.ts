@@ -31,7 +31,8 @@ import { EVENT_FIELDS, type FieldKind } from "../model/event_schema.ts";
 /** Events per row group (the last group of a file may be smaller). */
 export const PARQUET_ROW_GROUP = 65536;
 
-type Element = {
+/** A node of a Parquet schema (hyparquet-writer's SchemaElement). */
+export type Element = {
   name: string;
   type?: string;
   repetition_type?: string;
@@ -41,7 +42,7 @@ type Element = {
 };
 
 // The Parquet type of each kind of event value.
-function element(name: string, kind: FieldKind | "ipv4"): Element {
+export function element(name: string, kind: FieldKind | "ipv4"): Element {
   // Every event has every field; only RDNS (null before a lookup) and SourceIPv4 (IPv6) may be
   // missing.
   const optional = {
@@ -86,10 +87,10 @@ export function parquetSchema(): Element[] {
 }
 
 // One column of a row group: typed arrays for numbers (no object a value), arrays otherwise.
-interface ColumnBuilder {
+export interface ColumnBuilder<T = DarknetEvent> {
   name: string;
   reset(): void;
-  push(e: DarknetEvent, i: number): void;
+  push(row: T, i: number): void;
   data(n: number): ArrayLike<unknown>;
 }
 
@@ -166,71 +167,78 @@ export const parquet: EventFormat = {
     lib ??= await import("npm:hyparquet-writer@0.17.0");
   },
   create(): EventEncoder {
-    if (!lib) throw new Error("parquet.load() first");
-    const { ByteWriter, ParquetWriter } = lib;
-    const bw = new ByteWriter(1 << 20);
-    const schema = parquetSchema();
-    let pw: InstanceType<typeof ParquetWriter>;
     const cols = [
       ...EVENT_FIELDS.map((f, k) => builder(f.key, f.kind, EVENT_VALUES[k])),
       builder("SourceIPv4", "ipv4", (e) => (e.version === 4 ? BigInt(e.src >>> 0) : null)),
     ];
-    let n = 0; // events in the row group being filled
-    // The bytes written since the last call, handed to the file (the writer's offsets go on).
-    const take = (): Uint8Array => {
-      const b = new Uint8Array(bw.buffer, 0, bw.index).slice();
-      bw.index = 0;
-      return b;
-    };
-    const writeGroup = () => {
-      pw.write(
-        {
-          columnData: cols.map((c) => ({ name: c.name, data: c.data(n), offsetIndex: false })),
-          rowGroupSize: n,
-        } as Parameters<typeof pw.write>[0],
-      );
-    };
-    return {
-      open(out) {
-        pw = new ParquetWriter({
-          writer: bw,
-          schema: schema as ConstructorParameters<typeof Hyparquet.ParquetWriter>[0]["schema"],
-          createdBy: "darknet-events",
-        });
-        out.raw(take());
-      },
-      add(out, e: DarknetEvent) {
-        for (const c of cols) c.push(e, n);
-        if (++n >= PARQUET_ROW_GROUP) {
-          writeGroup();
-          n = 0;
-          for (const c of cols) c.reset();
-          out.raw(take());
-        }
-      },
-      closing() {
-        // The pending events as a row group and the footer, then everything put back: the next
-        // flush writes over these bytes.
-        const w = pw as unknown as {
-          row_groups: unknown[];
-          num_rows: bigint;
-          pendingIndexes: unknown[];
-        };
-        const saved = {
-          groups: w.row_groups.length,
-          rows: w.num_rows,
-          indexes: w.pendingIndexes.length,
-          offset: bw.offset,
-        };
-        if (n > 0) writeGroup();
-        pw.finish();
-        const bytes = take();
-        w.row_groups.length = saved.groups;
-        w.num_rows = saved.rows;
-        w.pendingIndexes.length = saved.indexes;
-        bw.offset = saved.offset;
-        return bytes;
-      },
-    };
+    return tableEncoder(parquetSchema(), cols);
   },
 };
+
+/**
+ * A Parquet encoder of rows of any kind: `schema` (its root first) and one column builder per
+ * leaf, in the same order. Events and the analyses' records (`record_format.ts`) use it.
+ */
+export function tableEncoder<T>(schema: Element[], cols: ColumnBuilder<T>[]): EventEncoder {
+  if (!lib) throw new Error("parquet.load() first");
+  const { ByteWriter, ParquetWriter } = lib;
+  const bw = new ByteWriter(1 << 20);
+  let pw: InstanceType<typeof ParquetWriter>;
+  let n = 0; // rows in the row group being filled
+  // The bytes written since the last call, handed to the file (the writer's offsets go on).
+  const take = (): Uint8Array => {
+    const b = new Uint8Array(bw.buffer, 0, bw.index).slice();
+    bw.index = 0;
+    return b;
+  };
+  const writeGroup = () => {
+    pw.write(
+      {
+        columnData: cols.map((c) => ({ name: c.name, data: c.data(n), offsetIndex: false })),
+        rowGroupSize: n,
+      } as Parameters<typeof pw.write>[0],
+    );
+  };
+  return {
+    open(out) {
+      pw = new ParquetWriter({
+        writer: bw,
+        schema: schema as ConstructorParameters<typeof Hyparquet.ParquetWriter>[0]["schema"],
+        createdBy: "darknet-events",
+      });
+      out.raw(take());
+    },
+    add(out, e: DarknetEvent) {
+      for (const c of cols) c.push(e as T, n);
+      if (++n >= PARQUET_ROW_GROUP) {
+        writeGroup();
+        n = 0;
+        for (const c of cols) c.reset();
+        out.raw(take());
+      }
+    },
+    closing() {
+      // The pending events as a row group and the footer, then everything put back: the next
+      // flush writes over these bytes.
+      const w = pw as unknown as {
+        row_groups: unknown[];
+        num_rows: bigint;
+        pendingIndexes: unknown[];
+      };
+      const saved = {
+        groups: w.row_groups.length,
+        rows: w.num_rows,
+        indexes: w.pendingIndexes.length,
+        offset: bw.offset,
+      };
+      if (n > 0) writeGroup();
+      pw.finish();
+      const bytes = take();
+      w.row_groups.length = saved.groups;
+      w.num_rows = saved.rows;
+      w.pendingIndexes.length = saved.indexes;
+      bw.offset = saved.offset;
+      return bytes;
+    },
+  };
+}

@@ -26,6 +26,7 @@ import { formatTime } from "../stats/packet_stats.ts";
 import { formatIpv4, formatIpv6 } from "../util/ip.ts";
 import { attribute, TOOLS } from "../attribution/tools.ts";
 import { TAGS } from "../tags/traffic_tags.ts";
+import type { RecordColumn } from "../outputs/record_format.ts";
 
 /** Destinations (ports) a horizontal (vertical) scan has at least, and both a `both` scan. */
 export const SHAPE_MANY = 10;
@@ -100,6 +101,33 @@ export interface SourceRecord {
   /** Why: dispersion, packets, ports (in that order). */
   AggressiveWhy: string[];
 }
+
+/** The columns of `--sourceout` records in a Parquet file, in the records' order. */
+export const SOURCE_COLUMNS: readonly RecordColumn[] = [
+  { key: "Source", kind: "text" },
+  { key: "WindowStart", kind: "time", nullable: true },
+  { key: "WindowEnd", kind: "time", nullable: true },
+  { key: "First", kind: "time" },
+  { key: "Last", kind: "time" },
+  { key: "Packets", kind: "int" },
+  { key: "Bytes", kind: "int" },
+  { key: "Events", kind: "int" },
+  { key: "Ports", kind: "int" },
+  { key: "TrafficTypes", kind: "json" },
+  { key: "UniqueDests", kind: "int" },
+  { key: "UniqueDest24s", kind: "int" },
+  { key: "Dispersion", kind: "double" },
+  { key: "Shape", kind: "text" },
+  { key: "Tools", kind: "json" },
+  { key: "Tool", kind: "text" },
+  { key: "Tags", kind: "json" },
+  { key: "Scanner", kind: "text" },
+  { key: "Country", kind: "text" },
+  { key: "ASN", kind: "int" },
+  { key: "Org", kind: "text" },
+  { key: "Aggressive", kind: "boolean" },
+  { key: "AggressiveWhy", kind: "json" },
+];
 
 const BACKSCATTER = new Uint8Array(256);
 for (const t of [Traffic.TCPSYNACK, Traffic.TCPRST, ...ICMP_ANSWERS]) BACKSCATTER[t] = 1;

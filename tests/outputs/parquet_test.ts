@@ -256,3 +256,95 @@ Deno.test("count and timeseries read Parquet event files: the same outputs as fr
   match(cut.stderr, /^count: .*cut\.parquet: not a readable Parquet file/);
   equal(cut.stderr.trim().split("\n").length, 1);
 });
+
+const compareRecords = async (pq: string, json: string) => {
+  const r = await new Deno.Command(program("python3")!, {
+    args: [new URL("./_parquet_records_compare.py", import.meta.url).pathname, pq, json],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+  equal(r.code, 0, out);
+  return out;
+};
+
+withPyarrow(
+  "--dosout and --sourceout with --format parquet: typed columns, every value the JSON has; count reads them",
+  async () => {
+    const common = [
+      "--pcap",
+      "testdata/captures-modern/rsdos_synack.pcap",
+      "testdata/demo/scan.pcap.gz",
+      "--samples",
+      "1",
+      "--asnin",
+      "testdata/mmdb/GeoLite2-ASN-Test.mmdb",
+      "--rotate",
+      "3600",
+      "--quiet",
+    ];
+    const out = (ext: string, format: string[]) => [
+      "--outdir",
+      `${dir}/rec-${ext}`,
+      "--dosout",
+      `${dir}/dos.${ext}`,
+      "--sourceout",
+      `${dir}/src.${ext}`,
+      ...format,
+    ];
+    const a = await parse([...common, ...out("parquet", ["--format", "parquet"])]);
+    equal(a.code, 0, a.stderr);
+    const b = await parse([...common, ...out("json", [])]);
+    equal(b.code, 0, b.stderr);
+    match(await compareRecords(`${dir}/dos.parquet`, `${dir}/dos.json`), /^ok 1\b/);
+    // Sources of two years' windows: WindowStart and WindowEnd set.
+    const sources = JSON.parse(Deno.readTextFileSync(`${dir}/src.json`)) as {
+      WindowStart: string | null;
+    }[];
+    equal(sources.every((s) => s.WindowStart !== null), true);
+    match(
+      await compareRecords(`${dir}/src.parquet`, `${dir}/src.json`),
+      new RegExp(`^ok ${sources.length}\\b`),
+    );
+    // count reads the Parquet records as it reads the JSON ones.
+    const count = (args: string[]) => runCli(ENTRIES.count, args, denoFlags("count"));
+    for (const [flag, name] of [["--dos", "dos"], ["--sources", "src"]]) {
+      const fromPq = await count([flag, `${dir}/${name}.parquet`, "--json"]);
+      const fromJson = await count([flag, `${dir}/${name}.json`, "--json"]);
+      equal(fromPq.code, 0, fromPq.stderr);
+      equal(fromPq.stdout, fromJson.stdout);
+    }
+  },
+);
+
+withPyarrow(
+  "Parquet records: nulls where a column allows them (an IPv6 victim's EstimatedRate)",
+  async () => {
+    const { recordFormat } = await import("../../src/outputs/record_format.ts");
+    const { DOS_COLUMNS } = await import("../../src/dos/dos_victims.ts");
+    const rec = (victim: string, rate: number | null) => ({
+      Victim: victim,
+      Protocol: "TCP",
+      First: "2026-12-06T00:00:00.000000001Z",
+      Last: "2026-12-06T00:01:00.5Z",
+      Packets: 2 ** 40,
+      Bytes: 120,
+      UniqueAttackers: 3,
+      UniqueAttacker16s: 1,
+      UniquePorts: 1,
+      UniqueCountsExact: true,
+      MaxWindowPackets: 3,
+      ObservedRate: 0.05,
+      EstimatedRate: rate,
+      QuotedMismatches: 0,
+      FirstPacket: "AAAA",
+    });
+    const records = [rec("192.0.2.1", 1e6), rec("2001:db8::7", null)];
+    const path = `${dir}/nulls.parquet`;
+    const w = await EventWriter.create(path, { format: recordFormat(parquet, DOS_COLUMNS) });
+    for (const r of records) w.write(r as never);
+    w.close();
+    Deno.writeTextFileSync(`${dir}/nulls.json`, JSON.stringify(records));
+    match(await compareRecords(path, `${dir}/nulls.json`), /^ok 2\b/);
+  },
+);
