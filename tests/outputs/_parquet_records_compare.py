@@ -1,7 +1,7 @@
 """Compares a Parquet file of analysis records (--dosout, --sourceout) with the JSON of the same
 run, value by value, with pyarrow (an independent reader). Usage: _parquet_records_compare.py
 PARQUET JSON; exit 0 and "ok N" when every record's every key is its column's value, in order,
-else the first difference."""
+then a line of NAME=TYPE (! when not nullable), else the first difference."""
 import json
 import sys
 from datetime import datetime, timezone
@@ -47,6 +47,7 @@ def main():
             if isinstance(r[name], int) and not isinstance(want, bool) and not (pa.types.is_int64(t) or pa.types.is_floating(t)):
                 sys.exit(f"{name}: {t}, expected int64")
     print(f"ok {len(records)}")
+    print(" ".join(f"{f.name}={f.type}{'' if f.nullable else '!'}" for f in table.schema))
 
 
 main()

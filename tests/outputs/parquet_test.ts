@@ -195,6 +195,8 @@ print(t.num_rows, sorted(set(t.column("date").to_pylist())))`,
       "--quiet",
       "--format",
       "parquet",
+      "--sourceout",
+      `${dir}/batch-sources`,
     ]);
     equal(b.code, 0, b.stderr);
     deepEqual(
@@ -204,6 +206,9 @@ print(t.num_rows, sorted(set(t.column("date").to_pylist())))`,
         "results_2020-10-21T16_2020-10-21T17.parquet",
       ],
     );
+    deepEqual(Array.from(Deno.readDirSync(`${dir}/batch-sources`), (e) => e.name), [
+      "sources_2020-10-21T16_2020-10-21T17.parquet",
+    ]);
   },
 );
 
@@ -296,7 +301,10 @@ withPyarrow(
     equal(a.code, 0, a.stderr);
     const b = await parse([...common, ...out("json", [])]);
     equal(b.code, 0, b.stderr);
-    match(await compareRecords(`${dir}/dos.parquet`, `${dir}/dos.json`), /^ok 1\b/);
+    match(
+      await compareRecords(`${dir}/dos.parquet`, `${dir}/dos.json`),
+      / Packets=int64! .* ASN=int64! .* Lat=double! /,
+    );
     // Sources of two years' windows: WindowStart and WindowEnd set.
     const sources = JSON.parse(Deno.readTextFileSync(`${dir}/src.json`)) as {
       WindowStart: string | null;
@@ -304,7 +312,9 @@ withPyarrow(
     equal(sources.every((s) => s.WindowStart !== null), true);
     match(
       await compareRecords(`${dir}/src.parquet`, `${dir}/src.json`),
-      new RegExp(`^ok ${sources.length}\\b`),
+      new RegExp(
+        `^ok ${sources.length}\n.*WindowStart=timestamp\\[ns, tz=UTC\\] .* Tools=extension<arrow.json>!`,
+      ),
     );
     // count reads the Parquet records as it reads the JSON ones.
     const count = (args: string[]) => runCli(ENTRIES.count, args, denoFlags("count"));
@@ -345,6 +355,17 @@ withPyarrow(
     for (const r of records) w.write(r as never);
     w.close();
     Deno.writeTextFileSync(`${dir}/nulls.json`, JSON.stringify(records));
-    match(await compareRecords(path, `${dir}/nulls.json`), /^ok 2\b/);
+    const got = await compareRecords(path, `${dir}/nulls.json`);
+    match(got, /^ok 2\n/);
+    for (
+      const col of [
+        "Victim=string!",
+        "First=timestamp[ns, tz=UTC]!",
+        "Packets=int64!",
+        "UniqueCountsExact=bool!",
+        "ObservedRate=double!",
+        "EstimatedRate=double ",
+      ]
+    ) match(got, new RegExp(`[ \\n]${col.replace(/[[\]]/g, "\\$&")}`));
   },
 );
