@@ -5,7 +5,10 @@ export const FIRST_SEC = 0;
 export const LAST_SEC = 1;
 export const PACKETS = 2;
 export const BYTES = 3;
-/** Number of the event's next packet to sample (0: none; see _reservoir.ts). */
+/**
+ * The rank a packet must be below to be sampled: 2^32 while slots are free, then the highest kept
+ * rank (see _sampler.ts); 0 without samples.
+ */
 export const NEXT = 4;
 /** Uint32 fields (index into `rowU` at `e * ROW_U32`). */
 export const FIRST_NSEC = 10;
@@ -17,6 +20,7 @@ export const LAST_NSEC = 11;
  * the last IP ID (bits 16-31).
  */
 export const FP = 12;
+/** The event's sampling seed (see _sampler.ts). */
 export const RNG = 13;
 /** Consecutive IP ID pairs equal, and a small step apart (see attribution/ipid_class.ts). */
 export const IPID_EQUAL = 14;

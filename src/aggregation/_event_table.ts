@@ -12,6 +12,7 @@ import { KeyTable } from "../util/key_table.ts";
 import { DestSets } from "./dest_set.ts";
 import { SampleStore } from "./_sample_store.ts";
 import { ATTR, attrStart } from "./_attribution.ts";
+import { OPEN_THRESHOLD } from "./_sampler.ts";
 
 // The row's layout (which number holds what) is its own module so that `_attribution.ts` can
 // use it without importing this one; importers see it here.
@@ -30,6 +31,8 @@ export class EventTable {
   /** Per event × sample slot: a SampleStore reference (0 = empty) and the frame length. */
   sampleRef: Int32Array<ArrayBuffer> = new Int32Array(0);
   sampleLen: Uint32Array<ArrayBuffer> = new Uint32Array(0);
+  /** Each sample's rank (see _sampler.ts). */
+  sampleRank: Uint32Array<ArrayBuffer> = new Uint32Array(0);
   /** Per event: the tool attribution's words (`_attribution.ts`, ATTR each). */
   attr: Uint32Array<ArrayBuffer> = new Uint32Array(0);
   /** The sequence tools' state of the events that have one (few), by entry. */
@@ -71,14 +74,80 @@ export class EventTable {
     const len = new Uint32Array(cap * s);
     len.set(this.sampleLen);
     this.sampleLen = len;
+    const rank = new Uint32Array(cap * s);
+    rank.set(this.sampleRank);
+    this.sampleRank = rank;
   }
 
-  /** Stores a sample for entry `e` in slot `j`, replacing any previous one. */
-  putSample(e: number, j: number, src: Uint8Array, off: number, len: number): void {
+  /**
+   * Stores a sample of rank `rank` for entry `e` in slot `j`, replacing any previous one (a state
+   * file's samples; {@link EventTable.settle} afterwards).
+   */
+  putSample(e: number, j: number, src: Uint8Array, off: number, len: number, rank: number): void {
     const k = e * this.samplesPer + j;
     this.store.free(this.sampleRef[k]);
     this.sampleRef[k] = this.store.put(src, off, len);
     this.sampleLen[k] = len;
+    this.sampleRank[k] = rank;
+  }
+
+  /**
+   * Keeps a packet of rank `rank`, below entry `e`'s threshold: the frame `src[off .. off+len)`
+   * goes in the first free slot, or the highest-ranked sample (the latest of equal ones) leaves
+   * and the later ones move down, so that the slots stay in packet order.
+   */
+  offer(e: number, rank: number, src: Uint8Array, off: number, len: number): void {
+    const k = this.#slotFor(e, rank);
+    this.sampleRef[k] = this.store.put(src, off, len);
+    this.sampleLen[k] = len;
+    this.settle(e);
+  }
+
+  /** {@link EventTable.offer} for a frame already in the store (reference `ref`). */
+  offerStored(e: number, rank: number, ref: number, len: number): void {
+    const k = this.#slotFor(e, rank);
+    this.sampleRef[k] = ref;
+    this.sampleLen[k] = len;
+    this.settle(e);
+  }
+
+  // The slot (index into the sample arrays) for a new last sample of rank `rank` of entry `e`.
+  #slotFor(e: number, rank: number): number {
+    const s = this.samplesPer;
+    const base = e * s;
+    const ref = this.sampleRef;
+    const rk = this.sampleRank;
+    const ln = this.sampleLen;
+    let n = 0;
+    while (n < s && ref[base + n] !== 0) n++;
+    if (n === s) {
+      let m = 0;
+      for (let j = 1; j < s; j++) if (rk[base + j] >= rk[base + m]) m = j;
+      this.store.free(ref[base + m]);
+      for (let j = base + m; j < base + s - 1; j++) {
+        ref[j] = ref[j + 1];
+        ln[j] = ln[j + 1];
+        rk[j] = rk[j + 1];
+      }
+      n = s - 1;
+    }
+    rk[base + n] = rank;
+    return base + n;
+  }
+
+  /** Sets entry `e`'s threshold from its samples: open while a slot is free, else the highest rank. */
+  settle(e: number): void {
+    const s = this.samplesPer;
+    const base = e * s;
+    let max = 0;
+    for (let j = 0; j < s; j++) {
+      if (this.sampleRef[base + j] === 0) {
+        this.rowF[e * R.ROW_F64 + R.NEXT] = OPEN_THRESHOLD;
+        return;
+      }
+      max = Math.max(max, this.sampleRank[base + j]);
+    }
+    this.rowF[e * R.ROW_F64 + R.NEXT] = s > 0 ? max : 0;
   }
 
   /** A copy of entry `e`'s sample in slot `j`, or null. */
@@ -114,14 +183,6 @@ export class EventTable {
     return this.#arena.subarray(at, at + len);
   }
 
-  /** Puts an already stored frame (reference `ref`, length `len`) in entry `e`'s slot `j`. */
-  adoptSample(e: number, j: number, ref: number, len: number): void {
-    const k = e * this.samplesPer + j;
-    this.store.free(this.sampleRef[k]);
-    this.sampleRef[k] = ref;
-    this.sampleLen[k] = len;
-  }
-
   #freeSamples(e: number): void {
     const s = this.samplesPer;
     for (let j = 0; j < s; j++) {
@@ -135,7 +196,7 @@ export class EventTable {
 
   /**
    * Resets entry `e` to an event that starts at (sec, nsec), with fingerprint bits `fp`, the
-   * tools `tools` armed and sampling seed `seed`.
+   * tools `tools` armed and sampling seed `seed` (_sampler.ts).
    */
   start(e: number, sec: number, nsec: number, fp: number, seed: number, tools = 0): void {
     const f = e * R.ROW_F64;
@@ -144,13 +205,13 @@ export class EventTable {
     rowF[f + R.LAST_SEC] = sec;
     rowF[f + R.PACKETS] = 0;
     rowF[f + R.BYTES] = 0;
-    rowF[f + R.NEXT] = this.samplesPer > 0 ? 1 : 0;
+    rowF[f + R.NEXT] = this.samplesPer > 0 ? OPEN_THRESHOLD : 0;
     const u = e * R.ROW_U32;
     const rowU = this.rowU;
     rowU[u + R.FIRST_NSEC] = nsec;
     rowU[u + R.LAST_NSEC] = nsec;
     rowU[u + R.FP] = fp | R.FIRST_ID;
-    rowU[u + R.RNG] = seed || 1;
+    rowU[u + R.RNG] = seed;
     rowU[u + R.IPID_EQUAL] = 0;
     rowU[u + R.IPID_STEP] = 0;
     attrStart(this.attr, e * ATTR, tools);
@@ -190,6 +251,7 @@ export class EventTable {
     for (let j = 0; j < s; j++) {
       this.sampleRef[e * s + j] = this.sampleRef[m * s + j];
       this.sampleLen[e * s + j] = this.sampleLen[m * s + j];
+      this.sampleRank[e * s + j] = this.sampleRank[m * s + j];
       this.sampleRef[m * s + j] = 0;
     }
     if (this.v6) {

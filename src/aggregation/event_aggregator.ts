@@ -67,7 +67,7 @@ import {
   ROW_U32,
   TAGS_SHIFT,
 } from "./_event_table.ts";
-import { nextKept, xorshift } from "./_reservoir.ts";
+import { eventSeed4, eventSeed6, packetRank } from "./_sampler.ts";
 import {
   S6_DST,
   S_DST,
@@ -87,7 +87,7 @@ export interface EventAggregatorOptions {
   timeout?: number;
   /** Frames to sample per event (default 0). */
   samples?: number;
-  /** Seed of the sampling PRNG (default 1). */
+  /** Seed of the sampling ranks (default 1; see `_sampler.ts`). */
   seed?: number;
   /** Telescope size in addresses, for the rate estimate (default 475,136). */
   telescopeSize?: number;
@@ -316,6 +316,7 @@ export class EventAggregator {
     const exclude = this.excludeTags;
     const dests = t4.dests4;
     const notAfter = this.notAfter;
+    const sampling = this.samples > 0;
     let ipPackets = 0;
     // The clock lives in locals during the loop (written back before a sweep and at the end).
     let latestSec = this.#latestSec;
@@ -411,7 +412,10 @@ export class EventAggregator {
           t4.attr[e * ATTR + 31 - Math.clz32(m)]++;
         } else attrMatched(t4.attr, e * ATTR, m, b, i, dst, t4.seq, e);
       }
-      if (k === rowF[f + NEXT]) this.#sample(t4, e, k, b, i);
+      if (sampling) {
+        const r = packetRank(rowU[u + RNG], sec, nsec, dst, capLen[i]);
+        if (r < rowF[f + NEXT]) t4.offer(e, r, b.buffers[b.buf[i]], b.offset[i], capLen[i]);
+      }
     }
     this.#latestSec = latestSec;
     this.#latestNsec = latestNsec;
@@ -538,7 +542,15 @@ export class EventAggregator {
     (t.dests6[e] = new KeyTable(4, 4)).add(w);
     (t.nets6[e] = new KeyTable(2, 4)).add2(w[0], w[1]);
     if (this.samples > 0) {
-      t.adoptSample(e, this.#draw(t, e, 1), st.rowI[u + S_REF], st.rowU[u + S_LENFP] & 0xffffff);
+      const len = st.rowU[u + S_LENFP] & 0xffffff;
+      const r = packetRank(
+        t.rowU[e * ROW_U32 + RNG],
+        t.rowF[f + FIRST_SEC],
+        st.rowU[u + S_NSEC],
+        hashDest6(w[0], w[1], w[2], w[3]),
+        len,
+      );
+      t.offerStored(e, r, st.rowI[u + S_REF], len);
     }
     st.remove(s);
     return e;
@@ -578,7 +590,15 @@ export class EventAggregator {
     const fpw = t.rowU[e * ROW_U32 + FP];
     t.rowU[e * ROW_U32 + FP] = ((fpw & ~0xff) | (st.rowU[u + S_LENFP] >>> 24)) >>> 0;
     if (this.samples > 0) {
-      t.adoptSample(e, this.#draw(t, e, 1), st.rowI[u + S_REF], st.rowU[u + S_LENFP] & 0xffffff);
+      const len = st.rowU[u + S_LENFP] & 0xffffff;
+      const r = packetRank(
+        t.rowU[e * ROW_U32 + RNG],
+        t.rowF[f + FIRST_SEC],
+        st.rowU[u + S_NSEC],
+        st.rowU[u + S_DST],
+        len,
+      );
+      t.offerStored(e, r, st.rowI[u + S_REF], len);
     }
     st.remove(s);
     return e;
@@ -642,20 +662,21 @@ export class EventAggregator {
   }
 
   // (Re)starts entry `e` as a new event at (sec, nsec): fingerprints armed for its traffic, the
-  // sampling PRNG seeded from the run's seed, the key and the start time.
+  // sampling seeded from the run's seed and the key (not the start: halves of an event sampled
+  // apart must rank packets alike; see _sampler.ts).
   #restart(t: EventTable, e: number, sec: number, nsec: number): void {
     const kw = t.keys.keys;
     let k1: number;
     let seed: number;
     if (t.v6) {
       k1 = kw[e * 5 + 4];
-      seed = this.seed ^ mix(kw[e * 5] ^ mix(kw[e * 5 + 3] ^ mix(k1 ^ sec)));
+      seed = eventSeed6(this.seed, kw[e * 5], kw[e * 5 + 1], kw[e * 5 + 2], kw[e * 5 + 3], k1);
     } else {
       k1 = kw[e * 2 + 1];
-      seed = this.seed ^ mix(kw[e * 2] ^ mix(k1 ^ sec));
+      seed = eventSeed4(this.seed, kw[e * 2], k1);
     }
     const traffic = k1 >>> 16;
-    t.start(e, sec, nsec, armedFingerprints(traffic, t.v6), mix(seed), armedTools(traffic, t.v6));
+    t.start(e, sec, nsec, armedFingerprints(traffic, t.v6), seed, armedTools(traffic, t.v6));
   }
 
   // Continues event `e` with a packet at (sec, nsec), or ends it and starts a new one after a
@@ -732,34 +753,16 @@ export class EventAggregator {
     } else if (((fp >>> TAGS_SHIFT) & 31) !== tg) attrTags(t.rowU, u, t.attr, e * ATTR, tg, k);
     const m = b.tools[i];
     if (m !== 0) attrMatched(t.attr, e * ATTR, m, b, i, w[3], t.seq, e);
-    if (k === t.rowF[f + NEXT]) this.#sample(t, e, k, b, i);
-  }
-
-  // Packet number k of event e is kept (reservoir sampling by skip counting, see _reservoir.ts):
-  // the first `samples` packets fill the slots; later ones replace a uniformly chosen slot.
-  // Then draws the number of the next packet to keep.
-  #sample(t: EventTable, e: number, k: number, b: PacketBatch, i: number): void {
-    t.putSample(e, this.#draw(t, e, k), b.buffers[b.buf[i]], b.offset[i], b.capLen[i]);
-  }
-
-  // The sample slot for kept packet k of event e; draws the number of the next one to keep.
-  #draw(t: EventTable, e: number, k: number): number {
-    const S = this.samples;
-    const u = e * ROW_U32 + RNG;
-    const rowU = t.rowU;
-    let j = k - 1;
-    let x = rowU[u];
-    if (k > S) {
-      x = xorshift(x);
-      j = Math.floor(x * 2.3283064365386963e-10 * S);
+    if (this.samples > 0) {
+      const r = packetRank(
+        t.rowU[u + RNG],
+        sec,
+        nsec,
+        hashDest6(w[0], w[1], w[2], w[3]),
+        b.capLen[i],
+      );
+      if (r < t.rowF[f + NEXT]) t.offer(e, r, b.buffers[b.buf[i]], b.offset[i], b.capLen[i]);
     }
-    if (k < S) t.rowF[e * ROW_F64 + NEXT] = k + 1;
-    else {
-      x = xorshift(x);
-      t.rowF[e * ROW_F64 + NEXT] = nextKept(k, S, x * 2.3283064365386963e-10);
-    }
-    rowU[u] = x;
-    return j;
   }
 
   // Ends entry e of table t: counts it and, if it passes the filters, materialises it.

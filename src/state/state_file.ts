@@ -80,6 +80,7 @@ import {
   SINGLE_ATTR,
 } from "../aggregation/_attribution.ts";
 import { armedTools } from "../attribution/tools.ts";
+import { eventSeed4, eventSeed6 } from "../aggregation/_sampler.ts";
 
 const MAGIC = "DNEVSTAT";
 /**
@@ -96,7 +97,7 @@ const MAGIC = "DNEVSTAT";
  * equal(new DataView(bytes.buffer).getUint32(8, true), STATE_VERSION);
  * ```
  */
-export const STATE_VERSION = 5;
+export const STATE_VERSION = 6;
 
 /**
  * The most destination addresses a state file may expand to in all (IPv4 runs make a few bytes
@@ -443,8 +444,8 @@ function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Arr
     o.f64(t.rowF[f + PACKETS]);
     o.f64(t.rowF[f + BYTES]);
     o.u32(t.rowU[u + FP]); // format 3: a byte (the fingerprint bits)
-    o.u32(t.rowU[u + RNG]);
-    o.f64(t.rowF[f + NEXT]);
+    o.u32(t.rowU[u + RNG]); // the sampling seed (format 5: a PRNG's state)
+    o.f64(t.rowF[f + NEXT]); // the sampling threshold (format 5: the next sampled packet)
     if (t.v6) {
       const d = t.dests6[e];
       o.u32(d?.size ?? 0);
@@ -469,6 +470,7 @@ function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Arr
       const k = e * samples + j;
       if (t.sampleRef[k] === 0) continue;
       o.u8(j);
+      o.u32(t.sampleRank[k]); // format 6 on
       o.u32(t.sampleLen[k]);
       o.frame(t.store, t.sampleRef[k], t.sampleLen[k]);
     }
@@ -570,6 +572,10 @@ class Check {
   readonly file: string;
   readonly clock: AggregatorClock | null;
   readonly samples: number;
+  /** The run's sampling seed. */
+  readonly seed: number;
+  /** Whether samples have their ranks (format 6 on; before, reservoir samples). */
+  readonly ranked: boolean;
   /** Whether records end with the attribution's words (format 4 on). */
   readonly attribution: boolean;
   /** Whether the attribution's words include the tag counts (format 5 on). */
@@ -579,10 +585,12 @@ class Check {
   /** The state's SYN signatures (format 4 on): three words each, numbered from 1. */
   signatures: Uint32Array = new Uint32Array(0);
   destinations = 0;
-  constructor(file: string, clock: AggregatorClock | null, samples: number, version: number) {
+  constructor(file: string, clock: AggregatorClock | null, agg: EventAggregator, version: number) {
     this.file = file;
     this.clock = clock;
-    this.samples = samples;
+    this.samples = agg.samples;
+    this.seed = agg.seed;
+    this.ranked = version >= 6;
     this.attribution = version >= 4;
     this.tags = version >= 5;
     this.attrWords = this.tags ? ATTR : ATTR_V4;
@@ -666,10 +674,11 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
   c.count(packets, "an event's packet count", 1);
   c.count(bytes, "an event's byte count", 0);
   c.fingerprint(fp, traffic, t.v6);
-  if (rng === 0) throw c.bad("an event's sampling state is zero");
-  if (c.samples === 0 ? next !== 0 : !(Number.isInteger(next) && next > packets)) {
-    throw c.bad(`an event's next sampled packet is ${next} (of ${packets})`);
-  }
+  const seed = w === 2
+    ? eventSeed4(c.seed, key[0], key[1])
+    : eventSeed6(c.seed, key[0], key[1], key[2], key[3], key[4]);
+  // Format 6 keeps the event's sampling seed (checked); before, a PRNG's state (replaced).
+  if (c.ranked && rng !== seed) throw c.bad("an event's sampling seed is not its key's");
   const f = e * ROW_F64;
   const u = e * ROW_U32;
   t.rowF[f + FIRST_SEC] = firstSec;
@@ -681,8 +690,7 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
   // Bits 9-13 (the tags, checked with the attribution) only from format 5 on.
   if ((fpw & (c.tags ? 0xc000 : 0xfe00)) !== 0) throw c.bad(`fingerprint word ${fpw}`);
   t.rowU[u + FP] = c.attribution ? fpw : fp | FIRST_ID;
-  t.rowU[u + RNG] = rng;
-  t.rowF[f + NEXT] = next;
+  t.rowU[u + RNG] = seed;
   const nd = r.u32();
   if (t.v6) {
     if (nd * 16 > r.left) throw c.bad("destination count beyond the data");
@@ -726,6 +734,8 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
   let used = 0;
   for (let i = 0; i < ns; i++) {
     const j = r.u8();
+    // Samples of format 5 (reservoir, no ranks) keep their places: ranks 0, 1, …
+    const rank = c.ranked ? r.u32() : j;
     const len = r.u32();
     if (j >= c.samples || (used & (1 << j)) !== 0 && j < 31) {
       throw c.bad("sample slot out of range");
@@ -733,7 +743,13 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
     if (j < 31) used |= 1 << j;
     c.frame(len);
     if (len > r.left) throw c.bad("sample length beyond the data");
-    t.putSample(e, j, r.view(len), 0, len);
+    t.putSample(e, j, r.view(len), 0, len, rank);
+  }
+  // Slots fill from the first (kept samples are in packet order).
+  if (ns < 31 && used !== (1 << ns) - 1) throw c.bad("sample slots not filled from the first");
+  t.settle(e);
+  if (c.ranked && next !== t.rowF[f + NEXT]) {
+    throw c.bad(`an event's sampling threshold is ${next}, not its samples' ${t.rowF[f + NEXT]}`);
   }
   const armed = armedTools(traffic, t.v6);
   const o = e * ATTR;
@@ -929,7 +945,7 @@ function loadStateSync(agg: EventAggregator, path: string, extras: StateExtras):
         throw new DataError("corrupt state: header length beyond the data", { file: path });
       }
       h = checkHeader(parseHeader(r.bytes(jl), path), agg, path);
-      c = new Check(path, h.clock, agg.samples, version);
+      c = new Check(path, h.clock, agg, version);
       for (let n = 0; n < h.v4; n++) readFullEvent(r, v4, c, key);
       for (let n = 0; n < h.v6; n++) readFullEvent(r, v6, c, key);
       if (r.left !== 0) {
@@ -941,7 +957,7 @@ function loadStateSync(agg: EventAggregator, path: string, extras: StateExtras):
       const recs = new Records(chunks, path);
       const hr = recs.next("the header");
       h = checkHeader(parseHeader(hr.bytes(hr.left), path), agg, path);
-      c = new Check(path, h.clock, agg.samples, version);
+      c = new Check(path, h.clock, agg, version);
       const whole = (r: In, what: string) => {
         if (r.left !== 0) throw c.bad(`${r.left} unexpected bytes in ${what}`);
       };
