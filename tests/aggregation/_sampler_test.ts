@@ -100,3 +100,19 @@ Deno.test("each packet is kept with probability S/n (chi-square over positions)"
     ok(chi < 1.6 * (n - 1) + 25, `n=${n} S=${S}: chi-square ${chi.toFixed(1)}`);
   }
 });
+
+Deno.test("a tie in rank goes to the earlier packet, also when a lower rank evicts one of them", async () => {
+  const src = 0xc6336401;
+  const es = eventSeed4(1, src, (11 << 16) | 23);
+  // A and B: the same time, destination and length (ranks equal), different sequence numbers.
+  const a = pkt(0, { src, dst: 0x0a000001, seq: 1 });
+  const b = pkt(0, { src, dst: 0x0a000001, seq: 2 });
+  const rank = (p: WritePacket) =>
+    packetRank(es, p.sec, p.nsec, new DataView(p.data.buffer).getUint32(30), p.data.length);
+  equal(rank(a), rank(b));
+  // C: a later packet of lower rank.
+  let c = pkt(1, { src, dst: 0x0a000002 });
+  for (let k = 2; rank(c) >= rank(a); k++) c = pkt(k, { src, dst: 0x0a000002 });
+  const [e] = await events(capture([a, b, c]), { samples: 2, timeout: 3600 });
+  deepEqual(e.samples!.map(hex), [hex(a.data), hex(c.data)]);
+});

@@ -5,12 +5,13 @@ implementation. tests/cli/parse_reference_test.ts runs it and `parse` on the sam
 compares every event field by field.
 
     _reference_parse.py CAPTURE... [--timeout S] [--threshold N] [--uniques N] [--rate PPS]
-                        [--telescope-size N]
+                        [--telescope-size N] [--samples N] [--seed N]
 
 Reads classic pcap (either byte order, µs or ns; gzip allowed) with Ethernet (802.1Q too),
 IPv4 and IPv6; several captures are one packet stream, in order. Prints one JSON object per event in output order: the fields `parse` writes
-(except Samples and the enrichment fields) plus "Frames", the SHA-1 of every frame of the event,
-so that the test can check each sample is one of them.
+(except Samples and the enrichment fields) plus "SampleFrames", the SHA-1s of the frames the
+samples must be: the N of lowest rank (a seeded hash of the packet, docs/parse.md), in packet
+order.
 """
 
 import argparse
@@ -316,6 +317,37 @@ def rfc3339(sec, nsec):
     return f"{t}.{nsec:09d}Z"
 
 
+M32 = 0xFFFFFFFF
+
+
+def mix(h):
+    """The 32-bit finaliser (murmur3's fmix32)."""
+    h &= M32
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & M32
+    return h ^ (h >> 16)
+
+
+def event_seed(seed, version, src, traffic, port):
+    k1 = (traffic << 16) | port
+    if version == 4:
+        return mix(seed ^ mix(src ^ mix(k1)))
+    w = [(src >> (96 - 32 * i)) & M32 for i in range(4)]
+    return mix(seed ^ mix(w[0] ^ mix(w[1] ^ mix(w[2] ^ mix(w[3] ^ mix(k1))))))
+
+
+def hash_dest6(dst):
+    w = [(dst >> (96 - 32 * i)) & M32 for i in range(4)]
+    return mix(w[0] ^ mix(w[1] ^ mix(w[2] ^ mix(w[3]))))
+
+
+def packet_rank(event_seed_, sec, nsec, dst, caplen):
+    """A packet's rank in its event: the samples are the lowest ranks (ties: the earlier packet)."""
+    return mix(event_seed_ ^ mix(nsec ^ mix(dst ^ ((sec * 0x9E3779B1) & M32) ^ caplen)))
+
+
 def main():
     a = argparse.ArgumentParser()
     a.add_argument("captures", nargs="+")
@@ -324,6 +356,8 @@ def main():
     a.add_argument("--uniques", type=int, default=0)
     a.add_argument("--rate", type=float, default=0)
     a.add_argument("--telescope-size", type=int, default=475136)
+    a.add_argument("--samples", type=int, default=0)
+    a.add_argument("--seed", type=int, default=1)
     o = a.parse_args()
     timeout = int(o.timeout * 1e9)
     events = {}  # key (version, src, traffic, port) -> dict
@@ -354,7 +388,7 @@ def main():
             "SynSignature": e["signature"],
             "IPIDClass": ipid_class(e["ids"]) if version == 4 else "",
             "Tags": {t: e["tags"][t] for t in TAG_NAMES if e["tags"].get(t)},
-            "Frames": e["frames"],
+            "SampleFrames": [sha for _, _, sha in sorted(e["kept"], key=lambda x: x[1])],
         })
 
     def attribute(matched):
@@ -391,7 +425,8 @@ def main():
         if e is None:
             e = events[key] = {"first": ts, "last": ts, "packets": 0, "bytes": 0, "dests": set(),
                                "syn4": version == 4 and traffic == 11, "zmap": True,
-                               "masscan": True, "mirai": True, "frames": [],
+                               "masscan": True, "mirai": True, "kept": [], "n": 0,
+                               "seed": event_seed(o.seed, version, src, traffic, port),
                                "matched": [0] * len(TOOLS), "prev": [None] * len(TOOLS),
                                "signature": signature(d) if traffic == 11 else "", "ids": [],
                                "tags": {}}
@@ -405,7 +440,14 @@ def main():
         e["zmap"] &= ip_id == 54321
         e["masscan"] &= ip_id == (dst ^ dport ^ seq) & 0xFFFF
         e["mirai"] &= seq == dst
-        e["frames"].append(hashlib.sha1(frame).hexdigest())
+        if o.samples > 0:
+            d6 = hash_dest6(dst) if version == 6 else dst
+            r = packet_rank(e["seed"], sec, nsec, d6, len(frame))
+            cand = (r, e["n"])
+            if len(e["kept"]) < o.samples or cand < max(x[:2] for x in e["kept"]):
+                e["kept"].append((r, e["n"], hashlib.sha1(frame).hexdigest()))
+                e["kept"] = sorted(e["kept"])[:o.samples]
+        e["n"] += 1
         for t in traffic_tags(d, sec):
             e["tags"][t] = e["tags"].get(t, 0) + 1
         if version == 4:
