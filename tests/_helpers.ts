@@ -126,3 +126,31 @@ export function xorshift(seed: number): (n: number) => number {
     return (x >>> 0) % n;
   };
 }
+
+/**
+ * Event objects (Merit's keys) in key order — IPv4 before IPv6, then source, traffic, port — for
+ * tests about what events hold rather than their order (files are in event order: last packet,
+ * then key).
+ */
+// deno-lint-ignore no-explicit-any
+export function byKey<T extends Record<string, any>>(events: T[]): T[] {
+  const key = (e: T): [number, bigint, number, number] => {
+    const ip = String(e.SourceIP);
+    let n = 0n;
+    if (ip.includes(":")) {
+      const [head, tail = ""] = ip.split("::");
+      const h = head ? head.split(":") : [];
+      const t = tail ? tail.split(":") : [];
+      const all = ip.includes("::") ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t] : h;
+      for (const g of all) n = (n << 16n) | BigInt(parseInt(g, 16));
+      return [6, n, Number(e.Traffic), Number(e.Port)];
+    }
+    for (const o of ip.split(".")) n = (n << 8n) | BigInt(o);
+    return [4, n, Number(e.Traffic), Number(e.Port)];
+  };
+  return [...events].sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0) || x[2] - y[2] || x[3] - y[3];
+  });
+}

@@ -2,7 +2,8 @@
  * Turns decoded packets into darknet events: one per (source address, traffic code, port),
  * ended by an inactivity gap longer than the timeout. Per event it keeps First/Last, packets,
  * bytes, exact distinct destinations and /24s (/64s for IPv6), ZMap/Masscan/Mirai fingerprints
- * over every packet, and a reservoir sample of frames. Time is packet time, never wall clock.
+ * over every packet, and the frames of lowest rank (`_sampler.ts`). Time is packet time, never
+ * wall clock.
  *
  * Lifecycle (corsaro-style): {@link EventAggregator.add} a batch → events it ended;
  * at end of input {@link EventAggregator.sweepIdle} (the events no later packet could continue),
@@ -11,7 +12,8 @@
  *
  * Rules: a packet whose event has `ts − last > timeout` ends that event and starts a new one;
  * whenever packet time passes the last sweep by more than half the timeout, every event idle
- * for more than `timeout` ends (events ending in one sweep are ordered by key): an idle event
+ * for more than `timeout` ends (a sweep hands out its events and those gaps ended since the
+ * last one in event order, `compareEventOrder`: last packet, then key): an idle event
  * ends at most 1.5 timeouts after its last packet, so one-off sources do not pile up for two.
  * Comparisons are strict.
  * A packet older than its event's last packet joins it without moving Last backwards (counted
@@ -45,10 +47,17 @@ import {
 } from "./_attribution.ts";
 import { SignatureTable } from "./_signature_table.ts";
 
+// An entry's key, to compare with an event's (scratch).
+const KEY_SCRATCH = new DarknetEvent();
 // A single-packet event's attribution, expanded (scratch).
 const SINGLE_WORDS = new Uint32Array(SINGLE_ATTR);
 import { compareKeys, KeyTable, mix } from "../util/key_table.ts";
-import { DarknetEvent, scanRate } from "../model/darknet_event.ts";
+import {
+  compareEventKeys,
+  compareEventOrder,
+  DarknetEvent,
+  scanRate,
+} from "../model/darknet_event.ts";
 import {
   BYTES,
   EventTable,
@@ -241,6 +250,9 @@ export class EventAggregator {
   // SYN signatures of the one-packet events (kept as numbers in their rows).
   #sigs = new SignatureTable();
   readonly #w6 = new Uint32Array(4);
+  // Events a gap ended since the last sweep (passing the filters), made already: the next sweep
+  // hands them out with its own, in event order.
+  readonly #pending: DarknetEvent[] = [];
 
   /** Creates an aggregator. */
   constructor(o: EventAggregatorOptions = {}) {
@@ -263,6 +275,15 @@ export class EventAggregator {
     // the loop's end, again and again, and each batch restarts in a slow tier.
     for (let k = 0; k < 16; k++) this.add(EMPTY_BATCH);
     this.stats.packets = 0;
+  }
+
+  /**
+   * Events ended by a gap since the last sweep, waiting for the next one (or for
+   * {@link EventAggregator.sweepIdle} or {@link EventAggregator.openEvents}) to leave in event
+   * order. A state file is saved only when none are waiting.
+   */
+  get endedWaiting(): number {
+    return this.#pending.length;
   }
 
   /** Number of open events. */
@@ -289,14 +310,17 @@ export class EventAggregator {
   }
 
   /**
-   * Adds rows `from .. to-1` of a batch (all by default); returns the events they ended that
-   * pass the filters, in order of ending. With `pauseForSweep`, it stops at a row that makes a
+   * Adds rows `from .. to-1` of a batch (all by default); returns the events a sweep they made
+   * due ended (with those gaps ended since the last sweep) that pass the filters, in event
+   * order. With `pauseForSweep`, it stops at a row that makes a
    * sweep due instead of sweeping: {@link EventAggregator.pausedAt} is then that row, the caller
    * takes the sweep with {@link EventAggregator.sweepChunks} and calls `add` again from there
    * (so that a sweep ending many events makes them a chunk at a time; see the stream).
    */
   add(b: PacketBatch, from = 0, to: number = b.length, pauseForSweep = false): DarknetEvent[] {
-    const out: DarknetEvent[] = [];
+    // Events a packet ends (a gap) wait for the next sweep, which hands them out in order.
+    const out = this.#pending;
+    const swept: DarknetEvent[] = [];
     const n = to;
     this.#pausedAt = -1;
     this.stats.packets += to - from;
@@ -361,7 +385,7 @@ export class EventAggregator {
             ipPackets--;
             break;
           }
-          this.#sweep(out);
+          this.#sweep(swept);
           sweepSec = this.#sweepSec;
           sweepNsec = this.#sweepNsec;
         }
@@ -422,7 +446,7 @@ export class EventAggregator {
     this.#sweepSec = sweepSec;
     this.#sweepNsec = sweepNsec;
     this.stats.ipPackets += ipPackets;
-    return out;
+    return swept;
   }
 
   // Reads the single-packet tables' first slot for the keys of rows from .. to-1. IPv6 keys
@@ -823,7 +847,7 @@ export class EventAggregator {
   /**
    * End of input, before {@link EventAggregator.openEvents}: ends the events idle for more than
    * the timeout at the latest packet time — no later packet could continue them — and returns
-   * those passing the filters, in key order, as a sweep does. The sweep schedule is left as it
+   * those passing the filters, in event order, as a sweep does. The sweep schedule is left as it
    * was, so a run continued from a state file saved afterwards sweeps where one run would.
    *
    * @example
@@ -861,7 +885,8 @@ export class EventAggregator {
 
   /**
    * The sweep that `add(…, pauseForSweep)` stopped for: ends every event idle for more than the
-   * timeout at the current clock and yields those passing the filters in key order, `size` at a
+   * timeout at the current clock and yields those passing the filters (with the events gaps ended
+   * since the last sweep) in event order, `size` at a
    * time, each made once the one before was taken; the entries leave the tables when the last
    * chunk has been taken. Add no packets until it is done.
    */
@@ -913,14 +938,7 @@ export class EventAggregator {
     }
     this.stats.eventsEnded += ended;
     this.stats.eventsFiltered += ended - refs.length;
-    refs.sort((a, b) => compareEntryKeys(tables, a, b));
-    for (let i = 0; i < refs.length; i += size) {
-      const chunk: DarknetEvent[] = [];
-      const end = Math.min(i + size, refs.length);
-      for (let j = i; j < end; j++) chunk.push(this.#refEvent(tables, refs[j]));
-      this.#sweepLeft = refs.length - end;
-      yield chunk;
-    }
+    yield* this.#ordered(tables, refs, size, (left) => (this.#sweepLeft = left));
     this.#sweepLeft = 0;
     // The passing ones, highest entry first in each table: the entry moved into a removed one's
     // place is then never one still to remove.
@@ -928,6 +946,65 @@ export class EventAggregator {
     for (const ref of refs) this.#removeEntry(Math.floor(ref / 2 ** 30), ref % 2 ** 30);
     this.#sweepSec = this.#latestSec;
     this.#sweepNsec = this.#latestNsec;
+  }
+
+  // The events of `refs` (entries, see #refEvent) and those waiting in #pending, in event order
+  // (last packet, then key), `size` at a time, each chunk made once the one before was taken;
+  // `left` is told how many are still to come after each chunk.
+  *#ordered(
+    tables: readonly [SingleTable, EventTable, EventTable, SingleTable],
+    refs: number[],
+    size: number,
+    left?: (n: number) => void,
+  ): Generator<DarknetEvent[]> {
+    // Emptied in place: `add` holds the array while it runs.
+    const pending = this.#pending.splice(0).sort(compareEventOrder);
+    // Each reference's last packet time, read once for the sort.
+    const lastSec = new Float64Array(refs.length);
+    const lastNsec = new Uint32Array(refs.length);
+    const order = new Uint32Array(refs.length);
+    for (let i = 0; i < refs.length; i++) {
+      const x = Math.floor(refs[i] / 2 ** 30);
+      const e = refs[i] % 2 ** 30;
+      order[i] = i;
+      if (x === 0 || x === 3) {
+        const t = tables[x] as SingleTable;
+        lastSec[i] = t.rowF[e * t.f64PerRow];
+        lastNsec[i] = t.rowU[e * t.u32PerRow + S_NSEC];
+      } else {
+        const t = tables[x] as EventTable;
+        lastSec[i] = t.rowF[e * ROW_F64 + LAST_SEC];
+        lastNsec[i] = t.rowU[e * ROW_U32 + LAST_NSEC];
+      }
+    }
+    order.sort((a, b) =>
+      lastSec[a] - lastSec[b] || lastNsec[a] - lastNsec[b] ||
+      compareEntryKeys(tables, refs[a], refs[b])
+    );
+    const total = refs.length + pending.length;
+    let i = 0; // next of order
+    let p = 0; // next of pending
+    while (i + p < total) {
+      const chunk: DarknetEvent[] = [];
+      while (chunk.length < size && i + p < total) {
+        let takeRef = i < refs.length;
+        if (takeRef && p < pending.length) {
+          const q = pending[p];
+          const r = order[i];
+          takeRef = lastSec[r] < q.lastSec ||
+            (lastSec[r] === q.lastSec && lastNsec[r] < q.lastNsec);
+          // Equal times: a key still in the tables is never a pending event's (that one ended).
+          if (lastSec[r] === q.lastSec && lastNsec[r] === q.lastNsec) {
+            const x = Math.floor(refs[r] / 2 ** 30);
+            keyInto(KEY_SCRATCH, tables[x].keys.keys, refs[r] % 2 ** 30, x >= 2);
+            takeRef = compareEventKeys(KEY_SCRATCH, q) < 0;
+          }
+        }
+        chunk.push(takeRef ? this.#refEvent(tables, refs[order[i++]]) : pending[p++]);
+      }
+      left?.(total - i - p);
+      yield chunk;
+    }
   }
 
   // The event of a reference (table × 2^30 + entry; tables 0 and 3 hold single-packet events).
@@ -952,7 +1029,8 @@ export class EventAggregator {
   }
 
   /**
-   * Ends all open events (end of input) and returns those passing the filters, ordered by key.
+   * Ends all open events (end of input) and returns those passing the filters (and any a gap
+   * ended since the last sweep), in event order.
    * With `keep`, the events stay open (for saving them to a state file afterwards).
    */
   openEvents(keep = false): DarknetEvent[] {
@@ -962,7 +1040,7 @@ export class EventAggregator {
   }
 
   /**
-   * {@link EventAggregator.openEvents} a chunk at a time: the passing events are ordered by key
+   * {@link EventAggregator.openEvents} a chunk at a time: the passing events are put in event order
    * from the tables, then made into objects `size` at a time as the caller asks for them, so
    * the end of a run holds one chunk of event objects (and their sample copies), not all of
    * them. Yields at least one chunk (maybe empty). Add no packets until it is done; the tables
@@ -987,14 +1065,12 @@ export class EventAggregator {
         else if (counted) this.stats.eventsFiltered++;
       }
     }
-    refs.sort((a, b) => compareEntryKeys(tables, a, b));
-    for (let i = 0; i === 0 || i < refs.length; i += size) {
-      const chunk: DarknetEvent[] = [];
-      for (let j = i; j < Math.min(i + size, refs.length); j++) {
-        chunk.push(this.#refEvent(tables, refs[j]));
-      }
+    let any = false;
+    for (const chunk of this.#ordered(tables, refs, size)) {
+      any = true;
       yield chunk;
     }
+    if (!any) yield [];
     if (!keep) { // all ended: start from empty tables rather than removing entries one by one
       this.#singles = new SingleTable();
       this.#singles6 = new SingleTable(true);

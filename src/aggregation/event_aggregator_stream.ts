@@ -2,7 +2,7 @@
  * The aggregating stage of the chain: packet batches in, {@link EventChunk}s out — the events
  * each batch ended (omitted when none), then, at the end of input, the events idle for more than
  * the timeout (a last sweep: finished, `open: false`), then chunks with `open: true`
- * holding the still-open events that pass the filters, ordered by key (one chunk per rotation
+ * holding the still-open events that pass the filters, in event order (one chunk per rotation
  * window; without rotation, 1,024 events per chunk). Those are ended too,
  * unless `keepOpen` is set: then they stay in the aggregator (e.g. to be saved to a state
  * file) and the chunk is a snapshot.
@@ -23,7 +23,7 @@ const SWEEP_CHUNK = 4096;
 
 /** Events leaving the aggregator. */
 export interface EventChunk {
-  /** Events in order of ending. */
+  /** Events in event order (`compareEventOrder`) within a sweep. */
   events: DarknetEvent[];
   /** True for the events still open at the end of input (or of a rotation window). */
   open: boolean;

@@ -65,8 +65,8 @@ Inputs and outputs
                         --eventout (the next run continues them with --cachein)
 
 Events and filters
-  --samples N           packets to sample per event, reservoir sampling over all its packets
-                        (0 to ${MAX_SAMPLES})
+  --samples N           packets to sample per event (0 to ${MAX_SAMPLES}): those of lowest rank,
+                        a hash seeded by --seed (docs/parse.md "Samples")
   --timeout SECONDS     inactivity gap that ends an event (default ${DEFAULT_TIMEOUT})
   --threshold N         write only events with at least N packets (default 0)
   --uniques N           ... with at least N distinct destinations (default 0)

@@ -162,7 +162,7 @@ export class DarknetEvent {
   /** Fingerprint bits: rule k of the registry ({@link FINGERPRINTS}) is bit k. */
   fingerprints = 0;
   /**
-   * Reservoir-sampled captured frames. From the aggregator they are views into a shared block
+   * Sampled captured frames (the lowest ranks, in packet order; docs/parse.md). From the aggregator they are views into a shared block
    * of memory: `slice()` one to keep just its bytes for long.
    */
   samples: Uint8Array[] = [];
@@ -293,6 +293,29 @@ const VALUES = EVENT_FIELDS.map((f) => {
  * ```
  */
 export const EVENT_VALUES: readonly ((e: DarknetEvent) => unknown)[] = VALUES;
+
+/**
+ * The order of events in every output: by last packet, then key ({@link compareEventKeys}) —
+ * the order in which they became final, whatever the run's sweeps or splits (a file's events,
+ * a sweep's, a split run's stitched together).
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { compareEventOrder, DarknetEvent } from "./darknet_event.ts";
+ * const a = new DarknetEvent();
+ * const b = new DarknetEvent();
+ * a.lastSec = b.lastSec = 100;
+ * a.src = 2;
+ * b.src = 1;
+ * equal(compareEventOrder(a, b) > 0, true); // the same last packet: by key
+ * b.lastNsec = 1;
+ * equal(compareEventOrder(a, b) < 0, true); // a ended first
+ * ```
+ */
+export function compareEventOrder(a: DarknetEvent, b: DarknetEvent): number {
+  return a.lastSec - b.lastSec || a.lastNsec - b.lastNsec || compareEventKeys(a, b);
+}
 
 /**
  * Orders events by key: IPv4 before IPv6, then source address, traffic, port. Used to break

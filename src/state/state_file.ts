@@ -333,6 +333,8 @@ export interface StateExtras {
 
 // The payload, a piece at a time.
 function* payload(agg: EventAggregator, extras: StateExtras = {}): Generator<Uint8Array> {
+  // Ended events are not state: whoever saves takes them first (sweepIdle, as a run's end does).
+  if (agg.endedWaiting > 0) throw new Error("events ended by gaps are waiting: sweepIdle() first");
   const o = new Out();
   const { singles, singles6, v4, v6, clock, signatures } = agg._internals;
   const dos = extras.dos?.saveState();

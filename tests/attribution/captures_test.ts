@@ -3,10 +3,11 @@
 // masscan 1.3.2 and nmap 7.93 from testdata/real-scanners; real SYN-ACK backscatter and the
 // Linux stack's own responses attributed to none.
 
+import { byKey } from "../_helpers.ts";
 import { deepEqual, equal } from "node:assert/strict";
 import { parseEvents } from "./_parse.ts";
 
-const parse = (pcap: string) => parseEvents(pcap);
+const parse = async (pcap: string) => byKey(await parseEvents(pcap));
 
 const row = (e: Record<string, unknown>) => [
   e.SourceIP,

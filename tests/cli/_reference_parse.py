@@ -8,7 +8,8 @@ compares every event field by field.
                         [--telescope-size N] [--samples N] [--seed N]
 
 Reads classic pcap (either byte order, µs or ns; gzip allowed) with Ethernet (802.1Q too),
-IPv4 and IPv6; several captures are one packet stream, in order. Prints one JSON object per event in output order: the fields `parse` writes
+IPv4 and IPv6; several captures are one packet stream, in order. Prints one JSON object per event in
+output order (each sweep's by last packet, then key): the fields `parse` writes
 (except Samples and the enrichment fields) plus "SampleFrames", the SHA-1s of the frames the
 samples must be: the N of lowest rank (a seeded hash of the packet, docs/parse.md), in packet
 order.
@@ -362,6 +363,7 @@ def main():
     timeout = int(o.timeout * 1e9)
     events = {}  # key (version, src, traffic, port) -> dict
     out = []
+    pending = []
     latest = sweep_at = None
 
     def finish(key, e):
@@ -372,7 +374,7 @@ def main():
             return
         version, src, traffic, port = key
         name = NAMES[traffic]
-        out.append({
+        pending.append((e["last"], key, {
             "SourceIP": str(ipaddress.ip_address(src) if version == 4 else ipaddress.IPv6Address(src)),
             "Port": port, "Traffic": traffic,
             "First": rfc3339(*divmod(e["first"], 10 ** 9)),
@@ -389,7 +391,7 @@ def main():
             "IPIDClass": ipid_class(e["ids"]) if version == 4 else "",
             "Tags": {t: e["tags"][t] for t in TAG_NAMES if e["tags"].get(t)},
             "SampleFrames": [sha for _, _, sha in sorted(e["kept"], key=lambda x: x[1])],
-        })
+        }))
 
     def attribute(matched):
         ok = [(m, t[0]) for m, t in zip(matched, TOOLS) if m >= t[3]]
@@ -399,9 +401,16 @@ def main():
         names = [n for m, n in ok if m == best]
         return names[0] if len(names) == 1 else ""
 
+    def flush():
+        # A sweep hands out what it ended and what gaps ended since the last one, by last packet,
+        # then key (IPv4 before IPv6, source, traffic, port).
+        out.extend(e for _, _, e in sorted(pending, key=lambda x: x[:2]))
+        pending.clear()
+
     def sweep(now):
         for key in sorted(k for k, e in events.items() if now - e["last"] > timeout):
             finish(key, events.pop(key))
+        flush()
 
     for sec, nsec, frame in (p for c in o.captures for p in packets(c)):
         d = decode(frame)
@@ -467,6 +476,7 @@ def main():
         sweep(latest)  # end of input: the idle ones are finished first
     for key in sorted(events):
         finish(key, events[key])
+    flush()
     for e in out:
         print(json.dumps(e))
 

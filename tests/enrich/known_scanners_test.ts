@@ -2,6 +2,7 @@
 // is read), the most specific prefix, IPv6, name suffixes after reverse DNS (a real dnsmasq),
 // and the Scanner key through parse, count and timeseries.
 
+import { byKey } from "../_helpers.ts";
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import { knownScannerEnricher, KnownScanners } from "../../src/enrich/known_scanners.ts";
 import { DataError } from "../../src/errors.ts";
@@ -118,8 +119,10 @@ Deno.writeTextFileSync(`${dir}/k.txt`, "198.51.100.0/24 lab\n.example.org resear
 Deno.test("parse --known-scanners: Scanner by prefix; a bad file stops the run before anything is written", async () => {
   const r = await label(`${dir}/e.json`, `${dir}/k.txt`);
   equal(r.code, 0, r.stderr);
-  const evs = JSON.parse(Deno.readTextFileSync(`${dir}/e.json`));
-  deepEqual(evs.map((e: { SourceIP: string; Scanner: string }) => [e.SourceIP, e.Scanner]), [
+  const evs: { SourceIP: string; Scanner: string }[] = JSON.parse(
+    Deno.readTextFileSync(`${dir}/e.json`),
+  );
+  deepEqual(byKey(evs).map((e) => [e.SourceIP, e.Scanner]), [
     ["1.2.3.4", ""],
     ["5.6.7.8", ""],
     ["198.51.100.1", "lab"],
@@ -152,12 +155,17 @@ testWith(
     try {
       const r = await label(`${dir}/d.json`, `${dir}/k.txt`, "--dns", `127.0.0.1:${dns.port}`);
       equal(r.code, 0, r.stderr);
-      const evs = JSON.parse(Deno.readTextFileSync(`${dir}/d.json`));
-      deepEqual(evs.map((e: { SourceIP: string; Scanner: string }) => [e.SourceIP, e.Scanner]), [
-        ["1.2.3.4", "research"],
-        ["5.6.7.8", ""],
-        ["198.51.100.1", "lab"],
-      ]);
+      const evs: { SourceIP: string; Scanner: string }[] = JSON.parse(
+        Deno.readTextFileSync(`${dir}/d.json`),
+      );
+      deepEqual(
+        byKey(evs).map((e) => [e.SourceIP, e.Scanner]),
+        [
+          ["1.2.3.4", "research"],
+          ["5.6.7.8", ""],
+          ["198.51.100.1", "lab"],
+        ],
+      );
     } finally {
       await dns.stop();
     }

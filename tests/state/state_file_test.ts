@@ -1,6 +1,7 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
 import { DataError } from "../../src/errors.ts";
+import { compareEventKeys } from "../../src/model/darknet_event.ts";
 import {
   EventAggregator,
   type EventAggregatorOptions,
@@ -42,7 +43,7 @@ Deno.test("hour 1 with --cacheout then hour 2 with --cachein equals one run over
   const whole = [
     ...await feed(one, h1),
     ...await feed(one, h2),
-    ...one.openEvents().map((e) => JSON.stringify(e)),
+    ...one.openEvents().sort(compareEventKeys).map((e) => JSON.stringify(e)),
   ];
   const a = new EventAggregator(OPTS);
   const first = await feed(a, h1);
@@ -51,7 +52,10 @@ Deno.test("hour 1 with --cacheout then hour 2 with --cachein equals one run over
   const b = new EventAggregator(OPTS);
   await loadState(b, `${dir}/h1.state`);
   equal(b.openCount, a.openCount);
-  const second = [...await feed(b, h2), ...b.openEvents().map((e) => JSON.stringify(e))];
+  const second = [
+    ...await feed(b, h2),
+    ...b.openEvents().sort(compareEventKeys).map((e) => JSON.stringify(e)),
+  ];
   equal(first.length + second.length, whole.length);
   deepEqual([...first, ...second], whole);
   ok(whole.some((e) => e.includes('"Zmap":true')));
@@ -262,7 +266,7 @@ Deno.test("a crafted state loads; every impossible field is refused with one lin
   };
   const good = await load(craft());
   equal(good.openCount, 2);
-  const evs = good.openEvents();
+  const evs = good.openEvents().sort(compareEventKeys);
   deepEqual(evs.map((e) => [e.packets, e.uniqueDests, e.fingerprint("zmap")]), [[1, 1, false], [
     3,
     3,
@@ -347,14 +351,20 @@ Deno.test("a state written by the previous format (2) loads and continues exactl
   // known (it starts with the next packet).
   const want = Deno.readTextFileSync("testdata/state/demo-v2-open.ndjson").trim().split("\n")
     .map((l) => eventJson(JSON.parse(l)));
-  deepEqual(agg.openEvents().map((e) => JSON.parse(JSON.stringify(e))), want);
+  deepEqual(
+    agg.openEvents().sort(compareEventKeys).map((e) => JSON.parse(JSON.stringify(e))),
+    want,
+  );
   // And through the current format: saved again, loaded, the same events.
   const again = new EventAggregator({ timeout: 300, samples: 2 });
   await loadState(again, "testdata/state/demo-v2.state");
   await saveState(again, `${dir}/v3.state`);
   const third = new EventAggregator({ timeout: 300, samples: 2 });
   await loadState(third, `${dir}/v3.state`);
-  deepEqual(third.openEvents().map((e) => JSON.parse(JSON.stringify(e))), want);
+  deepEqual(
+    third.openEvents().sort(compareEventKeys).map((e) => JSON.parse(JSON.stringify(e))),
+    want,
+  );
 });
 
 Deno.test("one-packet IPv4 and IPv6 events across a state file: promoted, ended and restarted as in one run, same state bytes", async () => {
@@ -410,8 +420,8 @@ Deno.test("one-packet IPv4 and IPv6 events across a state file: promoted, ended 
   const c = new EventAggregator(opts);
   await loadState(c, `${dir}/split2.state`);
   deepEqual(
-    c.openEvents().map((e) => JSON.stringify(e)),
-    one.openEvents().map((e) => JSON.stringify(e)),
+    c.openEvents().sort(compareEventKeys).map((e) => JSON.stringify(e)),
+    one.openEvents().sort(compareEventKeys).map((e) => JSON.stringify(e)),
   );
 });
 
@@ -459,7 +469,7 @@ Deno.test("IPv6 destinations across a state file: /64s told apart by their secon
   pk.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
   const a = new EventAggregator({ samples: 0 });
   await feed(a, pcapFile(pk, { linkType: 1 }));
-  const want = a.openEvents(true).map((
+  const want = a.openEvents(true).sort(compareEventKeys).map((
     e,
   ) => [e.sourceIP, e.packets, e.uniqueDests, e.uniqueDest24s]);
   deepEqual(want, [
@@ -470,7 +480,9 @@ Deno.test("IPv6 destinations across a state file: /64s told apart by their secon
   const b = new EventAggregator({ samples: 0 });
   await loadState(b, `${dir}/v6dest.state`);
   deepEqual(
-    b.openEvents().map((e) => [e.sourceIP, e.packets, e.uniqueDests, e.uniqueDest24s]),
+    b.openEvents().sort(compareEventKeys).map((
+      e,
+    ) => [e.sourceIP, e.packets, e.uniqueDests, e.uniqueDest24s]),
     want,
   );
 });
@@ -517,7 +529,7 @@ Deno.test("the attribution's words round-trip; impossible ones are refused with 
   const back = new EventAggregator({ timeout: 300, samples: 1 });
   await loadState(back, p);
   const show = (a: EventAggregator) =>
-    a.openEvents(true).map((e) => {
+    a.openEvents(true).sort(compareEventKeys).map((e) => {
       const j = JSON.parse(JSON.stringify(e));
       return [j.Tools, j.Tool, j.SynSignature, j.IPIDClass];
     });
@@ -584,7 +596,9 @@ Deno.test("one-packet events' attribution in a state file: signatures once each,
   const back = new EventAggregator({ timeout: 300, samples: 0 });
   await loadState(back, p);
   const show = (a: EventAggregator) =>
-    a.openEvents(true).map((e) => JSON.parse(JSON.stringify(e)).SynSignature);
+    a.openEvents(true).sort(compareEventKeys).map((e) =>
+      JSON.parse(JSON.stringify(e)).SynSignature
+    );
   deepEqual(show(back), [
     "1024_2_1460_00",
     "1024_2_1460_00",
@@ -610,7 +624,8 @@ Deno.test("one-packet events' attribution in a state file: signatures once each,
       linkType: 1,
     })]).pipeThrough(new PcapDecoderStream())
   ) more.add(b);
-  const e0 = more.openEvents(true).map((e) => JSON.parse(JSON.stringify(e)))[0];
+  const e0 =
+    more.openEvents(true).sort(compareEventKeys).map((e) => JSON.parse(JSON.stringify(e)))[0];
   deepEqual([e0.Packets, e0.Tools, e0.Tool], [2, { nmap: [1, 2] }, "nmap"]);
   // A word with flags this build does not know is refused.
   const bad = await fresh();

@@ -2,6 +2,7 @@
 // events whose tags change (at the first, a middle and the last packet), one-packet events and
 // their promotion, IPv6, the gap that restarts an event, and --exclude-tags.
 
+import { byKey } from "../_helpers.ts";
 import { deepEqual, equal } from "node:assert/strict";
 import { capture, events, pkt } from "../aggregation/_events_helpers.ts";
 import { EventAggregator } from "../../src/aggregation/event_aggregator.ts";
@@ -80,7 +81,7 @@ Deno.test("--exclude-tags drops the tagged packets before they join an event", a
     pkt(3, { src: G, dst: D + 3, dport: 23, ttl: 64, window: 1025 }),
   ];
   const agg = new EventAggregator({ excludeTags: Tag.spoofed | Tag.unroutable });
-  const evs = (await events(capture(pk), {}, agg)).map(json);
+  const evs = byKey((await events(capture(pk), {}, agg)).map(json));
   deepEqual(evs.map((e) => [e.SourceIP, e.Port, e.Packets, e.Tags]), [
     ["1.2.3.4", 23, 1, { erratic: 1 }],
     ["1.2.3.4", 443, 1, {}],

@@ -2,6 +2,7 @@
 // standard-input paths, halves merged), count's tag_counts.csv and --json, timeseries --by tag,
 // and parse --exclude-tags end to end (with its usage error).
 
+import { byKey } from "../_helpers.ts";
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { runCli } from "../_helpers.ts";
@@ -137,7 +138,7 @@ Deno.test("parse --exclude-tags drops tagged packets; an unknown tag is a usage 
   const all = await parsed();
   equal(all.reduce((n, e) => n + e.Packets, 0), 11);
   const kept = await parsed(["--exclude-tags", "spoofed,unroutable"]);
-  deepEqual(kept.map((e) => [e.SourceIP, e.Port, e.Packets, e.Tags]), [
+  deepEqual(byKey(kept).map((e) => [e.SourceIP, e.Port, e.Packets, e.Tags]), [
     ["1.2.3.4", 443, 1, {}],
     ["5.6.7.8", 23, 2, { erratic: 2 }],
     ["5.6.7.8", 443, 1, {}],
