@@ -35,6 +35,7 @@ import {
   attrFirst,
   type Attribution,
   attrMatched,
+  attrMerge,
   attrOf,
   attrOfSingle,
   attrPromote,
@@ -123,6 +124,13 @@ export interface EventAggregatorOptions {
    * that unite them across a source's events (default false: they cost a copy per event).
    */
   destinations?: boolean;
+  /**
+   * Split runs (the map step of `parse --map`, `split/`): the first events of this block — those
+   * starting within the timeout of its first packet, which may continue an event of the block
+   * before — are also copied into `heads` when they end, whole and unfiltered, for the merge step
+   * to join (default: none).
+   */
+  heads?: EventAggregator;
 }
 
 /** The packet-time clock carried in state files. */
@@ -253,6 +261,11 @@ export class EventAggregator {
   // Events a gap ended since the last sweep (passing the filters), made already: the next sweep
   // hands them out with its own, in event order.
   readonly #pending: DarknetEvent[] = [];
+  // Split runs: where ended first events go, and the latest start of one (the first packet's
+  // time plus the timeout; set by the first packet).
+  readonly #heads: EventAggregator | undefined;
+  #headSec = -Infinity;
+  #headNsec = 0;
 
   /** Creates an aggregator. */
   constructor(o: EventAggregatorOptions = {}) {
@@ -266,6 +279,7 @@ export class EventAggregator {
     this.notAfter = o.notAfter ?? Infinity;
     this.excludeTags = (o.excludeTags ?? 0) & TAG_BITS;
     this.destinations = o.destinations ?? false;
+    this.#heads = o.heads;
     this.#timeoutNs = this.timeout * 1e9;
     this.#v4 = new EventTable(false, this.samples);
     this.#v6 = new EventTable(true, this.samples);
@@ -376,6 +390,10 @@ export class EventAggregator {
         if (sweepSec === -Infinity) {
           sweepSec = sec;
           sweepNsec = nsec;
+          if (this.#heads && this.#headSec === -Infinity) {
+            this.#headSec = sec + this.timeout;
+            this.#headNsec = nsec;
+          }
         } else if ((sec - sweepSec) * 1e9 + (nsec - sweepNsec) > sweepNs) {
           this.#latestSec = latestSec;
           this.#latestNsec = latestNsec;
@@ -505,6 +523,9 @@ export class EventAggregator {
     const gap = (b.tsSec[i] - st.rowF[s * st.f64PerRow]) * 1e9 +
       (b.tsNsec[i] - st.rowU[s * st.u32PerRow + S_NSEC]);
     if (gap <= this.#timeoutNs) return false;
+    if (
+      this.#heads && this.#isHead(st.rowF[s * st.f64PerRow], st.rowU[s * st.u32PerRow + S_NSEC])
+    ) this.#heads._absorb(this, st.v6 ? 3 : 0, s); // whole, for the merge step to join
     this.#endSingle(st, s, out);
     return true;
   }
@@ -791,6 +812,9 @@ export class EventAggregator {
 
   // Ends entry e of table t: counts it and, if it passes the filters, materialises it.
   #end(t: EventTable, e: number, out: DarknetEvent[]): void {
+    if (
+      this.#heads && this.#isHead(t.rowF[e * ROW_F64 + FIRST_SEC], t.rowU[e * ROW_U32 + FIRST_NSEC])
+    ) this.#heads._absorb(this, t.v6 ? 2 : 1, e); // whole, for the merge step to join
     this.stats.eventsEnded++;
     const ev = this.#passing(t, e);
     if (ev) out.push(ev);
@@ -901,8 +925,10 @@ export class EventAggregator {
     let ended = 0;
     // Entry e of table x is idle: keep it if it passes, else remove it now.
     const retire = (x: number, e: number, passes: boolean, last: number) => {
-      ended++;
       const ref = x * 2 ** 30 + e;
+      // A split run's first event: also whole, for the merge step to join.
+      if (this.#heads && this.#refIsHead(tables, ref)) this.#heads._absorb(this, x, e);
+      ended++;
       if (passes) {
         at.set(ref, refs.length);
         refs.push(ref);
@@ -1078,6 +1104,271 @@ export class EventAggregator {
       this.#v6 = new EventTable(true, this.samples);
       this.#sigs = new SignatureTable();
     }
+  }
+
+  // Whether an event starting at (sec, nsec) is one of a split run's first events.
+  #isHead(sec: number, nsec: number): boolean {
+    return sec < this.#headSec || (sec === this.#headSec && nsec <= this.#headNsec);
+  }
+
+  #refIsHead(tables: readonly [SingleTable, EventTable, EventTable, SingleTable], ref: number) {
+    const [fs, fn] = this.#first(tables, ref);
+    return this.#isHead(fs, fn);
+  }
+
+  // The first packet's time of a reference.
+  #first(
+    tables: readonly [SingleTable, EventTable, EventTable, SingleTable],
+    ref: number,
+  ): [number, number] {
+    const x = Math.floor(ref / 2 ** 30);
+    const e = ref % 2 ** 30;
+    if (x === 0 || x === 3) {
+      const t = tables[x] as SingleTable;
+      return [t.rowF[e * t.f64PerRow], t.rowU[e * t.u32PerRow + S_NSEC]];
+    }
+    const t = tables[x] as EventTable;
+    return [t.rowF[e * ROW_F64 + FIRST_SEC], t.rowU[e * ROW_U32 + FIRST_NSEC]];
+  }
+
+  #tables(): readonly [SingleTable, EventTable, EventTable, SingleTable] {
+    return [this.#singles, this.#v4, this.#v6, this.#singles6];
+  }
+
+  /**
+   * @internal Split runs: the open events as references (table × 2^30 + entry; tables 0 IPv4
+   * one-packet, 1 IPv4, 2 IPv6, 3 IPv6 one-packet), with their keys (copies) and first and last
+   * packet times.
+   */
+  _entries(): { ref: number; key: Uint32Array; first: [number, number]; last: [number, number] }[] {
+    const tables = this.#tables();
+    const out = [];
+    for (let x = 0; x < 4; x++) {
+      const t = tables[x];
+      const w = t.keys.width;
+      for (let e = 0; e < t.size; e++) {
+        const ref = x * 2 ** 30 + e;
+        const first = this.#first(tables, ref);
+        let last: [number, number] = first;
+        if (x === 1 || x === 2) {
+          const ft = t as EventTable;
+          last = [ft.rowF[e * ROW_F64 + LAST_SEC], ft.rowU[e * ROW_U32 + LAST_NSEC]];
+        }
+        out.push({ ref, key: t.keys.keys.slice(e * w, e * w + w), first, last });
+      }
+    }
+    return out;
+  }
+
+  /** @internal Split runs: the reference of the open event of `key` (2 or 5 words), or -1. */
+  _find(key: Uint32Array): number {
+    const v6 = key.length === 5;
+    const st = v6 ? this.#singles6 : this.#singles;
+    const t = v6 ? this.#v6 : this.#v4;
+    const s = v6 ? st.keys.find(key) : st.keys.find2(key[0], key[1]);
+    if (s >= 0) return (v6 ? 3 : 0) * 2 ** 30 + s;
+    const e = v6 ? t.keys.find(key) : t.keys.find2(key[0], key[1]);
+    return e < 0 ? -1 : (v6 ? 2 : 1) * 2 ** 30 + e;
+  }
+
+  /** @internal Split runs: the last packet's time of reference `ref`. */
+  _last(ref: number): [number, number] {
+    const x = Math.floor(ref / 2 ** 30);
+    const e = ref % 2 ** 30;
+    if (x === 0 || x === 3) return this.#first(this.#tables(), ref);
+    const t = x === 1 ? this.#v4 : this.#v6;
+    return [t.rowF[e * ROW_F64 + LAST_SEC], t.rowU[e * ROW_U32 + LAST_NSEC]];
+  }
+
+  /**
+   * @internal Split runs: ends the open event `ref` (counted as ended, and as filtered if it
+   * fails the filters) and removes it; returns it if it passes.
+   */
+  _end(ref: number): DarknetEvent | null {
+    const x = Math.floor(ref / 2 ** 30);
+    const e = ref % 2 ** 30;
+    const tables = this.#tables();
+    this.stats.eventsEnded++;
+    let ev: DarknetEvent | null;
+    if (x === 0 || x === 3) {
+      ev = this.#singlesPass() ? this.#singleEvent(tables[x] as SingleTable, e) : null;
+    } else ev = this.#passing(tables[x] as EventTable, e);
+    if (!ev) this.stats.eventsFiltered++;
+    this.#removeEntry(x, e);
+    return ev;
+  }
+
+  /** @internal Split runs: removes the open event `ref` uncounted. */
+  _drop(ref: number): void {
+    this.#removeEntry(Math.floor(ref / 2 ** 30), ref % 2 ** 30);
+  }
+
+  /**
+   * @internal Split and merge (issue 18): entry `e` of `other`'s table `x` (0 IPv4 one-packet,
+   * 1 IPv4, 2 IPv6, 3 IPv6 one-packet) joins this aggregator's open event of the same key as
+   * its next packets — leaving the state one pass over both would (counts added, times, the
+   * destinations united, the samples of lowest rank, the attribution's boundary pairs: attrMerge)
+   * — or, without one, is copied in as it is. Settings must be the same. Joining promotes a
+   * one-packet entry of `other` (so `other` may change); a copy leaves `other` alone. Returns the
+   * reference here.
+   */
+  _absorb(other: EventAggregator, x: number, e: number): number {
+    const v6 = x >= 2;
+    const src = other.#tables()[x];
+    const w = v6 ? 5 : 2;
+    const key = src.keys.keys.slice(e * w, e * w + w);
+    const here = this._find(key);
+    if (here < 0) return this.#copyIn(other, x, e, key);
+    const hx = Math.floor(here / 2 ** 30);
+    let a = here % 2 ** 30;
+    if (hx === 0) a = this.#promote(a, key[0], key[1]);
+    else if (hx === 3) a = this.#promote6(a);
+    let b = e;
+    if (x === 0) b = other.#promote(e, key[0], key[1]);
+    else if (x === 3) b = other.#promote6(e);
+    this.#join(v6 ? this.#v6 : this.#v4, a, v6 ? other.#v6 : other.#v4, b);
+    return (v6 ? 2 : 1) * 2 ** 30 + a;
+  }
+
+  // Full event b of table bt (another aggregator's) joins full event a of t.
+  #join(t: EventTable, a: number, bt: EventTable, b: number): void {
+    const fa = a * ROW_F64;
+    const fb = b * ROW_F64;
+    const ua = a * ROW_U32;
+    const ub = b * ROW_U32;
+    attrMerge(
+      t.rowU,
+      ua,
+      t.attr,
+      a * ATTR,
+      t.rowF[fa + PACKETS],
+      t.seq,
+      a,
+      bt.rowU,
+      ub,
+      bt.attr,
+      b * ATTR,
+      bt.rowF[fb + PACKETS],
+      bt.seq,
+      b,
+    );
+    const before = (s1: number, n1: number, s2: number, n2: number) =>
+      s1 < s2 || (s1 === s2 && n1 < n2);
+    if (
+      before(
+        bt.rowF[fb + FIRST_SEC],
+        bt.rowU[ub + FIRST_NSEC],
+        t.rowF[fa + FIRST_SEC],
+        t.rowU[ua + FIRST_NSEC],
+      )
+    ) {
+      t.rowF[fa + FIRST_SEC] = bt.rowF[fb + FIRST_SEC];
+      t.rowU[ua + FIRST_NSEC] = bt.rowU[ub + FIRST_NSEC];
+    }
+    if (
+      before(
+        t.rowF[fa + LAST_SEC],
+        t.rowU[ua + LAST_NSEC],
+        bt.rowF[fb + LAST_SEC],
+        bt.rowU[ub + LAST_NSEC],
+      )
+    ) {
+      t.rowF[fa + LAST_SEC] = bt.rowF[fb + LAST_SEC];
+      t.rowU[ua + LAST_NSEC] = bt.rowU[ub + LAST_NSEC];
+    }
+    t.rowF[fa + PACKETS] += bt.rowF[fb + PACKETS];
+    t.rowF[fa + BYTES] += bt.rowF[fb + BYTES];
+    this.#copyDests(t, a, bt, b);
+    // B's samples in packet order, each below A's threshold kept (a tie stays with A's).
+    const S = this.samples;
+    for (let j = 0; j < S; j++) {
+      const k = b * S + j;
+      const ref = bt.sampleRef[k];
+      if (ref === 0) break;
+      const len = bt.sampleLen[k];
+      if (bt.sampleRank[k] < t.rowF[fa + NEXT]) {
+        t.offer(a, bt.sampleRank[k], bt.store.get(ref, len), 0, len);
+      }
+    }
+  }
+
+  // Every destination of b (table bt) into a's set (table t).
+  #copyDests(t: EventTable, a: number, bt: EventTable, b: number): void {
+    if (!t.v6) {
+      for (const d of bt.dests4.values(b)) t.dests4.add(a, d);
+      return;
+    }
+    const d = bt.dests6[b];
+    if (d) {
+      const to = (t.dests6[a] ??= new KeyTable(4, Math.max(4, d.size)));
+      const nets = (t.nets6[a] ??= new KeyTable(2, 4));
+      for (let i = 0; i < d.size; i++) {
+        const k = d.keys.subarray(4 * i, 4 * i + 4);
+        to.add(k);
+        nets.add2(k[0], k[1]);
+      }
+    }
+  }
+
+  // Entry e of other's table x copied in as a new open event of `key`.
+  #copyIn(other: EventAggregator, x: number, e: number, key: Uint32Array): number {
+    if (x === 0 || x === 3) {
+      const st = x === 0 ? other.#singles : other.#singles6;
+      const u = e * st.u32PerRow;
+      attrSingleExpand(st.rowU, u + st.attrAt, other.#sigs, SINGLE_WORDS, st.values, e);
+      const len = st.rowU[u + S_LENFP] & 0xffffff;
+      const ref = st.rowI[u + S_REF];
+      const frame = ref !== 0 ? (x === 0 ? other.#v4 : other.#v6).store.get(ref, len) : null;
+      const sec = st.rowF[e * st.f64PerRow];
+      const nsec = st.rowU[u + S_NSEC];
+      if (x === 0) {
+        this._loadSingle(
+          key[0],
+          key[1],
+          sec,
+          nsec,
+          st.rowU[u + S_DST],
+          len,
+          st.rowU[u + S_LENFP] >>> 24,
+          frame,
+          SINGLE_WORDS,
+        );
+      } else {
+        const dst = Uint32Array.of(
+          st.rowU[u + S_DST],
+          st.rowU[u + S6_DST],
+          st.rowU[u + S6_DST + 1],
+          st.rowU[u + S6_DST + 2],
+        );
+        this._loadSingle6(key, sec, nsec, dst, len, frame, SINGLE_WORDS);
+      }
+      return this._find(key);
+    }
+    const v6 = x === 2;
+    const t = v6 ? this.#v6 : this.#v4;
+    const bt = v6 ? other.#v6 : other.#v4;
+    const a = v6 ? t.keys.add(key) : t.keys.add2(key[0], key[1]);
+    t.ensure();
+    const fa = a * ROW_F64;
+    const fb = e * ROW_F64;
+    const ua = a * ROW_U32;
+    const ub = e * ROW_U32;
+    t.start(a, bt.rowF[fb + FIRST_SEC], bt.rowU[ub + FIRST_NSEC], 0, bt.rowU[ub + RNG]);
+    for (const k of [LAST_SEC, PACKETS, BYTES]) t.rowF[fa + k] = bt.rowF[fb + k];
+    for (const k of [LAST_NSEC, FP, IPID_EQUAL, IPID_STEP]) t.rowU[ua + k] = bt.rowU[ub + k];
+    t.attr.set(bt.attr.subarray(e * ATTR, (e + 1) * ATTR), a * ATTR);
+    const sq = bt.seq.get(e);
+    if (sq) t.seq.set(a, sq.slice());
+    this.#copyDests(t, a, bt, e);
+    const S = this.samples;
+    for (let j = 0; j < S; j++) {
+      const k = e * S + j;
+      if (bt.sampleRef[k] === 0) break;
+      const len = bt.sampleLen[k];
+      t.putSample(a, j, bt.store.get(bt.sampleRef[k], len), 0, len, bt.sampleRank[k]);
+    }
+    t.settle(a);
+    return (v6 ? 2 : 1) * 2 ** 30 + a;
   }
 
   /** @internal Tables and clock (null before the first packet), for the state file. */
