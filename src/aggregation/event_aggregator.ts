@@ -266,6 +266,8 @@ export class EventAggregator {
   readonly #heads: EventAggregator | undefined;
   #headSec = -Infinity;
   #headNsec = 0;
+  #firstSec = -Infinity;
+  #firstNsec = 0;
 
   /** Creates an aggregator. */
   constructor(o: EventAggregatorOptions = {}) {
@@ -390,7 +392,9 @@ export class EventAggregator {
         if (sweepSec === -Infinity) {
           sweepSec = sec;
           sweepNsec = nsec;
-          if (this.#heads && this.#headSec === -Infinity) {
+          if (this.#firstSec === -Infinity) {
+            this.#firstSec = sec;
+            this.#firstNsec = nsec;
             this.#headSec = sec + this.timeout;
             this.#headNsec = nsec;
           }
@@ -1158,6 +1162,11 @@ export class EventAggregator {
       }
     }
     return out;
+  }
+
+  /** @internal Split runs: the first packet's time (of this aggregator's own packets), or null. */
+  get _firstPacket(): [number, number] | null {
+    return this.#firstSec === -Infinity ? null : [this.#firstSec, this.#firstNsec];
   }
 
   /** @internal Split runs: the reference of the open event of `key` (2 or 5 words), or -1. */

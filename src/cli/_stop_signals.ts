@@ -5,8 +5,9 @@ export class StopSignals {
   stopped: Deno.Signal | undefined;
   #stop: (() => void) | undefined;
   readonly #handlers: [Deno.Signal, () => void][] = [];
-  constructor() {
-    for (const sig of ["SIGINT", "SIGTERM"] as Deno.Signal[]) {
+  /** `listen`: handle the process's signals (a Worker's run is stopped by its owner instead). */
+  constructor(listen = true) {
+    for (const sig of listen ? ["SIGINT", "SIGTERM"] as Deno.Signal[] : []) {
       const h = () => {
         this.stopped ??= sig;
         this.#stop?.();

@@ -13,8 +13,11 @@ import {
   formatParseSummary,
   MAX_SAMPLES,
   type ParseConfig,
+  type ParseResult,
   runParse,
 } from "./run_parse.ts";
+import { runMerge } from "./merge_mode.ts";
+import { runJobs } from "./jobs_mode.ts";
 import { DEFAULT_TELESCOPE_SIZE, DEFAULT_TIMEOUT } from "../aggregation/event_aggregator.ts";
 import { EVENT_FORMATS } from "../outputs/formats.ts";
 
@@ -175,6 +178,9 @@ const FLAGS = {
   bpf: { type: "string" },
   rotate: { type: "string" },
   "max-memory": { type: "string" },
+  map: { type: "string" },
+  merge: { type: "string", multiple: true },
+  jobs: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 /** Runs `parse` with command-line arguments; returns the exit code. */
@@ -194,6 +200,9 @@ export async function parseMain(args: string[]): Promise<number> {
     throw new UsageError("--block only applies to batch mode (--from/--to)");
   }
   const common = commonConfig(values, after);
+  if (values.merge !== undefined || values.map !== undefined || values.jobs !== undefined) {
+    return await splitMain(values, after, common);
+  }
   let pcaps: string[] = [];
   if (values.interface !== undefined) {
     if (values.pcap !== undefined) throw new UsageError("give --pcap or --interface, not both");
@@ -237,6 +246,77 @@ export async function parseMain(args: string[]): Promise<number> {
   // Held until the process exits: a signal at any moment of the run, or after it, is handled.
   const r = await runParse(cfg, new StopSignals());
   if (!cfg.quiet) console.error(formatParseSummary(r));
+  if (r.error) {
+    console.error(`parse: ${r.error.message}`);
+    return r.error.exitCode;
+  }
+  return 0;
+}
+
+// Flags a split run (--map, --merge, --jobs) does not take: outputs it cannot make yet.
+const NOT_SPLIT = [
+  "interface",
+  "rotate",
+  "outdir",
+  "cachein",
+  "ongoingout",
+  "dosout",
+  "sourceout",
+  "seriesout",
+  "statsout",
+];
+
+// parse --map DIR, parse --merge DIR..., parse --jobs N: split runs (src/split/).
+async function splitMain(
+  values: Record<string, unknown>,
+  after: Record<string, string[]>,
+  common: ReturnType<typeof commonConfig>,
+): Promise<number> {
+  const modes = ["map", "merge", "jobs"].filter((f) => values[f] !== undefined);
+  if (modes.length > 1) {
+    throw new UsageError(`--${modes[0]} and --${modes[1]} cannot be used together`);
+  }
+  for (const f of NOT_SPLIT) {
+    if (values[f] !== undefined) {
+      throw new UsageError(
+        `--${f} cannot be used with --${modes[0]} (a split run's outputs: events, state)`,
+      );
+    }
+  }
+  const mode = modes[0];
+  if (mode === "merge") {
+    if (values.pcap !== undefined) throw new UsageError("--merge reads block results, not --pcap");
+    if (values.eventout === undefined) throw new UsageError("--eventout is required");
+    const dirs = pathList(values.merge as string[], after.merge ?? []);
+    if (dirs.length === 0) throw new UsageError("--merge needs at least one block result");
+    const r = await runMerge({ ...common, pcaps: dirs, eventout: values.eventout as string });
+    return report(r, common.quiet);
+  }
+  if (values.pcap === undefined) throw new UsageError("--pcap is required");
+  const pcaps = pathList(values.pcap as string[], after.pcap ?? []);
+  if (pcaps.length === 0) throw new UsageError("--pcap needs at least one path");
+  if (pcaps.includes("-")) throw new UsageError(`--${mode} reads files, not stdin`);
+  if (mode === "map") {
+    for (const f of ["eventout", "cacheout"]) {
+      if (values[f] !== undefined) {
+        throw new UsageError(`--${f} cannot be used with --map (the block result holds them)`);
+      }
+    }
+    if (common.format.name === "parquet") {
+      throw new UsageError("--map: block results hold NDJSON; give --format to --merge");
+    }
+    const cfg: ParseConfig = { ...common, pcaps, map: values.map as string };
+    return report(await runParse(cfg, new StopSignals()), common.quiet);
+  }
+  const jobs = intFlag("jobs", values.jobs, 1, 1);
+  if (values.eventout === undefined) throw new UsageError("--eventout is required");
+  const cfg: ParseConfig = { ...common, pcaps, eventout: values.eventout as string };
+  if (jobs === 1) return report(await runParse(cfg, new StopSignals()), common.quiet);
+  return report(await runJobs(cfg, jobs, new StopSignals()), common.quiet);
+}
+
+function report(r: ParseResult, quiet: boolean): number {
+  if (!quiet) console.error(formatParseSummary(r));
   if (r.error) {
     console.error(`parse: ${r.error.message}`);
     return r.error.exitCode;

@@ -6,6 +6,9 @@
  * @module
  */
 
+import { type BlockSettings, BlockWriter } from "../split/block_result.ts";
+import { eventKey } from "../split/split_merger.ts";
+import { EventBuffer } from "../outputs/event_buffer.ts";
 import { CaptureSet } from "../capture/capture_set.ts";
 import { type CaptureStats, LiveCapture } from "../capture/live_capture.ts";
 import type { EventChunk } from "../aggregation/event_aggregator_stream.ts";
@@ -112,6 +115,8 @@ export interface ParseConfig {
   notAfter?: number;
   /** The flag that named the inputs, for messages (default `--pcap`; batch mode `--input`). */
   inputFlag?: string;
+  /** Split runs: the block result folder to write instead of events (`--map`, `split/`). */
+  map?: string;
 }
 // `--format NAME` (any registered format), or Merit's `--newdl` for NDJSON; not both unless
 // they agree.
@@ -187,6 +192,45 @@ function annotateDos(r: DosReport, enrich: Enrichment | undefined): object {
 function dosColumns(enrich: Enrichment | undefined): readonly RecordColumn[] {
   if (!enrich?.enrichers.some((x) => x.annotate)) return DOS_COLUMNS;
   return [...DOS_COLUMNS.slice(0, -1), ...DOS_ANNOTATION_COLUMNS, DOS_COLUMNS.at(-1)!];
+}
+
+// The settings a block result records, which every block of a run and its merge share.
+export function blockSettings(cfg: ParseConfig): BlockSettings {
+  return {
+    timeout: cfg.timeout,
+    telescopeSize: cfg.telescopeSize,
+    samples: cfg.samples,
+    seed: cfg.seed,
+    threshold: cfg.threshold,
+    uniques: cfg.uniques,
+    rate: cfg.rate,
+    excludeTags: cfg.excludeTags ?? 0,
+    enrichment: JSON.stringify([
+      cfg.asnin ?? null,
+      cfg.geoin ?? null,
+      cfg.pfx2asin ?? [],
+      cfg.knownScanners ?? null,
+      cfg.dns ?? null,
+    ]),
+  };
+}
+
+// The map step's sink: each event's NDJSON line and index entry into the block result.
+function blockSink(block: BlockWriter, agg: EventAggregator): WritableStream<EventChunk> {
+  const buf = new EventBuffer(4096);
+  return new WritableStream({
+    write(chunk) {
+      const first = agg._firstPacket!;
+      const limitSec = first[0] + agg.timeout;
+      for (const e of chunk.events) {
+        buf.len = 0;
+        buf.event(e);
+        buf.ascii("\n");
+        const head = e.firstSec < limitSec || (e.firstSec === limitSec && e.firstNsec <= first[1]);
+        block.add(buf.buf.subarray(0, buf.len), e.lastSec, e.lastNsec, eventKey(e), head);
+      }
+    },
+  });
 }
 
 // The signal series' settings; their flags need --seriesout.
@@ -391,7 +435,9 @@ export async function runParse(cfg: ParseConfig, signals?: StopSignals): Promise
 async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<ParseResult> {
   const t0 = performance.now();
   const rotate = cfg.rotate ?? 0;
-  if (!rotate && cfg.eventout === undefined) throw new UsageError("--eventout is required");
+  if (!rotate && cfg.eventout === undefined && cfg.map === undefined) {
+    throw new UsageError("--eventout is required");
+  }
   await checkRunPaths(cfg);
   // Inputs: a live tcpdump, stdin (main thread only), or files decoded on a second core.
   let live: LiveCapture | undefined;
@@ -438,10 +484,13 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   // A packet timed more than a day after the run started is a corrupt timestamp (a capture
   // cannot come from the future): skipped and counted instead of moving the clock.
   const notAfter = cfg.notAfter ?? Math.floor(Date.now() / 1000) + 86400;
+  // Split runs (--map): the block's first events are kept whole for the merge step.
+  const heads = cfg.map !== undefined ? new EventAggregator({ ...cfg, notAfter }) : undefined;
   const agg = new EventAggregator({
     ...cfg,
     notAfter,
     destinations: cfg.sourceout !== undefined,
+    heads,
   });
   // DoS victims from backscatter (--dosout): an analyzer on the same batches.
   const dos = cfg.dosout !== undefined ? new DosVictims(cfg.dos) : undefined;
@@ -486,8 +535,11 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     throw e;
   }
   let sink: WritableStream<EventChunk>;
-  if (rotate) sink = new RotatingEventSink({ outdir: cfg.outdir!, rotate, format: cfg.format });
-  else {
+  const block = cfg.map !== undefined ? await BlockWriter.create(cfg.map) : undefined;
+  if (block) sink = blockSink(block, agg);
+  else if (rotate) {
+    sink = new RotatingEventSink({ outdir: cfg.outdir!, rotate, format: cfg.format });
+  } else {
     try {
       events = await EventWriter.create(cfg.eventout!, { format: cfg.format });
     } catch (e) {
@@ -638,9 +690,10 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   // Loading (state file, databases) is timed apart: it says nothing about the packet rate.
   const tLoaded = performance.now();
   try {
-    const keepOpen = rotate > 0 || cfg.cacheout !== undefined;
+    const keepOpen = rotate > 0 || cfg.cacheout !== undefined || block !== undefined;
     // Open events are made into objects at the end only for a file that takes them.
-    const emitOpen = rotate > 0 || cfg.ongoingout !== undefined || cfg.cacheout === undefined;
+    const emitOpen = !block &&
+      (rotate > 0 || cfg.ongoingout !== undefined || cfg.cacheout === undefined);
     aggStream = new EventAggregatorStream(agg, {
       keepOpen,
       rotate,
@@ -752,6 +805,34 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
       try {
         dosOut!.close();
       } catch { /* already failing; the error above names the file */ }
+    }
+  }
+  if (block) {
+    // A block that did not read all of its input would lose events in the merge: none is left.
+    if (error) block.abort();
+    else {
+      try {
+        openSaved = agg.openCount;
+        const { encodeState } = await import("../state/state_file.ts");
+        const clock = agg._internals.clock;
+        heads!._setClock(clock);
+        await block.finish(
+          {
+            settings: blockSettings(cfg),
+            inputs: cfg.pcaps,
+            first: agg._firstPacket,
+            headLimit: agg._firstPacket && [agg._firstPacket[0] + agg.timeout, agg._firstPacket[1]],
+            clock,
+            stats: { ...agg.stats },
+          },
+          encodeState(heads!),
+          encodeState(agg),
+        );
+      } catch (e) {
+        block.abort();
+        if (!(e instanceof DarknetError)) throw e;
+        error ??= e;
+      }
     }
   }
   if (cfg.cacheout && !allocationFailed) {

@@ -1,0 +1,139 @@
+// `parse --jobs N`: a split run on one machine. The captures are cut into N blocks of whole files
+// (in order, about equal in bytes), each block's map step runs in a Worker of its own (as
+// `parse --map` would), and the merge step (`parse --merge`) stitches the block results, kept in a
+// temporary folder, into the events of one sequential run.
+
+import { DarknetError, DataError, IoError, UsageError } from "../errors.ts";
+import type { ParseConfig, ParseResult } from "./run_parse.ts";
+import { runMerge } from "./merge_mode.ts";
+import type { StopSignals } from "./_stop_signals.ts";
+
+/**
+ * `paths` in at most `n` runs of consecutive files, each about the same number of bytes.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { blocksOf } from "./jobs_mode.ts";
+ * deepEqual(blocksOf(["a", "b", "c", "d"], [1, 1, 1, 1], 2), [["a", "b"], ["c", "d"]]);
+ * deepEqual(blocksOf(["a", "b", "c"], [10, 1, 1], 2), [["a"], ["b", "c"]]);
+ * deepEqual(blocksOf(["a"], [5], 4), [["a"]]);
+ * ```
+ */
+export function blocksOf(paths: string[], sizes: number[], n: number): string[][] {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const out: string[][] = [];
+  let acc = 0;
+  for (let i = 0; i < paths.length; i++) {
+    // A new block when this file starts past the next share (and files are left for the rest).
+    const share = (total * out.length) / n;
+    if (out.length === 0 || (acc >= share && out.length < n)) out.push([]);
+    out.at(-1)!.push(paths[i]);
+    acc += sizes[i];
+  }
+  return out;
+}
+
+/** Runs `cfg` as `jobs` map steps in Workers and one merge. */
+export async function runJobs(
+  cfg: ParseConfig,
+  jobs: number,
+  signals: StopSignals,
+): Promise<ParseResult> {
+  const t0 = performance.now();
+  if (cfg.pcaps.includes("-")) throw new UsageError("--jobs reads files, not stdin");
+  const sizes: number[] = [];
+  for (const p of cfg.pcaps) {
+    try {
+      sizes.push((await Deno.stat(p)).size);
+    } catch (e) {
+      throw new IoError(`${p}: ${(e as Error).message}`);
+    }
+  }
+  const groups = blocksOf(cfg.pcaps, sizes, jobs);
+  const tmp = await Deno.makeTempDir({ prefix: "darknet-events-jobs-" });
+  const dirs = groups.map((_, k) => `${tmp}/block-${String(k).padStart(4, "0")}`);
+  const workers: Worker[] = [];
+  const tty = !cfg.quiet && Deno.stderr.isTerminal();
+  let done = 0;
+  const progress = () => {
+    if (tty) {
+      Deno.stderr.writeSync(
+        new TextEncoder().encode(`\rparse: ${done} of ${groups.length} blocks aggregated`),
+      );
+    }
+  };
+  try {
+    progress();
+    const { format, ...rest } = cfg;
+    const stopped = new Promise<never>((_, reject) =>
+      signals.onStop(() =>
+        reject(
+          new IoError(
+            `stopped by ${signals.stopped} while the blocks were aggregated: nothing written`,
+          ),
+        )
+      )
+    );
+    stopped.catch(() => {});
+    await Promise.race([
+      stopped,
+      Promise.all(groups.map((pcaps, k) =>
+        new Promise<void>((resolve, reject) => {
+          const w = new Worker(new URL("./_map_worker.ts", import.meta.url), { type: "module" });
+          workers.push(w);
+          w.onmessage = (m) => {
+            w.terminate();
+            if (m.data.error) {
+              const [message, code] = m.data.error;
+              reject(
+                code === 2
+                  ? new UsageError(message)
+                  : code === 65
+                  ? new DataError(message)
+                  : new IoError(message),
+              );
+            } else {
+              done++;
+              progress();
+              resolve();
+            }
+          };
+          w.onerror = (e) => {
+            e.preventDefault();
+            reject(new Error(e.message));
+          };
+          w.postMessage({ ...rest, pcaps, map: dirs[k], formatName: format.name });
+        })
+      )),
+    ]);
+    if (tty) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+    const r = await runMerge({ ...cfg, pcaps: dirs });
+    return {
+      ...r,
+      seconds: (performance.now() - t0) / 1000,
+      loadSeconds: 0,
+      stopSignal: signals.stopped,
+    };
+  } catch (e) {
+    if (!(e instanceof DarknetError)) throw e;
+    return {
+      packets: 0,
+      eventsWritten: 0,
+      eventsFiltered: 0,
+      openSaved: 0,
+      outOfOrder: 0,
+      implausibleTime: 0,
+      excludedByTags: 0,
+      notAfter: 0,
+      openAtFailure: 0,
+      seconds: (performance.now() - t0) / 1000,
+      loadSeconds: 0,
+      stopSignal: signals.stopped,
+      error: e,
+    };
+  } finally {
+    for (const w of workers) w.terminate();
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}

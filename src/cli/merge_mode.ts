@@ -1,0 +1,230 @@
+// `parse --merge BLOCK...`: the merge step of a split run (src/split/). Reads the block results
+// of `parse --map` (checked: version, checksums, the same settings as this run's flags), stitches
+// them with SplitMerger — each block's own events copied as they are, the events joined across
+// boundaries made, enriched and put in their place — and writes the events of one sequential run.
+
+import { DarknetError, DataError, UsageError } from "../errors.ts";
+import { EventAggregator } from "../aggregation/event_aggregator.ts";
+import { compareEventOrder, type DarknetEvent } from "../model/darknet_event.ts";
+import type { EventChunk } from "../aggregation/event_aggregator_stream.ts";
+import { EnrichStream } from "../enrich/enrich_stream.ts";
+import type { EventEncoder, EventFormat } from "../outputs/event_encoder.ts";
+import { EventWriter } from "../outputs/event_writer.ts";
+import { type Block, INDEX_ENTRY, readBlock } from "../split/block_result.ts";
+import { eventKey, keyString, SplitMerger } from "../split/split_merger.ts";
+import { loadState, saveState } from "../state/state_file.ts";
+import { blockSettings, openEnrichers, type ParseConfig, type ParseResult } from "./run_parse.ts";
+import { checkPaths } from "./_output_paths.ts";
+
+const te = new TextEncoder();
+const CLOSE = te.encode("\n]\n");
+const CLOSE_EMPTY = te.encode("]\n");
+const NONE = new Uint8Array(0);
+
+// The event file's format, taking a block's lines (bytes, one event's JSON) or events.
+function stitched(f: EventFormat): EventFormat {
+  const lines = f.name === "ndjson";
+  return {
+    name: f.name,
+    description: f.description,
+    create(): EventEncoder {
+      let count = 0;
+      return {
+        open: (out) => {
+          if (!lines) out.ascii("[");
+        },
+        add(out, e) {
+          if (!lines) out.ascii(count === 0 ? "\n" : ",\n");
+          if (e instanceof Uint8Array) out.raw(e);
+          else out.event(e);
+          if (lines) out.ascii("\n");
+          count++;
+        },
+        closing: () => lines ? NONE : count === 0 ? CLOSE_EMPTY : CLOSE,
+      };
+    },
+  };
+}
+
+// Index entry i of a block against an event: Last, then key (as compareEventOrder).
+function compareEntry(ix: DataView, i: number, e: DarknetEvent): number {
+  const p = i * INDEX_ENTRY;
+  const d = ix.getFloat64(p, true) - e.lastSec || ix.getUint32(p + 8, true) - e.lastNsec;
+  if (d !== 0) return d;
+  const v = ix.getUint8(p + 13);
+  if (v !== e.version) return v - e.version;
+  const k = eventKey(e);
+  for (let w = 0; w < k.length; w++) {
+    const a = ix.getUint32(p + 16 + 4 * w, true);
+    if (a !== k[w]) return a < k[w] ? -1 : 1;
+  }
+  return 0;
+}
+
+function entryKey(ix: DataView, i: number): string {
+  const p = i * INDEX_ENTRY;
+  const n = ix.getUint8(p + 13) === 6 ? 5 : 2;
+  const k = new Uint32Array(n);
+  for (let w = 0; w < n; w++) k[w] = ix.getUint32(p + 16 + 4 * w, true);
+  return keyString(k);
+}
+
+// A block's events.ndjson, line by line (lengths from its index), without the newline.
+async function* lines(b: Block): AsyncGenerator<Uint8Array> {
+  const f = await Deno.open(b.events);
+  try {
+    let buf = new Uint8Array(1 << 20);
+    let have = 0;
+    let at = 0;
+    for (let i = 0; i < b.header.events; i++) {
+      const len = b.index.getUint32(i * INDEX_ENTRY + 36, true);
+      while (have - at < len) {
+        if (at > 0) {
+          buf.copyWithin(0, at, have);
+          have -= at;
+          at = 0;
+        }
+        if (have + (1 << 16) > buf.length || len > buf.length) {
+          const grown = new Uint8Array(Math.max(buf.length * 2, len + (1 << 16)));
+          grown.set(buf.subarray(0, have));
+          buf = grown;
+        }
+        const n = await f.read(buf.subarray(have));
+        if (n === null) throw new DataError("events end before the index", { file: b.events });
+        have += n;
+      }
+      yield buf.subarray(at, at + len - 1);
+      at += len;
+    }
+  } finally {
+    f.close();
+  }
+}
+
+async function enriched(events: DarknetEvent[], cfg: Enr): Promise<DarknetEvent[]> {
+  if (!cfg || events.length === 0) return events;
+  const out: DarknetEvent[] = [];
+  const s = ReadableStream.from<EventChunk>([{ events, open: false }])
+    .pipeThrough(new EnrichStream(cfg.enrichers));
+  for await (const c of s) out.push(...c.events);
+  return out;
+}
+type Enr = Awaited<ReturnType<typeof openEnrichers>>;
+
+/** Merges `cfg.pcaps` (block result folders) into `cfg.eventout`. */
+export async function runMerge(cfg: ParseConfig): Promise<ParseResult> {
+  const t0 = performance.now();
+  if (cfg.format.name !== "json" && cfg.format.name !== "ndjson") {
+    throw new UsageError(`--merge writes json or ndjson, not ${cfg.format.name}`);
+  }
+  await checkPaths(
+    cfg.pcaps.map((path) => ({ flag: "--merge", path })),
+    [
+      { flag: "--eventout", path: cfg.eventout! },
+      ...(cfg.cacheout ? [{ flag: "--cacheout", path: cfg.cacheout }] : []),
+    ],
+  );
+  const blocks = await Promise.all(cfg.pcaps.map(readBlock));
+  const want = JSON.stringify(blockSettings(cfg));
+  for (const b of blocks) {
+    if (JSON.stringify(b.header.settings) !== want) {
+      throw new UsageError(
+        `${b.dir}: made with other settings than this merge's flags (${
+          JSON.stringify(b.header.settings)
+        }); give --merge the flags --map had`,
+      );
+    }
+  }
+  // In time order, whatever order the scheduler listed them in; empty blocks add nothing.
+  const ordered = blocks.filter((b) => b.header.first !== null).sort((a, b) =>
+    a.header.first![0] - b.header.first![0] || a.header.first![1] - b.header.first![1]
+  );
+  const enrich = await openEnrichers(cfg);
+  const settings = { ...cfg, excludeTags: cfg.excludeTags ?? 0 };
+  const merger = new SplitMerger(settings);
+  const out = await EventWriter.create(cfg.eventout!, { format: stitched(cfg.format) });
+  const tLoaded = performance.now();
+  let error: DarknetError | undefined;
+  let packets = 0;
+  let filtered = 0;
+  let outOfOrder = 0;
+  let excluded = 0;
+  let implausible = 0;
+  try {
+    for (let k = 0; k < ordered.length; k++) {
+      const b = ordered[k];
+      const h = b.header;
+      if (k > 0 && h.first && ordered[k - 1].header.clock) {
+        const prev = ordered[k - 1].header.clock!;
+        if (
+          h.first[0] < prev.latestSec ||
+          (h.first[0] === prev.latestSec && h.first[1] < prev.latestNsec)
+        ) {
+          throw new DataError(
+            `starts before ${ordered[k - 1].dir} ends: blocks must not overlap in time`,
+            { file: b.dir },
+          );
+        }
+      }
+      packets += h.stats.packets;
+      filtered += h.stats.eventsFiltered;
+      outOfOrder += h.stats.outOfOrder;
+      excluded += h.stats.excludedByTags;
+      implausible += h.stats.implausibleTime;
+      const heads = new EventAggregator(settings);
+      await loadState(heads, b.heads);
+      const tails = new EventAggregator(settings);
+      await loadState(tails, b.tails);
+      const m = merger.block({
+        heads,
+        tails,
+        clock: h.clock!,
+        earliest: h.first!,
+        headLimit: h.headLimit!,
+      });
+      const joined = await enriched(m.events, enrich);
+      // The block's own events, a replaced first event left out, the joined ones in between.
+      let j = 0;
+      let i = 0;
+      const dropped = new Set<string>();
+      for await (const line of lines(b)) {
+        while (j < joined.length && compareEntry(b.index, i, joined[j]) > 0) out.write(joined[j++]);
+        const key = b.index.getUint8(i * INDEX_ENTRY + 12) === 1 ? entryKey(b.index, i) : "";
+        if (key && m.replaced.has(key)) dropped.add(key);
+        else out.write(line as never);
+        i++;
+      }
+      while (j < joined.length) out.write(joined[j++]);
+      // A replaced first event was counted by its block as filtered if it was not written; the
+      // joined event is counted by the merge.
+      filtered -= m.replaced.size - dropped.size;
+      out.flush();
+    }
+    const last = cfg.cacheout ? merger.open.sweepIdle() : merger.finish();
+    for (const e of (await enriched(last, enrich)).sort(compareEventOrder)) out.write(e);
+    if (cfg.cacheout) await saveState(merger.open, cfg.cacheout);
+    out.close();
+  } catch (e) {
+    try {
+      out.close();
+    } catch { /* failing already */ }
+    if (!(e instanceof DarknetError)) throw e;
+    error = e;
+  }
+  filtered += merger.open.stats.eventsFiltered;
+  return {
+    packets,
+    eventsWritten: out.saved,
+    eventsFiltered: filtered,
+    openSaved: cfg.cacheout ? merger.open.openCount : 0,
+    outOfOrder,
+    implausibleTime: implausible,
+    excludedByTags: excluded,
+    notAfter: cfg.notAfter ?? 0,
+    openAtFailure: 0,
+    seconds: (performance.now() - tLoaded) / 1000,
+    loadSeconds: (tLoaded - t0) / 1000,
+    dns: enrich?.dns?.stats,
+    error,
+  };
+}

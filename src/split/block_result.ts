@@ -1,0 +1,256 @@
+/**
+ * A block result: what the map step of a split run (`parse --map DIR`) leaves for the merge step
+ * (`parse --merge`), as a folder any scheduler can move — written under a temporary name and
+ * renamed into place, so it is whole or absent:
+ *
+ * | file            | holds                                                                                      |
+ * | --------------- | ------------------------------------------------------------------------------------------ |
+ * | `block.json`    | format version, settings, enrichment flags, inputs, first packet, clock, counters, SHA-256s |
+ * | `events.ndjson` | the block's own events (enriched), one per line, in event order                             |
+ * | `events.index`  | per event 40 bytes: Last (f64 s, u32 ns), first-event flag, IP version, key (5 u32), length |
+ * | `heads.state`   | its first events that ended in it, whole (a state file)                                    |
+ * | `tails.state`   | its events open at its end (a state file)                                                  |
+ *
+ * The merge checks the version, every checksum and that every block was made with the same
+ * settings before reading one event.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { DataError, ioError, UsageError } from "../errors.ts";
+import type { AggregatorClock, AggregatorStats } from "../aggregation/event_aggregator.ts";
+
+/** The block format's version (`block.json`'s `version`). */
+export const BLOCK_VERSION = 1;
+
+/** Bytes per event in `events.index`. */
+export const INDEX_ENTRY = 40;
+
+/** The settings every block of a run and its merge must share. */
+export interface BlockSettings {
+  timeout: number;
+  telescopeSize: number;
+  samples: number;
+  seed: number;
+  threshold: number;
+  uniques: number;
+  rate: number;
+  excludeTags: number;
+  /** The enrichment flags (databases, DNS, known scanners), as given. */
+  enrichment: string;
+}
+
+/** `block.json`. */
+export interface BlockHeader {
+  tool: "darknet-events";
+  kind: "block";
+  version: number;
+  settings: BlockSettings;
+  inputs: string[];
+  /** The block's first packet, [sec, nsec], or null for a block without packets. */
+  first: [number, number] | null;
+  /** The latest start of a first event (first packet + timeout), or null. */
+  headLimit: [number, number] | null;
+  clock: AggregatorClock | null;
+  stats: AggregatorStats;
+  /** Events in events.ndjson. */
+  events: number;
+  /** SHA-256 (hex) of each other file. */
+  sha256: Record<string, string>;
+}
+
+const FILES = ["events.ndjson", "events.index", "heads.state", "tails.state"] as const;
+
+/** Writes a block result: events as they come, then the rest at `finish`. */
+export class BlockWriter {
+  readonly dir: string;
+  readonly #tmp: string;
+  readonly #events: Deno.FsFile;
+  readonly #hash = createHash("sha256");
+  #index = new Uint8Array(INDEX_ENTRY * 1024);
+  #indexDv = new DataView(this.#index.buffer);
+  #count = 0;
+
+  private constructor(dir: string, tmp: string, events: Deno.FsFile) {
+    this.dir = dir;
+    this.#tmp = tmp;
+    this.#events = events;
+  }
+
+  /** Starts a block result at `dir` (which must not exist). */
+  static async create(dir: string): Promise<BlockWriter> {
+    try {
+      await Deno.lstat(dir);
+      throw new UsageError(`--map ${dir}: exists already (a block result is never overwritten)`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) {
+        if (e instanceof UsageError) throw e;
+        throw ioError(e, dir);
+      }
+    }
+    const slash = dir.replace(/\/+$/, "").lastIndexOf("/");
+    const base = dir.replace(/\/+$/, "");
+    const tmp = `${base.slice(0, slash + 1)}.${base.slice(slash + 1)}.${crypto.randomUUID()}.tmp`;
+    try {
+      await Deno.mkdir(tmp);
+      const f = await Deno.open(`${tmp}/events.ndjson`, { write: true, createNew: true });
+      return new BlockWriter(base, tmp, f);
+    } catch (e) {
+      throw ioError(e, dir);
+    }
+  }
+
+  /** One event: its NDJSON line (newline included), Last, key words and whether it is a first event. */
+  add(line: Uint8Array, lastSec: number, lastNsec: number, key: Uint32Array, head: boolean): void {
+    try {
+      let o = 0;
+      while (o < line.length) o += this.#events.writeSync(line.subarray(o));
+    } catch (e) {
+      throw ioError(e, `${this.dir}/events.ndjson`);
+    }
+    this.#hash.update(line);
+    if ((this.#count + 1) * INDEX_ENTRY > this.#index.length) {
+      const grown = new Uint8Array(this.#index.length * 2);
+      grown.set(this.#index);
+      this.#index = grown;
+      this.#indexDv = new DataView(grown.buffer);
+    }
+    const dv = this.#indexDv;
+    const p = this.#count++ * INDEX_ENTRY;
+    dv.setFloat64(p, lastSec, true);
+    dv.setUint32(p + 8, lastNsec, true);
+    dv.setUint8(p + 12, head ? 1 : 0);
+    dv.setUint8(p + 13, key.length === 5 ? 6 : 4);
+    for (let k = 0; k < 5; k++) dv.setUint32(p + 16 + 4 * k, k < key.length ? key[k] : 0, true);
+    dv.setUint32(p + 36, line.length, true);
+  }
+
+  /** Writes the rest and renames the folder into place. */
+  async finish(
+    header: Omit<BlockHeader, "tool" | "kind" | "version" | "events" | "sha256">,
+    heads: Uint8Array,
+    tails: Uint8Array,
+  ): Promise<void> {
+    try {
+      this.#events.syncSync();
+      this.#events.close();
+      const index = this.#index.subarray(0, this.#count * INDEX_ENTRY);
+      const sha256: Record<string, string> = {
+        "events.ndjson": this.#hash.digest("hex"),
+        "events.index": sha(index),
+        "heads.state": sha(heads),
+        "tails.state": sha(tails),
+      };
+      await Deno.writeFile(`${this.#tmp}/events.index`, index);
+      await Deno.writeFile(`${this.#tmp}/heads.state`, heads);
+      await Deno.writeFile(`${this.#tmp}/tails.state`, tails);
+      const full: BlockHeader = {
+        tool: "darknet-events",
+        kind: "block",
+        version: BLOCK_VERSION,
+        ...header,
+        events: this.#count,
+        sha256,
+      };
+      await Deno.writeTextFile(`${this.#tmp}/block.json`, `${JSON.stringify(full, null, 1)}\n`);
+      await Deno.rename(this.#tmp, this.dir);
+    } catch (e) {
+      this.abort();
+      throw ioError(e, this.dir);
+    }
+  }
+
+  /** Gives up: removes the temporary folder. */
+  abort(): void {
+    try {
+      this.#events.close();
+    } catch { /* closed */ }
+    try {
+      Deno.removeSync(this.#tmp, { recursive: true });
+    } catch { /* gone */ }
+  }
+}
+
+function sha(b: Uint8Array): string {
+  return createHash("sha256").update(b).digest("hex");
+}
+
+/** A block result read back and checked. */
+export interface Block {
+  dir: string;
+  header: BlockHeader;
+  /** events.index. */
+  index: DataView;
+  /** Paths of its state files and events. */
+  heads: string;
+  tails: string;
+  events: string;
+}
+
+/**
+ * Reads `dir`'s `block.json` and index and checks the version and every file's SHA-256
+ * (reading each once). Throws a `DataError` naming the file, or an `IoError`.
+ */
+export async function readBlock(dir: string): Promise<Block> {
+  const path = `${dir}/block.json`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw ioError(e, path);
+  }
+  let h: BlockHeader;
+  try {
+    h = JSON.parse(text);
+  } catch {
+    throw new DataError("not a block result (block.json is not JSON)", { file: path });
+  }
+  if (h?.tool !== "darknet-events" || h.kind !== "block") {
+    throw new DataError("not a block result of darknet-events", { file: path });
+  }
+  if (h.version !== BLOCK_VERSION) {
+    throw new DataError(`block format ${h.version}; this build reads ${BLOCK_VERSION}`, {
+      file: path,
+    });
+  }
+  for (const f of FILES) {
+    const p = `${dir}/${f}`;
+    const hash = createHash("sha256");
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(p);
+    } catch (e) {
+      throw ioError(e, p);
+    }
+    try {
+      const buf = new Uint8Array(1 << 20);
+      for (;;) {
+        const n = await file.read(buf);
+        if (n === null) break;
+        hash.update(buf.subarray(0, n));
+      }
+    } catch (e) {
+      throw ioError(e, p);
+    } finally {
+      file.close();
+    }
+    if (hash.digest("hex") !== h.sha256?.[f]) {
+      throw new DataError("checksum mismatch: the block result is damaged", { file: p });
+    }
+  }
+  const idx = await Deno.readFile(`${dir}/events.index`);
+  if (idx.length !== h.events * INDEX_ENTRY) {
+    throw new DataError(`${idx.length} index bytes for ${h.events} events`, {
+      file: `${dir}/events.index`,
+    });
+  }
+  return {
+    dir,
+    header: h,
+    index: new DataView(idx.buffer, idx.byteOffset, idx.byteLength),
+    heads: `${dir}/heads.state`,
+    tails: `${dir}/tails.state`,
+    events: `${dir}/events.ndjson`,
+  };
+}
