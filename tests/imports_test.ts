@@ -1,7 +1,7 @@
 // The module graph of src/: no import cycles anywhere, and data flows one way between layers
 // (decoding never reaches into capture, the library's stages never into the command line).
 
-import { deepEqual } from "node:assert/strict";
+import { deepEqual, ok } from "node:assert/strict";
 
 const root = new URL("../src/", import.meta.url);
 
@@ -64,4 +64,24 @@ Deno.test("layers import one way: decode not from capture, library stages not fr
     }
   }
   deepEqual(wrong, []);
+});
+
+Deno.test("every Worker module is embedded by deno compile (INCLUDES of the entries)", async () => {
+  const { INCLUDES } = await import("../src/cli/permissions.ts");
+  const listed = new Set(Object.values(INCLUDES).flat().map((p) => p.replace(/^src\//, "")));
+  const workers: string[] = [];
+  for (const f of graph.keys()) {
+    const text = Deno.readTextFileSync(new URL(f, root));
+    for (const m of text.matchAll(/new Worker\(\s*new URL\("(\.{1,2}\/[^"]+\.ts)"/g)) {
+      const dir = f.includes("/") ? f.slice(0, f.lastIndexOf("/") + 1) : "";
+      const norm: string[] = [];
+      for (const p of (dir + m[1]).split("/")) {
+        if (p === "..") norm.pop();
+        else if (p !== ".") norm.push(p);
+      }
+      workers.push(norm.join("/"));
+    }
+  }
+  deepEqual(workers.filter((w) => !listed.has(w)), []);
+  ok(workers.includes("cli/_map_worker.ts"));
 });

@@ -78,6 +78,7 @@ export const INCLUDES: Record<keyof typeof ENTRIES, readonly string[]> = {
     "src/capture/_capture_worker.ts",
     "src/io/_gunzip_worker.ts",
     "src/state/_gzip_worker.ts",
+    "src/cli/_map_worker.ts",
   ],
   count: ["src/analysis/_count_worker.ts", "src/io/_gunzip_worker.ts"],
   timeseries: ["src/analysis/_timeseries_worker.ts", "src/io/_gunzip_worker.ts"],

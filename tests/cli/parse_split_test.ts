@@ -1,0 +1,219 @@
+// Split runs through the command line, with exactly the permissions `deno task compile` grants:
+// parse --map per block and parse --merge, and parse --jobs N, give the event file of one
+// sequential run byte for byte — filters, enrichment, NDJSON, a state file at the end — with
+// blocks listed in any order; damaged, mismatched or overlapping blocks are refused with one line,
+// and a map step that fails leaves no block result.
+
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { gunzipSync } from "node:zlib";
+import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
+import { generateScenario } from "../../src/synth/scenario.ts";
+import { concat } from "../../src/synth/pcap_writer.ts";
+import { runCli } from "../_helpers.ts";
+
+const parse = (args: string[]) => runCli(ENTRIES.parse, args, denoFlags("parse"));
+const dir = Deno.makeTempDirSync({ prefix: "parse-split-" });
+const exists = (p: string) => {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+// A capture cut into `n` pcap files of consecutive records.
+function cutFiles(bytes: Uint8Array, n: number, name: string): string[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const recs: Uint8Array[] = [];
+  for (let p = 24; p + 16 <= bytes.length;) {
+    const len = dv.getUint32(p + 8, true);
+    recs.push(bytes.subarray(p, p + 16 + len));
+    p += 16 + len;
+  }
+  const out: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const path = `${dir}/${name}-${k}.pcap`;
+    const part = recs.slice(
+      Math.floor((k * recs.length) / n),
+      Math.floor(((k + 1) * recs.length) / n),
+    );
+    Deno.writeFileSync(path, concat([bytes.subarray(0, 24), ...part]));
+    out.push(path);
+  }
+  return out;
+}
+
+const demo = cutFiles(gunzipSync(Deno.readFileSync("testdata/demo/scan.pcap.gz")), 4, "demo");
+const scenarioParts: Uint8Array[] = [];
+generateScenario(
+  { packets: 120000, seed: 8, oneOffs: 4000, duration: 3600 },
+  (b) => scenarioParts.push(b.slice()),
+);
+const scenario = cutFiles(concat(scenarioParts), 6, "scen");
+
+async function sequential(pcaps: string[], out: string, flags: string[]) {
+  const r = await parse(["--pcap", ...pcaps, "--eventout", out, "--quiet", ...flags]);
+  equal(r.code, 0, r.stderr);
+  return Deno.readFileSync(out);
+}
+
+Deno.test("parse --map per block, --merge of the results (any order): one run's event file, byte for byte", async () => {
+  const enrich = [
+    "--geoin",
+    "testdata/mmdb/GeoIP2-City-Test.mmdb",
+    "--asnin",
+    "testdata/mmdb/GeoLite2-ASN-Test.mmdb",
+  ];
+  for (
+    const [name, flags] of [
+      ["plain", ["--samples", "2", "--timeout", "300"]],
+      ["filtered", ["--samples", "1", "--uniques", "2", "--timeout", "600"]],
+      ["enriched-ndjson", ["--samples", "1", "--format", "ndjson", ...enrich]],
+    ] as const
+  ) {
+    const want = await sequential(demo, `${dir}/${name}-one.json`, [...flags]);
+    const blocks: string[] = [];
+    for (const [k, p] of demo.entries()) {
+      const b = `${dir}/${name}-block${k}`;
+      const r = await parse(["--pcap", p, "--map", b, "--quiet", ...flags]);
+      equal(r.code, 0, r.stderr);
+      blocks.push(b);
+    }
+    const out = `${dir}/${name}-merged.json`;
+    const r = await parse([
+      "--merge",
+      ...[...blocks].reverse(),
+      "--eventout",
+      out,
+      "--quiet",
+      ...flags,
+    ]);
+    equal(r.code, 0, r.stderr);
+    deepEqual(Deno.readFileSync(out), want, name);
+    ok(want.length > 100_000);
+  }
+});
+
+Deno.test("parse --jobs 1, 2, 3 and 6 over six files: one run's event file; the summary counts as one run's", async () => {
+  const flags = ["--samples", "2", "--timeout", "120"];
+  const one = await parse(["--pcap", ...scenario, "--eventout", `${dir}/jobs-one.json`, ...flags]);
+  equal(one.code, 0, one.stderr);
+  const want = Deno.readFileSync(`${dir}/jobs-one.json`);
+  const counts = (s: string) =>
+    s.match(/[\d,]+ packets|[\d,]+ events written, [\d,]+ filtered out/g);
+  for (const jobs of [1, 2, 3, 6]) {
+    const out = `${dir}/jobs-${jobs}.json`;
+    const r = await parse([
+      "--pcap",
+      ...scenario,
+      "--jobs",
+      String(jobs),
+      "--eventout",
+      out,
+      ...flags,
+    ]);
+    equal(r.code, 0, r.stderr);
+    deepEqual(Deno.readFileSync(out), want, `--jobs ${jobs}`);
+    deepEqual(counts(r.stderr), counts(one.stderr), `--jobs ${jobs}: ${r.stderr}`);
+  }
+  // With a threshold (filtered events counted once each) and a state file at the end.
+  const f = ["--samples", "1", "--timeout", "120", "--threshold", "2"];
+  const a = await parse([
+    "--pcap",
+    ...scenario,
+    "--eventout",
+    `${dir}/t-one.json`,
+    "--cacheout",
+    `${dir}/t-one.state`,
+    ...f,
+  ]);
+  const b = await parse([
+    "--pcap",
+    ...scenario,
+    "--jobs",
+    "3",
+    "--eventout",
+    `${dir}/t-3.json`,
+    "--cacheout",
+    `${dir}/t-3.state`,
+    ...f,
+  ]);
+  equal(a.code, 0, a.stderr);
+  equal(b.code, 0, b.stderr);
+  deepEqual(Deno.readFileSync(`${dir}/t-3.json`), Deno.readFileSync(`${dir}/t-one.json`));
+  deepEqual(counts(b.stderr), counts(a.stderr));
+  match(b.stderr, /open events saved/);
+  // The state files hold the same open events: the next hour continues them alike.
+  const next = scenario.slice(-1);
+  for (const s of ["t-one", "t-3"]) {
+    const r = await parse([
+      "--pcap",
+      ...next,
+      "--cachein",
+      `${dir}/${s}.state`,
+      "--eventout",
+      `${dir}/${s}-next.json`,
+      "--quiet",
+      ...f,
+    ]);
+    equal(r.code, 0, r.stderr);
+  }
+  deepEqual(Deno.readFileSync(`${dir}/t-3-next.json`), Deno.readFileSync(`${dir}/t-one-next.json`));
+});
+
+Deno.test("bad blocks are refused with one line: damaged (65), other settings (2), overlapping (65); a failed map leaves nothing", async () => {
+  const flags = ["--samples", "1", "--quiet"];
+  const mk = async (name: string, pcaps: string[], extra: string[] = []) => {
+    const b = `${dir}/bad-${name}`;
+    const r = await parse(["--pcap", ...pcaps, "--map", b, ...flags, ...extra]);
+    equal(r.code, 0, r.stderr);
+    return b;
+  };
+  const a = await mk("a", [demo[0]]);
+  const b = await mk("b", [demo[1]]);
+  const merge = (blocks: string[], extra: string[] = []) =>
+    parse(["--merge", ...blocks, "--eventout", `${dir}/bad-out.json`, ...flags, ...extra]);
+  // Damaged: one byte of its events changed.
+  const damaged = await mk("d", [demo[1]]);
+  const ev = Deno.readFileSync(`${damaged}/events.ndjson`);
+  ev[10] ^= 1;
+  Deno.writeFileSync(`${damaged}/events.ndjson`, ev);
+  let r = await merge([a, damaged]);
+  equal(r.code, 65);
+  match(r.stderr, /^parse: .*events\.ndjson.*checksum mismatch/m);
+  equal(r.stderr.trim().split("\n").length, 1);
+  // Other settings than the merge's flags.
+  r = await merge([a, b], ["--timeout", "60"]);
+  equal(r.code, 2);
+  match(r.stderr, /other settings than this merge's flags/);
+  // Overlapping: the same hour twice.
+  const again = await mk("again", [demo[1]]);
+  r = await merge([a, b, again]);
+  equal(r.code, 65);
+  match(r.stderr, /blocks must not overlap in time/);
+  // A block result is never overwritten, and --map takes no --eventout.
+  r = await parse(["--pcap", demo[0], "--map", a, ...flags]);
+  equal(r.code, 2);
+  match(r.stderr, /exists already/);
+  r = await parse([
+    "--pcap",
+    demo[0],
+    "--map",
+    `${dir}/x`,
+    "--eventout",
+    `${dir}/x.json`,
+    ...flags,
+  ]);
+  equal(r.code, 2);
+  r = await merge([a, b], ["--format", "parquet"]);
+  equal(r.code, 2);
+  // A map step whose input fails part-way leaves no block result (the merge would lose events).
+  const cut = `${dir}/cut.pcap`;
+  const whole = Deno.readFileSync(demo[2]);
+  Deno.writeFileSync(cut, whole.subarray(0, whole.length - 7));
+  r = await parse(["--pcap", cut, "--map", `${dir}/bad-cut`, ...flags]);
+  equal(r.code, 65, r.stderr);
+  ok(!exists(`${dir}/bad-cut`));
+  ok(Array.from(Deno.readDirSync(dir)).every((e) => !e.name.startsWith(".bad-cut")));
+});
