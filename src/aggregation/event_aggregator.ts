@@ -1142,9 +1142,11 @@ export class EventAggregator {
   /**
    * @internal Split runs: the open events as references (table × 2^30 + entry; tables 0 IPv4
    * one-packet, 1 IPv4, 2 IPv6, 3 IPv6 one-packet), with their keys (copies) and first and last
-   * packet times.
+   * packet times; with `startedBy`, only those whose first packet is not after it.
    */
-  _entries(): { ref: number; key: Uint32Array; first: [number, number]; last: [number, number] }[] {
+  _entries(
+    startedBy?: [number, number],
+  ): { ref: number; key: Uint32Array; first: [number, number]; last: [number, number] }[] {
     const tables = this.#tables();
     const out = [];
     for (let x = 0; x < 4; x++) {
@@ -1153,6 +1155,10 @@ export class EventAggregator {
       for (let e = 0; e < t.size; e++) {
         const ref = x * 2 ** 30 + e;
         const first = this.#first(tables, ref);
+        if (
+          startedBy &&
+          (first[0] > startedBy[0] || (first[0] === startedBy[0] && first[1] > startedBy[1]))
+        ) continue;
         let last: [number, number] = first;
         if (x === 1 || x === 2) {
           const ft = t as EventTable;

@@ -211,7 +211,7 @@ export async function runMerge(cfg: ParseConfig): Promise<ParseResult> {
     if (!(e instanceof DarknetError)) throw e;
     error = e;
   }
-  filtered += merger.open.stats.eventsFiltered;
+  filtered += merger.stats.eventsFiltered;
   return {
     packets,
     eventsWritten: out.saved,

@@ -99,16 +99,32 @@ const before = (a: [number, number], b: [number, number]) =>
  * ```
  */
 export class SplitMerger {
-  /** The carried open events (and the merge's counters: events ended, filtered). */
-  readonly open: EventAggregator;
+  // The carried open events: after each block, that block's tails (the few carried events that
+  // go on copied into them — a block's open events are not copied one by one).
+  #open: EventAggregator;
   #latest: [number, number] | null = null;
   #joined = 0;
+  #ended = 0;
+  #filtered = 0;
   readonly #timeoutNs: number;
 
   /** A merger for blocks made with `settings` (timeout, samples, seed, filters, …). */
   constructor(settings: Omit<EventAggregatorOptions, "heads">) {
-    this.open = new EventAggregator(settings);
-    this.#timeoutNs = this.open.timeout * 1e9;
+    this.#open = new EventAggregator(settings);
+    this.#timeoutNs = this.#open.timeout * 1e9;
+  }
+
+  /** The carried open events (after the last block: the run's open events, e.g. to save). */
+  get open(): EventAggregator {
+    return this.#open;
+  }
+
+  /** Events the merge ended, and of those filtered out. */
+  get stats(): { eventsEnded: number; eventsFiltered: number } {
+    return {
+      eventsEnded: this.#ended + this.#open.stats.eventsEnded,
+      eventsFiltered: this.#filtered + this.#open.stats.eventsFiltered,
+    };
   }
 
   /**
@@ -121,13 +137,12 @@ export class SplitMerger {
         "a block starts before the previous one ends: blocks must be in time order",
       );
     }
-    const open = this.open;
+    const open = this.#open;
     const events: DarknetEvent[] = [];
     const replaced = new Set<string>();
-    const isHead = (first: [number, number]) => !before(b.headLimit, first);
     const firsts = [
       ...b.heads._entries().map((x) => ({ ...x, from: b.heads })),
-      ...b.tails._entries().filter((x) => isHead(x.first)).map((x) => ({ ...x, from: b.tails })),
+      ...b.tails._entries(b.headLimit).map((x) => ({ ...x, from: b.tails })),
     ];
     for (const c of firsts) {
       const here = open._find(c.key);
@@ -147,15 +162,24 @@ export class SplitMerger {
         const ev = open._end(joined);
         if (ev) events.push(ev);
         replaced.add(keyString(c.key));
-      } else b.tails._drop(b.tails._find(c.key));
+      } else {
+        // Joined to a tail: it goes on, in the block's tails.
+        b.tails._drop(b.tails._find(c.key));
+        b.tails._absorb(open, Math.floor(joined / 2 ** 30), joined % 2 ** 30);
+        open._drop(open._find(c.key));
+      }
     }
     // Carried events no packet of this block continued, idle beyond the timeout at its end.
     open._setClock(b.clock);
     events.push(...open.sweepIdle());
-    for (const c of b.tails._entries()) {
-      const ref = b.tails._find(c.key);
-      open._absorb(b.tails, Math.floor(ref / 2 ** 30), ref % 2 ** 30);
+    // The others (a block shorter than the timeout) go on beside the block's tails.
+    for (const c of open._entries()) {
+      const ref = open._find(c.key);
+      b.tails._absorb(open, Math.floor(ref / 2 ** 30), ref % 2 ** 30);
     }
+    this.#ended += open.stats.eventsEnded;
+    this.#filtered += open.stats.eventsFiltered;
+    this.#open = b.tails;
     this.#latest = [b.clock.latestSec, b.clock.latestNsec];
     events.sort(compareEventOrder);
     return { events, replaced };
@@ -168,7 +192,7 @@ export class SplitMerger {
 
   /** After the last block: the events still open, ended, in event order (as a run's end). */
   finish(): DarknetEvent[] {
-    return [...this.open.sweepIdle(), ...this.open.openEvents()];
+    return [...this.#open.sweepIdle(), ...this.#open.openEvents()];
   }
 }
 
