@@ -1245,6 +1245,108 @@ export class EventAggregator {
     return (v6 ? 2 : 1) * 2 ** 30 + a;
   }
 
+  /**
+   * @internal Split and merge: `other`'s open event `ref` (A) joins this aggregator's open event
+   * `here` (B) of the same key as its *earlier* packets — the state one pass over A's packets
+   * then B's leaves, kept in B's entry (the copying costs A's size, not B's). `other`'s entry is
+   * left spent (drop it).
+   */
+  _prepend(other: EventAggregator, ref: number, here: number): void {
+    let x = Math.floor(ref / 2 ** 30);
+    let a = ref % 2 ** 30;
+    const v6 = x >= 2;
+    const ot = other.#tables();
+    const w = v6 ? 5 : 2;
+    if (x === 0 || x === 3) {
+      const key = ot[x].keys.keys.slice(a * w, a * w + w);
+      a = v6 ? other.#promote6(a) : other.#promote(a, key[0], key[1]);
+      x = v6 ? 2 : 1;
+    }
+    let hx = Math.floor(here / 2 ** 30);
+    let b = here % 2 ** 30;
+    if (hx === 0 || hx === 3) {
+      const st = hx === 0 ? this.#singles : this.#singles6;
+      const key = st.keys.keys.slice(b * w, b * w + w);
+      b = v6 ? this.#promote6(b) : this.#promote(b, key[0], key[1]);
+      hx = v6 ? 2 : 1;
+    }
+    const at = (v6 ? other.#v6 : other.#v4) as EventTable;
+    const t = v6 ? this.#v6 : this.#v4;
+    const fa = a * ROW_F64;
+    const fb = b * ROW_F64;
+    const ua = a * ROW_U32;
+    const ub = b * ROW_U32;
+    // The attribution merged into A's words (A first), then those words into B's entry.
+    attrMerge(
+      at.rowU,
+      ua,
+      at.attr,
+      a * ATTR,
+      at.rowF[fa + PACKETS],
+      at.seq,
+      a,
+      t.rowU,
+      ub,
+      t.attr,
+      b * ATTR,
+      t.rowF[fb + PACKETS],
+      t.seq,
+      b,
+    );
+    for (const k of [FP, IPID_EQUAL, IPID_STEP]) t.rowU[ub + k] = at.rowU[ua + k];
+    t.attr.set(at.attr.subarray(a * ATTR, (a + 1) * ATTR), b * ATTR);
+    const sq = at.seq.get(a);
+    if (sq) t.seq.set(b, sq.slice());
+    else t.seq.delete(b);
+    const before = (s1: number, n1: number, s2: number, n2: number) =>
+      s1 < s2 || (s1 === s2 && n1 < n2);
+    if (
+      before(
+        at.rowF[fa + FIRST_SEC],
+        at.rowU[ua + FIRST_NSEC],
+        t.rowF[fb + FIRST_SEC],
+        t.rowU[ub + FIRST_NSEC],
+      )
+    ) {
+      t.rowF[fb + FIRST_SEC] = at.rowF[fa + FIRST_SEC];
+      t.rowU[ub + FIRST_NSEC] = at.rowU[ua + FIRST_NSEC];
+    }
+    if (
+      before(
+        t.rowF[fb + LAST_SEC],
+        t.rowU[ub + LAST_NSEC],
+        at.rowF[fa + LAST_SEC],
+        at.rowU[ua + LAST_NSEC],
+      )
+    ) {
+      t.rowF[fb + LAST_SEC] = at.rowF[fa + LAST_SEC];
+      t.rowU[ub + LAST_NSEC] = at.rowU[ua + LAST_NSEC];
+    }
+    t.rowF[fb + PACKETS] += at.rowF[fa + PACKETS];
+    t.rowF[fb + BYTES] += at.rowF[fa + BYTES];
+    this.#copyDests(t, b, at, a);
+    // Samples: A's in order, then B's own offered after them (a tie stays with A's).
+    const S = this.samples;
+    const mine: [number, number, number][] = [];
+    for (let j = 0; j < S; j++) {
+      const k = b * S + j;
+      if (t.sampleRef[k] === 0) break;
+      mine.push([t.sampleRank[k], t.sampleRef[k], t.sampleLen[k]]);
+      t.sampleRef[k] = 0;
+    }
+    for (let j = 0; j < S; j++) {
+      const k = a * S + j;
+      if (at.sampleRef[k] === 0) break;
+      const len = at.sampleLen[k];
+      t.putSample(b, j, at.store.get(at.sampleRef[k], len), 0, len, at.sampleRank[k]);
+    }
+    t.settle(b);
+    for (const [rank, sref, len] of mine) {
+      if (rank < t.rowF[fb + NEXT]) t.offerStored(b, rank, sref, len);
+      else t.store.free(sref);
+    }
+  }
+
   // Full event b of table bt (another aggregator's) joins full event a of t.
   #join(t: EventTable, a: number, bt: EventTable, b: number): void {
     const fa = a * ROW_F64;

@@ -156,16 +156,15 @@ export class SplitMerger {
       }
       // Found again: joining promotes one-packet entries, which moves others of the table.
       const ref = c.from._find(c.key);
-      const joined = open._absorb(c.from, Math.floor(ref / 2 ** 30), ref % 2 ** 30);
       this.#joined++;
       if (c.from === b.heads) {
+        const joined = open._absorb(c.from, Math.floor(ref / 2 ** 30), ref % 2 ** 30);
         const ev = open._end(joined);
         if (ev) events.push(ev);
         replaced.add(keyString(c.key));
       } else {
-        // Joined to a tail: it goes on, in the block's tails.
-        b.tails._drop(b.tails._find(c.key));
-        b.tails._absorb(open, Math.floor(joined / 2 ** 30), joined % 2 ** 30);
+        // Joined to a tail: it goes on, in the block's tails (the carried part copied there).
+        b.tails._prepend(open, open._find(c.key), ref);
         open._drop(open._find(c.key));
       }
     }
