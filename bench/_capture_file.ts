@@ -71,3 +71,55 @@ export async function floodCapture(packets: number, ipv6: boolean): Promise<stri
   await Deno.rename(path + ".tmp", path);
   return path;
 }
+
+/**
+ * A day of traffic (`packets` packets over 24 hours, the scenario generator's sources) as 24
+ * hourly pcap files, as a telescope stores them (created once under bench/.cache).
+ */
+export function dayCaptures(packets: number, seed = 1): string[] {
+  const dir = new URL(`./.cache/day-${packets}-${seed}/`, import.meta.url).pathname;
+  const files = Array.from({ length: 24 }, (_, h) => `${dir}h${String(h).padStart(2, "0")}.pcap`);
+  try {
+    if (files.every((f) => Deno.statSync(f).isFile)) return files;
+  } catch { /* made below */ }
+  console.error(`generating ${dir} …`);
+  Deno.mkdirSync(dir, { recursive: true });
+  let out: Deno.FsFile | undefined;
+  let hour = -1;
+  let head: Uint8Array | undefined;
+  let t0 = -1;
+  generateScenario({ packets, seed, duration: 86400 }, (b) => {
+    // The writer hands out the pcap header first, then whole records.
+    let p = 0;
+    if (!head) {
+      head = b.slice(0, 24);
+      p = 24;
+    }
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    while (p + 16 <= b.length) {
+      const sec = dv.getUint32(p, true);
+      const len = dv.getUint32(p + 8, true);
+      if (t0 < 0) t0 = sec;
+      const h = Math.min(23, Math.floor((sec - t0) / 3600));
+      if (h !== hour) {
+        out?.close();
+        hour = h;
+        out = Deno.openSync(files[h], { write: true, create: true, truncate: true });
+        out.writeSync(head);
+      }
+      const rec = b.subarray(p, p + 16 + len);
+      let o = 0;
+      while (o < rec.length) o += out!.writeSync(rec.subarray(o));
+      p += 16 + len;
+    }
+  });
+  out?.close();
+  for (const f of files) {
+    try {
+      Deno.statSync(f);
+    } catch {
+      Deno.writeFileSync(f, head!); // an hour without packets
+    }
+  }
+  return files;
+}

@@ -10,7 +10,7 @@ import { captureBatches } from "../src/capture/open_capture.ts";
 import { FileSource } from "../src/io/file_source.ts";
 import { GunzipStream } from "../src/io/gunzip_stream.ts";
 import { eventJson } from "../src/synth/event_json.ts";
-import { benchCapture, floodCapture } from "./_capture_file.ts";
+import { benchCapture, dayCaptures, floodCapture } from "./_capture_file.ts";
 import { isFile, timedRun } from "./_run.ts";
 import { pcapHeader } from "../src/synth/pcap_writer.ts";
 
@@ -174,6 +174,66 @@ console.log(parseRows.join("\n"));
       } % | ${rss[kind].toFixed(0)} MB |`,
     );
   }
+}
+
+// Split runs (issue 18): a day of the scenario as 24 hourly files. parse --jobs 1 and --jobs 2,
+// alternating (byte-identical outputs checked), then the map step of each half and the merge
+// step alone over the two block results.
+{
+  const n = opt("parse-packets", 10_000_000);
+  const files = dayCaptures(n);
+  const best = { one: Infinity, two: Infinity, merge: Infinity, map: Infinity };
+  const tmp = await Deno.makeTempDir();
+  for (let r = 0; r < runs; r++) {
+    for (const jobs of [1, 2]) {
+      const out = `${tmp}/jobs${jobs}.json`;
+      const res = await timedRun("parse", [
+        ...parseFlags(files[0], out),
+        ...files.slice(1).flatMap((f) => ["--pcap", f]),
+        "--jobs",
+        String(jobs),
+      ]);
+      if (jobs === 1) best.one = Math.min(best.one, res.sec);
+      else best.two = Math.min(best.two, res.sec);
+    }
+    const a = Deno.readFileSync(`${tmp}/jobs1.json`);
+    const b = Deno.readFileSync(`${tmp}/jobs2.json`);
+    if (a.length !== b.length || a.some((x, i) => x !== b[i])) {
+      throw new Error("--jobs 2 wrote other bytes than --jobs 1");
+    }
+    const blocks = [`${tmp}/b0-${r}`, `${tmp}/b1-${r}`];
+    let maps = 0;
+    for (const [k, half] of [files.slice(0, 12), files.slice(12)].entries()) {
+      const flags = parseFlags(half[0], "").filter((x) => x !== "--eventout" && x !== "");
+      maps += (await timedRun("parse", [
+        ...flags,
+        ...half.slice(1).flatMap((f) => ["--pcap", f]),
+        "--map",
+        blocks[k],
+      ])).sec;
+    }
+    best.map = Math.min(best.map, maps);
+    const flags = parseFlags(files[0], `${tmp}/merged.json`).filter((x) => x !== files[0]);
+    flags.splice(flags.indexOf("--pcap"), 1);
+    best.merge = Math.min(
+      best.merge,
+      (await timedRun("parse", ["--merge", ...blocks, ...flags])).sec,
+    );
+  }
+  await Deno.remove(tmp, { recursive: true });
+  console.log(`\nsplit runs: ${n} packets, a day in 24 hourly files (best of ${runs}):`);
+  console.log("| run | time | over --jobs 1 |\n|---|---|---|");
+  const pct = (x: number) => `${((x / best.one - 1) * 100).toFixed(0)} %`;
+  console.log(`| --jobs 1 | ${best.one.toFixed(2)} s | 0 % |`);
+  console.log(`| --jobs 2 | ${best.two.toFixed(2)} s | ${pct(best.two)} |`);
+  console.log(
+    `| --map of each half, one after the other | ${best.map.toFixed(2)} s | ${pct(best.map)} |`,
+  );
+  console.log(
+    `| --merge of the two blocks | ${best.merge.toFixed(2)} s | ${
+      (best.merge / best.one * 100).toFixed(0)
+    } % of --jobs 1 |`,
+  );
 }
 
 // count --pcap (issue 15): packet statistics of the same capture, as the CLI runs them.

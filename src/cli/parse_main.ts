@@ -31,6 +31,7 @@ const FORMAT_LINES: string = EVENT_FORMATS.map((f) =>
 export const PARSE_HELP = `Usage: parse --pcap FILE... --eventout PATH --samples N [flags]
        parse --interface IFACE [--bpf FILTER] (--eventout PATH | --rotate S --outdir DIR) ...
        parse --from DATE:HOUR --to DATE:HOUR --input PATTERN --outdir DIR --samples N [flags]
+       parse --pcap FILE... --map DIR --samples N [flags]; parse --merge DIR... --eventout PATH ...
 
 Turns captures into darknet events: one per (source address, traffic type, port), ended by an
 inactivity gap longer than --timeout, with packets, bytes, distinct destinations and /24s, an
@@ -104,6 +105,13 @@ Batch mode (hourly files, state carried from hour to hour)
                         dos_START_END.json, sources_START_END.json and
                         series_START_END.series per block (open DoS vectors carried in the
                         block's state, as open events are)
+
+Split runs (README "Scaling out": the events of one run, byte for byte)
+  --jobs N              cut the --pcap files into N blocks, aggregate each in a Worker, merge
+  --map DIR             aggregate the --pcap files as one block of a split run: write its block
+                        result folder (its own events, its first and open events whole)
+  --merge DIR...        stitch block results (in any order) into --eventout; give it the
+                        flags --map had (settings and enrichment are checked)
 
 Diagnostics
   --cpu PATH            write a V8 CPU profile of the run (.cpuprofile; open in Chrome DevTools)

@@ -38,6 +38,8 @@ Deno.test("deno task bench runs every section with the task's own permission fla
   match(out, /\| --dosout --sourceout \| [\d.]+ s \| -?\d+ % \| \d+ MB \|/);
   match(out, /\| --seriesout \(5-minute bins\) \| [\d.]+ s \| -?\d+ % \| \d+ MB \|/);
   match(out, /\| timeseries --signals \| [\d.e+]+ \| [\d.]+ s \|/);
+  match(out, /\| --jobs 2 \| [\d.]+ s \| -?\d+ % \|/);
+  match(out, /\| --merge of the two blocks \| [\d.]+ s \| \d+ % of --jobs 1 \|/);
   match(out, /enrichment/);
   match(out, /\| count EVENTFILE\.\.\. \| [\d.]+ s \|/);
   match(out, /\| timeseries EVENTFILE\.\.\. --top 5 \| [\d.]+ s \|/);
