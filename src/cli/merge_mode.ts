@@ -111,34 +111,52 @@ async function enriched(events: DarknetEvent[], cfg: Enr): Promise<DarknetEvent[
 }
 type Enr = Awaited<ReturnType<typeof openEnrichers>>;
 
-/** Merges `cfg.pcaps` (block result folders) into `cfg.eventout`. */
+// A block made with other settings than the merge's is refused (exit 2).
+function checkSettings(cfg: ParseConfig, b: Block): void {
+  if (JSON.stringify(b.header.settings) !== JSON.stringify(blockSettings(cfg))) {
+    throw new UsageError(
+      `${b.dir}: made with other settings than this merge's flags (${
+        JSON.stringify(b.header.settings)
+      }); give --merge the flags --map had`,
+    );
+  }
+}
+
+/** Merges `cfg.pcaps` (block result folders, in any order) into `cfg.eventout`. */
 export async function runMerge(cfg: ParseConfig): Promise<ParseResult> {
-  const t0 = performance.now();
+  await checkMergePaths(cfg, cfg.pcaps);
+  const blocks = await Promise.all(cfg.pcaps.map(readBlock));
+  for (const b of blocks) checkSettings(cfg, b);
+  // In time order, whatever order the scheduler listed them in; empty blocks add nothing.
+  const ordered = blocks.filter((b) => b.header.first !== null).sort((a, b) =>
+    a.header.first![0] - b.header.first![0] || a.header.first![1] - b.header.first![1]
+  );
+  return await mergeBlocks(cfg, ordered);
+}
+
+/** The merge's inputs and outputs checked apart (`inputs`: block folders, if known yet). */
+export async function checkMergePaths(cfg: ParseConfig, inputs: string[]): Promise<void> {
   if (cfg.format.name !== "json" && cfg.format.name !== "ndjson") {
     throw new UsageError(`--merge writes json or ndjson, not ${cfg.format.name}`);
   }
   await checkPaths(
-    cfg.pcaps.map((path) => ({ flag: "--merge", path })),
+    inputs.map((path) => ({ flag: "--merge", path })),
     [
       { flag: "--eventout", path: cfg.eventout! },
       ...(cfg.cacheout ? [{ flag: "--cacheout", path: cfg.cacheout }] : []),
     ],
   );
-  const blocks = await Promise.all(cfg.pcaps.map(readBlock));
-  const want = JSON.stringify(blockSettings(cfg));
-  for (const b of blocks) {
-    if (JSON.stringify(b.header.settings) !== want) {
-      throw new UsageError(
-        `${b.dir}: made with other settings than this merge's flags (${
-          JSON.stringify(b.header.settings)
-        }); give --merge the flags --map had`,
-      );
-    }
-  }
-  // In time order, whatever order the scheduler listed them in; empty blocks add nothing.
-  const ordered = blocks.filter((b) => b.header.first !== null).sort((a, b) =>
-    a.header.first![0] - b.header.first![0] || a.header.first![1] - b.header.first![1]
-  );
+}
+
+/**
+ * Merges blocks given in time order — a list, or as they arrive (a queue's results) — into
+ * `cfg.eventout`; each block is checked (settings, overlap) when it comes.
+ */
+export async function mergeBlocks(
+  cfg: ParseConfig,
+  blocks: Iterable<Block> | AsyncIterable<Block>,
+): Promise<ParseResult> {
+  const t0 = performance.now();
   const enrich = await openEnrichers(cfg);
   const settings = { ...cfg, excludeTags: cfg.excludeTags ?? 0 };
   const merger = new SplitMerger(settings);
@@ -151,17 +169,21 @@ export async function runMerge(cfg: ParseConfig): Promise<ParseResult> {
   let excluded = 0;
   let implausible = 0;
   try {
-    for (let k = 0; k < ordered.length; k++) {
-      const b = ordered[k];
+    let before: Block | undefined;
+    for await (const b of blocks) {
+      checkSettings(cfg, b);
       const h = b.header;
-      if (k > 0 && h.first && ordered[k - 1].header.clock) {
-        const prev = ordered[k - 1].header.clock!;
+      if (h.first === null) continue;
+      const prevBlock = before;
+      before = b;
+      if (prevBlock?.header.clock) {
+        const prev = prevBlock.header.clock;
         if (
           h.first[0] < prev.latestSec ||
           (h.first[0] === prev.latestSec && h.first[1] < prev.latestNsec)
         ) {
           throw new DataError(
-            `starts before ${ordered[k - 1].dir} ends: blocks must not overlap in time`,
+            `starts before ${prevBlock.dir} ends: blocks must not overlap in time`,
             { file: b.dir },
           );
         }

@@ -18,6 +18,7 @@ import {
 } from "./run_parse.ts";
 import { runMerge } from "./merge_mode.ts";
 import { runJobs } from "./jobs_mode.ts";
+import { runQueue, runWorker } from "./queue_mode.ts";
 import { DEFAULT_TELESCOPE_SIZE, DEFAULT_TIMEOUT } from "../aggregation/event_aggregator.ts";
 import { EVENT_FORMATS } from "../outputs/formats.ts";
 
@@ -112,6 +113,14 @@ Split runs (README "Scaling out": the events of one run, byte for byte)
                         result folder (its own events, its first and open events whole)
   --merge DIR...        stitch block results (in any order) into --eventout; give it the
                         flags --map had (settings and enrichment are checked)
+  --queue URL           across machines: queue the blocks on NATS JetStream (nats://HOST:PORT),
+                        merge their results as workers store them
+  --job ID              the queued job's name (default: a hash of the blocks and flags): a
+                        coordinator restarted with it takes up the stored results
+  --blocks N            blocks to queue (default one per --pcap file)
+  --ack-wait SECONDS    a task not acked this long is given to another worker (default 30)
+  --worker URL          pull queued blocks from NATS and store their results, until stopped
+  --idle-exit N         a worker ends after N idle seconds
 
 Diagnostics
   --cpu PATH            write a V8 CPU profile of the run (.cpuprofile; open in Chrome DevTools)
@@ -189,6 +198,12 @@ const FLAGS = {
   map: { type: "string" },
   merge: { type: "string", multiple: true },
   jobs: { type: "string" },
+  queue: { type: "string" },
+  worker: { type: "string" },
+  job: { type: "string" },
+  blocks: { type: "string" },
+  "ack-wait": { type: "string" },
+  "idle-exit": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 /** Runs `parse` with command-line arguments; returns the exit code. */
@@ -207,8 +222,9 @@ export async function parseMain(args: string[]): Promise<number> {
   if (values.block !== undefined) {
     throw new UsageError("--block only applies to batch mode (--from/--to)");
   }
+  if (values.worker !== undefined) return await workerMain(values);
   const common = commonConfig(values, after);
-  if (values.merge !== undefined || values.map !== undefined || values.jobs !== undefined) {
+  if (["merge", "map", "jobs", "queue"].some((f) => values[f] !== undefined)) {
     return await splitMain(values, after, common);
   }
   let pcaps: string[] = [];
@@ -280,7 +296,7 @@ async function splitMain(
   after: Record<string, string[]>,
   common: ReturnType<typeof commonConfig>,
 ): Promise<number> {
-  const modes = ["map", "merge", "jobs"].filter((f) => values[f] !== undefined);
+  const modes = ["map", "merge", "jobs", "queue"].filter((f) => values[f] !== undefined);
   if (modes.length > 1) {
     throw new UsageError(`--${modes[0]} and --${modes[1]} cannot be used together`);
   }
@@ -292,6 +308,10 @@ async function splitMain(
     }
   }
   const mode = modes[0];
+  for (const f of ["job", "blocks", "ack-wait"]) {
+    if (values[f] !== undefined && mode !== "queue") throw new UsageError(`--${f} needs --queue`);
+  }
+  if (values["idle-exit"] !== undefined) throw new UsageError("--idle-exit needs --worker");
   if (mode === "merge") {
     if (values.pcap !== undefined) throw new UsageError("--merge reads block results, not --pcap");
     if (values.eventout === undefined) throw new UsageError("--eventout is required");
@@ -316,11 +336,37 @@ async function splitMain(
     const cfg: ParseConfig = { ...common, pcaps, map: values.map as string };
     return report(await runParse(cfg, new StopSignals()), common.quiet);
   }
-  const jobs = intFlag("jobs", values.jobs, 1, 1);
   if (values.eventout === undefined) throw new UsageError("--eventout is required");
   const cfg: ParseConfig = { ...common, pcaps, eventout: values.eventout as string };
+  if (mode === "queue") {
+    const r = await runQueue(cfg, String(values.queue), {
+      job: values.job as string | undefined,
+      blocks: values.blocks !== undefined ? intFlag("blocks", values.blocks, 1, 1) : undefined,
+      ackWait: intFlag("ack-wait", values["ack-wait"], 30, 1),
+    }, new StopSignals());
+    return report(r, common.quiet);
+  }
+  const jobs = intFlag("jobs", values.jobs, 1, 1);
   if (jobs === 1) return report(await runParse(cfg, new StopSignals()), common.quiet);
   return report(await runJobs(cfg, jobs, new StopSignals()), common.quiet);
+}
+
+// parse --worker URL [--idle-exit N] [--quiet]: the task carries every other setting.
+async function workerMain(values: Record<string, unknown>): Promise<number> {
+  const other = Object.keys(values).filter((k) =>
+    values[k] !== undefined && !["worker", "idle-exit", "quiet"].includes(k)
+  );
+  if (other.length > 0) {
+    throw new UsageError(`--${other[0]} cannot be used with --worker (tasks carry the settings)`);
+  }
+  const e = await runWorker(String(values.worker), {
+    quiet: values.quiet === true,
+    idleExit: values["idle-exit"] !== undefined
+      ? intFlag("idle-exit", values["idle-exit"], 0, 1)
+      : undefined,
+  }, new StopSignals());
+  if (e) console.error(`parse: ${e.message}`);
+  return e ? e.exitCode : 0;
 }
 
 function report(r: ParseResult, quiet: boolean): number {
