@@ -67,7 +67,7 @@ async function natsServer(): Promise<{ url: string; stop: () => Promise<void> }>
 
 // Fails instead of hanging when a block is lost (the coordinator would wait for it forever).
 async function within<T>(p: Promise<T>, seconds: number, what: string): Promise<T> {
-  let timer = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new Error(`${what}: not done in ${seconds} s`)),
