@@ -18,7 +18,7 @@ const FLAGS = ["--samples", "2", "--timeout", "120"];
 function files(): string[] {
   const parts: Uint8Array[] = [];
   generateScenario(
-    { packets: 900000, seed: 4, oneOffs: 20000, duration: 3600 },
+    { packets: 3000000, seed: 4, oneOffs: 20000, duration: 3600 },
     (b) => parts.push(b.slice()),
   );
   const all = concat(parts);
@@ -158,6 +158,8 @@ testWith(
       // The first block a worker takes: killed in the middle of it.
       await w1.waitFor(/worker: job \w+ block \d+/);
       const killed = w1.lines.find((l) => /block \d+/.test(l))!.match(/block (\d+)/)![1];
+      // Well into the block (a block takes about a second here), not before its first bytes.
+      await new Promise((r) => setTimeout(r, 300));
       w1.child.kill("SIGKILL");
       await w1.finished();
       // A worker that comes late.
