@@ -10,6 +10,7 @@ import type { EventChunk } from "../aggregation/event_aggregator_stream.ts";
 import { EnrichStream } from "../enrich/enrich_stream.ts";
 import type { EventEncoder, EventFormat } from "../outputs/event_encoder.ts";
 import { EventWriter } from "../outputs/event_writer.ts";
+import { parquetFromJson } from "../outputs/parquet.ts";
 import { type Block, INDEX_ENTRY, readBlock } from "../split/block_result.ts";
 import { eventKey, keyString, SplitMerger } from "../split/split_merger.ts";
 import { loadState, saveState } from "../state/state_file.ts";
@@ -136,9 +137,6 @@ export async function runMerge(cfg: ParseConfig): Promise<ParseResult> {
 
 /** The merge's inputs and outputs checked apart (`inputs`: block folders, if known yet). */
 export async function checkMergePaths(cfg: ParseConfig, inputs: string[]): Promise<void> {
-  if (cfg.format.name !== "json" && cfg.format.name !== "ndjson") {
-    throw new UsageError(`--merge writes json or ndjson, not ${cfg.format.name}`);
-  }
   await checkPaths(
     inputs.map((path) => ({ flag: "--merge", path })),
     [
@@ -160,7 +158,16 @@ export async function mergeBlocks(
   const enrich = await openEnrichers(cfg);
   const settings = { ...cfg, excludeTags: cfg.excludeTags ?? 0 };
   const merger = new SplitMerger(settings);
-  const out = await EventWriter.create(cfg.eventout!, { format: stitched(cfg.format) });
+  // Parquet is made from the events' JSON (a block's lines parsed): the same bytes as one run's.
+  const pq = cfg.format.name === "parquet";
+  const out = await EventWriter.create(cfg.eventout!, {
+    format: pq ? parquetFromJson : stitched(cfg.format),
+  });
+  const td = new TextDecoder();
+  const put = (x: Uint8Array | DarknetEvent) =>
+    out.write(
+      (pq ? JSON.parse(x instanceof Uint8Array ? td.decode(x) : JSON.stringify(x)) : x) as never,
+    );
   const tLoaded = performance.now();
   let error: DarknetError | undefined;
   let packets = 0;
@@ -210,20 +217,20 @@ export async function mergeBlocks(
       let i = 0;
       const dropped = new Set<string>();
       for await (const line of lines(b)) {
-        while (j < joined.length && compareEntry(b.index, i, joined[j]) > 0) out.write(joined[j++]);
+        while (j < joined.length && compareEntry(b.index, i, joined[j]) > 0) put(joined[j++]);
         const key = b.index.getUint8(i * INDEX_ENTRY + 12) === 1 ? entryKey(b.index, i) : "";
         if (key && m.replaced.has(key)) dropped.add(key);
-        else out.write(line as never);
+        else put(line);
         i++;
       }
-      while (j < joined.length) out.write(joined[j++]);
+      while (j < joined.length) put(joined[j++]);
       // A replaced first event was counted by its block as filtered if it was not written; the
       // joined event is counted by the merge.
       filtered -= m.replaced.size - dropped.size;
       out.flush();
     }
     const last = cfg.cacheout ? merger.open.sweepIdle() : merger.finish();
-    for (const e of (await enriched(last, enrich)).sort(compareEventOrder)) out.write(e);
+    for (const e of (await enriched(last, enrich)).sort(compareEventOrder)) put(e);
     if (cfg.cacheout) await saveState(merger.open, cfg.cacheout);
     out.close();
   } catch (e) {
