@@ -53,6 +53,15 @@ async function nats(url: string) {
   return { nc, jsmod, js: jsmod.jetstream(nc), jsm: await jsmod.jetstreamManager(nc), os };
 }
 
+// Whether an object is there (a deleted one leaves a marker that `info` still returns).
+async function stored(
+  os: { info(name: string): Promise<{ deleted?: boolean } | null> },
+  name: string,
+): Promise<boolean> {
+  const i = await os.info(name);
+  return i !== null && !i.deleted;
+}
+
 /** The flags that make a map step's settings and enrichment: those of `cfg`. */
 export function mapArgs(cfg: ParseConfig): string[] {
   const a = [
@@ -129,11 +138,13 @@ export async function runQueue(
     }
     const te = new TextEncoder();
     for (const [index, pcaps] of groups.entries()) {
-      if (await os.info(`${job}/${index}/done`)) continue; // a coordinator restarted
+      // A failure of an earlier run of the job is retried.
+      await os.delete(`${job}/${index}/error`).catch(() => {});
+      if (await stored(os, `${job}/${index}/done`)) continue; // a coordinator restarted
       const task: Task = { job, index, pcaps, args };
-      await js.publish(`darknet.tasks.${job}`, te.encode(JSON.stringify(task)), {
-        msgID: `${job}-${index}`,
-      });
+      // No message id: a restarted coordinator queues its unfinished blocks again (a block done
+      // twice stores the same result), and a job run again later is queued afresh.
+      await js.publish(`darknet.tasks.${job}`, te.encode(JSON.stringify(task)));
     }
     if (!cfg.quiet) {
       console.error(`parse: job ${job}: ${groups.length} blocks on ${url}; waiting for workers`);
@@ -143,12 +154,14 @@ export async function runQueue(
       for (let index = 0; index < groups.length; index++) {
         for (;;) {
           if (signals.stopped) throw new IoError(`stopped by ${signals.stopped}`);
-          const failed = await os.getBlob(`${job}/${index}/error`);
+          const failed = await stored(os, `${job}/${index}/error`)
+            ? await os.getBlob(`${job}/${index}/error`)
+            : null;
           if (failed) {
             const [message, code] = JSON.parse(new TextDecoder().decode(failed));
             throw code === 65 ? new DataError(message) : new IoError(message);
           }
-          if (await os.info(`${job}/${index}/done`)) break;
+          if (await stored(os, `${job}/${index}/done`)) break;
           await new Promise((r) => setTimeout(r, 100));
         }
         const dir = `${tmp}/${index}`;
@@ -164,7 +177,9 @@ export async function runQueue(
     const r = await mergeBlocks(cfg, results());
     if (!r.error) {
       for (let index = 0; index < groups.length; index++) {
-        for (const f of [...FILES, "done"]) await os.delete(`${job}/${index}/${f}`).catch(() => {});
+        for (const f of [...FILES, "done", "error"]) {
+          await os.delete(`${job}/${index}/${f}`).catch(() => {});
+        }
       }
     }
     return { ...r, stopSignal: signals.stopped };
@@ -204,7 +219,7 @@ export async function runWorker(
       idle = 0;
       const task: Task = JSON.parse(new TextDecoder().decode(m.data));
       const name = (f: string) => `${task.job}/${task.index}/${f}`;
-      if (await os.info(name("done"))) { // stored by a worker that died before its ack
+      if (await stored(os, name("done"))) { // stored by a worker that died before its ack
         m.ack();
         continue;
       }
