@@ -154,3 +154,13 @@ export function byKey<T extends Record<string, any>>(events: T[]): T[] {
     return x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0) || x[2] - y[2] || x[3] - y[3];
   });
 }
+
+/** Whether a path exists (any kind of file). */
+export function exists(p: string): boolean {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

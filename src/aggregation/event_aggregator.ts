@@ -1298,32 +1298,7 @@ export class EventAggregator {
     const sq = at.seq.get(a);
     if (sq) t.seq.set(b, sq.slice());
     else t.seq.delete(b);
-    const before = (s1: number, n1: number, s2: number, n2: number) =>
-      s1 < s2 || (s1 === s2 && n1 < n2);
-    if (
-      before(
-        at.rowF[fa + FIRST_SEC],
-        at.rowU[ua + FIRST_NSEC],
-        t.rowF[fb + FIRST_SEC],
-        t.rowU[ub + FIRST_NSEC],
-      )
-    ) {
-      t.rowF[fb + FIRST_SEC] = at.rowF[fa + FIRST_SEC];
-      t.rowU[ub + FIRST_NSEC] = at.rowU[ua + FIRST_NSEC];
-    }
-    if (
-      before(
-        t.rowF[fb + LAST_SEC],
-        t.rowU[ub + LAST_NSEC],
-        at.rowF[fa + LAST_SEC],
-        at.rowU[ua + LAST_NSEC],
-      )
-    ) {
-      t.rowF[fb + LAST_SEC] = at.rowF[fa + LAST_SEC];
-      t.rowU[ub + LAST_NSEC] = at.rowU[ua + LAST_NSEC];
-    }
-    t.rowF[fb + PACKETS] += at.rowF[fa + PACKETS];
-    t.rowF[fb + BYTES] += at.rowF[fa + BYTES];
+    addSpan(t, b, at, a);
     this.#copyDests(t, b, at, a);
     // Samples: A's in order, then B's own offered after them (a tie stays with A's).
     const S = this.samples;
@@ -1369,32 +1344,7 @@ export class EventAggregator {
       bt.seq,
       b,
     );
-    const before = (s1: number, n1: number, s2: number, n2: number) =>
-      s1 < s2 || (s1 === s2 && n1 < n2);
-    if (
-      before(
-        bt.rowF[fb + FIRST_SEC],
-        bt.rowU[ub + FIRST_NSEC],
-        t.rowF[fa + FIRST_SEC],
-        t.rowU[ua + FIRST_NSEC],
-      )
-    ) {
-      t.rowF[fa + FIRST_SEC] = bt.rowF[fb + FIRST_SEC];
-      t.rowU[ua + FIRST_NSEC] = bt.rowU[ub + FIRST_NSEC];
-    }
-    if (
-      before(
-        t.rowF[fa + LAST_SEC],
-        t.rowU[ua + LAST_NSEC],
-        bt.rowF[fb + LAST_SEC],
-        bt.rowU[ub + LAST_NSEC],
-      )
-    ) {
-      t.rowF[fa + LAST_SEC] = bt.rowF[fb + LAST_SEC];
-      t.rowU[ua + LAST_NSEC] = bt.rowU[ub + LAST_NSEC];
-    }
-    t.rowF[fa + PACKETS] += bt.rowF[fb + PACKETS];
-    t.rowF[fa + BYTES] += bt.rowF[fb + BYTES];
+    addSpan(t, a, bt, b);
     this.#copyDests(t, a, bt, b);
     // B's samples in packet order, each below A's threshold kept (a tie stays with A's).
     const S = this.samples;
@@ -1593,6 +1543,39 @@ export class EventAggregator {
     this.#sweepSec = c.sweepSec;
     this.#sweepNsec = c.sweepNsec;
   }
+}
+
+// Entry b of table bt's times and counts into entry a of t: the earlier first packet, the later
+// last one, packets and bytes added (two halves of one event, in either order).
+function addSpan(t: EventTable, a: number, bt: EventTable, b: number): void {
+  const fa = a * ROW_F64;
+  const fb = b * ROW_F64;
+  const ua = a * ROW_U32;
+  const ub = b * ROW_U32;
+  const before = (s1: number, n1: number, s2: number, n2: number) =>
+    s1 < s2 || (s1 === s2 && n1 < n2);
+  const [bf, bfn, af, afn] = [
+    bt.rowF[fb + FIRST_SEC],
+    bt.rowU[ub + FIRST_NSEC],
+    t.rowF[fa + FIRST_SEC],
+    t.rowU[ua + FIRST_NSEC],
+  ];
+  if (before(bf, bfn, af, afn)) {
+    t.rowF[fa + FIRST_SEC] = bf;
+    t.rowU[ua + FIRST_NSEC] = bfn;
+  }
+  const [al, aln, bl, bln] = [
+    t.rowF[fa + LAST_SEC],
+    t.rowU[ua + LAST_NSEC],
+    bt.rowF[fb + LAST_SEC],
+    bt.rowU[ub + LAST_NSEC],
+  ];
+  if (before(al, aln, bl, bln)) {
+    t.rowF[fa + LAST_SEC] = bl;
+    t.rowU[ua + LAST_NSEC] = bln;
+  }
+  t.rowF[fa + PACKETS] += bt.rowF[fb + PACKETS];
+  t.rowF[fa + BYTES] += bt.rowF[fb + BYTES];
 }
 
 /** An IPv6 destination (four words) as the 32-bit value roll-ups count. */

@@ -3,7 +3,7 @@
 // `parse --map` would), and the merge step (`parse --merge`) stitches the block results, kept in a
 // temporary folder, into the events of one sequential run.
 
-import { DarknetError, DataError, IoError, UsageError } from "../errors.ts";
+import { DarknetError, DataError, IoError, ioError, UsageError } from "../errors.ts";
 import type { ParseConfig, ParseResult } from "./run_parse.ts";
 import { runMerge } from "./merge_mode.ts";
 import type { StopSignals } from "./_stop_signals.ts";
@@ -34,6 +34,19 @@ export function blocksOf(paths: string[], sizes: number[], n: number): string[][
   return out;
 }
 
+/** The files in at most `n` blocks of about equal size ({@link blocksOf}). */
+export async function fileBlocks(paths: string[], n: number): Promise<string[][]> {
+  const sizes: number[] = [];
+  for (const p of paths) {
+    try {
+      sizes.push((await Deno.stat(p)).size);
+    } catch (e) {
+      throw ioError(e, p);
+    }
+  }
+  return blocksOf(paths, sizes, n);
+}
+
 /** Runs `cfg` as `jobs` map steps in Workers and one merge. */
 export async function runJobs(
   cfg: ParseConfig,
@@ -42,15 +55,7 @@ export async function runJobs(
 ): Promise<ParseResult> {
   const t0 = performance.now();
   if (cfg.pcaps.includes("-")) throw new UsageError("--jobs reads files, not stdin");
-  const sizes: number[] = [];
-  for (const p of cfg.pcaps) {
-    try {
-      sizes.push((await Deno.stat(p)).size);
-    } catch (e) {
-      throw new IoError(`${p}: ${(e as Error).message}`);
-    }
-  }
-  const groups = blocksOf(cfg.pcaps, sizes, jobs);
+  const groups = await fileBlocks(cfg.pcaps, jobs);
   const tmp = await Deno.makeTempDir({ prefix: "darknet-events-jobs-" });
   const dirs = groups.map((_, k) => `${tmp}/block-${String(k).padStart(4, "0")}`);
   const workers: Worker[] = [];

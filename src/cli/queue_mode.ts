@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import { DarknetError, DataError, IoError, UsageError } from "../errors.ts";
 import { type Block, readBlock } from "../split/block_result.ts";
-import { blocksOf } from "./jobs_mode.ts";
+import { fileBlocks } from "./jobs_mode.ts";
 import { checkMergePaths, mergeBlocks } from "./merge_mode.ts";
 import { commonConfig, type ParseConfig, type ParseResult, runParse } from "./run_parse.ts";
 import { parseFlags, pathList } from "./_cli.ts";
@@ -98,15 +98,7 @@ export async function runQueue(
 ): Promise<ParseResult> {
   await checkMergePaths(cfg, []);
   if (cfg.excludeTags) throw new UsageError("--exclude-tags is not carried to queue workers yet");
-  const sizes: number[] = [];
-  for (const p of cfg.pcaps) {
-    try {
-      sizes.push((await Deno.stat(p)).size);
-    } catch (e) {
-      throw new IoError(`${p}: ${(e as Error).message}`);
-    }
-  }
-  const groups = blocksOf(cfg.pcaps, sizes, o.blocks ?? cfg.pcaps.length);
+  const groups = await fileBlocks(cfg.pcaps, o.blocks ?? cfg.pcaps.length);
   const args = mapArgs(cfg);
   const job = o.job ??
     createHash("sha256").update(JSON.stringify([groups, args])).digest("hex").slice(0, 16);

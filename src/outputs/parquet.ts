@@ -94,11 +94,11 @@ export interface ColumnBuilder<T = DarknetEvent> {
   data(n: number): ArrayLike<unknown>;
 }
 
-function builder(
+function builder<T>(
   name: string,
   kind: FieldKind | "ipv4",
-  get: (e: DarknetEvent) => unknown,
-): ColumnBuilder {
+  get: (e: T) => unknown,
+): ColumnBuilder<T> {
   const N = PARQUET_ROW_GROUP;
   switch (kind) {
     case "port":
@@ -122,20 +122,11 @@ function builder(
     }
     case "count":
     case "asn":
-    case "time": {
+    case "time": { // a time's getter gives nanoseconds (bigint)
       const a = new BigInt64Array(N);
-      const first = name === "First";
-      const push = kind !== "time"
-        ? (e: DarknetEvent, i: number) => (a[i] = BigInt(get(e) as number))
-        : first
-        ? (
-          e: DarknetEvent,
-          i: number,
-        ) => (a[i] = BigInt(e.firstSec) * 1_000_000_000n + BigInt(e.firstNsec))
-        : (
-          e: DarknetEvent,
-          i: number,
-        ) => (a[i] = BigInt(e.lastSec) * 1_000_000_000n + BigInt(e.lastNsec));
+      const push = kind === "time"
+        ? (e: T, i: number) => (a[i] = get(e) as bigint)
+        : (e: T, i: number) => (a[i] = BigInt(get(e) as number));
       return { name, reset() {}, push, data: (n) => a.subarray(0, n) };
     }
     default: {
@@ -161,9 +152,21 @@ export const parquetFromJson: EventFormat = {
   hive: true,
   load: () => parquet.load!(),
   create(): EventEncoder {
+    type Row = Record<string, unknown>;
     const cols = [
-      ...EVENT_FIELDS.map((f) => jsonBuilder(f.key, f.kind)),
-      jsonBuilder("SourceIPv4", "ipv4"),
+      ...EVENT_FIELDS.map((f) =>
+        builder<Row>(
+          f.key,
+          f.kind,
+          f.kind === "time" ? (r) => nanos(r[f.key] as string) : (r) => r[f.key],
+        )
+      ),
+      builder<Row>("SourceIPv4", "ipv4", (r) => {
+        const ip = String(r.SourceIP);
+        if (ip.includes(":")) return null;
+        const [w, x, y, z] = ip.split(".").map(Number);
+        return BigInt(((w << 24) | (x << 16) | (y << 8) | z) >>> 0);
+      }),
     ];
     return tableEncoder(parquetSchema(), cols);
   },
@@ -176,58 +179,6 @@ function nanos(text: string): bigint {
   const frac = dot < 0 ? "" : text.slice(dot + 1).replace(/Z$/, "");
   return BigInt(Date.parse(`${whole}Z`) / 1000) * 1_000_000_000n +
     BigInt(frac.padEnd(9, "0").slice(0, 9));
-}
-
-// builder()'s columns, from a JSON object's values.
-function jsonBuilder(
-  name: string,
-  kind: FieldKind | "ipv4",
-): ColumnBuilder<Record<string, unknown>> {
-  const N = PARQUET_ROW_GROUP;
-  switch (kind) {
-    case "port":
-    case "traffic": {
-      const a = new Int32Array(N);
-      return {
-        name,
-        reset() {},
-        push: (r, i) => (a[i] = r[name] as number),
-        data: (n) => a.subarray(0, n),
-      };
-    }
-    case "number": {
-      const a = new Float64Array(N);
-      return {
-        name,
-        reset() {},
-        push: (r, i) => (a[i] = r[name] as number),
-        data: (n) => a.subarray(0, n),
-      };
-    }
-    case "count":
-    case "asn":
-    case "time": {
-      const a = new BigInt64Array(N);
-      const push = kind === "time"
-        ? (r: Record<string, unknown>, i: number) => (a[i] = nanos(r[name] as string))
-        : (r: Record<string, unknown>, i: number) => (a[i] = BigInt(r[name] as number));
-      return { name, reset() {}, push, data: (n) => a.subarray(0, n) };
-    }
-    case "ipv4": { // from SourceIP: the IPv4 source as a number, null for IPv6
-      let a: unknown[] = [];
-      const push = (r: Record<string, unknown>) => {
-        const ip = String(r.SourceIP);
-        if (ip.includes(":")) return a.push(null);
-        const [w, x, y, z] = ip.split(".").map(Number);
-        return a.push(BigInt(((w << 24) | (x << 16) | (y << 8) | z) >>> 0));
-      };
-      return { name, reset: () => (a = []), push, data: () => a };
-    }
-    default: {
-      let a: unknown[] = [];
-      return { name, reset: () => (a = []), push: (r) => a.push(r[name] ?? null), data: () => a };
-    }
-  }
 }
 
 // The writer library, loaded by `parquet.load` (EventWriter.create calls it): JSON runs never
@@ -247,9 +198,24 @@ export const parquet: EventFormat = {
     lib ??= await import("npm:hyparquet-writer@0.17.0");
   },
   create(): EventEncoder {
+    const ns = (sec: number, nsec: number) => BigInt(sec) * 1_000_000_000n + BigInt(nsec);
     const cols = [
-      ...EVENT_FIELDS.map((f, k) => builder(f.key, f.kind, EVENT_VALUES[k])),
-      builder("SourceIPv4", "ipv4", (e) => (e.version === 4 ? BigInt(e.src >>> 0) : null)),
+      ...EVENT_FIELDS.map((f, k) =>
+        builder<DarknetEvent>(
+          f.key,
+          f.kind,
+          f.key === "First"
+            ? (e) => ns(e.firstSec, e.firstNsec)
+            : f.key === "Last"
+            ? (e) => ns(e.lastSec, e.lastNsec)
+            : EVENT_VALUES[k],
+        )
+      ),
+      builder<DarknetEvent>(
+        "SourceIPv4",
+        "ipv4",
+        (e) => (e.version === 4 ? BigInt(e.src >>> 0) : null),
+      ),
     ];
     return tableEncoder(parquetSchema(), cols);
   },

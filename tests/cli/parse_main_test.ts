@@ -4,7 +4,7 @@ import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
 import { ethernet, ipv4Packet } from "../../src/synth/frames.ts";
 import { concat, pcapFile } from "../../src/synth/pcap_writer.ts";
-import { runCli } from "../_helpers.ts";
+import { exists, runCli } from "../_helpers.ts";
 import { batchBlocks } from "../../src/cli/batch_mode.ts";
 import { formatParseSummary } from "../../src/cli/run_parse.ts";
 
@@ -16,14 +16,6 @@ const parseLine = (args: string[]) =>
     .map((a) => `'${a}'`).join(" ");
 const DEMO = "testdata/demo/scan.pcap.gz";
 const dir = Deno.makeTempDirSync({ prefix: "parse-cli-" });
-const exists = (p: string) => {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 // Two consecutive hours of synthetic traffic as separate pcap files.
 function writeHours(): [string, string] {

@@ -9,18 +9,10 @@ import { gunzipSync } from "node:zlib";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
 import { concat } from "../../src/synth/pcap_writer.ts";
-import { runCli } from "../_helpers.ts";
+import { exists, runCli } from "../_helpers.ts";
 
 const parse = (args: string[]) => runCli(ENTRIES.parse, args, denoFlags("parse"));
 const dir = Deno.makeTempDirSync({ prefix: "parse-split-" });
-const exists = (p: string) => {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 // A capture cut into `n` pcap files of consecutive records.
 function cutFiles(bytes: Uint8Array, n: number, name: string): string[] {
