@@ -728,7 +728,7 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
     for (let i = 0; i < nd; i++) {
       const start = runs[2 * i];
       const len = runs[2 * i + 1];
-      for (let k = 0; k < len; k++) t.dests4.add(e, (start + k) >>> 0);
+      for (let k = 0; k < len; k++) t.dests4.push(e, (start + k) >>> 0);
     }
   }
   const ns = r.u8();
