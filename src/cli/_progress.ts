@@ -16,17 +16,20 @@ export class Progress {
   readonly #on: boolean;
   readonly #start = performance.now();
   #last = -Infinity;
+  #total: number | undefined;
 
   constructor(enabled: boolean) {
     this.#on = enabled && Deno.stderr.isTerminal();
   }
 
-  /** Redraws if half a second has passed since the last redraw. */
+  /** Redraws if half a second has passed since the last redraw, or the total changed. */
   update(f: ProgressFigures): void {
     if (!this.#on) return;
     const now = performance.now();
-    if (now - this.#last < 500) return;
+    // A new total (another job of --jobs reporting) is drawn at once.
+    if (now - this.#last < 500 && f.totalBytes === this.#total) return;
     this.#last = now;
+    this.#total = f.totalBytes;
     const sec = (now - this.#start) / 1000;
     const mb = (x: number) => (x / 1e6).toFixed(x < 1e7 ? 1 : 0);
     let line = `read ${mb(f.bytesRead)}`;

@@ -7,6 +7,7 @@ import { DarknetError, DataError, IoError, ioError, UsageError } from "../errors
 import type { ParseConfig, ParseResult } from "./run_parse.ts";
 import { runMerge } from "./merge_mode.ts";
 import type { StopSignals } from "./_stop_signals.ts";
+import { Progress, type ProgressFigures } from "./_progress.ts";
 
 /**
  * `paths` in at most `n` runs of consecutive files, each about the same number of bytes.
@@ -59,17 +60,16 @@ export async function runJobs(
   const tmp = await Deno.makeTempDir({ prefix: "darknet-events-jobs-" });
   const dirs = groups.map((_, k) => `${tmp}/block-${String(k).padStart(4, "0")}`);
   const workers: Worker[] = [];
-  const tty = !cfg.quiet && Deno.stderr.isTerminal();
-  let done = 0;
-  const progress = () => {
-    if (tty) {
-      Deno.stderr.writeSync(
-        new TextEncoder().encode(`\rparse: ${done} of ${groups.length} blocks aggregated`),
-      );
-    }
-  };
+  // One progress line over all the jobs: their figures summed.
+  const progress = new Progress(!cfg.quiet);
+  const figures: ProgressFigures[] = groups.map(() => ({
+    bytesRead: 0,
+    totalBytes: 0,
+    packets: 0,
+    openEvents: 0,
+  }));
+  const sum = (k: keyof ProgressFigures) => figures.reduce((a, f) => a + (f[k] ?? 0), 0);
   try {
-    progress();
     const { format, ...rest } = cfg;
     const stopped = new Promise<never>((_, reject) =>
       signals.onStop(() =>
@@ -88,6 +88,16 @@ export async function runJobs(
           const w = new Worker(new URL("./_map_worker.ts", import.meta.url), { type: "module" });
           workers.push(w);
           w.onmessage = (m) => {
+            if (m.data.progress) {
+              figures[k] = m.data.progress;
+              progress.update({
+                bytesRead: sum("bytesRead"),
+                totalBytes: sum("totalBytes") || undefined,
+                packets: sum("packets"),
+                openEvents: sum("openEvents"),
+              });
+              return;
+            }
             w.terminate();
             if (m.data.error) {
               const [message, code] = m.data.error;
@@ -98,11 +108,7 @@ export async function runJobs(
                   ? new DataError(message)
                   : new IoError(message),
               );
-            } else {
-              done++;
-              progress();
-              resolve();
-            }
+            } else resolve();
           };
           w.onerror = (e) => {
             e.preventDefault();
@@ -112,7 +118,7 @@ export async function runJobs(
         })
       )),
     ]);
-    if (tty) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+    progress.done();
     const r = await runMerge({ ...cfg, pcaps: dirs });
     return {
       ...r,
@@ -138,6 +144,7 @@ export async function runJobs(
       error: e,
     };
   } finally {
+    progress.done();
     for (const w of workers) w.terminate();
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }

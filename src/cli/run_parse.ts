@@ -31,7 +31,7 @@ import { ndjson } from "../outputs/ndjson.ts";
 import { defaultBudget, MemoryBudget, parseSize } from "./_memory_budget.ts";
 import { StopSignals } from "./_stop_signals.ts";
 import { checkCreatable, checkPaths, type FlagPath } from "./_output_paths.ts";
-import { Progress } from "./_progress.ts";
+import { Progress, type ProgressFigures } from "./_progress.ts";
 import { telescopeSize } from "./_telescope.ts";
 import { EnrichStream } from "../enrich/enrich_stream.ts";
 import type { Enricher } from "../enrich/enricher.ts";
@@ -117,6 +117,8 @@ export interface ParseConfig {
   inputFlag?: string;
   /** Split runs: the block result folder to write instead of events (`--map`, `split/`). */
   map?: string;
+  /** Told the progress figures after every batch (`--jobs`' workers report them). */
+  onProgress?: (f: ProgressFigures) => void;
 }
 // `--format NAME` (any registered format), or Merit's `--newdl` for NDJSON; not both unless
 // they agree.
@@ -597,12 +599,14 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
           else input.stop();
         }
         if (dosWorker) writeDos(dosWorker.takeDosReports());
-        progress.update({
+        const figures = {
           bytesRead: input.bytesRead,
           totalBytes: input.totalBytes,
           packets: agg.stats.packets,
           openEvents: agg.openCount,
-        });
+        };
+        progress.update(figures);
+        cfg.onProgress?.(figures);
       },
     },
     { highWaterMark: 1 },

@@ -243,3 +243,37 @@ Deno.test("bad blocks are refused with one line: damaged (65), other settings (2
   ok(!exists(`${dir}/bad-cut`));
   ok(Array.from(Deno.readDirSync(dir)).every((e) => !e.name.startsWith(".bad-cut")));
 });
+
+Deno.test("parse --jobs on a terminal: one progress line over every job's input", async () => {
+  const total = scenario.reduce((a, p) => a + Deno.statSync(p).size, 0);
+  const line = [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    ...denoFlags("parse"),
+    ENTRIES.parse,
+    "--pcap",
+    ...scenario,
+    "--jobs",
+    "3",
+    "--eventout",
+    `${dir}/tty.json`,
+    "--samples",
+    "0",
+  ].map((a) => `'${a}'`).join(" ");
+  // `script` (util-linux) runs the command on a pseudo-terminal.
+  const r = await new Deno.Command("script", {
+    args: ["-qec", line, "/dev/null"],
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  const lines = new TextDecoder().decode(r.stdout).split(/[\r\n]+/).map((l) =>
+    l.replace("\x1b[K", "")
+  );
+  const mb = (total / 1e6).toFixed(1);
+  ok(lines.some((l) => l.startsWith("read ") && l.includes(`/${mb} MB`)), lines.join("\n"));
+  match(lines.filter((l) => l).at(-1)!, /^parse: [\d,]+ packets in /);
+});
