@@ -58,6 +58,12 @@ export async function runJobs(
   if (cfg.pcaps.includes("-")) throw new UsageError("--jobs reads files, not stdin");
   const groups = await fileBlocks(cfg.pcaps, jobs);
   const tmp = await Deno.makeTempDir({ prefix: "darknet-events-jobs-" });
+  // Signal series: each block's file in the --seriesout folder (timeseries --signals unites them).
+  if (cfg.seriesout !== undefined) {
+    await Deno.mkdir(cfg.seriesout, { recursive: true }).catch((e) =>
+      Promise.reject(ioError(e, cfg.seriesout!))
+    );
+  }
   const dirs = groups.map((_, k) => `${tmp}/block-${String(k).padStart(4, "0")}`);
   const workers: Worker[] = [];
   // One progress line over all the jobs: their figures summed.
@@ -114,7 +120,15 @@ export async function runJobs(
             e.preventDefault();
             reject(new Error(e.message));
           };
-          w.postMessage({ ...rest, pcaps, map: dirs[k], formatName: format.name });
+          w.postMessage({
+            ...rest,
+            pcaps,
+            map: dirs[k],
+            formatName: format.name,
+            seriesout: cfg.seriesout !== undefined
+              ? `${cfg.seriesout}/series_block${String(k).padStart(4, "0")}.series`
+              : undefined,
+          });
         })
       )),
     ]);

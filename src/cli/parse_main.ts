@@ -286,7 +286,6 @@ const NOT_SPLIT = [
   "ongoingout",
   "dosout",
   "sourceout",
-  "seriesout",
   "statsout",
 ];
 
@@ -308,6 +307,12 @@ async function splitMain(
     }
   }
   const mode = modes[0];
+  // Signal series: a file per block (timeseries --signals unites them); a folder with --jobs.
+  if (values.seriesout !== undefined && (mode === "merge" || mode === "queue")) {
+    throw new UsageError(
+      `--seriesout cannot be used with --${mode} (give it to --map or --jobs: a file per block)`,
+    );
+  }
   for (const f of ["job", "blocks", "ack-wait"]) {
     if (values[f] !== undefined && mode !== "queue") throw new UsageError(`--${f} needs --queue`);
   }
