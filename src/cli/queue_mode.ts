@@ -18,6 +18,7 @@ import { fileBlocks } from "./jobs_mode.ts";
 import { checkMergePaths, mergeBlocks } from "./merge_mode.ts";
 import { commonConfig, type ParseConfig, type ParseResult, runParse } from "./run_parse.ts";
 import { parseFlags, pathList } from "./_cli.ts";
+import { TAGS } from "../tags/traffic_tags.ts";
 import { StopSignals } from "./_stop_signals.ts";
 
 const STREAM = "DARKNET_TASKS";
@@ -85,6 +86,9 @@ export function mapArgs(cfg: ParseConfig): string[] {
   opt("--geoin", cfg.geoin);
   for (const p of cfg.pfx2asin ?? []) a.push("--pfx2asin", p);
   opt("--known-scanners", cfg.knownScanners);
+  // Tag k is bit k (TAGS' order).
+  const tags = TAGS.filter((_, k) => ((cfg.excludeTags ?? 0) >>> k) & 1);
+  if (tags.length > 0) a.push("--exclude-tags", tags.join(","));
   for (const d of cfg.dns ?? []) a.push("--dns", d);
   return a;
 }
@@ -97,7 +101,6 @@ export async function runQueue(
   signals: StopSignals,
 ): Promise<ParseResult> {
   await checkMergePaths(cfg, []);
-  if (cfg.excludeTags) throw new UsageError("--exclude-tags is not carried to queue workers yet");
   const groups = await fileBlocks(cfg.pcaps, o.blocks ?? cfg.pcaps.length);
   const args = mapArgs(cfg);
   const job = o.job ??
@@ -270,5 +273,6 @@ const WORKER_FLAGS = {
   pfx2asin: { type: "string", multiple: true },
   "known-scanners": { type: "string" },
   dns: { type: "string", multiple: true },
+  "exclude-tags": { type: "string" },
   quiet: { type: "boolean" },
 } as const;
