@@ -16,6 +16,11 @@ export class StopSignals {
       this.#handlers.push([sig, h]);
     }
   }
+  /** As if `sig` came (a Worker's owner stopping its run; tests). */
+  stop(sig: Deno.Signal): void {
+    this.stopped ??= sig;
+    this.#stop?.();
+  }
   /** What stops the input; called now if a signal came already. */
   onStop(stop: () => void): void {
     this.#stop = stop;

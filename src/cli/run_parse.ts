@@ -813,6 +813,12 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   }
   if (block) {
     // A block that did not read all of its input would lose events in the merge: none is left.
+    if (!error && signals.stopped) {
+      error = new IoError(
+        `stopped by ${signals.stopped} before the end of the block's input: no block result ` +
+          `written (a part of a block would lose events in the merge)`,
+      );
+    }
     if (error) block.abort();
     else {
       try {

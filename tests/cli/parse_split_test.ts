@@ -328,3 +328,22 @@ Deno.test("--jobs with --seriesout: a series file per block, united by timeserie
   }
   ok(cut <= 2 * a.keys.length, `${cut} bins differ`);
 });
+
+Deno.test("a map step stopped by a signal leaves no block result (exit 74), never a part of one", async () => {
+  const { runParse, commonConfig } = await import("../../src/cli/run_parse.ts");
+  const { StopSignals } = await import("../../src/cli/_stop_signals.ts");
+  const signals = new StopSignals(false);
+  signals.stop("SIGTERM"); // before the first byte: the input stops at once
+  const r = await runParse(
+    {
+      ...commonConfig({ samples: "0", quiet: true }),
+      pcaps: scenario,
+      map: `${dir}/stopped`,
+    },
+    signals,
+  );
+  equal(r.error?.exitCode, 74);
+  match(r.error!.message, /stopped by SIGTERM .*no block result written/);
+  ok(!exists(`${dir}/stopped`));
+  ok(Array.from(Deno.readDirSync(dir)).every((e) => !e.name.startsWith(".stopped")));
+});
