@@ -62,7 +62,12 @@ export {
 export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./src/util/ip.ts";
 export { KeyTable } from "./src/util/key_table.ts";
 export { CaptureSet } from "./src/capture/capture_set.ts";
-export { compareEventKeys, DarknetEvent, type EventJson } from "./src/model/darknet_event.ts";
+export {
+  compareEventKeys,
+  compareEventOrder,
+  DarknetEvent,
+  type EventJson,
+} from "./src/model/darknet_event.ts";
 export { EVENT_FIELDS, type EventField, type FieldKind } from "./src/model/event_schema.ts";
 export { DestSets } from "./src/aggregation/dest_set.ts";
 export { type Fingerprint, isZero } from "./src/fingerprints/fingerprint.ts";
@@ -168,6 +173,21 @@ export { EVENT_FORMATS, eventFormat } from "./src/outputs/formats.ts";
 export { jsonArray } from "./src/outputs/json_array.ts";
 export { ndjson } from "./src/outputs/ndjson.ts";
 export { loadState, saveState, STATE_VERSION, type StateExtras } from "./src/state/state_file.ts";
+export {
+  type BlockEnds,
+  type BlockMerge,
+  eventKey,
+  keyString,
+  SplitMerger,
+} from "./src/split/split_merger.ts";
+export {
+  type Block,
+  BLOCK_VERSION,
+  type BlockHeader,
+  type BlockSettings,
+  BlockWriter,
+  readBlock,
+} from "./src/split/block_result.ts";
 export {
   type CaptureStats,
   LiveCapture,
