@@ -154,6 +154,7 @@ export {
   matchFingerprints,
 } from "./src/fingerprints/registry.ts";
 export {
+  type AggregatorClock,
   type AggregatorStats,
   DEFAULT_TELESCOPE_SIZE,
   DEFAULT_TIMEOUT,

@@ -29,13 +29,21 @@ export const INDEX_ENTRY = 40;
 
 /** The settings every block of a run and its merge must share. */
 export interface BlockSettings {
+  /** `--timeout`, seconds. */
   timeout: number;
+  /** Telescope size in addresses. */
   telescopeSize: number;
+  /** `--samples`. */
   samples: number;
+  /** `--seed`. */
   seed: number;
+  /** `--threshold`. */
   threshold: number;
+  /** `--uniques`. */
   uniques: number;
+  /** `--rate`. */
   rate: number;
+  /** `--exclude-tags` (tag bits). */
   excludeTags: number;
   /** The enrichment flags (databases, DNS, known scanners), as given. */
   enrichment: string;
@@ -43,16 +51,23 @@ export interface BlockSettings {
 
 /** `block.json`. */
 export interface BlockHeader {
+  /** Always "darknet-events". */
   tool: "darknet-events";
+  /** Always "block". */
   kind: "block";
+  /** {@link BLOCK_VERSION} of the build that wrote it. */
   version: number;
+  /** The settings it was made with. */
   settings: BlockSettings;
+  /** Its captures, in order. */
   inputs: string[];
   /** The block's first packet, [sec, nsec], or null for a block without packets. */
   first: [number, number] | null;
   /** The latest start of a first event (first packet + timeout), or null. */
   headLimit: [number, number] | null;
+  /** Its clock at the end (latest packet, last sweep), or null. */
   clock: AggregatorClock | null;
+  /** The map step's counters (packets, events ended and filtered, …). */
   stats: AggregatorStats;
   /** Events in events.ndjson. */
   events: number;
@@ -62,8 +77,39 @@ export interface BlockHeader {
 
 const FILES = ["events.ndjson", "events.index", "heads.state", "tails.state"] as const;
 
-/** Writes a block result: events as they come, then the rest at `finish`. */
+/**
+ * Writes a block result: events as they come, then the rest at `finish`.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { BlockWriter, readBlock } from "./block_result.ts";
+ * import { EventAggregator } from "../aggregation/event_aggregator.ts";
+ * import { encodeState } from "../state/state_file.ts";
+ * const dir = `${Deno.makeTempDirSync()}/block`;
+ * const w = await BlockWriter.create(dir);
+ * w.add(new TextEncoder().encode('{"SourceIP":"192.0.2.1"}\n'), 100, 0, Uint32Array.of(1, 2), true);
+ * const empty = encodeState(new EventAggregator());
+ * const settings = {
+ *   timeout: 624, telescopeSize: 475136, samples: 0, seed: 1, threshold: 0, uniques: 0, rate: 0,
+ *   excludeTags: 0, enrichment: "[]",
+ * };
+ * const stats = {
+ *   packets: 1, ipPackets: 1, outOfOrder: 0, eventsEnded: 1, eventsFiltered: 0,
+ *   implausibleTime: 0, excludedByTags: 0,
+ * };
+ * await w.finish(
+ *   { settings, inputs: [], first: [100, 0], headLimit: [724, 0], clock: null, stats },
+ *   empty,
+ *   empty,
+ * );
+ * const b = await readBlock(dir); // checksums checked
+ * equal(b.header.events, 1);
+ * equal(b.index.getFloat64(0, true), 100);
+ * ```
+ */
 export class BlockWriter {
+  /** Where the result goes (it exists only once `finish` renamed it there). */
   readonly dir: string;
   readonly #tmp: string;
   readonly #events: Deno.FsFile;
@@ -178,13 +224,17 @@ function sha(b: Uint8Array): string {
 
 /** A block result read back and checked. */
 export interface Block {
+  /** Its folder. */
   dir: string;
+  /** Its block.json. */
   header: BlockHeader;
   /** events.index. */
   index: DataView;
-  /** Paths of its state files and events. */
+  /** Path of heads.state. */
   heads: string;
+  /** Path of tails.state. */
   tails: string;
+  /** Path of events.ndjson. */
   events: string;
 }
 
