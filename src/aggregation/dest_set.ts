@@ -175,6 +175,16 @@ function mediumGrow(arena: TableArena, rows: Uint32Array, base: number): void {
 
 /** The medium set's addresses, ascending. */
 function mediumSorted(arena: TableArena, rows: Uint32Array, base: number): Uint32Array {
+  return mediumValues(arena, rows, base, true);
+}
+
+// A medium set's addresses, sorted or in table order.
+function mediumValues(
+  arena: TableArena,
+  rows: Uint32Array,
+  base: number,
+  sorted: boolean,
+): Uint32Array {
   const bw = rows[base + M_BITS];
   const bits = bw & 0xff;
   const block = rows[base + M_BLOCK];
@@ -184,7 +194,7 @@ function mediumSorted(arena: TableArena, rows: Uint32Array, base: number): Uint3
   let i = 0;
   if ((bw & 0x100) !== 0) out[i++] = 0;
   for (let k = hb, end = hb + (1 << bits); k < end; k++) if (h[k] !== 0) out[i++] = h[k];
-  return out.sort();
+  return sorted ? out.sort() : out;
 }
 
 function mediumRelease(arena: TableArena, rows: Uint32Array, base: number): void {
@@ -504,12 +514,15 @@ export class DestSets {
     this.#rows[from * this.#stride + this.#offset] = 0;
   }
 
-  /** All destinations of `slot`, ascending. */
-  values(slot: number): Uint32Array {
+  /** All destinations of `slot`, ascending (or, not `sorted`, in no order: cheaper). */
+  values(slot: number, sorted = true): Uint32Array {
     const n = this.#meta(slot) & 0xff;
     const base = slot * this.#stride + this.#offset;
-    if (n <= this.#inline) return this.#rows.slice(base + 1, base + 1 + n).sort();
-    if (n === this.#inline + 1) return mediumSorted(this.#arena, this.#rows, base);
+    if (n <= this.#inline) {
+      const v = this.#rows.slice(base + 1, base + 1 + n);
+      return sorted ? v.sort() : v;
+    }
+    if (n === this.#inline + 1) return mediumValues(this.#arena, this.#rows, base, sorted);
     const big = this.#big[slot]!;
     const out = new Uint32Array(big.n);
     const order = big.highs.map((_, e) => e).sort((a, b) => big.highs[a] - big.highs[b]);

@@ -856,7 +856,8 @@ export class EventAggregator {
     ev.uniqueDest24s = t.uniqueNets(e);
     ev.fingerprints = t.rowU[u + FP];
     if (this.destinations) {
-      if (!t.v6) ev.destinations = t.dests4.values(e);
+      // In any order: a roll-up sorts only the sets of sources with several events.
+      if (!t.v6) ev.destinations = t.dests4.values(e, false);
       else {
         const k = t.dests6[e];
         const out = new Uint32Array(k?.size ?? 0);

@@ -156,7 +156,8 @@ export class DarknetEvent {
   scanner = "";
   /**
    * Its destinations, when the aggregator was asked for them (`destinations`, for per-source
-   * roll-ups): IPv4 addresses, or for IPv6 a 32-bit hash of each; null otherwise. Not written.
+   * roll-ups): IPv4 addresses, or for IPv6 a 32-bit hash of each, in no particular order; null
+   * otherwise. Not written.
    */
   destinations: Uint32Array | null = null;
   /** Fingerprint bits: rule k of the registry ({@link FINGERPRINTS}) is bit k. */

@@ -144,9 +144,13 @@ class Source {
   backscatter = 0;
   traffic = 0; // bit per traffic code (codes < 32)
   ports = new DistinctCounter();
-  // The union of its events' destinations, sorted (IPv6: their hashes): the first event's own
-  // array, then merged — the aggregator hands events sorted sets, so a union is a linear merge.
+  // The union of its events' destinations (IPv6: their hashes): the first event's own array, in
+  // any order, then — once a second event comes — sorted and merged (a linear union). Most
+  // sources have one event in a window: their sets are never sorted.
   dests: Uint32Array = EMPTY;
+  sorted = true;
+  // Distinct /24s while the set is the first event's (its own count), else counted.
+  n24 = 0;
   tools = new Float64Array(TOOLS.length);
   tags = new Float64Array(TAGS.length);
   scanner = "";
@@ -239,9 +243,15 @@ export class SourceRollup {
     s.ports.add(e.port);
     const d = e.destinations;
     if (d !== null) {
-      // IPv6 hashes come unsorted.
-      const sorted = e.version === 6 ? d.slice().sort() : d;
-      s.dests = s.dests.length === 0 ? sorted : union(s.dests, sorted);
+      if (s.dests.length === 0) {
+        s.dests = d;
+        s.sorted = false;
+        s.n24 = e.uniqueDest24s;
+      } else {
+        if (!s.sorted) s.dests = s.dests.slice().sort();
+        s.dests = union(s.dests, d.slice().sort());
+        s.sorted = true;
+      }
     }
     for (let k = 0; k < e.tools.length; k++) s.tools[k] += e.tools[k];
     for (let k = 0; k < e.tags.length; k++) s.tags[k] += e.tags[k];
@@ -299,7 +309,7 @@ export class SourceRollup {
         TrafficTypes: Array.from({ length: 18 }, (_, k) => k)
           .filter((k) => (s.traffic >>> k) & 1).map(trafficName),
         UniqueDests: n,
-        UniqueDest24s: s.v === 6 ? n : count24(s.dests),
+        UniqueDest24s: s.v === 6 ? n : s.sorted ? count24(s.dests) : s.n24,
         Dispersion: dispersion,
         Shape: shape(s.backscatter * 2 > s.packets, n, ports),
         Tools: Object.fromEntries(
