@@ -179,3 +179,23 @@ Deno.test("parse --sourceout: the run's events; per rotation window; not the eve
   deepEqual(k.map((s: Record<string, unknown>) => [s.Events, s.Packets]), [[1, 10]]);
   ok(k[0].First < whole[0].Last);
 });
+
+Deno.test("/24s of a source: its one event's count (a set in table order), or of the united sorted sets", async () => {
+  const S = 0xc6336405;
+  // One event: 200 destinations over 5 /24s, sent in a scrambled order (a medium set).
+  const one: WritePacket[] = [];
+  for (let i = 0; i < 200; i++) {
+    const k = (i * 73) % 200;
+    one.push(pkt(i * 0.01, { src: S, dst: 0x0a000000 + (k % 5) * 256 + Math.floor(k / 5) }));
+  }
+  // Another source with two events (ports 23 and 80) sharing /24s.
+  const two: WritePacket[] = [];
+  for (let i = 0; i < 60; i++) {
+    two.push(
+      pkt(i * 0.01, { src: S + 1, dst: 0x0b000000 + (i % 3) * 256 + i, dport: i % 2 ? 23 : 80 }),
+    );
+  }
+  const [a, b] = await roll(capture([...one, ...two]));
+  deepEqual([a.Events, a.UniqueDests, a.UniqueDest24s], [1, 200, 5]);
+  deepEqual([b.Events, b.UniqueDests, b.UniqueDest24s], [2, 60, 3]);
+});
