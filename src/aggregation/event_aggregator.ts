@@ -1187,6 +1187,13 @@ export class EventAggregator {
     return e < 0 ? -1 : (v6 ? 2 : 1) * 2 ** 30 + e;
   }
 
+  /** @internal Split runs: what copying the open event `ref` costs — its distinct destinations. */
+  _weight(ref: number): number {
+    const x = Math.floor(ref / 2 ** 30);
+    if (x === 0 || x === 3) return 1;
+    return (x === 1 ? this.#v4 : this.#v6).uniqueDests(ref % 2 ** 30);
+  }
+
   /** @internal Split runs: the last packet's time of reference `ref`. */
   _last(ref: number): [number, number] {
     const x = Math.floor(ref / 2 ** 30);

@@ -100,8 +100,12 @@ const before = (a: [number, number], b: [number, number]) =>
  */
 export class SplitMerger {
   // The carried open events: after each block, that block's tails (the few carried events that
-  // go on copied into them — a block's open events are not copied one by one).
+  // go on copied into them — a block's open events are not copied one by one) …
   #open: EventAggregator;
+  // … and the events that outgrew the block they continue (a scanner running for days): they
+  // stay here and each block's part joins them, so a long event costs its blocks' parts once,
+  // not its whole destination set again at every boundary.
+  readonly #long: EventAggregator;
   #latest: [number, number] | null = null;
   #joined = 0;
   #ended = 0;
@@ -111,19 +115,30 @@ export class SplitMerger {
   /** A merger for blocks made with `settings` (timeout, samples, seed, filters, …). */
   constructor(settings: Omit<EventAggregatorOptions, "heads">) {
     this.#open = new EventAggregator(settings);
+    this.#long = new EventAggregator(settings);
     this.#timeoutNs = this.#open.timeout * 1e9;
   }
 
-  /** The carried open events (after the last block: the run's open events, e.g. to save). */
+  /**
+   * The carried open events in one aggregator (after the last block: the run's open events, e.g.
+   * to save in a state file).
+   */
   get open(): EventAggregator {
+    const long = this.#long;
+    for (const c of long._entries()) {
+      const ref = long._find(c.key);
+      this.#open._absorb(long, Math.floor(ref / 2 ** 30), ref % 2 ** 30);
+      long._drop(long._find(c.key));
+    }
     return this.#open;
   }
 
   /** Events the merge ended, and of those filtered out. */
   get stats(): { eventsEnded: number; eventsFiltered: number } {
     return {
-      eventsEnded: this.#ended + this.#open.stats.eventsEnded,
-      eventsFiltered: this.#filtered + this.#open.stats.eventsFiltered,
+      eventsEnded: this.#ended + this.#open.stats.eventsEnded + this.#long.stats.eventsEnded,
+      eventsFiltered: this.#filtered + this.#open.stats.eventsFiltered +
+        this.#long.stats.eventsFiltered,
     };
   }
 
@@ -144,33 +159,49 @@ export class SplitMerger {
       ...b.heads._entries().map((x) => ({ ...x, from: b.heads })),
       ...b.tails._entries(b.headLimit).map((x) => ({ ...x, from: b.tails })),
     ];
+    const long = this.#long;
+    const ref = (a: EventAggregator, key: Uint32Array): [number, number] => {
+      const r = a._find(key);
+      return [Math.floor(r / 2 ** 30), r % 2 ** 30];
+    };
     for (const c of firsts) {
-      const here = open._find(c.key);
+      let carried = long;
+      let here = long._find(c.key);
+      if (here < 0) here = (carried = open)._find(c.key);
       if (here < 0) continue;
-      const last = open._last(here);
+      const last = carried._last(here);
       const gap = (c.first[0] - last[0]) * 1e9 + (c.first[1] - last[1]);
       if (gap > this.#timeoutNs) {
-        const ev = open._end(here); // a gap: the carried event is over
+        const ev = carried._end(here); // a gap: the carried event is over
         if (ev) events.push(ev);
         continue;
       }
-      // Found again: joining promotes one-packet entries, which moves others of the table.
-      const ref = c.from._find(c.key);
+      // Found again each time: joining promotes one-packet entries, which moves others.
       this.#joined++;
       if (c.from === b.heads) {
-        const joined = open._absorb(c.from, Math.floor(ref / 2 ** 30), ref % 2 ** 30);
-        const ev = open._end(joined);
+        const joined = carried._absorb(b.heads, ...ref(b.heads, c.key));
+        const ev = carried._end(joined);
         if (ev) events.push(ev);
         replaced.add(keyString(c.key));
+      } else if (carried === long || open._weight(here) > b.tails._weight(b.tails._find(c.key))) {
+        // Joined to a tail, the carried part the larger: the tail's part joins it, where it is
+        // (moved to the long ones once).
+        carried._absorb(b.tails, ...ref(b.tails, c.key));
+        b.tails._drop(b.tails._find(c.key));
+        if (carried === open) {
+          long._absorb(open, ...ref(open, c.key));
+          open._drop(open._find(c.key));
+        }
       } else {
-        // Joined to a tail: it goes on, in the block's tails (the carried part copied there).
-        b.tails._prepend(open, open._find(c.key), ref);
+        // Joined to a tail: it goes on in the block's tails (the carried part copied there).
+        b.tails._prepend(open, open._find(c.key), b.tails._find(c.key));
         open._drop(open._find(c.key));
       }
     }
     // Carried events no packet of this block continued, idle beyond the timeout at its end.
     open._setClock(b.clock);
-    events.push(...open.sweepIdle());
+    long._setClock(b.clock);
+    events.push(...open.sweepIdle(), ...long.sweepIdle());
     // The others (a block shorter than the timeout) go on beside the block's tails.
     for (const c of open._entries()) {
       const ref = open._find(c.key);
@@ -191,7 +222,10 @@ export class SplitMerger {
 
   /** After the last block: the events still open, ended, in event order (as a run's end). */
   finish(): DarknetEvent[] {
-    return [...this.#open.sweepIdle(), ...this.#open.openEvents()];
+    const open = this.#open;
+    const long = this.#long;
+    return [...open.sweepIdle(), ...long.sweepIdle(), ...open.openEvents(), ...long.openEvents()]
+      .sort(compareEventOrder);
   }
 }
 
