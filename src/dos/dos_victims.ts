@@ -173,6 +173,10 @@ class Vector {
   // Made by the second packet (most vectors have one).
   ring: Float64Array | null = null;
   slot = -Infinity;
+  // Packets per slot of its first six slots (head[s - headSlot]): with the ring of the vector
+  // before it, a merge sees the windows across the boundary. Made by the second packet.
+  head: Float64Array | null = null;
+  headSlot = -Infinity;
   maxWindow = 0;
   mismatches = 0;
   // The first packet's frame in the analyzer's SampleStore.
@@ -204,10 +208,12 @@ class Vector {
     }
     const s = Math.floor(sec / SLOT);
     if (this.packets === 1) {
-      this.slot = s;
+      this.slot = this.headSlot = s;
       this.maxWindow = 1;
       return;
     }
+    const h = s - this.headSlot;
+    if (h >= 0 && h < SLOTS) (this.head ??= this.firstHead())[h]++;
     const ring = this.ring ??= this.firstRing();
     if (s > this.slot) {
       for (let k = Math.max(this.slot + 1, s - SLOTS + 1); k <= s; k++) ring[k % SLOTS] = 0;
@@ -225,6 +231,13 @@ class Vector {
   firstRing(): Float64Array {
     const r = new Float64Array(SLOTS);
     if (this.packets > 0) r[this.slot % SLOTS] = 1;
+    return r;
+  }
+
+  /** The first slots of a vector of one packet (the first holds it). */
+  firstHead(): Float64Array {
+    const r = new Float64Array(SLOTS);
+    if (this.packets > 0) r[0] = 1;
     return r;
   }
 
@@ -273,6 +286,8 @@ class Vector {
       ports: this.ports.toJSON(),
       slot: this.slot,
       ring: [...(this.ring ?? this.firstRing())],
+      headSlot: Number.isFinite(this.headSlot) ? this.headSlot : null,
+      head: [...(this.head ?? this.firstHead())],
       maxWindow: this.maxWindow,
       mismatches: this.mismatches,
       firstPacket: store.get(this.frameRef, this.frameLen).toBase64(),
@@ -517,14 +532,9 @@ export class DosVictims implements Analyzer<DosReport[]> {
     a.nets.merge(v.nets);
     a.ports.merge(v.ports);
     a.mismatches += v.mismatches;
-    // A window across the boundary is not seen here (each half knows its own): an underestimate
-    // until a split run (issue 18) carries each half's first minute of slot counts. Continuing a
-    // run from a state file is exact (the ring is saved).
-    a.maxWindow = Math.max(a.maxWindow, v.maxWindow);
+    joinWindows(a, v);
     a.lastSec = v.lastSec;
     a.lastNsec = v.lastNsec;
-    a.slot = v.slot;
-    a.ring = v.ring;
   }
 
   /** The reports not taken yet. */
@@ -572,6 +582,46 @@ export class DosVictims implements Analyzer<DosReport[]> {
         this.#v6.set(k, v);
       }
     }
+  }
+}
+
+// The windows of A's packets then B's (the same vector, B's packets later): the busiest window,
+// those across the boundary included (A's last six slots and B's first six), and the slots the
+// joined vector goes on with (its newest six, its first six). A vector from a state file of an
+// earlier build has no first slots: the windows across are then not seen.
+function joinWindows(a: Vector, b: Vector): void {
+  const aRing = a.ring ?? a.firstRing();
+  const bRing = b.ring ?? b.firstRing();
+  const bHead = b.head ?? b.firstHead();
+  const aEnd = a.slot;
+  const at = (k: number) => (k <= aEnd && k > aEnd - SLOTS ? aRing[k % SLOTS] : 0);
+  const known = Number.isFinite(b.headSlot);
+  const bAt = (k: number) =>
+    known && k >= b.headSlot && k < b.headSlot + SLOTS && k <= b.slot ? bHead[k - b.headSlot] : 0;
+  let max = Math.max(a.maxWindow, b.maxWindow);
+  if (known) {
+    // Windows ending in B's first slots that still reach A's (a window ending at a slot without
+    // packets is never busier than the one ending at the packet before).
+    for (let end = b.headSlot; end < b.headSlot + SLOTS && end - SLOTS < aEnd; end++) {
+      let w = 0;
+      for (let k = end - SLOTS + 1; k <= end; k++) w += at(k) + bAt(k);
+      if (w > max) max = w;
+    }
+  }
+  a.maxWindow = max;
+  const newest = Math.max(a.slot, b.slot);
+  const ring = new Float64Array(SLOTS);
+  for (let k = newest - SLOTS + 1; k <= newest; k++) {
+    ring[((k % SLOTS) + SLOTS) % SLOTS] = at(k) +
+      (k <= b.slot && k > b.slot - SLOTS ? bRing[k % SLOTS] : 0);
+  }
+  a.ring = ring;
+  a.slot = newest;
+  // A's first slots take B's packets that fall in them (a short A).
+  if (Number.isFinite(a.headSlot) && known) {
+    const head = a.head ?? a.firstHead();
+    for (let k = a.headSlot; k < a.headSlot + SLOTS; k++) head[k - a.headSlot] += bAt(k);
+    a.head = head;
   }
 }
 
@@ -634,6 +684,15 @@ function vectorFromJSON(j: unknown, store: SampleStore): Vector {
   if (!o.ring.every((n) => whole(n, v.packets))) throw bad("window");
   v.slot = o.slot;
   v.ring = Float64Array.from(o.ring as number[]);
+  // Its first slots (states of earlier builds have none: a merge then misses the windows across).
+  if (o.headSlot !== undefined && o.headSlot !== null) {
+    if (
+      !whole(o.headSlot) || o.headSlot > o.slot || !Array.isArray(o.head) ||
+      o.head.length !== SLOTS || !o.head.every((n) => whole(n, v.packets))
+    ) throw bad("first slots");
+    v.headSlot = o.headSlot;
+    v.head = Float64Array.from(o.head as number[]);
+  }
   if (!whole(o.maxWindow, v.packets) || !whole(o.mismatches, v.packets)) throw bad("counts");
   v.maxWindow = o.maxWindow;
   v.mismatches = o.mismatches;

@@ -414,3 +414,26 @@ Deno.test("parse --dosout end to end; --cacheout/--cachein carry open vectors; u
   }
   equal(Deno.readFileSync(CAPTURE).length, bytes.length, "the input is untouched");
 });
+
+Deno.test("merge: two analyzers of the halves, split anywhere, merged: one pass's reports (windows across the cut too)", async () => {
+  const bytes = Deno.readFileSync(CAPTURE);
+  const one = JSON.stringify((await run(bytes)).finish());
+  const pk = packets(bytes);
+  const part = (from: number, to: number) =>
+    pcapFile(
+      pk.slice(from, to).map((p) => ({ sec: p.sec, nsec: p.usec * 1000, data: p.frame })),
+      { linkType: 1 },
+    );
+  // The busiest window is around packet 1,300; cuts before, inside and after it, and a chain of
+  // three analyzers (a merged one merged again).
+  for (const cuts of [[1], [600], [977], [1300], [1500], [1957], [700, 1350]]) {
+    const bounds = [0, ...cuts, pk.length];
+    const parts = [];
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      parts.push(await run(part(bounds[k], bounds[k + 1])));
+    }
+    const [first, ...rest] = parts;
+    for (const p of rest) first.merge(p);
+    equal(JSON.stringify(first.finish()), one, `cuts ${cuts}`);
+  }
+});
