@@ -12,14 +12,10 @@ import { generateFlood } from "../../src/synth/flood.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "parquet-" });
 const parse = (args: string[]) => runCli(ENTRIES.parse, args, denoFlags("parse"));
-const compare = async (pq: string, json: string, groups?: number) => {
+// One of the pyarrow comparison scripts beside this file; its output, after a clean exit.
+const python = async (script: string, args: string[]) => {
   const r = await new Deno.Command(program("python3")!, {
-    args: [
-      new URL("./_parquet_compare.py", import.meta.url).pathname,
-      pq,
-      json,
-      ...(groups ? [String(groups)] : []),
-    ],
+    args: [new URL(script, import.meta.url).pathname, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -27,6 +23,10 @@ const compare = async (pq: string, json: string, groups?: number) => {
   equal(r.code, 0, out);
   return out;
 };
+const compare = (pq: string, json: string, groups?: number) =>
+  python("./_parquet_compare.py", [pq, json, ...(groups ? [String(groups)] : [])]);
+const compareRecords = (pq: string, json: string) =>
+  python("./_parquet_records_compare.py", [pq, json]);
 
 // pyarrow is a pip package (.ci/run installs it): outside CI a machine without it skips these.
 const pyarrow = program("python3") !== undefined &&
@@ -261,17 +261,6 @@ Deno.test("count and timeseries read Parquet event files: the same outputs as fr
   match(cut.stderr, /^count: .*cut\.parquet: not a readable Parquet file/);
   equal(cut.stderr.trim().split("\n").length, 1);
 });
-
-const compareRecords = async (pq: string, json: string) => {
-  const r = await new Deno.Command(program("python3")!, {
-    args: [new URL("./_parquet_records_compare.py", import.meta.url).pathname, pq, json],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-  equal(r.code, 0, out);
-  return out;
-};
 
 withPyarrow(
   "--dosout and --sourceout with --format parquet: typed columns, every value the JSON has; count reads them",
