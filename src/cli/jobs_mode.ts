@@ -125,6 +125,7 @@ export async function runJobs(
             pcaps,
             map: dirs[k],
             formatName: format.name,
+            oneThread: true,
             seriesout: cfg.seriesout !== undefined
               ? `${cfg.seriesout}/series_block${String(k).padStart(4, "0")}.series`
               : undefined,

@@ -117,6 +117,11 @@ export interface ParseConfig {
   inputFlag?: string;
   /** Split runs: the block result folder to write instead of events (`--map`, `split/`). */
   map?: string;
+  /**
+   * Decode on this thread, not on a capture worker (`--jobs` runs one map step a core: a worker
+   * each would put two threads on every core). @default false
+   */
+  oneThread?: boolean;
   /** Told the progress figures after every batch (`--jobs`' workers report them). */
   onProgress?: (f: ProgressFigures) => void;
 }
@@ -456,9 +461,9 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   // Made on the capture worker when there is one (per packet a hash insert, off this thread);
   // with --rotate here, where the windows end.
   const seriesOnWorker = cfg.seriesout !== undefined && cfg.iface === undefined &&
-    !cfg.pcaps.includes("-") && !rotate;
+    !cfg.pcaps.includes("-") && !rotate && !cfg.oneThread;
   if (cfg.iface === undefined) {
-    if (cfg.pcaps.includes("-")) set = await CaptureSet.open(cfg.pcaps);
+    if (cfg.pcaps.includes("-") || cfg.oneThread) set = await CaptureSet.open(cfg.pcaps);
     else {
       set = dosWorker = await WorkerCaptureSet.open(cfg.pcaps, {
         // The DoS analysis makes the worker's time per batch uneven (sweeps, new vectors): more
