@@ -169,3 +169,43 @@ Deno.test("blocks out of time order are refused", async () => {
   const early = await run(a);
   throws(() => merger.block(early), /time order/);
 });
+
+Deno.test("random splits of random scenarios with random settings: one pass's events every time", async () => {
+  const rnd = (() => {
+    let x = 20261206;
+    return (n: number) => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+  })();
+  for (let round = 0; round < 30; round++) {
+    const parts: Uint8Array[] = [];
+    generateScenario(
+      {
+        packets: 5000 + rnd(20000),
+        seed: 100 + round,
+        oneOffs: rnd(3000),
+        duration: 300 + rnd(3000),
+      },
+      (b) => parts.push(b.slice()),
+    );
+    const bytes = concat(parts);
+    const n = records(bytes).recs.length;
+    const o = {
+      samples: rnd(5),
+      timeout: [5, 30, 120, 600][rnd(4)],
+      threshold: rnd(3),
+      uniques: rnd(3),
+      seed: 1 + rnd(1000),
+    };
+    const at = [...new Set(Array.from({ length: 1 + rnd(7) }, () => 1 + rnd(n - 1)))].sort((
+      a,
+      b,
+    ) => a - b);
+    const want = await onePass(bytes, o);
+    const got = await splitRun(cut(bytes, at), o);
+    deepEqual(got.events, want, `round ${round}: ${JSON.stringify(o)}, cuts ${at}`);
+  }
+});
