@@ -117,6 +117,9 @@ export class BlockWriter {
   #index = new Uint8Array(INDEX_ENTRY * 1024);
   #indexDv = new DataView(this.#index.buffer);
   #count = 0;
+  // Lines gathered and written a megabyte at a time (not a write per event).
+  readonly #buf = new Uint8Array(1 << 20);
+  #used = 0;
 
   private constructor(dir: string, tmp: string, events: Deno.FsFile) {
     this.dir = dir;
@@ -149,13 +152,12 @@ export class BlockWriter {
 
   /** One event: its NDJSON line (newline included), Last, key words and whether it is a first event. */
   add(line: Uint8Array, lastSec: number, lastNsec: number, key: Uint32Array, head: boolean): void {
-    try {
-      let o = 0;
-      while (o < line.length) o += this.#events.writeSync(line.subarray(o));
-    } catch (e) {
-      throw ioError(e, `${this.dir}/events.ndjson`);
+    if (this.#used + line.length > this.#buf.length) this.#drain();
+    if (line.length > this.#buf.length) this.#write(line);
+    else {
+      this.#buf.set(line, this.#used);
+      this.#used += line.length;
     }
-    this.#hash.update(line);
     if ((this.#count + 1) * INDEX_ENTRY > this.#index.length) {
       const grown = new Uint8Array(this.#index.length * 2);
       grown.set(this.#index);
@@ -172,6 +174,21 @@ export class BlockWriter {
     dv.setUint32(p + 36, line.length, true);
   }
 
+  #drain(): void {
+    this.#write(this.#buf.subarray(0, this.#used));
+    this.#used = 0;
+  }
+
+  #write(bytes: Uint8Array): void {
+    try {
+      let o = 0;
+      while (o < bytes.length) o += this.#events.writeSync(bytes.subarray(o));
+    } catch (e) {
+      throw ioError(e, `${this.dir}/events.ndjson`);
+    }
+    this.#hash.update(bytes);
+  }
+
   /** Writes the rest and renames the folder into place. */
   async finish(
     header: Omit<BlockHeader, "tool" | "kind" | "version" | "events" | "sha256">,
@@ -179,6 +196,7 @@ export class BlockWriter {
     tails: Uint8Array,
   ): Promise<void> {
     try {
+      this.#drain();
       this.#events.syncSync();
       this.#events.close();
       const index = this.#index.subarray(0, this.#count * INDEX_ENTRY);
