@@ -11,7 +11,7 @@ import { EnrichStream } from "../enrich/enrich_stream.ts";
 import type { EventEncoder, EventFormat } from "../outputs/event_encoder.ts";
 import { EventWriter } from "../outputs/event_writer.ts";
 import { parquetFromJson } from "../outputs/parquet.ts";
-import { type Block, INDEX_ENTRY, readBlock } from "../split/block_result.ts";
+import { type Block, BLOCK_FILES, INDEX_ENTRY, readBlock } from "../split/block_result.ts";
 import { eventKey, keyString, SplitMerger } from "../split/split_merger.ts";
 import { loadState, saveState } from "../state/state_file.ts";
 import { blockSettings, openEnrichers, type ParseConfig, type ParseResult } from "./run_parse.ts";
@@ -138,7 +138,11 @@ export async function runMerge(cfg: ParseConfig): Promise<ParseResult> {
 /** The merge's inputs and outputs checked apart (`inputs`: block folders, if known yet). */
 export async function checkMergePaths(cfg: ParseConfig, inputs: string[]): Promise<void> {
   await checkPaths(
-    inputs.map((path) => ({ flag: "--merge", path })),
+    // The folders and the files in them: an output over a block's own file is refused too.
+    inputs.flatMap((path) => [
+      { flag: "--merge", path },
+      ...BLOCK_FILES.map((f) => ({ flag: "--merge", path: `${path}/${f}` })),
+    ]),
     [
       { flag: "--eventout", path: cfg.eventout! },
       ...(cfg.cacheout ? [{ flag: "--cacheout", path: cfg.cacheout }] : []),

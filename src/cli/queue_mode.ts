@@ -13,7 +13,7 @@
 
 import { createHash } from "node:crypto";
 import { DarknetError, DataError, IoError, UsageError } from "../errors.ts";
-import { type Block, readBlock } from "../split/block_result.ts";
+import { type Block, BLOCK_FILES, readBlock } from "../split/block_result.ts";
 import { fileBlocks } from "./jobs_mode.ts";
 import { checkMergePaths, mergeBlocks } from "./merge_mode.ts";
 import { commonConfig, type ParseConfig, type ParseResult, runParse } from "./run_parse.ts";
@@ -24,7 +24,7 @@ import { StopSignals } from "./_stop_signals.ts";
 const STREAM = "DARKNET_TASKS";
 const CONSUMER = "darknet-workers";
 const BUCKET = "darknet-blocks";
-const FILES = ["block.json", "events.ndjson", "events.index", "heads.state", "tails.state"];
+const FILES = BLOCK_FILES;
 
 /** One block to aggregate. */
 interface Task {

@@ -77,6 +77,9 @@ export interface BlockHeader {
 
 const FILES = ["events.ndjson", "events.index", "heads.state", "tails.state"] as const;
 
+/** The files of a block result folder. */
+export const BLOCK_FILES: readonly string[] = ["block.json", ...FILES];
+
 /**
  * Writes a block result: events as they come, then the rest at `finish`.
  *

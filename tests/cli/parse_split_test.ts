@@ -220,6 +220,11 @@ Deno.test("bad blocks are refused with one line: damaged (65), other settings (2
   r = await merge([a, b, again]);
   equal(r.code, 65);
   match(r.stderr, /blocks must not overlap in time/);
+  // The merge's output over a block's own file: refused before anything is written.
+  const before = Deno.readFileSync(`${a}/events.ndjson`);
+  r = await parse(["--merge", a, b, "--eventout", `${a}/events.ndjson`, ...flags]);
+  equal(r.code, 2, r.stderr);
+  deepEqual(Deno.readFileSync(`${a}/events.ndjson`), before);
   // A block result is never overwritten, and --map takes no --eventout.
   r = await parse(["--pcap", demo[0], "--map", a, ...flags]);
   equal(r.code, 2);
