@@ -122,6 +122,7 @@ export async function runJobs(
           };
           w.postMessage({
             ...rest,
+            cachein: undefined, // the merge carries an earlier run's open events, not a block
             pcaps,
             map: dirs[k],
             formatName: format.name,

@@ -139,14 +139,18 @@ export async function runMerge(cfg: ParseConfig): Promise<ParseResult> {
 export async function checkMergePaths(cfg: ParseConfig, inputs: string[]): Promise<void> {
   await checkPaths(
     // The folders and the files in them: an output over a block's own file is refused too.
-    inputs.flatMap((path) => [
-      { flag: "--merge", path },
-      ...BLOCK_FILES.map((f) => ({ flag: "--merge", path: `${path}/${f}` })),
-    ]),
+    [
+      ...inputs.flatMap((path) => [
+        { flag: "--merge", path },
+        ...BLOCK_FILES.map((f) => ({ flag: "--merge", path: `${path}/${f}` })),
+      ]),
+      ...(cfg.cachein ? [{ flag: "--cachein", path: cfg.cachein }] : []),
+    ],
     [
       { flag: "--eventout", path: cfg.eventout! },
       ...(cfg.cacheout ? [{ flag: "--cacheout", path: cfg.cacheout }] : []),
     ],
+    [["--cachein", "--cacheout"]],
   );
 }
 
@@ -162,6 +166,12 @@ export async function mergeBlocks(
   const enrich = await openEnrichers(cfg);
   const settings = { ...cfg, excludeTags: cfg.excludeTags ?? 0 };
   const merger = new SplitMerger(settings);
+  if (cfg.cachein) {
+    // The open events of a run before these blocks, carried into the first of them.
+    const earlier = new EventAggregator(settings);
+    await loadState(earlier, cfg.cachein);
+    merger.resume(earlier);
+  }
   // Parquet is made from the events' JSON (a block's lines parsed): the same bytes as one run's.
   const pq = cfg.format.name === "parquet";
   const out = await EventWriter.create(cfg.eventout!, {

@@ -282,7 +282,6 @@ const NOT_SPLIT = [
   "interface",
   "rotate",
   "outdir",
-  "cachein",
   "ongoingout",
   "dosout",
   "sourceout",
@@ -334,6 +333,9 @@ async function splitMain(
       if (values[f] !== undefined) {
         throw new UsageError(`--${f} cannot be used with --map (the block result holds them)`);
       }
+    }
+    if (values.cachein !== undefined) {
+      throw new UsageError("--cachein goes to --merge (it carries an earlier run's open events)");
     }
     if (common.format.name === "parquet") {
       throw new UsageError("--map: block results hold NDJSON; give --format to --merge");

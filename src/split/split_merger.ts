@@ -120,6 +120,18 @@ export class SplitMerger {
   }
 
   /**
+   * Before the first block: the open events of an earlier run (an aggregator a state file was
+   * loaded into, with the same settings) are carried into the first block, as `--cachein`
+   * carries them into a run.
+   */
+  resume(earlier: EventAggregator): void {
+    if (this.#latest !== null) throw new Error("resume before the first block");
+    const clock = earlier._internals.clock;
+    this.#open = earlier;
+    if (clock) this.#latest = [clock.latestSec, clock.latestNsec];
+  }
+
+  /**
    * The carried open events in one aggregator (after the last block: the run's open events, e.g.
    * to save in a state file).
    */

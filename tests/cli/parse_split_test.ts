@@ -352,3 +352,65 @@ Deno.test("a map step stopped by a signal leaves no block result (exit 74), neve
   ok(!exists(`${dir}/stopped`));
   ok(Array.from(Deno.readDirSync(dir)).every((e) => !e.name.startsWith(".stopped")));
 });
+
+Deno.test("--cachein with --jobs and --merge: the blocks continue an earlier run's open events, as one run would", async () => {
+  const flags = ["--samples", "1", "--timeout", "300", "--quiet"];
+  const first = scenario.slice(0, 3);
+  const rest = scenario.slice(3);
+  const a = await parse([
+    "--pcap",
+    ...first,
+    "--eventout",
+    `${dir}/c-a.json`,
+    "--cacheout",
+    `${dir}/c-a.state`,
+    ...flags,
+  ]);
+  equal(a.code, 0, a.stderr);
+  const want = await sequential(rest, `${dir}/c-b.json`, [
+    "--cachein",
+    `${dir}/c-a.state`,
+    ...flags,
+  ]);
+  const j = await parse([
+    "--pcap",
+    ...rest,
+    "--jobs",
+    "2",
+    "--cachein",
+    `${dir}/c-a.state`,
+    "--eventout",
+    `${dir}/c-j.json`,
+    ...flags,
+  ]);
+  equal(j.code, 0, j.stderr);
+  deepEqual(Deno.readFileSync(`${dir}/c-j.json`), want);
+  const blocks: string[] = [];
+  for (const [k, p] of rest.entries()) {
+    const r = await parse(["--pcap", p, "--map", `${dir}/c-block${k}`, ...flags]);
+    equal(r.code, 0, r.stderr);
+    blocks.push(`${dir}/c-block${k}`);
+  }
+  const m = await parse([
+    "--merge",
+    ...blocks,
+    "--cachein",
+    `${dir}/c-a.state`,
+    "--eventout",
+    `${dir}/c-m.json`,
+    ...flags,
+  ]);
+  equal(m.code, 0, m.stderr);
+  deepEqual(Deno.readFileSync(`${dir}/c-m.json`), want);
+  // A map step takes no state: the merge does.
+  const bad = await parse([
+    "--pcap",
+    rest[0],
+    "--map",
+    `${dir}/c-bad`,
+    "--cachein",
+    `${dir}/c-a.state`,
+    ...flags,
+  ]);
+  equal(bad.code, 2);
+});
