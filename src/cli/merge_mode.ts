@@ -243,9 +243,10 @@ export async function mergeBlocks(
       filtered -= m.replaced.size - dropped.size;
       out.flush();
     }
-    const last = cfg.cacheout ? merger.open.sweepIdle() : merger.finish();
+    const carried = cfg.cacheout ? merger.carried() : undefined;
+    const last = carried ? carried.sweepIdle() : merger.finish();
     for (const e of (await enriched(last, enrich)).sort(compareEventOrder)) put(e);
-    if (cfg.cacheout) await saveState(merger.open, cfg.cacheout);
+    if (carried) await saveState(carried, cfg.cacheout!);
     out.close();
   } catch (e) {
     try {
@@ -259,7 +260,7 @@ export async function mergeBlocks(
     packets,
     eventsWritten: out.saved,
     eventsFiltered: filtered,
-    openSaved: cfg.cacheout ? merger.open.openCount : 0,
+    openSaved: cfg.cacheout ? merger.carried().openCount : 0,
     outOfOrder,
     implausibleTime: implausible,
     excludedByTags: excluded,

@@ -132,10 +132,10 @@ export class SplitMerger {
   }
 
   /**
-   * The carried open events in one aggregator (after the last block: the run's open events, e.g.
-   * to save in a state file).
+   * The carried open events gathered in one aggregator (the long ones moved in): after the last
+   * block, the run's open events, e.g. to save in a state file.
    */
-  get open(): EventAggregator {
+  carried(): EventAggregator {
     const long = this.#long;
     for (const c of long._entries()) {
       const ref = long._find(c.key);
