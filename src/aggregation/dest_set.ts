@@ -78,6 +78,89 @@ class Container {
     return true;
   }
 
+  /** Adds `lo`..`hi` (inclusive, within 0–65535); returns how many were new. */
+  addRange(lo: number, hi: number): number {
+    if (this.bits === null) {
+      if (this.n + hi - lo < ARRAY_MAX) return this.#arrayRange(lo, hi);
+      this.#toBits();
+    }
+    const bits = this.bits!;
+    const before = this.n;
+    let w = lo >>> 5;
+    const last = hi >>> 5;
+    for (; w <= last; w++) {
+      const from = w === lo >>> 5 ? lo & 31 : 0;
+      const to = w === last ? hi & 31 : 31;
+      const m = (to === 31 ? -1 : (1 << (to + 1)) - 1) & ~((1 << from) - 1);
+      this.n += popcount(m & ~bits[w]);
+      bits[w] |= m;
+    }
+    this.#settle();
+    return this.n - before;
+  }
+
+  /** Adds every value of `o` (a container of the same /16); returns how many were new. */
+  union(o: Container): number {
+    const before = this.n;
+    if (o.bits === null) {
+      const arr = o.arr!;
+      for (let k = 0; k < o.n; k++) this.add(arr[k]);
+    } else {
+      if (this.bits === null) this.#toBits();
+      const bits = this.bits!;
+      const ob = o.bits;
+      let n = 0;
+      for (let w = 0; w < 2048; w++) n += popcount(bits[w] |= ob[w]);
+      this.n = n;
+      this.#settle();
+    }
+    return this.n - before;
+  }
+
+  // addRange into the sorted array, which stays one: the values below lo, lo..hi, those above.
+  #arrayRange(lo: number, hi: number): number {
+    const arr = this.arr!;
+    const n = this.n;
+    const i = lowerBound(arr, n, lo);
+    const j = lowerBound(arr, n, hi + 1);
+    const size = i + (hi - lo + 1) + (n - j);
+    let cap = arr.length;
+    while (cap < size) cap *= 2;
+    let out = arr;
+    if (cap === arr.length) arr.copyWithin(size - (n - j), j, n);
+    else {
+      out = new Uint16Array(cap);
+      out.set(arr.subarray(0, i));
+      out.set(arr.subarray(j, n), size - (n - j));
+    }
+    for (let v = lo, k = i; v <= hi; v++, k++) out[k] = v;
+    this.arr = out;
+    this.n = size;
+    return size - n;
+  }
+
+  // A bitmap of the values (whatever the count; #settle returns a small one to an array).
+  #toBits(): void {
+    const bm = new Uint32Array(2048);
+    const arr = this.arr!;
+    for (let k = 0; k < this.n; k++) bm[arr[k] >>> 5] |= 1 << (arr[k] & 31);
+    this.bits = bm;
+    this.arr = null;
+  }
+
+  // The form adding one value at a time would have left: an array (capacity 4 doubled as it
+  // filled) up to ARRAY_MAX values, a bitmap beyond.
+  #settle(): void {
+    if (this.bits === null || this.n > ARRAY_MAX) return;
+    let cap = 4;
+    while (cap < this.n) cap *= 2;
+    const arr = new Uint16Array(cap);
+    let i = 0;
+    this.forEach((low) => arr[i++] = low);
+    this.arr = arr;
+    this.bits = null;
+  }
+
   /** Calls `fn` for each low value in ascending order. */
   forEach(fn: (low: number) => void): void {
     if (this.bits !== null) {
@@ -98,6 +181,24 @@ class Container {
   get bytes(): number {
     return 80 + (this.bits ? this.bits.byteLength : this.arr!.byteLength);
   }
+}
+
+// The first index of arr[0..n) whose value is not below v.
+function lowerBound(arr: Uint16Array, n: number, v: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arr[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
 // A medium set: one open-addressing hash of whole addresses whose home slot depends only on
@@ -138,6 +239,58 @@ function mediumAdd(arena: TableArena, rows: Uint32Array, base: number, d: number
   if (seen24) return 1;
   rows[base + M_N24]++;
   return 3;
+}
+
+const SEEN = new Uint32Array(8);
+
+/**
+ * Adds `start`..`start + len - 1`, all of one /24, to the medium set whose row starts at `base`:
+ * one scan of the /24's probe run finds those already there, each new one goes to the next
+ * empty slot — where adding them one by one would put it, at a probe run's cost each.
+ */
+function mediumAddRun(
+  arena: TableArena,
+  rows: Uint32Array,
+  base: number,
+  start: number,
+  len: number,
+): void {
+  const d24 = start >>> 8;
+  let v = start;
+  const end = start + len;
+  if (v === 0) mediumAdd(arena, rows, base, v++); // address 0 is a flag, not a slot
+  while (v < end) {
+    const bw = rows[base + M_BITS];
+    const bits = bw & 0xff;
+    const block = rows[base + M_BLOCK];
+    const h = arena.page(block);
+    const hb = arena.base(block);
+    const mask = (1 << bits) - 1;
+    let seen24 = d24 === 0 && (bw & 0x100) !== 0;
+    SEEN.fill(0);
+    let s = Math.imul(d24, 0x9e3779b1) >>> (32 - bits);
+    for (let x = h[hb + s]; x !== 0; x = h[hb + s]) {
+      if (x >>> 8 === d24) {
+        seen24 = true;
+        SEEN[(x & 255) >>> 5] |= 1 << (x & 31);
+      }
+      s = (s + 1) & mask;
+    }
+    for (; v < end; v++) {
+      if ((SEEN[(v & 255) >>> 5] & (1 << (v & 31))) !== 0) continue;
+      h[hb + s] = v;
+      if (!seen24) {
+        seen24 = true;
+        rows[base + M_N24]++;
+      }
+      if (++rows[base + M_N] * 8 > (mask + 1) * 7) { // at most 7/8 full: grow, scan again
+        mediumGrow(arena, rows, base);
+        v++;
+        break;
+      }
+      do s = (s + 1) & mask; while (h[hb + s] !== 0);
+    }
+  }
 }
 
 /** Starts an empty medium set with room for `hint` + 1 addresses in the row at `base`. */
@@ -244,6 +397,53 @@ class BigSet {
     });
     this.#hk = hk;
     this.#hv = hv;
+  }
+
+  /** Adds the addresses `start`..`start + len - 1` (within 32 bits). */
+  addRange(start: number, len: number): void {
+    if (len < 64) { // short runs (a sparse sweep): one at a time, through the container cache
+      for (let k = 0; k < len; k++) this.add((start + k) >>> 0);
+      return;
+    }
+    let s = start;
+    const end = start + len; // exclusive, up to 2^32
+    while (s < end) {
+      const high = Math.floor(s / 65536);
+      const lo = s % 65536;
+      const hi = Math.min(65535, lo + (end - s) - 1);
+      const c = this.#container(high);
+      this.n += c.addRange(lo, hi);
+      this.#mark24(c, lo >>> 8, hi >>> 8);
+      s += hi - lo + 1;
+    }
+  }
+
+  /** Adds every address of `o`. */
+  union(o: BigSet): void {
+    for (let e = 0; e < o.cont.length; e++) {
+      const oc = o.cont[e];
+      const c = this.#container(oc.high);
+      this.n += c.union(oc);
+      for (let w = 0; w < 8; w++) {
+        const was = c.d24[w];
+        const now = was | oc.d24[w];
+        if (now !== was) {
+          this.n24 += popcount(now & ~was);
+          c.d24[w] = now;
+        }
+      }
+    }
+  }
+
+  // The /24s o24 from..to of container c seen.
+  #mark24(c: Container, from: number, to: number): void {
+    for (let o = from; o <= to; o++) {
+      const m = 1 << (o & 31);
+      if ((c.d24[o >>> 5] & m) === 0) {
+        c.d24[o >>> 5] |= m;
+        this.n24++;
+      }
+    }
   }
 
   /** Returns bit 1 if `d` is new, bit 2 if its /24 is new. */
@@ -446,6 +646,102 @@ export class DestSets {
     rows[base] = inline + 1;
     for (let k = 0; k < n; k++) mediumAdd(this.#arena, rows, base, held[k]);
     return mediumAdd(this.#arena, rows, base, d);
+  }
+
+  /**
+   * Adds the addresses of `n` runs, `runs` holding [start, length] pairs (a state file's form):
+   * a big set takes each run a range at a time (a scanner's whole telescope in microseconds).
+   * The set is the same as after adding each address.
+   */
+  addRuns(slot: number, runs: ArrayLike<number>, n: number): void {
+    this.#ensure(slot);
+    this.#pending(slot);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += runs[2 * i + 1];
+    // Distinct runs: more than SORTED_MAX addresses in them make a big set.
+    const big = this.#bigOf(slot, total);
+    if (big !== null) {
+      for (let i = 0; i < n; i++) big.addRange(runs[2 * i], runs[2 * i + 1]);
+      return;
+    }
+    const base = slot * this.#stride + this.#offset;
+    if ((this.#rows[base] & 0xff) === 0 && total > this.#inline) {
+      mediumInit(this.#arena, this.#rows, base, total); // sized once, not grown step by step
+      this.#rows[base] = this.#inline + 1;
+    }
+    for (let i = 0; i < n; i++) {
+      let s = runs[2 * i];
+      const end = s + runs[2 * i + 1];
+      while (s < end) {
+        const to = Math.min(end, (Math.floor(s / 256) + 1) * 256); // within one /24
+        this.#addSegment(slot, s, to);
+        s = to;
+      }
+    }
+  }
+
+  // Adds addresses from..to-1 of one /24: one at a time while inline, then in one scan of the
+  // medium set's probe run (adding them one by one costs the run's length each).
+  #addSegment(slot: number, from: number, to: number): void {
+    const base = slot * this.#stride + this.#offset;
+    let v = from;
+    while (v < to && (this.#rows[base] & 0xff) <= this.#inline) this.add(slot, v++ >>> 0);
+    if (v === to) return;
+    if ((this.#rows[base] & 0xff) === this.#inline + 2) {
+      this.#big[slot]!.addRange(v, to - v);
+      return;
+    }
+    if (to - v >= 8) mediumAddRun(this.#arena, this.#rows, base, v, to - v);
+    else while (v < to) mediumAdd(this.#arena, this.#rows, base, v++ >>> 0);
+    if (this.#rows[base + M_N] > SORTED_MAX) this.#promote(slot, base);
+  }
+
+  /**
+   * Adds every address of `other`'s set `from` to the set of `slot` (two big sets united
+   * container by container). The set is the same as after adding each address.
+   */
+  addAll(slot: number, other: DestSets, from: number): void {
+    other.#pending(from);
+    const on = other.#meta(from) & 0xff;
+    const ob = on === other.#inline + 2 ? other.#big[from]! : null;
+    if (on === other.#inline + 1 && this.#inline === other.#inline && this.#meta(slot) === 0) {
+      this.#ensure(slot); // into an empty set: a copy of the medium set's table
+      const from0 = from * other.#stride + other.#offset;
+      const to0 = slot * this.#stride + this.#offset;
+      const bw = other.#rows[from0 + M_BITS];
+      const block = this.#arena.take(bw & 0xff);
+      const ob0 = other.#arena.base(other.#rows[from0 + M_BLOCK]);
+      this.#arena.page(block).set(
+        other.#arena.page(other.#rows[from0 + M_BLOCK]).subarray(ob0, ob0 + (1 << (bw & 0xff))),
+        this.#arena.base(block),
+      );
+      this.#rows[to0 + M_N] = other.#rows[from0 + M_N];
+      this.#rows[to0 + M_N24] = other.#rows[from0 + M_N24];
+      this.#rows[to0 + M_BITS] = bw;
+      this.#rows[to0 + M_BLOCK] = block;
+      this.#rows[to0] = this.#inline + 1;
+      return;
+    }
+    if (ob === null) {
+      for (const d of other.values(from, false)) this.add(slot, d);
+      return;
+    }
+    this.#bigOf(slot, ob.n)!.union(ob);
+  }
+
+  // Slot's set as a big set if it already is one or will be with `more` distinct addresses
+  // added (made one now, its addresses moved in); null if it may not outgrow a medium set.
+  #bigOf(slot: number, more: number): BigSet | null {
+    if (slot >= this.#cap) this.#ensure(slot);
+    const n = this.#meta(slot) & 0xff;
+    if (n === this.#inline + 2) return this.#big[slot]!;
+    if (more <= SORTED_MAX) return null;
+    const big = new BigSet();
+    for (const v of this.values(slot)) big.add(v);
+    this.clear(slot);
+    this.#big[slot] = big;
+    this.#rows[slot * this.#stride + this.#offset] = this.#inline + 2;
+    return big;
   }
 
   #promote(slot: number, base: number): void {

@@ -1370,7 +1370,7 @@ export class EventAggregator {
   // Every destination of b (table bt) into a's set (table t).
   #copyDests(t: EventTable, a: number, bt: EventTable, b: number): void {
     if (!t.v6) {
-      for (const d of bt.dests4.values(b)) t.dests4.add(a, d);
+      t.dests4.addAll(a, bt.dests4, b);
       return;
     }
     const d = bt.dests6[b];

@@ -167,6 +167,7 @@ export class SplitMerger {
     const open = this.#open;
     const events: DarknetEvent[] = [];
     const replaced = new Set<string>();
+    const headStats = { ...b.heads.stats };
     const firsts = [
       ...b.heads._entries().map((x) => ({ ...x, from: b.heads })),
       ...b.tails._entries(b.headLimit).map((x) => ({ ...x, from: b.tails })),
@@ -191,8 +192,13 @@ export class SplitMerger {
       // Found again each time: joining promotes one-packet entries, which moves others.
       this.#joined++;
       if (c.from === b.heads) {
-        const joined = carried._absorb(b.heads, ...ref(b.heads, c.key));
-        const ev = carried._end(joined);
+        let ev: DarknetEvent | null;
+        if (carried === open && open._weight(here) < b.heads._weight(b.heads._find(c.key))) {
+          // The carried part the smaller: it joins the head's entry as its earlier packets.
+          b.heads._prepend(open, here, b.heads._find(c.key));
+          open._drop(open._find(c.key));
+          ev = b.heads._end(b.heads._find(c.key));
+        } else ev = carried._end(carried._absorb(b.heads, ...ref(b.heads, c.key)));
         if (ev) events.push(ev);
         replaced.add(keyString(c.key));
       } else if (carried === long || open._weight(here) > b.tails._weight(b.tails._find(c.key))) {
@@ -219,8 +225,9 @@ export class SplitMerger {
       const ref = open._find(c.key);
       b.tails._absorb(open, Math.floor(ref / 2 ** 30), ref % 2 ** 30);
     }
-    this.#ended += open.stats.eventsEnded;
-    this.#filtered += open.stats.eventsFiltered;
+    this.#ended += open.stats.eventsEnded + b.heads.stats.eventsEnded - headStats.eventsEnded;
+    this.#filtered += open.stats.eventsFiltered + b.heads.stats.eventsFiltered -
+      headStats.eventsFiltered;
     this.#open = b.tails;
     this.#latest = [b.clock.latestSec, b.clock.latestNsec];
     events.sort(compareEventOrder);

@@ -725,11 +725,7 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
       runs[2 * i + 1] = len;
     }
     c.dests(total, packets); // before the runs are expanded: bounds the memory they take
-    for (let i = 0; i < nd; i++) {
-      const start = runs[2 * i];
-      const len = runs[2 * i + 1];
-      for (let k = 0; k < len; k++) t.dests4.push(e, (start + k) >>> 0);
-    }
+    t.dests4.addRuns(e, runs, nd);
   }
   const ns = r.u8();
   if (ns > Math.min(c.samples, packets)) throw c.bad(`${ns} samples in an event of ${packets}`);

@@ -151,3 +151,75 @@ Deno.test("deferred adds follow bound rows that the owner moves (swap-remove) an
   equal(s.count24(2), 40); // 300 apart: one address per /24
   deepEqual(Array.from(s.values(7)), [0x0c000000, 0x0c000001, 0x0c000002]);
 });
+
+// A random set of one of the shapes events have: a few addresses, a sparse spread, whole
+// runs (a /24, a /16, most of a /13), holes in a dense sweep, address 0 and the top address.
+function randomSet(seed: number): number[] {
+  let x = seed;
+  const rnd = (n: number) => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x % n;
+  };
+  const out = new Set<number>();
+  const base = (0x0a000000 + (rnd(8) << 16)) >>> 0;
+  const shape = rnd(7);
+  const n = [3, 12, 600, 3000, 5000, 30000, 1500][shape];
+  for (let i = 0; i < n; i++) {
+    if (shape >= 4 && rnd(10) > 0) { // runs, the state file's form of a sweep
+      const start = base + rnd(shape === 6 ? 4096 : 1 << 19);
+      for (let k = 0, len = 1 + rnd(shape === 5 ? 3000 : 300); k < len; k++) out.add(start + k);
+      i += shape === 6 ? 100 : 40;
+    } else out.add((base + rnd(shape >= 2 ? 1 << 19 : 1024)) >>> 0);
+  }
+  if (rnd(4) === 0) out.add(0);
+  if (rnd(4) === 0) out.add(0xffffffff);
+  return [...out].sort((a, b) => a - b);
+}
+
+function runsOf(v: number[]): number[] {
+  const runs: number[] = [];
+  for (let i = 0; i < v.length;) {
+    let j = i + 1;
+    while (j < v.length && v[j] === v[j - 1] + 1) j++;
+    runs.push(v[i], j - i);
+    i = j;
+  }
+  return runs;
+}
+
+function same(s: DestSets, slot: number, want: Set<number>, what: string): void {
+  equal(s.count(slot), want.size, what);
+  equal(s.count24(slot), new Set([...want].map((d) => d >>> 8)).size, what);
+  const v = s.values(slot);
+  const w = Uint32Array.from(want).sort();
+  ok(v.length === w.length && v.every((x, i) => x === w[i]), `${what}: other addresses`);
+}
+
+Deno.test("addRuns and addAll (a state file's runs, two sets united) leave what adding each address does", () => {
+  for (let round = 0; round < 60; round++) {
+    const a = randomSet(round * 2 + 1);
+    const b = randomSet(round * 2 + 2);
+    const s = new DestSets();
+    const o = new DestSets({ inline: round % 3 === 0 ? 17 : 8 });
+    // Runs into an empty set and into one already holding a's addresses.
+    s.addRuns(1, runsOf(a), runsOf(a).length / 2);
+    same(s, 1, new Set(a), `round ${round}: runs into an empty set`);
+    for (const d of a) s.add(2, d);
+    s.addRuns(2, runsOf(b), runsOf(b).length / 2);
+    same(s, 2, new Set([...a, ...b]), `round ${round}: runs into a set`);
+    for (let i = 0; i < a.length; i += 3) s.add(6, a[i]); // a third of them there already
+    s.addRuns(6, runsOf(a), runsOf(a).length / 2);
+    same(s, 6, new Set(a), `round ${round}: runs over some of their addresses`);
+    // b's set (its own sets, another inline size) united into a's, and into an empty slot.
+    for (const d of b) o.push(5, d);
+    for (const d of a) s.add(3, d);
+    s.addAll(3, o, 5);
+    same(s, 3, new Set([...a, ...b]), `round ${round}: united`);
+    s.addAll(4, o, 5);
+    same(s, 4, new Set(b), `round ${round}: into an empty slot`);
+    same(o, 5, new Set(b), `round ${round}: the other set unchanged`);
+    // The copies are sets of their own: adding to one leaves the other.
+    s.add(4, 0x0b000001);
+    equal(o.count(5), new Set(b).size);
+  }
+});
