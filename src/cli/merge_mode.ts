@@ -215,7 +215,7 @@ export async function mergeBlocks(
       excluded += h.stats.excludedByTags;
       implausible += h.stats.implausibleTime;
       const heads = new EventAggregator(settings);
-      await loadState(heads, b.heads);
+      if (merger.carrying > 0) await loadState(heads, b.heads); // else none can join
       const tails = new EventAggregator(settings);
       await loadState(tails, b.tails);
       const m = merger.block({

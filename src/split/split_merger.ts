@@ -234,6 +234,11 @@ export class SplitMerger {
     return { events, replaced };
   }
 
+  /** Open events carried into the next block (none: its first events cannot join any). */
+  get carrying(): number {
+    return this.#open.openCount + this.#long.openCount;
+  }
+
   /** Events joined across a block boundary so far. */
   get joined(): number {
     return this.#joined;

@@ -4,8 +4,11 @@
 
 import { gzipSync } from "node:zlib";
 
-/** The piece as one gzip member, level 1, in an array of its own (transferable). */
-export function gzipMember(piece: Uint8Array): Uint8Array<ArrayBuffer> {
+/**
+ * The piece as one gzip member, level 1 (0: stored, for files read back soon, such as a split
+ * run's block results), in an array of its own (transferable).
+ */
+export function gzipMember(piece: Uint8Array, level = 1): Uint8Array<ArrayBuffer> {
   // A copy: gzipSync may return a view of a shared pool, which must not be transferred.
-  return new Uint8Array(gzipSync(piece, { level: 1 }));
+  return new Uint8Array(gzipSync(piece, { level }));
 }

@@ -166,8 +166,13 @@ export async function readStateFile(path: string): Promise<Uint8Array> {
  * equal(new TextDecoder().decode(unpackState(bytes, "TESTSTAT", 3, "x")), "hello");
  * ```
  */
-export function packMembers(magic: string, version: number, pieces: Uint8Array[]): Uint8Array {
-  const bodies = pieces.filter((p) => p.length > 0).map(gzipMember);
+export function packMembers(
+  magic: string,
+  version: number,
+  pieces: Uint8Array[],
+  level = 1,
+): Uint8Array {
+  const bodies = pieces.filter((p) => p.length > 0).map((p) => gzipMember(p, level));
   const len = bodies.reduce((a, b) => a + b.length, 0);
   const out = new Uint8Array(HEADER + len);
   out.set(new TextEncoder().encode(magic));

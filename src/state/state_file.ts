@@ -538,7 +538,8 @@ const PARALLEL_FROM = 100_000;
 
 /**
  * The state file's bytes for the aggregator as it is now (a snapshot, in memory: `--rotate`
- * takes one at every window's end and writes it with {@link writeState}).
+ * takes one at every window's end and writes it with {@link writeState}). `level` is the gzip
+ * level: 1 (default), or 0 (stored) for files read back soon, such as a split run's block results.
  *
  * @example
  * ```ts
@@ -548,8 +549,8 @@ const PARALLEL_FROM = 100_000;
  * equal(new TextDecoder().decode(encodeState(new EventAggregator()).subarray(0, 8)), "DNEVSTAT");
  * ```
  */
-export function encodeState(agg: EventAggregator): Uint8Array {
-  return packMembers(MAGIC, STATE_VERSION, [...payload(agg)]);
+export function encodeState(agg: EventAggregator, level = 1): Uint8Array {
+  return packMembers(MAGIC, STATE_VERSION, [...payload(agg)], level);
 }
 
 /**
