@@ -8,8 +8,8 @@
  * | `block.json`    | format version, settings, enrichment flags, inputs, first packet, clock, counters, SHA-256s |
  * | `events.ndjson` | the block's own events (enriched), one per line, in event order                             |
  * | `events.index`  | per event 40 bytes: Last (f64 s, u32 ns), first-event flag, IP version, key (5 u32), length |
- * | `heads.state`   | its first events that ended in it, whole (a state file)                                    |
- * | `tails.state`   | its events open at its end (a state file)                                                  |
+ * | `heads.state`   | its first events that ended in it, whole (a state file, gzip level 0: stored)              |
+ * | `tails.state`   | its events open at its end (a state file, stored)                                          |
  *
  * The merge checks the version, every checksum and that every block was made with the same
  * settings before reading one event.
