@@ -49,13 +49,7 @@ class Container {
     }
     let arr = this.arr!;
     const n = this.n;
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (arr[mid] < low) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(arr, n, low);
     if (lo < n && arr[lo] === low) return false;
     if (n === ARRAY_MAX) {
       const bm = new Uint32Array(2048);
