@@ -320,11 +320,6 @@ function mediumGrow(arena: TableArena, rows: Uint32Array, base: number): void {
   arena.give(oldBits, oldBlock);
 }
 
-/** The medium set's addresses, ascending. */
-function mediumSorted(arena: TableArena, rows: Uint32Array, base: number): Uint32Array {
-  return mediumValues(arena, rows, base, true);
-}
-
 // A medium set's addresses, sorted or in table order.
 function mediumValues(
   arena: TableArena,
@@ -615,7 +610,7 @@ export class DestSets {
     if (n > inline) {
       if (n === inline + 2) return this.#big[slot]!.add(d);
       const r = mediumAdd(this.#arena, rows, base, d);
-      if (r !== 0 && rows[base + M_N] > SORTED_MAX) this.#promote(slot, base);
+      if (r !== 0 && rows[base + M_N] > SORTED_MAX) this.#promote(slot);
       return r;
     }
     const d24 = d >>> 8;
@@ -687,7 +682,7 @@ export class DestSets {
     }
     if (to - v >= 8) mediumAddRun(this.#arena, this.#rows, base, v, to - v);
     else while (v < to) mediumAdd(this.#arena, this.#rows, base, v++ >>> 0);
-    if (this.#rows[base + M_N] > SORTED_MAX) this.#promote(slot, base);
+    if (this.#rows[base + M_N] > SORTED_MAX) this.#promote(slot);
   }
 
   /**
@@ -724,27 +719,22 @@ export class DestSets {
   }
 
   // Slot's set as a big set if it already is one or will be with `more` distinct addresses
-  // added (made one now, its addresses moved in); null if it may not outgrow a medium set.
+  // added (made one now); null if it may not outgrow a medium set.
   #bigOf(slot: number, more: number): BigSet | null {
-    if (slot >= this.#cap) this.#ensure(slot);
+    this.#ensure(slot);
     const n = this.#meta(slot) & 0xff;
     if (n === this.#inline + 2) return this.#big[slot]!;
-    if (more <= SORTED_MAX) return null;
+    return more > SORTED_MAX ? this.#promote(slot) : null;
+  }
+
+  // Slot's set (inline or medium) becomes a big set holding its addresses.
+  #promote(slot: number): BigSet {
     const big = new BigSet();
     for (const v of this.values(slot)) big.add(v);
     this.clear(slot);
     this.#big[slot] = big;
     this.#rows[slot * this.#stride + this.#offset] = this.#inline + 2;
     return big;
-  }
-
-  #promote(slot: number, base: number): void {
-    const rows = this.#rows;
-    const big = new BigSet();
-    for (const v of mediumSorted(this.#arena, rows, base)) big.add(v);
-    mediumRelease(this.#arena, rows, base);
-    this.#big[slot] = big;
-    rows[base] = this.#inline + 2;
   }
 
   #meta(slot: number): number {
