@@ -164,3 +164,17 @@ export function exists(p: string): boolean {
     return false;
   }
 }
+
+/**
+ * A new temporary directory, removed when the test module ends (pass or fail): the captures
+ * and state files tests write there run to hundreds of megabytes a module.
+ */
+export function tempDir(prefix = "darknet-test-"): string {
+  const dir = Deno.makeTempDirSync({ prefix });
+  globalThis.addEventListener("unload", () => {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* removed already */ }
+  });
+  return dir;
+}

@@ -3,13 +3,13 @@
 
 import { equal } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../src/cli/permissions.ts";
-import { runCli } from "./_helpers.ts";
+import { runCli, tempDir } from "./_helpers.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
 /** A fresh copy of `src/`, `deno.json` and `deno.lock`; returns its folder. */
 export async function copySource(prefix: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix });
+  const dir = tempDir(prefix);
   for (const f of ["deno.json", "deno.lock"]) await Deno.copyFile(`${root}${f}`, `${dir}/${f}`);
   const cp = await new Deno.Command("cp", { args: ["-r", `${root}src`, `${dir}/src`] }).output();
   equal(cp.code, 0);

@@ -2,10 +2,11 @@
 // file), its dependencies resolve and a stage works.
 
 import { equal } from "node:assert/strict";
+import { tempDir } from "./_helpers.ts";
 
 Deno.test("mod.ts imports and runs from outside the checkout, without this project's deno.json", async () => {
   const root = new URL("../", import.meta.url);
-  const dir = await Deno.makeTempDir({ prefix: "mod-outside-" });
+  const dir = tempDir("mod-outside-");
   const capture = new URL("testdata/demo/scan.pcap.gz", root).pathname;
   await Deno.writeTextFile(
     `${dir}/use.ts`,

@@ -4,7 +4,7 @@ import { EventAggregator } from "../../src/aggregation/event_aggregator.ts";
 import { compareEventKeys, compareEventOrder } from "../../src/model/darknet_event.ts";
 import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
 import { capture, events, pkt } from "./_events_helpers.ts";
-import { xorshift } from "../_helpers.ts";
+import { tempDir, xorshift } from "../_helpers.ts";
 
 const S = 0xc6336401; // 198.51.100.1
 const D = 0x0a000000;
@@ -353,7 +353,7 @@ Deno.test("single-packet events and their promotion agree with a plain model, wi
   out.push(...first.sweepIdle()); // the events ended so far leave before the state is saved
   const open1 = first.openCount;
   const second = new EventAggregator({ timeout, samples: 1 });
-  const path = `${await Deno.makeTempDir()}/half.state`;
+  const path = `${tempDir()}/half.state`;
   await saveState(first, path);
   await loadState(second, path);
   equal(second.openCount, open1);

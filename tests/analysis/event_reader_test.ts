@@ -7,8 +7,9 @@ import {
   skipping,
 } from "../../src/analysis/event_reader.ts";
 import { DataError } from "../../src/errors.ts";
+import { tempDir } from "../_helpers.ts";
 
-const dir = Deno.makeTempDirSync({ prefix: "reader-" });
+const dir = tempDir("reader-");
 const ev = (i: number) => ({
   SourceIP: `192.0.${i >> 8}.${i & 255}`,
   Port: i,

@@ -2,6 +2,7 @@ import { deepEqual, equal } from "node:assert/strict";
 import { EventStats } from "../../src/analysis/event_stats.ts";
 import type { EventJson } from "../../src/model/darknet_event.ts";
 import { eventJson } from "../../src/synth/event_json.ts";
+import { tempDir } from "../_helpers.ts";
 
 const T = (s: number) => new Date(Date.UTC(2020, 9, 21, 16) + s * 1000).toISOString();
 
@@ -122,7 +123,7 @@ Deno.test("count over several files in two threads equals one pass over the conc
     { length: 10 },
     (_, i) => `testdata/events/day-${String(i + 1).padStart(2, "0")}.ndjson`,
   );
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   Deno.writeTextFileSync(`${dir}/all.ndjson`, days.map((d) => Deno.readTextFileSync(d)).join(""));
   const a = await countEvents(days, { outdir: `${dir}/split`, telescopeSize: 4096, minEvents: 2 });
   const b = await countEvents([`${dir}/all.ndjson`], {

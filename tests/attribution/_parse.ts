@@ -2,11 +2,11 @@
 
 import { equal } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 
 /** The events `parse --samples 0` writes for `pcaps`. */
 export async function parseEvents(...pcaps: string[]): Promise<Record<string, unknown>[]> {
-  const out = `${Deno.makeTempDirSync({ prefix: "attribution-" })}/ev.json`;
+  const out = `${tempDir("attribution-")}/ev.json`;
   const r = await runCli(ENTRIES.parse, [
     "--pcap",
     ...pcaps,

@@ -22,12 +22,13 @@ for k in range(10):
                      socket.inet_aton("127.0.0.1"), socket.inet_aton(dst))
     s.sendto(ip + tcp, (dst, 0))
 `;
+import { tempDir } from "../_helpers.ts";
 
 testWith(
   ["tcpdump", "nmap", "hping3", "fping", "python3"],
   "real nmap, hping3, fping, Linux and Windows-style connection SYNs on lo: only nmap is attributed, to nmap",
   async () => {
-    const dir = Deno.makeTempDirSync({ prefix: "lo-controls-" });
+    const dir = tempDir("lo-controls-");
     const pcap = `${dir}/lo.pcap`;
     const tcpdump = new Deno.Command(program("tcpdump")!, {
       // Immediate mode: packets reach the file as they come, not a block a second later (a

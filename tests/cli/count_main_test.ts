@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 
 const count = (args: string[], stdin?: Uint8Array) =>
   runCli(ENTRIES.count, args, denoFlags("count"), stdin);
@@ -41,7 +41,7 @@ Deno.test("count exit codes: usage 2, data 65 (with the counts before the proble
   const missing = await count(["--pcap", "/nonexistent.pcap"]);
   equal(missing.code, 74);
   equal(missing.stderr.trim(), "count: /nonexistent.pcap: no such file");
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const whole = Deno.readFileSync("testdata/pcap-formats/libtrace/100_packets.pcap");
   Deno.writeFileSync(`${dir}/cut.pcap`, whole.subarray(0, whole.length - 5));
   const bad = await count(["--pcap", `${dir}/cut.pcap`, "--json"]);
@@ -69,7 +69,7 @@ Deno.test("deno.json run tasks use the Deno flags of src/cli/permissions.ts", ()
 
 Deno.test("count --rank-by: the top table by events, packets or unique sources, and says which", async () => {
   const { eventJson } = await import("../../src/synth/event_json.ts");
-  const d = Deno.makeTempDirSync({ prefix: "rank-" });
+  const d = tempDir("rank-");
   const ev = [
     // port 23: most events (3, one source); port 80: most packets; port 443: most sources.
     ...[1, 2, 3].map(() => eventJson({ SourceIP: "192.0.2.1", Port: 23, Packets: 1 })),

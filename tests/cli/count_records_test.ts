@@ -3,9 +3,9 @@
 
 import { deepEqual, equal, match } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 
-const dir = Deno.makeTempDirSync({ prefix: "count-records-" });
+const dir = tempDir("count-records-");
 const parse = (args: string[]) => runCli(ENTRIES.parse, args, denoFlags("parse"));
 const count = (args: string[]) => runCli(ENTRIES.count, args, denoFlags("count"));
 const MODERN = "testdata/captures-modern";

@@ -1,7 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { startDnsmasq } from "../enrich/_dnsmasq.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 import { testWith } from "../_programs.ts";
 
 const parse = (args: string[]) => runCli(ENTRIES.parse, args, denoFlags("parse"));
@@ -9,7 +9,7 @@ const DEMO = "testdata/demo/scan.pcap.gz";
 const ASN = "testdata/mmdb/GeoLite2-ASN-Test.mmdb";
 const CITY = "testdata/mmdb/GeoLite2-City-Test.mmdb";
 const PFX = "testdata/pfx2as/routeviews-rv2-20160202-1200-excerpt.pfx2as.gz";
-const dir = Deno.makeTempDirSync({ prefix: "parse-enrich-" });
+const dir = tempDir("parse-enrich-");
 
 testWith(
   ["dnsmasq"],
@@ -176,7 +176,7 @@ Deno.test("a City database with values of the wrong type: the run completes, eve
   const { writeMmdb } = await import("../enrich/_mmdb_writer.ts");
   const { ethernet, ipv4Packet } = await import("../../src/synth/frames.ts");
   const { pcapFile } = await import("../../src/synth/pcap_writer.ts");
-  const d = Deno.makeTempDirSync();
+  const d = tempDir();
   Deno.writeFileSync(
     `${d}/city.mmdb`,
     writeMmdb("GeoLite2-City", [["198.51.100.0/24", {

@@ -4,11 +4,11 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 import { testWith } from "../_programs.ts";
 import { pcapHeader } from "../../src/synth/pcap_writer.ts";
 
-const dir = Deno.makeTempDirSync({ prefix: "parse-live-" });
+const dir = tempDir("parse-live-");
 
 function spawnParse(args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {

@@ -4,7 +4,7 @@ import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
 import { ethernet, ipv4Packet } from "../../src/synth/frames.ts";
 import { concat, pcapFile } from "../../src/synth/pcap_writer.ts";
-import { exists, runCli } from "../_helpers.ts";
+import { exists, runCli, tempDir } from "../_helpers.ts";
 import { batchBlocks } from "../../src/cli/batch_mode.ts";
 import { formatParseSummary } from "../../src/cli/run_parse.ts";
 
@@ -15,7 +15,7 @@ const parseLine = (args: string[]) =>
   [Deno.execPath(), "run", "--quiet", ...denoFlags("parse"), ENTRIES.parse, ...args]
     .map((a) => `'${a}'`).join(" ");
 const DEMO = "testdata/demo/scan.pcap.gz";
-const dir = Deno.makeTempDirSync({ prefix: "parse-cli-" });
+const dir = tempDir("parse-cli-");
 
 // Two consecutive hours of synthetic traffic as separate pcap files.
 function writeHours(): [string, string] {
@@ -689,7 +689,7 @@ Deno.test("batch mode with --dosout, --sourceout and --seriesout: files per bloc
   for (let o = 24; o + 16 <= shifted.length; o += 16 + v.getUint32(o + 8, true)) {
     v.setUint32(o, v.getUint32(o, true) + 3600, true);
   }
-  const d = Deno.makeTempDirSync({ prefix: "batch-analyses-" });
+  const d = tempDir("batch-analyses-");
   Deno.writeFileSync(`${d}/2020-10-21.16.pcap`, raw);
   Deno.writeFileSync(`${d}/2020-10-21.17.pcap`, shifted);
   const dos = ["--dos-min-packets", "1", "--dos-min-duration", "0", "--dos-min-window", "1"];

@@ -8,10 +8,10 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
 import { concat } from "../../src/synth/pcap_writer.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 import { program, testWith } from "../_programs.ts";
 
-const dir = Deno.makeTempDirSync({ prefix: "parse-queue-" });
+const dir = tempDir("parse-queue-");
 const FLAGS = ["--samples", "2", "--timeout", "120"];
 
 // Six files of a generated scenario, big enough that a block takes a moment.
@@ -42,7 +42,7 @@ async function natsServer(): Promise<{ url: string; stop: () => Promise<void> }>
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
-  const store = Deno.makeTempDirSync({ prefix: "nats-store-" });
+  const store = tempDir("nats-store-");
   const child = new Deno.Command(program("nats-server")!, {
     args: ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", store],
     stdout: "null",

@@ -6,10 +6,10 @@
 
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 
 const DIR = "testdata/real-scanners";
-const dir = Deno.makeTempDirSync({ prefix: "parse-real-" });
+const dir = tempDir("parse-real-");
 
 interface Expected {
   name: string;

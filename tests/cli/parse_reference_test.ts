@@ -9,10 +9,10 @@ import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
 import { eventJson } from "../../src/synth/event_json.ts";
 import { concat } from "../../src/synth/pcap_writer.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 import { testWith } from "../_programs.ts";
 
-const dir = Deno.makeTempDirSync({ prefix: "parse-ref-" });
+const dir = tempDir("parse-ref-");
 const REFERENCE = new URL("./_reference_parse.py", import.meta.url).pathname;
 
 // A scenario capture; with `shuffle`, every three consecutive records are written in reverse

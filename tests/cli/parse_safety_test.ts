@@ -8,10 +8,10 @@ import { ethernet, ipv4Packet } from "../../src/synth/frames.ts";
 import { pcapFile, type WritePacket } from "../../src/synth/pcap_writer.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
 import { concat } from "../../src/synth/pcap_writer.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 
 const parse = (args: string[]) => runCli(ENTRIES.parse, args, denoFlags("parse"));
-const dir = Deno.makeTempDirSync({ prefix: "parse-safety-" });
+const dir = tempDir("parse-safety-");
 const CAPTURE = `${dir}/in.pcap`;
 const parts: Uint8Array[] = [];
 generateScenario({ packets: 20000, seed: 5, oneOffs: 300, duration: 3600 }, (b) => {

@@ -9,10 +9,10 @@ import { gunzipSync } from "node:zlib";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { generateScenario } from "../../src/synth/scenario.ts";
 import { concat } from "../../src/synth/pcap_writer.ts";
-import { exists, runCli } from "../_helpers.ts";
+import { exists, runCli, tempDir } from "../_helpers.ts";
 
 const parse = (args: string[]) => runCli(ENTRIES.parse, args, denoFlags("parse"));
-const dir = Deno.makeTempDirSync({ prefix: "parse-split-" });
+const dir = tempDir("parse-split-");
 
 // A capture cut into `n` pcap files of consecutive records.
 function cutFiles(bytes: Uint8Array, n: number, name: string): string[] {

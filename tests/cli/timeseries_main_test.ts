@@ -1,7 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { decodePng } from "../_png.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 import { screenshot, testWith } from "../_programs.ts";
 
 const timeseries = (args: string[]) => runCli(ENTRIES.timeseries, args, denoFlags("timeseries"));
@@ -10,7 +10,7 @@ const DAYS = Array.from(
   { length: 10 },
   (_, i) => `testdata/events/day-${String(i + 1).padStart(2, "0")}.ndjson`,
 );
-const dir = Deno.makeTempDirSync({ prefix: "ts-cli-" });
+const dir = tempDir("ts-cli-");
 
 Deno.test("timeseries on the shipped event days: the day-8 Mirai surge raises growth and z-score alerts", async () => {
   const r = await timeseries([

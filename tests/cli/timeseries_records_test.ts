@@ -3,9 +3,9 @@
 
 import { deepEqual, equal, match } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 
-const dir = Deno.makeTempDirSync({ prefix: "ts-records-" });
+const dir = tempDir("ts-records-");
 const timeseries = (args: string[]) => runCli(ENTRIES.timeseries, args, denoFlags("timeseries"));
 
 const vector = (victim: string, protocol: string, hour: number, packets: number) => ({

@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 import { screenshot, testWith } from "../_programs.ts";
 import { decodePng } from "../_png.ts";
 import { countryKey, signalMonth } from "../../src/synth/signal_month.ts";
@@ -9,7 +9,7 @@ import { SignalTable } from "../../src/series/signal_table.ts";
 const parse = (args: string[], stdin?: Uint8Array) =>
   runCli(ENTRIES.parse, args, denoFlags("parse"), stdin);
 const timeseries = (args: string[]) => runCli(ENTRIES.timeseries, args, denoFlags("timeseries"));
-const dir = Deno.makeTempDirSync({ prefix: "signals-cli-" });
+const dir = tempDir("signals-cli-");
 const CAP = "testdata/real-scanners/scanners.pcap";
 const DBS = [
   "--geoin",

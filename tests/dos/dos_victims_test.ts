@@ -10,12 +10,12 @@ import { PcapDecoderStream } from "../../src/capture/pcap_decoder_stream.ts";
 import { ethernet, ipv4Packet, ipv6Packet, type PacketSpec } from "../../src/synth/frames.ts";
 import { pcapFile, type WritePacket } from "../../src/synth/pcap_writer.ts";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 import { formatIpv4 } from "../../src/util/ip.ts";
 
 const CAPTURE = "testdata/captures-modern/rsdos_synack.pcap";
 const SENT = "testdata/captures-modern/rsdos_synack_sent.csv";
-const dir = Deno.makeTempDirSync({ prefix: "dos-" });
+const dir = tempDir("dos-");
 
 async function run(bytes: Uint8Array, dos = new DosVictims()) {
   for await (const b of ReadableStream.from([bytes]).pipeThrough(new PcapDecoderStream())) {

@@ -2,7 +2,7 @@
 // is read), the most specific prefix, IPv6, name suffixes after reverse DNS (a real dnsmasq),
 // and the Scanner key through parse, count and timeseries.
 
-import { byKey } from "../_helpers.ts";
+import { byKey, tempDir } from "../_helpers.ts";
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import { knownScannerEnricher, KnownScanners } from "../../src/enrich/known_scanners.ts";
 import { DataError } from "../../src/errors.ts";
@@ -17,7 +17,7 @@ import { EventStats } from "../../src/analysis/event_stats.ts";
 import { TimeSeries } from "../../src/analysis/timeseries.ts";
 
 const EXAMPLE = "docs/example/known_scanners.txt";
-const dir = Deno.makeTempDirSync({ prefix: "known-scanners-" });
+const dir = tempDir("known-scanners-");
 
 Deno.test("the shipped example loads; prefixes, the most specific one, IPv6 and name suffixes", async () => {
   const ex = await KnownScanners.load(EXAMPLE);

@@ -2,6 +2,7 @@ import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { DataError } from "../../src/errors.ts";
 import { MAX_CACHED, MaxMindDb } from "../../src/enrich/maxmind_db.ts";
 import type { MmdbValue } from "./_mmdb_writer.ts";
+import { tempDir } from "../_helpers.ts";
 
 // Expected values come from MaxMind's own source data (testdata/mmdb/*.json).
 type Rec = Record<string, Record<string, unknown>>;
@@ -112,7 +113,7 @@ Deno.test("missing, gzipped, foreign and corrupt databases fail with one line na
 
 Deno.test('values of the wrong type (number, map, array, boolean, bytes, a string AS number) give 0 or "" and are counted', async () => {
   const { writeMmdb } = await import("./_mmdb_writer.ts");
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const odd: MmdbValue[] = [7, { a: 1 }, ["x"], true, Uint8Array.of(1, 2, 3), { double: 1.5 }];
   Deno.writeFileSync(
     `${dir}/asn.mmdb`,

@@ -5,8 +5,9 @@ import { DataError } from "../../src/errors.ts";
 import { GunzipStream } from "../../src/io/gunzip_stream.ts";
 import { ethernet, ipv4Packet } from "../../src/synth/frames.ts";
 import { concat, pcapFile, type WritePacket } from "../../src/synth/pcap_writer.ts";
+import { tempDir } from "../_helpers.ts";
 
-const dir = Deno.makeTempDirSync({ prefix: "gz-test-" });
+const dir = tempDir("gz-test-");
 
 function capture(n: number): Uint8Array {
   const pk: WritePacket[] = [];

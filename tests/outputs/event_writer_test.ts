@@ -3,7 +3,7 @@ import { DarknetEvent } from "../../src/model/darknet_event.ts";
 import { EventWriter } from "../../src/outputs/event_writer.ts";
 import { jsonArray } from "../../src/outputs/json_array.ts";
 import { ndjson as NDJSON } from "../../src/outputs/ndjson.ts";
-import { xorshift } from "../_helpers.ts";
+import { tempDir, xorshift } from "../_helpers.ts";
 
 Deno.test("EventWriter writes exactly JSON.stringify of each event (array and NDJSON), for every kind of field value", async () => {
   const events: DarknetEvent[] = [];
@@ -52,7 +52,7 @@ Deno.test("EventWriter writes exactly JSON.stringify of each event (array and ND
   const big = new DarknetEvent();
   big.samples = [new Uint8Array(200000).map((_, i) => i * 7)];
   events.push(big);
-  const dir = await Deno.makeTempDir();
+  const dir = tempDir();
   for (const ndjson of [false, true]) {
     const w = await EventWriter.create(`${dir}/out.json`, { format: ndjson ? NDJSON : jsonArray });
     for (const e of events) w.write(e);

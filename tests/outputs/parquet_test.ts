@@ -3,14 +3,14 @@
 
 import { deepEqual, equal, match } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 import { program, testWith } from "../_programs.ts";
 import { EventWriter } from "../../src/outputs/event_writer.ts";
 import { parquet, PARQUET_ROW_GROUP } from "../../src/outputs/parquet.ts";
 import { DarknetEvent } from "../../src/model/darknet_event.ts";
 import { generateFlood } from "../../src/synth/flood.ts";
 
-const dir = Deno.makeTempDirSync({ prefix: "parquet-" });
+const dir = tempDir("parquet-");
 const parse = (args: string[]) => runCli(ENTRIES.parse, args, denoFlags("parse"));
 // One of the pyarrow comparison scripts beside this file; its output, after a clean exit.
 const python = async (script: string, args: string[]) => {

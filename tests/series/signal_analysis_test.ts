@@ -2,6 +2,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { analyzeSignals, signalFiles } from "../../src/series/signal_analysis.ts";
 import { SignalTable } from "../../src/series/signal_table.ts";
 import { countryKey, signalMonth } from "../../src/synth/signal_month.ts";
+import { tempDir } from "../_helpers.ts";
 
 const DAY = 86400;
 const START = Date.UTC(2026, 10, 1) / 1000; // 2026-11-01T00:00Z
@@ -22,7 +23,7 @@ const SURGE = {
   factor: 6,
 };
 const GAP = { from: START + 22 * DAY + 3600, to: START + 22 * DAY + 11 * 3600 };
-const dir = Deno.makeTempDirSync({ prefix: "signals-" });
+const dir = tempDir("signals-");
 const paths: string[] = [];
 for (
   const f of signalMonth({

@@ -11,13 +11,14 @@ import { TAGS } from "../../src/tags/traffic_tags.ts";
 import { formatIpv4, formatIpv6 } from "../../src/util/ip.ts";
 import { generateFlood } from "../../src/synth/flood.ts";
 import { DataError } from "../../src/errors.ts";
+import { tempDir } from "../_helpers.ts";
 
 const CAPTURES = [
   "testdata/demo/scan.pcap.gz",
   "testdata/real-scanners/scanners.pcap",
   "testdata/captures-modern/rsdos_synack.pcap",
 ];
-const dir = Deno.makeTempDirSync({ prefix: "signal-series-" });
+const dir = tempDir("signal-series-");
 
 // Every packet, decoded and tagged once, kept (batches of the pool are copied out by slicing).
 async function packets(paths: string[]): Promise<PacketBatch[]> {

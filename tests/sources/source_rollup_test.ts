@@ -11,9 +11,9 @@ import { capture, pkt } from "../aggregation/_events_helpers.ts";
 import { ethernet, ipv6Packet } from "../../src/synth/frames.ts";
 import { pcapFile, type WritePacket } from "../../src/synth/pcap_writer.ts";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 
-const dir = Deno.makeTempDirSync({ prefix: "rollup-" });
+const dir = tempDir("rollup-");
 
 // Every event of a capture (ended, then open at its end) through a roll-up of the whole run.
 async function roll(bytes: Uint8Array, r = new SourceRollup(), o = {}) {

@@ -12,8 +12,9 @@ import { generateScenario } from "../../src/synth/scenario.ts";
 import { eventJson } from "../../src/synth/event_json.ts";
 import { concat, pcapFile, type WritePacket } from "../../src/synth/pcap_writer.ts";
 import { ethernet, ipv4Packet, ipv6Packet } from "../../src/synth/frames.ts";
+import { tempDir } from "../_helpers.ts";
 
-const dir = Deno.makeTempDirSync({ prefix: "state-test-" });
+const dir = tempDir("state-test-");
 const OPTS: EventAggregatorOptions = { timeout: 300, samples: 2, seed: 3, uniques: 2 };
 
 // Two "hours" of one scenario: the generator's output split at a record boundary in the middle.

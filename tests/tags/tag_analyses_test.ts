@@ -2,7 +2,7 @@
 // standard-input paths, halves merged), count's tag_counts.csv and --json, timeseries --by tag,
 // and parse --exclude-tags end to end (with its usage error).
 
-import { byKey } from "../_helpers.ts";
+import { byKey, tempDir } from "../_helpers.ts";
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { denoFlags, ENTRIES } from "../../src/cli/permissions.ts";
 import { runCli } from "../_helpers.ts";
@@ -28,7 +28,7 @@ const PACKETS = [
   pkt(9, { src: H, dst: D + 9, dport: 443 }),
   pkt(10, { src: G, dst: D + 10, dport: 443, ttl: 64, window: 1025 }),
 ];
-const dir = Deno.makeTempDirSync({ prefix: "tag-analyses-" });
+const dir = tempDir("tag-analyses-");
 const path = `${dir}/tags.pcap`;
 Deno.writeFileSync(path, capture(PACKETS));
 
