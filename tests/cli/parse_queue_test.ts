@@ -85,7 +85,8 @@ async function within<T>(p: Promise<T>, seconds: number, what: string): Promise<
 function spawnParse(args: string[]) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", ...denoFlags("parse"), ENTRIES.parse, ...args],
-    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+    // Temporary folders under the test's own, so those of processes killed here go with it.
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1", TMPDIR: dir },
     stdout: "null",
     stderr: "piped",
   }).spawn();
