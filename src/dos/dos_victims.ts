@@ -133,6 +133,8 @@ const SWEEP = 60; // seconds of packet time between sweeps for idle vectors
 // IPv4 attackers kept exactly (in DestSets) up to this many, checked every CHECK_EVERY packets.
 const ATTACKERS_EXACT = 1024;
 const CHECK_EVERY = 256;
+// Slots of the IPv4 vector lookup cache (direct-mapped by victim and protocol).
+const CACHE_BITS = 12;
 // Traffic codes that can be backscatter (echo replies and ICMP errors, SYN-ACK, RST, other TCP
 // flag combinations such as RST-ACK); the rest is never looked at.
 const MAYBE = new Uint8Array(256);
@@ -173,6 +175,8 @@ class Vector {
   // Made by the second packet (most vectors have one).
   ring: Float64Array | null = null;
   slot = -Infinity;
+  // The ring's sum: the newest window's packets (kept, not summed per packet).
+  win = 0;
   // Packets per slot of its first six slots (head[s - headSlot]): with the ring of the vector
   // before it, a merge sees the windows across the boundary. Made by the second packet.
   head: Float64Array | null = null;
@@ -182,6 +186,8 @@ class Vector {
   // The first packet's frame in the analyzer's SampleStore.
   frameRef: number;
   readonly frameLen: number;
+  // Ended: no longer the open vector of its key (the analyzer's lookup cache checks it).
+  ended = false;
 
   constructor(x: Backscatter, sec: number, nsec: number, frameRef: number, frameLen: number) {
     this.v = x.v;
@@ -214,16 +220,18 @@ class Vector {
     }
     const h = s - this.headSlot;
     if (h >= 0 && h < SLOTS) (this.head ??= this.firstHead())[h]++;
-    const ring = this.ring ??= this.firstRing();
+    if (this.ring === null) this.setRing(this.firstRing());
+    const ring = this.ring!;
     if (s > this.slot) {
-      for (let k = Math.max(this.slot + 1, s - SLOTS + 1); k <= s; k++) ring[k % SLOTS] = 0;
+      for (let k = Math.max(this.slot + 1, s - SLOTS + 1); k <= s; k++) {
+        this.win -= ring[k % SLOTS];
+        ring[k % SLOTS] = 0;
+      }
       this.slot = s;
     }
     if (s > this.slot - SLOTS) { // within the newest window (older packets count elsewhere)
       ring[s % SLOTS]++;
-      let w = 0;
-      for (let k = 0; k < SLOTS; k++) w += ring[k];
-      if (w > this.maxWindow) this.maxWindow = w;
+      if (++this.win > this.maxWindow) this.maxWindow = this.win;
     }
   }
 
@@ -232,6 +240,14 @@ class Vector {
     const r = new Float64Array(SLOTS);
     if (this.packets > 0) r[this.slot % SLOTS] = 1;
     return r;
+  }
+
+  /** Takes `r` as the ring (its sum kept beside it). */
+  setRing(r: Float64Array): void {
+    this.ring = r;
+    let w = 0;
+    for (let k = 0; k < SLOTS; k++) w += r[k];
+    this.win = w;
   }
 
   /** The first slots of a vector of one packet (the first holds it). */
@@ -346,6 +362,8 @@ export class DosVictims implements Analyzer<DosReport[]> {
   #store = new SampleStore();
   // IPv4 vectors' attackers while few (see Vector.attSlot); free slots for reuse.
   #attackers = new DestSets();
+  // IPv4 vectors by a hash of (victim, protocol), possibly ended (checked on use).
+  #cache: (Vector | undefined)[] = new Array(1 << CACHE_BITS).fill(undefined);
   #freeSlots: number[] = [];
   #slots = 0;
 
@@ -386,7 +404,7 @@ export class DosVictims implements Analyzer<DosReport[]> {
       this.backscatter++;
       const nsec = b.tsNsec[i];
       const v = x.v === 4
-        ? this.#vector(this.#v4, key4(x.victim, x.proto), b, i)
+        ? this.#vector4(b, i)
         : this.#vector(this.#v6, key6(x.victim6, x.proto), b, i);
       v.add(x, sec, nsec, b.capLen[i]);
       if (v.attSlot >= 0) {
@@ -397,6 +415,20 @@ export class DosVictims implements Analyzer<DosReport[]> {
         v.nets.add(x.attackerNet);
       }
     }
+  }
+
+  // The open IPv4 vector of backscatter row i, through the cache: a flood's packets find their
+  // vector without a Map lookup (its keys, victim × 256 + protocol, are not small integers: a
+  // lookup cost more than the rest of a packet's work).
+  #vector4(b: PacketBatch, i: number): Vector {
+    const x = this.#x;
+    const c = Math.imul(x.victim ^ (x.proto << 24), 0x9e3779b1) >>> (32 - CACHE_BITS);
+    const v = this.#cache[c];
+    if (v !== undefined && !v.ended && v.victim === x.victim && v.proto === x.proto) {
+      const gap = (b.tsSec[i] - v.lastSec) + (b.tsNsec[i] - v.lastNsec) / 1e9;
+      if (gap <= this.timeout) return v;
+    }
+    return this.#cache[c] = this.#vector(this.#v4, key4(x.victim, x.proto), b, i);
   }
 
   // The open vector of key k for backscatter row i: a new one if there is none, or if the gap
@@ -468,6 +500,7 @@ export class DosVictims implements Analyzer<DosReport[]> {
   }
 
   #end(v: Vector): void {
+    v.ended = true;
     if (
       v.packets >= this.minPackets && v.duration >= this.minDuration &&
       v.maxWindow >= this.minWindow
@@ -615,7 +648,7 @@ function joinWindows(a: Vector, b: Vector): void {
     ring[((k % SLOTS) + SLOTS) % SLOTS] = at(k) +
       (k <= b.slot && k > b.slot - SLOTS ? bRing[k % SLOTS] : 0);
   }
-  a.ring = ring;
+  a.setRing(ring);
   a.slot = newest;
   // A's first slots take B's packets that fall in them (a short A).
   if (Number.isFinite(a.headSlot) && known) {
@@ -683,7 +716,7 @@ function vectorFromJSON(j: unknown, store: SampleStore): Vector {
   if (!whole(o.slot) || !Array.isArray(o.ring) || o.ring.length !== SLOTS) throw bad("window");
   if (!o.ring.every((n) => whole(n, v.packets))) throw bad("window");
   v.slot = o.slot;
-  v.ring = Float64Array.from(o.ring as number[]);
+  v.setRing(Float64Array.from(o.ring as number[]));
   // Its first slots (states of earlier builds have none: a merge then misses the windows across).
   if (o.headSlot !== undefined && o.headSlot !== null) {
     if (

@@ -144,12 +144,11 @@ class Source {
   backscatter = 0;
   traffic = 0; // bit per traffic code (codes < 32)
   ports = new DistinctCounter();
-  // The union of its events' destinations (IPv6: their hashes): the first event's own array, in
-  // any order, then — once a second event comes — sorted and merged (a linear union). Most
-  // sources have one event in a window: their sets are never sorted.
-  dests: Uint32Array = EMPTY;
-  sorted = true;
-  // Distinct /24s while the set is the first event's (its own count), else counted.
+  // Its events' destinations (IPv6: their hashes), each event's array as it came; united once,
+  // when the window ends (one sort of them all: a union per event copied the set each time).
+  // Most sources have one event in a window: their sets are never sorted.
+  dests: Uint32Array[] = [];
+  // Distinct /24s of a set of one event's (its own count).
   n24 = 0;
   tools = new Float64Array(TOOLS.length);
   tags = new Float64Array(TAGS.length);
@@ -242,16 +241,9 @@ export class SourceRollup {
     s.traffic |= 1 << e.traffic;
     s.ports.add(e.port);
     const d = e.destinations;
-    if (d !== null) {
-      if (s.dests.length === 0) {
-        s.dests = d;
-        s.sorted = false;
-        s.n24 = e.uniqueDest24s;
-      } else {
-        if (!s.sorted) s.dests = s.dests.slice().sort();
-        s.dests = union(s.dests, d.slice().sort());
-        s.sorted = true;
-      }
+    if (d !== null && d.length > 0) {
+      if (s.dests.length === 0) s.n24 = e.uniqueDest24s;
+      s.dests.push(d);
     }
     for (let k = 0; k < e.tools.length; k++) s.tools[k] += e.tools[k];
     for (let k = 0; k < e.tags.length; k++) s.tags[k] += e.tags[k];
@@ -276,7 +268,12 @@ export class SourceRollup {
 
     const all = [...v4, ...v6];
     if (all.length === 0) return [];
-    const count = (s: Source) => s.dests.length;
+    // Each source's distinct destinations and /24s.
+    const counts = (s: Source): [number, number] => {
+      if (s.dests.length === 0) return [0, 0];
+      if (s.dests.length === 1) return [s.dests[0].length, s.n24];
+      return distinct(s.dests);
+    };
     const at = (xs: number[]) => {
       xs.sort((a, b) => a - b);
       return xs[Math.floor(this.percentile * (xs.length - 1))];
@@ -289,7 +286,7 @@ export class SourceRollup {
     const start = window ? formatTime(window.start, 0) : null;
     const end = window ? formatTime(window.end, 0) : null;
     return all.map((s) => {
-      const n = count(s);
+      const [n, n24] = counts(s);
       const ports = s.ports.count;
       const dispersion = n / this.telescopeSize;
       const why: string[] = [];
@@ -309,7 +306,7 @@ export class SourceRollup {
         TrafficTypes: Array.from({ length: 18 }, (_, k) => k)
           .filter((k) => (s.traffic >>> k) & 1).map(trafficName),
         UniqueDests: n,
-        UniqueDest24s: s.v === 6 ? n : s.sorted ? count24(s.dests) : s.n24,
+        UniqueDest24s: s.v === 6 ? n : n24,
         Dispersion: dispersion,
         Shape: shape(s.backscatter * 2 > s.packets, n, ports),
         Tools: Object.fromEntries(
@@ -328,46 +325,32 @@ export class SourceRollup {
   }
 }
 
-const EMPTY = new Uint32Array(0);
-
-// The union of two sorted sets (no repeats in either).
-function union(a: Uint32Array, b: Uint32Array): Uint32Array {
-  const out = new Uint32Array(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let n = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i];
-    const y = b[j];
-    if (x < y) {
-      out[n++] = x;
-      i++;
-    } else if (y < x) {
-      out[n++] = y;
-      j++;
-    } else {
-      out[n++] = x;
-      i++;
-      j++;
-    }
+// Distinct values and distinct /24s (value >>> 8) of several sets together.
+function distinct(sets: Uint32Array[]): [number, number] {
+  let total = 0;
+  for (const d of sets) total += d.length;
+  const all = new Uint32Array(total);
+  let at = 0;
+  for (const d of sets) {
+    all.set(d, at);
+    at += d.length;
   }
-  while (i < a.length) out[n++] = a[i++];
-  while (j < b.length) out[n++] = b[j++];
-  return out.subarray(0, n);
-}
-
-// Distinct /24s of a sorted set of IPv4 addresses.
-function count24(a: Uint32Array): number {
+  all.sort();
   let n = 0;
+  let n24 = 0;
   let last = -1;
-  for (let i = 0; i < a.length; i++) {
-    const net = a[i] >>> 8;
-    if (net !== last) {
-      n++;
-      last = net;
+  let last24 = -1;
+  for (let i = 0; i < total; i++) {
+    const x = all[i];
+    if (x === last) continue;
+    last = x;
+    n++;
+    if (x >>> 8 !== last24) {
+      last24 = x >>> 8;
+      n24++;
     }
   }
-  return n;
+  return [n, n24];
 }
 
 function shape(backscatter: boolean, dests: number, ports: number): string {
