@@ -171,6 +171,9 @@ class Vector {
   // (attSlot ≥ 0), here once they are not.
   nets = new DistinctCounter();
   ports = new DistinctCounter();
+  // The first packet's port (in `ports`): most backscatter of a vector comes from one port, and
+  // this spares the counter's cache line (-1: none known).
+  port0 = -1;
   // Packets per 10-second slot of the last six slots (slot s at ring[s % 6]); `slot` the newest.
   // Made by the second packet (most vectors have one).
   ring: Float64Array | null = null;
@@ -203,7 +206,10 @@ class Vector {
   add(x: Backscatter, sec: number, nsec: number, len: number): void {
     this.packets++;
     this.bytes += len;
-    this.ports.add(x.port);
+    if (x.port !== this.port0) {
+      if (this.packets === 1) this.port0 = x.port;
+      this.ports.add(x.port);
+    }
     if (x.mismatch) this.mismatches++;
     if (sec > this.lastSec || (sec === this.lastSec && nsec > this.lastNsec)) {
       this.lastSec = sec;
