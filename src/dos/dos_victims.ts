@@ -133,8 +133,11 @@ const SWEEP = 60; // seconds of packet time between sweeps for idle vectors
 // IPv4 attackers kept exactly (in DestSets) up to this many, checked every CHECK_EVERY packets.
 const ATTACKERS_EXACT = 1024;
 const CHECK_EVERY = 256;
-// Slots of the IPv4 vector lookup cache (direct-mapped by victim and protocol).
-const CACHE_BITS = 12;
+// The IPv4 vector lookup cache (direct-mapped by victim and protocol): 2^bits slots, at least 4
+// per open vector (4,000 vectors in 4,096 slots missed on 20 % of packets; in 16,384, none but
+// the first), up to 2^18.
+const CACHE_MIN_BITS = 10;
+const CACHE_MAX_BITS = 18;
 // Traffic codes that can be backscatter (echo replies and ICMP errors, SYN-ACK, RST, other TCP
 // flag combinations such as RST-ACK); the rest is never looked at.
 const MAYBE = new Uint8Array(256);
@@ -369,7 +372,8 @@ export class DosVictims implements Analyzer<DosReport[]> {
   // IPv4 vectors' attackers while few (see Vector.attSlot); free slots for reuse.
   #attackers = new DestSets();
   // IPv4 vectors by a hash of (victim, protocol), possibly ended (checked on use).
-  #cache: (Vector | undefined)[] = new Array(1 << CACHE_BITS).fill(undefined);
+  #cacheBits = CACHE_MIN_BITS;
+  #cache: (Vector | undefined)[] = new Array(1 << CACHE_MIN_BITS).fill(undefined);
   #freeSlots: number[] = [];
   #slots = 0;
 
@@ -428,7 +432,7 @@ export class DosVictims implements Analyzer<DosReport[]> {
   // lookup cost more than the rest of a packet's work).
   #vector4(b: PacketBatch, i: number): Vector {
     const x = this.#x;
-    const c = Math.imul(x.victim ^ (x.proto << 24), 0x9e3779b1) >>> (32 - CACHE_BITS);
+    const c = Math.imul(x.victim ^ (x.proto << 24), 0x9e3779b1) >>> (32 - this.#cacheBits);
     const v = this.#cache[c];
     if (v !== undefined && !v.ended && v.victim === x.victim && v.proto === x.proto) {
       const gap = (b.tsSec[i] - v.lastSec) + (b.tsNsec[i] - v.lastNsec) / 1e9;
@@ -451,7 +455,13 @@ export class DosVictims implements Analyzer<DosReport[]> {
     if (v === undefined) {
       const ref = this.#store.put(b.buffers[b.buf[i]], b.offset[i], b.capLen[i]);
       m.set(k, v = new Vector(this.#x, sec, nsec, ref, b.capLen[i]));
-      if (v.v === 4) v.attSlot = this.#freeSlots.pop() ?? this.#slots++;
+      if (v.v === 4) {
+        v.attSlot = this.#freeSlots.pop() ?? this.#slots++;
+        if (this.#v4.size * 4 > this.#cache.length && this.#cacheBits < CACHE_MAX_BITS) {
+          this.#cacheBits++;
+          this.#cache = new Array(1 << this.#cacheBits).fill(undefined);
+        }
+      }
     }
     return v;
   }
