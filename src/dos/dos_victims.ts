@@ -153,117 +153,207 @@ for (
   MAYBE[t] = 1;
 }
 
-/** One open attack vector. */
+// A vector's numbers, one row of a Float64Array each (Rows): a packet reads and writes the few
+// cache lines of its row, not an object and the number boxes and arrays it points to (on the
+// capture worker, beside the decoding, those cache misses were most of the analysis's time).
+const R_VICTIM = 0; // IPv4 victim (-1 for IPv6: the lookup cache is IPv4's)
+const R_PROTO = 1; // -1: the row is free
+const R_LAST_SEC = 2;
+const R_LAST_NSEC = 3;
+const R_PACKETS = 4;
+const R_BYTES = 5;
+const R_PORT0 = 6; // the first packet's port (in `ports`): most packets skip the counter
+const R_SLOT = 7; // the newest 10-second slot
+const R_WIN = 8; // the ring's sum: the newest window's packets
+const R_MAX_WIN = 9;
+const R_ATT = 10; // the attackers' DestSets slot (-1: a sketch)
+const R_SINCE = 11; // packets since the attackers were last counted
+const R_FIRST_SEC = 12;
+const R_FIRST_NSEC = 13;
+const R_HEAD_SLOT = 14; // -Infinity: not known (a state of an earlier build)
+const R_MISMATCH = 15;
+const R_RING = 16; // packets per slot of the newest six (slot s at R_RING + s % 6)
+const R_HEAD = 22; // packets per slot of the first six (slot s at R_HEAD + s - head slot)
+const ROW = 32;
+
+/** The rows of an analyzer's vectors, and the vector of each row. */
+class Rows {
+  f = new Float64Array(ROW * 64);
+  vec: (Vector | undefined)[] = [];
+  #free: number[] = [];
+  #n = 0;
+
+  alloc(v: Vector): number {
+    const r = this.#free.pop() ?? this.#n++;
+    if ((r + 1) * ROW > this.f.length) {
+      const grown = new Float64Array(this.f.length * 2);
+      grown.set(this.f);
+      this.f = grown;
+    }
+    this.f.fill(0, r * ROW, (r + 1) * ROW);
+    this.vec[r] = v;
+    return r;
+  }
+
+  release(r: number): void {
+    this.f[r * ROW + R_PROTO] = -1;
+    this.vec[r] = undefined;
+    this.#free.push(r);
+  }
+}
+
+/** One open attack vector: its numbers in a row of `rows`, the rest here. */
 class Vector {
   readonly v: number;
   readonly victim: number;
   readonly victim6: Uint8Array;
   readonly proto: number;
-  firstSec: number;
-  firstNsec: number;
-  lastSec: number;
-  lastNsec: number;
-  packets = 0;
-  bytes = 0;
-  // IPv4 attackers are counted in the analyzer's DestSets (slot ≥ 0: exact, cheap per packet)
+  rows: Rows;
+  row: number;
+  // IPv4 attackers are counted in the analyzer's DestSets (attSlot ≥ 0: exact, cheap per packet)
   // until they pass ATTACKERS_EXACT, then here (a sketch); IPv6 attackers always here.
   attackers: DistinctCounter | null = null;
-  attSlot = -1;
-  sinceCheck = 0;
   // The attackers' /16s: counted from the attackers themselves while they are in DestSets
   // (attSlot ≥ 0), here once they are not.
   nets = new DistinctCounter();
   ports = new DistinctCounter();
-  // The first packet's port (in `ports`): most backscatter of a vector comes from one port, and
-  // this spares the counter's cache line (-1: none known).
-  port0 = -1;
-  // Packets per 10-second slot of the last six slots (slot s at ring[s % 6]); `slot` the newest.
-  // Made by the second packet (most vectors have one).
-  ring: Float64Array | null = null;
-  slot = -Infinity;
-  // The ring's sum: the newest window's packets (kept, not summed per packet).
-  win = 0;
-  // Packets per slot of its first six slots (head[s - headSlot]): with the ring of the vector
-  // before it, a merge sees the windows across the boundary. Made by the second packet.
-  head: Float64Array | null = null;
-  headSlot = -Infinity;
-  maxWindow = 0;
-  mismatches = 0;
   // The first packet's frame in the analyzer's SampleStore.
   frameRef: number;
   readonly frameLen: number;
-  // Ended: no longer the open vector of its key (the analyzer's lookup cache checks it).
-  ended = false;
 
-  constructor(x: Backscatter, sec: number, nsec: number, frameRef: number, frameLen: number) {
+  constructor(
+    rows: Rows,
+    x: Backscatter,
+    sec: number,
+    nsec: number,
+    frameRef: number,
+    frameLen: number,
+  ) {
     this.v = x.v;
     this.victim = x.v === 4 ? x.victim : 0;
     this.victim6 = x.v === 6 ? x.victim6.slice() : new Uint8Array(0);
     this.proto = x.proto;
-    this.firstSec = this.lastSec = sec;
-    this.firstNsec = this.lastNsec = nsec;
+    this.rows = rows;
+    this.row = rows.alloc(this);
+    const f = rows.f;
+    const at = this.row * ROW;
+    f[at + R_VICTIM] = x.v === 4 ? x.victim : -1;
+    f[at + R_PROTO] = x.proto;
+    f[at + R_FIRST_SEC] = f[at + R_LAST_SEC] = sec;
+    f[at + R_FIRST_NSEC] = f[at + R_LAST_NSEC] = nsec;
+    f[at + R_PORT0] = -1;
+    f[at + R_ATT] = -1;
+    f[at + R_SLOT] = -Infinity;
+    f[at + R_HEAD_SLOT] = -Infinity;
     this.frameRef = frameRef;
     this.frameLen = frameLen;
   }
 
-  add(x: Backscatter, sec: number, nsec: number, len: number): void {
-    this.packets++;
-    this.bytes += len;
-    if (x.port !== this.port0) {
-      if (this.packets === 1) this.port0 = x.port;
-      this.ports.add(x.port);
-    }
-    if (x.mismatch) this.mismatches++;
-    if (sec > this.lastSec || (sec === this.lastSec && nsec > this.lastNsec)) {
-      this.lastSec = sec;
-      this.lastNsec = nsec;
-    } else if (sec < this.firstSec || (sec === this.firstSec && nsec < this.firstNsec)) {
-      this.firstSec = sec;
-      this.firstNsec = nsec;
-    }
-    const s = Math.floor(sec / SLOT);
-    if (this.packets === 1) {
-      this.slot = this.headSlot = s;
-      this.maxWindow = 1;
-      return;
-    }
-    const h = s - this.headSlot;
-    if (h >= 0 && h < SLOTS) (this.head ??= this.firstHead())[h]++;
-    if (this.ring === null) this.setRing(this.firstRing());
-    const ring = this.ring!;
-    if (s > this.slot) {
-      for (let k = Math.max(this.slot + 1, s - SLOTS + 1); k <= s; k++) {
-        this.win -= ring[k % SLOTS];
-        ring[k % SLOTS] = 0;
-      }
-      this.slot = s;
-    }
-    if (s > this.slot - SLOTS) { // within the newest window (older packets count elsewhere)
-      ring[s % SLOTS]++;
-      if (++this.win > this.maxWindow) this.maxWindow = this.win;
-    }
+  #get(k: number): number {
+    return this.rows.f[this.row * ROW + k];
   }
 
-  /** The ring of a vector of one packet (its slot holds it). */
-  firstRing(): Float64Array {
-    const r = new Float64Array(SLOTS);
-    if (this.packets > 0) r[this.slot % SLOTS] = 1;
-    return r;
+  #set(k: number, x: number): void {
+    this.rows.f[this.row * ROW + k] = x;
+  }
+
+  get firstSec(): number {
+    return this.#get(R_FIRST_SEC);
+  }
+  get firstNsec(): number {
+    return this.#get(R_FIRST_NSEC);
+  }
+  get lastSec(): number {
+    return this.#get(R_LAST_SEC);
+  }
+  set lastSec(x: number) {
+    this.#set(R_LAST_SEC, x);
+  }
+  get lastNsec(): number {
+    return this.#get(R_LAST_NSEC);
+  }
+  set lastNsec(x: number) {
+    this.#set(R_LAST_NSEC, x);
+  }
+  get packets(): number {
+    return this.#get(R_PACKETS);
+  }
+  set packets(x: number) {
+    this.#set(R_PACKETS, x);
+  }
+  get bytes(): number {
+    return this.#get(R_BYTES);
+  }
+  set bytes(x: number) {
+    this.#set(R_BYTES, x);
+  }
+  get slot(): number {
+    return this.#get(R_SLOT);
+  }
+  set slot(x: number) {
+    this.#set(R_SLOT, x);
+  }
+  get headSlot(): number {
+    return this.#get(R_HEAD_SLOT);
+  }
+  set headSlot(x: number) {
+    this.#set(R_HEAD_SLOT, x);
+  }
+  get maxWindow(): number {
+    return this.#get(R_MAX_WIN);
+  }
+  set maxWindow(x: number) {
+    this.#set(R_MAX_WIN, x);
+  }
+  get mismatches(): number {
+    return this.#get(R_MISMATCH);
+  }
+  set mismatches(x: number) {
+    this.#set(R_MISMATCH, x);
+  }
+  get attSlot(): number {
+    return this.#get(R_ATT);
+  }
+  set attSlot(x: number) {
+    this.#set(R_ATT, x);
+  }
+  set sinceCheck(x: number) {
+    this.#set(R_SINCE, x);
+  }
+
+  /** Its newest six slots (a copy; slot s at [s % 6]). */
+  get ring(): Float64Array {
+    const at = this.row * ROW + R_RING;
+    return this.rows.f.slice(at, at + SLOTS);
   }
 
   /** Takes `r` as the ring (its sum kept beside it). */
-  setRing(r: Float64Array): void {
-    this.ring = r;
+  set ring(r: Float64Array) {
+    const at = this.row * ROW;
     let w = 0;
-    for (let k = 0; k < SLOTS; k++) w += r[k];
-    this.win = w;
+    for (let k = 0; k < SLOTS; k++) w += this.rows.f[at + R_RING + k] = r[k];
+    this.rows.f[at + R_WIN] = w;
   }
 
-  /** The first slots of a vector of one packet (the first holds it). */
-  firstHead(): Float64Array {
-    const r = new Float64Array(SLOTS);
-    if (this.packets > 0) r[0] = 1;
-    return r;
+  /** Its first six slots (a copy). */
+  get head(): Float64Array {
+    const at = this.row * ROW + R_HEAD;
+    return this.rows.f.slice(at, at + SLOTS);
+  }
+
+  set head(r: Float64Array) {
+    this.rows.f.set(r, this.row * ROW + R_HEAD);
+  }
+
+  /** Moves its row into `rows` (another analyzer's). */
+  rehome(rows: Rows): void {
+    if (rows === this.rows) return;
+    const from = this.rows;
+    const r = rows.alloc(this);
+    rows.f.set(from.f.subarray(this.row * ROW, (this.row + 1) * ROW), r * ROW);
+    from.release(this.row);
+    this.rows = rows;
+    this.row = r;
   }
 
   get duration(): number {
@@ -310,9 +400,9 @@ class Vector {
       nets: nets.toJSON(),
       ports: this.ports.toJSON(),
       slot: this.slot,
-      ring: [...(this.ring ?? this.firstRing())],
+      ring: [...this.ring],
       headSlot: Number.isFinite(this.headSlot) ? this.headSlot : null,
-      head: [...(this.head ?? this.firstHead())],
+      head: [...this.head],
       maxWindow: this.maxWindow,
       mismatches: this.mismatches,
       firstPacket: store.get(this.frameRef, this.frameLen).toBase64(),
@@ -371,9 +461,11 @@ export class DosVictims implements Analyzer<DosReport[]> {
   #store = new SampleStore();
   // IPv4 vectors' attackers while few (see Vector.attSlot); free slots for reuse.
   #attackers = new DestSets();
-  // IPv4 vectors by a hash of (victim, protocol), possibly ended (checked on use).
+  // IPv4 vectors' rows + 1 by a hash of (victim, protocol), possibly freed or reused (checked).
   #cacheBits = CACHE_MIN_BITS;
-  #cache: (Vector | undefined)[] = new Array(1 << CACHE_MIN_BITS).fill(undefined);
+  #cache = new Int32Array(1 << CACHE_MIN_BITS);
+  // The open vectors' numbers.
+  #rows = new Rows();
   #freeSlots: number[] = [];
   #slots = 0;
 
@@ -413,32 +505,86 @@ export class DosVictims implements Analyzer<DosReport[]> {
       if (MAYBE[traffic[i]] === 0 || !backscatterOf(b, i, x)) continue;
       this.backscatter++;
       const nsec = b.tsNsec[i];
-      const v = x.v === 4
-        ? this.#vector4(b, i)
-        : this.#vector(this.#v6, key6(x.victim6, x.proto), b, i);
-      v.add(x, sec, nsec, b.capLen[i]);
-      if (v.attSlot >= 0) {
-        this.#attackers.push(v.attSlot, x.attacker);
-        if (++v.sinceCheck >= CHECK_EVERY) this.#check(v);
+      const r = x.v === 4
+        ? this.#row4(b, i)
+        : this.#vector(this.#v6, key6(x.victim6, x.proto), b, i).row;
+      const rows = this.#rows;
+      const f = rows.f;
+      const at = r * ROW;
+      this.#addTo(f, at, x, sec, nsec, b.capLen[i]);
+      const att = f[at + R_ATT];
+      if (att >= 0) {
+        this.#attackers.push(att, x.attacker);
+        if (++f[at + R_SINCE] >= CHECK_EVERY) this.#check(rows.vec[r]!);
       } else {
+        const v = rows.vec[r]!;
         (v.attackers ??= new DistinctCounter()).add(x.attacker);
         v.nets.add(x.attackerNet);
       }
     }
   }
 
-  // The open IPv4 vector of backscatter row i, through the cache: a flood's packets find their
-  // vector without a Map lookup (its keys, victim × 256 + protocol, are not small integers: a
-  // lookup cost more than the rest of a packet's work).
-  #vector4(b: PacketBatch, i: number): Vector {
+  // A packet of the vector whose row starts at `at`.
+  #addTo(f: Float64Array, at: number, x: Backscatter, sec: number, nsec: number, len: number) {
+    const packets = ++f[at + R_PACKETS];
+    f[at + R_BYTES] += len;
+    if (x.port !== f[at + R_PORT0]) {
+      if (packets === 1) f[at + R_PORT0] = x.port;
+      this.#rows.vec[at / ROW]!.ports.add(x.port);
+    }
+    if (x.mismatch) f[at + R_MISMATCH]++;
+    const ls = f[at + R_LAST_SEC];
+    const fs = f[at + R_FIRST_SEC];
+    if (sec > ls || (sec === ls && nsec > f[at + R_LAST_NSEC])) {
+      f[at + R_LAST_SEC] = sec;
+      f[at + R_LAST_NSEC] = nsec;
+    } else if (sec < fs || (sec === fs && nsec < f[at + R_FIRST_NSEC])) {
+      f[at + R_FIRST_SEC] = sec;
+      f[at + R_FIRST_NSEC] = nsec;
+    }
+    const s = Math.floor(sec / SLOT);
+    if (packets === 1) {
+      f[at + R_SLOT] = f[at + R_HEAD_SLOT] = s;
+      f[at + R_MAX_WIN] = f[at + R_WIN] = 1;
+      f[at + R_RING + s % SLOTS] = 1;
+      f[at + R_HEAD] = 1;
+      return;
+    }
+    const h = s - f[at + R_HEAD_SLOT];
+    if (h >= 0 && h < SLOTS) f[at + R_HEAD + h]++;
+    let slot = f[at + R_SLOT];
+    if (s > slot) {
+      for (let k = Math.max(slot + 1, s - SLOTS + 1); k <= s; k++) {
+        f[at + R_WIN] -= f[at + R_RING + k % SLOTS];
+        f[at + R_RING + k % SLOTS] = 0;
+      }
+      f[at + R_SLOT] = slot = s;
+    }
+    if (s > slot - SLOTS) { // within the newest window (older packets count elsewhere)
+      f[at + R_RING + s % SLOTS]++;
+      const w = ++f[at + R_WIN];
+      if (w > f[at + R_MAX_WIN]) f[at + R_MAX_WIN] = w;
+    }
+  }
+
+  // The row of the open IPv4 vector of backscatter row i, through the cache: a flood's packets
+  // find their vector without a Map lookup (its keys, victim × 256 + protocol, are not small
+  // integers: a lookup cost more than the rest of a packet's work) and without its object.
+  #row4(b: PacketBatch, i: number): number {
     const x = this.#x;
     const c = Math.imul(x.victim ^ (x.proto << 24), 0x9e3779b1) >>> (32 - this.#cacheBits);
-    const v = this.#cache[c];
-    if (v !== undefined && !v.ended && v.victim === x.victim && v.proto === x.proto) {
-      const gap = (b.tsSec[i] - v.lastSec) + (b.tsNsec[i] - v.lastNsec) / 1e9;
-      if (gap <= this.timeout) return v;
+    const r = this.#cache[c] - 1;
+    if (r >= 0) {
+      const f = this.#rows.f;
+      const at = r * ROW;
+      if (f[at + R_VICTIM] === x.victim && f[at + R_PROTO] === x.proto) {
+        const gap = (b.tsSec[i] - f[at + R_LAST_SEC]) + (b.tsNsec[i] - f[at + R_LAST_NSEC]) / 1e9;
+        if (gap <= this.timeout) return r;
+      }
     }
-    return this.#cache[c] = this.#vector(this.#v4, key4(x.victim, x.proto), b, i);
+    const v = this.#vector(this.#v4, key4(x.victim, x.proto), b, i);
+    this.#cache[c] = v.row + 1;
+    return v.row;
   }
 
   // The open vector of key k for backscatter row i: a new one if there is none, or if the gap
@@ -454,12 +600,12 @@ export class DosVictims implements Analyzer<DosReport[]> {
     }
     if (v === undefined) {
       const ref = this.#store.put(b.buffers[b.buf[i]], b.offset[i], b.capLen[i]);
-      m.set(k, v = new Vector(this.#x, sec, nsec, ref, b.capLen[i]));
+      m.set(k, v = new Vector(this.#rows, this.#x, sec, nsec, ref, b.capLen[i]));
       if (v.v === 4) {
         v.attSlot = this.#freeSlots.pop() ?? this.#slots++;
         if (this.#v4.size * 4 > this.#cache.length && this.#cacheBits < CACHE_MAX_BITS) {
           this.#cacheBits++;
-          this.#cache = new Array(1 << this.#cacheBits).fill(undefined);
+          this.#cache = new Int32Array(1 << this.#cacheBits);
         }
       }
     }
@@ -516,7 +662,6 @@ export class DosVictims implements Analyzer<DosReport[]> {
   }
 
   #end(v: Vector): void {
-    v.ended = true;
     if (
       v.packets >= this.minPackets && v.duration >= this.minDuration &&
       v.maxWindow >= this.minWindow
@@ -534,6 +679,7 @@ export class DosVictims implements Analyzer<DosReport[]> {
       this.#freeSlots.push(v.attSlot);
       v.attSlot = -1;
     }
+    v.rows.release(v.row); // the vector is never read again
   }
 
   /** The reports of vectors ended since the last call (in order of ending, then key). */
@@ -567,7 +713,9 @@ export class DosVictims implements Analyzer<DosReport[]> {
     o.#store.free(v.frameRef);
     const theirs = o.#release(v);
     v.attackers = theirs;
-    if (a === undefined || v.firstSec - a.lastSec > this.timeout) {
+    v.rehome(this.#rows);
+    const gap = (v.firstSec - (a?.lastSec ?? 0)) + (v.firstNsec - (a?.lastNsec ?? 0)) / 1e9;
+    if (a === undefined || gap > this.timeout) {
       if (a !== undefined) this.#end(a);
       v.frameRef = this.#store.put(frame, 0, frame.length);
       m.set(k, v);
@@ -584,6 +732,7 @@ export class DosVictims implements Analyzer<DosReport[]> {
     joinWindows(a, v);
     a.lastSec = v.lastSec;
     a.lastNsec = v.lastNsec;
+    v.rows.release(v.row);
   }
 
   /** The reports not taken yet. */
@@ -613,7 +762,7 @@ export class DosVictims implements Analyzer<DosReport[]> {
     this.#latest = typeof o.latest === "number" ? o.latest : -Infinity;
     this.#swept = Math.floor(this.#latest / SWEEP);
     for (const j of o.vectors) {
-      const v = vectorFromJSON(j, this.#store);
+      const v = vectorFromJSON(j, this.#store, this.#rows);
       if (v.v === 4) {
         const k = key4(v.victim, v.proto);
         if (this.#v4.has(k)) throw new Error("DoS state: a vector appears twice");
@@ -639,9 +788,9 @@ export class DosVictims implements Analyzer<DosReport[]> {
 // joined vector goes on with (its newest six, its first six). A vector from a state file of an
 // earlier build has no first slots: the windows across are then not seen.
 function joinWindows(a: Vector, b: Vector): void {
-  const aRing = a.ring ?? a.firstRing();
-  const bRing = b.ring ?? b.firstRing();
-  const bHead = b.head ?? b.firstHead();
+  const aRing = a.ring;
+  const bRing = b.ring;
+  const bHead = b.head;
   const aEnd = a.slot;
   const at = (k: number) => (k <= aEnd && k > aEnd - SLOTS ? aRing[k % SLOTS] : 0);
   const known = Number.isFinite(b.headSlot);
@@ -664,11 +813,11 @@ function joinWindows(a: Vector, b: Vector): void {
     ring[((k % SLOTS) + SLOTS) % SLOTS] = at(k) +
       (k <= b.slot && k > b.slot - SLOTS ? bRing[k % SLOTS] : 0);
   }
-  a.setRing(ring);
+  a.ring = ring;
   a.slot = newest;
   // A's first slots take B's packets that fall in them (a short A).
   if (Number.isFinite(a.headSlot) && known) {
-    const head = a.head ?? a.firstHead();
+    const head = a.head;
     for (let k = a.headSlot; k < a.headSlot + SLOTS; k++) head[k - a.headSlot] += bAt(k);
     a.head = head;
   }
@@ -682,7 +831,7 @@ function compareKeys(a: number | string, b: number | string): number {
 const whole = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number =>
   typeof x === "number" && Number.isSafeInteger(x) && x >= 0 && x <= max;
 
-function vectorFromJSON(j: unknown, store: SampleStore): Vector {
+function vectorFromJSON(j: unknown, store: SampleStore, rows: Rows): Vector {
   const o = j as Record<string, unknown>;
   const bad = (what: string) => new Error(`DoS state: a vector's ${what}`);
   if (typeof o !== "object" || o === null) throw bad("record");
@@ -716,7 +865,7 @@ function vectorFromJSON(j: unknown, store: SampleStore): Vector {
     throw bad("first packet");
   }
   if (frame.length === 0 || frame.length > 262144) throw bad("first packet");
-  const v = new Vector(x, fs, fn, store.put(frame, 0, frame.length), frame.length);
+  const v = new Vector(rows, x, fs, fn, store.put(frame, 0, frame.length), frame.length);
   v.lastSec = ls;
   v.lastNsec = ln;
   if (!whole(o.packets) || o.packets < 1 || !whole(o.bytes)) throw bad("counts");
@@ -732,7 +881,7 @@ function vectorFromJSON(j: unknown, store: SampleStore): Vector {
   if (!whole(o.slot) || !Array.isArray(o.ring) || o.ring.length !== SLOTS) throw bad("window");
   if (!o.ring.every((n) => whole(n, v.packets))) throw bad("window");
   v.slot = o.slot;
-  v.setRing(Float64Array.from(o.ring as number[]));
+  v.ring = Float64Array.from(o.ring as number[]);
   // Its first slots (states of earlier builds have none: a merge then misses the windows across).
   if (o.headSlot !== undefined && o.headSlot !== null) {
     if (
