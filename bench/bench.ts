@@ -4,6 +4,8 @@
 // 10 M; 0 skips them), and timeseries --signals on a generated month (`--signal-days`, default
 // 30; 0 skips it). The CLIs run as subprocesses with their binaries' permission
 // flags. Each figure is the best of `--runs` runs (default 3). Prints Markdown tables.
+// `--only pipeline,parse,analyses,split,count,floods,enrichment,events,signals` runs those
+// sections alone (e.g. `deno task bench --only analyses --runs 5`).
 
 import { BatchPool } from "../src/capture/batch_pool.ts";
 import { captureBatches } from "../src/capture/open_capture.ts";
@@ -21,7 +23,8 @@ const opt = (name: string, def: number) => {
 };
 const packets = opt("packets", 5_000_000);
 const runs = opt("runs", 3);
-const { pcap, gz } = await benchCapture(packets);
+const only = args.includes("--only") ? String(args[args.indexOf("--only") + 1]).split(",") : null;
+const want = (section: string) => only === null || only.includes(section);
 
 async function best(fn: () => Promise<number>): Promise<{ sec: number; count: number }> {
   let sec = Infinity;
@@ -62,30 +65,35 @@ async function nativeGunzip(path: string): Promise<number> {
   return n;
 }
 
-const plainBytes = Deno.statSync(pcap).size;
-const rows: string[] = [];
-const row = (what: string, r: { sec: number }, pk: number, bytes: number) =>
-  rows.push(
-    `| ${what} | ${(pk / r.sec / 1e6).toFixed(2)} M pkt/s | ${
-      (bytes / r.sec / 1e6).toFixed(0)
-    } MB/s | ${r.sec.toFixed(3)} s |`,
+if (want("pipeline")) {
+  const { pcap, gz } = await benchCapture(packets);
+  const plainBytes = Deno.statSync(pcap).size;
+  const rows: string[] = [];
+  const row = (what: string, r: { sec: number }, pk: number, bytes: number) =>
+    rows.push(
+      `| ${what} | ${(pk / r.sec / 1e6).toFixed(2)} M pkt/s | ${
+        (bytes / r.sec / 1e6).toFixed(0)
+      } MB/s | ${r.sec.toFixed(3)} s |`,
+    );
+  const a = await best(() => decodeAll(pcap));
+  row("read + decode + classify, .pcap", a, a.count, plainBytes);
+  const b = await best(() => decodeAll(gz));
+  row("read + decode + classify, .pcap.gz", b, b.count, plainBytes);
+  const c = await best(() => gunzipOnly(gz));
+  row("gunzip alone (node:zlib), .pcap.gz", c, packets, c.count);
+  if (args.includes("--native")) {
+    const d = await best(() => nativeGunzip(gz));
+    row("gunzip alone (DecompressionStream), .pcap.gz", d, packets, d.count);
+  }
+  console.log(
+    `capture: ${packets.toLocaleString("en-US")} packets, ${
+      (plainBytes / 1e6).toFixed(0)
+    } MB plain`,
   );
-const a = await best(() => decodeAll(pcap));
-row("read + decode + classify, .pcap", a, a.count, plainBytes);
-const b = await best(() => decodeAll(gz));
-row("read + decode + classify, .pcap.gz", b, b.count, plainBytes);
-const c = await best(() => gunzipOnly(gz));
-row("gunzip alone (node:zlib), .pcap.gz", c, packets, c.count);
-if (args.includes("--native")) {
-  const d = await best(() => nativeGunzip(gz));
-  row("gunzip alone (DecompressionStream), .pcap.gz", d, packets, d.count);
+  console.log("| stage | packets/s | bytes/s (uncompressed) | time |\n|---|---|---|---|");
+  console.log(rows.join("\n"));
+  console.log(`gz pipeline / gunzip alone: ${(b.sec / c.sec).toFixed(2)}×`);
 }
-console.log(
-  `capture: ${packets.toLocaleString("en-US")} packets, ${(plainBytes / 1e6).toFixed(0)} MB plain`,
-);
-console.log("| stage | packets/s | bytes/s (uncompressed) | time |\n|---|---|---|---|");
-console.log(rows.join("\n"));
-console.log(`gz pipeline / gunzip alone: ${(b.sec / c.sec).toFixed(2)}×`);
 
 /** The parse flags of issue 3's figure. */
 const parseFlags = (pcap: string, out: string) => [
@@ -105,7 +113,9 @@ const parseFlags = (pcap: string, out: string) => [
 // parse end to end (issue 3's figure): the CLI on a 10 M-packet capture, peak RSS from GNU time.
 const big = await benchCapture(opt("parse-packets", 10_000_000));
 const parseRows: string[] = [];
-for (const [label, path] of [[".pcap", big.pcap], [".pcap.gz", big.gz]] as const) {
+for (
+  const [label, path] of want("parse") ? [[".pcap", big.pcap], [".pcap.gz", big.gz]] as const : []
+) {
   let best = Infinity;
   let rss = "n/a";
   for (let r = 0; r < runs; r++) {
@@ -124,18 +134,20 @@ for (const [label, path] of [[".pcap", big.pcap], [".pcap.gz", big.gz]] as const
     } M pkt/s | ${best.toFixed(2)} s | ${rss} |`,
   );
 }
-console.log(
-  `\nparse, ${
-    opt("parse-packets", 10_000_000).toLocaleString("en-US")
-  } packets, wall time of the whole process:`,
-);
-console.log("| run | packets/s | time | peak RSS |\n|---|---|---|---|");
-console.log(parseRows.join("\n"));
+if (want("parse")) {
+  console.log(
+    `\nparse, ${
+      opt("parse-packets", 10_000_000).toLocaleString("en-US")
+    } packets, wall time of the whole process:`,
+  );
+  console.log("| run | packets/s | time | peak RSS |\n|---|---|---|---|");
+  console.log(parseRows.join("\n"));
+}
 
 // The telescope analyses (issue 17): parse with --dosout and --sourceout beside plain parse,
 // runs alternating (the traffic tags are computed in both: they ride with the tool tags).
 // The signal series (issue 19): --seriesout, the same way.
-{
+if (want("analyses")) {
   const kinds = ["plain", "series", "dos", "all"] as const;
   const best = { plain: Infinity, series: Infinity, dos: Infinity, all: Infinity };
   const rss = { plain: 0, series: 0, dos: 0, all: 0 };
@@ -179,7 +191,7 @@ console.log(parseRows.join("\n"));
 // Split runs (issue 18): a day of the scenario as 24 hourly files. parse --jobs 1 and --jobs 2,
 // alternating (byte-identical outputs checked), then the map step of each half and the merge
 // step alone over the two block results.
-{
+if (want("split")) {
   const n = opt("parse-packets", 10_000_000);
   const files = dayCaptures(n);
   const best = { one: Infinity, two: Infinity, merge: Infinity, map: Infinity };
@@ -238,7 +250,9 @@ console.log(parseRows.join("\n"));
 
 // count --pcap (issue 15): packet statistics of the same capture, as the CLI runs them.
 const countRows: string[] = [];
-for (const [label, path] of [[".pcap", big.pcap], [".pcap.gz", big.gz]] as const) {
+for (
+  const [label, path] of want("count") ? [[".pcap", big.pcap], [".pcap.gz", big.gz]] as const : []
+) {
   let best = Infinity;
   let rss = "n/a";
   for (let r = 0; r < runs; r++) {
@@ -255,14 +269,16 @@ for (const [label, path] of [[".pcap", big.pcap], [".pcap.gz", big.gz]] as const
     } s | ${rss} |`,
   );
 }
-console.log("| run | packets/s | time | peak RSS |\n|---|---|---|---|");
-console.log(countRows.join("\n"));
+if (want("count")) {
+  console.log("| run | packets/s | time | peak RSS |\n|---|---|---|---|");
+  console.log(countRows.join("\n"));
+}
 
 // Floods (issue 14): every packet from a new source within one timeout, as a botnet or a
 // spoofed-source flood reaches a telescope; with --samples 1 --cacheout, then the state loaded
 // back. One run each (they take tens of seconds).
 const flood = opt("flood", 10_000_000);
-if (flood > 0) {
+if (flood > 0 && want("floods")) {
   const floodRows: string[] = [];
   for (const v6 of [false, true]) {
     const path = await floodCapture(flood, v6);
@@ -312,7 +328,7 @@ const fullAsn = `${shared}mmdb/geolite2-2019/GeoLite2-ASN.mmdb`;
 const rv2 = `${shared}pfx2as/routeviews-rv2-20160202-1200.pfx2as.gz`;
 const rv6 = `${shared}pfx2as/routeviews-rv6-20160202-1200.pfx2as.gz`;
 const have = [fullAsn, rv2, rv6].every(isFile);
-if (have) {
+if (have && want("enrichment")) {
   // Plain and enriched runs alternate, so that drift of this shared machine hits both alike.
   const once = async (extra: string[]) => {
     const out = await Deno.makeTempFile({ suffix: ".json" });
@@ -344,90 +360,92 @@ if (have) {
 
 // count and timeseries on 1 M events (issue 5; `--events N` for another size): NDJSON generated
 // once into bench/.cache, ten daily files; wall time and peak RSS of each command as a subprocess.
-const events = opt("events", 1_000_000);
-const evDir = new URL(`./.cache/events-${events}/`, import.meta.url).pathname;
-await Deno.mkdir(evDir, { recursive: true });
-const evFiles = Array.from(
-  { length: 10 },
-  (_, d) => `${evDir}day-${String(d + 1).padStart(2, "0")}.ndjson`,
-);
-if (
-  !evFiles.every((f) => {
-    try {
-      return Deno.statSync(f).size > 0;
-    } catch {
-      return false;
+if (want("events")) {
+  const events = opt("events", 1_000_000);
+  const evDir = new URL(`./.cache/events-${events}/`, import.meta.url).pathname;
+  await Deno.mkdir(evDir, { recursive: true });
+  const evFiles = Array.from(
+    { length: 10 },
+    (_, d) => `${evDir}day-${String(d + 1).padStart(2, "0")}.ndjson`,
+  );
+  if (
+    !evFiles.every((f) => {
+      try {
+        return Deno.statSync(f).size > 0;
+      } catch {
+        return false;
+      }
+    })
+  ) {
+    console.error(`generating ${events} events …`);
+    let x = 7;
+    const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296);
+    const countries = ["US", "CN", "BR", "RU", "IN", "DE", "GB", "NL"];
+    for (let d = 0; d < 10; d++) {
+      const lines: string[] = [];
+      for (let i = 0; i < events / 10; i++) {
+        const t = Date.UTC(2020, 9, 11 + d) + Math.floor(rnd() * 86_000_000);
+        const first = new Date(t).toISOString();
+        const last = new Date(t + Math.floor(rnd() * 600_000)).toISOString();
+        const packets = 1 + Math.floor(rnd() * 500);
+        const traffic = [11, 11, 11, 12, 14, 16, 0, 2][Math.floor(rnd() * 8)];
+        lines.push(JSON.stringify(eventJson({
+          SourceIP: `${1 + Math.floor(rnd() * 223)}.${Math.floor(rnd() * 256)}.${
+            Math.floor(rnd() * 256)
+          }.${Math.floor(rnd() * 256)}`,
+          Port: traffic >= 11 ? [23, 22, 80, 443, 445, 3389, 8080, 53][Math.floor(rnd() * 8)] : 0,
+          Traffic: traffic,
+          First: first,
+          Last: last,
+          Packets: packets,
+          Bytes: packets * 60,
+          UniqueDests: packets,
+          UniqueDest24s: Math.ceil(packets / 4),
+          Country: countries[Math.floor(rnd() * 8)],
+          ASN: 64500 + Math.floor(rnd() * 100),
+          Zmap: rnd() < 0.1,
+          Masscan: rnd() < 0.05,
+          Mirai: rnd() < 0.2,
+        })));
+      }
+      await Deno.writeTextFile(evFiles[d], lines.join("\n") + "\n");
     }
-  })
-) {
-  console.error(`generating ${events} events …`);
-  let x = 7;
-  const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296);
-  const countries = ["US", "CN", "BR", "RU", "IN", "DE", "GB", "NL"];
-  for (let d = 0; d < 10; d++) {
-    const lines: string[] = [];
-    for (let i = 0; i < events / 10; i++) {
-      const t = Date.UTC(2020, 9, 11 + d) + Math.floor(rnd() * 86_000_000);
-      const first = new Date(t).toISOString();
-      const last = new Date(t + Math.floor(rnd() * 600_000)).toISOString();
-      const packets = 1 + Math.floor(rnd() * 500);
-      const traffic = [11, 11, 11, 12, 14, 16, 0, 2][Math.floor(rnd() * 8)];
-      lines.push(JSON.stringify(eventJson({
-        SourceIP: `${1 + Math.floor(rnd() * 223)}.${Math.floor(rnd() * 256)}.${
-          Math.floor(rnd() * 256)
-        }.${Math.floor(rnd() * 256)}`,
-        Port: traffic >= 11 ? [23, 22, 80, 443, 445, 3389, 8080, 53][Math.floor(rnd() * 8)] : 0,
-        Traffic: traffic,
-        First: first,
-        Last: last,
-        Packets: packets,
-        Bytes: packets * 60,
-        UniqueDests: packets,
-        UniqueDest24s: Math.ceil(packets / 4),
-        Country: countries[Math.floor(rnd() * 8)],
-        ASN: 64500 + Math.floor(rnd() * 100),
-        Zmap: rnd() < 0.1,
-        Masscan: rnd() < 0.05,
-        Mirai: rnd() < 0.2,
-      })));
-    }
-    await Deno.writeTextFile(evFiles[d], lines.join("\n") + "\n");
   }
+  const timed = async (label: string, command: "count" | "timeseries", args: string[]) => {
+    const r = await timedRun(command, args);
+    return `| ${label} | ${r.sec.toFixed(2)} s | ${
+      r.rssMb === undefined ? "n/a" : `${r.rssMb.toFixed(0)} MB`
+    } |`;
+  };
+  const evOut = await Deno.makeTempDir();
+  const evBytes = evFiles.reduce((n, f) => n + Deno.statSync(f).size, 0);
+  console.log(
+    `\ncount and timeseries, ${events.toLocaleString("en-US")} events in 10 NDJSON files (${
+      (evBytes / 1e6).toFixed(0)
+    } MB):`,
+  );
+  console.log("| run | time | peak RSS |\n|---|---|---|");
+  console.log(
+    await timed("count EVENTFILE...", "count", [
+      ...evFiles,
+      "--outdir",
+      `${evOut}/c`,
+    ]),
+  );
+  console.log(
+    await timed("timeseries EVENTFILE... --top 5", "timeseries", [
+      ...evFiles,
+      "--outdir",
+      `${evOut}/t`,
+    ]),
+  );
 }
-const timed = async (label: string, command: "count" | "timeseries", args: string[]) => {
-  const r = await timedRun(command, args);
-  return `| ${label} | ${r.sec.toFixed(2)} s | ${
-    r.rssMb === undefined ? "n/a" : `${r.rssMb.toFixed(0)} MB`
-  } |`;
-};
-const evOut = await Deno.makeTempDir();
-const evBytes = evFiles.reduce((n, f) => n + Deno.statSync(f).size, 0);
-console.log(
-  `\ncount and timeseries, ${events.toLocaleString("en-US")} events in 10 NDJSON files (${
-    (evBytes / 1e6).toFixed(0)
-  } MB):`,
-);
-console.log("| run | time | peak RSS |\n|---|---|---|");
-console.log(
-  await timed("count EVENTFILE...", "count", [
-    ...evFiles,
-    "--outdir",
-    `${evOut}/c`,
-  ]),
-);
-console.log(
-  await timed("timeseries EVENTFILE... --top 5", "timeseries", [
-    ...evFiles,
-    "--outdir",
-    `${evOut}/t`,
-  ]),
-);
 
 // timeseries --signals on a month of hourly series files (issue 19): 30 days of 5-minute bins
 // for 250 countries and 10,000 ASes (8,640 bins × 10,251 series ≈ 8.9 × 10⁷ points), generated
 // once into bench/.cache. `--signal-days` (default 30; 0 skips).
 const signalDays = opt("signal-days", 30);
-if (signalDays > 0) {
+if (signalDays > 0 && want("signals")) {
   const { signalMonth } = await import("../src/synth/signal_month.ts");
   const asns = signalDays >= 30 ? 10_000 : 100;
   const monthDir = new URL(`./.cache/signals-${signalDays}d-${asns}/`, import.meta.url).pathname;
