@@ -173,7 +173,9 @@ const R_FIRST_NSEC = 13;
 const R_HEAD_SLOT = 14; // -Infinity: not known (a state of an earlier build)
 const R_MISMATCH = 15;
 const R_RING = 16; // packets per slot of the newest six (slot s at R_RING + s % 6)
-const R_HEAD = 22; // packets per slot of the first six (slot s at R_HEAD + s - head slot)
+// Packets per slot of the first six (slot s at R_HEAD + s - head slot): with the ring of the
+// vector before it, a merge sees the windows across the cut.
+const R_HEAD = 22;
 const ROW = 32;
 
 /** The rows of an analyzer's vectors, and the vector of each row. */
