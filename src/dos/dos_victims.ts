@@ -54,6 +54,26 @@ export interface DosOptions {
    * @default {475136}
    */
   telescopeSize?: number;
+  /**
+   * The map step of a split run (`parse --map`): vectors that start within the timeout (and a
+   * second) of the first packet may continue one of the block before, so when they end they are
+   * kept whole ({@link DosVictims.saveState}'s `heads`) for the merge
+   * ({@link DosVictims.joinBlock}) instead of reported.
+   * @default {false}
+   */
+  splitHeads?: boolean;
+}
+
+/** The open vectors and clock of {@link DosVictims.saveState}, and a map step's heads. */
+export interface DosState {
+  /** Latest packet time (whole seconds), or null before any. */
+  latest: number | null;
+  /** The open vectors. */
+  vectors: unknown[];
+  /** With `splitHeads`: the vectors that started near the first packet and ended. */
+  heads?: unknown[];
+  /** With `splitHeads`: the first packet, [sec, nsec], or null before any. */
+  first?: [number, number] | null;
 }
 
 /** A reported attack vector: the `--dosout` record. */
@@ -464,6 +484,11 @@ export class DosVictims implements Analyzer<DosReport[]> {
   // IPv4 vectors' attackers while few (see Vector.attSlot); free slots for reuse.
   #attackers = new DestSets();
   // IPv4 vectors' rows + 1 by a hash of (victim, protocol), possibly freed or reused (checked).
+  readonly #splitHeads: boolean;
+  // With splitHeads: the first packet, and the ended vectors that started near it (saved form).
+  #first: [number, number] | null = null;
+  #heads: unknown[] = [];
+  #headKeys = new Set<number | string>();
   #cacheBits = CACHE_MIN_BITS;
   #cache = new Int32Array(1 << CACHE_MIN_BITS);
   // The open vectors' numbers.
@@ -473,6 +498,7 @@ export class DosVictims implements Analyzer<DosReport[]> {
 
   /** An analyzer with the given settings. */
   constructor(o: DosOptions = {}) {
+    this.#splitHeads = o.splitHeads ?? false;
     this.timeout = o.timeout ?? 300;
     this.minPackets = o.minPackets ?? 25;
     this.minDuration = o.minDuration ?? 60;
@@ -490,6 +516,9 @@ export class DosVictims implements Analyzer<DosReport[]> {
     const x = this.#x;
     const tsSec = b.tsSec;
     const traffic = b.traffic;
+    if (this.#splitHeads && this.#first === null && from < to) {
+      this.#first = [tsSec[from], b.tsNsec[from]];
+    }
     for (let i = from; i < to; i++) {
       const sec = tsSec[i];
       // The clock is every packet's; idle vectors end at each new minute of it (a schedule of
@@ -650,6 +679,19 @@ export class DosVictims implements Analyzer<DosReport[]> {
     return c;
   }
 
+  // Whether v is a head: its key's first vector in the block, started within the timeout (and a
+  // second to spare) of the first packet. A later vector of the key (after a longer gap) cannot
+  // continue one of the block before, even if it starts that early.
+  #isHead(v: Vector): boolean {
+    if (this.#first === null || gap(this.#first, v.firstSec, v.firstNsec) > this.timeout + 1) {
+      return false;
+    }
+    const k = v.v === 4 ? key4(v.victim, v.proto) : key6(v.victim6, v.proto);
+    if (this.#headKeys.has(k)) return false;
+    this.#headKeys.add(k);
+    return true;
+  }
+
   // Ends the vectors whose last packet is before `before` (seconds), in key order.
   #sweep(before: number): void {
     const ended: [number | string, Vector][] = [];
@@ -664,6 +706,18 @@ export class DosVictims implements Analyzer<DosReport[]> {
   }
 
   #end(v: Vector): void {
+    if (this.#splitHeads && this.#isHead(v)) {
+      // A head: the merge joins it to the block before's vector of its key, or reports it.
+      this.#heads.push(v.saved(this.#store, this.#counter(v), this.#netCounter(v)));
+      this.#store.free(v.frameRef);
+      if (v.attSlot >= 0) {
+        this.#attackers.clear(v.attSlot);
+        this.#freeSlots.push(v.attSlot);
+        v.attSlot = -1;
+      }
+      v.rows.release(v.row);
+      return;
+    }
     if (
       v.packets >= this.minPackets && v.duration >= this.minDuration &&
       v.maxWindow >= this.minWindow
@@ -716,8 +770,7 @@ export class DosVictims implements Analyzer<DosReport[]> {
     const theirs = o.#release(v);
     v.attackers = theirs;
     v.rehome(this.#rows);
-    const gap = (v.firstSec - (a?.lastSec ?? 0)) + (v.firstNsec - (a?.lastNsec ?? 0)) / 1e9;
-    if (a === undefined || gap > this.timeout) {
+    if (a === undefined || gap([a.lastSec, a.lastNsec], v.firstSec, v.firstNsec) > this.timeout) {
       if (a !== undefined) this.#end(a);
       v.frameRef = this.#store.put(frame, 0, frame.length);
       m.set(k, v);
@@ -743,14 +796,82 @@ export class DosVictims implements Analyzer<DosReport[]> {
   }
 
   /** The open vectors and the clock, for a state file (JSON-able). */
-  saveState(): { latest: number; vectors: unknown[] } {
+  saveState(): DosState {
     const keys = [...this.#v4.keys(), ...this.#v6.keys()].sort(compareKeys);
     return {
-      latest: this.#latest,
+      latest: Number.isFinite(this.#latest) ? this.#latest : null,
       vectors: keys.map((k) => {
         const v = (typeof k === "number" ? this.#v4.get(k) : this.#v6.get(k))!;
         return v.saved(this.#store, this.#counter(v), this.#netCounter(v));
       }),
+      ...(this.#splitHeads ? { heads: this.#heads, first: this.#first } : {}),
+    };
+  }
+
+  /**
+   * The merge step of a split run: takes the next block's DoS state (a map step's `saveState`
+   * with `splitHeads`) after this analyzer's open vectors, which are the blocks' before. A
+   * block's first vectors (its heads, ended, and its open vectors that started near its first
+   * packet) join the open vector of their key when the gap is at most the timeout — a vector
+   * is a run of its key's packets without a longer gap, so joining by the gap alone is exact —
+   * else that one ends; a joined or lone head ends; open vectors idle beyond the timeout at the
+   * block's latest packet end; the block's open vectors are carried on. Reports go to
+   * {@link DosVictims.take}. The block's own counts (backscatter, reported, below thresholds)
+   * are added by the caller ({@link DosVictims.addCounts}).
+   */
+  joinBlock(state: DosState, latest: [number, number]): void {
+    const first = state.first;
+    if (!first) return; // a block without packets
+    const heads = new DosVictims(this.#options());
+    heads.loadState({ latest: state.latest, vectors: state.heads ?? [] });
+    const tails = new DosVictims(this.#options());
+    tails.loadState({ latest: state.latest, vectors: state.vectors });
+    const pairs = [[this.#v4, heads.#v4, tails.#v4], [this.#v6, heads.#v6, tails.#v6]] as const;
+    for (const [mine, hs, ts] of pairs) {
+      const m = mine as Map<number | string, Vector>;
+      for (const [k, h] of hs as Map<number | string, Vector>) {
+        this.#mergeVector(m, k, h, heads); // joined to ours, or ours ended and it in its place
+        const v = m.get(k)!;
+        m.delete(k);
+        this.#end(v); // a head ended in its block
+      }
+      for (const [k, t] of ts as Map<number | string, Vector>) {
+        if (gap(first, t.firstSec, t.firstNsec) > this.timeout + 1) continue;
+        this.#mergeVector(m, k, t, tails);
+        (ts as Map<number | string, Vector>).delete(k);
+      }
+      // Ours with no first vector in the block: no later packet can continue them once the
+      // block's latest is beyond the timeout.
+      const over: [number | string, Vector][] = [];
+      for (const [k, v] of m) {
+        if (gap([v.lastSec, v.lastNsec], ...latest) > this.timeout) over.push([k, v]);
+      }
+      over.sort((a, b) => compareKeys(a[0], b[0]));
+      for (const [k, v] of over) {
+        m.delete(k);
+        this.#end(v);
+      }
+      // The block's other open vectors go on (no key is in both: ours of that key ended above).
+      for (const [k, t] of ts as Map<number | string, Vector>) this.#mergeVector(m, k, t, tails);
+    }
+    if (state.latest !== null && state.latest > this.#latest) this.#latest = state.latest;
+    this.#swept = Math.floor(this.#latest / SWEEP);
+  }
+
+  /** Adds counts of packets and vectors a block's analyzer had (see {@link joinBlock}). */
+  addCounts(c: { backscatter: number; reported: number; belowThresholds: number }): void {
+    this.backscatter += c.backscatter;
+    this.reported += c.reported;
+    this.belowThresholds += c.belowThresholds;
+  }
+
+  #options(): DosOptions {
+    return {
+      timeout: this.timeout,
+      minPackets: this.minPackets,
+      minDuration: this.minDuration,
+      minWindow: this.minWindow,
+      telescopeSize: this.telescopeSize,
     };
   }
 
@@ -823,6 +944,11 @@ function joinWindows(a: Vector, b: Vector): void {
     for (let k = a.headSlot; k < a.headSlot + SLOTS; k++) head[k - a.headSlot] += bAt(k);
     a.head = head;
   }
+}
+
+// Seconds from `from` ([sec, nsec]) to sec.nsec, as a packet's gap is measured (#vector).
+function gap(from: readonly number[], sec: number, nsec: number): number {
+  return (sec - from[0]) + (nsec - from[1]) / 1e9;
 }
 
 function compareKeys(a: number | string, b: number | string): number {

@@ -437,3 +437,61 @@ Deno.test("merge: two analyzers of the halves, split anywhere, merged: one pass'
     equal(JSON.stringify(first.finish()), one, `cuts ${cuts}`);
   }
 });
+
+Deno.test("split runs: blocks with splitHeads joined in order (joinBlock) report one pass's vectors, at every cut", async () => {
+  // Victims with every shape a cut meets: one vector across all of it, bursts whose gaps are
+  // just within and just beyond the timeout, short vectors, lone packets, an IPv6 victim.
+  const o = { minPackets: 1, minDuration: 0, minWindow: 0, timeout: 300 };
+  const six = (last: number, first = 0x20) =>
+    Uint8Array.from([first, 1, 0xd, 0xb9, ...new Array(11).fill(0), last]);
+  const p: WritePacket[] = [];
+  for (let t = 0; t <= 2500; t += 10) p.push(synack(t, t % 97));
+  for (const t of [0, 50, 100, 399, 450, 500, 900.5, 950, 1000, 1300, 1600.001, 1601]) {
+    p.push(synack(t, 3, { src: V + 1 }));
+  }
+  for (const t of [5, 305, 605.5, 905.5, 1205.5, 1505.6]) p.push(synack(t, 4, { src: V + 2 }));
+  for (const t of [120, 777, 1888, 2222]) p.push(synack(t, 5, { src: V + 3 + t }));
+  for (const t of [30, 200, 480, 900, 2400]) {
+    p.push({
+      sec: T + t,
+      nsec: 0,
+      data: ethernet(ipv6Packet({
+        src: six(7),
+        dst: six(t % 50, 0x24),
+        proto: 6,
+        sport: 443,
+        dport: 40000,
+        flags: 0x12,
+      })),
+    });
+  }
+  p.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
+  const order = (r: { First: string; Victim: string; Protocol: string }[]) =>
+    r.map((x) => JSON.stringify(x)).sort();
+  const one = order((await run(cap(p), new DosVictims(o))).finish());
+  ok(one.length >= 10);
+  const at = (sec: number) => p.findIndex((x) => x.sec >= T + sec);
+  for (
+    const cuts of [[at(1)], [at(100)], [at(399)], [at(600)], [at(1300)], [at(1600)], [
+      at(250),
+      at(260), // a block shorter than the timeout
+      at(1000),
+    ], [at(700), at(900), at(1100), at(1400), at(2000)]]
+  ) {
+    const bounds = [0, ...cuts, p.length];
+    const merged = new DosVictims(o);
+    const reports = [];
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      const part = p.slice(bounds[k], bounds[k + 1]);
+      const block = await run(cap(part), new DosVictims({ ...o, splitHeads: true }));
+      reports.push(...block.take()); // its own vectors: ended, not near its start
+      const last = part[part.length - 1];
+      merged.addCounts(block);
+      merged.joinBlock(JSON.parse(JSON.stringify(block.saveState())), [last.sec, last.nsec]);
+      reports.push(...merged.take());
+    }
+    reports.push(...merged.finish());
+    deepEqual(order(reports), one, `cuts ${cuts}`);
+    equal(merged.reported, one.length);
+  }
+});
