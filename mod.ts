@@ -94,7 +94,13 @@ export {
   tagsOfRules,
   trafficTags,
 } from "./src/tags/traffic_tags.ts";
-export { type DosOptions, type DosReport, DosVictims } from "./src/dos/dos_victims.ts";
+export {
+  compareDosReports,
+  type DosOptions,
+  type DosReport,
+  type DosState,
+  DosVictims,
+} from "./src/dos/dos_victims.ts";
 export { Backscatter, backscatterOf } from "./src/dos/backscatter.ts";
 export { DistinctCounter, EXACT_LIMIT } from "./src/dos/distinct_counter.ts";
 export {
@@ -184,10 +190,12 @@ export {
 export {
   type Block,
   BLOCK_VERSION,
+  type BlockDos,
   type BlockHeader,
   type BlockSettings,
   BlockWriter,
   readBlock,
+  readBlockDos,
 } from "./src/split/block_result.ts";
 export {
   type CaptureStats,

@@ -132,6 +132,7 @@ self.onmessage = async (ev: MessageEvent) => {
         open: dos.open,
         backscatter: dos.backscatter,
         reported: dos.reported,
+        belowThresholds: dos.belowThresholds,
       },
       series: seriesBytes,
     }, seriesBytes ? [seriesBytes.buffer as ArrayBuffer] : []);

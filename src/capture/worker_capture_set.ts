@@ -12,7 +12,7 @@
 import { DarknetError } from "../errors.ts";
 import { CaptureSet } from "./capture_set.ts";
 import { PacketBatch } from "../decode/packet_batch.ts";
-import type { DosOptions, DosReport } from "../dos/dos_victims.ts";
+import type { DosOptions, DosReport, DosState } from "../dos/dos_victims.ts";
 import type { SeriesDim } from "../series/signal_series.ts";
 import type { PlaceSources } from "../series/place_lookup.ts";
 
@@ -48,13 +48,15 @@ export interface DosEnd {
   /** Reports of the vectors that ended last (all open ones unless kept). */
   reports: DosReport[];
   /** The open vectors (`DosVictims.saveState`), when kept. */
-  state?: { latest: number; vectors: unknown[] };
+  state?: DosState;
   /** Vectors left open (kept in `state`). */
   open: number;
   /** Backscatter packets seen. */
   backscatter: number;
   /** Vectors reported in all. */
   reported: number;
+  /** Vectors ended below the thresholds. */
+  belowThresholds: number;
 }
 
 /**

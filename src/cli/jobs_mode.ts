@@ -123,6 +123,8 @@ export async function runJobs(
           w.postMessage({
             ...rest,
             cachein: undefined, // the merge carries an earlier run's open events, not a block
+            dosout: undefined, // the blocks hold the DoS analysis; the merge writes --dosout
+            mapDos: cfg.dosout !== undefined,
             pcaps,
             map: dirs[k],
             formatName: format.name,

@@ -11,10 +11,25 @@ import { EnrichStream } from "../enrich/enrich_stream.ts";
 import type { EventEncoder, EventFormat } from "../outputs/event_encoder.ts";
 import { EventWriter } from "../outputs/event_writer.ts";
 import { parquetFromJson } from "../outputs/parquet.ts";
-import { type Block, BLOCK_FILES, INDEX_ENTRY, readBlock } from "../split/block_result.ts";
+import {
+  type Block,
+  BLOCK_FILES,
+  INDEX_ENTRY,
+  readBlock,
+  readBlockDos,
+} from "../split/block_result.ts";
+import { compareDosReports, type DosReport, DosVictims } from "../dos/dos_victims.ts";
+import { recordFormat } from "../outputs/record_format.ts";
 import { eventKey, keyString, SplitMerger } from "../split/split_merger.ts";
 import { loadState, saveState } from "../state/state_file.ts";
-import { blockSettings, openEnrichers, type ParseConfig, type ParseResult } from "./run_parse.ts";
+import {
+  annotateDos,
+  blockSettings,
+  dosColumns,
+  openEnrichers,
+  type ParseConfig,
+  type ParseResult,
+} from "./run_parse.ts";
 import { checkPaths } from "./_output_paths.ts";
 
 const te = new TextEncoder();
@@ -149,6 +164,7 @@ export async function checkMergePaths(cfg: ParseConfig, inputs: string[]): Promi
     [
       { flag: "--eventout", path: cfg.eventout! },
       ...(cfg.cacheout ? [{ flag: "--cacheout", path: cfg.cacheout }] : []),
+      ...(cfg.dosout !== undefined ? [{ flag: "--dosout", path: cfg.dosout }] : []),
     ],
     [["--cachein", "--cacheout"]],
   );
@@ -166,10 +182,14 @@ export async function mergeBlocks(
   const enrich = await openEnrichers(cfg);
   const settings = { ...cfg, excludeTags: cfg.excludeTags ?? 0 };
   const merger = new SplitMerger(settings);
+  // DoS vectors (--dosout): the blocks' own reports, and their first and open vectors joined in
+  // order (DosVictims.joinBlock); all written at the end in the canonical order, as one run.
+  const dos = cfg.dosout !== undefined ? new DosVictims(cfg.dos) : undefined;
+  const dosReports: DosReport[] = [];
   if (cfg.cachein) {
     // The open events of a run before these blocks, carried into the first of them.
     const earlier = new EventAggregator(settings);
-    await loadState(earlier, cfg.cachein);
+    await loadState(earlier, cfg.cachein, { dos });
     merger.resume(earlier);
   }
   // Parquet is made from the events' JSON (a block's lines parsed): the same bytes as one run's.
@@ -177,6 +197,17 @@ export async function mergeBlocks(
   const out = await EventWriter.create(cfg.eventout!, {
     format: pq ? parquetFromJson : stitched(cfg.format),
   });
+  let dosOut: EventWriter | undefined;
+  try {
+    dosOut = dos
+      ? await EventWriter.create(cfg.dosout!, {
+        format: recordFormat(cfg.format, dosColumns(enrich)),
+      })
+      : undefined;
+  } catch (e) {
+    out.close();
+    throw e;
+  }
   const td = new TextDecoder();
   const put = (x: Uint8Array | DarknetEvent) =>
     out.write(
@@ -225,6 +256,17 @@ export async function mergeBlocks(
         earliest: h.first!,
         headLimit: h.headLimit!,
       });
+      if (dos) {
+        const d = await readBlockDos(b);
+        for (const r of d.reports) dosReports.push(r); // (a spread of 10^5 overflows the stack)
+        dos.addCounts(d);
+        try {
+          dos.joinBlock(d.state, [h.clock!.latestSec, h.clock!.latestNsec]);
+        } catch (e) {
+          throw new DataError(`dos.json: ${(e as Error).message}`, { file: b.dos });
+        }
+        for (const r of dos.take()) dosReports.push(r);
+      }
       const joined = await enriched(m.events, enrich);
       // The block's own events, a replaced first event left out, the joined ones in between.
       let j = 0;
@@ -246,12 +288,21 @@ export async function mergeBlocks(
     const carried = cfg.cacheout ? merger.carried() : undefined;
     const last = carried ? carried.sweepIdle() : merger.finish();
     for (const e of (await enriched(last, enrich)).sort(compareEventOrder)) put(e);
-    if (carried) await saveState(carried, cfg.cacheout!);
+    if (carried) await saveState(carried, cfg.cacheout!, { dos });
     out.close();
+    if (dos) {
+      // Open vectors end with the input, unless a state keeps them.
+      for (const r of carried ? dos.take() : dos.finish()) dosReports.push(r);
+      dosReports.sort(compareDosReports);
+      for (const r of dosReports) dosOut!.write(annotateDos(r, enrich) as never);
+      dosOut!.close();
+    }
   } catch (e) {
-    try {
-      out.close();
-    } catch { /* failing already */ }
+    for (const w of [out, dosOut]) {
+      try {
+        w?.close();
+      } catch { /* failing already */ }
+    }
     if (!(e instanceof DarknetError)) throw e;
     error = e;
   }
@@ -261,6 +312,7 @@ export async function mergeBlocks(
     eventsWritten: out.saved,
     eventsFiltered: filtered,
     openSaved: cfg.cacheout ? merger.carried().openCount : 0,
+    dos: dos ? { reported: dos.reported, openSaved: cfg.cacheout ? dos.open : 0 } : undefined,
     outOfOrder,
     implausibleTime: implausible,
     excludedByTags: excluded,

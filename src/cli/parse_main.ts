@@ -57,7 +57,9 @@ Inputs and outputs
                         --geoin, asn --asnin or --pfx2asin; port adds a series per traffic
                         type and port)
   --dosout PATH         also write denial-of-service attack vectors seen in backscatter
-                        (README "DoS victims"), in the events' format, as they end
+                        (README "DoS victims"), in the events' format: in order of First,
+                        Victim and Protocol (from standard input, live or with --rotate: as
+                        they end)
   --dos-timeout SECONDS a vector ends after this much packet time without a packet (default 300)
   --dos-min-packets N   report vectors of at least N packets (default 25)
   --dos-min-duration S  ... lasting at least S seconds (default 60)
@@ -113,6 +115,8 @@ Split runs (README "Scaling out": the events of one run, byte for byte)
                         result folder (its own events, its first and open events whole)
   --merge DIR...        stitch block results (in any order) into --eventout; give it the
                         flags --map had (settings and enrichment are checked)
+  --dos                 with --map: the block result holds the DoS analysis too (with the
+                        --dos-* flags); --merge --dosout PATH writes the vectors
   --queue URL           across machines: queue the blocks on NATS JetStream (nats://HOST:PORT),
                         merge their results as workers store them
   --job ID              the queued job's name (default: a hash of the blocks and flags): a
@@ -162,6 +166,7 @@ const FLAGS = {
   rate: { type: "string" },
   "exclude-tags": { type: "string" },
   dosout: { type: "string" },
+  dos: { type: "boolean" },
   sourceout: { type: "string" },
   "dos-timeout": { type: "string" },
   "dos-min-packets": { type: "string" },
@@ -227,6 +232,9 @@ export async function parseMain(args: string[]): Promise<number> {
   if (["merge", "map", "jobs", "queue"].some((f) => values[f] !== undefined)) {
     return await splitMain(values, after, common);
   }
+  if (values.dos !== undefined) {
+    throw new UsageError("--dos goes to --map (a block result); a run writes --dosout PATH");
+  }
   let pcaps: string[] = [];
   if (values.interface !== undefined) {
     if (values.pcap !== undefined) throw new UsageError("give --pcap or --interface, not both");
@@ -283,7 +291,6 @@ const NOT_SPLIT = [
   "rotate",
   "outdir",
   "ongoingout",
-  "dosout",
   "sourceout",
   "statsout",
 ];
@@ -316,6 +323,9 @@ async function splitMain(
     if (values[f] !== undefined && mode !== "queue") throw new UsageError(`--${f} needs --queue`);
   }
   if (values["idle-exit"] !== undefined) throw new UsageError("--idle-exit needs --worker");
+  if (values.dos !== undefined && mode !== "map") {
+    throw new UsageError(`--dos goes to --map (give --${mode} --dosout PATH)`);
+  }
   if (mode === "merge") {
     if (values.pcap !== undefined) throw new UsageError("--merge reads block results, not --pcap");
     if (values.eventout === undefined) throw new UsageError("--eventout is required");
@@ -329,9 +339,13 @@ async function splitMain(
   if (pcaps.length === 0) throw new UsageError("--pcap needs at least one path");
   if (pcaps.includes("-")) throw new UsageError(`--${mode} reads files, not stdin`);
   if (mode === "map") {
-    for (const f of ["eventout", "cacheout"]) {
+    for (const f of ["eventout", "cacheout", "dosout"]) {
       if (values[f] !== undefined) {
-        throw new UsageError(`--${f} cannot be used with --map (the block result holds them)`);
+        throw new UsageError(
+          `--${f} cannot be used with --map (the block result holds them${
+            f === "dosout" ? ": give --dos" : ""
+          })`,
+        );
       }
     }
     if (values.cachein !== undefined) {
@@ -340,7 +354,12 @@ async function splitMain(
     if (common.format.name === "parquet") {
       throw new UsageError("--map: block results hold NDJSON; give --format to --merge");
     }
-    const cfg: ParseConfig = { ...common, pcaps, map: values.map as string };
+    const cfg: ParseConfig = {
+      ...common,
+      pcaps,
+      map: values.map as string,
+      mapDos: values.dos === true,
+    };
     return report(await runParse(cfg, new StopSignals()), common.quiet);
   }
   if (values.eventout === undefined) throw new UsageError("--eventout is required");

@@ -90,6 +90,15 @@ export function mapArgs(cfg: ParseConfig): string[] {
   const tags = TAGS.filter((_, k) => ((cfg.excludeTags ?? 0) >>> k) & 1);
   if (tags.length > 0) a.push("--exclude-tags", tags.join(","));
   for (const d of cfg.dns ?? []) a.push("--dns", d);
+  // The DoS analysis in the block result (the merge writes --dosout), with its settings.
+  if (cfg.dosout !== undefined) {
+    const d = cfg.dos ?? {};
+    a.push("--dos");
+    if (d.timeout !== undefined) a.push("--dos-timeout", String(d.timeout));
+    if (d.minPackets !== undefined) a.push("--dos-min-packets", String(d.minPackets));
+    if (d.minDuration !== undefined) a.push("--dos-min-duration", String(d.minDuration));
+    if (d.minWindow !== undefined) a.push("--dos-min-window", String(d.minWindow));
+  }
   return a;
 }
 
@@ -231,7 +240,12 @@ export async function runWorker(
           WORKER_FLAGS,
         );
         const pcaps = pathList(values.pcap as string[], after.pcap ?? []);
-        const cfg: ParseConfig = { ...commonConfig(values, after), pcaps, map: dir };
+        const cfg: ParseConfig = {
+          ...commonConfig(values, after),
+          pcaps,
+          map: dir,
+          mapDos: values.dos === true,
+        };
         const r = await runParse(cfg, new StopSignals(false));
         if (r.error) {
           await os.putBlob(
@@ -274,5 +288,10 @@ const WORKER_FLAGS = {
   "known-scanners": { type: "string" },
   dns: { type: "string", multiple: true },
   "exclude-tags": { type: "string" },
+  dos: { type: "boolean" },
+  "dos-timeout": { type: "string" },
+  "dos-min-packets": { type: "string" },
+  "dos-min-duration": { type: "string" },
+  "dos-min-window": { type: "string" },
   quiet: { type: "boolean" },
 } as const;

@@ -41,10 +41,12 @@ import { dnsEnricher, type DnsStats, parseDnsServer, ReverseDns } from "../enric
 import { parseTagList, TAGS } from "../tags/traffic_tags.ts";
 import { knownScannerEnricher, KnownScanners } from "../enrich/known_scanners.ts";
 import {
+  compareDosReports,
   DOS_ANNOTATION_COLUMNS,
   DOS_COLUMNS,
   type DosOptions,
   type DosReport,
+  type DosState,
   DosVictims,
 } from "../dos/dos_victims.ts";
 import { DEFAULT_SERIES_DIMS, type SeriesDim, SignalSeries } from "../series/signal_series.ts";
@@ -79,6 +81,8 @@ export interface ParseConfig {
   /** Where to write DoS attack vectors (`--dosout`), and their settings. */
   dosout?: string;
   dos?: DosOptions;
+  /** A map step that also keeps the DoS analysis in its block result (`--map --dos`). */
+  mapDos?: boolean;
   telescopeSize: number;
   seed: number;
   cpu?: string;
@@ -139,11 +143,11 @@ function formatFlag(name: unknown, newdl: boolean): EventFormat {
   return f;
 }
 
-// The DoS analysis's settings; its flags need --dosout.
+// The DoS analysis's settings; its flags need --dosout (or a map step's --dos).
 function dosFlags(v: Record<string, unknown>, telescopeSize: number): DosOptions {
   const names = ["dos-timeout", "dos-min-packets", "dos-min-duration", "dos-min-window"];
   const given = names.find((n) => v[n] !== undefined);
-  if (given !== undefined && v.dosout === undefined) {
+  if (given !== undefined && v.dosout === undefined && v.dos === undefined) {
     throw new UsageError(`--${given} needs --dosout`);
   }
   const timeout = numFlag("dos-timeout", v["dos-timeout"], 300);
@@ -171,7 +175,7 @@ function excludeTagsFlag(v: unknown): number {
 
 // A DoS report with the victim's annotations from the enrichers that answer at once (MaxMind,
 // prefix-to-AS; not reverse DNS): the same fields as an event's.
-function annotateDos(r: DosReport, enrich: Enrichment | undefined): object {
+export function annotateDos(r: DosReport, enrich: Enrichment | undefined): object {
   const now = enrich?.enrichers.filter((x) => x.annotate) ?? [];
   if (now.length === 0) return r;
   const e = new DarknetEvent();
@@ -195,8 +199,50 @@ function annotateDos(r: DosReport, enrich: Enrichment | undefined): object {
   };
 }
 
+// Where a run's DoS reports go (`dosOut` in runParseWith): written as they come, or held — to be
+// written at the end in the canonical order (compareDosReports), or for a map step's block result.
+class DosOutput {
+  readonly #writer: EventWriter | undefined;
+  readonly #sorted: boolean;
+  readonly #enrich: Enrichment | undefined;
+  #closed = false;
+  /** The reports held (in the order they ended). */
+  readonly held: DosReport[] = [];
+
+  constructor(writer: EventWriter | undefined, sorted: boolean, enrich: Enrichment | undefined) {
+    this.#writer = writer;
+    this.#sorted = sorted;
+    this.#enrich = enrich;
+  }
+
+  write(reports: DosReport[]): void {
+    if (this.#writer === undefined || this.#sorted) {
+      for (const r of reports) this.held.push(r); // (a spread of 10^5 overflows the stack)
+    } else for (const r of reports) this.#writer.write(annotateDos(r, this.#enrich) as never);
+  }
+
+  flush(): void {
+    if (!this.#sorted) this.#writer?.flush();
+  }
+
+  /** Writes what is held, in order, and closes the file (once; after a failure too). */
+  close(): void {
+    const w = this.#writer;
+    if (w === undefined || this.#closed) return;
+    this.#closed = true;
+    if (this.#sorted) {
+      this.held.sort(compareDosReports);
+      try {
+        for (const r of this.held) w.write(annotateDos(r, this.#enrich) as never);
+      } finally {
+        w.close();
+      }
+    } else w.close();
+  }
+}
+
 // The columns of DoS records as annotateDos makes them.
-function dosColumns(enrich: Enrichment | undefined): readonly RecordColumn[] {
+export function dosColumns(enrich: Enrichment | undefined): readonly RecordColumn[] {
   if (!enrich?.enrichers.some((x) => x.annotate)) return DOS_COLUMNS;
   return [...DOS_COLUMNS.slice(0, -1), ...DOS_ANNOTATION_COLUMNS, DOS_COLUMNS.at(-1)!];
 }
@@ -219,6 +265,8 @@ export function blockSettings(cfg: ParseConfig): BlockSettings {
       cfg.knownScanners ?? null,
       cfg.dns ?? null,
     ]),
+    // The DoS analysis's settings, when blocks carry it (--dos, --dosout).
+    ...(cfg.dosout !== undefined || cfg.mapDos ? { dos: cfg.dos ?? {} } : {}),
   };
 }
 
@@ -451,7 +499,10 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   let set!: CaptureSet | WorkerCaptureSet; // for a live capture: once tcpdump runs, below
   // DoS victims (--dosout) are found on the capture worker beside the decoding when there is
   // one (the other core has time to spare), else on this thread.
-  const dosKeep = cfg.cacheout !== undefined;
+  // A map step keeps its open vectors and first ones for the merge (--map --dos).
+  const dosOn = cfg.dosout !== undefined || (cfg.map !== undefined && cfg.mapDos === true);
+  const dosKeep = cfg.cacheout !== undefined || cfg.map !== undefined;
+  const dosOptions = { ...cfg.dos, splitHeads: cfg.map !== undefined };
   let dosWorker: WorkerCaptureSet | undefined;
   // The signal series' splits: country and AS only with a database that gives them.
   const seriesDims = (cfg.seriesBy ?? DEFAULT_SERIES_DIMS).filter((d) =>
@@ -469,9 +520,9 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
         // The DoS analysis makes the worker's time per batch uneven (sweeps, new vectors): more
         // batches in flight keep the aggregator fed (5 alternating runs with --dosout
         // --sourceout: medians 3.70 → 3.57 s; none for plain parse, which keeps 4).
-        window: cfg.dosout !== undefined ? 12 : undefined,
+        window: dosOn ? 12 : undefined,
         tagPackets: true,
-        dos: cfg.dosout !== undefined ? { ...cfg.dos, keepOpen: dosKeep } : undefined,
+        dos: dosOn ? { ...dosOptions, keepOpen: dosKeep } : undefined,
         series: seriesOnWorker
           ? {
             binSeconds: cfg.seriesBin ?? 300,
@@ -485,7 +536,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
           }
           : undefined,
       });
-      if (cfg.dosout === undefined) dosWorker = undefined;
+      if (!dosOn) dosWorker = undefined;
     }
   }
   // A packet timed more than a day after the run started is a corrupt timestamp (a capture
@@ -500,7 +551,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     heads,
   });
   // DoS victims from backscatter (--dosout): an analyzer on the same batches.
-  const dos = cfg.dosout !== undefined ? new DosVictims(cfg.dos) : undefined;
+  const dos = dosOn ? new DosVictims(dosOptions) : undefined;
   // State files, profiles and gzip are imported only when used: each pulls in a node: module,
   // and the first one loaded starts Deno's Node layer (~6 MB, ~10 ms).
   try {
@@ -521,10 +572,18 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   const streaming = cfg.iface !== undefined || cfg.pcaps.includes("-");
   let events: EventWriter | undefined;
   let ongoing: EventWriter | undefined;
+  // Reports go to --dosout (a run of files: held and written at the end in the canonical order,
+  // which a split run reproduces; streaming and rotating: as they end) or to the block result.
   const dosOut = dos
-    ? await EventWriter.create(cfg.dosout!, {
-      format: recordFormat(cfg.format, dosColumns(enrich)),
-    })
+    ? new DosOutput(
+      cfg.dosout !== undefined && cfg.map === undefined
+        ? await EventWriter.create(cfg.dosout, {
+          format: recordFormat(cfg.format, dosColumns(enrich)),
+        })
+        : undefined,
+      !streaming && !rotate,
+      enrich,
+    )
     : undefined;
   // Per-source roll-ups (--sourceout), written as their intervals end.
   const rollup = cfg.sourceout !== undefined
@@ -657,10 +716,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
       result: () => null,
     }
     : series;
-  // Attack vectors are written as they end (annotated by the enrichers that answer at once).
-  const writeDos = (reports: DosReport[]) => {
-    for (const r of reports) dosOut!.write(annotateDos(r, enrich) as never);
-  };
+  const writeDos = (reports: DosReport[]) => dosOut!.write(reports);
   const dosStage: Analyzer | undefined = !dos || dosWorker ? undefined : {
     name: dos.name,
     add(b, from, to) {
@@ -784,6 +840,10 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   }
   let dosSaved = 0;
   let dosReported = dos?.reported ?? 0;
+  // A map step's DoS analysis for its block result: open and first vectors, counts.
+  let dosBlock:
+    | { state: DosState; backscatter: number; reported: number; belowThresholds: number }
+    | undefined;
   // With --cacheout, the state file gets the open vectors: the worker's, when it had them.
   let dosState = dos;
   if (dos) {
@@ -796,13 +856,20 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
           writeDos(end.reports);
           dosReported = end.reported;
           dosSaved = dosKeep ? end.open : 0;
-          dosState = new DosVictims(cfg.dos);
+          dosState = new DosVictims(dosOptions);
           if (end.state) dosState.loadState(end.state);
+          dosBlock = end.state && { ...end, state: end.state };
         }
-      } else if (cfg.cacheout && !allocationFailed) {
+      } else if ((cfg.cacheout || block) && !allocationFailed) {
         writeDos(dos.take());
         dosSaved = dos.open;
         dosReported = dos.reported;
+        dosBlock = {
+          state: dos.saveState(),
+          backscatter: dos.backscatter,
+          reported: dos.reported,
+          belowThresholds: dos.belowThresholds,
+        };
       } else {
         writeDos(dos.finish());
         dosReported = dos.reported;
@@ -843,6 +910,15 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
           // Stored, not compressed: the merge reads them back 2-3 times as fast (BENCHMARKS.md).
           encodeState(heads!, 0),
           encodeState(agg, 0),
+          dos && dosBlock
+            ? {
+              reports: dosOut!.held,
+              state: dosBlock.state,
+              backscatter: dosBlock.backscatter,
+              reported: dosBlock.reported,
+              belowThresholds: dosBlock.belowThresholds,
+            }
+            : undefined,
         );
       } catch (e) {
         block.abort();

@@ -76,6 +76,27 @@ export interface DosState {
   first?: [number, number] | null;
 }
 
+/**
+ * The canonical order of `--dosout` records in a run over files (one run and a split run write
+ * it alike): by First, then Victim and Protocol as text. Two vectors of a victim and protocol
+ * never start at the same instant, so the order is total.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { compareDosReports, type DosReport } from "./dos_victims.ts";
+ * const r = (First: string, Victim: string) => ({ First, Victim, Protocol: "TCP" }) as DosReport;
+ * const sorted = [r("2026-01-01T00:00:05.000000000Z", "192.0.2.1"), r("2026-01-01T00:00:01.000000000Z", "192.0.2.9")]
+ *   .sort(compareDosReports);
+ * deepEqual(sorted.map((x) => x.Victim), ["192.0.2.9", "192.0.2.1"]);
+ * ```
+ */
+export function compareDosReports(a: DosReport, b: DosReport): number {
+  if (a.First !== b.First) return a.First < b.First ? -1 : 1;
+  if (a.Victim !== b.Victim) return a.Victim < b.Victim ? -1 : 1;
+  return a.Protocol < b.Protocol ? -1 : a.Protocol > b.Protocol ? 1 : 0;
+}
+
 /** A reported attack vector: the `--dosout` record. */
 export interface DosReport {
   /** The victim's address. */
@@ -756,7 +777,7 @@ export class DosVictims implements Analyzer<DosReport[]> {
     this.backscatter += o.backscatter;
     this.reported += o.reported;
     this.belowThresholds += o.belowThresholds;
-    this.#ended.push(...o.take());
+    for (const r of o.take()) this.#ended.push(r);
     for (const [k, v] of o.#v4) this.#mergeVector(this.#v4, k, v, o);
     for (const [k, v] of o.#v6) this.#mergeVector(this.#v6, k, v, o);
     if (o.#latest > this.#latest) this.#latest = o.#latest;

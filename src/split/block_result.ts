@@ -10,6 +10,7 @@
  * | `events.index`  | per event 40 bytes: Last (f64 s, u32 ns), first-event flag, IP version, key (5 u32), length |
  * | `heads.state`   | its first events that ended in it, whole (a state file, gzip level 0: stored)              |
  * | `tails.state`   | its events open at its end (a state file, stored)                                          |
+| `dos.json`      | with `--dos`: its DoS reports, open and first vectors (`DosVictims.saveState`), counts      |
  *
  * The merge checks the version, every checksum and that every block was made with the same
  * settings before reading one event.
@@ -20,6 +21,7 @@
 import { createHash } from "node:crypto";
 import { DataError, ioError, UsageError } from "../errors.ts";
 import type { AggregatorClock, AggregatorStats } from "../aggregation/event_aggregator.ts";
+import type { DosOptions, DosReport, DosState } from "../dos/dos_victims.ts";
 
 /** The block format's version (`block.json`'s `version`). */
 export const BLOCK_VERSION = 1;
@@ -47,6 +49,22 @@ export interface BlockSettings {
   excludeTags: number;
   /** The enrichment flags (databases, DNS, known scanners), as given. */
   enrichment: string;
+  /** The DoS analysis's settings, when the block holds it (`dos.json`). */
+  dos?: DosOptions;
+}
+
+/** `dos.json`: a map step's DoS analysis. */
+export interface BlockDos {
+  /** Reports of the vectors that ended in the block and did not start near its first packet. */
+  reports: DosReport[];
+  /** Its open vectors, and those that started near its first packet and ended (`heads`). */
+  state: DosState;
+  /** Backscatter packets. */
+  backscatter: number;
+  /** Vectors it reported. */
+  reported: number;
+  /** Vectors that ended below the thresholds. */
+  belowThresholds: number;
 }
 
 /** `block.json`. */
@@ -78,7 +96,7 @@ export interface BlockHeader {
 const FILES = ["events.ndjson", "events.index", "heads.state", "tails.state"] as const;
 
 /** The files of a block result folder. */
-export const BLOCK_FILES: readonly string[] = ["block.json", ...FILES];
+export const BLOCK_FILES: readonly string[] = ["block.json", ...FILES, "dos.json"];
 
 /**
  * Writes a block result: events as they come, then the rest at `finish`.
@@ -197,8 +215,10 @@ export class BlockWriter {
     header: Omit<BlockHeader, "tool" | "kind" | "version" | "events" | "sha256">,
     heads: Uint8Array,
     tails: Uint8Array,
+    dos?: BlockDos,
   ): Promise<void> {
     try {
+      const dosBytes = dos && new TextEncoder().encode(`${JSON.stringify(dos)}\n`);
       this.#drain();
       this.#events.syncSync();
       this.#events.close();
@@ -208,7 +228,9 @@ export class BlockWriter {
         "events.index": sha(index),
         "heads.state": sha(heads),
         "tails.state": sha(tails),
+        ...(dosBytes ? { "dos.json": sha(dosBytes) } : {}),
       };
+      if (dosBytes) await Deno.writeFile(`${this.#tmp}/dos.json`, dosBytes);
       await Deno.writeFile(`${this.#tmp}/events.index`, index);
       await Deno.writeFile(`${this.#tmp}/heads.state`, heads);
       await Deno.writeFile(`${this.#tmp}/tails.state`, tails);
@@ -257,6 +279,8 @@ export interface Block {
   tails: string;
   /** Path of events.ndjson. */
   events: string;
+  /** Path of dos.json, when the block holds the DoS analysis. */
+  dos?: string;
 }
 
 /**
@@ -285,7 +309,8 @@ export async function readBlock(dir: string): Promise<Block> {
       file: path,
     });
   }
-  for (const f of FILES) {
+  const hasDos = h.sha256 !== null && typeof h.sha256 === "object" && "dos.json" in h.sha256;
+  for (const f of [...FILES, ...(hasDos ? ["dos.json"] : [])]) {
     const p = `${dir}/${f}`;
     const hash = createHash("sha256");
     let file: Deno.FsFile;
@@ -323,5 +348,29 @@ export async function readBlock(dir: string): Promise<Block> {
     heads: `${dir}/heads.state`,
     tails: `${dir}/tails.state`,
     events: `${dir}/events.ndjson`,
+    ...(hasDos ? { dos: `${dir}/dos.json` } : {}),
   };
+}
+
+/** A block's `dos.json`, read and checked for its shape (its checksum was, by readBlock). */
+export async function readBlockDos(b: Block): Promise<BlockDos> {
+  const path = b.dos!;
+  let d: BlockDos;
+  try {
+    d = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new DataError("dos.json is not JSON", { file: path });
+    throw ioError(e, path);
+  }
+  const n = (x: unknown) => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+  if (
+    typeof d !== "object" || d === null || !Array.isArray(d.reports) ||
+    typeof d.state !== "object" || d.state === null || !n(d.backscatter) || !n(d.reported) ||
+    !n(d.belowThresholds) ||
+    !d.reports.every((r) =>
+      typeof r === "object" && r !== null && typeof r.First === "string" &&
+      typeof r.Victim === "string" && typeof r.Protocol === "string"
+    )
+  ) throw new DataError("dos.json: not a block's DoS analysis", { file: path });
+  return d;
 }

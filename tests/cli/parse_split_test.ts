@@ -414,3 +414,152 @@ Deno.test("--cachein with --jobs and --merge: the blocks continue an earlier run
   ]);
   equal(bad.code, 2);
 });
+
+Deno.test("--dosout in split runs: --jobs, --map --dos / --merge (any order), --cachein: one run's vector file, byte for byte", async () => {
+  // A DoS timeout shorter than the files (ten minutes each): vectors end inside blocks, start
+  // near their first packets, cross the cuts and run through a block.
+  const dosFlags = ["--dos-min-packets", "2", "--dos-min-duration", "0", "--dos-min-window", "1"];
+  const flags = ["--samples", "1", "--timeout", "120", "--dos-timeout", "60", ...dosFlags];
+  const want = await sequential(scenario, `${dir}/dos-one.json`, [
+    ...flags,
+    "--dosout",
+    `${dir}/dos-one-dos.json`,
+  ]);
+  const wantDos = Deno.readFileSync(`${dir}/dos-one-dos.json`);
+  const vectors = JSON.parse(new TextDecoder().decode(wantDos));
+  ok(vectors.length > 50, `${vectors.length} vectors`);
+  const firsts = vectors.map((v: { First: string }) => v.First);
+  deepEqual(firsts, [...firsts].sort()); // the canonical order: by First
+  for (const jobs of [2, 3]) {
+    const r = await parse([
+      "--pcap",
+      ...scenario,
+      "--jobs",
+      String(jobs),
+      "--eventout",
+      `${dir}/dos-j${jobs}.json`,
+      "--dosout",
+      `${dir}/dos-j${jobs}-dos.json`,
+      "--quiet",
+      ...flags,
+    ]);
+    equal(r.code, 0, r.stderr);
+    deepEqual(Deno.readFileSync(`${dir}/dos-j${jobs}.json`), want, `--jobs ${jobs}`);
+    deepEqual(Deno.readFileSync(`${dir}/dos-j${jobs}-dos.json`), wantDos, `--jobs ${jobs}`);
+  }
+  const blocks: string[] = [];
+  for (const [k, p] of scenario.entries()) {
+    const b = `${dir}/dos-block${k}`;
+    const r = await parse(["--pcap", p, "--map", b, "--dos", "--quiet", ...flags]);
+    equal(r.code, 0, r.stderr);
+    blocks.push(b);
+  }
+  const m = await parse([
+    "--merge",
+    ...blocks.toReversed(),
+    "--eventout",
+    `${dir}/dos-m.json`,
+    "--dosout",
+    `${dir}/dos-m-dos.json`,
+    "--quiet",
+    ...flags,
+  ]);
+  equal(m.code, 0, m.stderr);
+  deepEqual(Deno.readFileSync(`${dir}/dos-m.json`), want);
+  deepEqual(Deno.readFileSync(`${dir}/dos-m-dos.json`), wantDos);
+  // The real SYN-ACK backscatter (one vector, default thresholds) in three files: the vector
+  // runs through the middle block, joined at both of its ends.
+  const rs = cutFiles(Deno.readFileSync("testdata/captures-modern/rsdos_synack.pcap"), 3, "rs");
+  const rsWant = await sequential(rs, `${dir}/rs-one.json`, [
+    "--samples",
+    "0",
+    "--dosout",
+    `${dir}/rs-one-dos.json`,
+  ]);
+  const r3 = await parse([
+    "--pcap",
+    ...rs,
+    "--jobs",
+    "3",
+    "--samples",
+    "0",
+    "--eventout",
+    `${dir}/rs-3.json`,
+    "--dosout",
+    `${dir}/rs-3-dos.json`,
+    "--quiet",
+  ]);
+  equal(r3.code, 0, r3.stderr);
+  deepEqual(Deno.readFileSync(`${dir}/rs-3.json`), rsWant);
+  const rsDos = Deno.readTextFileSync(`${dir}/rs-one-dos.json`);
+  equal(JSON.parse(rsDos).length, 1);
+  equal(Deno.readTextFileSync(`${dir}/rs-3-dos.json`), rsDos);
+  // Continuing an earlier run: its open vectors (in its state) carried into the first block.
+  const a = await parse([
+    "--pcap",
+    ...scenario.slice(0, 2),
+    "--eventout",
+    `${dir}/dos-a.json`,
+    "--dosout",
+    `${dir}/dos-a-dos.json`,
+    "--cacheout",
+    `${dir}/dos-a.state`,
+    "--quiet",
+    ...flags,
+  ]);
+  equal(a.code, 0, a.stderr);
+  const rest = scenario.slice(2);
+  const cont = ["--cachein", `${dir}/dos-a.state`, "--quiet", ...flags];
+  await sequential(rest, `${dir}/dos-b.json`, [...cont, "--dosout", `${dir}/dos-b-dos.json`]);
+  const j = await parse([
+    "--pcap",
+    ...rest,
+    "--jobs",
+    "2",
+    "--eventout",
+    `${dir}/dos-bj.json`,
+    "--dosout",
+    `${dir}/dos-bj-dos.json`,
+    ...cont,
+  ]);
+  equal(j.code, 0, j.stderr);
+  deepEqual(
+    Deno.readFileSync(`${dir}/dos-bj-dos.json`),
+    Deno.readFileSync(`${dir}/dos-b-dos.json`),
+  );
+  ok(JSON.parse(Deno.readTextFileSync(`${dir}/dos-b-dos.json`)).length > 0);
+  // Usage: --dos is a map step's; --dosout is not; blocks without the analysis are refused.
+  for (
+    const [args, msg] of [
+      [["--pcap", scenario[0], "--eventout", `${dir}/x.json`, "--dos"], "--dos goes to --map"],
+      [
+        ["--pcap", scenario[0], "--map", `${dir}/x-block`, "--dosout", `${dir}/x.json`],
+        "give --dos",
+      ],
+      [
+        ["--pcap", scenario[0], "--jobs", "2", "--eventout", `${dir}/x.json`, "--dos"],
+        "--dos goes to --map",
+      ],
+    ] as const
+  ) {
+    const r = await parse([...args, "--samples", "1"]);
+    equal(r.code, 2, r.stderr);
+    ok(r.stderr.includes(msg), r.stderr);
+  }
+  const plain = `${dir}/dos-plain-block`;
+  equal(
+    (await parse(["--pcap", scenario[0], "--map", plain, "--quiet", ...flags.slice(0, 4)])).code,
+    0,
+  );
+  const r = await parse([
+    "--merge",
+    plain,
+    "--eventout",
+    `${dir}/x.json`,
+    "--dosout",
+    `${dir}/x-dos.json`,
+    ...flags,
+  ]);
+  equal(r.code, 2, r.stderr);
+  ok(r.stderr.includes("other settings"), r.stderr);
+});
