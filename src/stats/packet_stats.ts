@@ -18,6 +18,7 @@ import { growF64, KeyTable } from "../util/key_table.ts";
 import { DestSets } from "../aggregation/dest_set.ts";
 import { TAG_RULES, TAGS } from "../tags/traffic_tags.ts";
 import { tagTraffic } from "../attribution/tag_packets.ts";
+import { DataError } from "../errors.ts";
 
 /** A name with packet and byte counts. */
 export interface CountRow {
@@ -329,6 +330,163 @@ export class PacketStats implements Analyzer<PacketSummary> {
     }
   }
 
+  /**
+   * Everything it holds, as bytes {@link PacketStats.load} reads back (a split run's block
+   * result, `stats.bin`): a JSON header (format, counts, first and last packet), the count
+   * arrays (the large ones sparse: index, packets, bytes), the sources with their counts, and
+   * the destinations (IPv4 as runs of consecutive addresses).
+   */
+  save(): Uint8Array {
+    const w = new BinWriter();
+    const first = this.packets ? [this.#firstSec, this.#firstNsec] : null;
+    const last = this.packets ? [this.#lastSec, this.#lastNsec] : null;
+    w.json({ format: STATS_FORMAT, packets: this.packets, bytes: this.bytes, first, last });
+    for (const a of this.#dense()) w.f64s(a, a.length);
+    for (const [pk, by] of this.#sparse()) {
+      let n = 0;
+      for (let i = 0; i < pk.length; i++) if (pk[i] !== 0 || by[i] !== 0) n++;
+      w.u32(n);
+      for (let i = 0; i < pk.length; i++) {
+        if (pk[i] !== 0 || by[i] !== 0) (w.u32(i), w.f64(pk[i]), w.f64(by[i]));
+      }
+    }
+    const n4 = this.#src4.size;
+    w.u32(n4);
+    w.u32s(this.#src4.keys, n4);
+    w.f64s(this.#src4Pk, n4);
+    w.f64s(this.#src4By, n4);
+    const d4 = this.#dst4.values(0);
+    const runs: number[] = [];
+    for (let i = 0; i < d4.length;) {
+      let j = i + 1;
+      while (j < d4.length && d4[j] === d4[j - 1] + 1) j++;
+      runs.push(d4[i], j - i);
+      i = j;
+    }
+    w.u32(runs.length / 2);
+    w.u32s(runs, runs.length);
+    const n6 = this.#src6.size;
+    w.u32(n6);
+    w.u32s(this.#src6.keys, 4 * n6);
+    w.f64s(this.#src6Pk, n6);
+    w.f64s(this.#src6By, n6);
+    w.u32(this.#dst6.size);
+    w.u32s(this.#dst6.keys, 4 * this.#dst6.size);
+    return w.bytes();
+  }
+
+  /**
+   * Loads {@link PacketStats.save}'s bytes into this fresh analyzer; a `DataError` naming `file`
+   * for anything impossible in them (counts not whole, indices out of order, a source twice,
+   * bytes missing or left over). Nothing is allocated beyond what the bytes hold.
+   */
+  load(bytes: Uint8Array, file: string): void {
+    if (this.packets !== 0) throw new Error("load needs a fresh PacketStats");
+    const r = new BinReader(bytes, file);
+    const h = r.json() as {
+      format?: unknown;
+      packets?: unknown;
+      bytes?: unknown;
+      first?: unknown;
+      last?: unknown;
+    };
+    if (h?.format !== STATS_FORMAT) throw r.bad(`packet statistics format ${h?.format}`);
+    const time = (t: unknown) => {
+      if (!Array.isArray(t) || t.length !== 2 || !t.every(whole) || t[1] > 999_999_999) {
+        throw r.bad("a first or last packet time");
+      }
+      return t as [number, number];
+    };
+    if (!whole(h.packets) || !whole(h.bytes)) throw r.bad("the packet or byte count");
+    this.packets = h.packets;
+    this.bytes = h.bytes;
+    if (h.packets > 0) {
+      [this.#firstSec, this.#firstNsec] = time(h.first);
+      [this.#lastSec, this.#lastNsec] = time(h.last);
+    }
+    for (const a of this.#dense()) r.f64s(a, a.length);
+    for (const [pk, by] of this.#sparse()) {
+      const n = r.count(20);
+      let prev = -1;
+      for (let k = 0; k < n; k++) {
+        const i = r.u32();
+        if (i <= prev || i >= pk.length) throw r.bad("a count's index out of order");
+        prev = i;
+        pk[i] = r.f64();
+        by[i] = r.f64();
+        if (!whole(pk[i]) || !whole(by[i])) throw r.bad("a count that is not whole");
+      }
+    }
+    const n4 = r.count(20);
+    const keys4 = r.u32s(n4);
+    this.#src4Pk = growF64(this.#src4Pk, n4);
+    this.#src4By = growF64(this.#src4By, n4);
+    const pk4 = r.f64s(new Float64Array(n4), n4);
+    const by4 = r.f64s(new Float64Array(n4), n4);
+    for (let e = 0; e < n4; e++) {
+      const k = this.#src4.add1(keys4[e]);
+      if (!this.#src4.added) throw r.bad("a source appears twice");
+      this.#src4Pk = growF64(this.#src4Pk, this.#src4.capacity);
+      this.#src4By = growF64(this.#src4By, this.#src4.capacity);
+      this.#src4Pk[k] = pk4[e];
+      this.#src4By[k] = by4[e];
+    }
+    const nr = r.count(8);
+    const runs = r.u32s(2 * nr);
+    let end = -1;
+    for (let k = 0; k < nr; k++) {
+      const start = runs[2 * k];
+      const len = runs[2 * k + 1];
+      if (len === 0 || start <= end || start + len > 2 ** 32) throw r.bad("destination runs");
+      end = start + len - 1;
+    }
+    this.#dst4.addRuns(0, Float64Array.from(runs), nr);
+    const n6 = r.count(32);
+    const keys6 = r.u32s(4 * n6);
+    const pk6 = r.f64s(new Float64Array(n6), n6);
+    const by6 = r.f64s(new Float64Array(n6), n6);
+    for (let e = 0; e < n6; e++) {
+      const k = this.#src6.add(keys6, 4 * e);
+      if (!this.#src6.added) throw r.bad("a source appears twice");
+      this.#src6Pk = growF64(this.#src6Pk, this.#src6.capacity);
+      this.#src6By = growF64(this.#src6By, this.#src6.capacity);
+      this.#src6Pk[k] = pk6[e];
+      this.#src6By[k] = by6[e];
+    }
+    const nd6 = r.count(16);
+    const d6 = r.u32s(4 * nd6);
+    for (let e = 0; e < nd6; e++) {
+      this.#dst6.add(d6, 4 * e);
+      if (!this.#dst6.added) throw r.bad("a destination appears twice");
+    }
+    for (const a of [pk4, by4, pk6, by6, ...this.#dense()]) {
+      for (let i = 0; i < a.length; i++) if (!whole(a[i])) throw r.bad("a count that is not whole");
+    }
+    r.end();
+  }
+
+  // The count arrays saved whole, and those saved sparse (packets, bytes), in the file's order.
+  #dense(): Float64Array[] {
+    return [
+      this.#trafficPk,
+      this.#trafficBy,
+      this.#verPk,
+      this.#verBy,
+      this.#problems,
+      this.#tagPk,
+      this.#tagBy,
+      this.#rulePk,
+    ];
+  }
+
+  #sparse(): [Float64Array, Float64Array][] {
+    return [
+      [this.#linkPk, this.#linkBy],
+      [this.#unsupported, new Float64Array(this.#unsupported.length)],
+      [this.#portPk, this.#portBy],
+    ];
+  }
+
   /** The statistics, with the {@link PacketStats.top} largest sources and ports. */
   result(): PacketSummary {
     return this.summary(this.top);
@@ -406,5 +564,140 @@ export class PacketStats implements Analyzer<PacketSummary> {
         this.#rulePk[k] > 0 ? [{ name: r.name, tag: r.tag, packets: this.#rulePk[k] }] : []
       ),
     };
+  }
+}
+
+/** The format of {@link PacketStats.save}'s bytes. */
+const STATS_FORMAT = "darknet-events packet statistics 1";
+
+const whole = (x: unknown): x is number =>
+  typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+
+// Little-endian words and doubles into a growing buffer.
+class BinWriter {
+  #buf = new Uint8Array(1 << 16);
+  #dv = new DataView(this.#buf.buffer);
+  #n = 0;
+
+  #room(k: number): void {
+    if (this.#n + k <= this.#buf.length) return;
+    let cap = this.#buf.length * 2;
+    while (cap < this.#n + k) cap *= 2;
+    const b = new Uint8Array(cap);
+    b.set(this.#buf.subarray(0, this.#n));
+    this.#buf = b;
+    this.#dv = new DataView(b.buffer);
+  }
+
+  u32(x: number): void {
+    this.#room(4);
+    this.#dv.setUint32(this.#n, x, true);
+    this.#n += 4;
+  }
+
+  f64(x: number): void {
+    this.#room(8);
+    this.#dv.setFloat64(this.#n, x, true);
+    this.#n += 8;
+  }
+
+  u32s(a: ArrayLike<number>, n: number): void {
+    this.#room(4 * n);
+    for (let i = 0; i < n; i++) this.#dv.setUint32(this.#n + 4 * i, a[i], true);
+    this.#n += 4 * n;
+  }
+
+  f64s(a: ArrayLike<number>, n: number): void {
+    this.#room(8 * n);
+    for (let i = 0; i < n; i++) this.#dv.setFloat64(this.#n + 8 * i, a[i], true);
+    this.#n += 8 * n;
+  }
+
+  json(x: unknown): void {
+    const b = new TextEncoder().encode(JSON.stringify(x));
+    this.u32(b.length);
+    this.#room(b.length);
+    this.#buf.set(b, this.#n);
+    this.#n += b.length;
+  }
+
+  bytes(): Uint8Array {
+    return this.#buf.slice(0, this.#n);
+  }
+}
+
+// BinWriter's bytes read back, every length checked against what is left.
+class BinReader {
+  readonly #b: Uint8Array;
+  readonly #dv: DataView;
+  readonly #file: string;
+  #p = 0;
+
+  constructor(b: Uint8Array, file: string) {
+    this.#b = b;
+    this.#dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    this.#file = file;
+  }
+
+  bad(what: string): DataError {
+    return new DataError(`packet statistics: ${what}`, { file: this.#file, offset: this.#p });
+  }
+
+  #need(k: number): void {
+    if (this.#p + k > this.#b.length) throw this.bad("the data ends early");
+  }
+
+  u32(): number {
+    this.#need(4);
+    const x = this.#dv.getUint32(this.#p, true);
+    this.#p += 4;
+    return x;
+  }
+
+  f64(): number {
+    this.#need(8);
+    const x = this.#dv.getFloat64(this.#p, true);
+    this.#p += 8;
+    return x;
+  }
+
+  // A count of items of at least `size` bytes each, no more than the bytes left could hold.
+  count(size: number): number {
+    const n = this.u32();
+    if (n * size > this.#b.length - this.#p) throw this.bad("a count beyond the data");
+    return n;
+  }
+
+  u32s(n: number): Uint32Array {
+    this.#need(4 * n);
+    const out = new Uint32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.#dv.getUint32(this.#p + 4 * i, true);
+    this.#p += 4 * n;
+    return out;
+  }
+
+  f64s(out: Float64Array, n: number): Float64Array {
+    this.#need(8 * n);
+    for (let i = 0; i < n; i++) out[i] = this.#dv.getFloat64(this.#p + 8 * i, true);
+    this.#p += 8 * n;
+    return out;
+  }
+
+  json(): unknown {
+    const n = this.u32();
+    this.#need(n);
+    try {
+      const x = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(
+        this.#b.subarray(this.#p, this.#p + n),
+      ));
+      this.#p += n;
+      return x;
+    } catch {
+      throw this.bad("a header that is not JSON");
+    }
+  }
+
+  end(): void {
+    if (this.#p !== this.#b.length) throw this.bad(`${this.#b.length - this.#p} bytes left over`);
   }
 }

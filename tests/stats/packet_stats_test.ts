@@ -1,4 +1,5 @@
-import { deepEqual, equal } from "node:assert/strict";
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import { DataError } from "../../src/errors.ts";
 import { captureBatches } from "../../src/capture/open_capture.ts";
 import { formatTime, PacketStats } from "../../src/stats/packet_stats.ts";
 import { xorshift } from "../_helpers.ts";
@@ -43,4 +44,45 @@ Deno.test("formatTime agrees with Date over random times, with its minute cache 
     const iso = new Date(sec * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
     equal(formatTime(sec, nsec), `${iso.slice(0, 19)}.${String(nsec).padStart(9, "0")}Z`);
   }
+});
+
+Deno.test("save and load: per-file statistics saved, loaded and merged equal one pass; damaged bytes refused with one line", async () => {
+  const all = new PacketStats();
+  const merged = new PacketStats();
+  const saved: Uint8Array[] = [];
+  for (const f of [...files, "testdata/demo/scan.pcap.gz"]) {
+    const one = new PacketStats();
+    for await (const b of await captureBatches([f])) {
+      all.add(b);
+      one.add(b);
+    }
+    const bytes = one.save();
+    saved.push(bytes);
+    const back = new PacketStats();
+    back.load(bytes, f);
+    deepEqual(back.summary(50), one.summary(50), f);
+    deepEqual(back.save(), bytes, f); // loading keeps everything saving wrote
+    merged.merge(back);
+  }
+  deepEqual(merged.summary(50), all.summary(50));
+  const empty = new PacketStats();
+  const e2 = new PacketStats();
+  e2.load(empty.save(), "empty");
+  deepEqual(e2.summary(), empty.summary());
+  // Damaged: cut short, a byte more, a count made fractional, a source given twice.
+  const b = saved[3];
+  const fails = (bytes: Uint8Array, re: RegExp) =>
+    throws(() => new PacketStats().load(bytes, "x.bin"), (e: Error) => {
+      ok(e instanceof DataError && re.test(e.message) && e.message.startsWith("x.bin"), e.message);
+      return true;
+    });
+  fails(b.subarray(0, b.length - 3), /ends early|beyond the data/);
+  const more = new Uint8Array(b.length + 1);
+  more.set(b);
+  fails(more, /left over/);
+  const frac = b.slice();
+  const hl = new DataView(frac.buffer).getUint32(0, true);
+  new DataView(frac.buffer).setFloat64(4 + hl, 0.5, true); // the first traffic count
+  fails(frac, /not whole/);
+  fails(Uint8Array.of(1, 0, 0, 0, 0x7b), /not JSON/);
 });
