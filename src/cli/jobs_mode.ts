@@ -125,6 +125,8 @@ export async function runJobs(
             cachein: undefined, // the merge carries an earlier run's open events, not a block
             dosout: undefined, // the blocks hold the DoS analysis; the merge writes --dosout
             mapDos: cfg.dosout !== undefined,
+            statsout: undefined, // the blocks hold their statistics; the merge writes --statsout
+            mapStats: cfg.statsout !== undefined,
             pcaps,
             map: dirs[k],
             formatName: format.name,

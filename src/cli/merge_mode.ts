@@ -20,6 +20,8 @@ import {
 } from "../split/block_result.ts";
 import { compareDosReports, type DosReport, DosVictims } from "../dos/dos_victims.ts";
 import { recordFormat } from "../outputs/record_format.ts";
+import { PacketStats } from "../stats/packet_stats.ts";
+import { ioError } from "../errors.ts";
 import { eventKey, keyString, SplitMerger } from "../split/split_merger.ts";
 import { loadState, saveState } from "../state/state_file.ts";
 import {
@@ -165,6 +167,7 @@ export async function checkMergePaths(cfg: ParseConfig, inputs: string[]): Promi
       { flag: "--eventout", path: cfg.eventout! },
       ...(cfg.cacheout ? [{ flag: "--cacheout", path: cfg.cacheout }] : []),
       ...(cfg.dosout !== undefined ? [{ flag: "--dosout", path: cfg.dosout }] : []),
+      ...(cfg.statsout !== undefined ? [{ flag: "--statsout", path: cfg.statsout }] : []),
     ],
     [["--cachein", "--cacheout"]],
   );
@@ -186,6 +189,8 @@ export async function mergeBlocks(
   // order (DosVictims.joinBlock); all written at the end in the canonical order, as one run.
   const dos = cfg.dosout !== undefined ? new DosVictims(cfg.dos) : undefined;
   const dosReports: DosReport[] = [];
+  // Packet statistics (--statsout): the blocks' united (sums, sets of sources and destinations).
+  const stats = cfg.statsout !== undefined ? new PacketStats() : undefined;
   if (cfg.cachein) {
     // The open events of a run before these blocks, carried into the first of them.
     const earlier = new EventAggregator(settings);
@@ -267,6 +272,17 @@ export async function mergeBlocks(
         }
         for (const r of dos.take()) dosReports.push(r);
       }
+      if (stats) {
+        let bytes: Uint8Array;
+        try {
+          bytes = await Deno.readFile(b.stats!);
+        } catch (e) {
+          throw ioError(e, b.stats!);
+        }
+        const one = new PacketStats();
+        one.load(bytes, b.stats!);
+        stats.merge(one);
+      }
       const joined = await enriched(m.events, enrich);
       // The block's own events, a replaced first event left out, the joined ones in between.
       let j = 0;
@@ -290,6 +306,13 @@ export async function mergeBlocks(
     for (const e of (await enriched(last, enrich)).sort(compareEventOrder)) put(e);
     if (carried) await saveState(carried, cfg.cacheout!, { dos });
     out.close();
+    if (stats) {
+      const { writeAtomic } = await import("../state/state_container.ts");
+      await writeAtomic(
+        new TextEncoder().encode(`${JSON.stringify(stats.result(), null, 2)}\n`),
+        cfg.statsout!,
+      );
+    }
     if (dos) {
       // Open vectors end with the input, unless a state keeps them.
       for (const r of carried ? dos.take() : dos.finish()) dosReports.push(r);

@@ -117,6 +117,8 @@ Split runs (README "Scaling out": the events of one run, byte for byte)
                         flags --map had (settings and enrichment are checked)
   --dos                 with --map: the block result holds the DoS analysis too (with the
                         --dos-* flags); --merge --dosout PATH writes the vectors
+  --stats               with --map: the block result holds its packet statistics too;
+                        --merge --statsout PATH writes the run's
   --queue URL           across machines: queue the blocks on NATS JetStream (nats://HOST:PORT),
                         merge their results as workers store them
   --job ID              the queued job's name (default: a hash of the blocks and flags): a
@@ -167,6 +169,7 @@ const FLAGS = {
   "exclude-tags": { type: "string" },
   dosout: { type: "string" },
   dos: { type: "boolean" },
+  stats: { type: "boolean" },
   sourceout: { type: "string" },
   "dos-timeout": { type: "string" },
   "dos-min-packets": { type: "string" },
@@ -232,8 +235,10 @@ export async function parseMain(args: string[]): Promise<number> {
   if (["merge", "map", "jobs", "queue"].some((f) => values[f] !== undefined)) {
     return await splitMain(values, after, common);
   }
-  if (values.dos !== undefined) {
-    throw new UsageError("--dos goes to --map (a block result); a run writes --dosout PATH");
+  for (const [f, out] of [["dos", "dosout"], ["stats", "statsout"]]) {
+    if (values[f] !== undefined) {
+      throw new UsageError(`--${f} goes to --map (a block result); a run writes --${out} PATH`);
+    }
   }
   let pcaps: string[] = [];
   if (values.interface !== undefined) {
@@ -292,7 +297,6 @@ const NOT_SPLIT = [
   "outdir",
   "ongoingout",
   "sourceout",
-  "statsout",
 ];
 
 // parse --map DIR, parse --merge DIR..., parse --jobs N: split runs (src/split/).
@@ -323,8 +327,10 @@ async function splitMain(
     if (values[f] !== undefined && mode !== "queue") throw new UsageError(`--${f} needs --queue`);
   }
   if (values["idle-exit"] !== undefined) throw new UsageError("--idle-exit needs --worker");
-  if (values.dos !== undefined && mode !== "map") {
-    throw new UsageError(`--dos goes to --map (give --${mode} --dosout PATH)`);
+  for (const [f, out] of [["dos", "dosout"], ["stats", "statsout"]]) {
+    if (values[f] !== undefined && mode !== "map") {
+      throw new UsageError(`--${f} goes to --map (give --${mode} --${out} PATH)`);
+    }
   }
   if (mode === "merge") {
     if (values.pcap !== undefined) throw new UsageError("--merge reads block results, not --pcap");
@@ -339,12 +345,11 @@ async function splitMain(
   if (pcaps.length === 0) throw new UsageError("--pcap needs at least one path");
   if (pcaps.includes("-")) throw new UsageError(`--${mode} reads files, not stdin`);
   if (mode === "map") {
-    for (const f of ["eventout", "cacheout", "dosout"]) {
+    for (const f of ["eventout", "cacheout", "dosout", "statsout"]) {
       if (values[f] !== undefined) {
+        const give = f === "dosout" ? ": give --dos" : f === "statsout" ? ": give --stats" : "";
         throw new UsageError(
-          `--${f} cannot be used with --map (the block result holds them${
-            f === "dosout" ? ": give --dos" : ""
-          })`,
+          `--${f} cannot be used with --map (the block result holds them${give})`,
         );
       }
     }
@@ -359,6 +364,7 @@ async function splitMain(
       pcaps,
       map: values.map as string,
       mapDos: values.dos === true,
+      mapStats: values.stats === true,
     };
     return report(await runParse(cfg, new StopSignals()), common.quiet);
   }

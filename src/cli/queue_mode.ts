@@ -13,7 +13,7 @@
 
 import { createHash } from "node:crypto";
 import { DarknetError, DataError, IoError, UsageError } from "../errors.ts";
-import { type Block, BLOCK_FILES, readBlock } from "../split/block_result.ts";
+import { type Block, BLOCK_FILES, OPTIONAL_BLOCK_FILES, readBlock } from "../split/block_result.ts";
 import { fileBlocks } from "./jobs_mode.ts";
 import { checkMergePaths, mergeBlocks } from "./merge_mode.ts";
 import { commonConfig, type ParseConfig, type ParseResult, runParse } from "./run_parse.ts";
@@ -99,6 +99,7 @@ export function mapArgs(cfg: ParseConfig): string[] {
     if (d.minDuration !== undefined) a.push("--dos-min-duration", String(d.minDuration));
     if (d.minWindow !== undefined) a.push("--dos-min-window", String(d.minWindow));
   }
+  if (cfg.statsout !== undefined) a.push("--stats"); // the block's packet statistics
   return a;
 }
 
@@ -172,6 +173,7 @@ export async function runQueue(
         await Deno.mkdir(dir);
         for (const f of FILES) {
           const b = await os.getBlob(`${job}/${index}/${f}`);
+          if (!b && OPTIONAL_BLOCK_FILES.includes(f)) continue; // (readBlock checks the list)
           if (!b) throw new IoError(`job ${job} block ${index}: ${f} missing from ${BUCKET}`);
           await Deno.writeFile(`${dir}/${f}`, b);
         }
@@ -245,6 +247,7 @@ export async function runWorker(
           pcaps,
           map: dir,
           mapDos: values.dos === true,
+          mapStats: values.stats === true,
         };
         const r = await runParse(cfg, new StopSignals(false));
         if (r.error) {
@@ -254,6 +257,7 @@ export async function runWorker(
           );
         } else {
           for (const f of FILES) {
+            if (OPTIONAL_BLOCK_FILES.includes(f) && !(await exists(`${dir}/${f}`))) continue;
             await os.putBlob({ name: name(f) }, await Deno.readFile(`${dir}/${f}`));
           }
           await os.putBlob({ name: name("done") }, te.encode("1"));
@@ -289,9 +293,19 @@ const WORKER_FLAGS = {
   dns: { type: "string", multiple: true },
   "exclude-tags": { type: "string" },
   dos: { type: "boolean" },
+  stats: { type: "boolean" },
   "dos-timeout": { type: "string" },
   "dos-min-packets": { type: "string" },
   "dos-min-duration": { type: "string" },
   "dos-min-window": { type: "string" },
   quiet: { type: "boolean" },
 } as const;
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -83,6 +83,8 @@ export interface ParseConfig {
   dos?: DosOptions;
   /** A map step that also keeps the DoS analysis in its block result (`--map --dos`). */
   mapDos?: boolean;
+  /** A map step that also keeps its packet statistics in its block result (`--map --stats`). */
+  mapStats?: boolean;
   telescopeSize: number;
   seed: number;
   cpu?: string;
@@ -265,8 +267,9 @@ export function blockSettings(cfg: ParseConfig): BlockSettings {
       cfg.knownScanners ?? null,
       cfg.dns ?? null,
     ]),
-    // The DoS analysis's settings, when blocks carry it (--dos, --dosout).
+    // The DoS analysis's settings, when blocks carry it (--dos, --dosout); packet statistics.
     ...(cfg.dosout !== undefined || cfg.mapDos ? { dos: cfg.dos ?? {} } : {}),
+    ...(cfg.statsout !== undefined || cfg.mapStats ? { stats: true } : {}),
   };
 }
 
@@ -681,7 +684,9 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   let aggStream: EventAggregatorStream | undefined;
   let allocationFailed = false;
   // Packet statistics (count --pcap's) on the same decoded batches, for --statsout.
-  const stats = cfg.statsout !== undefined ? new PacketStats() : undefined;
+  const stats = cfg.statsout !== undefined || (cfg.map !== undefined && cfg.mapStats)
+    ? new PacketStats()
+    : undefined;
   // Signal series (--seriesout) on this thread when there is no capture worker.
   const series = cfg.seriesout !== undefined && !seriesOnWorker
     ? new SignalSeries({
@@ -910,15 +915,18 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
           // Stored, not compressed: the merge reads them back 2-3 times as fast (BENCHMARKS.md).
           encodeState(heads!, 0),
           encodeState(agg, 0),
-          dos && dosBlock
-            ? {
-              reports: dosOut!.held,
-              state: dosBlock.state,
-              backscatter: dosBlock.backscatter,
-              reported: dosBlock.reported,
-              belowThresholds: dosBlock.belowThresholds,
-            }
-            : undefined,
+          {
+            dos: dos && dosBlock
+              ? {
+                reports: dosOut!.held,
+                state: dosBlock.state,
+                backscatter: dosBlock.backscatter,
+                reported: dosBlock.reported,
+                belowThresholds: dosBlock.belowThresholds,
+              }
+              : undefined,
+            stats: stats?.save(),
+          },
         );
       } catch (e) {
         block.abort();

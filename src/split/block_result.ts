@@ -11,6 +11,7 @@
  * | `heads.state`   | its first events that ended in it, whole (a state file, gzip level 0: stored)              |
  * | `tails.state`   | its events open at its end (a state file, stored)                                          |
 | `dos.json`      | with `--dos`: its DoS reports, open and first vectors (`DosVictims.saveState`), counts      |
+| `stats.bin`     | with `--stats`: its packet statistics (`PacketStats.save`)                                  |
  *
  * The merge checks the version, every checksum and that every block was made with the same
  * settings before reading one event.
@@ -51,6 +52,8 @@ export interface BlockSettings {
   enrichment: string;
   /** The DoS analysis's settings, when the block holds it (`dos.json`). */
   dos?: DosOptions;
+  /** Whether the block holds its packet statistics (`stats.bin`). */
+  stats?: boolean;
 }
 
 /** `dos.json`: a map step's DoS analysis. */
@@ -95,8 +98,11 @@ export interface BlockHeader {
 
 const FILES = ["events.ndjson", "events.index", "heads.state", "tails.state"] as const;
 
-/** The files of a block result folder. */
-export const BLOCK_FILES: readonly string[] = ["block.json", ...FILES, "dos.json"];
+/** The files a block result folder holds only with `--dos` and `--stats`. */
+export const OPTIONAL_BLOCK_FILES: readonly string[] = ["dos.json", "stats.bin"];
+
+/** The files of a block result folder (the optional ones last). */
+export const BLOCK_FILES: readonly string[] = ["block.json", ...FILES, ...OPTIONAL_BLOCK_FILES];
 
 /**
  * Writes a block result: events as they come, then the rest at `finish`.
@@ -215,10 +221,11 @@ export class BlockWriter {
     header: Omit<BlockHeader, "tool" | "kind" | "version" | "events" | "sha256">,
     heads: Uint8Array,
     tails: Uint8Array,
-    dos?: BlockDos,
+    extra: { dos?: BlockDos; stats?: Uint8Array } = {},
   ): Promise<void> {
     try {
-      const dosBytes = dos && new TextEncoder().encode(`${JSON.stringify(dos)}\n`);
+      const dosBytes = extra.dos && new TextEncoder().encode(`${JSON.stringify(extra.dos)}\n`);
+      const stats = extra.stats;
       this.#drain();
       this.#events.syncSync();
       this.#events.close();
@@ -229,8 +236,10 @@ export class BlockWriter {
         "heads.state": sha(heads),
         "tails.state": sha(tails),
         ...(dosBytes ? { "dos.json": sha(dosBytes) } : {}),
+        ...(stats ? { "stats.bin": sha(stats) } : {}),
       };
       if (dosBytes) await Deno.writeFile(`${this.#tmp}/dos.json`, dosBytes);
+      if (stats) await Deno.writeFile(`${this.#tmp}/stats.bin`, stats);
       await Deno.writeFile(`${this.#tmp}/events.index`, index);
       await Deno.writeFile(`${this.#tmp}/heads.state`, heads);
       await Deno.writeFile(`${this.#tmp}/tails.state`, tails);
@@ -281,6 +290,8 @@ export interface Block {
   events: string;
   /** Path of dos.json, when the block holds the DoS analysis. */
   dos?: string;
+  /** Path of stats.bin, when the block holds its packet statistics. */
+  stats?: string;
 }
 
 /**
@@ -309,8 +320,10 @@ export async function readBlock(dir: string): Promise<Block> {
       file: path,
     });
   }
-  const hasDos = h.sha256 !== null && typeof h.sha256 === "object" && "dos.json" in h.sha256;
-  for (const f of [...FILES, ...(hasDos ? ["dos.json"] : [])]) {
+  const has = (f: string) => h.sha256 !== null && typeof h.sha256 === "object" && f in h.sha256;
+  const hasDos = has("dos.json");
+  const hasStats = has("stats.bin");
+  for (const f of [...FILES, ...(hasDos ? ["dos.json"] : []), ...(hasStats ? ["stats.bin"] : [])]) {
     const p = `${dir}/${f}`;
     const hash = createHash("sha256");
     let file: Deno.FsFile;
@@ -349,6 +362,7 @@ export async function readBlock(dir: string): Promise<Block> {
     tails: `${dir}/tails.state`,
     events: `${dir}/events.ndjson`,
     ...(hasDos ? { dos: `${dir}/dos.json` } : {}),
+    ...(hasStats ? { stats: `${dir}/stats.bin` } : {}),
   };
 }
 

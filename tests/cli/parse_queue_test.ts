@@ -13,6 +13,8 @@ import { program, testWith } from "../_programs.ts";
 
 const dir = tempDir("parse-queue-");
 const FLAGS = ["--samples", "2", "--timeout", "120"];
+// The analyses a queued run also writes (the first test): DoS vectors and packet statistics.
+const DOS = ["--dos-min-packets", "2", "--dos-min-duration", "0", "--dos-min-window", "1"];
 
 // Six files of a generated scenario, big enough that a block takes a moment.
 function files(): string[] {
@@ -128,7 +130,19 @@ const setup = () =>
     const pcaps = files();
     const one = await runCli(
       ENTRIES.parse,
-      ["--pcap", ...pcaps, "--eventout", `${dir}/one.json`, "--quiet", ...FLAGS],
+      [
+        "--pcap",
+        ...pcaps,
+        "--eventout",
+        `${dir}/one.json`,
+        "--dosout",
+        `${dir}/one-dos.json`,
+        "--statsout",
+        `${dir}/one-stats.json`,
+        "--quiet",
+        ...FLAGS,
+        ...DOS,
+      ],
       denoFlags("parse"),
     );
     equal(one.code, 0, one.stderr);
@@ -149,9 +163,14 @@ testWith(
         ...pcaps,
         "--eventout",
         `${dir}/q.json`,
+        "--dosout",
+        `${dir}/q-dos.json`,
+        "--statsout",
+        `${dir}/q-stats.json`,
         "--ack-wait",
         "2",
         ...FLAGS,
+        ...DOS,
       ]);
       await coord.waitFor(/waiting for workers/);
       const w1 = spawnParse(["--worker", nats.url, "--idle-exit", "4"]);
@@ -173,6 +192,13 @@ testWith(
       });
       equal(s.code, 0, coord.lines.join("\n"));
       deepEqual(Deno.readFileSync(`${dir}/q.json`), Deno.readFileSync(`${dir}/one.json`));
+      for (const f of ["dos", "stats"]) {
+        deepEqual(
+          Deno.readFileSync(`${dir}/q-${f}.json`),
+          Deno.readFileSync(`${dir}/one-${f}.json`),
+        );
+      }
+      ok(JSON.parse(Deno.readTextFileSync(`${dir}/one-dos.json`)).length > 0);
       await Promise.all([w2.finished(), w3.finished()]);
       // The killed worker's block was done again by another (redelivered after the ack wait).
       const others = [...w2.lines, ...w3.lines].join("\n");

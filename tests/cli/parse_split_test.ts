@@ -563,3 +563,70 @@ Deno.test("--dosout in split runs: --jobs, --map --dos / --merge (any order), --
   equal(r.code, 2, r.stderr);
   ok(r.stderr.includes("other settings"), r.stderr);
 });
+
+Deno.test("--statsout in split runs: --jobs 3 and --map --stats / --merge --statsout write one run's statistics, byte for byte", async () => {
+  const flags = ["--samples", "0", "--quiet"];
+  await sequential(scenario, `${dir}/st-one.json`, [...flags, "--statsout", `${dir}/st-one.txt`]);
+  const want = Deno.readFileSync(`${dir}/st-one.txt`);
+  equal(JSON.parse(new TextDecoder().decode(want)).packets, 120000);
+  const j = await parse([
+    "--pcap",
+    ...scenario,
+    "--jobs",
+    "3",
+    "--eventout",
+    `${dir}/st-j.json`,
+    "--statsout",
+    `${dir}/st-j.txt`,
+    ...flags,
+  ]);
+  equal(j.code, 0, j.stderr);
+  deepEqual(Deno.readFileSync(`${dir}/st-j.txt`), want);
+  const blocks: string[] = [];
+  for (const [k, p] of scenario.entries()) {
+    const b = `${dir}/st-block${k}`;
+    const r = await parse(["--pcap", p, "--map", b, "--stats", ...flags]);
+    equal(r.code, 0, r.stderr);
+    ok(exists(`${b}/stats.bin`));
+    blocks.push(b);
+  }
+  const m = await parse([
+    "--merge",
+    ...blocks,
+    "--eventout",
+    `${dir}/st-m.json`,
+    "--statsout",
+    `${dir}/st-m.txt`,
+    ...flags,
+  ]);
+  equal(m.code, 0, m.stderr);
+  deepEqual(Deno.readFileSync(`${dir}/st-m.txt`), want);
+  for (
+    const [args, msg] of [
+      [["--pcap", scenario[0], "--eventout", `${dir}/x.json`, "--stats"], "--stats goes to --map"],
+      [
+        ["--pcap", scenario[0], "--map", `${dir}/x-b`, "--statsout", `${dir}/x.txt`],
+        "give --stats",
+      ],
+      [["--merge", blocks[0], "--eventout", `${dir}/x.json`, "--stats"], "--stats goes to --map"],
+    ] as const
+  ) {
+    const r = await parse([...args, "--samples", "0"]);
+    equal(r.code, 2, r.stderr);
+    ok(r.stderr.includes(msg), r.stderr);
+  }
+  // A block made without --stats: the merge refuses --statsout (other settings).
+  const plain = `${dir}/st-plain-block`;
+  equal((await parse(["--pcap", scenario[0], "--map", plain, ...flags])).code, 0);
+  const r = await parse([
+    "--merge",
+    plain,
+    "--eventout",
+    `${dir}/x.json`,
+    "--statsout",
+    `${dir}/x.txt`,
+    ...flags,
+  ]);
+  equal(r.code, 2, r.stderr);
+  ok(r.stderr.includes("other settings"), r.stderr);
+});
