@@ -127,6 +127,8 @@ export async function runJobs(
             mapDos: cfg.dosout !== undefined,
             statsout: undefined, // the blocks hold their statistics; the merge writes --statsout
             mapStats: cfg.statsout !== undefined,
+            sourceout: undefined, // the blocks hold roll-up records; the merge writes --sourceout
+            mapSources: cfg.sourceout !== undefined,
             pcaps,
             map: dirs[k],
             formatName: format.name,

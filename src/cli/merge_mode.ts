@@ -21,6 +21,8 @@ import {
 import { compareDosReports, type DosReport, DosVictims } from "../dos/dos_victims.ts";
 import { recordFormat } from "../outputs/record_format.ts";
 import { PacketStats } from "../stats/packet_stats.ts";
+import { SOURCE_COLUMNS, SourceRollup } from "../sources/source_rollup.ts";
+import { readSourceRecords } from "../sources/_source_record.ts";
 import { ioError } from "../errors.ts";
 import { eventKey, keyString, SplitMerger } from "../split/split_merger.ts";
 import { loadState, saveState } from "../state/state_file.ts";
@@ -168,6 +170,7 @@ export async function checkMergePaths(cfg: ParseConfig, inputs: string[]): Promi
       ...(cfg.cacheout ? [{ flag: "--cacheout", path: cfg.cacheout }] : []),
       ...(cfg.dosout !== undefined ? [{ flag: "--dosout", path: cfg.dosout }] : []),
       ...(cfg.statsout !== undefined ? [{ flag: "--statsout", path: cfg.statsout }] : []),
+      ...(cfg.sourceout !== undefined ? [{ flag: "--sourceout", path: cfg.sourceout }] : []),
     ],
     [["--cachein", "--cacheout"]],
   );
@@ -183,7 +186,17 @@ export async function mergeBlocks(
 ): Promise<ParseResult> {
   const t0 = performance.now();
   const enrich = await openEnrichers(cfg);
-  const settings = { ...cfg, excludeTags: cfg.excludeTags ?? 0 };
+  // With --sourceout the events the merge makes carry their destinations, for the roll-up.
+  const settings = {
+    ...cfg,
+    excludeTags: cfg.excludeTags ?? 0,
+    destinations: cfg.sourceout !== undefined,
+  };
+  // Per-source roll-up (--sourceout) of the events written, in their order: the blocks' own from
+  // their records (sources.bin), the joined and carried ones as the merge makes them.
+  const rollup = cfg.sourceout !== undefined
+    ? new SourceRollup({ telescopeSize: cfg.telescopeSize })
+    : undefined;
   const merger = new SplitMerger(settings);
   // DoS vectors (--dosout): the blocks' own reports, and their first and open vectors joined in
   // order (DosVictims.joinBlock); all written at the end in the canonical order, as one run.
@@ -203,14 +216,21 @@ export async function mergeBlocks(
     format: pq ? parquetFromJson : stitched(cfg.format),
   });
   let dosOut: EventWriter | undefined;
+  let sourceOut: EventWriter | undefined;
   try {
     dosOut = dos
       ? await EventWriter.create(cfg.dosout!, {
         format: recordFormat(cfg.format, dosColumns(enrich)),
       })
       : undefined;
+    sourceOut = rollup
+      ? await EventWriter.create(cfg.sourceout!, {
+        format: recordFormat(cfg.format, SOURCE_COLUMNS),
+      })
+      : undefined;
   } catch (e) {
     out.close();
+    dosOut?.close();
     throw e;
   }
   const td = new TextDecoder();
@@ -288,14 +308,26 @@ export async function mergeBlocks(
       let j = 0;
       let i = 0;
       const dropped = new Set<string>();
+      const recs = rollup && b.sources ? readSourceRecords(b.sources) : undefined;
+      const putEvent = (e: DarknetEvent) => {
+        put(e);
+        rollup?.add(e);
+      };
       for await (const line of lines(b)) {
-        while (j < joined.length && compareEntry(b.index, i, joined[j]) > 0) put(joined[j++]);
+        while (j < joined.length && compareEntry(b.index, i, joined[j]) > 0) putEvent(joined[j++]);
+        const rec = rollup ? (await recs?.next())?.value : undefined;
+        if (rollup && !rec) {
+          throw new DataError("fewer source records than events", { file: b.sources ?? b.dir });
+        }
         const key = b.index.getUint8(i * INDEX_ENTRY + 12) === 1 ? entryKey(b.index, i) : "";
         if (key && m.replaced.has(key)) dropped.add(key);
-        else put(line);
+        else {
+          put(line);
+          if (rec) rollup!.add(rec);
+        }
         i++;
       }
-      while (j < joined.length) put(joined[j++]);
+      while (j < joined.length) putEvent(joined[j++]);
       // A replaced first event was counted by its block as filtered if it was not written; the
       // joined event is counted by the merge.
       filtered -= m.replaced.size - dropped.size;
@@ -303,9 +335,16 @@ export async function mergeBlocks(
     }
     const carried = cfg.cacheout ? merger.carried() : undefined;
     const last = carried ? carried.sweepIdle() : merger.finish();
-    for (const e of (await enriched(last, enrich)).sort(compareEventOrder)) put(e);
+    for (const e of (await enriched(last, enrich)).sort(compareEventOrder)) {
+      put(e);
+      rollup?.add(e);
+    }
     if (carried) await saveState(carried, cfg.cacheout!, { dos });
     out.close();
+    if (rollup) {
+      for (const r of rollup.endWindow(null)) sourceOut!.write(r as never);
+      sourceOut!.close();
+    }
     if (stats) {
       const { writeAtomic } = await import("../state/state_container.ts");
       await writeAtomic(
@@ -321,7 +360,7 @@ export async function mergeBlocks(
       dosOut!.close();
     }
   } catch (e) {
-    for (const w of [out, dosOut]) {
+    for (const w of [out, dosOut, sourceOut]) {
       try {
         w?.close();
       } catch { /* failing already */ }

@@ -119,6 +119,8 @@ Split runs (README "Scaling out": the events of one run, byte for byte)
                         --dos-* flags); --merge --dosout PATH writes the vectors
   --stats               with --map: the block result holds its packet statistics too;
                         --merge --statsout PATH writes the run's
+  --sources             with --map: the block result holds what per-source roll-ups take of
+                        its events; --merge --sourceout PATH writes the run's
   --queue URL           across machines: queue the blocks on NATS JetStream (nats://HOST:PORT),
                         merge their results as workers store them
   --job ID              the queued job's name (default: a hash of the blocks and flags): a
@@ -170,6 +172,7 @@ const FLAGS = {
   dosout: { type: "string" },
   dos: { type: "boolean" },
   stats: { type: "boolean" },
+  sources: { type: "boolean" },
   sourceout: { type: "string" },
   "dos-timeout": { type: "string" },
   "dos-min-packets": { type: "string" },
@@ -235,7 +238,7 @@ export async function parseMain(args: string[]): Promise<number> {
   if (["merge", "map", "jobs", "queue"].some((f) => values[f] !== undefined)) {
     return await splitMain(values, after, common);
   }
-  for (const [f, out] of [["dos", "dosout"], ["stats", "statsout"]]) {
+  for (const [f, out] of [["dos", "dosout"], ["stats", "statsout"], ["sources", "sourceout"]]) {
     if (values[f] !== undefined) {
       throw new UsageError(`--${f} goes to --map (a block result); a run writes --${out} PATH`);
     }
@@ -296,7 +299,6 @@ const NOT_SPLIT = [
   "rotate",
   "outdir",
   "ongoingout",
-  "sourceout",
 ];
 
 // parse --map DIR, parse --merge DIR..., parse --jobs N: split runs (src/split/).
@@ -327,7 +329,7 @@ async function splitMain(
     if (values[f] !== undefined && mode !== "queue") throw new UsageError(`--${f} needs --queue`);
   }
   if (values["idle-exit"] !== undefined) throw new UsageError("--idle-exit needs --worker");
-  for (const [f, out] of [["dos", "dosout"], ["stats", "statsout"]]) {
+  for (const [f, out] of [["dos", "dosout"], ["stats", "statsout"], ["sources", "sourceout"]]) {
     if (values[f] !== undefined && mode !== "map") {
       throw new UsageError(`--${f} goes to --map (give --${mode} --${out} PATH)`);
     }
@@ -345,9 +347,13 @@ async function splitMain(
   if (pcaps.length === 0) throw new UsageError("--pcap needs at least one path");
   if (pcaps.includes("-")) throw new UsageError(`--${mode} reads files, not stdin`);
   if (mode === "map") {
-    for (const f of ["eventout", "cacheout", "dosout", "statsout"]) {
+    for (const f of ["eventout", "cacheout", "dosout", "statsout", "sourceout"]) {
       if (values[f] !== undefined) {
-        const give = f === "dosout" ? ": give --dos" : f === "statsout" ? ": give --stats" : "";
+        const give = ({
+          dosout: ": give --dos",
+          statsout: ": give --stats",
+          sourceout: ": give --sources",
+        } as Record<string, string>)[f] ?? "";
         throw new UsageError(
           `--${f} cannot be used with --map (the block result holds them${give})`,
         );
@@ -365,6 +371,7 @@ async function splitMain(
       map: values.map as string,
       mapDos: values.dos === true,
       mapStats: values.stats === true,
+      mapSources: values.sources === true,
     };
     return report(await runParse(cfg, new StopSignals()), common.quiet);
   }

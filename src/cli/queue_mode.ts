@@ -100,6 +100,7 @@ export function mapArgs(cfg: ParseConfig): string[] {
     if (d.minWindow !== undefined) a.push("--dos-min-window", String(d.minWindow));
   }
   if (cfg.statsout !== undefined) a.push("--stats"); // the block's packet statistics
+  if (cfg.sourceout !== undefined) a.push("--sources"); // its events' roll-up records
   return a;
 }
 
@@ -248,6 +249,7 @@ export async function runWorker(
           map: dir,
           mapDos: values.dos === true,
           mapStats: values.stats === true,
+          mapSources: values.sources === true,
         };
         const r = await runParse(cfg, new StopSignals(false));
         if (r.error) {
@@ -294,6 +296,7 @@ const WORKER_FLAGS = {
   "exclude-tags": { type: "string" },
   dos: { type: "boolean" },
   stats: { type: "boolean" },
+  sources: { type: "boolean" },
   "dos-timeout": { type: "string" },
   "dos-min-packets": { type: "string" },
   "dos-min-duration": { type: "string" },

@@ -53,6 +53,7 @@ import { DEFAULT_SERIES_DIMS, type SeriesDim, SignalSeries } from "../series/sig
 import { placeLookup } from "../series/place_lookup.ts";
 import { type RecordColumn, recordFormat } from "../outputs/record_format.ts";
 import { SOURCE_COLUMNS, type SourceRecord, SourceRollup } from "../sources/source_rollup.ts";
+import { encodeSourceRecord } from "../sources/_source_record.ts";
 import type { Analyzer } from "../analysis/analyzer.ts";
 import { DarknetEvent } from "../model/darknet_event.ts";
 import { parseIpv4, parseIpv6 } from "../util/ip.ts";
@@ -85,6 +86,8 @@ export interface ParseConfig {
   mapDos?: boolean;
   /** A map step that also keeps its packet statistics in its block result (`--map --stats`). */
   mapStats?: boolean;
+  /** A map step that also keeps its events' roll-up records (`--map --sources`). */
+  mapSources?: boolean;
   telescopeSize: number;
   seed: number;
   cpu?: string;
@@ -270,11 +273,16 @@ export function blockSettings(cfg: ParseConfig): BlockSettings {
     // The DoS analysis's settings, when blocks carry it (--dos, --dosout); packet statistics.
     ...(cfg.dosout !== undefined || cfg.mapDos ? { dos: cfg.dos ?? {} } : {}),
     ...(cfg.statsout !== undefined || cfg.mapStats ? { stats: true } : {}),
+    ...(cfg.sourceout !== undefined || cfg.mapSources ? { sources: true } : {}),
   };
 }
 
 // The map step's sink: each event's NDJSON line and index entry into the block result.
-function blockSink(block: BlockWriter, agg: EventAggregator): WritableStream<EventChunk> {
+function blockSink(
+  block: BlockWriter,
+  agg: EventAggregator,
+  sources: boolean,
+): WritableStream<EventChunk> {
   const buf = new EventBuffer(4096);
   return new WritableStream({
     write(chunk) {
@@ -286,6 +294,7 @@ function blockSink(block: BlockWriter, agg: EventAggregator): WritableStream<Eve
         buf.ascii("\n");
         const head = e.firstSec < limitSec || (e.firstSec === limitSec && e.firstNsec <= first[1]);
         block.add(buf.buf.subarray(0, buf.len), e.lastSec, e.lastNsec, eventKey(e), head);
+        if (sources) block.addSource(encodeSourceRecord(e)); // for the merge's roll-up
       }
     },
   });
@@ -550,7 +559,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   const agg = new EventAggregator({
     ...cfg,
     notAfter,
-    destinations: cfg.sourceout !== undefined,
+    destinations: cfg.sourceout !== undefined || (cfg.map !== undefined && cfg.mapSources),
     heads,
   });
   // DoS victims from backscatter (--dosout): an analyzer on the same batches.
@@ -605,7 +614,7 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
   }
   let sink: WritableStream<EventChunk>;
   const block = cfg.map !== undefined ? await BlockWriter.create(cfg.map) : undefined;
-  if (block) sink = blockSink(block, agg);
+  if (block) sink = blockSink(block, agg, cfg.mapSources === true);
   else if (rotate) {
     sink = new RotatingEventSink({ outdir: cfg.outdir!, rotate, format: cfg.format });
   } else {

@@ -12,6 +12,7 @@
  * | `tails.state`   | its events open at its end (a state file, stored)                                          |
 | `dos.json`      | with `--dos`: its DoS reports, open and first vectors (`DosVictims.saveState`), counts      |
 | `stats.bin`     | with `--stats`: its packet statistics (`PacketStats.save`)                                  |
+| `sources.bin`   | with `--sources`: per event written, what a per-source roll-up takes (destinations too)     |
  *
  * The merge checks the version, every checksum and that every block was made with the same
  * settings before reading one event.
@@ -54,6 +55,8 @@ export interface BlockSettings {
   dos?: DosOptions;
   /** Whether the block holds its packet statistics (`stats.bin`). */
   stats?: boolean;
+  /** Whether the block holds its events' roll-up records (`sources.bin`). */
+  sources?: boolean;
 }
 
 /** `dos.json`: a map step's DoS analysis. */
@@ -99,7 +102,7 @@ export interface BlockHeader {
 const FILES = ["events.ndjson", "events.index", "heads.state", "tails.state"] as const;
 
 /** The files a block result folder holds only with `--dos` and `--stats`. */
-export const OPTIONAL_BLOCK_FILES: readonly string[] = ["dos.json", "stats.bin"];
+export const OPTIONAL_BLOCK_FILES: readonly string[] = ["dos.json", "stats.bin", "sources.bin"];
 
 /** The files of a block result folder (the optional ones last). */
 export const BLOCK_FILES: readonly string[] = ["block.json", ...FILES, ...OPTIONAL_BLOCK_FILES];
@@ -147,6 +150,13 @@ export class BlockWriter {
   // Lines gathered and written a megabyte at a time (not a write per event).
   readonly #buf = new Uint8Array(1 << 20);
   #used = 0;
+  // sources.bin (opened by the first record): its file, hash and pending bytes.
+  #sources: {
+    file: Deno.FsFile;
+    hash: ReturnType<typeof createHash>;
+    parts: Uint8Array[];
+    n: number;
+  } | null = null;
 
   private constructor(dir: string, tmp: string, events: Deno.FsFile) {
     this.dir = dir;
@@ -201,6 +211,38 @@ export class BlockWriter {
     dv.setUint32(p + 36, line.length, true);
   }
 
+  /** An event's roll-up record (`sources/_source_record.ts`), in the order of its line. */
+  addSource(record: Uint8Array): void {
+    const s = this.#sources ??= {
+      file: Deno.openSync(`${this.#tmp}/sources.bin`, { write: true, createNew: true }),
+      hash: createHash("sha256"),
+      parts: [],
+      n: 0,
+    };
+    s.parts.push(record);
+    s.n += record.length;
+    if (s.n >= 1 << 20) this.#drainSources();
+  }
+
+  #drainSources(): void {
+    const s = this.#sources;
+    if (!s || s.n === 0) return;
+    const all = new Uint8Array(s.n);
+    let o = 0;
+    for (const p of s.parts) {
+      all.set(p, o);
+      o += p.length;
+    }
+    try {
+      for (let k = 0; k < all.length;) k += s.file.writeSync(all.subarray(k));
+    } catch (e) {
+      throw ioError(e, `${this.dir}/sources.bin`);
+    }
+    s.hash.update(all);
+    s.parts = [];
+    s.n = 0;
+  }
+
   #drain(): void {
     this.#write(this.#buf.subarray(0, this.#used));
     this.#used = 0;
@@ -226,6 +268,9 @@ export class BlockWriter {
     try {
       const dosBytes = extra.dos && new TextEncoder().encode(`${JSON.stringify(extra.dos)}\n`);
       const stats = extra.stats;
+      this.#drainSources();
+      this.#sources?.file.syncSync();
+      this.#sources?.file.close();
       this.#drain();
       this.#events.syncSync();
       this.#events.close();
@@ -237,6 +282,7 @@ export class BlockWriter {
         "tails.state": sha(tails),
         ...(dosBytes ? { "dos.json": sha(dosBytes) } : {}),
         ...(stats ? { "stats.bin": sha(stats) } : {}),
+        ...(this.#sources ? { "sources.bin": this.#sources.hash.digest("hex") } : {}),
       };
       if (dosBytes) await Deno.writeFile(`${this.#tmp}/dos.json`, dosBytes);
       if (stats) await Deno.writeFile(`${this.#tmp}/stats.bin`, stats);
@@ -263,6 +309,9 @@ export class BlockWriter {
   abort(): void {
     try {
       this.#events.close();
+    } catch { /* closed */ }
+    try {
+      this.#sources?.file.close();
     } catch { /* closed */ }
     try {
       Deno.removeSync(this.#tmp, { recursive: true });
@@ -292,6 +341,8 @@ export interface Block {
   dos?: string;
   /** Path of stats.bin, when the block holds its packet statistics. */
   stats?: string;
+  /** Path of sources.bin, when the block holds its events' roll-up records. */
+  sources?: string;
 }
 
 /**
@@ -323,7 +374,9 @@ export async function readBlock(dir: string): Promise<Block> {
   const has = (f: string) => h.sha256 !== null && typeof h.sha256 === "object" && f in h.sha256;
   const hasDos = has("dos.json");
   const hasStats = has("stats.bin");
-  for (const f of [...FILES, ...(hasDos ? ["dos.json"] : []), ...(hasStats ? ["stats.bin"] : [])]) {
+  const hasSources = has("sources.bin");
+  const optional = OPTIONAL_BLOCK_FILES.filter(has);
+  for (const f of [...FILES, ...optional]) {
     const p = `${dir}/${f}`;
     const hash = createHash("sha256");
     let file: Deno.FsFile;
@@ -363,6 +416,7 @@ export async function readBlock(dir: string): Promise<Block> {
     events: `${dir}/events.ndjson`,
     ...(hasDos ? { dos: `${dir}/dos.json` } : {}),
     ...(hasStats ? { stats: `${dir}/stats.bin` } : {}),
+    ...(hasSources ? { sources: `${dir}/sources.bin` } : {}),
   };
 }
 

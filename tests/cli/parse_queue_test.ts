@@ -139,6 +139,8 @@ const setup = () =>
         `${dir}/one-dos.json`,
         "--statsout",
         `${dir}/one-stats.json`,
+        "--sourceout",
+        `${dir}/one-src.json`,
         "--quiet",
         ...FLAGS,
         ...DOS,
@@ -167,6 +169,8 @@ testWith(
         `${dir}/q-dos.json`,
         "--statsout",
         `${dir}/q-stats.json`,
+        "--sourceout",
+        `${dir}/q-src.json`,
         "--ack-wait",
         "2",
         ...FLAGS,
@@ -192,7 +196,7 @@ testWith(
       });
       equal(s.code, 0, coord.lines.join("\n"));
       deepEqual(Deno.readFileSync(`${dir}/q.json`), Deno.readFileSync(`${dir}/one.json`));
-      for (const f of ["dos", "stats"]) {
+      for (const f of ["dos", "stats", "src"]) {
         deepEqual(
           Deno.readFileSync(`${dir}/q-${f}.json`),
           Deno.readFileSync(`${dir}/one-${f}.json`),

@@ -630,3 +630,70 @@ Deno.test("--statsout in split runs: --jobs 3 and --map --stats / --merge --stat
   equal(r.code, 2, r.stderr);
   ok(r.stderr.includes("other settings"), r.stderr);
 });
+
+Deno.test("--sourceout in split runs: --jobs 3 and --map --sources / --merge --sourceout write one run's roll-ups, byte for byte", async () => {
+  // Filters and enrichment apply before the roll-up; a source's events cross the cuts.
+  const flags = [
+    "--samples",
+    "1",
+    "--timeout",
+    "300",
+    "--uniques",
+    "2",
+    "--asnin",
+    "testdata/mmdb/GeoLite2-ASN-Test.mmdb",
+    "--quiet",
+  ];
+  const want = await sequential(scenario, `${dir}/so-one.json`, [
+    ...flags,
+    "--sourceout",
+    `${dir}/so-one-src.json`,
+  ]);
+  const wantSrc = Deno.readFileSync(`${dir}/so-one-src.json`);
+  const records = JSON.parse(new TextDecoder().decode(wantSrc));
+  ok(records.some((r: { Events: number }) => r.Events > 1), "sources with several events");
+  const j = await parse([
+    "--pcap",
+    ...scenario,
+    "--jobs",
+    "3",
+    "--eventout",
+    `${dir}/so-j.json`,
+    "--sourceout",
+    `${dir}/so-j-src.json`,
+    ...flags,
+  ]);
+  equal(j.code, 0, j.stderr);
+  deepEqual(Deno.readFileSync(`${dir}/so-j.json`), want);
+  deepEqual(Deno.readFileSync(`${dir}/so-j-src.json`), wantSrc);
+  const blocks: string[] = [];
+  for (const [k, p] of scenario.entries()) {
+    const b = `${dir}/so-block${k}`;
+    const r = await parse(["--pcap", p, "--map", b, "--sources", ...flags]);
+    equal(r.code, 0, r.stderr);
+    blocks.push(b);
+  }
+  const m = await parse([
+    "--merge",
+    ...blocks.toReversed(),
+    "--eventout",
+    `${dir}/so-m.json`,
+    "--sourceout",
+    `${dir}/so-m-src.json`,
+    ...flags,
+  ]);
+  equal(m.code, 0, m.stderr);
+  deepEqual(Deno.readFileSync(`${dir}/so-m-src.json`), wantSrc);
+  const r = await parse([
+    "--pcap",
+    scenario[0],
+    "--map",
+    `${dir}/so-x`,
+    "--sourceout",
+    `${dir}/x.json`,
+    "--samples",
+    "1",
+  ]);
+  equal(r.code, 2, r.stderr);
+  ok(r.stderr.includes("give --sources"), r.stderr);
+});
