@@ -281,6 +281,9 @@ export async function mergeBlocks(
         earliest: h.first!,
         headLimit: h.headLimit!,
       });
+      // The settings said so; a block that lost the file is damaged.
+      const missing = dos && !b.dos ? "dos.json" : stats && !b.stats ? "stats.bin" : "";
+      if (missing) throw new DataError(`${missing} is missing`, { file: b.dir });
       if (dos) {
         const d = await readBlockDos(b);
         for (const r of d.reports) dosReports.push(r); // (a spread of 10^5 overflows the stack)
