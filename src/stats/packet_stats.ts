@@ -501,8 +501,15 @@ export class PacketStats implements Analyzer<PacketSummary> {
       }
       return out;
     };
+    // Only sources and ports at or above the top-th largest packet count become rows (the ties
+    // at it too, ordered below by address or port): formatting every address of a telescope's
+    // sources cost more than counting them.
+    const pk4 = this.#src4Pk.subarray(0, this.#src4.size);
+    const pk6 = this.#src6Pk.subarray(0, this.#src6.size);
+    const atLeast = threshold([pk4, pk6], top);
     const topSources: PacketSummary["topSources"] = [];
     for (let e = 0; e < this.#src4.size; e++) {
+      if (pk4[e] < atLeast) continue;
       topSources.push({
         address: formatIpv4(this.#src4.keys[e]),
         /** Packets added so far. */
@@ -512,6 +519,7 @@ export class PacketStats implements Analyzer<PacketSummary> {
       });
     }
     for (let e = 0; e < this.#src6.size; e++) {
+      if (pk6[e] < atLeast) continue;
       topSources.push({
         address: formatIpv6Words(this.#src6.keys, e * 4),
         packets: this.#src6Pk[e],
@@ -521,10 +529,12 @@ export class PacketStats implements Analyzer<PacketSummary> {
     // Ties are broken by address so output is deterministic.
     topSources.sort((a, b) => b.packets - a.packets || (a.address < b.address ? -1 : 1));
     const topPorts: PacketSummary["topPorts"] = [];
+    const ports = this.#portPk.subarray(11 * 65536, 17 * 65536);
+    const portsAtLeast = Math.max(threshold([ports], top), Number.MIN_VALUE);
     for (let t = 11; t <= 16; t++) {
       for (let p = 0; p < 65536; p++) {
         const pk = this.#portPk[t * 65536 + p];
-        if (pk > 0) {
+        if (pk >= portsAtLeast) {
           topPorts.push({
             traffic: trafficName(t),
             port: p,
@@ -700,4 +710,18 @@ class BinReader {
   end(): void {
     if (this.#p !== this.#b.length) throw this.bad(`${this.#b.length - this.#p} bytes left over`);
   }
+}
+
+// The top-th largest value above zero over the arrays (-Infinity when there are no more than
+// `top` of them): every value above it is among the top; the caller orders the ties at it.
+function threshold(arrays: Float64Array[], top: number): number {
+  if (top <= 0) return Infinity;
+  let n = 0;
+  for (const a of arrays) for (let i = 0; i < a.length; i++) if (a[i] > 0) n++;
+  if (n <= top) return -Infinity;
+  const all = new Float64Array(n); // the values above zero (most ports have none)
+  let o = 0;
+  for (const a of arrays) for (let i = 0; i < a.length; i++) if (a[i] > 0) all[o++] = a[i];
+  all.sort();
+  return all[n - top];
 }

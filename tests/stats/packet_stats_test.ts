@@ -86,3 +86,20 @@ Deno.test("save and load: per-file statistics saved, loaded and merged equal one
   fails(frac, /not whole/);
   fails(Uint8Array.of(1, 0, 0, 0, 0x7b), /not JSON/);
 });
+
+Deno.test("top sources and ports: the first `top` of the whole ordered list, ties at the cut by address and port", async () => {
+  const stats = new PacketStats();
+  for (const f of [...files, "testdata/demo/scan.pcap.gz"]) {
+    for await (const b of await captureBatches([f])) stats.add(b);
+  }
+  const all = stats.summary(1e9);
+  ok(all.topSources.length > 100 && all.topPorts.length > 20);
+  // Ties: many sources share a packet count (a cut falls inside a run of equal counts).
+  const counts = all.topSources.map((s) => s.packets);
+  ok(counts.some((c, i) => i > 0 && c === counts[i - 1]));
+  for (const top of [0, 1, 2, 3, 7, 10, 50, 500]) {
+    const s = stats.summary(top);
+    deepEqual(s.topSources, all.topSources.slice(0, top), `top ${top}`);
+    deepEqual(s.topPorts, all.topPorts.slice(0, top), `top ${top}`);
+  }
+});
