@@ -302,9 +302,12 @@ export async function mergeBlocks(
         } catch (e) {
           throw ioError(e, b.stats!);
         }
-        const one = new PacketStats();
-        one.load(bytes, b.stats!);
-        stats.merge(one);
+        if (stats.packets === 0) stats.load(bytes, b.stats!); // the first: nothing to merge into
+        else {
+          const one = new PacketStats();
+          one.load(bytes, b.stats!);
+          stats.merge(one);
+        }
       }
       const joined = await enriched(m.events, enrich);
       // The block's own events, a replaced first event left out, the joined ones in between.
