@@ -37,6 +37,10 @@ export function blocksOf(paths: string[], sizes: number[], n: number): string[][
 
 /** The files in at most `n` blocks of about equal size ({@link blocksOf}). */
 export async function fileBlocks(paths: string[], n: number): Promise<string[][]> {
+  return blocksOf(paths, await fileSizes(paths), n);
+}
+
+async function fileSizes(paths: string[]): Promise<number[]> {
   const sizes: number[] = [];
   for (const p of paths) {
     try {
@@ -45,7 +49,7 @@ export async function fileBlocks(paths: string[], n: number): Promise<string[][]
       throw ioError(e, p);
     }
   }
-  return blocksOf(paths, sizes, n);
+  return sizes;
 }
 
 /** Runs `cfg` as `jobs` map steps in Workers and one merge. */
@@ -56,7 +60,10 @@ export async function runJobs(
 ): Promise<ParseResult> {
   const t0 = performance.now();
   if (cfg.pcaps.includes("-")) throw new UsageError("--jobs reads files, not stdin");
-  const groups = await fileBlocks(cfg.pcaps, jobs);
+  const sizes = await fileSizes(cfg.pcaps);
+  const groups = blocksOf(cfg.pcaps, sizes, jobs);
+  // The progress line's total from the start (a job reports its own only once it reads).
+  const totalBytes = sizes.reduce((a, b) => a + b, 0);
   const tmp = await Deno.makeTempDir({ prefix: "darknet-events-jobs-" });
   // Signal series: each block's file in the --seriesout folder (timeseries --signals unites them).
   if (cfg.seriesout !== undefined) {
@@ -98,7 +105,7 @@ export async function runJobs(
               figures[k] = m.data.progress;
               progress.update({
                 bytesRead: sum("bytesRead"),
-                totalBytes: sum("totalBytes") || undefined,
+                totalBytes,
                 packets: sum("packets"),
                 openEvents: sum("openEvents"),
               });
