@@ -44,6 +44,18 @@ generateScenario(
 );
 const scenario = cutFiles(concat(scenarioParts), 6, "scen");
 
+// A map step per file (`${dir}/NAME-blockK`, with `flags`): the block folders, in file order.
+async function mapEach(files: string[], name: string, flags: string[]): Promise<string[]> {
+  const blocks: string[] = [];
+  for (const [k, p] of files.entries()) {
+    const b = `${dir}/${name}-block${k}`;
+    const r = await parse(["--pcap", p, "--map", b, ...flags]);
+    equal(r.code, 0, r.stderr);
+    blocks.push(b);
+  }
+  return blocks;
+}
+
 async function sequential(pcaps: string[], out: string, flags: string[]) {
   const r = await parse(["--pcap", ...pcaps, "--eventout", out, "--quiet", ...flags]);
   equal(r.code, 0, r.stderr);
@@ -65,13 +77,7 @@ Deno.test("parse --map per block, --merge of the results (any order): one run's 
     ] as const
   ) {
     const want = await sequential(demo, `${dir}/${name}-one.json`, [...flags]);
-    const blocks: string[] = [];
-    for (const [k, p] of demo.entries()) {
-      const b = `${dir}/${name}-block${k}`;
-      const r = await parse(["--pcap", p, "--map", b, "--quiet", ...flags]);
-      equal(r.code, 0, r.stderr);
-      blocks.push(b);
-    }
+    const blocks = await mapEach(demo, name, ["--quiet", ...flags]);
     const out = `${dir}/${name}-merged.json`;
     const r = await parse([
       "--merge",
@@ -157,13 +163,7 @@ Deno.test("parse --jobs 1, 2, 3 and 6 over six files: one run's event file; the 
 Deno.test("Parquet: --merge --format parquet and --jobs 2 --format parquet write one run's Parquet file, byte for byte", async () => {
   const flags = ["--samples", "1", "--timeout", "300", "--quiet"];
   const want = await sequential(demo, `${dir}/pq-one.parquet`, ["--format", "parquet", ...flags]);
-  const blocks: string[] = [];
-  for (const [k, p] of demo.entries()) {
-    const b = `${dir}/pq-block${k}`;
-    const r = await parse(["--pcap", p, "--map", b, ...flags]);
-    equal(r.code, 0, r.stderr);
-    blocks.push(b);
-  }
+  const blocks = await mapEach(demo, "pq", flags);
   const m = await parse([
     "--merge",
     ...blocks,
@@ -385,12 +385,7 @@ Deno.test("--cachein with --jobs and --merge: the blocks continue an earlier run
   ]);
   equal(j.code, 0, j.stderr);
   deepEqual(Deno.readFileSync(`${dir}/c-j.json`), want);
-  const blocks: string[] = [];
-  for (const [k, p] of rest.entries()) {
-    const r = await parse(["--pcap", p, "--map", `${dir}/c-block${k}`, ...flags]);
-    equal(r.code, 0, r.stderr);
-    blocks.push(`${dir}/c-block${k}`);
-  }
+  const blocks = await mapEach(rest, "c", flags);
   const m = await parse([
     "--merge",
     ...blocks,
@@ -447,13 +442,7 @@ Deno.test("--dosout in split runs: --jobs, --map --dos / --merge (any order), --
     deepEqual(Deno.readFileSync(`${dir}/dos-j${jobs}.json`), want, `--jobs ${jobs}`);
     deepEqual(Deno.readFileSync(`${dir}/dos-j${jobs}-dos.json`), wantDos, `--jobs ${jobs}`);
   }
-  const blocks: string[] = [];
-  for (const [k, p] of scenario.entries()) {
-    const b = `${dir}/dos-block${k}`;
-    const r = await parse(["--pcap", p, "--map", b, "--dos", "--quiet", ...flags]);
-    equal(r.code, 0, r.stderr);
-    blocks.push(b);
-  }
+  const blocks = await mapEach(scenario, "dos", ["--dos", "--quiet", ...flags]);
   const m = await parse([
     "--merge",
     ...blocks.toReversed(),
@@ -582,14 +571,8 @@ Deno.test("--statsout in split runs: --jobs 3 and --map --stats / --merge --stat
   ]);
   equal(j.code, 0, j.stderr);
   deepEqual(Deno.readFileSync(`${dir}/st-j.txt`), want);
-  const blocks: string[] = [];
-  for (const [k, p] of scenario.entries()) {
-    const b = `${dir}/st-block${k}`;
-    const r = await parse(["--pcap", p, "--map", b, "--stats", ...flags]);
-    equal(r.code, 0, r.stderr);
-    ok(exists(`${b}/stats.bin`));
-    blocks.push(b);
-  }
+  const blocks = await mapEach(scenario, "st", ["--stats", ...flags]);
+  ok(blocks.every((b) => exists(`${b}/stats.bin`)));
   const m = await parse([
     "--merge",
     ...blocks,
@@ -666,13 +649,7 @@ Deno.test("--sourceout in split runs: --jobs 3 and --map --sources / --merge --s
   equal(j.code, 0, j.stderr);
   deepEqual(Deno.readFileSync(`${dir}/so-j.json`), want);
   deepEqual(Deno.readFileSync(`${dir}/so-j-src.json`), wantSrc);
-  const blocks: string[] = [];
-  for (const [k, p] of scenario.entries()) {
-    const b = `${dir}/so-block${k}`;
-    const r = await parse(["--pcap", p, "--map", b, "--sources", ...flags]);
-    equal(r.code, 0, r.stderr);
-    blocks.push(b);
-  }
+  const blocks = await mapEach(scenario, "so", ["--sources", ...flags]);
   const m = await parse([
     "--merge",
     ...blocks.toReversed(),
