@@ -271,7 +271,10 @@ export async function mergeBlocks(
       excluded += h.stats.excludedByTags;
       implausible += h.stats.implausibleTime;
       const heads = new EventAggregator(settings);
-      if (merger.carrying > 0) await loadState(heads, b.heads); // else none can join
+      // Only the first events that can join a carried one (none when nothing is carried).
+      if (merger.carrying > 0) {
+        await loadState(heads, b.heads, { keep: (k) => merger.isCarried(k) });
+      }
       const tails = new EventAggregator(settings);
       await loadState(tails, b.tails);
       const m = merger.block({

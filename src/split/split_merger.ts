@@ -234,6 +234,11 @@ export class SplitMerger {
     return { events, replaced };
   }
 
+  /** Whether an open event of `key` is carried (only its block's first event can join it). */
+  isCarried(key: Uint32Array): boolean {
+    return this.#open._find(key) >= 0 || this.#long._find(key) >= 0;
+  }
+
   /** Open events carried into the next block (none: its first events cannot join any). */
   get carrying(): number {
     return this.#open.openCount + this.#long.openCount;

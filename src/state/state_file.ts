@@ -207,6 +207,12 @@ class In {
     this.p += 4;
     return v;
   }
+  /** The record's words 0..n-1 into `out`, the position kept (a record's key, peeked). */
+  peek(n: number, out: Uint32Array): Uint32Array {
+    this.#need(4 * n);
+    for (let i = 0; i < n; i++) out[i] = this.#dv.getUint32(this.p + 4 * i, true);
+    return out;
+  }
   f64(): number {
     this.#need(8);
     const v = this.#dv.getFloat64(this.p, true);
@@ -322,6 +328,12 @@ interface StateHeader {
 export interface StateExtras {
   /** The DoS victims of `--dosout` (`dos/dos_victims.ts`). */
   dos?: DosVictims;
+  /**
+   * Loads only the events whose key (2 words for IPv4, 5 for IPv6) this accepts; the others'
+   * records are skipped unread (the merge of a split run loads only the first events that can
+   * join an event it carries).
+   */
+  keep?: (key: Uint32Array) => boolean;
 }
 
 // Records leave in the order of the tables' entries, not sorted by key: entry numbers follow
@@ -968,19 +980,25 @@ function loadStateSync(agg: EventAggregator, path: string, extras: StateExtras):
         for (let k = 0; k < n * 3; k++) c.signatures[k] = r.u32();
         whole(r, "the SYN signatures");
       }
+      const keep = extras.keep;
+      const k2 = new Uint32Array(2);
+      const k5 = new Uint32Array(5);
       for (let n = 0; n < (h.singles ?? 0); n++) {
         const r = recs.next("a single-packet event");
+        if (keep && !keep(r.peek(2, k2))) continue;
         readSingle(r, agg, c);
         whole(r, "a single-packet event");
       }
       for (let n = 0; n < (h.singles6 ?? 0); n++) {
         const r = recs.next("a single-packet event");
+        if (keep && !keep(r.peek(5, k5))) continue;
         readSingle6(r, agg, c, key);
         whole(r, "a single-packet event");
       }
       for (const [t, count] of [[v4, h.v4], [v6, h.v6]] as const) {
         for (let n = 0; n < count; n++) {
           const r = recs.next("an event");
+          if (keep && !keep(t.v6 ? r.peek(5, k5) : r.peek(2, k2))) continue;
           readFullEvent(r, t, c, key);
           if (t.v6 ? agg._isSingle6(key) : agg._isSingle(key[0], key[1])) {
             throw c.bad("an event key appears twice");
