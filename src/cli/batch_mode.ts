@@ -122,6 +122,12 @@ export async function parseBatchMode(
       throw new UsageError(`--${f} cannot be used in batch mode (files are named per block)`);
     }
   }
+  // A batch is a sequence of runs, each one block; split runs cut their input themselves.
+  for (const f of ["map", "merge", "jobs", "queue", "dos", "stats", "sources"]) {
+    if (v[f] !== undefined) {
+      throw new UsageError(`--${f} cannot be used in batch mode (a split run takes --pcap files)`);
+    }
+  }
   const stray = positionals.filter((p) =>
     !(after.pfx2asin ?? []).includes(p) && !(after.dns ?? []).includes(p)
   );

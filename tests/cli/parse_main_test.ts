@@ -759,3 +759,35 @@ Deno.test("batch mode with --dosout, --sourceout and --seriesout: files per bloc
   for (const k of w.keys) deepEqual(a.sourcesOf(k), w.sourcesOf(k), k);
   ok(lines(`${d}/src/${names("src")[0]}`).length > 0);
 });
+
+Deno.test("batch mode refuses the files of one run and split runs' flags, each with one line (exit 2)", async () => {
+  const batch = [
+    "--from",
+    "2020-10-21T16",
+    "--to",
+    "2020-10-21T17",
+    "--input",
+    "x/{date}.{hour}.pcap",
+  ];
+  for (
+    const [extra, msg] of [
+      [["--eventout", "e.json"], "--eventout cannot be used in batch mode"],
+      [["--jobs", "2"], "--jobs cannot be used in batch mode"],
+      [["--map", "b"], "--map cannot be used in batch mode"],
+      [["--dos"], "--dos cannot be used in batch mode"],
+      [["--sources"], "--sources cannot be used in batch mode"],
+    ] as const
+  ) {
+    const r = await parse([
+      ...batch,
+      "--outdir",
+      `${dir}/batch-flags`,
+      "--samples",
+      "0",
+      ...extra,
+    ]);
+    equal(r.code, 2, r.stderr);
+    ok(r.stderr.includes(msg), r.stderr);
+    equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  }
+});
