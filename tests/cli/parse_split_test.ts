@@ -517,6 +517,37 @@ Deno.test("--dosout in split runs: --jobs, --map --dos / --merge (any order), --
     Deno.readFileSync(`${dir}/dos-b-dos.json`),
   );
   ok(JSON.parse(Deno.readTextFileSync(`${dir}/dos-b-dos.json`)).length > 0);
+  // A split run that saves its open vectors (--cacheout) and a run continuing it: together, the
+  // vectors of one run over all the files.
+  const s1 = await parse([
+    "--pcap",
+    ...scenario.slice(0, 3),
+    "--jobs",
+    "2",
+    "--eventout",
+    `${dir}/dos-c1.json`,
+    "--dosout",
+    `${dir}/dos-c1-dos.json`,
+    "--cacheout",
+    `${dir}/dos-c1.state`,
+    "--quiet",
+    ...flags,
+  ]);
+  equal(s1.code, 0, s1.stderr);
+  await sequential(scenario.slice(3), `${dir}/dos-c2.json`, [
+    "--cachein",
+    `${dir}/dos-c1.state`,
+    "--dosout",
+    `${dir}/dos-c2-dos.json`,
+    ...flags,
+  ]);
+  const halves = ["c1", "c2"].flatMap((h) =>
+    JSON.parse(Deno.readTextFileSync(`${dir}/dos-${h}-dos.json`))
+  );
+  deepEqual(
+    halves.map((v: object) => JSON.stringify(v)).sort(),
+    vectors.map((v: object) => JSON.stringify(v)).sort(),
+  );
   // Usage: --dos is a map step's; --dosout is not; blocks without the analysis are refused.
   for (
     const [args, msg] of [
