@@ -728,18 +728,10 @@ export class DosVictims implements Analyzer<DosReport[]> {
 
   #end(v: Vector): void {
     if (this.#splitHeads && this.#isHead(v)) {
-      // A head: the merge joins it to the block before's vector of its key, or reports it.
+      // A head: kept whole; the merge joins it to the block before's vector of its key, or
+      // reports it.
       this.#heads.push(v.saved(this.#store, this.#counter(v), this.#netCounter(v)));
-      this.#store.free(v.frameRef);
-      if (v.attSlot >= 0) {
-        this.#attackers.clear(v.attSlot);
-        this.#freeSlots.push(v.attSlot);
-        v.attSlot = -1;
-      }
-      v.rows.release(v.row);
-      return;
-    }
-    if (
+    } else if (
       v.packets >= this.minPackets && v.duration >= this.minDuration &&
       v.maxWindow >= this.minWindow
     ) {
@@ -856,6 +848,8 @@ export class DosVictims implements Analyzer<DosReport[]> {
         m.delete(k);
         this.#end(v); // a head ended in its block
       }
+      // Before the idle check below: ours continued by an open vector that runs through the
+      // block looks idle at its end, but is not over.
       for (const [k, t] of ts as Map<number | string, Vector>) {
         if (gap(first, t.firstSec, t.firstNsec) > this.timeout + 1) continue;
         this.#mergeVector(m, k, t, tails);
