@@ -22,6 +22,7 @@ const INLINE = 8;
 const LOG = 1 << 17; // deferred adds held before they are applied (1 MiB)
 const SORTED_MAX = 4096; // a medium set beyond this becomes per-/16 containers
 const ARRAY_MAX = 1024; // an array container beyond this becomes an 8 KiB bitmap
+const FROZEN_MAX = 1 << 16; // a loaded or united set up to this size may stay a sorted array
 
 /** One /16 of a big set: a sorted array of low 16 bits while sparse, a bitmap once dense. */
 class Container {
@@ -343,6 +344,62 @@ function mediumRelease(arena: TableArena, rows: Uint32Array, base: number): void
   arena.give(rows[base + M_BITS] & 0xff, rows[base + M_BLOCK]);
 }
 
+// Distinct /24s of a sorted array of distinct addresses.
+function count24Sorted(a: Uint32Array): number {
+  let n = 0;
+  let last = -1;
+  for (let i = 0; i < a.length; i++) {
+    const d24 = a[i] >>> 8;
+    if (d24 !== last) {
+      n++;
+      last = d24;
+    }
+  }
+  return n;
+}
+
+// The union of two sorted arrays of distinct addresses, sorted.
+function unionSorted(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const out = new Uint32Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (x < y) {
+      out[k++] = x;
+      i++;
+    } else if (y < x) {
+      out[k++] = y;
+      j++;
+    } else {
+      out[k++] = x;
+      i++;
+      j++;
+    }
+  }
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return k === out.length ? out : out.slice(0, k);
+}
+
+// A sorted array of distinct addresses as [start, length] runs, and how many.
+function runsOf(a: Uint32Array): [Float64Array, number] {
+  const runs = new Float64Array(2 * a.length);
+  let n = 0;
+  for (let i = 0; i < a.length;) {
+    const start = a[i];
+    let len = 1;
+    while (i + len < a.length && a[i + len] === start + len) len++;
+    runs[2 * n] = start;
+    runs[2 * n + 1] = len;
+    n++;
+    i += len;
+  }
+  return [runs, n];
+}
+
 /** A big set: containers keyed by the high 16 bits (a small inline hash of high → container). */
 class BigSet {
   #hk = new Int32Array(16); // high + 1, 0 = empty
@@ -483,7 +540,10 @@ export interface DestSetsOptions {
 export class DestSets {
   // Per slot, one row of `inline + 1` words: [n | n24 << 8, d0 .. d(inline-1)]. n > inline marks
   // a bigger set: inline + 1 a medium set (its header in the row's words 1–4, its table in the
-  // arena), inline + 2 a set of containers (in #big). The rows are either this object's own or,
+  // arena), inline + 2 a set of containers (in #big), inline + 3 a frozen set: a sorted array (in
+  // #frozen; its counts in words 1–2) that a set loaded from a state file or united with one
+  // stays until an address is added — the merge step only loads, unites and counts sets, which
+  // on sorted arrays is a sequential pass instead of a hash probe per address. The rows are either this object's own or,
   // after `_bind`, words inside a caller's rows (the event table keeps them in its event rows,
   // so one cache line serves both the event and its destinations).
   readonly #inline: number;
@@ -493,6 +553,8 @@ export class DestSets {
   #rows: Uint32Array;
   #cap = 64;
   #big: (BigSet | undefined)[] = new Array(64).fill(undefined);
+  // Frozen sets, never changed in place (so two slots may share one).
+  #frozen: (Uint32Array | undefined)[] = new Array(64).fill(undefined);
   readonly #arena = new TableArena();
   // Deferred adds (see `push`): per entry [address, previous entry of the same slot or -1]
   // (allocated on the first push), and per slot its latest entry (-1: none pending).
@@ -572,6 +634,7 @@ export class DestSets {
     this.#offset = offset;
     this.#bound = true;
     for (let i = this.#cap; i < capacity; i++) this.#big.push(undefined);
+    for (let i = this.#cap; i < capacity; i++) this.#frozen.push(undefined);
     this.#growHead(capacity);
     this.#cap = Math.max(this.#cap, capacity);
   }
@@ -585,6 +648,7 @@ export class DestSets {
     rows.set(this.#rows);
     this.#rows = rows;
     for (let i = this.#cap; i < cap; i++) this.#big.push(undefined);
+    for (let i = this.#cap; i < cap; i++) this.#frozen.push(undefined);
     this.#growHead(cap);
     this.#cap = cap;
   }
@@ -609,6 +673,10 @@ export class DestSets {
     const n = meta & 0xff;
     if (n > inline) {
       if (n === inline + 2) return this.#big[slot]!.add(d);
+      if (n === inline + 3) {
+        this.#thaw(slot);
+        return this.add(slot, d);
+      }
       const r = mediumAdd(this.#arena, rows, base, d);
       if (r !== 0 && rows[base + M_N] > SORTED_MAX) this.#promote(slot);
       return r;
@@ -647,6 +715,22 @@ export class DestSets {
     this.#pending(slot);
     let total = 0;
     for (let i = 0; i < n; i++) total += runs[2 * i + 1];
+    const kind = this.#rows[slot * this.#stride + this.#offset] & 0xff;
+    if (kind === 0 && total > this.#inline && total <= FROZEN_MAX) {
+      // Into an empty set (a state file's): the runs expanded into a frozen set.
+      const arr = new Uint32Array(total);
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        for (let v = runs[2 * i], end = v + runs[2 * i + 1]; v < end; v++) arr[k++] = v;
+      }
+      this.#freeze(slot, arr);
+      return;
+    }
+    if (kind === this.#inline + 3) this.#thaw(slot);
+    this.#addRunsLive(slot, runs, n, total);
+  }
+
+  #addRunsLive(slot: number, runs: ArrayLike<number>, n: number, total: number): void {
     // Distinct runs: more than SORTED_MAX addresses in them make a big set.
     const big = this.#bigOf(slot, total);
     if (big !== null) {
@@ -692,6 +776,33 @@ export class DestSets {
   addAll(slot: number, other: DestSets, from: number): void {
     other.#pending(from);
     const on = other.#meta(from) & 0xff;
+    const mine = this.#meta(slot) & 0xff;
+    const oFrozen = on === other.#inline + 3;
+    if (oFrozen && mine === 0) { // shared: neither changes it in place
+      this.#ensure(slot);
+      this.#freeze(slot, other.#frozen[from]!, other.count24(from));
+      return;
+    }
+    if (
+      (oFrozen || mine === this.#inline + 3) && on !== other.#inline + 2 &&
+      mine !== this.#inline + 2
+    ) {
+      // Neither a big set, one frozen: united as sorted arrays, in one pass.
+      const a = mine === this.#inline + 3 ? this.#frozen[slot]! : this.values(slot);
+      const b = oFrozen ? other.#frozen[from]! : other.values(from);
+      const u = unionSorted(a, b);
+      this.clear(slot);
+      if (u.length <= FROZEN_MAX) this.#freeze(slot, u);
+      else this.#addRunsLive(slot, ...runsOf(u), u.length);
+      return;
+    }
+    if (oFrozen) { // into a big set (or this one soon big): as runs
+      const [runs, n] = runsOf(other.#frozen[from]!);
+      if (mine === this.#inline + 3) this.#thaw(slot);
+      this.#addRunsLive(slot, runs, n, other.count(from));
+      return;
+    }
+    if (mine === this.#inline + 3) this.#thaw(slot);
     const ob = on === other.#inline + 2 ? other.#big[from]! : null;
     if (on === other.#inline + 1 && this.#inline === other.#inline && this.#meta(slot) === 0) {
       this.#ensure(slot); // into an empty set: a copy of the medium set's table
@@ -716,6 +827,22 @@ export class DestSets {
       return;
     }
     this.#bigOf(slot, ob.n)!.union(ob);
+  }
+
+  // Slot's (empty) set becomes the frozen set `arr` (sorted, distinct, more than inline).
+  #freeze(slot: number, arr: Uint32Array, n24 = count24Sorted(arr)): void {
+    const base = slot * this.#stride + this.#offset;
+    this.#frozen[slot] = arr;
+    this.#rows[base] = this.#inline + 3;
+    this.#rows[base + M_N] = arr.length;
+    this.#rows[base + M_N24] = n24;
+  }
+
+  // Slot's frozen set becomes a live one (medium or big) holding its addresses.
+  #thaw(slot: number): void {
+    const arr = this.#frozen[slot]!;
+    this.clear(slot);
+    this.#addRunsLive(slot, ...runsOf(arr), arr.length);
   }
 
   // Slot's set as a big set if it already is one or will be with `more` distinct addresses
@@ -768,6 +895,7 @@ export class DestSets {
       mediumRelease(this.#arena, this.#rows, base);
     }
     this.#big[slot] = undefined;
+    this.#frozen[slot] = undefined;
     this.#rows[base] = 0;
   }
 
@@ -791,6 +919,8 @@ export class DestSets {
     this.#head[from] = -1;
     this.#big[to] = this.#big[from];
     this.#big[from] = undefined;
+    this.#frozen[to] = this.#frozen[from];
+    this.#frozen[from] = undefined;
     this.#rows[from * this.#stride + this.#offset] = 0;
   }
 
@@ -803,6 +933,7 @@ export class DestSets {
       return sorted ? v.sort() : v;
     }
     if (n === this.#inline + 1) return mediumValues(this.#arena, this.#rows, base, sorted);
+    if (n === this.#inline + 3) return this.#frozen[slot]!.slice();
     const big = this.#big[slot]!;
     const out = new Uint32Array(big.n);
     const order = big.highs.map((_, e) => e).sort((a, b) => big.highs[a] - big.highs[b]);
@@ -827,6 +958,7 @@ export class DestSets {
     if (n === this.#inline + 1) {
       return 4 << (this.#rows[slot * this.#stride + this.#offset + M_BITS] & 0xff);
     }
+    if (n === this.#inline + 3) return this.#frozen[slot]!.byteLength;
     let b = 0;
     for (const c of this.#big[slot]!.cont) b += c.bytes;
     return b;

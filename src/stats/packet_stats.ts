@@ -306,7 +306,7 @@ export class PacketStats implements Analyzer<PacketSummary> {
       this.#src4Pk[k] += o.#src4Pk[e];
       this.#src4By[k] += o.#src4By[e];
     }
-    for (const d of o.#dst4.values(0)) this.#dst4.push(0, d);
+    this.#dst4.addAll(0, o.#dst4, 0);
     for (let e = 0; e < o.#src6.size; e++) {
       const k = this.#src6.add(o.#src6.keys, e * 4);
       this.#src6Pk = growF64(this.#src6Pk, this.#src6.capacity);

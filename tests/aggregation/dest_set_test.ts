@@ -223,3 +223,73 @@ Deno.test("addRuns and addAll (a state file's runs, two sets united) leave what 
     equal(o.count(5), new Set(b).size);
   }
 });
+
+Deno.test("loaded sets (sorted until an address is added) unite, share, move and grow exactly", () => {
+  for (let round = 0; round < 24; round++) {
+    const a = randomSet(round * 2 + 101);
+    const b = randomSet(round * 2 + 102);
+    const A = new Set(a);
+    const B = new Set(b);
+    const AB = new Set([...a, ...b]);
+    const s = new DestSets({ inline: 17 });
+    const o = new DestSets();
+    const load = (x: DestSets, slot: number, v: number[]) =>
+      x.addRuns(slot, runsOf(v), runsOf(v).length / 2);
+    load(s, 1, a);
+    load(o, 2, b);
+    // Loaded into loaded, both ways; into an empty slot (shared) and then changed on one side.
+    s.addAll(1, o, 2);
+    same(s, 1, AB, `round ${round}: loaded into loaded`);
+    same(o, 2, B, `round ${round}: the other unchanged`);
+    s.addAll(3, o, 2);
+    same(s, 3, B, `round ${round}: loaded into an empty slot`);
+    s.push(3, 0x0b000001);
+    same(s, 3, new Set([...b, 0x0b000001]), `round ${round}: a shared set changed`);
+    same(o, 2, B, `round ${round}: … its other slot not`);
+    // A live set (added one by one, any shape) into a loaded one and the other way.
+    for (const d of b) s.add(4, d);
+    load(s, 5, a);
+    s.addAll(5, s, 4);
+    same(s, 5, AB, `round ${round}: live into loaded`);
+    load(o, 6, a);
+    s.addAll(4, o, 6);
+    same(s, 4, AB, `round ${round}: loaded into live`);
+    // Added to, one at a time and deferred; moved; cleared.
+    load(s, 7, a);
+    for (const d of b) s.push(7, d);
+    same(s, 7, AB, `round ${round}: pushed onto loaded`);
+    load(s, 8, b);
+    s.add(8, a[0]);
+    same(s, 8, new Set([...b, a[0]]), `round ${round}: added to loaded`);
+    load(s, 9, a);
+    s.move(9, 10);
+    same(s, 10, A, `round ${round}: moved`);
+    equal(s.count(9), 0);
+    s.clear(10);
+    equal(s.count(10), 0);
+    load(s, 11, b);
+    load(s, 11, a); // runs into a loaded set
+    same(s, 11, AB, `round ${round}: runs into loaded`);
+    // Overlapping: a set with itself, and with every other address of it.
+    load(s, 12, a);
+    s.addAll(12, s, 1);
+    s.addAll(12, o, 6);
+    same(s, 12, AB, `round ${round}: overlapping sets`);
+    load(o, 13, a.filter((_, i) => i % 2 === 0));
+    s.addAll(12, o, 13);
+    same(s, 12, AB, `round ${round}: a subset`);
+  }
+  // Loaded halves of a whole /13 unite into a set of containers, as adding each address does.
+  const s = new DestSets();
+  const half = (odd: number) => {
+    const v: number[] = [];
+    for (let d = 0; d < 1 << 17; d++) if ((d & 1) === odd) v.push(0x0a000000 + d);
+    return v;
+  };
+  s.addRuns(1, runsOf(half(0)), runsOf(half(0)).length / 2);
+  s.addRuns(2, runsOf(half(1)), runsOf(half(1)).length / 2);
+  s.addAll(1, s, 2);
+  equal(s.count(1), 1 << 17);
+  equal(s.count24(1), 512);
+  ok(s.bytes(1) <= 20 * 8192, `${s.bytes(1)} bytes`);
+});
