@@ -213,6 +213,13 @@ class In {
     for (let i = 0; i < n; i++) out[i] = this.#dv.getUint32(this.p + 4 * i, true);
     return out;
   }
+  /** `n` [start, length] pairs of u32 words into `out` as numbers (bounds checked once). */
+  pairs(n: number, out: Float64Array): void {
+    this.#need(8 * n);
+    const dv = this.#dv;
+    for (let i = 0, p = this.p; i < 2 * n; i++, p += 4) out[i] = dv.getUint32(p, true);
+    this.p += 8 * n;
+  }
   f64(): number {
     this.#need(8);
     const v = this.#dv.getFloat64(this.p, true);
@@ -726,16 +733,15 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
     let total = 0;
     let prevEnd = -1;
     const runs = new Float64Array(nd * 2);
+    r.pairs(nd, runs);
     for (let i = 0; i < nd; i++) {
-      const start = r.u32();
-      const len = r.u32();
+      const start = runs[2 * i];
+      const len = runs[2 * i + 1];
       if (len === 0 || start + len > 4294967296 || start <= prevEnd) {
         throw c.bad("destination runs out of order or out of range");
       }
       prevEnd = start + len - 1;
       total += len;
-      runs[2 * i] = start;
-      runs[2 * i + 1] = len;
     }
     c.dests(total, packets); // before the runs are expanded: bounds the memory they take
     t.dests4.addRuns(e, runs, nd);
