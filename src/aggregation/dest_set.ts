@@ -94,6 +94,28 @@ class Container {
     return this.n - before;
   }
 
+  /** Adds the low 16 bits of `a[i..j)` (ascending, distinct); returns how many were new. */
+  addSorted(a: Uint32Array, i: number, j: number): number {
+    let added = 0;
+    if (this.bits === null && this.n + (j - i) <= ARRAY_MAX) {
+      for (; i < j; i++) if (this.add(a[i] & 0xffff)) added++; // ascending: appended
+      return added;
+    }
+    if (this.bits === null) this.#toBits();
+    const bits = this.bits!;
+    for (; i < j; i++) {
+      const w = (a[i] & 0xffff) >>> 5;
+      const m = 1 << (a[i] & 31);
+      if ((bits[w] & m) === 0) {
+        bits[w] |= m;
+        added++;
+      }
+    }
+    this.n += added;
+    this.#settle();
+    return added;
+  }
+
   /** Adds every value of `o` (a container of the same /16); returns how many were new. */
   union(o: Container): number {
     const before = this.n;
@@ -464,6 +486,26 @@ class BigSet {
     }
   }
 
+  /** Adds the addresses of `a` (ascending, distinct), a /16 at a time. */
+  addSorted(a: Uint32Array): void {
+    for (let i = 0; i < a.length;) {
+      const high = a[i] >>> 16;
+      let j = i + 1;
+      while (j < a.length && a[j] >>> 16 === high) j++;
+      const c = this.#container(high);
+      this.n += c.addSorted(a, i, j);
+      const d24 = c.d24;
+      for (; i < j; i++) {
+        const o = (a[i] >>> 8) & 255;
+        const m = 1 << (o & 31);
+        if ((d24[o >>> 5] & m) === 0) {
+          d24[o >>> 5] |= m;
+          this.n24++;
+        }
+      }
+    }
+  }
+
   /** Adds every address of `o`. */
   union(o: BigSet): void {
     for (let e = 0; e < o.cont.length; e++) {
@@ -730,6 +772,30 @@ export class DestSets {
     this.#addRunsLive(slot, runs, n, total);
   }
 
+  /**
+   * Adds the addresses of `sorted` (ascending, distinct; the set takes it and must be the only
+   * holder): into an empty slot it is kept as it is, a frozen set, when it is larger than the
+   * inline area.
+   */
+  addSorted(slot: number, sorted: Uint32Array): void {
+    this.#ensure(slot);
+    this.#pending(slot);
+    const kind = this.#rows[slot * this.#stride + this.#offset] & 0xff;
+    if (kind === 0 && sorted.length > this.#inline && sorted.length <= FROZEN_MAX) {
+      this.#freeze(slot, sorted);
+      return;
+    }
+    if (kind === this.#inline + 3) this.#thaw(slot);
+    this.#addSortedLive(slot, sorted);
+  }
+
+  // addSorted into a live set: a big one container by container, others as runs.
+  #addSortedLive(slot: number, sorted: Uint32Array): void {
+    const big = this.#bigOf(slot, sorted.length);
+    if (big !== null) big.addSorted(sorted);
+    else this.#addRunsLive(slot, ...runsOf(sorted), sorted.length);
+  }
+
   #addRunsLive(slot: number, runs: ArrayLike<number>, n: number, total: number): void {
     // Distinct runs: more than SORTED_MAX addresses in them make a big set.
     const big = this.#bigOf(slot, total);
@@ -793,7 +859,7 @@ export class DestSets {
       const u = unionSorted(a, b);
       this.clear(slot);
       if (u.length <= FROZEN_MAX) this.#freeze(slot, u);
-      else this.#addRunsLive(slot, ...runsOf(u), u.length);
+      else this.#addSortedLive(slot, u);
       return;
     }
     if (oFrozen) { // into a big set (or this one soon big): as runs
@@ -842,7 +908,7 @@ export class DestSets {
   #thaw(slot: number): void {
     const arr = this.#frozen[slot]!;
     this.clear(slot);
-    this.#addRunsLive(slot, ...runsOf(arr), arr.length);
+    this.#addSortedLive(slot, arr);
   }
 
   // Slot's set as a big set if it already is one or will be with `more` distinct addresses

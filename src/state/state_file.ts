@@ -97,7 +97,7 @@ const MAGIC = "DNEVSTAT";
  * equal(new DataView(bytes.buffer).getUint32(8, true), STATE_VERSION);
  * ```
  */
-export const STATE_VERSION = 6;
+export const STATE_VERSION = 7;
 
 /**
  * The most destination addresses a state file may expand to in all (IPv4 runs make a few bytes
@@ -107,6 +107,10 @@ export const MAX_STATE_DESTINATIONS = 1 << 26;
 
 /** The longest frame a sample may hold (libpcap's largest snapshot length). */
 const MAX_FRAME = 262144;
+// Typed arrays are in the host's byte order; the file's is little-endian.
+const LITTLE = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+// Format 7: an IPv4 event's destination count with this bit set is a list of addresses, not runs.
+const ADDRESSES = 0x80000000;
 const PIECE = 1 << 20;
 
 // Payload bytes, cut into pieces (about 1 MiB of whole records) by the caller.
@@ -151,6 +155,13 @@ class Out {
     this.#room(4);
     this.#dv.setUint32(this.n, v, true);
     this.n += 4;
+  }
+  /** Words `v`, in order (one copy on a little-endian host). */
+  u32s(v: Uint32Array): void {
+    this.#room(4 * v.length);
+    if (LITTLE) this.#buf.set(new Uint8Array(v.buffer, v.byteOffset, 4 * v.length), this.n);
+    else for (let i = 0; i < v.length; i++) this.#dv.setUint32(this.n + 4 * i, v[i], true);
+    this.n += 4 * v.length;
   }
   f64(v: number): void {
     this.#room(8);
@@ -219,6 +230,15 @@ class In {
     const dv = this.#dv;
     for (let i = 0, p = this.p; i < 2 * n; i++, p += 4) out[i] = dv.getUint32(p, true);
     this.p += 8 * n;
+  }
+  /** The next `out.length` words into `out` (one copy on a little-endian host). */
+  u32s(out: Uint32Array): void {
+    const k = 4 * out.length;
+    this.#need(k);
+    if (LITTLE) {
+      new Uint8Array(out.buffer, out.byteOffset, k).set(this.#b.subarray(this.p, this.p + k));
+    } else for (let i = 0; i < out.length; i++) out[i] = this.#dv.getUint32(this.p + 4 * i, true);
+    this.p += k;
   }
   f64(): number {
     this.#need(8);
@@ -472,17 +492,25 @@ function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Arr
       o.u32(d?.size ?? 0);
       if (d) { for (let k = 0; k < d.size * 4; k++) o.u32(d.keys[k]); }
     } else {
-      // Destinations as sorted runs [start, length].
+      // Destinations, sorted: as runs [start, length] (a sweep of consecutive addresses), or
+      // (format 7) as addresses, whichever is shorter (scattered ones: half the bytes, and a
+      // load that is one copy).
       const v = t.dests4.values(e);
-      const runs: number[] = [];
-      for (let i = 0; i < v.length;) {
-        let j = i + 1;
-        while (j < v.length && v[j] === v[j - 1] + 1) j++;
-        runs.push(v[i], j - i);
-        i = j;
+      let runs = v.length > 0 ? 1 : 0;
+      for (let i = 1; i < v.length; i++) if (v[i] !== v[i - 1] + 1) runs++;
+      if (runs * 2 > v.length) {
+        o.u32((ADDRESSES | v.length) >>> 0);
+        o.u32s(v);
+      } else {
+        o.u32(runs);
+        for (let i = 0; i < v.length;) {
+          let j = i + 1;
+          while (j < v.length && v[j] === v[j - 1] + 1) j++;
+          o.u32(v[i]);
+          o.u32(j - i);
+          i = j;
+        }
       }
-      o.u32(runs.length / 2);
-      for (const x of runs) o.u32(x);
     }
     let stored = 0;
     for (let j = 0; j < samples; j++) if (t.sampleRef[e * samples + j] !== 0) stored++;
@@ -596,6 +624,8 @@ class Check {
   readonly samples: number;
   /** The run's sampling seed. */
   readonly seed: number;
+  /** Whether destinations may be lists of addresses (format 7 on; before, runs only). */
+  readonly addresses: boolean;
   /** Whether samples have their ranks (format 6 on; before, reservoir samples). */
   readonly ranked: boolean;
   /** Whether records end with the attribution's words (format 4 on). */
@@ -613,6 +643,7 @@ class Check {
     this.samples = agg.samples;
     this.seed = agg.seed;
     this.ranked = version >= 6;
+    this.addresses = version >= 7;
     this.attribution = version >= 4;
     this.tags = version >= 5;
     this.attrWords = this.tags ? ATTR : ATTR_V4;
@@ -728,6 +759,16 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
     }
     t.dests6[e] = d;
     t.nets6[e] = nets;
+  } else if (c.addresses && (nd & ADDRESSES) !== 0) {
+    const n = nd & ~ADDRESSES;
+    if (n * 4 > r.left) throw c.bad("destination count beyond the data");
+    c.dests(n, packets);
+    const a = new Uint32Array(n);
+    r.u32s(a);
+    for (let i = 1; i < n; i++) {
+      if (a[i] <= a[i - 1]) throw c.bad("destinations out of order");
+    }
+    t.dests4.addSorted(e, a);
   } else {
     if (nd * 8 > r.left) throw c.bad("destination run count beyond the data");
     let total = 0;
@@ -941,7 +982,7 @@ export function loadState(
 
 function loadStateSync(agg: EventAggregator, path: string, extras: StateExtras): void {
   if (agg.openCount !== 0) throw new Error("loadState needs a fresh aggregator");
-  const { version, chunks } = readStatePayload(path, MAGIC, [2, 3, 4, STATE_VERSION]);
+  const { version, chunks } = readStatePayload(path, MAGIC, [2, 3, 4, 5, 6, STATE_VERSION]);
   const { v4, v6 } = agg._internals;
   let h: StateHeader;
   let c: Check;

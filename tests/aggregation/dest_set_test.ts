@@ -233,8 +233,11 @@ Deno.test("loaded sets (sorted until an address is added) unite, share, move and
     const AB = new Set([...a, ...b]);
     const s = new DestSets({ inline: 17 });
     const o = new DestSets();
+    // A state file's two forms: runs, or (scattered addresses) the sorted addresses.
     const load = (x: DestSets, slot: number, v: number[]) =>
-      x.addRuns(slot, runsOf(v), runsOf(v).length / 2);
+      (round + slot) % 2 === 0
+        ? x.addRuns(slot, runsOf(v), runsOf(v).length / 2)
+        : x.addSorted(slot, Uint32Array.from(v));
     load(s, 1, a);
     load(o, 2, b);
     // Loaded into loaded, both ways; into an empty slot (shared) and then changed on one side.
@@ -292,4 +295,18 @@ Deno.test("loaded sets (sorted until an address is added) unite, share, move and
   equal(s.count(1), 1 << 17);
   equal(s.count24(1), 512);
   ok(s.bytes(1) <= 20 * 8192, `${s.bytes(1)} bytes`);
+  // Scattered addresses beyond a frozen set's size, given sorted, and added each: the same set.
+  let x = 7;
+  const scattered = new Set<number>();
+  for (let i = 0; i < 150_000; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    scattered.add(0x0a000000 + (x >>> 13) + (i % 5 === 0 ? 1 << 20 : 0)); // a sparse /16 too
+  }
+  const sorted = Uint32Array.from(scattered).sort();
+  s.addSorted(3, sorted.slice());
+  same(s, 3, scattered, "scattered, given sorted");
+  for (const d of sorted) s.add(4, d);
+  equal(s.bytes(3), s.bytes(4));
+  s.addSorted(4, sorted.slice(0, 1000)); // into a live set
+  same(s, 4, scattered, "scattered, given again");
 });

@@ -12,7 +12,7 @@ import { generateScenario } from "../../src/synth/scenario.ts";
 import { eventJson } from "../../src/synth/event_json.ts";
 import { concat, pcapFile, type WritePacket } from "../../src/synth/pcap_writer.ts";
 import { ethernet, ipv4Packet, ipv6Packet } from "../../src/synth/frames.ts";
-import { tempDir } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 
 const dir = tempDir("state-test-");
 const OPTS: EventAggregatorOptions = { timeout: 300, samples: 2, seed: 3, uniques: 2 };
@@ -698,4 +698,108 @@ Deno.test("format 6 keeps each sample's rank and the event's sampling seed; a wr
     ok(err instanceof DataError, String(err));
     match(err.message, re);
   }
+});
+
+Deno.test("format 7: scattered destinations stored as addresses, sweeps as runs; both load exactly; out of order refused", async () => {
+  // Three sources: 40 scattered addresses, 30 consecutive ones, 70,000 scattered over a /13.
+  const pk: WritePacket[] = [];
+  const put = (src: number, dst: number, i: number) =>
+    pk.push({
+      sec: 1603296000 + Math.floor(i / 1000),
+      nsec: (i % 1000) * 1000,
+      data: ethernet(ipv4Packet({ src, dst, proto: 6, dport: 22, flags: 0x02 })),
+    });
+  for (let i = 0; i < 40; i++) put(0xc0000201, 0x0a000000 + 7 * i, i);
+  for (let i = 0; i < 30; i++) put(0xc0000202, 0x0a010000 + i, i);
+  for (let i = 0; i < 70_000; i++) put(0xc0000203, 0x0a000000 + 2 * i, i);
+  pk.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
+  const opts = { samples: 0, timeout: 3600, destinations: true };
+  const a = new EventAggregator(opts);
+  await feed(a, pcapFile(pk, { linkType: 1 }));
+  const show = (x: EventAggregator) =>
+    x.openEvents(true).sort(compareEventKeys).map((e) => [
+      e.sourceIP,
+      e.uniqueDests,
+      e.uniqueDest24s,
+      [...e.destinations!].sort((p, q) => p - q).join(","),
+    ]);
+  const want = show(a);
+  equal(want.length, 3);
+  const p = `${dir}/v7.state`;
+  Deno.writeFileSync(p, encodeState(a, 0));
+  const b = new EventAggregator(opts);
+  await loadState(b, p);
+  deepEqual(show(b), want);
+  deepEqual(encodeState(b, 0), encodeState(a, 0)); // and saved again, the same bytes
+  // The payload: which form each set took.
+  const { readStatePayload } = await import("../../src/state/state_container.ts");
+  const payload = concat([...readStatePayload(p, "DNEVSTAT", [7]).chunks]);
+  const words = (...w: number[]) => {
+    const b = new Uint8Array(4 * w.length);
+    w.forEach((x, i) => new DataView(b.buffer).setUint32(4 * i, x, true));
+    return b;
+  };
+  const at = (pattern: Uint8Array) => {
+    outer: for (let i = 0; i + pattern.length <= payload.length; i++) {
+      for (let k = 0; k < pattern.length; k++) if (payload[i + k] !== pattern[k]) continue outer;
+      return i;
+    }
+    return -1;
+  };
+  ok(at(words(0x80000000 + 40, 0x0a000000, 0x0a000007)) > 0, "40 scattered: addresses");
+  ok(at(words(1, 0x0a010000, 30)) > 0, "30 consecutive: one run");
+  const big = at(words(0x80000000 + 70_000, 0x0a000000, 0x0a000002));
+  ok(big > 0, "70,000 scattered: addresses");
+  // Two addresses swapped, and a count beyond the data: one line each, exit 65's error.
+  for (
+    const [patch, re] of [
+      [
+        (x: Uint8Array) => x.set(words(0x0a000002, 0x0a000000), big + 4),
+        /destinations out of order/,
+      ],
+      [(x: Uint8Array) => x.set(words(0x80000000 + 7_000_000), big), /destination count beyond/],
+    ] as const
+  ) {
+    const bad = payload.slice();
+    patch(bad);
+    Deno.writeFileSync(p, packMembers("DNEVSTAT", 7, [bad]));
+    const err = await loadState(new EventAggregator(opts), p).catch((e) => e);
+    ok(err instanceof DataError, String(err));
+    match(err.message, re);
+  }
+});
+
+Deno.test("states of formats 5 and 6 (the builds before this one) load: the same open events as this build's own", async () => {
+  const p = `${dir}/demo-now.state`;
+  const r = await runCli(
+    "src/cli/parse_main.ts",
+    [
+      "--pcap",
+      "testdata/demo/scan.pcap.gz",
+      "--samples",
+      "2",
+      "--timeout",
+      "300",
+      "--cacheout",
+      p,
+      "--eventout",
+      `${dir}/demo-now.json`,
+    ],
+    ["-A"],
+  );
+  equal(r.code, 0, r.stderr);
+  const open = async (path: string) => {
+    const a = new EventAggregator({ timeout: 300, samples: 2 });
+    await loadState(a, path);
+    return a.openEvents().sort(compareEventKeys).map((e) => JSON.parse(JSON.stringify(e)));
+  };
+  const now = await open(p);
+  ok(now.length > 10, `${now.length} open events`);
+  // Format 6: everything, samples included.
+  deepEqual(await open("testdata/state/demo-v6.state"), now);
+  // Format 5 kept reservoir samples (other packets); every other field the same.
+  const v5 = await open("testdata/state/demo-v5.state");
+  const noSamples = (evs: Record<string, unknown>[]) =>
+    evs.map((e) => ({ ...e, Samples: undefined }));
+  deepEqual(noSamples(v5), noSamples(now));
 });
