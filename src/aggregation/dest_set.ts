@@ -17,12 +17,15 @@
  */
 
 import { TableArena } from "./_table_arena.ts";
+import { popcount } from "../util/popcount.ts";
 
 const INLINE = 8;
 const LOG = 1 << 17; // deferred adds held before they are applied (1 MiB)
 const SORTED_MAX = 4096; // a medium set beyond this becomes per-/16 containers
 const ARRAY_MAX = 1024; // an array container beyond this becomes an 8 KiB bitmap
 const FROZEN_MAX = 1 << 16; // a loaded or united set up to this size may stay a sorted array
+/** Words of one /16 in bitmap form (`DestSets.addBitmaps`): its high 16 bits, then 2,048 words. */
+export const BITMAP_WORDS = 2049;
 
 /** One /16 of a big set: a sorted array of low 16 bits while sparse, a bitmap once dense. */
 class Container {
@@ -92,6 +95,25 @@ class Container {
     }
     this.#settle();
     return this.n - before;
+  }
+
+  /** The container becomes the bitmap `bits` (2,048 words; the caller's no more), counted. */
+  setBits(bits: Uint32Array): void {
+    let n = 0;
+    for (let w = 0; w < 2048; w++) n += popcount(bits[w]);
+    this.bits = bits;
+    this.arr = null;
+    this.n = n;
+    const d24 = this.d24;
+    d24.fill(0);
+    for (let o = 0; o < 256; o++) {
+      const w = o * 8;
+      if (
+        (bits[w] | bits[w + 1] | bits[w + 2] | bits[w + 3] | bits[w + 4] | bits[w + 5] |
+          bits[w + 6] | bits[w + 7]) !== 0
+      ) d24[o >>> 5] |= 1 << (o & 31);
+    }
+    this.#settle();
   }
 
   /** Adds the low 16 bits of `a[i..j)` (ascending, distinct); returns how many were new. */
@@ -210,12 +232,6 @@ function lowerBound(arr: Uint16Array, n: number, v: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-function popcount(x: number): number {
-  x = x - ((x >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
 // A medium set: one open-addressing hash of whole addresses whose home slot depends only on
@@ -483,6 +499,20 @@ class BigSet {
       this.n += c.addRange(lo, hi);
       this.#mark24(c, lo >>> 8, hi >>> 8);
       s += hi - lo + 1;
+    }
+  }
+
+  /**
+   * Into an empty set: `k` /16s as bitmaps, `words` holding for each its high 16 bits and 2,048
+   * words of bits (a state file's form of a dense set; copied).
+   */
+  setBitmaps(words: Uint32Array, k: number): void {
+    for (let i = 0; i < k; i++) {
+      const at = i * BITMAP_WORDS;
+      const c = this.#container(words[at]);
+      c.setBits(words.slice(at + 1, at + BITMAP_WORDS));
+      this.n += c.n;
+      for (let w = 0; w < 8; w++) this.n24 += popcount(c.d24[w]);
     }
   }
 
@@ -794,6 +824,38 @@ export class DestSets {
     const big = this.#bigOf(slot, sorted.length);
     if (big !== null) big.addSorted(sorted);
     else this.#addRunsLive(slot, ...runsOf(sorted), sorted.length);
+  }
+
+  /**
+   * Adds `k` /16s given as bitmaps (`words`: per /16 its high 16 bits, then 2,048 words of bits;
+   * highs ascending and distinct): into an empty slot, a big set's containers are made from them
+   * directly (a whole-telescope scanner's set loaded in microseconds).
+   */
+  addBitmaps(slot: number, words: Uint32Array, k: number): void {
+    this.#ensure(slot);
+    this.#pending(slot);
+    let total = 0;
+    for (let i = 0; i < k; i++) {
+      for (let w = 1; w < BITMAP_WORDS; w++) total += popcount(words[i * BITMAP_WORDS + w]);
+    }
+    if ((this.#rows[slot * this.#stride + this.#offset] & 0xff) === 0 && total > SORTED_MAX) {
+      const big = this.#promote(slot);
+      big.setBitmaps(words, k);
+      return;
+    }
+    const sorted = new Uint32Array(total);
+    let n = 0;
+    for (let i = 0; i < k; i++) {
+      const high = words[i * BITMAP_WORDS] * 65536;
+      for (let w = 0; w < 2048; w++) {
+        let x = words[i * BITMAP_WORDS + 1 + w];
+        while (x !== 0) {
+          sorted[n++] = high + (w << 5) + (31 - Math.clz32(x & -x));
+          x &= x - 1;
+        }
+      }
+    }
+    this.addSorted(slot, sorted);
   }
 
   #addRunsLive(slot: number, runs: ArrayLike<number>, n: number, total: number): void {

@@ -39,6 +39,8 @@ import {
   writeAtomic,
 } from "./state_container.ts";
 import { KeyTable } from "../util/key_table.ts";
+import { popcount } from "../util/popcount.ts";
+import { BITMAP_WORDS } from "../aggregation/dest_set.ts";
 import { Traffic, TRAFFIC_NAMES } from "../decode/traffic.ts";
 import { ALL_FINGERPRINTS, armedFingerprints, FINGERPRINTS } from "../fingerprints/registry.ts";
 import type { AggregatorClock, EventAggregator } from "../aggregation/event_aggregator.ts";
@@ -109,8 +111,11 @@ export const MAX_STATE_DESTINATIONS = 1 << 26;
 const MAX_FRAME = 262144;
 // Typed arrays are in the host's byte order; the file's is little-endian.
 const LITTLE = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
-// Format 7: an IPv4 event's destination count with this bit set is a list of addresses, not runs.
+// Format 7: the top bits of an IPv4 event's destination count give the form that follows: none,
+// runs; this one, a list of addresses; BITMAPS, /16s as bitmaps.
 const ADDRESSES = 0x80000000;
+const BITMAPS = 0x40000000;
+const FORMS = ADDRESSES | BITMAPS;
 const PIECE = 1 << 20;
 
 // Payload bytes, cut into pieces (about 1 MiB of whole records) by the caller.
@@ -497,8 +502,24 @@ function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Arr
       // load that is one copy).
       const v = t.dests4.values(e);
       let runs = v.length > 0 ? 1 : 0;
-      for (let i = 1; i < v.length; i++) if (v[i] !== v[i - 1] + 1) runs++;
-      if (runs * 2 > v.length) {
+      let highs = runs;
+      for (let i = 1; i < v.length; i++) {
+        if (v[i] !== v[i - 1] + 1) runs++;
+        if (v[i] >>> 16 !== v[i - 1] >>> 16) highs++;
+      }
+      const bitmapBytes = 4 * BITMAP_WORDS * highs;
+      if (bitmapBytes < 8 * runs && bitmapBytes < 4 * v.length) { // a dense sweep: 8 KiB a /16
+        o.u32((BITMAPS | highs) >>> 0);
+        const words = new Uint32Array(BITMAP_WORDS * highs);
+        for (let i = 0, k = -1, high = -1; i < v.length; i++) {
+          if (v[i] >>> 16 !== high) {
+            high = v[i] >>> 16;
+            words[++k * BITMAP_WORDS] = high;
+          }
+          words[k * BITMAP_WORDS + 1 + ((v[i] & 0xffff) >>> 5)] |= 1 << (v[i] & 31);
+        }
+        o.u32s(words);
+      } else if (runs * 2 > v.length) {
         o.u32((ADDRESSES | v.length) >>> 0);
         o.u32s(v);
       } else {
@@ -759,8 +780,28 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
     }
     t.dests6[e] = d;
     t.nets6[e] = nets;
-  } else if (c.addresses && (nd & ADDRESSES) !== 0) {
-    const n = nd & ~ADDRESSES;
+  } else if (c.addresses && nd >>> 30 === 3) {
+    throw c.bad("destination form 3 is not one this build knows");
+  } else if (c.addresses && nd >>> 30 === BITMAPS >>> 30) {
+    const k = nd & ~FORMS;
+    if (k * BITMAP_WORDS * 4 > r.left) throw c.bad("destination bitmaps beyond the data");
+    const words = new Uint32Array(k * BITMAP_WORDS);
+    r.u32s(words);
+    let total = 0;
+    for (let i = 0; i < k; i++) {
+      const at = i * BITMAP_WORDS;
+      if (words[at] > 0xffff || (i > 0 && words[at] <= words[at - BITMAP_WORDS])) {
+        throw c.bad("destination bitmaps out of order or out of range");
+      }
+      let n = 0;
+      for (let w = at + 1; w < at + BITMAP_WORDS; w++) n += popcount(words[w]);
+      if (n === 0) throw c.bad("an empty destination bitmap");
+      total += n;
+    }
+    c.dests(total, packets);
+    t.dests4.addBitmaps(e, words, k);
+  } else if (c.addresses && nd >>> 30 === ADDRESSES >>> 30) {
+    const n = nd & ~FORMS;
     if (n * 4 > r.left) throw c.bad("destination count beyond the data");
     c.dests(n, packets);
     const a = new Uint32Array(n);

@@ -700,8 +700,9 @@ Deno.test("format 6 keeps each sample's rank and the event's sampling seed; a wr
   }
 });
 
-Deno.test("format 7: scattered destinations stored as addresses, sweeps as runs; both load exactly; out of order refused", async () => {
-  // Three sources: 40 scattered addresses, 30 consecutive ones, 70,000 scattered over a /13.
+Deno.test("format 7: destinations as runs, addresses or /16 bitmaps, whichever is shortest; all load exactly; damage refused", async () => {
+  // Four sources: 40 scattered addresses, 30 consecutive ones, 70,000 scattered over a /10,
+  // 70,000 dense in three /16s.
   const pk: WritePacket[] = [];
   const put = (src: number, dst: number, i: number) =>
     pk.push({
@@ -711,7 +712,8 @@ Deno.test("format 7: scattered destinations stored as addresses, sweeps as runs;
     });
   for (let i = 0; i < 40; i++) put(0xc0000201, 0x0a000000 + 7 * i, i);
   for (let i = 0; i < 30; i++) put(0xc0000202, 0x0a010000 + i, i);
-  for (let i = 0; i < 70_000; i++) put(0xc0000203, 0x0a000000 + 2 * i, i);
+  for (let i = 0; i < 70_000; i++) put(0xc0000203, 0x0a000000 + 61 * i, i);
+  for (let i = 0; i < 70_000; i++) put(0xc0000204, 0x0b000000 + 2 * i, i);
   pk.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
   const opts = { samples: 0, timeout: 3600, destinations: true };
   const a = new EventAggregator(opts);
@@ -724,7 +726,7 @@ Deno.test("format 7: scattered destinations stored as addresses, sweeps as runs;
       [...e.destinations!].sort((p, q) => p - q).join(","),
     ]);
   const want = show(a);
-  equal(want.length, 3);
+  equal(want.length, 4);
   const p = `${dir}/v7.state`;
   Deno.writeFileSync(p, encodeState(a, 0));
   const b = new EventAggregator(opts);
@@ -748,8 +750,10 @@ Deno.test("format 7: scattered destinations stored as addresses, sweeps as runs;
   };
   ok(at(words(0x80000000 + 40, 0x0a000000, 0x0a000007)) > 0, "40 scattered: addresses");
   ok(at(words(1, 0x0a010000, 30)) > 0, "30 consecutive: one run");
-  const big = at(words(0x80000000 + 70_000, 0x0a000000, 0x0a000002));
+  const big = at(words(0x80000000 + 70_000, 0x0a000000, 0x0a00003d));
   ok(big > 0, "70,000 scattered: addresses");
+  const dense = at(words(0x40000000 + 3, 0x0b00, 0x55555555));
+  ok(dense > 0, "70,000 dense: three bitmaps");
   // Two addresses swapped, and a count beyond the data: one line each, exit 65's error.
   for (
     const [patch, re] of [
@@ -758,6 +762,10 @@ Deno.test("format 7: scattered destinations stored as addresses, sweeps as runs;
         /destinations out of order/,
       ],
       [(x: Uint8Array) => x.set(words(0x80000000 + 7_000_000), big), /destination count beyond/],
+      [(x: Uint8Array) => x.set(words(0x0b02), dense + 4), /bitmaps out of order/],
+      [(x: Uint8Array) => x.fill(0, dense + 8, dense + 8 + 8192), /an empty destination bitmap/],
+      [(x: Uint8Array) => x.set(words(0x40000000 + 9), dense), /bitmaps beyond the data/],
+      [(x: Uint8Array) => x.set(words(0xc0000003), dense), /destination form 3/],
     ] as const
   ) {
     const bad = payload.slice();
