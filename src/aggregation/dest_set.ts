@@ -815,6 +815,10 @@ export class DestSets {
       this.#freeze(slot, sorted);
       return;
     }
+    if (kind === 0 && sorted.length <= this.#inline) { // the usual event: a few, inline
+      for (let i = 0; i < sorted.length; i++) this.add(slot, sorted[i]);
+      return;
+    }
     if (kind === this.#inline + 3) this.#thaw(slot);
     this.#addSortedLive(slot, sorted);
   }

@@ -89,15 +89,21 @@ function entryKey(ix: DataView, i: number): string {
   return keyString(k);
 }
 
-// A block's events.ndjson, line by line (lengths from its index), without the newline.
-async function* lines(b: Block): AsyncGenerator<Uint8Array> {
+// A block's events.ndjson, line by line (lengths from its index), without the newline: the lines
+// read so far at a time (one await per MiB, not per line), valid until the next step.
+async function* lines(b: Block): AsyncGenerator<Uint8Array[]> {
   const f = await Deno.open(b.events);
   try {
     let buf = new Uint8Array(1 << 20);
     let have = 0;
     let at = 0;
+    let ready: Uint8Array[] = [];
     for (let i = 0; i < b.header.events; i++) {
       const len = b.index.getUint32(i * INDEX_ENTRY + 36, true);
+      if (have - at < len && ready.length > 0) {
+        yield ready; // before the buffer moves
+        ready = [];
+      }
       while (have - at < len) {
         if (at > 0) {
           buf.copyWithin(0, at, have);
@@ -113,9 +119,10 @@ async function* lines(b: Block): AsyncGenerator<Uint8Array> {
         if (n === null) throw new DataError("events end before the index", { file: b.events });
         have += n;
       }
-      yield buf.subarray(at, at + len - 1);
+      ready.push(buf.subarray(at, at + len - 1));
       at += len;
     }
+    if (ready.length > 0) yield ready;
   } finally {
     f.close();
   }
@@ -322,19 +329,23 @@ export async function mergeBlocks(
         put(e);
         rollup?.add(e);
       };
-      for await (const line of lines(b)) {
-        while (j < joined.length && compareEntry(b.index, i, joined[j]) > 0) putEvent(joined[j++]);
-        const rec = rollup ? (await recs?.next())?.value : undefined;
-        if (rollup && !rec) {
-          throw new DataError("fewer source records than events", { file: b.sources ?? b.dir });
+      for await (const ready of lines(b)) {
+        for (const line of ready) {
+          while (j < joined.length && compareEntry(b.index, i, joined[j]) > 0) {
+            putEvent(joined[j++]);
+          }
+          const rec = rollup ? (await recs?.next())?.value : undefined;
+          if (rollup && !rec) {
+            throw new DataError("fewer source records than events", { file: b.sources ?? b.dir });
+          }
+          const key = b.index.getUint8(i * INDEX_ENTRY + 12) === 1 ? entryKey(b.index, i) : "";
+          if (key && m.replaced.has(key)) dropped.add(key);
+          else {
+            put(line);
+            if (rec) rollup!.add(rec);
+          }
+          i++;
         }
-        const key = b.index.getUint8(i * INDEX_ENTRY + 12) === 1 ? entryKey(b.index, i) : "";
-        if (key && m.replaced.has(key)) dropped.add(key);
-        else {
-          put(line);
-          if (rec) rollup!.add(rec);
-        }
-        i++;
       }
       while (j < joined.length) putEvent(joined[j++]);
       // A replaced first event was counted by its block as filtered if it was not written; the
