@@ -3,36 +3,23 @@
 
 /// <reference lib="deno.worker" />
 
-import { DarknetError } from "../errors.ts";
-import {
-  type InvalidEvents,
-  readerOptions,
-  type ReaderSettings,
-  readEvents,
-} from "./event_reader.ts";
+import { serveEventFiles } from "./_event_files_worker.ts";
 import { EventStats, type EventStatsOptions } from "./event_stats.ts";
 
-self.onmessage = async (ev: MessageEvent) => {
-  const { files, options, reader } = ev.data as {
-    files: string[];
-    options: EventStatsOptions;
-    reader: ReaderSettings;
-  };
-  const invalid: InvalidEvents = { count: 0 };
-  const ro = readerOptions(reader, invalid);
+serveEventFiles((options: EventStatsOptions) => {
   const stats = new EventStats(options);
-  let error: { message: string; exitCode: number } | undefined;
-  try {
-    for await (const r of readEvents(files, ro)) stats.add(r.event);
-  } catch (e) {
-    error = e instanceof DarknetError
-      ? { message: e.message, exitCode: e.exitCode }
-      : { message: `internal error: ${(e as Error).message}`, exitCode: 70 };
-  }
-  const data = stats.exportData() as {
-    all: { byPort: Map<unknown, { sources: { u32: Uint32Array } }> };
+  return {
+    add: (r) => stats.add(r.event),
+    export: () => {
+      const data = stats.exportData();
+      return { data, transfer: packedBuffers(data) };
+    },
   };
-  // Transfer the packed source arrays instead of copying them.
+});
+
+// The packed source arrays (whole buffers, each once) in the exported data: transferred instead
+// of copied.
+function packedBuffers(data: unknown): ArrayBuffer[] {
   const transfer: ArrayBuffer[] = [];
   const walk = (x: unknown): void => {
     if (x instanceof Uint32Array) {
@@ -48,6 +35,5 @@ self.onmessage = async (ev: MessageEvent) => {
     }
   };
   walk(data);
-  self.postMessage({ data, error, invalid }, transfer);
-  self.close();
-};
+  return transfer;
+}
