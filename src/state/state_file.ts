@@ -40,6 +40,8 @@ import {
 } from "./state_container.ts";
 import { KeyTable } from "../util/key_table.ts";
 import { popcount } from "../util/popcount.ts";
+import { ByteReader } from "../util/byte_reader.ts";
+import { ByteWriter } from "../util/byte_writer.ts";
 import { BITMAP_WORDS } from "../aggregation/dest_set.ts";
 import { Traffic, TRAFFIC_NAMES } from "../decode/traffic.ts";
 import { ALL_FINGERPRINTS, armedFingerprints, FINGERPRINTS } from "../fingerprints/registry.ts";
@@ -109,8 +111,6 @@ export const MAX_STATE_DESTINATIONS = 1 << 26;
 
 /** The longest frame a sample may hold (libpcap's largest snapshot length). */
 const MAX_FRAME = 262144;
-// Typed arrays are in the host's byte order; the file's is little-endian.
-const LITTLE = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 // Format 7: the top bits of an IPv4 event's destination count give the form that follows: none,
 // runs; this one, a list of addresses; BITMAPS, /16s as bitmaps.
 const ADDRESSES = 0x80000000;
@@ -118,153 +118,19 @@ const BITMAPS = 0x40000000;
 const FORMS = ADDRESSES | BITMAPS;
 const PIECE = 1 << 20;
 
-// Payload bytes, cut into pieces (about 1 MiB of whole records) by the caller.
-class Out {
-  #buf = new Uint8Array(PIECE + 4096);
-  #dv = new DataView(this.#buf.buffer);
-  n = 0;
-  #rec = -1;
-  #room(k: number): void {
-    if (this.n + k <= this.#buf.length) return;
-    let cap = this.#buf.length * 2;
-    while (cap < this.n + k) cap *= 2;
-    const b = new Uint8Array(cap);
-    b.set(this.#buf.subarray(0, this.n));
-    this.#buf = b;
-    this.#dv = new DataView(b.buffer);
-  }
-  begin(): void {
-    this.#room(4);
-    this.#rec = this.n;
-    this.n += 4;
-  }
-  end(): void {
-    this.#dv.setUint32(this.#rec, this.n - this.#rec - 4, true);
-    this.#rec = -1;
-  }
-  /** A piece is ready (whole records of at least PIECE bytes). */
-  get full(): boolean {
-    return this.n >= PIECE;
-  }
-  /** The bytes so far, as a piece of their own; the buffer starts again. */
-  cut(): Uint8Array {
-    const piece = this.#buf.slice(0, this.n);
-    this.n = 0;
-    return piece;
-  }
-  u8(v: number): void {
-    this.#room(1);
-    this.#buf[this.n++] = v;
-  }
-  u32(v: number): void {
-    this.#room(4);
-    this.#dv.setUint32(this.n, v, true);
-    this.n += 4;
-  }
-  /** Words `v`, in order (one copy on a little-endian host). */
-  u32s(v: Uint32Array): void {
-    this.#room(4 * v.length);
-    if (LITTLE) this.#buf.set(new Uint8Array(v.buffer, v.byteOffset, 4 * v.length), this.n);
-    else for (let i = 0; i < v.length; i++) this.#dv.setUint32(this.n + 4 * i, v[i], true);
-    this.n += 4 * v.length;
-  }
-  f64(v: number): void {
-    this.#room(8);
-    this.#dv.setFloat64(this.n, v, true);
-    this.n += 8;
-  }
-  bytes(b: Uint8Array): void {
-    this.#room(b.length);
-    this.#buf.set(b, this.n);
-    this.n += b.length;
-  }
-  /** A stored frame, copied straight in. */
-  frame(store: SampleStore, ref: number, len: number): void {
-    this.#room(len);
-    store.copyTo(ref, len, this.#buf, this.n);
-    this.n += len;
-  }
-}
+// Payload bytes (a ByteWriter) are cut into pieces of about 1 MiB of whole records by the caller;
+// records are read with one ByteReader reset onto each.
+const reader = (b: Uint8Array, file: string) =>
+  new ByteReader(
+    b,
+    (what) => new DataError(`corrupt state: ${what}`, { file }),
+    "a record is shorter than its fields",
+  );
 
-// Bounds-checked reading of one record (or, for format 2, of the whole payload): bytes
-// [p, end) of a buffer. Reset for each record, so a million records cost no object each.
-class In {
-  #b: Uint8Array;
-  #dv: DataView;
-  readonly #file: string;
-  p = 0;
-  #end: number;
-  constructor(b: Uint8Array, file: string) {
-    this.#b = b;
-    this.#dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    this.#end = b.length;
-    this.#file = file;
-  }
-  reset(b: Uint8Array, dv: DataView, start: number, end: number): void {
-    this.#b = b;
-    this.#dv = dv;
-    this.p = start;
-    this.#end = end;
-  }
-  #need(k: number): void {
-    if (this.p + k > this.#end) {
-      throw new DataError(`corrupt state: a record is shorter than its fields (needs ${k} more)`, {
-        file: this.#file,
-      });
-    }
-  }
-  u8(): number {
-    this.#need(1);
-    return this.#b[this.p++];
-  }
-  u32(): number {
-    this.#need(4);
-    const v = this.#dv.getUint32(this.p, true);
-    this.p += 4;
-    return v;
-  }
-  /** The record's words 0..n-1 into `out`, the position kept (a record's key, peeked). */
-  peek(n: number, out: Uint32Array): Uint32Array {
-    this.#need(4 * n);
-    for (let i = 0; i < n; i++) out[i] = this.#dv.getUint32(this.p + 4 * i, true);
-    return out;
-  }
-  /** `n` [start, length] pairs of u32 words into `out` as numbers (bounds checked once). */
-  pairs(n: number, out: Float64Array): void {
-    this.#need(8 * n);
-    const dv = this.#dv;
-    for (let i = 0, p = this.p; i < 2 * n; i++, p += 4) out[i] = dv.getUint32(p, true);
-    this.p += 8 * n;
-  }
-  /** The next `out.length` words into `out` (one copy on a little-endian host). */
-  u32s(out: Uint32Array): void {
-    const k = 4 * out.length;
-    this.#need(k);
-    if (LITTLE) {
-      new Uint8Array(out.buffer, out.byteOffset, k).set(this.#b.subarray(this.p, this.p + k));
-    } else for (let i = 0; i < out.length; i++) out[i] = this.#dv.getUint32(this.p + 4 * i, true);
-    this.p += k;
-  }
-  f64(): number {
-    this.#need(8);
-    const v = this.#dv.getFloat64(this.p, true);
-    this.p += 8;
-    return v;
-  }
-  /** The next k bytes, as a copy. */
-  bytes(k: number): Uint8Array {
-    return this.view(k).slice();
-  }
-  /** The next k bytes, as a view (valid until the next record). */
-  view(k: number): Uint8Array {
-    this.#need(k);
-    const v = this.#b.subarray(this.p, this.p + k);
-    this.p += k;
-    return v;
-  }
-  get left(): number {
-    return this.#end - this.p;
-  }
+// A stored frame, copied straight in.
+function frame(o: ByteWriter, store: SampleStore, ref: number, len: number): void {
+  const at = o.reserve(len);
+  store.copyTo(ref, len, o.buffer, at);
 }
 
 // Records out of a sequence of inflated chunks. A record's bytes are gathered as they come, so a
@@ -275,11 +141,11 @@ class Records {
   #cur: Uint8Array = new Uint8Array(0);
   #dv: DataView = new DataView(new ArrayBuffer(0));
   #pos = 0;
-  readonly #in: In;
+  readonly #in: ByteReader;
   constructor(chunks: Iterator<Uint8Array>, file: string) {
     this.#chunks = chunks;
     this.#file = file;
-    this.#in = new In(this.#cur, file);
+    this.#in = reader(this.#cur, file);
   }
   // Moves to the next chunk; false at the end of the data.
   #advance(): boolean {
@@ -314,7 +180,7 @@ class Records {
     return out;
   }
   /** The next record (the same reader object each time, valid until the next call). */
-  next(what: string): In {
+  next(what: string): ByteReader {
     let len: number;
     if (this.#pos + 4 <= this.#cur.length) {
       len = this.#dv.getUint32(this.#pos, true);
@@ -379,7 +245,7 @@ export interface StateExtras {
 function* payload(agg: EventAggregator, extras: StateExtras = {}): Generator<Uint8Array> {
   // Ended events are not state: whoever saves takes them first (sweepIdle, as a run's end does).
   if (agg.endedWaiting > 0) throw new Error("events ended by gaps are waiting: sweepIdle() first");
-  const o = new Out();
+  const o = new ByteWriter(PIECE + 4096);
   const { singles, singles6, v4, v6, clock, signatures } = agg._internals;
   const dos = extras.dos?.saveState();
   const header: StateHeader = {
@@ -433,15 +299,15 @@ function* payload(agg: EventAggregator, extras: StateExtras = {}): Generator<Uin
     o.begin();
     o.bytes(te.encode(JSON.stringify(v)));
     o.end();
-    if (o.full) yield o.cut();
+    if (o.length >= PIECE) yield o.cut();
   }
-  if (o.n > 0) yield o.cut();
+  if (o.length > 0) yield o.cut();
 }
 
 // Single-packet events, in entry order: key, time, destination (one word or four), length, for
 // IPv4 the fingerprint bits, and the frame if sampled.
 function* writeSingles(
-  o: Out,
+  o: ByteWriter,
   t: SingleTable,
   store: SampleStore,
   dict: Uint32Array,
@@ -462,12 +328,12 @@ function* writeSingles(
     if (!t.v6) o.u8(t.rowU[u + S_LENFP] >>> 24);
     const ref = t.rowI[u + S_REF];
     o.u8(ref !== 0 ? 1 : 0);
-    if (ref !== 0) o.frame(store, ref, len);
+    if (ref !== 0) frame(o, store, ref, len);
     SINGLE_OUT.length = 0;
     attrSingleToFile(t.rowU, u + t.attrAt, t.values, s, dict, SINGLE_OUT);
     for (const x of SINGLE_OUT) o.u32(x);
     o.end();
-    if (o.full) yield o.cut();
+    if (o.length >= PIECE) yield o.cut();
   }
 }
 
@@ -476,7 +342,7 @@ const SEQ_WORDS_READ = new Uint32Array(SEQ_STATE);
 const SINGLE_OUT: number[] = [];
 const SIG3 = new Uint32Array(3);
 
-function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Array> {
+function* writeTable(o: ByteWriter, t: EventTable, samples: number): Generator<Uint8Array> {
   const w = t.keys.width;
   for (let e = 0; e < t.size; e++) {
     o.begin();
@@ -542,14 +408,14 @@ function* writeTable(o: Out, t: EventTable, samples: number): Generator<Uint8Arr
       o.u8(j);
       o.u32(t.sampleRank[k]); // format 6 on
       o.u32(t.sampleLen[k]);
-      o.frame(t.store, t.sampleRef[k], t.sampleLen[k]);
+      frame(o, t.store, t.sampleRef[k], t.sampleLen[k]);
     }
     attrSaved(t.rowU, u, t.attr, e * ATTR, t.seq, e, SAVED);
     for (let k = 0; k < SAVED.length; k++) o.u32(SAVED[k]);
     o.u32(t.rowU[u + IPID_EQUAL]);
     o.u32(t.rowU[u + IPID_STEP]);
     o.end();
-    if (o.full) yield o.cut();
+    if (o.length >= PIECE) yield o.cut();
   }
 }
 
@@ -722,7 +588,7 @@ class Check {
   }
 }
 
-function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
+function readFullEvent(r: ByteReader, t: EventTable, c: Check, key: Uint32Array): void {
   const w = t.keys.width;
   for (let k = 0; k < w; k++) key[k] = r.u32();
   const traffic = c.traffic(key[w - 1]);
@@ -815,7 +681,7 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
     let total = 0;
     let prevEnd = -1;
     const runs = new Float64Array(nd * 2);
-    r.pairs(nd, runs);
+    r.u32s(runs, 2 * nd);
     for (let i = 0; i < nd; i++) {
       const start = runs[2 * i];
       const len = runs[2 * i + 1];
@@ -870,7 +736,7 @@ function readFullEvent(r: In, t: EventTable, c: Check, key: Uint32Array): void {
 const ATTR_WORDS = new Uint32Array(SINGLE_ATTR);
 
 // A single-packet event's attribution (null before format 4), checked, expanded.
-function readSingleAttr(r: In, c: Check, traffic: number, v6: boolean): Uint32Array | null {
+function readSingleAttr(r: ByteReader, c: Check, traffic: number, v6: boolean): Uint32Array | null {
   if (!c.attribution) return null;
   if (r.left < 4) throw c.bad("an event's attribution beyond the data");
   const w = r.u32();
@@ -891,7 +757,7 @@ function readSingleAttr(r: In, c: Check, traffic: number, v6: boolean): Uint32Ar
   return ATTR_WORDS;
 }
 
-function readSingle(r: In, agg: EventAggregator, c: Check): void {
+function readSingle(r: ByteReader, agg: EventAggregator, c: Check): void {
   const src = r.u32();
   const k1 = r.u32();
   const traffic = c.traffic(k1);
@@ -914,7 +780,7 @@ function readSingle(r: In, agg: EventAggregator, c: Check): void {
 
 const DST6 = new Uint32Array(4);
 
-function readSingle6(r: In, agg: EventAggregator, c: Check, key: Uint32Array): void {
+function readSingle6(r: ByteReader, agg: EventAggregator, c: Check, key: Uint32Array): void {
   for (let k = 0; k < 5; k++) key[k] = r.u32();
   const traffic = c.traffic(key[4]);
   const sec = r.f64();
@@ -1038,7 +904,7 @@ function loadStateSync(agg: EventAggregator, path: string, extras: StateExtras):
         all.set(p, o);
         o += p.length;
       }
-      const r = new In(all, path);
+      const r = reader(all, path);
       const jl = r.u32();
       if (jl > r.left) {
         throw new DataError("corrupt state: header length beyond the data", { file: path });
@@ -1057,7 +923,7 @@ function loadStateSync(agg: EventAggregator, path: string, extras: StateExtras):
       const hr = recs.next("the header");
       h = checkHeader(parseHeader(hr.bytes(hr.left), path), agg, path);
       c = new Check(path, h.clock, agg, version);
-      const whole = (r: In, what: string) => {
+      const whole = (r: ByteReader, what: string) => {
         if (r.left !== 0) throw c.bad(`${r.left} unexpected bytes in ${what}`);
       };
       if (c.attribution) {

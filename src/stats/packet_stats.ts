@@ -16,6 +16,8 @@ import { TRAFFIC_COUNT, trafficName } from "../decode/traffic.ts";
 import { formatIpv4, formatIpv6Words } from "../util/ip.ts";
 import { growF64, KeyTable } from "../util/key_table.ts";
 import { DestSets } from "../aggregation/dest_set.ts";
+import { ByteReader } from "../util/byte_reader.ts";
+import { ByteWriter } from "../util/byte_writer.ts";
 import { TAG_RULES, TAGS } from "../tags/traffic_tags.ts";
 import { tagTraffic } from "../attribution/tag_packets.ts";
 import { DataError } from "../errors.ts";
@@ -337,7 +339,7 @@ export class PacketStats implements Analyzer<PacketSummary> {
    * the destinations (IPv4 as runs of consecutive addresses).
    */
   save(): Uint8Array {
-    const w = new BinWriter();
+    const w = new ByteWriter();
     const first = this.packets ? [this.#firstSec, this.#firstNsec] : null;
     const last = this.packets ? [this.#lastSec, this.#lastNsec] : null;
     w.json({ format: STATS_FORMAT, packets: this.packets, bytes: this.bytes, first, last });
@@ -372,7 +374,7 @@ export class PacketStats implements Analyzer<PacketSummary> {
     w.f64s(this.#src6By, n6);
     w.u32(this.#dst6.size);
     w.u32s(this.#dst6.keys, 4 * this.#dst6.size);
-    return w.bytes();
+    return w.cut();
   }
 
   /**
@@ -382,7 +384,10 @@ export class PacketStats implements Analyzer<PacketSummary> {
    */
   load(bytes: Uint8Array, file: string): void {
     if (this.packets !== 0) throw new Error("load needs a fresh PacketStats");
-    const r = new BinReader(bytes, file);
+    const r = new ByteReader(
+      bytes,
+      (what, offset) => new DataError(`packet statistics: ${what}`, { file, offset }),
+    );
     const h = r.json() as {
       format?: unknown;
       packets?: unknown;
@@ -418,7 +423,7 @@ export class PacketStats implements Analyzer<PacketSummary> {
       }
     }
     const n4 = r.count(20);
-    const keys4 = r.u32s(n4);
+    const keys4 = r.u32s(new Uint32Array(n4));
     this.#src4Pk = growF64(this.#src4Pk, n4);
     this.#src4By = growF64(this.#src4By, n4);
     const pk4 = r.f64s(new Float64Array(n4), n4);
@@ -432,7 +437,7 @@ export class PacketStats implements Analyzer<PacketSummary> {
       this.#src4By[k] = by4[e];
     }
     const nr = r.count(8);
-    const runs = r.u32s(2 * nr);
+    const runs = r.u32s(new Uint32Array(2 * nr));
     let end = -1;
     for (let k = 0; k < nr; k++) {
       const start = runs[2 * k];
@@ -442,7 +447,7 @@ export class PacketStats implements Analyzer<PacketSummary> {
     }
     this.#dst4.addRuns(0, Float64Array.from(runs), nr);
     const n6 = r.count(32);
-    const keys6 = r.u32s(4 * n6);
+    const keys6 = r.u32s(new Uint32Array(4 * n6));
     const pk6 = r.f64s(new Float64Array(n6), n6);
     const by6 = r.f64s(new Float64Array(n6), n6);
     for (let e = 0; e < n6; e++) {
@@ -454,7 +459,7 @@ export class PacketStats implements Analyzer<PacketSummary> {
       this.#src6By[k] = by6[e];
     }
     const nd6 = r.count(16);
-    const d6 = r.u32s(4 * nd6);
+    const d6 = r.u32s(new Uint32Array(4 * nd6));
     for (let e = 0; e < nd6; e++) {
       this.#dst6.add(d6, 4 * e);
       if (!this.#dst6.added) throw r.bad("a destination appears twice");
@@ -582,135 +587,6 @@ const STATS_FORMAT = "darknet-events packet statistics 1";
 
 const whole = (x: unknown): x is number =>
   typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
-
-// Little-endian words and doubles into a growing buffer.
-class BinWriter {
-  #buf = new Uint8Array(1 << 16);
-  #dv = new DataView(this.#buf.buffer);
-  #n = 0;
-
-  #room(k: number): void {
-    if (this.#n + k <= this.#buf.length) return;
-    let cap = this.#buf.length * 2;
-    while (cap < this.#n + k) cap *= 2;
-    const b = new Uint8Array(cap);
-    b.set(this.#buf.subarray(0, this.#n));
-    this.#buf = b;
-    this.#dv = new DataView(b.buffer);
-  }
-
-  u32(x: number): void {
-    this.#room(4);
-    this.#dv.setUint32(this.#n, x, true);
-    this.#n += 4;
-  }
-
-  f64(x: number): void {
-    this.#room(8);
-    this.#dv.setFloat64(this.#n, x, true);
-    this.#n += 8;
-  }
-
-  u32s(a: ArrayLike<number>, n: number): void {
-    this.#room(4 * n);
-    for (let i = 0; i < n; i++) this.#dv.setUint32(this.#n + 4 * i, a[i], true);
-    this.#n += 4 * n;
-  }
-
-  f64s(a: ArrayLike<number>, n: number): void {
-    this.#room(8 * n);
-    for (let i = 0; i < n; i++) this.#dv.setFloat64(this.#n + 8 * i, a[i], true);
-    this.#n += 8 * n;
-  }
-
-  json(x: unknown): void {
-    const b = new TextEncoder().encode(JSON.stringify(x));
-    this.u32(b.length);
-    this.#room(b.length);
-    this.#buf.set(b, this.#n);
-    this.#n += b.length;
-  }
-
-  bytes(): Uint8Array {
-    return this.#buf.slice(0, this.#n);
-  }
-}
-
-// BinWriter's bytes read back, every length checked against what is left.
-class BinReader {
-  readonly #b: Uint8Array;
-  readonly #dv: DataView;
-  readonly #file: string;
-  #p = 0;
-
-  constructor(b: Uint8Array, file: string) {
-    this.#b = b;
-    this.#dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    this.#file = file;
-  }
-
-  bad(what: string): DataError {
-    return new DataError(`packet statistics: ${what}`, { file: this.#file, offset: this.#p });
-  }
-
-  #need(k: number): void {
-    if (this.#p + k > this.#b.length) throw this.bad("the data ends early");
-  }
-
-  u32(): number {
-    this.#need(4);
-    const x = this.#dv.getUint32(this.#p, true);
-    this.#p += 4;
-    return x;
-  }
-
-  f64(): number {
-    this.#need(8);
-    const x = this.#dv.getFloat64(this.#p, true);
-    this.#p += 8;
-    return x;
-  }
-
-  // A count of items of at least `size` bytes each, no more than the bytes left could hold.
-  count(size: number): number {
-    const n = this.u32();
-    if (n * size > this.#b.length - this.#p) throw this.bad("a count beyond the data");
-    return n;
-  }
-
-  u32s(n: number): Uint32Array {
-    this.#need(4 * n);
-    const out = new Uint32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.#dv.getUint32(this.#p + 4 * i, true);
-    this.#p += 4 * n;
-    return out;
-  }
-
-  f64s(out: Float64Array, n: number): Float64Array {
-    this.#need(8 * n);
-    for (let i = 0; i < n; i++) out[i] = this.#dv.getFloat64(this.#p + 8 * i, true);
-    this.#p += 8 * n;
-    return out;
-  }
-
-  json(): unknown {
-    const n = this.u32();
-    this.#need(n);
-    try {
-      const x = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(
-        this.#b.subarray(this.#p, this.#p + n),
-      ));
-      this.#p += n;
-      return x;
-    } catch {
-      throw this.bad("a header that is not JSON");
-    }
-  }
-
-  end(): void {
-    if (this.#p !== this.#b.length) throw this.bad(`${this.#b.length - this.#p} bytes left over`);
-  }
-}
 
 // The top-th largest value above zero over the arrays (-Infinity when there are no more than
 // `top` of them): every value above it is among the top; the caller orders the ties at it.
