@@ -18,6 +18,7 @@
 
 import { TableArena } from "./_table_arena.ts";
 import { popcount } from "../util/popcount.ts";
+import { runsOf } from "../util/runs.ts";
 
 const INLINE = 8;
 const LOG = 1 << 17; // deferred adds held before they are applied (1 MiB)
@@ -420,22 +421,6 @@ function unionSorted(a: Uint32Array, b: Uint32Array): Uint32Array {
   while (i < a.length) out[k++] = a[i++];
   while (j < b.length) out[k++] = b[j++];
   return k === out.length ? out : out.slice(0, k);
-}
-
-// A sorted array of distinct addresses as [start, length] runs, and how many.
-function runsOf(a: Uint32Array): [Float64Array, number] {
-  const runs = new Float64Array(2 * a.length);
-  let n = 0;
-  for (let i = 0; i < a.length;) {
-    const start = a[i];
-    let len = 1;
-    while (i + len < a.length && a[i + len] === start + len) len++;
-    runs[2 * n] = start;
-    runs[2 * n + 1] = len;
-    n++;
-    i += len;
-  }
-  return [runs, n];
 }
 
 /** A big set: containers keyed by the high 16 bits (a small inline hash of high → container). */

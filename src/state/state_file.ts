@@ -42,6 +42,7 @@ import { KeyTable } from "../util/key_table.ts";
 import { popcount } from "../util/popcount.ts";
 import { ByteReader } from "../util/byte_reader.ts";
 import { ByteWriter } from "../util/byte_writer.ts";
+import { runsOf } from "../util/runs.ts";
 import { BITMAP_WORDS } from "../aggregation/dest_set.ts";
 import { Traffic, TRAFFIC_NAMES } from "../decode/traffic.ts";
 import { ALL_FINGERPRINTS, armedFingerprints, FINGERPRINTS } from "../fingerprints/registry.ts";
@@ -389,14 +390,9 @@ function* writeTable(o: ByteWriter, t: EventTable, samples: number): Generator<U
         o.u32((ADDRESSES | v.length) >>> 0);
         o.u32s(v);
       } else {
-        o.u32(runs);
-        for (let i = 0; i < v.length;) {
-          let j = i + 1;
-          while (j < v.length && v[j] === v[j - 1] + 1) j++;
-          o.u32(v[i]);
-          o.u32(j - i);
-          i = j;
-        }
+        const [pairs, n] = runsOf(v);
+        o.u32(n);
+        o.u32s(pairs, 2 * n);
       }
     }
     let stored = 0;

@@ -18,6 +18,7 @@ import { growF64, KeyTable } from "../util/key_table.ts";
 import { DestSets } from "../aggregation/dest_set.ts";
 import { ByteReader } from "../util/byte_reader.ts";
 import { ByteWriter } from "../util/byte_writer.ts";
+import { runsOf } from "../util/runs.ts";
 import { TAG_RULES, TAGS } from "../tags/traffic_tags.ts";
 import { tagTraffic } from "../attribution/tag_packets.ts";
 import { DataError } from "../errors.ts";
@@ -357,16 +358,9 @@ export class PacketStats implements Analyzer<PacketSummary> {
     w.u32s(this.#src4.keys, n4);
     w.f64s(this.#src4Pk, n4);
     w.f64s(this.#src4By, n4);
-    const d4 = this.#dst4.values(0);
-    const runs: number[] = [];
-    for (let i = 0; i < d4.length;) {
-      let j = i + 1;
-      while (j < d4.length && d4[j] === d4[j - 1] + 1) j++;
-      runs.push(d4[i], j - i);
-      i = j;
-    }
-    w.u32(runs.length / 2);
-    w.u32s(runs, runs.length);
+    const [runs, nr] = runsOf(this.#dst4.values(0));
+    w.u32(nr);
+    w.u32s(runs, 2 * nr);
     const n6 = this.#src6.size;
     w.u32(n6);
     w.u32s(this.#src6.keys, 4 * n6);
