@@ -180,6 +180,10 @@ export class PacketStats implements Analyzer<PacketSummary> {
   #tagPk = new Float64Array(TAGS.length);
   #tagBy = new Float64Array(TAGS.length);
   #rulePk = new Float64Array(TAG_RULES.length);
+  // Tag words of the batch being added (-1: a free slot; words have 28 bits), their counts.
+  #wordKey = new Int32Array(WORD_SLOTS).fill(-1);
+  #wordPk = new Float64Array(WORD_SLOTS);
+  #wordBy = new Float64Array(WORD_SLOTS);
   #sink = 0; // what #touch read (kept, so that the reads are not optimised away)
 
   /** Statistics listing the `top` sources and ports in {@link PacketStats.result}. */
@@ -192,6 +196,9 @@ export class PacketStats implements Analyzer<PacketSummary> {
     // Tagged where the batch was decoded (a capture worker), else here.
     if (!b.trafficTagged) tagTraffic(b);
     const tags = b.tags;
+    const wordKey = this.#wordKey;
+    const wordPk = this.#wordPk;
+    const wordBy = this.#wordBy;
     for (let i = from; i < to; i++) {
       // The address tables outgrow the caches (a telescope's destinations, one-off sources):
       // their slots for the next rows are read first, in a loop of loads alone, so that the
@@ -220,7 +227,20 @@ export class PacketStats implements Analyzer<PacketSummary> {
       this.#verBy[vi] += len;
       if (vi === 0) continue;
       const tw = tags[i];
-      if (tw !== 0) this.#tag(tw, len);
+      if (tw !== 0) {
+        // Counted per tag word (a batch has few distinct ones), expanded at the batch's end.
+        const s = Math.imul(tw, 0x9e3779b1) >>> (32 - WORD_BITS);
+        if (wordKey[s] !== tw) {
+          if (wordKey[s] !== -1) {
+            this.#tag(wordKey[s], wordPk[s], wordBy[s]);
+            wordPk[s] = 0;
+            wordBy[s] = 0;
+          }
+          wordKey[s] = tw;
+        }
+        wordPk[s]++;
+        wordBy[s] += len;
+      }
       const t = b.traffic[i];
       this.#trafficPk[t]++;
       this.#trafficBy[t] += len;
@@ -251,19 +271,32 @@ export class PacketStats implements Analyzer<PacketSummary> {
         this.#dst6.add(w);
       }
     }
+    this.#tagWords();
     this.packets += to - from;
     for (let i = from; i < to; i++) this.bytes += b.capLen[i];
   }
 
-  // A tagged packet: its tags and rules (bit 4 + k: rule k).
-  #tag(w: number, len: number): void {
+  // Packets and bytes of one tag word (bit t: tag t; bit 4 + k: rule k) into its tags and rules.
+  #tag(w: number, pk: number, by: number): void {
     for (let t = 0; t < TAGS.length; t++) {
       if ((w >>> t) & 1) {
-        this.#tagPk[t]++;
-        this.#tagBy[t] += len;
+        this.#tagPk[t] += pk;
+        this.#tagBy[t] += by;
       }
     }
-    for (let r = w >>> 4, k = 0; r !== 0; r >>>= 1, k++) if (r & 1) this.#rulePk[k]++;
+    for (let r = w >>> 4, k = 0; r !== 0; r >>>= 1, k++) if (r & 1) this.#rulePk[k] += pk;
+  }
+
+  // The batch's tag words counted per word, into their tags and rules.
+  #tagWords(): void {
+    const wk = this.#wordKey;
+    for (let s = 0; s < WORD_SLOTS; s++) {
+      if (wk[s] === -1) continue;
+      this.#tag(wk[s], this.#wordPk[s], this.#wordBy[s]);
+      wk[s] = -1;
+      this.#wordPk[s] = 0;
+      this.#wordBy[s] = 0;
+    }
   }
 
   #touch(b: PacketBatch, from: number, to: number): void {
@@ -575,6 +608,9 @@ export class PacketStats implements Analyzer<PacketSummary> {
     };
   }
 }
+
+const WORD_BITS = 6;
+const WORD_SLOTS = 1 << WORD_BITS;
 
 /** The format of {@link PacketStats.save}'s bytes. */
 const STATS_FORMAT = "darknet-events packet statistics 1";

@@ -103,3 +103,35 @@ Deno.test("top sources and ports: the first `top` of the whole ordered list, tie
     deepEqual(s.topPorts, all.topPorts.slice(0, top), `top ${top}`);
   }
 });
+
+Deno.test("tags and rules counted per tag word stay exact with more distinct words than the word slots", async () => {
+  const { TAGS, TAG_RULES } = await import("../../src/tags/traffic_tags.ts");
+  const rnd = xorshift(17);
+  const s = new PacketStats();
+  const tagPk = new Array(TAGS.length).fill(0);
+  const tagBy = new Array(TAGS.length).fill(0);
+  const rulePk = new Array(TAG_RULES.length).fill(0);
+  let batches = 0;
+  for await (const b of await captureBatches(["testdata/demo/scan.pcap.gz"])) {
+    batches++;
+    // Words of every shape: none, few repeated, hundreds of distinct ones (slots collide).
+    for (let i = 0; i < b.length; i++) {
+      const w = rnd(3) === 0 ? 0 : rnd(2) === 0 ? 1 + rnd(4) : (rnd(1 << 24) << 4) | rnd(16);
+      b.tags[i] = w;
+      if (b.ipVersion[i] === 0 || w === 0) continue;
+      for (let t = 0; t < TAGS.length; t++) {
+        if ((w >>> t) & 1) (tagPk[t]++, tagBy[t] += b.capLen[i]);
+      }
+      for (let k = 0; k < TAG_RULES.length; k++) if ((w >>> (4 + k)) & 1) rulePk[k]++;
+    }
+    b.trafficTagged = true;
+    s.add(b);
+  }
+  ok(batches > 0);
+  const r = s.result();
+  deepEqual(r.tags.map((x) => [x.packets, x.bytes]), tagPk.map((p, t) => [p, tagBy[t]]));
+  deepEqual(
+    r.tagRules.map((x) => [x.name, x.packets]),
+    TAG_RULES.flatMap((rule, k) => rulePk[k] > 0 ? [[rule.name, rulePk[k]]] : []),
+  );
+});
