@@ -1,11 +1,13 @@
 /**
  * Exact sets of IPv4 destinations, one per open event, with exact counts of distinct
  * destinations and distinct /24s. Built for the two shapes darknet events have: most events
- * touch a handful of addresses (kept inline: 8 by default, 17 in event rows; no allocation), many touch up to a few
- * thousand (one hash of addresses, 4.6–9 bytes each), while a heavy scanner sweeps a whole
- * telescope. Sets beyond 4,096 addresses use roaring-bitmap style containers per /16: a sorted
- * array of the low 16 bits (2 bytes an address) while sparse, an 8 KiB bitmap beyond 1,024,
- * plus a 256-bit map of the /24s seen — so a scanner covering a /13 costs about 64 KiB, not megabytes.
+ * touch a handful of addresses (kept inline: 8 by default, 17 in event rows; no allocation),
+ * many touch up to a few thousand (one hash of addresses, 4.6–9 bytes each), while a heavy
+ * scanner sweeps a whole telescope. Sets beyond 4,096 addresses use roaring-bitmap style
+ * containers per /16: a sorted array of the low 16 bits (2 bytes an address) while sparse, an
+ * 8 KiB bitmap beyond 1,024, plus a 256-bit map of the /24s seen — so a scanner covering a /13
+ * costs about 64 KiB, not megabytes. A set loaded from a state file stays a sorted array until
+ * an address is added (see `DestSets`).
  *
  * Sets are addressed by slot number (the event's entry in its table); `move` follows the
  * table's swap-remove. The aggregator adds with `push`, which defers each address to a log
@@ -597,12 +599,12 @@ export interface DestSetsOptions {
 export class DestSets {
   // Per slot, one row of `inline + 1` words: [n | n24 << 8, d0 .. d(inline-1)]. n > inline marks
   // a bigger set: inline + 1 a medium set (its header in the row's words 1–4, its table in the
-  // arena), inline + 2 a set of containers (in #big), inline + 3 a frozen set: a sorted array (in
-  // #frozen; its counts in words 1–2) that a set loaded from a state file or united with one
-  // stays until an address is added — the merge step only loads, unites and counts sets, which
-  // on sorted arrays is a sequential pass instead of a hash probe per address. The rows are either this object's own or,
-  // after `_bind`, words inside a caller's rows (the event table keeps them in its event rows,
-  // so one cache line serves both the event and its destinations).
+  // arena), inline + 2 a set of containers (in #big), inline + 3 a frozen set: a sorted array
+  // (in #frozen; its counts in words 1–2), which a set loaded from a state file or united with
+  // one stays until an address is added — the merge step only loads, unites and counts sets, a
+  // sequential pass each on sorted arrays instead of a hash probe per address. The rows are
+  // either this object's own or, after `_bind`, words inside a caller's rows (the event table
+  // keeps them in its event rows, so one cache line serves both the event and its destinations).
   readonly #inline: number;
   #stride: number;
   #offset = 0;
@@ -913,10 +915,8 @@ export class DestSets {
       else this.#addSortedLive(slot, u);
       return;
     }
-    if (oFrozen) { // into a big set (or this one soon big): as runs
-      const [runs, n] = runsOf(other.#frozen[from]!);
-      if (mine === this.#inline + 3) this.#thaw(slot);
-      this.#addRunsLive(slot, runs, n, other.count(from));
+    if (oFrozen) { // into a big set: container by container
+      this.#big[slot]!.addSorted(other.#frozen[from]!);
       return;
     }
     if (mine === this.#inline + 3) this.#thaw(slot);

@@ -91,7 +91,7 @@ export class ByteReader {
     return v;
   }
 
-  /** The next `n` words into `out` (as numbers; one copy into a `Uint32Array` on a little-endian host). */
+  /** The next `n` words into `out` (one copy into a `Uint32Array` on a little-endian host). */
   u32s<T extends Uint32Array | Float64Array>(out: T, n: number = out.length): T {
     const k = 4 * n;
     this.#need(k);

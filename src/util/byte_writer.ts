@@ -19,7 +19,7 @@
  * @module
  */
 
-/** Whether typed arrays are in little-endian order here (a bulk copy then keeps the file's order). */
+/** Whether typed arrays are little-endian here (a bulk copy then keeps the files' order). */
 export const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** A growing little-endian buffer. */

@@ -13,7 +13,7 @@
  * @module
  */
 
-/** The runs of `a` (ascending, distinct): pairs [start, length] in the first 2·n numbers, and n. */
+/** The runs of `a` (ascending, distinct): [start, length] pairs in the first 2·n numbers; n. */
 export function runsOf(a: ArrayLike<number>): [Float64Array, number] {
   const runs = new Float64Array(2 * a.length);
   let n = 0;
