@@ -112,8 +112,8 @@ export const MAX_STATE_DESTINATIONS = 1 << 26;
 
 /** The longest frame a sample may hold (libpcap's largest snapshot length). */
 const MAX_FRAME = 262144;
-// Format 7: the top bits of an IPv4 event's destination count give the form that follows: none,
-// runs; this one, a list of addresses; BITMAPS, /16s as bitmaps.
+// Format 7: bits 31-30 of an IPv4 event's destination count say what follows: 00 runs
+// [start, length], 10 (ADDRESSES) the addresses, 01 (BITMAPS) per /16 its high bits and a bitmap.
 const ADDRESSES = 0x80000000;
 const BITMAPS = 0x40000000;
 const FORMS = ADDRESSES | BITMAPS;
