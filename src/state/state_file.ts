@@ -6,17 +6,20 @@
  *
  * Container (`state_container.ts`): 8-byte magic `DNEVSTAT`, u32 format version, u32 CRC-32 and
  * u32 length of the body, then the body: the payload gzip-compressed in members of about 1 MiB.
- * Format 4's payload is a sequence of records, each a u32 length and its bytes: a JSON header
- * (settings, clock, counts), then in table order the single-packet IPv4 events (key, time,
- * destination, length, fingerprint bits, frame), the single-packet IPv6 events (key, time,
- * destination, length, frame), the other IPv4 events and the other IPv6 events
- * (key, scalar columns, destinations — IPv4 as sorted runs of consecutive addresses — and
- * samples), each record ending with the event's tool-attribution and traffic-tag words
- * (`aggregation/_attribution.ts`). Format 4 is the same without the tag counts (its events count
- * tags from the next packet on); format 3 without the attribution's words. Records make both
- * directions stream: saving and loading hold one record and one
- * member at a time, never the whole state, and loading allocates only as bytes arrive, so a
- * length field cannot size an allocation.
+ * Format 7's payload is a sequence of records, each a u32 length and its bytes (little-endian
+ * fields): a JSON header (settings, clock, counts), the SYN signatures one-packet events refer
+ * to, then in table order the single-packet IPv4 events (key, time, destination, length,
+ * fingerprint bits, frame, attribution words), the single-packet IPv6 events, the other IPv4
+ * events and the other IPv6 events (key, scalar columns, destinations, samples with their
+ * ranks, the tool-attribution and traffic-tag words of `aggregation/_attribution.ts`), and with
+ * `--dosout` the open DoS vectors. An IPv4 event's destinations start with a u32 whose top two
+ * bits give their form — 00: that many [start, length] runs of consecutive addresses; 10: that
+ * many addresses, ascending; 01: that many /16s, each its high 16 bits and a bitmap of 2,048
+ * words — whichever is shortest. Earlier formats, still read: 6 had runs only; 5 kept reservoir
+ * samples without ranks; 4 no tag counts (its events count tags from the next packet on); 3 no
+ * attribution words. Records make both directions stream: saving and loading hold one record
+ * and one member at a time, never the whole state, and loading allocates only as bytes arrive,
+ * so a length field cannot size an allocation.
  *
  * Loading checks magic, version, length and checksum, then every field: settings as this run's,
  * times within the clock, counts whole and in range, traffic codes known, fingerprint bits only
