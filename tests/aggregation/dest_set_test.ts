@@ -1,5 +1,6 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { DestSets } from "../../src/aggregation/dest_set.ts";
+import { xorshift } from "../_helpers.ts";
 
 Deno.test("DestSets: exact counts through inline, array and bitmap containers; move and clear", () => {
   const s = new DestSets();
@@ -309,4 +310,41 @@ Deno.test("loaded sets (sorted until an address is added) unite, share, move and
   equal(s.bytes(3), s.bytes(4));
   s.addSorted(4, sorted.slice(0, 1000)); // into a live set
   same(s, 4, scattered, "scattered, given again");
+});
+
+Deno.test("sets loaded from /16 bitmaps (a state file's dense form): big, frozen and into a set, then united", async () => {
+  const { BITMAP_WORDS } = await import("../../src/aggregation/dest_set.ts");
+  const bitmaps = (v: number[]) => {
+    const highs = [...new Set(v.map((d) => d >>> 16))].sort((a, b) => a - b);
+    const words = new Uint32Array(highs.length * BITMAP_WORDS);
+    highs.forEach((h, i) => (words[i * BITMAP_WORDS] = h));
+    for (const d of v) {
+      const i = highs.indexOf(d >>> 16);
+      words[i * BITMAP_WORDS + 1 + ((d & 0xffff) >>> 5)] |= 1 << (d & 31);
+    }
+    return { words, k: highs.length };
+  };
+  const dense = (seed: number, n: number, span: number) => {
+    const rnd = xorshift(seed);
+    const out = new Set<number>();
+    while (out.size < n) out.add((0x0a000000 + rnd(span)) >>> 0);
+    return [...out].sort((a, b) => a - b);
+  };
+  // Big (beyond 4,096), small enough to stay a sorted array, a handful.
+  for (const [n, span] of [[200_000, 1 << 19], [3_000, 1 << 16], [5, 1 << 10]]) {
+    const a = dense(n, n, span);
+    const b = dense(n + 1, Math.ceil(n / 2), span);
+    const s = new DestSets({ inline: 17 });
+    const A = bitmaps(a);
+    s.addBitmaps(1, A.words, A.k);
+    same(s, 1, new Set(a), `${n}: loaded`);
+    for (const d of b.slice(0, 3)) s.add(2, d); // into a set that has addresses already
+    const B = bitmaps(b);
+    s.addBitmaps(2, B.words, B.k);
+    same(s, 2, new Set(b), `${n}: into a set`);
+    s.addAll(1, s, 2);
+    same(s, 1, new Set([...a, ...b]), `${n}: united`);
+    s.add(1, 0x0b000000);
+    equal(s.count(1), new Set([...a, ...b]).size + 1);
+  }
 });
