@@ -92,7 +92,9 @@ self.onmessage = async (ev: MessageEvent) => {
       const cols = b.columns();
       const transfer: ArrayBuffer[] = [];
       for (const a of Object.values(cols)) {
-        if (a.buffer.byteLength > 0) transfer.push(a.buffer as ArrayBuffer);
+        if (a.buffer.byteLength > 0 && !transfer.includes(a.buffer as ArrayBuffer)) {
+          transfer.push(a.buffer as ArrayBuffer); // the core columns share one buffer
+        }
       }
       // Buffers the pool lent are ours to give away (they come back on release); other
       // views (zlib's output, shared buffers) are copied.

@@ -129,7 +129,9 @@ export class WorkerCaptureSet {
               const cols = b.columns();
               const transfer: ArrayBuffer[] = [];
               for (const a of Object.values(cols)) {
-                if (a.buffer.byteLength > 0) transfer.push(a.buffer as ArrayBuffer);
+                if (a.buffer.byteLength > 0 && !transfer.includes(a.buffer as ArrayBuffer)) {
+                  transfer.push(a.buffer as ArrayBuffer); // the core columns share one buffer
+                }
               }
               const lent: boolean[] = m.lent;
               const buffers = b.buffers.filter((x, i) =>

@@ -28,6 +28,64 @@ const EMPTY32 = new Uint32Array(0);
  */
 export const TAGS_PENDING = 0xffffffff;
 
+// The columns every batch has share one ArrayBuffer, widest elements first (every view
+// aligned): a batch crosses to another thread as one transfer, not one per column.
+const CORE_F64 = ["tsSec"] as const;
+const CORE_U32 = [
+  "tsNsec",
+  "capLen",
+  "origLen",
+  "offset",
+  "src",
+  "dst",
+  "ipId",
+  "tcpSeq",
+  "tags",
+] as const;
+const CORE_U16 = [
+  "linkType",
+  "port",
+  "srcPort",
+  "dstPort",
+  "tcpFlags",
+  "tcpWindow",
+  "ipLen",
+] as const;
+const CORE_U8 = [
+  "buf",
+  "ipVersion",
+  "problem",
+  "proto",
+  "traffic",
+  "ttl",
+  "tcpOptLen",
+  "ipFlags",
+] as const;
+const CORE = [...CORE_F64, ...CORE_U32, ...CORE_U16, ...CORE_U8] as const;
+type Core =
+  & {
+    [K in typeof CORE_F64[number]]: Float64Array;
+  }
+  & { [K in typeof CORE_U32[number]]: Uint32Array }
+  & {
+    [K in typeof CORE_U16[number]]: Uint16Array;
+  }
+  & { [K in typeof CORE_U8[number]]: Uint8Array };
+
+// The core columns of `capacity` rows, as views of one buffer.
+function carve(capacity: number): Core {
+  const ab = new ArrayBuffer(
+    capacity * (8 * CORE_F64.length + 4 * CORE_U32.length + 2 * CORE_U16.length + CORE_U8.length),
+  );
+  const c: Record<string, Float64Array | Uint32Array | Uint16Array | Uint8Array> = {};
+  let at = 0;
+  for (const k of CORE_F64) (c[k] = new Float64Array(ab, at, capacity), at += 8 * capacity);
+  for (const k of CORE_U32) (c[k] = new Uint32Array(ab, at, capacity), at += 4 * capacity);
+  for (const k of CORE_U16) (c[k] = new Uint16Array(ab, at, capacity), at += 2 * capacity);
+  for (const k of CORE_U8) (c[k] = new Uint8Array(ab, at, capacity), at += capacity);
+  return c as Core;
+}
+
 const COLUMNS = [
   "tsSec",
   "tsNsec",
@@ -232,31 +290,32 @@ export class PacketBatch {
   /** Allocates a batch with room for `capacity` packets. */
   constructor(capacity: number = DEFAULT_BATCH_SIZE) {
     this.capacity = capacity;
-    this.tsSec = new Float64Array(capacity);
-    this.tsNsec = new Uint32Array(capacity);
-    this.capLen = new Uint32Array(capacity);
-    this.origLen = new Uint32Array(capacity);
-    this.buf = new Uint8Array(capacity);
-    this.offset = new Uint32Array(capacity);
-    this.linkType = new Uint16Array(capacity);
-    this.ipVersion = new Uint8Array(capacity);
-    this.problem = new Uint8Array(capacity);
-    this.src = new Uint32Array(capacity);
-    this.dst = new Uint32Array(capacity);
-    this.proto = new Uint8Array(capacity);
-    this.traffic = new Uint8Array(capacity);
-    this.port = new Uint16Array(capacity);
-    this.srcPort = new Uint16Array(capacity);
-    this.dstPort = new Uint16Array(capacity);
-    this.ttl = new Uint8Array(capacity);
-    this.ipId = new Uint32Array(capacity);
-    this.tcpSeq = new Uint32Array(capacity);
-    this.tcpFlags = new Uint16Array(capacity);
-    this.tcpWindow = new Uint16Array(capacity);
-    this.tcpOptLen = new Uint8Array(capacity);
-    this.ipFlags = new Uint8Array(capacity);
-    this.ipLen = new Uint16Array(capacity);
-    this.tags = new Uint32Array(capacity);
+    const c = carve(capacity);
+    this.tsSec = c.tsSec;
+    this.tsNsec = c.tsNsec;
+    this.capLen = c.capLen;
+    this.origLen = c.origLen;
+    this.buf = c.buf;
+    this.offset = c.offset;
+    this.linkType = c.linkType;
+    this.ipVersion = c.ipVersion;
+    this.problem = c.problem;
+    this.src = c.src;
+    this.dst = c.dst;
+    this.proto = c.proto;
+    this.traffic = c.traffic;
+    this.port = c.port;
+    this.srcPort = c.srcPort;
+    this.dstPort = c.dstPort;
+    this.ttl = c.ttl;
+    this.ipId = c.ipId;
+    this.tcpSeq = c.tcpSeq;
+    this.tcpFlags = c.tcpFlags;
+    this.tcpWindow = c.tcpWindow;
+    this.tcpOptLen = c.tcpOptLen;
+    this.ipFlags = c.ipFlags;
+    this.ipLen = c.ipLen;
+    this.tags = c.tags;
   }
 
   /** The arrays of the batch, by field name: what a Worker transfers. */
@@ -290,35 +349,37 @@ export class PacketBatch {
       out.set(a as never);
       return out;
     };
-    this.tsSec = g(this.tsSec);
-    this.tsNsec = g(this.tsNsec);
-    this.capLen = g(this.capLen);
-    this.origLen = g(this.origLen);
-    this.buf = g(this.buf);
-    this.offset = g(this.offset);
-    this.linkType = g(this.linkType);
-    this.ipVersion = g(this.ipVersion);
-    this.problem = g(this.problem);
-    this.src = g(this.src);
-    this.dst = g(this.dst);
+    const c = carve(capacity);
+    for (const k of CORE) c[k].set(this[k] as never);
+    this.tsSec = c.tsSec;
+    this.tsNsec = c.tsNsec;
+    this.capLen = c.capLen;
+    this.origLen = c.origLen;
+    this.buf = c.buf;
+    this.offset = c.offset;
+    this.linkType = c.linkType;
+    this.ipVersion = c.ipVersion;
+    this.problem = c.problem;
+    this.src = c.src;
+    this.dst = c.dst;
+    this.proto = c.proto;
+    this.traffic = c.traffic;
+    this.port = c.port;
+    this.srcPort = c.srcPort;
+    this.dstPort = c.dstPort;
+    this.ttl = c.ttl;
+    this.ipId = c.ipId;
+    this.tcpSeq = c.tcpSeq;
+    this.tcpFlags = c.tcpFlags;
+    this.tcpWindow = c.tcpWindow;
+    this.tcpOptLen = c.tcpOptLen;
+    this.ipFlags = c.ipFlags;
+    this.ipLen = c.ipLen;
+    this.tags = c.tags;
     if (this.src6.length) {
       this.src6 = g(this.src6, 16);
       this.dst6 = g(this.dst6, 16);
     }
-    this.proto = g(this.proto);
-    this.traffic = g(this.traffic);
-    this.port = g(this.port);
-    this.srcPort = g(this.srcPort);
-    this.dstPort = g(this.dstPort);
-    this.ttl = g(this.ttl);
-    this.ipId = g(this.ipId);
-    this.tcpSeq = g(this.tcpSeq);
-    this.tcpFlags = g(this.tcpFlags);
-    this.tcpWindow = g(this.tcpWindow);
-    this.tcpOptLen = g(this.tcpOptLen);
-    this.ipFlags = g(this.ipFlags);
-    this.ipLen = g(this.ipLen);
-    this.tags = g(this.tags);
     if (this.tcpOpts.length) {
       this.tcpOpts = g(this.tcpOpts);
       this.tcpMss = g(this.tcpMss);
