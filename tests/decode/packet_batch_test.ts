@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { PacketBatch } from "../../src/decode/packet_batch.ts";
 
-Deno.test("PacketBatch: the core columns are views of one buffer, aligned; grow keeps every row; a round trip through a worker", async () => {
+Deno.test("PacketBatch: the core columns are views of one buffer, aligned; grow keeps every row; a round trip through a worker", () => {
   const b = new PacketBatch(3);
   const cols = b.columns();
   const core = Object.entries(cols).filter(([, a]) => a.length > 0);
