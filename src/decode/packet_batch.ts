@@ -350,32 +350,12 @@ export class PacketBatch {
       return out;
     };
     const c = carve(capacity);
-    for (const k of CORE) c[k].set(this[k] as never);
-    this.tsSec = c.tsSec;
-    this.tsNsec = c.tsNsec;
-    this.capLen = c.capLen;
-    this.origLen = c.origLen;
-    this.buf = c.buf;
-    this.offset = c.offset;
-    this.linkType = c.linkType;
-    this.ipVersion = c.ipVersion;
-    this.problem = c.problem;
-    this.src = c.src;
-    this.dst = c.dst;
-    this.proto = c.proto;
-    this.traffic = c.traffic;
-    this.port = c.port;
-    this.srcPort = c.srcPort;
-    this.dstPort = c.dstPort;
-    this.ttl = c.ttl;
-    this.ipId = c.ipId;
-    this.tcpSeq = c.tcpSeq;
-    this.tcpFlags = c.tcpFlags;
-    this.tcpWindow = c.tcpWindow;
-    this.tcpOptLen = c.tcpOptLen;
-    this.ipFlags = c.ipFlags;
-    this.ipLen = c.ipLen;
-    this.tags = c.tags;
+    // Each core column copied into its view of the new buffer, which then replaces it.
+    const self = this as unknown as Record<string, unknown>;
+    for (const k of CORE) {
+      c[k].set(this[k] as never);
+      self[k] = c[k];
+    }
     if (this.src6.length) {
       this.src6 = g(this.src6, 16);
       this.dst6 = g(this.dst6, 16);
