@@ -85,3 +85,43 @@ Deno.test("every Worker module is embedded by deno compile (INCLUDES of the entr
   deepEqual(workers.filter((w) => !listed.has(w)), []);
   ok(workers.includes("cli/_map_worker.ts"));
 });
+
+// What each command and the capture worker load before their first line runs: node:zlib alone
+// takes 30–45 ms to start (Deno's Node layer), node:crypto ~6 ms, the npm packages more; the
+// capture worker's start is on the way to the first packet. They are imported where needed.
+Deno.test("the commands and the capture worker start without node: built-ins or npm packages", async () => {
+  const loaded: string[] = [];
+  for (
+    const entry of [
+      "cli/parse_main.ts",
+      "cli/count_main.ts",
+      "cli/timeseries_main.ts",
+      "capture/_capture_worker.ts",
+    ]
+  ) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", new URL(entry, root).pathname],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    ok(out.success, `deno info ${entry}`);
+    type Dep = { code?: { specifier: string }; isDynamic?: boolean };
+    const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+      roots: string[];
+      modules: { specifier: string; dependencies?: Dep[] }[];
+    };
+    const deps = new Map(info.modules.map((m) => [m.specifier, m.dependencies ?? []]));
+    // Static imports only (type-only imports are not `code`).
+    const seen = new Set<string>();
+    const todo = [info.roots[0]];
+    while (todo.length > 0) {
+      const s = todo.pop()!;
+      if (seen.has(s)) continue;
+      seen.add(s);
+      for (const d of deps.get(s) ?? []) if (d.code && !d.isDynamic) todo.push(d.code.specifier);
+    }
+    ok(seen.size > 10, `${entry}: ${seen.size} modules`);
+    for (const s of seen) if (!s.startsWith("file:")) loaded.push(`${entry}: ${s}`);
+  }
+  deepEqual(loaded, []);
+});

@@ -9,9 +9,9 @@ import { BatchPool } from "./batch_pool.ts";
 import { CaptureSet } from "./capture_set.ts";
 import { PacketBatch } from "../decode/packet_batch.ts";
 import { tagPackets, tagTraffic } from "../attribution/tag_packets.ts";
-import { type DosOptions, DosVictims } from "../dos/dos_victims.ts";
-import { type SeriesDim, SignalSeries } from "../series/signal_series.ts";
-import { openPlaceLookup, type PlaceSources } from "../series/place_lookup.ts";
+import type { DosOptions, DosVictims } from "../dos/dos_victims.ts";
+import type { SeriesDim, SignalSeries } from "../series/signal_series.ts";
+import type { PlaceSources } from "../series/place_lookup.ts";
 
 interface Start {
   paths: string[];
@@ -69,17 +69,24 @@ self.onmessage = async (ev: MessageEvent) => {
   try {
     const set = await CaptureSet.open(msg.paths!, { pool });
     current = set;
+    // The analyses are loaded only when asked for: every module the worker loads delays the
+    // first batch (the worker starts after the main thread has loaded its own).
     let dos: DosVictims | undefined;
     if (msg.dos) {
-      dos = new DosVictims(msg.dos);
+      dos = new (await import("../dos/dos_victims.ts")).DosVictims(msg.dos);
       const state = await dosState;
       if (state !== null) dos.loadState(state);
     }
-    const series = msg.series && new SignalSeries({
-      binSeconds: msg.series.binSeconds,
-      dims: msg.series.dims,
-      lookup: await openPlaceLookup(msg.series.places),
-    });
+    let series: SignalSeries | undefined;
+    if (msg.series) {
+      const { SignalSeries } = await import("../series/signal_series.ts");
+      const { openPlaceLookup } = await import("../series/place_lookup.ts");
+      series = new SignalSeries({
+        binSeconds: msg.series.binSeconds,
+        dims: msg.series.dims,
+        lookup: await openPlaceLookup(msg.series.places),
+      });
+    }
     if (stopRequested) set.stop();
     for await (const b of set.readable) {
       if (msg.tagPackets === "traffic") tagTraffic(b);

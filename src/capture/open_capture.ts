@@ -6,8 +6,6 @@
  */
 
 import { FileSource } from "../io/file_source.ts";
-import { GunzipStream } from "../io/gunzip_stream.ts";
-import { WorkerGunzipStream } from "../io/worker_gunzip_stream.ts";
 import type { BatchPool } from "./batch_pool.ts";
 import type { PacketBatch } from "../decode/packet_batch.ts";
 import { type CaptureInfo, PcapDecoderStream } from "./pcap_decoder_stream.ts";
@@ -93,11 +91,12 @@ export async function openCapture(
   // Inflate on the other core (the default) unless this already runs in a worker thread.
   const inWorker =
     typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
+  // (Loaded only for gzip input: node:zlib alone takes 30–45 ms to start.)
   const gunzip = !compressed
     ? undefined
     : (options.gunzipWorker ?? !inWorker)
-    ? new WorkerGunzipStream({ name: path })
-    : new GunzipStream({ name: path, pool: options.pool });
+    ? new (await import("../io/worker_gunzip_stream.ts")).WorkerGunzipStream({ name: path })
+    : new (await import("../io/gunzip_stream.ts")).GunzipStream({ name: path, pool: options.pool });
   const decoder = new PcapDecoderStream({
     name: path,
     pool: options.pool,

@@ -7,7 +7,6 @@
 import { intFlag, parseFlags, pathList, runCli } from "./_cli.ts";
 import { UsageError } from "../errors.ts";
 import { StopSignals } from "./_stop_signals.ts";
-import { parseBatchMode } from "./batch_mode.ts";
 import {
   commonConfig,
   formatParseSummary,
@@ -16,9 +15,6 @@ import {
   type ParseResult,
   runParse,
 } from "./run_parse.ts";
-import { runMerge } from "./merge_mode.ts";
-import { runJobs } from "./jobs_mode.ts";
-import { runQueue, runWorker } from "./queue_mode.ts";
 import { DEFAULT_TELESCOPE_SIZE, DEFAULT_TIMEOUT } from "../aggregation/event_aggregator.ts";
 import { EVENT_FORMATS } from "../outputs/formats.ts";
 
@@ -228,6 +224,7 @@ export async function parseMain(args: string[]): Promise<number> {
     values.from !== undefined || values.to !== undefined || values.input !== undefined ||
     (values.outdir !== undefined && values.rotate === undefined)
   ) {
+    const { parseBatchMode } = await import("./batch_mode.ts");
     return await parseBatchMode(values, positionals, after);
   }
   if (values.block !== undefined) {
@@ -339,6 +336,7 @@ async function splitMain(
     if (values.eventout === undefined) throw new UsageError("--eventout is required");
     const dirs = pathList(values.merge as string[], after.merge ?? []);
     if (dirs.length === 0) throw new UsageError("--merge needs at least one block result");
+    const { runMerge } = await import("./merge_mode.ts");
     const r = await runMerge({ ...common, pcaps: dirs, eventout: values.eventout as string });
     return report(r, common.quiet);
   }
@@ -378,6 +376,7 @@ async function splitMain(
   if (values.eventout === undefined) throw new UsageError("--eventout is required");
   const cfg: ParseConfig = { ...common, pcaps, eventout: values.eventout as string };
   if (mode === "queue") {
+    const { runQueue } = await import("./queue_mode.ts");
     const r = await runQueue(cfg, String(values.queue), {
       job: values.job as string | undefined,
       blocks: values.blocks !== undefined ? intFlag("blocks", values.blocks, 1, 1) : undefined,
@@ -387,6 +386,7 @@ async function splitMain(
   }
   const jobs = intFlag("jobs", values.jobs, 1, 1);
   if (jobs === 1) return report(await runParse(cfg, new StopSignals()), common.quiet);
+  const { runJobs } = await import("./jobs_mode.ts");
   return report(await runJobs(cfg, jobs, new StopSignals()), common.quiet);
 }
 
@@ -398,6 +398,7 @@ async function workerMain(values: Record<string, unknown>): Promise<number> {
   if (other.length > 0) {
     throw new UsageError(`--${other[0]} cannot be used with --worker (tasks carry the settings)`);
   }
+  const { runWorker } = await import("./queue_mode.ts");
   const e = await runWorker(String(values.worker), {
     quiet: values.quiet === true,
     idleExit: values["idle-exit"] !== undefined

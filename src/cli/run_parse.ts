@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type BlockSettings, BlockWriter } from "../split/block_result.ts";
+import type { BlockSettings, BlockWriter } from "../split/block_result.ts";
 import { eventKey } from "../split/split_merger.ts";
 import { EventBuffer } from "../outputs/event_buffer.ts";
 import { CaptureSet } from "../capture/capture_set.ts";
@@ -613,7 +613,10 @@ async function runParseWith(cfg: ParseConfig, signals: StopSignals): Promise<Par
     throw e;
   }
   let sink: WritableStream<EventChunk>;
-  const block = cfg.map !== undefined ? await BlockWriter.create(cfg.map) : undefined;
+  // (Loaded for --map only: block results need node:crypto.)
+  const block = cfg.map !== undefined
+    ? await (await import("../split/block_result.ts")).BlockWriter.create(cfg.map)
+    : undefined;
   if (block) sink = blockSink(block, agg, cfg.mapSources === true);
   else if (rotate) {
     sink = new RotatingEventSink({ outdir: cfg.outdir!, rotate, format: cfg.format });

@@ -12,7 +12,7 @@
 // input and inflating only at the end — and `tests/io/inflate_test.ts` fails loudly so that the
 // fast path is repaired rather than silently lost.
 
-import { constants, createGunzip, gunzipSync } from "node:zlib";
+import { zlib } from "../util/_zlib.ts";
 
 interface ZlibHandle {
   writeSync(
@@ -34,7 +34,7 @@ type Internals = { _handle?: Partial<ZlibHandle>; _writeState?: unknown };
 
 /** Whether this runtime's node:zlib has the internals the fast path drives. */
 export function hasZlibInternals(): boolean {
-  const gz = createGunzip() as unknown as Internals;
+  const gz = zlib().createGunzip() as unknown as Internals;
   const ok = typeof gz._handle?.writeSync === "function" &&
     typeof gz._handle?.close === "function" && gz._writeState instanceof Uint32Array &&
     gz._writeState.length >= 2;
@@ -42,7 +42,7 @@ export function hasZlibInternals(): boolean {
   return ok;
 }
 
-const INTERNALS = hasZlibInternals();
+let internals: boolean | undefined; // asked on the first Inflate (that loads node:zlib)
 
 export class Inflate {
   /** Compressed bytes consumed so far. */
@@ -59,12 +59,15 @@ export class Inflate {
   #outOff = 0;
 
   /** `publicApi` forces the fallback (for tests). */
-  constructor(publicApi = !INTERNALS) {
+  constructor(publicApi = !(internals ??= hasZlibInternals())) {
     if (publicApi) {
       this.#held = [];
       return;
     }
-    this.#gz = createGunzip() as unknown as { _handle: ZlibHandle; _writeState: Uint32Array };
+    this.#gz = zlib().createGunzip() as unknown as {
+      _handle: ZlibHandle;
+      _writeState: Uint32Array;
+    };
     this.#handle = this.#gz._handle;
     this.#handle.onerror = (message) => {
       this.failure ??= (message || "corrupt gzip data").split("\n")[0];
@@ -82,12 +85,12 @@ export class Inflate {
     take: () => Uint8Array,
     emit: (buf: Uint8Array, n: number) => void,
   ): boolean {
-    return this.#run(constants.Z_SYNC_FLUSH, input, take, emit);
+    return this.#run(zlib().constants.Z_SYNC_FLUSH, input, take, emit);
   }
 
   /** Ends the input, emitting the last buffer: false if the stream was cut short (or corrupt). */
   finish(take: () => Uint8Array, emit: (buf: Uint8Array, n: number) => void): boolean {
-    return this.#run(constants.Z_FINISH, EMPTY, take, emit);
+    return this.#run(zlib().constants.Z_FINISH, EMPTY, take, emit);
   }
 
   /** Frees zlib's state. */
@@ -106,7 +109,7 @@ export class Inflate {
     if (this.failure !== undefined) return false;
     if (input.length > 0) held.push(input.slice());
     this.consumed += input.length;
-    if (flush !== constants.Z_FINISH) return true;
+    if (flush !== zlib().constants.Z_FINISH) return true;
     let all: Uint8Array;
     try {
       const n = held.reduce((a, b) => a + b.length, 0);
@@ -114,7 +117,7 @@ export class Inflate {
       let o = 0;
       for (const h of held) (joined.set(h, o), o += h.length);
       held.length = 0;
-      all = gunzipSync(joined);
+      all = zlib().gunzipSync(joined);
     } catch (e) {
       this.failure = ((e as Error).message || "corrupt gzip data").split("\n")[0];
       emit(take(), 0);
@@ -161,7 +164,7 @@ export class Inflate {
       out = take();
       outOff = 0;
     }
-    if (flush === constants.Z_FINISH || this.failure !== undefined) {
+    if (flush === zlib().constants.Z_FINISH || this.failure !== undefined) {
       emit(out, outOff);
       this.#out = null;
       this.#outOff = 0;

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { crc32, gunzipSync } from "node:zlib";
+import { zlib } from "../util/_zlib.ts";
 import { gzipMember } from "./_gzip_member.ts";
 import { DataError, IoError, ioError } from "../errors.ts";
 import { Inflate } from "../io/_inflate.ts";
@@ -38,7 +38,7 @@ export function packState(magic: string, version: number, payload: Uint8Array): 
   out.set(new TextEncoder().encode(magic));
   const dv = new DataView(out.buffer);
   dv.setUint32(8, version, true);
-  dv.setUint32(12, crc32(body) >>> 0, true);
+  dv.setUint32(12, zlib().crc32(body) >>> 0, true);
   dv.setUint32(16, body.length, true);
   out.set(body, HEADER);
   return out;
@@ -88,11 +88,11 @@ export function unpackState(
     );
   }
   const body = bytes.subarray(HEADER);
-  if ((crc32(body) >>> 0) !== dv.getUint32(12, true)) {
+  if ((zlib().crc32(body) >>> 0) !== dv.getUint32(12, true)) {
     throw fail("state file checksum mismatch (corrupt)", 12);
   }
   try {
-    return new Uint8Array(gunzipSync(body));
+    return new Uint8Array(zlib().gunzipSync(body));
   } catch {
     throw fail("state payload does not decompress (corrupt)", HEADER);
   }
@@ -181,7 +181,7 @@ export function packMembers(
   for (const b of bodies) {
     out.set(b, o);
     o += b.length;
-    crc = crc32(b, crc) >>> 0;
+    crc = zlib().crc32(b, crc) >>> 0;
   }
   const dv = new DataView(out.buffer);
   dv.setUint32(8, version, true);
@@ -261,7 +261,7 @@ export class StateFileWriter {
 
   /** Writes one piece of the payload compressed already (one gzip member, see GzipPieces). */
   writeMember(body: Uint8Array): void {
-    this.#crc = crc32(body, this.#crc) >>> 0;
+    this.#crc = zlib().crc32(body, this.#crc) >>> 0;
     this.#length += body.length;
     if (this.#length > 0xffffffff) {
       this.abort();
@@ -373,7 +373,7 @@ export function readStatePayload(
   for (let pos = HEADER; pos < size;) {
     const n = readAt(pos, buf.subarray(0, Math.min(READ, size - pos)));
     if (n === 0) throw bad(fail("state file shrank while being read", pos));
-    crc = crc32(buf.subarray(0, n), crc) >>> 0;
+    crc = zlib().crc32(buf.subarray(0, n), crc) >>> 0;
     pos += n;
   }
   if (crc !== dv.getUint32(12, true)) throw bad(fail("state file checksum mismatch (corrupt)", 12));
