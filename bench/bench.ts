@@ -194,7 +194,7 @@ if (want("analyses")) {
 if (want("split")) {
   const n = opt("parse-packets", 10_000_000);
   const files = dayCaptures(n);
-  const best = { one: Infinity, two: Infinity, merge: Infinity, map: Infinity };
+  const best = { one: Infinity, two: Infinity, merge: Infinity, map: Infinity, floor: Infinity };
   const tmp = await Deno.makeTempDir();
   for (let r = 0; r < runs; r++) {
     for (const jobs of [1, 2]) {
@@ -231,6 +231,21 @@ if (want("split")) {
       best.merge,
       (await timedRun("parse", ["--merge", ...blocks, ...flags])).sec,
     );
+    // The floor under any merge process: start, checks, the lines copied (bench/_merge_floor.ts).
+    const t0 = performance.now();
+    const floor = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        new URL("./_merge_floor.ts", import.meta.url).pathname,
+        `${tmp}/floor.json`,
+        ...blocks,
+      ],
+      stdout: "null",
+    }).output();
+    if (!floor.success) throw new Error("bench/_merge_floor.ts failed");
+    best.floor = Math.min(best.floor, (performance.now() - t0) / 1000);
   }
   await Deno.remove(tmp, { recursive: true });
   console.log(`\nsplit runs: ${n} packets, a day in 24 hourly files (best of ${runs}):`);
@@ -244,6 +259,11 @@ if (want("split")) {
   console.log(
     `| --merge of the two blocks | ${best.merge.toFixed(2)} s | ${
       (best.merge / best.one * 100).toFixed(0)
+    } % of --jobs 1 |`,
+  );
+  console.log(
+    `| its floor: start, checks, lines copied, no boundary work | ${best.floor.toFixed(2)} s | ${
+      (best.floor / best.one * 100).toFixed(1)
     } % of --jobs 1 |`,
   );
 }

@@ -40,6 +40,10 @@ Deno.test("deno task bench runs every section with the task's own permission fla
   match(out, /\| timeseries --signals \| [\d.e+]+ \| [\d.]+ s \|/);
   match(out, /\| --jobs 2 \| [\d.]+ s \| -?\d+ % \|/);
   match(out, /\| --merge of the two blocks \| [\d.]+ s \| \d+ % of --jobs 1 \|/);
+  match(
+    out,
+    /\| its floor: start, checks, lines copied, no boundary work \| [\d.]+ s \| [\d.]+ % of/,
+  );
   match(out, /enrichment/);
   match(out, /\| count EVENTFILE\.\.\. \| [\d.]+ s \|/);
   match(out, /\| timeseries EVENTFILE\.\.\. --top 5 \| [\d.]+ s \|/);
