@@ -179,7 +179,7 @@ export class EventTable {
     }
     const at = this.#arenaUsed;
     this.store.copyTo(ref, len, this.#arena, at);
-    this.#arenaUsed = at + len;
+    this.#arenaUsed = (at + len + 3) & ~3; // copies start on a word (see SampleStore.copyTo)
     return this.#arena.subarray(at, at + len);
   }
 

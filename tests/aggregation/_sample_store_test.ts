@@ -37,3 +37,37 @@ Deno.test("sample store: frames of every length come back exactly, with and with
   }
   ok(held.size > 1000);
 });
+
+Deno.test("sample store: word and byte copies agree for every alignment of source and destination", () => {
+  const rnd = xorshift(11);
+  const store = new SampleStore();
+  const mac = Uint8Array.from({ length: 12 }, (_, i) => 0x20 + i);
+  // Batches hand the store views into shared buffers: one view reused for many frames, views
+  // that start off a word, frames at every offset.
+  const backing = new Uint8Array(1 << 16);
+  const views = [0, 1, 2, 3, 4].map((s) => backing.subarray(s, s + 30000));
+  const held: [number, Uint8Array][] = [];
+  for (let step = 0; step < 4000; step++) {
+    const src = views[rnd(5)];
+    const len = [60, 61, 62, 63, 54, 74, 12, 13, 100 + rnd(150), 300][rnd(10)];
+    const off = rnd(20000);
+    for (let k = 0; k < len; k++) src[off + k] = rnd(256);
+    if (rnd(4) !== 0) src.set(mac.subarray(0, Math.min(len, 12)), off);
+    // Near misses: the prefix with one bit off in any of its three words.
+    if (len >= 12 && rnd(4) === 0) src[off + rnd(12)] ^= 1 << rnd(8);
+    const ref = store.put(src, off, len);
+    held.push([ref, src.slice(off, off + len)]);
+  }
+  backing.fill(0xee); // the store holds its own copies
+  const out = new Uint8Array(600);
+  for (const [ref, frame] of held) {
+    const d = out.subarray(rnd(4));
+    const at = rnd(8);
+    d.fill(1);
+    store.copyTo(ref, frame.length, d, at);
+    deepEqual(d.subarray(at, at + frame.length), frame);
+    equal(d[at + frame.length], 1);
+    if (at > 0) equal(d[at - 1], 1);
+    deepEqual(store.get(ref, frame.length), frame);
+  }
+});
