@@ -70,9 +70,9 @@ export class SampleStore {
       this.#large[i] = src.slice(off, off + len);
       return -(i + 1);
     }
-    // Four-byte aligned frames (nearly all: pcap records of even lengths, every pcapng block)
-    // are compared and copied a word at a time: in V8 a typed-array loop costs ~30 instructions
-    // an iteration whatever its width, so a byte loop made a sample's copy ~1,400.
+    // Frames on a 4-byte boundary (every pcapng block; pcap records whose lengths are multiples
+    // of 4, like the 60-byte SYN) are compared and copied a word at a time: a typed-array loop
+    // costs about the same an iteration whatever its width (48 bytes: 59–76 → 21 ns).
     let w = this.#srcWords;
     if (this.#srcOf !== src) {
       w = this.#srcWords = (src.byteOffset & 3) === 0
