@@ -20,6 +20,7 @@ Deno.test("memory budget: read after every batch near the limit, about once a se
   let rss = 100 * 2 ** 20;
   const far = new MemoryBudget(64 * 2 ** 30);
   let farReads = 0;
+  const start = performance.now();
   withReadings(() => rss, (reads) => {
     for (let i = 0; i < 1000; i++) equal(far.check(), undefined);
     farReads += reads();
@@ -29,7 +30,8 @@ Deno.test("memory budget: read after every batch near the limit, about once a se
     equal(far.check(), undefined);
     farReads += reads();
   });
-  equal(farReads, 1); // 64 GiB of room: the next reading a second later
+  // 64 GiB of room: the next reading a second later (twice only if this machine stalled that long)
+  equal(farReads, performance.now() - start < 1000 ? 1 : 2);
   // 30 MiB of room at 1 GiB/s: read again after ~29 ms, and the limit is seen then.
   const near = new MemoryBudget(130 * 2 ** 20);
   let stopped: string | undefined;
